@@ -1,0 +1,1 @@
+"""Compiled kernels (private). Use the public API in :mod:`isingbio` instead."""

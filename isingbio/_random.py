@@ -1,0 +1,44 @@
+"""Seeding: numpy SeedSequence streams, one per chain, expanded into kernel RNG states."""
+from __future__ import annotations
+
+import numpy as np
+
+RNG_WORDS = 32  # uint64 words of xoshiro256** state per chain (8 lanes x 4), see rng.h
+
+def as_seed_sequence(seed) -> np.random.SeedSequence:
+    """Turn a user seed (None, int, Generator or SeedSequence) into a SeedSequence.
+
+    A Generator contributes entropy drawn from it, so passing the same Generator twice
+    gives two different (but reproducible) streams, as with numpy itself.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        hi, lo = (int(x) for x in seed.integers(0, 2**63, size=2, dtype=np.int64))
+        return np.random.SeedSequence((hi << 63) | lo)
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        return np.random.SeedSequence(int(seed))
+    raise TypeError(f"seed must be None, an int, a numpy Generator or SeedSequence, got {type(seed).__name__}")
+
+
+def seed_entropy(seq: np.random.SeedSequence) -> int:
+    """The integer that reproduces `seq` when passed back as `seed` (for the records)."""
+    return int(seq.entropy)
+
+
+def chain_rng_states(seq: np.random.SeedSequence, n_chains: int) -> np.ndarray:
+    """Independent kernel RNG states, one row of 32 uint64 words per chain."""
+    children = seq.spawn(n_chains)
+    out = np.empty((n_chains, RNG_WORDS), dtype=np.uint64)
+    for c, child in enumerate(children):
+        words = child.generate_state(RNG_WORDS, np.uint64)
+        # xoshiro must not start in the all-zero state of a lane (probability 2^-256)
+        lanes = words.reshape(4, 8)
+        zero = ~lanes.any(axis=0)
+        lanes[0, zero] = 0x9E3779B97F4A7C15
+        out[c] = lanes.ravel()
+    return out

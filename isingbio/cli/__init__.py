@@ -1,0 +1,64 @@
+"""Command-line interface: ``isingbio <subcommand> ...``.
+
+Each subcommand lives in its own module with ``register(subparsers)``, which adds a parser
+whose default ``func`` takes the parsed arguments and returns an exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from .._version import __version__
+from ..errors import IsingbioError
+
+SUBCOMMANDS = ["simulate", "exact", "contacts", "logz", "sample", "score", "config"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="isingbio",
+        description="Simulate, fit and integrate Ising and Potts Markov random fields.")
+    parser.add_argument("--version", action="version", version=f"isingbio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import importlib
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # subcommand not built
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the exit code (0 success, 1 runtime error, 2 bad input)."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `isingbio ... | head` exits quietly
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    level = logging.WARNING
+    if getattr(args, "verbose", 0):
+        level = logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except IsingbioError as exc:
+        print(f"isingbio {args.command}: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"isingbio {args.command}: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"isingbio {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
