@@ -13,6 +13,7 @@ import tempfile
 import textwrap
 import sysconfig
 
+import Cython
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -86,6 +87,7 @@ setup(
     ext_modules=cythonize(
         extensions,
         compiler_directives=DEBUG_DIRECTIVES if DEBUG else RELEASE_DIRECTIVES,
-        compile_time_env={"OPENMP": OPENMP},
+        compile_time_env={"OPENMP": OPENMP, "CYTHON_VERSION": Cython.__version__,
+                          "DEBUG_BUILD": DEBUG},
     ),
 )

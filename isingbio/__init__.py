@@ -3,6 +3,9 @@
 See :mod:`isingbio.models` for the conventions every function follows.
 """
 from ._version import __version__
+from ._config import build_config, show_config
 from .errors import (ConvergenceWarning, FormatError, InputError, IsingbioError, MemoryLimitError,
                      SamplingWarning, TooLargeError, UnsupportedMethodError)
 from .models import IsingModel, PottsModel
+from .sampling import METHODS, SampleResult, Sampler, sample
+from . import stats

@@ -1,0 +1,50 @@
+# cython: language_level=3
+"""Sequence-weight kernel (private): neighbour counts at a sequence-identity threshold.
+
+Contract (the Python layer in :mod:`isingbio.weights` validates and converts first):
+
+    neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads)
+
+    planes        const uint64[:, ::1]  (N, nwords * nbits) bit-plane packed sequences
+                                        (see _weights_impl.h)
+    max_mismatch  int                   a pair are neighbours iff they differ at
+                                        <= max_mismatch of the L positions
+    counts        int32[:, ::1]         (n_threads, N) zeroed scratch, out: per-thread
+                                        neighbour counts; their column sums, + 1 for the
+                                        sequence itself, are the neighbourhood sizes
+    n_threads     int                   OpenMP threads; rows are handed out dynamically
+
+Each unordered pair is compared once. Counts are integers, so the result does not depend
+on the number of threads or on the schedule.
+"""
+from cython.parallel cimport prange, threadid
+from libc.stdint cimport uint64_t, int32_t, int64_t
+
+cdef extern from "_weights_impl.h" nogil:
+    int64_t isb_weights_row(const uint64_t *planes, Py_ssize_t n, Py_ssize_t i,
+                            int nwords, int nbits, int max_mismatch, int32_t *counts_j)
+
+
+def neighbour_counts(const uint64_t[:, ::1] planes, int nwords, int nbits, int max_mismatch,
+                     int32_t[:, ::1] counts, int n_threads):
+    cdef Py_ssize_t n = planes.shape[0]
+    cdef Py_ssize_t i
+    cdef int tid
+    cdef int64_t found
+    if n == 0:
+        return
+    if planes.shape[1] != <Py_ssize_t>nwords * nbits:
+        raise ValueError("planes has the wrong number of words per sequence")
+    if counts.shape[1] != n or counts.shape[0] < n_threads:
+        raise ValueError("counts must have shape (n_threads, N)")
+    with nogil:
+        for i in prange(n, num_threads=n_threads, schedule="dynamic", chunksize=16):
+            tid = threadid()
+            found = isb_weights_row(&planes[0, 0], n, i, nwords, nbits, max_mismatch,
+                                    &counts[tid, 0])
+            counts[tid, i] += <int32_t>found
+
+
+def openmp_enabled():
+    """True if this module was compiled with OpenMP."""
+    return bool(OPENMP)

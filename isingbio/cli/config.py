@@ -1,0 +1,14 @@
+"""``isingbio config``: print the build configuration."""
+from __future__ import annotations
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("config", help="print the build configuration (Cython, OpenMP, threads)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args) -> int:
+    from .._config import show_config
+    show_config()
+    return 0

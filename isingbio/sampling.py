@@ -1,0 +1,520 @@
+"""Markov chain Monte Carlo: :func:`sample` and the stateful :class:`Sampler`.
+
+The Python layer validates, converts and chooses the compiled kernel; the kernels
+(``isingbio._kernels``) advance all chains without the GIL. Long runs go to the kernels in
+chunks so that progress bars and Ctrl-C work between them.
+
+Methods
+-------
+``"metropolis"``
+    Single-site Metropolis (Potts: a uniformly random different state is proposed).
+``"heatbath"``
+    Single-site heat-bath (Gibbs) updates.
+``"swendsen-wang"``
+    Fortuin-Kasteleyn clusters of the whole system; fields are handled exactly by
+    re-colouring every cluster from its conditional distribution.
+``"wolff"``
+    Single-cluster updates; a field enters through a Metropolis acceptance of the flip.
+    One Wolff sweep builds clusters until their sizes add up to at least the number of sites.
+
+Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
+dense-model sites in order 0..L-1. Cluster methods need scalar couplings (lattice and graph
+forms): any sign for Ising, ferromagnetic (J >= 0) for Potts.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import stats
+from ._config import resolve_threads
+from ._progress import progress_bar as _progress
+from ._random import as_seed_sequence, chain_rng_states, seed_entropy
+from ._validation import check_beta, check_memory, check_positive_int, format_bytes
+from .errors import InputError, UnsupportedMethodError
+from .models import IsingModel, PottsModel
+
+__all__ = ["sample", "Sampler", "SampleResult", "METHODS"]
+
+METHODS = ("metropolis", "heatbath", "swendsen-wang", "wolff")
+_ALIASES = {"metropolis": "metropolis", "heatbath": "heatbath", "heat-bath": "heatbath",
+            "gibbs": "heatbath", "swendsen-wang": "swendsen-wang", "swendsen_wang": "swendsen-wang",
+            "sw": "swendsen-wang", "wolff": "wolff"}
+_CLUSTER = ("swendsen-wang", "wolff")
+# site updates per kernel call: big enough to amortise the call, small enough for progress
+_CHUNK_UPDATES = 2e7
+
+
+def applicable_methods(model) -> tuple:
+    """The sampling methods that apply to `model`."""
+    if model.form == "dense":
+        return ("metropolis", "heatbath")
+    if isinstance(model, PottsModel) and not model.is_ferromagnetic:
+        return ("metropolis", "heatbath")
+    return METHODS
+
+
+def _normalise_method(method, model) -> str:
+    key = str(method).lower().strip()
+    if key not in _ALIASES:
+        raise UnsupportedMethodError(f"unknown method {method!r}; choose one of {', '.join(applicable_methods(model))}")
+    name = _ALIASES[key]
+    allowed = applicable_methods(model)
+    if name not in allowed:
+        if model.form == "dense":
+            why = "cluster moves need scalar couplings J_ij delta(x_i, x_j), and a dense model has general J_ij(a, b)"
+        else:
+            why = "Potts cluster moves need ferromagnetic couplings (J >= 0), and this model has negative ones"
+        raise UnsupportedMethodError(f"method {name!r} does not apply to this model: {why}; use one of {', '.join(allowed)}")
+    return name
+
+
+def _kernel(module: str, name: str):
+    mod = importlib.import_module(f"isingbio._kernels.{module}")
+    return getattr(mod, name)
+
+
+def _lattice_args(model):
+    return (np.asarray(model.shape, dtype=np.int64), np.asarray(model.periodic, dtype=np.uint8),
+            np.ascontiguousarray(model.lattice_J, dtype=np.float64))
+
+
+def _select_kernel(model, method):
+    """(kernel function, model arrays) for this model form and method."""
+    kind = "ising" if isinstance(model, IsingModel) else "potts"
+    short = {"metropolis": "metropolis", "heatbath": "heatbath",
+             "swendsen-wang": "swendsen_wang", "wolff": "wolff"}[method]
+    if model.form == "dense":
+        return _kernel("_dense", f"potts_{short}"), (model.h, model.J)
+    uniform = model.uniform_field
+    if method in _CLUSTER:
+        indptr, indices, weights = model.csr
+        if kind == "ising":
+            return _kernel("_cluster", f"ising_{short}"), (indptr, indices, weights, model.h)
+        return _kernel("_cluster", f"potts_{short}"), (indptr, indices, weights, model.q, model.h)
+    if model.form == "lattice" and uniform is not None:
+        shape, periodic, J = _lattice_args(model)
+        if kind == "ising":
+            return _kernel("_lattice", f"ising_{short}"), (shape, periodic, J, float(uniform))
+        return _kernel("_lattice", f"potts_{short}"), (shape, periodic, J, model.q,
+                                                        np.ascontiguousarray(uniform, dtype=np.float64))
+    indptr, indices, weights = model.csr
+    if kind == "ising":
+        return _kernel("_graph", f"ising_{short}"), (indptr, indices, weights, model.h)
+    return _kernel("_graph", f"potts_{short}"), (indptr, indices, weights, model.q, model.h)
+
+
+@dataclass
+class SampleResult:
+    """Recorded series of a Monte Carlo run.
+
+    Attributes
+    ----------
+    energy : ndarray of float64, shape (n_chains, n_records)
+        Total energy H of each recorded configuration.
+    energy_coupling, energy_field : ndarray of float64, shape (n_chains, n_records)
+        The coupling and field parts of H.
+    magnetization : ndarray of float64, shape (n_chains, n_records)
+        Ising: mean spin. Potts: (q max_a n_a / L - 1) / (q - 1).
+    final_states : ndarray of int8, shape (n_chains, *model.shape)
+    states : ndarray of int8, shape (n_chains, n_records, *model.shape), or None
+    seed : int
+        The seed that reproduces this run (pass it back as ``seed``).
+    beta, method, n_sweeps, burn_in, thin, n_sites, n_threads
+        The run's settings (n_sweeps after burn-in).
+    acceptance_rate : float or None
+        Single-site methods: fraction of updates that changed a site (Wolff with a field:
+        fraction of accepted cluster flips).
+    mean_cluster_size : float or None
+        Cluster methods: mean number of sites per cluster built.
+    elapsed : float
+        Wall time in seconds.
+    """
+
+    energy: np.ndarray
+    energy_coupling: np.ndarray
+    energy_field: np.ndarray
+    magnetization: np.ndarray
+    final_states: np.ndarray
+    seed: int
+    beta: float
+    method: str
+    n_sweeps: int
+    burn_in: int
+    thin: int
+    n_sites: int
+    n_threads: int
+    elapsed: float
+    states: np.ndarray | None = None
+    acceptance_rate: float | None = None
+    mean_cluster_size: float | None = None
+    model_kind: str = field(default="ising")
+
+    @property
+    def n_chains(self) -> int:
+        return self.energy.shape[0]
+
+    @property
+    def n_records(self) -> int:
+        return self.energy.shape[1]
+
+    def _series(self, observable: str) -> np.ndarray:
+        n = self.n_sites
+        table = {
+            "energy": lambda: self.energy,
+            "energy_per_site": lambda: self.energy / n,
+            "magnetization": lambda: self.magnetization,
+            "abs_magnetization": lambda: np.abs(self.magnetization),
+            "magnetization2": lambda: self.magnetization ** 2,
+        }
+        if observable not in table:
+            raise InputError(f"unknown observable {observable!r}; choose one of {', '.join(table)}")
+        return table[observable]()
+
+    def estimate(self, observable: str = "energy") -> stats.Estimate:
+        """Mean, autocorrelation-aware standard error and tau_int (in records) of an observable.
+
+        observable is one of "energy", "energy_per_site", "magnetization",
+        "abs_magnetization", "magnetization2".
+        """
+        if self.n_records == 0:
+            raise InputError("no records: run with n_sweeps >= thin")
+        return stats.mean_and_error(self._series(observable))
+
+    def mean(self, observable: str = "energy") -> float:
+        """Mean of an observable over chains and records."""
+        return self.estimate(observable).mean
+
+    def stderr(self, observable: str = "energy") -> float:
+        """Standard error of the mean, accounting for autocorrelation."""
+        return self.estimate(observable).stderr
+
+    def tau_int(self, observable: str = "energy") -> float:
+        """Integrated autocorrelation time in sweeps (records times thin)."""
+        return self.estimate(observable).tau_int * self.thin
+
+    def specific_heat(self) -> stats.Estimate:
+        """Specific heat per site, beta^2 var(E) / L, with a jackknife error over blocks."""
+        return _jackknife_blocks(self.energy, lambda e: self.beta ** 2 * e.var() / self.n_sites)
+
+    def susceptibility(self) -> stats.Estimate:
+        """Susceptibility per site, beta L (<m^2> - <|m|>^2), with a jackknife error over blocks."""
+        return _jackknife_blocks(self.magnetization,
+                                 lambda m: self.beta * self.n_sites * ((m ** 2).mean() - np.abs(m).mean() ** 2))
+
+    def summary(self) -> str:
+        """A few lines a physicist would want to see."""
+        lines = [f"{self.method}, beta = {self.beta:.6g} (T = {1 / self.beta if self.beta else float('inf'):.6g}), "
+                 f"{self.n_chains} chain(s) x {self.n_sweeps} sweeps after {self.burn_in} burn-in, thin {self.thin}, "
+                 f"seed {self.seed}"]
+        if self.n_records >= 2:
+            e = self.estimate("energy_per_site")
+            m = self.estimate("magnetization")
+            am = self.estimate("abs_magnetization")
+            lines.append(f"  energy per site    {e.mean: .6f} +/- {e.stderr:.6f}   tau_int {e.tau_int * self.thin:.3g} sweeps")
+            lines.append(f"  magnetization      {m.mean: .6f} +/- {m.stderr:.6f}   tau_int {m.tau_int * self.thin:.3g} sweeps")
+            lines.append(f"  |magnetization|    {am.mean: .6f} +/- {am.stderr:.6f}   tau_int {am.tau_int * self.thin:.3g} sweeps")
+            c = self.specific_heat()
+            lines.append(f"  specific heat      {c.mean: .6f} +/- {c.stderr:.6f}   (per site)")
+        if self.acceptance_rate is not None:
+            lines.append(f"  acceptance rate    {self.acceptance_rate:.4f}")
+        if self.mean_cluster_size is not None:
+            lines.append(f"  mean cluster size  {self.mean_cluster_size:.4g} sites ({self.mean_cluster_size / self.n_sites:.3%} of the system)")
+        updates = self.n_chains * (self.n_sweeps + self.burn_in) * self.n_sites
+        rate = updates / self.elapsed / 1e9 if self.elapsed > 0 else float("inf")
+        lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s), {rate:.3g} site updates per ns")
+        return "\n".join(lines)
+
+
+def _jackknife_blocks(series: np.ndarray, statistic, n_blocks: int = 20) -> stats.Estimate:
+    """Jackknife over blocks of records (all chains together) for a nonlinear statistic."""
+    n = series.shape[1]
+    full = float(statistic(series))
+    n_blocks = min(n_blocks, n)
+    if n_blocks < 2:
+        return stats.Estimate(full, float("nan"), float("nan"), series.size)
+    edges = np.linspace(0, n, n_blocks + 1).astype(int)
+    values = np.array([statistic(np.concatenate([series[:, :edges[b]], series[:, edges[b + 1]:]], axis=1))
+                       for b in range(n_blocks)])
+    err = float(np.sqrt((n_blocks - 1) / n_blocks * ((values - values.mean()) ** 2).sum()))
+    return stats.Estimate(full, err, float("nan"), series.size)
+
+
+class Sampler:
+    """Markov chains that keep their states and random streams between runs.
+
+    Parameters
+    ----------
+    model : IsingModel or PottsModel
+    beta : float, optional
+        Inverse temperature (>= 0), applied to couplings and fields.
+    method : {"metropolis", "heatbath", "swendsen-wang", "wolff"}, optional
+    n_chains : int, optional
+        Independent chains, run in parallel over threads.
+    init : {"random", "ordered"} or array_like, optional
+        Starting states: uniformly random, ordered (Ising all +1, Potts all 0), or given
+        states of shape (n_chains, L), (L,) or the lattice shape (broadcast to all chains).
+    seed : int, numpy Generator or SeedSequence, optional
+        The same seed gives the same results whatever ``n_threads`` is.
+    n_threads : int, optional
+        OpenMP threads (default: all available cores).
+
+    Attributes
+    ----------
+    seed : int
+        Reproduces this sampler's streams when passed back as ``seed``.
+    n_sweeps_done : int
+
+    Notes
+    -----
+    ``beta_coupling`` and ``beta_field`` can be set separately (the target is then
+    exp(-beta_coupling H_J - beta_field H_h)); setting ``beta`` sets both. Annealed
+    importance sampling uses this to move along the path from an independent-site model.
+    """
+
+    def __init__(self, model, beta=1.0, *, method="metropolis", n_chains=1, init="random", seed=None,
+                 n_threads=None):
+        if not isinstance(model, (IsingModel, PottsModel)):
+            raise InputError(f"model must be an IsingModel or PottsModel, got {type(model).__name__}")
+        self.model = model
+        self.method = _normalise_method(method, model)
+        self.n_chains = check_positive_int(n_chains, "n_chains")
+        self.n_threads = resolve_threads(n_threads)
+        self._beta_J = self._beta_h = check_beta(beta)
+        seq = as_seed_sequence(seed)
+        self.seed = seed_entropy(seq)
+        check_memory(self.n_chains * model.n_sites * 2, f"states of {self.n_chains} chains x {model.n_sites} sites")
+        self._rng = chain_rng_states(seq, self.n_chains)
+        self._init_rng = np.random.default_rng(seq.spawn(1)[0])
+        self._states = self._initial_states(init)
+        self._kernel, self._model_args = _select_kernel(model, self.method)
+        self._stats = np.zeros((self.n_chains, 4))
+        self.n_sweeps_done = 0
+
+    # -- state ------------------------------------------------------------------------
+    def _initial_states(self, init) -> np.ndarray:
+        n, q = self.model.n_sites, self.model.q
+        ising = isinstance(self.model, IsingModel)
+        if isinstance(init, str):
+            if init == "random":
+                x = self._init_rng.integers(0, q, size=(self.n_chains, n), dtype=np.int8)
+                return (2 * x - 1).astype(np.int8) if ising else x
+            if init in ("ordered", "up"):
+                return np.full((self.n_chains, n), 1 if ising else 0, dtype=np.int8)
+            raise InputError(f"init must be 'random', 'ordered' or an array of states, got {init!r}")
+        return self._convert_states(init)
+
+    def _convert_states(self, states) -> np.ndarray:
+        model = self.model
+        arr = np.asarray(states)
+        flat, batch = model._flat_states(arr)
+        if model.q == 2 and isinstance(model, IsingModel):
+            model.energy_parts(flat)  # validates -1/+1
+        else:
+            model._check_states(flat)
+        if len(batch) == 0:
+            flat = np.repeat(flat, self.n_chains, axis=0)
+        elif flat.shape[0] != self.n_chains:
+            raise InputError(f"states must be given for {self.n_chains} chains, got {flat.shape[0]}")
+        return np.ascontiguousarray(flat, dtype=np.int8)
+
+    @property
+    def states(self) -> np.ndarray:
+        """Current states, shape (n_chains, *model.shape), int8 (a copy)."""
+        return self._states.reshape((self.n_chains,) + self.model.shape).copy()
+
+    @states.setter
+    def states(self, value) -> None:
+        self._states = self._convert_states(value)
+
+    @property
+    def beta(self) -> float:
+        """Inverse temperature (setting it sets beta_coupling and beta_field)."""
+        if self._beta_J != self._beta_h:
+            raise InputError(f"beta_coupling ({self._beta_J}) and beta_field ({self._beta_h}) differ; read them separately")
+        return self._beta_J
+
+    @beta.setter
+    def beta(self, value) -> None:
+        self._beta_J = self._beta_h = check_beta(value)
+
+    @property
+    def beta_coupling(self) -> float:
+        return self._beta_J
+
+    @beta_coupling.setter
+    def beta_coupling(self, value) -> None:
+        self._beta_J = check_beta(value, "beta_coupling")
+
+    @property
+    def beta_field(self) -> float:
+        return self._beta_h
+
+    @beta_field.setter
+    def beta_field(self, value) -> None:
+        self._beta_h = check_beta(value, "beta_field")
+
+    @property
+    def acceptance_rate(self):
+        """Fraction of single-site updates (or Wolff flips) that changed the state so far."""
+        return None if self._stats[:, 0].sum() == 0 else float(self._stats[:, 1].sum() / self._stats[:, 0].sum())
+
+    @property
+    def mean_cluster_size(self):
+        """Mean size of the clusters built so far (cluster methods)."""
+        return None if self._stats[:, 2].sum() == 0 else float(self._stats[:, 3].sum() / self._stats[:, 2].sum())
+
+    # -- running ----------------------------------------------------------------------
+    def _call(self, n_records, thin, out, offset):
+        e_c, e_f, mag = out
+        self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
+                     n_records, thin, e_c[:, offset:], e_f[:, offset:], mag[:, offset:],
+                     self._stats, self.n_threads)
+
+    def _chunk_records(self, thin) -> int:
+        per_record = max(1, self.model.n_sites * thin * self.n_chains / min(self.n_threads, self.n_chains))
+        return max(1, int(_CHUNK_UPDATES / per_record))
+
+    def burn(self, n_sweeps, progress=False) -> None:
+        """Advance the chains by `n_sweeps` without recording."""
+        n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
+        if n_sweeps == 0:
+            return
+        scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
+        step = max(1, self._chunk_records(1))
+        bar = _progress(progress, n_sweeps, "burn-in")
+        done = 0
+        while done < n_sweeps:
+            k = min(step, n_sweeps - done)
+            self._call(1, k, scratch, 0)
+            done += k
+            bar.update(k)
+        bar.close()
+        self.n_sweeps_done += n_sweeps
+
+    def run(self, n_sweeps, thin=1, *, return_states=False, progress=False) -> SampleResult:
+        """Run `n_sweeps` more sweeps, recording every `thin` sweeps.
+
+        Parameters
+        ----------
+        n_sweeps : int
+            Sweeps to run; ``n_sweeps // thin`` records are taken (any remainder is run
+            after the last record).
+        thin : int, optional
+        return_states : bool, optional
+            Also return every recorded configuration (n_chains x n_records x L bytes).
+        progress : bool, optional
+            Show a progress bar on stderr.
+
+        Returns
+        -------
+        SampleResult
+        """
+        n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
+        thin = check_positive_int(thin, "thin")
+        n_records = n_sweeps // thin
+        c, n = self.n_chains, self.model.n_sites
+        check_memory(c * n_records * 8 * 3, f"energy and magnetisation series of {c} chains x {n_records} records",
+                     "use a larger thin")
+        out = tuple(np.empty((c, n_records)) for _ in range(3))
+        states = None
+        if return_states:
+            check_memory(c * n_records * n, f"states of {c} chains x {n_records} records x {n} sites "
+                         f"({format_bytes(c * n_records * n)})", "use a larger thin or return_states=False")
+            states = np.empty((c, n_records, n), dtype=np.int8)
+        stats_before = self._stats.copy()
+        start = time.perf_counter()
+        step = 1 if return_states else self._chunk_records(thin)
+        bar = _progress(progress, n_sweeps, self.method)
+        done = 0
+        while done < n_records:
+            k = min(step, n_records - done)
+            self._call(k, thin, out, done)
+            if states is not None:
+                states[:, done] = self._states
+            done += k
+            bar.update(k * thin)
+        rest = n_sweeps - n_records * thin
+        if rest:
+            scratch = tuple(np.empty((c, 1)) for _ in range(3))
+            self._call(1, rest, scratch, 0)
+            bar.update(rest)
+        bar.close()
+        elapsed = time.perf_counter() - start
+        self.n_sweeps_done += n_sweeps
+        delta = self._stats - stats_before
+        accept = float(delta[:, 1].sum() / delta[:, 0].sum()) if delta[:, 0].sum() else None
+        cluster = float(delta[:, 3].sum() / delta[:, 2].sum()) if delta[:, 2].sum() else None
+        e_c, e_f, mag = out
+        shape = self.model.shape
+        return SampleResult(
+            energy=e_c + e_f, energy_coupling=e_c, energy_field=e_f, magnetization=mag,
+            final_states=self.states, seed=self.seed,
+            beta=self._beta_J, method=self.method, n_sweeps=n_sweeps, burn_in=0, thin=thin,
+            n_sites=n, n_threads=self.n_threads, elapsed=elapsed,
+            states=None if states is None else states.reshape((c, n_records) + shape),
+            acceptance_rate=accept, mean_cluster_size=cluster,
+            model_kind="ising" if isinstance(self.model, IsingModel) else "potts")
+
+    def __repr__(self):
+        return (f"Sampler({self.model!r}, beta={self._beta_J:g}, method={self.method!r}, "
+                f"n_chains={self.n_chains}, seed={self.seed}, n_sweeps_done={self.n_sweeps_done})")
+
+
+def sample(model, beta, n_sweeps, *, method="metropolis", n_chains=1, burn_in=0, thin=1, init="random",
+           seed=None, n_threads=None, return_states=False, progress=False) -> SampleResult:
+    """Sample configurations of a model by Markov chain Monte Carlo.
+
+    Parameters
+    ----------
+    model : IsingModel or PottsModel
+    beta : float
+        Inverse temperature (>= 0).
+    n_sweeps : int
+        Sweeps after burn-in; a record is taken every `thin` sweeps.
+    method : {"metropolis", "heatbath", "swendsen-wang", "wolff"}, optional
+        See :mod:`isingbio.sampling` for what each does and where it applies.
+    n_chains : int, optional
+        Independent chains (parallel over threads).
+    burn_in : int, optional
+        Sweeps discarded before recording.
+    thin : int, optional
+        Sweeps between records.
+    init : {"random", "ordered"} or array_like, optional
+        Starting states (see :class:`Sampler`). Start ordered-phase runs ordered.
+    seed : int, numpy Generator or SeedSequence, optional
+        The same seed gives the same result whatever `n_threads` is.
+    n_threads : int, optional
+        OpenMP threads (default: all available cores).
+    return_states : bool, optional
+        Also return every recorded configuration.
+    progress : bool, optional
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    SampleResult
+        Energies, magnetisations, final states, the seed used, acceptance rate or mean
+        cluster size; ``.estimate()``, ``.mean()``, ``.stderr()`` and ``.tau_int()`` give
+        autocorrelation-aware statistics.
+
+    Examples
+    --------
+    >>> import isingbio
+    >>> model = isingbio.IsingModel.lattice((32, 32))
+    >>> res = isingbio.sample(model, beta=0.44, n_sweeps=1000, burn_in=200, seed=1)
+    >>> e, err = res.estimate("energy_per_site")
+    """
+    beta = check_beta(beta)
+    burn_in = check_positive_int(burn_in, "burn_in", minimum=0)
+    sampler = Sampler(model, beta, method=method, n_chains=n_chains, init=init, seed=seed, n_threads=n_threads)
+    start = time.perf_counter()
+    sampler.burn(burn_in, progress=progress)
+    burn_time = time.perf_counter() - start
+    result = sampler.run(n_sweeps, thin, return_states=return_states, progress=progress)
+    result.burn_in = burn_in
+    result.elapsed += burn_time
+    return result

@@ -1,0 +1,137 @@
+"""Sequence weights: down-weight redundant sequences of an alignment.
+
+The weight of sequence *n* is ``1 / m_n``, where ``m_n`` is the number of sequences of the
+alignment (itself included) that are "neighbours" of *n*: at least a fraction ``identity``
+of the ``L`` positions identical. The effective number of sequences is ``N_eff = sum_n w_n``.
+
+Convention (the one plmc uses, ``src/weights.c``): identity is counted over **all** ``L``
+columns of the alignment as given (after focus-mode and gap filtering), a gap facing a gap
+counts as identical, and two sequences are neighbours when ``identical >= identity * L``.
+CCMpred (``src/reweighting.c``) uses a strict rule instead, ``identical > ceil(identity * L)``
+(so at L = 75 and 0.8 it needs 61 identical positions where plmc needs 60); pass
+``rule="ccmpred"`` to reproduce its weights exactly.
+
+The pairwise comparison is O(N^2 L) and runs in compiled code: sequences are packed into
+bit planes (ceil(log2 q) bits per residue), 64 positions are compared with a few XOR/OR
+operations and one popcount, each pair is compared once, a pair is abandoned as soon as it
+has too many mismatches, and rows are spread over OpenMP threads. The result is the same
+whatever ``n_threads`` is (the counts are integers).
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from ._validation import check_positive_int
+from .errors import InputError
+
+__all__ = ["sequence_weights", "neighbour_threshold"]
+
+_RULES = ("plmc", "ccmpred")
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def neighbour_threshold(L: int, identity: float = 0.8, rule: str = "plmc") -> int:
+    """Smallest number of identical positions (out of ``L``) that makes two sequences neighbours.
+
+    ``rule="plmc"``: ``ceil(identity * L)`` (``identical >= identity * L``; a relative
+    tolerance of 1e-12 keeps e.g. 0.8 * 75 = 60, not 61, despite rounding).
+    ``rule="ccmpred"``: ``ceil(identity * L) + 1`` (``identical > ceil(identity * L)``).
+    """
+    if rule not in _RULES:
+        raise InputError(f"rule must be one of {_RULES}, got {rule!r}")
+    x = identity * L
+    k = math.ceil(x - 1e-12 * max(1.0, abs(x)))
+    if rule == "ccmpred":
+        k = math.ceil(x) + 1
+    return int(k)
+
+
+def _pack_bit_planes(matrix: np.ndarray, nbits: int) -> tuple[np.ndarray, int]:
+    """(N, L) codes -> (N, nwords * nbits) uint64 bit planes, word-major (see _weights_impl.h)."""
+    n, L = matrix.shape
+    nwords = max(1, (L + 63) // 64)
+    padded = np.zeros((n, nwords * 64), dtype=np.uint8)
+    padded[:, :L] = matrix.view(np.uint8) if matrix.dtype == np.int8 else matrix
+    planes = np.empty((n, nwords, nbits, 8), dtype=np.uint8)
+    blocks = padded.reshape(n, nwords, 64)
+    for p in range(nbits):
+        planes[:, :, p, :] = np.packbits((blocks >> p) & 1, axis=-1, bitorder="little")
+    # Byte order inside a word does not matter: only popcounts of XORs are used.
+    return np.ascontiguousarray(planes).view(np.uint64).reshape(n, nwords * nbits), nwords
+
+
+def sequence_weights(alignment, identity: float = 0.8, n_threads: int | None = None,
+                     rule: str = "plmc"):
+    """Weights ``1 / (number of neighbours at >= identity)`` and the effective number of sequences.
+
+    Parameters
+    ----------
+    alignment : Alignment or array_like of int, shape (N, L)
+        An :class:`isingbio.alignment.Alignment`, or a matrix of state codes (0 .. q-1;
+        any integers below 128 are accepted: only equality matters).
+    identity : float, default 0.8
+        Fractional sequence identity (over all L positions, gap = gap counts as identical)
+        at or above which two sequences are neighbours. ``identity=None`` gives uniform
+        weights (no reweighting, as plmc with theta outside [0, 1]).
+    n_threads : int, optional
+        OpenMP threads (default: the CPUs this process may use). The result does not depend
+        on it.
+    rule : {"plmc", "ccmpred"}
+        ``"plmc"``: neighbours iff ``identical >= identity * L`` (default);
+        ``"ccmpred"``: iff ``identical > ceil(identity * L)`` (CCMpred's exact rule).
+
+    Returns
+    -------
+    weights : ndarray of float64, shape (N,)
+        ``1 / m_n`` with ``m_n >= 1`` the neighbourhood size (the sequence itself included).
+    n_eff : float
+        ``weights.sum()``.
+    """
+    matrix = getattr(alignment, "matrix", alignment)
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2:
+        raise InputError(f"alignment matrix must be 2-D (N, L), got shape {matrix.shape}")
+    if matrix.size and not np.issubdtype(matrix.dtype, np.integer):
+        raise InputError(f"alignment matrix must hold integer state codes, got dtype {matrix.dtype}")
+    n, L = matrix.shape
+    if identity is None:
+        w = np.ones(n, dtype=np.float64)
+        return w, float(n)
+    try:
+        identity = float(identity)
+    except (TypeError, ValueError):
+        raise InputError(f"identity must be a number in [0, 1], got {identity!r}") from None
+    if not (0.0 <= identity <= 1.0):
+        raise InputError(f"identity must be in [0, 1], got {identity}")
+    if rule not in _RULES:
+        raise InputError(f"rule must be one of {_RULES}, got {rule!r}")
+    n_threads = _default_threads() if n_threads is None else check_positive_int(n_threads, "n_threads")
+    if n == 0:
+        return np.zeros(0, dtype=np.float64), 0.0
+    if matrix.size and (matrix.min() < 0 or matrix.max() > 127):
+        raise InputError("alignment matrix codes must be in 0..127")
+    codes = np.ascontiguousarray(matrix, dtype=np.int8)
+    min_identical = neighbour_threshold(L, identity, rule)
+    max_mismatch = L - min_identical
+    if max_mismatch < 0:  # nothing can be a neighbour (rule="ccmpred" at identity 1)
+        w = np.ones(n, dtype=np.float64)
+        return w, float(n)
+    qmax = int(codes.max()) + 1 if codes.size else 1
+    nbits = max(1, (qmax - 1).bit_length())
+    planes, nwords = _pack_bit_planes(codes, nbits)
+    n_threads = min(n_threads, max(1, n // 16))
+    from ._kernels import _weights
+    counts = np.zeros((n_threads, n), dtype=np.int32)
+    _weights.neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads)
+    m = counts.sum(axis=0, dtype=np.int64) + 1
+    w = 1.0 / m.astype(np.float64)
+    return w, float(w.sum())
