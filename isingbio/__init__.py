@@ -9,3 +9,9 @@ from .errors import (ConvergenceWarning, FormatError, InputError, IsingbioError,
 from .models import IsingModel, PottsModel
 from .sampling import METHODS, SampleResult, Sampler, sample
 from . import stats
+from .alignment import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alignment, Alphabet, read_alignment,
+                        reorder_states)
+from .weights import sequence_weights
+from .structure import ContactMap, contact_map_from_structure
+from .evaluation import evaluate_contacts, plot_contacts
+from . import exact

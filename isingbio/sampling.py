@@ -15,7 +15,10 @@ Methods
     re-colouring every cluster from its conditional distribution.
 ``"wolff"``
     Single-cluster updates; a field enters through a Metropolis acceptance of the flip.
-    One Wolff sweep builds clusters until their sizes add up to at least the number of sites.
+    One Wolff sweep is K cluster updates, with K = round(L / mean cluster size) set once,
+    by a calibration sweep before the first recorded one, so that a sweep flips about L
+    sites on average. (K is fixed: stopping when the clusters cover L sites would bias the
+    distribution.)
 
 Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
 dense-model sites in order 0..L-1. Cluster methods need scalar couplings (lattice and graph
@@ -292,6 +295,7 @@ class Sampler:
         self._states = self._initial_states(init)
         self._kernel, self._model_args = _select_kernel(model, self.method)
         self._stats = np.zeros((self.n_chains, 4))
+        self._clusters_per_sweep = 0
         self.n_sweeps_done = 0
 
     # -- state ------------------------------------------------------------------------
@@ -370,9 +374,24 @@ class Sampler:
     # -- running ----------------------------------------------------------------------
     def _call(self, n_records, thin, out, offset):
         e_c, e_f, mag = out
+        extra = ()
+        if self.method == "wolff":
+            extra = (self._wolff_clusters_per_sweep(),)
         self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
                      n_records, thin, e_c[:, offset:], e_f[:, offset:], mag[:, offset:],
-                     self._stats, self.n_threads)
+                     self._stats, self.n_threads, *extra)
+
+    def _wolff_clusters_per_sweep(self) -> int:
+        """K cluster updates per Wolff sweep, calibrated once from a pilot of all chains."""
+        if self._clusters_per_sweep == 0:
+            scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
+            before = self._stats.copy()
+            self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
+                         1, 1, *scratch, self._stats, self.n_threads, 0)
+            delta = self._stats - before
+            mean_size = delta[:, 3].sum() / max(delta[:, 2].sum(), 1)
+            self._clusters_per_sweep = max(1, int(round(self.model.n_sites / mean_size)))
+        return self._clusters_per_sweep
 
     def _chunk_records(self, thin) -> int:
         per_record = max(1, self.model.n_sites * thin * self.n_chains / min(self.n_threads, self.n_chains))

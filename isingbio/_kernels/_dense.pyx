@@ -16,6 +16,7 @@ from cython.parallel cimport prange
 from libc.math cimport exp
 from libc.stdint cimport int8_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 from .rng cimport isb_bounded, isb_uniform
 
@@ -23,46 +24,137 @@ cdef enum:
     MAX_Q = 128  # states are int8, q <= 127
 
 
-cdef inline void _add_rows(double *F, const floating *Jj, Py_ssize_t n, Py_ssize_t q,
-                           Py_ssize_t b) noexcept nogil:
-    """F[k, :] += J[j, k, b, :] for every k, with Jj = &J[j, 0, 0, 0]."""
-    cdef Py_ssize_t k, a, qq = q * q
-    cdef const floating *row
-    cdef double *Fk
-    for k in range(n):
-        row = Jj + k * qq + b * q
-        Fk = F + k * q
-        for a in range(q):
-            Fk[a] += row[a]
+cdef extern from *:
+    """
+    /* Cache updates of the dense Potts kernels. Row (i, b, k) of the couplings, the q numbers
+     * J[i, k, b, :], starts at  i * n*q*q + b * sb + k * sk:  sb = q, sk = q*q in the caller's
+     * C-order J; sb = n*q, sk = q in the transposed copy Jt[i, b, k, :] the kernels make when
+     * a call is long enough to pay for it (then the rows a move reads are contiguous).
+     * In C for `restrict`, software prefetching of strided rows (q*q apart: too far for the
+     * hardware prefetcher) and, with GCC on x86-64 Linux, an AVX2 clone picked at load time
+     * (the default build targets baseline x86-64). Both layouts add the same numbers in the
+     * same order, so they give bit-identical results. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+        && !defined(ISINGBIO_NO_CLONES)
+    #define ISB_DENSE_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define ISB_DENSE_CLONES
+    #endif
+    #if defined(__GNUC__)
+    #define ISB_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 0)
+    #else
+    #define ISB_PREFETCH(p) ((void)0)
+    #endif
+    #ifndef ISB_DENSE_PF
+    #define ISB_DENSE_PF 8  /* rows ahead */
+    #endif
+
+    /* F[k, :] += rn[k*sk : k*sk+q] - ro[k*sk : k*sk+q] for every k < n. */
+    #define ISB_DENSE_MOVE(NAME, T)                                                        \
+    ISB_DENSE_CLONES static void NAME(double *restrict F, const T *restrict rn,              \
+                                      const T *restrict ro, Py_ssize_t n, Py_ssize_t q,     \
+                                      Py_ssize_t sk) {                                      \
+        if (sk == q) {                                                                      \
+            const Py_ssize_t m = n * q;                                                     \
+            for (Py_ssize_t j = 0; j < m; j++)                                              \
+                F[j] += (double)rn[j] - (double)ro[j];                                      \
+            return;                                                                         \
+        }                                                                                   \
+        for (Py_ssize_t k = 0; k < n; k++) {                                                \
+            if (k + ISB_DENSE_PF < n) {                                                     \
+                const T *pn = rn + (k + ISB_DENSE_PF) * sk, *po = ro + (k + ISB_DENSE_PF) * sk; \
+                ISB_PREFETCH(pn); ISB_PREFETCH(pn + q - 1);                                 \
+                ISB_PREFETCH(po); ISB_PREFETCH(po + q - 1);                                 \
+            }                                                                               \
+            double *restrict Fk = F + k * q;                                                \
+            const T *restrict a = rn + k * sk;                                              \
+            const T *restrict b = ro + k * sk;                                              \
+            for (Py_ssize_t j = 0; j < q; j++)                                              \
+                Fk[j] += (double)a[j] - (double)b[j];                                       \
+        }                                                                                   \
+    }
+    /* F[k, :] += r[k*sk : k*sk+q] for every k < n. */
+    #define ISB_DENSE_ADD(NAME, T)                                                         \
+    static void NAME(double *restrict F, const T *restrict r, Py_ssize_t n, Py_ssize_t q,   \
+                     Py_ssize_t sk) {                                                       \
+        for (Py_ssize_t k = 0; k < n; k++) {                                                \
+            if (sk != q && k + ISB_DENSE_PF < n) {                                          \
+                ISB_PREFETCH(r + (k + ISB_DENSE_PF) * sk);                                  \
+                ISB_PREFETCH(r + (k + ISB_DENSE_PF) * sk + q - 1);                          \
+            }                                                                               \
+            double *restrict Fk = F + k * q;                                                \
+            const T *restrict a = r + k * sk;                                               \
+            for (Py_ssize_t j = 0; j < q; j++)                                              \
+                Fk[j] += (double)a[j];                                                      \
+        }                                                                                   \
+    }
+    ISB_DENSE_MOVE(isb_dense_move_f, float)
+    ISB_DENSE_MOVE(isb_dense_move_d, double)
+    ISB_DENSE_ADD(isb_dense_add_f, float)
+    ISB_DENSE_ADD(isb_dense_add_d, double)
+    """
+    void isb_dense_move_f(double *F, const float *rn, const float *ro, Py_ssize_t n,
+                          Py_ssize_t q, Py_ssize_t sk) noexcept nogil
+    void isb_dense_move_d(double *F, const double *rn, const double *ro, Py_ssize_t n,
+                          Py_ssize_t q, Py_ssize_t sk) noexcept nogil
+    void isb_dense_add_f(double *F, const float *r, Py_ssize_t n, Py_ssize_t q,
+                         Py_ssize_t sk) noexcept nogil
+    void isb_dense_add_d(double *F, const double *r, Py_ssize_t n, Py_ssize_t q,
+                         Py_ssize_t sk) noexcept nogil
 
 
-cdef inline void _move_rows(double *F, const floating *Ji, Py_ssize_t n, Py_ssize_t q,
-                            Py_ssize_t old, Py_ssize_t new) noexcept nogil:
-    """F[k, :] += J[i, k, new, :] - J[i, k, old, :] for every k, with Ji = &J[i, 0, 0, 0]."""
-    cdef Py_ssize_t k, a, qq = q * q
-    cdef const floating *rn
-    cdef const floating *ro
-    cdef double *Fk
-    for k in range(n):
-        rn = Ji + k * qq + new * q
-        ro = Ji + k * qq + old * q
-        Fk = F + k * q
-        for a in range(q):
-            Fk[a] += <double>rn[a] - <double>ro[a]
+cdef inline void _add_rows(double *F, const floating *r, Py_ssize_t n, Py_ssize_t q,
+                           Py_ssize_t sk) noexcept nogil:
+    if floating is float:
+        isb_dense_add_f(F, r, n, q, sk)
+    else:
+        isb_dense_add_d(F, r, n, q, sk)
 
 
-cdef int _dense_chain(const floating *h, const floating *J, Py_ssize_t n, Py_ssize_t q,
-                      int8_t *x, uint64_t *rng, double beta_J, double beta_h,
-                      Py_ssize_t n_records, Py_ssize_t thin, double *e_coupling,
+cdef inline void _move_rows(double *F, const floating *rn, const floating *ro, Py_ssize_t n,
+                            Py_ssize_t q, Py_ssize_t sk) noexcept nogil:
+    if floating is float:
+        isb_dense_move_f(F, rn, ro, n, q, sk)
+    else:
+        isb_dense_move_d(F, rn, ro, n, q, sk)
+
+
+# A call makes a transposed copy Jt[i, b, k, :] = J[i, k, b, :] (contiguous rows for the cache
+# updates) when it runs at least this many sweeps in all (chains x records x thin) and J is
+# at most this large; otherwise it reads J in place with prefetching. Results are the same.
+cdef Py_ssize_t _transpose_min_sweeps = 64
+cdef Py_ssize_t _transpose_max_bytes = 1 << 31
+
+
+def set_layout_policy(Py_ssize_t min_sweeps=64, Py_ssize_t max_bytes=1 << 31):
+    """Tune when the kernels copy J into the transposed layout (tests and benchmarks).
+
+    min_sweeps: copy when chains x records x thin >= min_sweeps (0: always);
+    max_bytes: never copy a J larger than this (0: never). Returns the previous values.
+    """
+    global _transpose_min_sweeps, _transpose_max_bytes
+    old = (_transpose_min_sweeps, _transpose_max_bytes)
+    _transpose_min_sweeps = min_sweeps
+    _transpose_max_bytes = max_bytes
+    return old
+
+
+cdef int _dense_chain(const floating *h, const floating *Jr, Py_ssize_t sb, Py_ssize_t sk,
+                      Py_ssize_t n, Py_ssize_t q, int8_t *x, uint64_t *rng, double beta_J,
+                      double beta_h, Py_ssize_t n_records, Py_ssize_t thin, double *e_coupling,
                       double *e_field, double *magnetization, double *stats,
                       bint heatbath) noexcept nogil:
-    """Run one chain; returns -1 if the local-field cache cannot be allocated, else 0."""
+    """Run one chain; returns -1 if the local-field cache cannot be allocated, else 0.
+
+    Row (i, b, k) of the couplings, J[i, k, b, :], starts at Jr + i*n*q*q + b*sb + k*sk.
+    """
     cdef Py_ssize_t i, r, t, a, b, old, nq = n * q, nqq = n * q * q
     cdef int64_t accepted = 0, nmax
     cdef int64_t counts[MAX_Q]
     cdef double cum[MAX_Q]
     cdef double e_j = 0.0, e_h = 0.0, d, mx, tot, u
     cdef const floating *hi
+    cdef const floating *Ji
     cdef double *Fi
     cdef double *F = <double *>malloc(nq * sizeof(double))
     if F == NULL:
@@ -74,7 +166,7 @@ cdef int _dense_chain(const floating *h, const floating *J, Py_ssize_t n, Py_ssi
     for a in range(q):
         counts[a] = 0
     for i in range(n):
-        _add_rows(F, J + i * nqq, n, q, x[i])
+        _add_rows(F, Jr + i * nqq + x[i] * sb, n, q, sk)
     for i in range(n):
         old = x[i]
         e_j -= 0.5 * F[i * q + old]
@@ -117,7 +209,8 @@ cdef int _dense_chain(const floating *h, const floating *J, Py_ssize_t n, Py_ssi
                 counts[old] -= 1
                 counts[b] += 1
                 accepted += 1
-                _move_rows(F, J + i * nqq, n, q, old, b)
+                Ji = Jr + i * nqq
+                _move_rows(F, Ji + b * sb, Ji + old * sb, n, q, sk)
         nmax = 0
         for a in range(q):
             if counts[a] > nmax:
@@ -138,26 +231,46 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                        double[:, ::1] e_coupling, double[:, ::1] e_field,
                        double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
                        bint heatbath):
-    cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], q = h.shape[1], c
+    cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], q = h.shape[1], c, i, b, k
     cdef Py_ssize_t rec = n_records if n_records > 0 else 0
     cdef Py_ssize_t s_rec = e_coupling.shape[1]
-    cdef Py_ssize_t failed = 0
+    cdef Py_ssize_t nq = n * q, qq = q * q, nqq = n * q * q
+    cdef Py_ssize_t failed = 0, sb = q, sk = q * q
+    cdef size_t nbytes = <size_t>n * nqq * sizeof(floating)
+    cdef const floating *Jr = &J[0, 0, 0, 0]
+    cdef floating *Jt = NULL
+    cdef const floating *src
+    cdef floating *dst
     cdef double *ej
     cdef double *eh
     cdef double *mg
-    if n_chains == 0 or n == 0:
+    if n_chains == 0 or n == 0 or rec == 0 or thin <= 0:
         return
     if not 2 <= q < MAX_Q:
         raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
+    if (_transpose_max_bytes > 0 and nbytes <= <size_t>_transpose_max_bytes
+            and n_chains * rec * thin >= _transpose_min_sweeps):
+        Jt = <floating *>malloc(nbytes)   # on failure: read J in place
     with nogil:
+        if Jt != NULL:
+            for i in prange(n, num_threads=n_threads, schedule="static"):
+                for b in range(q):
+                    dst = Jt + i * nqq + b * nq
+                    src = Jr + i * nqq + b * q
+                    for k in range(n):
+                        memcpy(dst + k * q, src + k * qq, q * sizeof(floating))
+            Jr = Jt
+            sb = nq
+            sk = q
         for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
             ej = &e_coupling[0, 0] + c * s_rec if s_rec > 0 else NULL
             eh = &e_field[0, 0] + c * e_field.shape[1] if s_rec > 0 else NULL
             mg = &magnetization[0, 0] + c * magnetization.shape[1] if s_rec > 0 else NULL
-            if _dense_chain(&h[0, 0], &J[0, 0, 0, 0], n, q, &states[c, 0], &rng[c, 0],
-                            beta_J, beta_h, rec, thin, ej, eh, mg, &stats[c, 0],
+            if _dense_chain(&h[0, 0], Jr, sb, sk, n, q, &states[c, 0],
+                            &rng[c, 0], beta_J, beta_h, rec, thin, ej, eh, mg, &stats[c, 0],
                             heatbath) != 0:
                 failed += 1
+    free(Jt)
     if failed:
         raise MemoryError(f"could not allocate the local-field cache ({n} x {q} doubles) "
                           f"for {failed} of {n_chains} chains; their states were not updated")

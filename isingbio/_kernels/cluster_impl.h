@@ -1,22 +1,25 @@
 /* Swendsen-Wang and Wolff cluster updates for Ising and Potts models on CSR graphs.
  *
  * Used by _cluster.pyx; contract in README.md. Everything here works on one chain and uses
- * only that chain's random state (lane 0 of rng.h), so results do not depend on threads.
+ * only that chain's random state (rng.h), so results do not depend on threads.
  *
  * Bonds. Ising: bond (i, j) is satisfied when w_ij s_i s_j > 0 and is then activated with
  * probability 1 - exp(-2 beta_J |w_ij|). Potts (w >= 0): bond active with probability
  * 1 - exp(-beta_J w_ij) when x_i == x_j. Probabilities are 64-bit integer thresholds
  * compared with raw random words (P(active) = thr / 2^64), computed once per call.
  *
- * Swendsen-Wang: union-find (union by size, path halving) over the satisfied bonds, in one
- * pass over the upper-triangle neighbour lists; then every cluster C gets a new state
- * drawn from p(a) ~ exp(beta_h sum_{i in C} h_i(a)), exact for any per-site field.
- * Parent array encoding: parent[i] >= 0 is the parent of i; a root holds -size, and once
- * its new state a is drawn, ISB_LABEL + a.
+ * Swendsen-Wang, per sweep: (1) the activation bit of every bond (j, i), j < i, without
+ * branches, 64 to a word; (2) union-find over the active bonds only (link under the smaller
+ * root, path halving), so every root is the smallest site of its cluster and par[x] < x;
+ * (3) one forward pass gives each root its new state, drawn from
+ * p(a) ~ exp(beta_h sum_{i in C} h_i(a)) (exact for any per-site field), and copies it to
+ * every other site from its parent, which is already done. par[x] >= 0 is the parent of x,
+ * a root holds -1 (or -size where sizes are needed).
  *
  * Wolff: seed site chosen uniformly, cluster grown over active bonds (breadth first, stamp
  * marks), flipped (Ising) or recoloured to a uniformly chosen other state b (Potts) with
- * probability min(1, exp(-beta_h dH_h)). A sweep: clusters until their sizes reach N.
+ * probability min(1, exp(-beta_h dH_h)). A sweep: a number of cluster updates fixed for the
+ * whole call (ISB_WOLFF_CHAIN explains why not "until their sizes reach N").
  */
 #ifndef ISINGBIO_CLUSTER_IMPL_H
 #define ISINGBIO_CLUSTER_IMPL_H
@@ -43,11 +46,13 @@ typedef struct {
     const int64_t *indptr;      /* full symmetric CSR, from the caller */
     const int32_t *indices;
     const double *weights;
-    int64_t *uptr;              /* upper triangle (j > i): n + 1 offsets */
-    int32_t *uidx;              /* neighbours j > i */
-    double *uw;                 /* their weights (NULL when uniform) */
-    uint64_t *uthr;             /* activation thresholds (NULL when uniform) */
-    int8_t *usgn;               /* Ising: sign of w (NULL when uniform or Potts) */
+    int64_t *lptr;              /* lower triangle (j < i): n + 1 offsets */
+    int32_t *lidx;              /* neighbours j < i */
+    int32_t *lsrc;              /* the site i of each of these bonds */
+    int64_t nu;                 /* number of bonds (j, i), j < i */
+    double *lw;                 /* their weights (NULL when uniform) */
+    uint64_t *lthr;             /* activation thresholds (NULL when uniform) */
+    int8_t *lsgn;               /* Ising: sign of w (NULL when uniform or Potts) */
     uint64_t *thr;              /* Wolff, full CSR thresholds (NULL when uniform / not needed) */
     int8_t *sgn;                /* Wolff Ising, full CSR signs */
     int uniform;                /* every weight equal to w0 */
@@ -84,9 +89,9 @@ static inline uint64_t isb_cached_threshold(isb_thr_cache *c, double w, double b
 }
 
 static void isb_graph_free(isb_graph *g) {
-    free(g->uptr); free(g->uidx); free(g->uw); free(g->uthr); free(g->usgn);
+    free(g->lptr); free(g->lidx); free(g->lsrc); free(g->lw); free(g->lthr); free(g->lsgn);
     free(g->thr); free(g->sgn);
-    g->uptr = NULL; g->uidx = NULL; g->uw = NULL; g->uthr = NULL; g->usgn = NULL;
+    g->lptr = NULL; g->lidx = NULL; g->lsrc = NULL; g->lw = NULL; g->lthr = NULL; g->lsgn = NULL;
     g->thr = NULL; g->sgn = NULL;
 }
 
@@ -107,20 +112,22 @@ static int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const 
     g->thr0 = isb_bond_threshold(g->w0, beta_J, potts);
     g->sgn0 = g->w0 > 0 ? 1 : -1;
 
-    g->uptr = (int64_t *)malloc(sizeof(int64_t) * ((size_t)n + 1));
-    if (!g->uptr) goto fail;
+    g->lptr = (int64_t *)malloc(sizeof(int64_t) * ((size_t)n + 1));
+    if (!g->lptr) goto fail;
     for (int32_t i = 0; i < n; i++)
         for (int64_t e = indptr[i]; e < indptr[i + 1]; e++)
-            nu += indices[e] > i;
-    g->uidx = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nu ? nu : 1));
-    if (!g->uidx) goto fail;
+            nu += indices[e] < i;
+    g->nu = nu;
+    g->lidx = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nu ? nu : 1));
+    g->lsrc = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nu ? nu : 1));
+    if (!g->lidx || !g->lsrc) goto fail;
     if (!g->uniform) {
-        g->uw = (double *)malloc(sizeof(double) * (size_t)(nu ? nu : 1));
-        g->uthr = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(nu ? nu : 1));
-        if (!g->uw || !g->uthr) goto fail;
+        g->lw = (double *)malloc(sizeof(double) * (size_t)(nu ? nu : 1));
+        g->lthr = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(nu ? nu : 1));
+        if (!g->lw || !g->lthr) goto fail;
         if (!potts) {
-            g->usgn = (int8_t *)malloc((size_t)(nu ? nu : 1));
-            if (!g->usgn) goto fail;
+            g->lsgn = (int8_t *)malloc((size_t)(nu ? nu : 1));
+            if (!g->lsgn) goto fail;
         }
         if (wolff) {
             g->thr = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(nnz ? nnz : 1));
@@ -136,7 +143,7 @@ static int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const 
     cache.next = 0;
     int64_t u = 0;
     for (int32_t i = 0; i < n; i++) {
-        g->uptr[i] = u;
+        g->lptr[i] = u;
         for (int64_t e = indptr[i]; e < indptr[i + 1]; e++) {
             int32_t j = indices[e];
             if (!g->uniform) {
@@ -144,16 +151,16 @@ static int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const 
                 uint64_t t = isb_cached_threshold(&cache, w, beta_J, potts);
                 if (g->thr) g->thr[e] = t;
                 if (g->sgn) g->sgn[e] = w > 0 ? 1 : -1;
-                if (j > i) {
-                    g->uw[u] = w;
-                    g->uthr[u] = t;
-                    if (g->usgn) g->usgn[u] = w > 0 ? 1 : -1;
+                if (j < i) {
+                    g->lw[u] = w;
+                    g->lthr[u] = t;
+                    if (g->lsgn) g->lsgn[u] = w > 0 ? 1 : -1;
                 }
             }
-            if (j > i) g->uidx[u++] = j;
+            if (j < i) { g->lsrc[u] = i; g->lidx[u++] = j; }
         }
     }
-    g->uptr[n] = u;
+    g->lptr[n] = u;
     return 0;
 fail:
     isb_graph_free(g);
@@ -172,6 +179,21 @@ static int isb_field_form(const double *h, int64_t n, int q) {
     return ISB_FIELD_UNIFORM;
 }
 
+/* A private copy of the chain's random state for one sweep (kept in registers / L1):
+ * isb_next8 on b->w for bond decisions (all lanes), scalar isb_next & co. (lane 0) for the
+ * rest. Every output is used once. */
+typedef struct {
+    uint64_t w[ISB_RNG_WORDS];
+} isb_rbuf;
+
+static inline void isb_rbuf_load(isb_rbuf *b, const uint64_t *rng) {
+    memcpy(b->w, rng, sizeof(b->w));
+}
+
+static inline void isb_rbuf_store(const isb_rbuf *b, uint64_t *rng) {
+    memcpy(rng, b->w, sizeof(b->w));
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Union-find                                                                            */
 /* ------------------------------------------------------------------------------------ */
@@ -185,15 +207,6 @@ static inline int32_t isb_find(int32_t *restrict par, int32_t x) {
         p = par[x];
     }
     return x;
-}
-
-static inline void isb_union(int32_t *restrict par, int32_t a, int32_t b) {
-    a = isb_find(par, a);
-    b = isb_find(par, b);
-    if (a == b) return;
-    if (par[a] > par[b]) { int32_t t = a; a = b; b = t; }   /* a: the larger tree */
-    par[a] += par[b];
-    par[b] = a;
 }
 
 /* Draw from p(a) ~ exp(x[a]) over a < q (x overwritten). */
@@ -221,14 +234,14 @@ static void isb_ising_record(const isb_graph *g, const double *h, const int8_t *
         int64_t t = 0;
         for (int32_t i = 0; i < n; i++) {
             int32_t acc = 0;
-            for (int64_t k = g->uptr[i]; k < g->uptr[i + 1]; k++) acc += s[g->uidx[k]];
+            for (int64_t k = g->lptr[i]; k < g->lptr[i + 1]; k++) acc += s[g->lidx[k]];
             t += (int64_t)s[i] * acc;
         }
         e = -g->w0 * (double)t;
     } else {
         for (int32_t i = 0; i < n; i++) {
             double acc = 0.0;
-            for (int64_t k = g->uptr[i]; k < g->uptr[i + 1]; k++) acc += g->uw[k] * s[g->uidx[k]];
+            for (int64_t k = g->lptr[i]; k < g->lptr[i + 1]; k++) acc += g->lw[k] * s[g->lidx[k]];
             e -= s[i] * acc;
         }
     }
@@ -247,12 +260,12 @@ static void isb_potts_record(const isb_graph *g, int q, const double *h, const i
     if (g->uniform) {
         int64_t t = 0;
         for (int32_t i = 0; i < n; i++)
-            for (int64_t k = g->uptr[i]; k < g->uptr[i + 1]; k++) t += x[g->uidx[k]] == x[i];
+            for (int64_t k = g->lptr[i]; k < g->lptr[i + 1]; k++) t += x[g->lidx[k]] == x[i];
         e = -g->w0 * (double)t;
     } else {
         for (int32_t i = 0; i < n; i++)
-            for (int64_t k = g->uptr[i]; k < g->uptr[i + 1]; k++)
-                if (x[g->uidx[k]] == x[i]) e -= g->uw[k];
+            for (int64_t k = g->lptr[i]; k < g->lptr[i + 1]; k++)
+                if (x[g->lidx[k]] == x[i]) e -= g->lw[k];
     }
     for (int32_t i = 0; i < n; i++) { f -= h[(int64_t)i * q + x[i]]; counts[x[i]]++; }
     int64_t cmax = 0;
@@ -266,173 +279,239 @@ static void isb_potts_record(const isb_graph *g, int q, const double *h, const i
 /* Swendsen-Wang                                                                         */
 /* ------------------------------------------------------------------------------------ */
 
+/* Bond pass shared by the Swendsen-Wang sweeps. Sites are visited in order and every bond
+ * (j, i), j < i, is handled at site i; at that moment i is still a singleton, so par[i] can be
+ * initialised there (no clearing pass). Trees are linked under the smaller root, so every
+ * root is the smallest site of its cluster and par[x] < x: a forward pass then labels each
+ * site from its (already labelled) parent without any find. ACTIVE(k, j) decides bond k. */
+/* Phase 1: the activation bit of every bond (j, i), j < i, in lower-CSR order, without
+ * branches: blocks of 64 bonds, random words eight at a time (isb_next8 on all lanes).
+ * ACTIVE(k, i, j, u) decides bond k from the random word u. */
+#define ISB_SW_BITS(ACTIVE)                                                                \
+    {                                                                                      \
+        const int32_t *restrict lsrc_ = g->lsrc;                                           \
+        const int64_t nu_ = g->nu;                                                         \
+        uint64_t u8[ISB_RNG_LANES];                                                        \
+        for (int64_t k0 = 0; k0 < nu_; k0 += 64) {                                         \
+            uint64_t word = 0;                                                             \
+            if (k0 + 64 <= nu_) {                                                          \
+                for (int b8 = 0; b8 < 64; b8 += 8) {                                       \
+                    isb_next8(rb.w, u8);                                                   \
+                    for (int t = 0; t < 8; t++) {                                          \
+                        const int64_t k = k0 + b8 + t;                                     \
+                        const int32_t i = lsrc_[k], j = lidx[k];                           \
+                        word |= (uint64_t)(ACTIVE(k, i, j, u8[t])) << (b8 + t);            \
+                    }                                                                      \
+                }                                                                          \
+            } else {                                                                       \
+                for (int64_t k = k0; k < nu_; k++) {                                       \
+                    if (((k - k0) & 7) == 0) isb_next8(rb.w, u8);                          \
+                    const int32_t i = lsrc_[k], j = lidx[k];                               \
+                    word |= (uint64_t)(ACTIVE(k, i, j, u8[(k - k0) & 7])) << (k - k0);     \
+                }                                                                          \
+            }                                                                              \
+            bits[k0 >> 6] = word;                                                          \
+        }                                                                                  \
+    }
+
+/* Phase 2: union-find over the active bonds, in order of their larger site i. When i's first
+ * active bond is met, no bond touching i has been handled yet, so i is a singleton and is
+ * just hung under the other root. Trees are linked under the smaller root, so every root is
+ * the smallest site of its cluster and par[x] < x: a forward pass can then label each site
+ * from its (already labelled) parent without any find. */
+static inline void isb_sw_link(const isb_graph *g, const uint64_t *restrict bits,
+                               int32_t *restrict par) {
+    const int32_t *restrict lidx = g->lidx;
+    const int32_t *restrict lsrc = g->lsrc;
+    const int64_t nw = (g->nu + 63) >> 6;
+    int32_t cur = -1, rc = -1;   /* site being linked, and its root */
+    memset(par, 0xff, sizeof(int32_t) * (size_t)g->n);
+    for (int64_t wi = 0; wi < nw; wi++) {
+        uint64_t w = bits[wi];
+        while (w) {
+            const int64_t k = (wi << 6) + __builtin_ctzll(w);
+            w &= w - 1;
+            const int32_t i = lsrc[k], j = lidx[k];
+            if (i != cur) {
+                const int32_t rj = j == cur ? rc : isb_find(par, j);
+                if (cur >= 0) par[cur] = rc;
+                par[i] = rj;
+                cur = i;
+                rc = rj;
+            } else {
+                const int32_t rj = isb_find(par, j);
+                if (rj < rc) { par[rc] = rj; rc = rj; }
+                else if (rj > rc) par[rj] = rc;
+            }
+        }
+    }
+    if (cur >= 0) par[cur] = rc;
+}
+
+#define ISB_SW_BONDS(ACTIVE)                                                               \
+    ISB_SW_BITS(ACTIVE)                                                                    \
+    isb_sw_link(g, bits, par);
+
+/* Point every site straight at its root and store -(cluster size) at roots. */
+static inline void isb_flatten(int32_t *restrict par, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        int32_t p = par[i];
+        if (p >= 0) {
+            if (par[p] >= 0) { p = par[p]; par[i] = p; }
+            par[p]--;
+        }
+    }
+}
+
 /* Scratch: par (n int32), fsum (n double, per-site field only). Returns clusters built. */
 static int64_t isb_ising_sw_sweep(const isb_graph *g, int field, const double *h, double beta_h,
                                   int8_t *restrict s, uint64_t *rng, int32_t *restrict par,
-                                  double *restrict fsum, const uint64_t *restrict up_thr,
-                                  int32_t n_up_thr) {
+                                  uint64_t *restrict bits,
+                                  double *restrict fsum) {
     const int32_t n = g->n;
-    const int64_t *restrict uptr = g->uptr;
-    const int32_t *restrict uidx = g->uidx;
+    const int32_t *restrict lidx = g->lidx;
     int64_t ncl = 0;
-    memset(par, 0xff, sizeof(int32_t) * (size_t)n);   /* every site a root of size 1 */
+    isb_rbuf rb;
+    isb_rbuf_load(&rb, rng);
 
     if (g->uniform) {
         const uint64_t thr = g->thr0;
         const int8_t sg = g->sgn0;
-        if (thr) {
-            for (int32_t i = 0; i < n; i++) {
-                const int8_t want = (int8_t)(sg * s[i]);
-                for (int64_t k = uptr[i]; k < uptr[i + 1]; k++) {
-                    const int32_t j = uidx[k];
-                    if (s[j] == want && isb_next(rng) < thr) isb_union(par, i, j);
-                }
-            }
-        }
+        /* satisfied: w s_i s_j > 0 */
+#define ISB_ACT_U(k, i, j, u) (((s[j] == (int8_t)(sg * s[i])) & ((u) < thr)))
+        ISB_SW_BONDS(ISB_ACT_U)
+#undef ISB_ACT_U
     } else {
-        const uint64_t *restrict uthr = g->uthr;
-        const int8_t *restrict usgn = g->usgn;
-        for (int32_t i = 0; i < n; i++) {
-            const int8_t si = s[i];
-            for (int64_t k = uptr[i]; k < uptr[i + 1]; k++) {
-                const int32_t j = uidx[k];
-                if (s[j] == (int8_t)(usgn[k] * si) && isb_next(rng) < uthr[k]) isb_union(par, i, j);
-            }
-        }
+        const uint64_t *restrict lthr = g->lthr;
+        const int8_t *restrict lsgn = g->lsgn;
+#define ISB_ACT_G(k, i, j, u) (((s[j] == (int8_t)(lsgn[k] * s[i])) & ((u) < lthr[k])))
+        ISB_SW_BONDS(ISB_ACT_G)
+#undef ISB_ACT_G
     }
 
-    if (field == ISB_FIELD_SITE) {
-        for (int32_t i = 0; i < n; i++) fsum[i] = 0.0;
+    /* Each cluster is flipped or not (with signed bonds its sites need not agree). The
+     * flip f of a done site is kept in par as -1 - f: a site reads its parent's. */
+    if (field == ISB_FIELD_ZERO) {
+        uint64_t rbits = 0;
+        int nbits = 0;
         for (int32_t i = 0; i < n; i++) {
-            int32_t r = isb_find(par, i);
-            if (r != i) par[i] = r;
-            fsum[r] += h[i];
-        }
-        for (int32_t i = 0; i < n; i++) {
-            int32_t r = par[i] < 0 ? i : par[i];
-            int32_t v = par[r];
-            if (v >= -n) {
-                /* P(+1) = 1 / (1 + exp(-2 beta_h sum h)) */
-                double p = 1.0 / (1.0 + exp(-2.0 * beta_h * fsum[r]));
-                v = ISB_LABEL + (isb_uniform(rng) < p);
-                par[r] = v;
+            const int32_t p = par[i];
+            int32_t f;
+            if (p < 0) {
+                if (nbits == 0) { rbits = isb_next(rb.w); nbits = 64; }
+                f = (int32_t)(rbits & 1);
+                rbits >>= 1;
+                nbits--;
                 ncl++;
+            } else {
+                f = -1 - par[p];
             }
-            s[i] = v == ISB_LABEL ? -1 : 1;
+            par[i] = -1 - f;
+            s[i] = (int8_t)(s[i] * (1 - 2 * f));
         }
     } else {
-        uint64_t bits = 0;
-        int nbits = 0;
-        const double hb = field == ISB_FIELD_UNIFORM ? h[0] * beta_h : 0.0;
+        /* F_C = sum_C h_i s_i; flipping C changes H_h by 2 F_C: P(flip) = 1 / (1 + exp(2 beta_h F_C)) */
+        const int uni = field == ISB_FIELD_UNIFORM;
         for (int32_t i = 0; i < n; i++) {
-            int32_t r = isb_find(par, i);
-            int32_t v = par[r];
-            if (v >= -n) {
-                int up;
-                if (field == ISB_FIELD_ZERO) {
-                    if (nbits == 0) { bits = isb_next(rng); nbits = 64; }
-                    up = (int)(bits & 1);
-                    bits >>= 1;
-                    nbits--;
-                } else {
-                    int32_t size = -v;
-                    uint64_t t;
-                    if (size < n_up_thr) t = up_thr[size];
-                    else t = isb_threshold(1.0 / (1.0 + exp(-2.0 * hb * size)));
-                    up = isb_next(rng) < t;
-                }
-                v = ISB_LABEL + up;
-                par[r] = v;
-                ncl++;
+            int32_t p = par[i];
+            const double hs = (uni ? h[0] : h[i]) * s[i];
+            if (p < 0) {
+                fsum[i] = hs;
+            } else {
+                if (par[p] >= 0) { p = par[p]; par[i] = p; }
+                fsum[p] += hs;
             }
-            if (r != i) par[i] = r;
-            s[i] = v == ISB_LABEL ? -1 : 1;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t p = par[i];
+            int32_t f;
+            if (p < 0) {
+                f = isb_uniform(rb.w) * (1.0 + exp(2.0 * beta_h * fsum[i])) < 1.0;
+                ncl++;
+            } else {
+                f = -1 - par[p];
+            }
+            par[i] = -1 - f;
+            s[i] = (int8_t)(s[i] * (1 - 2 * f));
         }
     }
+    isb_rbuf_store(&rb, rng);
     return ncl;
 }
 
 /* Scratch: par, off, mem (n int32 each; off and mem for per-site fields only). */
 static int64_t isb_potts_sw_sweep(const isb_graph *g, int q, int field, const double *h,
                                   double beta_h, int8_t *restrict x, uint64_t *rng,
-                                  int32_t *restrict par, int32_t *restrict off,
+                                  int32_t *restrict par, uint64_t *restrict bits,
+                                  int32_t *restrict off,
                                   int32_t *restrict mem) {
     const int32_t n = g->n;
-    const int64_t *restrict uptr = g->uptr;
-    const int32_t *restrict uidx = g->uidx;
+    const int32_t *restrict lidx = g->lidx;
     int64_t ncl = 0;
     double buf[ISB_MAX_Q];
-    memset(par, 0xff, sizeof(int32_t) * (size_t)n);
+    isb_rbuf rb;
+    isb_rbuf_load(&rb, rng);
 
     if (g->uniform) {
         const uint64_t thr = g->thr0;
-        if (thr) {
-            for (int32_t i = 0; i < n; i++) {
-                const int8_t xi = x[i];
-                for (int64_t k = uptr[i]; k < uptr[i + 1]; k++) {
-                    const int32_t j = uidx[k];
-                    if (x[j] == xi && isb_next(rng) < thr) isb_union(par, i, j);
-                }
+#define ISB_ACT_U(k, i, j, u) (((x[j] == x[i]) & ((u) < thr)))
+        ISB_SW_BONDS(ISB_ACT_U)
+#undef ISB_ACT_U
+    } else {
+        const uint64_t *restrict lthr = g->lthr;
+#define ISB_ACT_G(k, i, j, u) (((x[j] == x[i]) & ((u) < lthr[k])))
+        ISB_SW_BONDS(ISB_ACT_G)
+#undef ISB_ACT_G
+    }
+
+    if (field == ISB_FIELD_ZERO) {
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t p = par[i];
+            if (p < 0) {
+                x[i] = (int8_t)isb_bounded(rb.w, (uint64_t)q);
+                ncl++;
+            } else {
+                x[i] = x[p];
+            }
+        }
+    } else if (field == ISB_FIELD_UNIFORM) {
+        isb_flatten(par, n);
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t p = par[i];
+            if (p < 0) {
+                const double size = (double)(-p);
+                for (int a = 0; a < q; a++) buf[a] = beta_h * size * h[a];
+                x[i] = (int8_t)isb_draw_softmax(rb.w, buf, q);
+                ncl++;
+            } else {
+                x[i] = x[p];
             }
         }
     } else {
-        const uint64_t *restrict uthr = g->uthr;
-        for (int32_t i = 0; i < n; i++) {
-            const int8_t xi = x[i];
-            for (int64_t k = uptr[i]; k < uptr[i + 1]; k++) {
-                const int32_t j = uidx[k];
-                if (x[j] == xi && uthr[k] && isb_next(rng) < uthr[k]) isb_union(par, i, j);
-            }
-        }
-    }
-
-    if (field == ISB_FIELD_SITE) {
         /* group the sites of each cluster (counting sort by root), then recolour */
-        for (int32_t i = 0; i < n; i++) {
-            int32_t r = isb_find(par, i);
-            if (r != i) par[i] = r;
-        }
+        isb_flatten(par, n);
         int32_t pos = 0;
         for (int32_t r = 0; r < n; r++)
-            if (par[r] < 0) { off[r] = pos; pos += -par[r]; }
+            if (par[r] < 0) { off[r] = pos; pos -= par[r]; }
         for (int32_t i = 0; i < n; i++) {
-            int32_t r = par[i] < 0 ? i : par[i];
+            const int32_t r = par[i] < 0 ? i : par[i];
             mem[off[r]++] = i;
         }
         for (int32_t r = 0; r < n; r++) {
             if (par[r] >= 0) continue;
-            int32_t end = off[r], start = end + par[r];
+            const int32_t end = off[r], start = end + par[r];
             for (int a = 0; a < q; a++) buf[a] = 0.0;
             for (int32_t k = start; k < end; k++) {
                 const double *hi = h + (int64_t)mem[k] * q;
                 for (int a = 0; a < q; a++) buf[a] += hi[a];
             }
             for (int a = 0; a < q; a++) buf[a] *= beta_h;
-            int8_t b = (int8_t)isb_draw_softmax(rng, buf, q);
+            const int8_t b = (int8_t)isb_draw_softmax(rb.w, buf, q);
             for (int32_t k = start; k < end; k++) x[mem[k]] = b;
             ncl++;
         }
-    } else {
-        for (int32_t i = 0; i < n; i++) {
-            int32_t r = isb_find(par, i);
-            int32_t v = par[r];
-            if (v >= -n) {
-                int b;
-                if (field == ISB_FIELD_ZERO) {
-                    b = (int)isb_bounded(rng, (uint64_t)q);
-                } else {
-                    double size = (double)(-v);
-                    for (int a = 0; a < q; a++) buf[a] = beta_h * size * h[a];
-                    b = isb_draw_softmax(rng, buf, q);
-                }
-                v = ISB_LABEL + b;
-                par[r] = v;
-                ncl++;
-            }
-            if (r != i) par[i] = r;
-            x[i] = (int8_t)(v - ISB_LABEL);
-        }
     }
+    isb_rbuf_store(&rb, rng);
     return ncl;
 }
 
@@ -453,17 +532,16 @@ static inline uint32_t isb_next_stamp(isb_wolff_scratch *w, int32_t n) {
     return w->stamp;
 }
 
-/* One Wolff sweep; adds to st[0..4). */
-static void isb_ising_wolff_sweep(const isb_graph *g, int field, const double *h, double beta_h,
-                                  int8_t *restrict s, uint64_t *rng, isb_wolff_scratch *w,
-                                  double *st) {
+/* One Wolff cluster update; adds to st[0..4) and returns the cluster size. */
+static int32_t isb_ising_wolff_update(const isb_graph *g, int field, const double *h, double beta_h,
+                                      int8_t *restrict s, uint64_t *rng, isb_wolff_scratch *w,
+                                      double *st) {
     const int32_t n = g->n;
     const int64_t *restrict indptr = g->indptr;
     const int32_t *restrict indices = g->indices;
     int32_t *restrict mem = w->mem;
     uint32_t *restrict mark = w->mark;
-    int64_t built = 0;
-    while (built < n) {
+    {
         const uint32_t stamp = isb_next_stamp(w, n);
         const int32_t seed = (int32_t)isb_bounded(rng, (uint64_t)n);
         int32_t top = 1, head = 0;
@@ -500,7 +578,6 @@ static void isb_ising_wolff_sweep(const isb_graph *g, int field, const double *h
                 }
             }
         }
-        built += top;
         st[0] += 1.0;
         st[2] += 1.0;
         st[3] += top;
@@ -523,19 +600,19 @@ static void isb_ising_wolff_sweep(const isb_graph *g, int field, const double *h
             for (int32_t k = 0; k < top; k++) s[mem[k]] = (int8_t)(-s[mem[k]]);
             st[1] += 1.0;
         }
+        return top;
     }
 }
 
-static void isb_potts_wolff_sweep(const isb_graph *g, int q, int field, const double *h,
-                                  double beta_h, int8_t *restrict x, uint64_t *rng,
-                                  isb_wolff_scratch *w, double *st) {
+static int32_t isb_potts_wolff_update(const isb_graph *g, int q, int field, const double *h,
+                                      double beta_h, int8_t *restrict x, uint64_t *rng,
+                                      isb_wolff_scratch *w, double *st) {
     const int32_t n = g->n;
     const int64_t *restrict indptr = g->indptr;
     const int32_t *restrict indices = g->indices;
     int32_t *restrict mem = w->mem;
     uint32_t *restrict mark = w->mark;
-    int64_t built = 0;
-    while (built < n) {
+    {
         const uint32_t stamp = isb_next_stamp(w, n);
         const int32_t seed = (int32_t)isb_bounded(rng, (uint64_t)n);
         const int8_t a = x[seed];
@@ -570,7 +647,6 @@ static void isb_potts_wolff_sweep(const isb_graph *g, int q, int field, const do
                 }
             }
         }
-        built += top;
         st[0] += 1.0;
         st[2] += 1.0;
         st[3] += top;
@@ -594,17 +670,39 @@ static void isb_potts_wolff_sweep(const isb_graph *g, int q, int field, const do
             for (int32_t k = 0; k < top; k++) x[mem[k]] = b;
             st[1] += 1.0;
         }
+        return top;
     }
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* Chains: all records of one chain. Return 0, or -1 when out of memory.                 */
 /* ------------------------------------------------------------------------------------ */
-#define ISB_UP_TABLE 1024
 
-static int isb_ising_chain(const isb_graph *g, int wolff, int field, const double *h,
-                           int8_t *s, uint64_t *rng, double beta_h, int64_t n_records,
-                           int64_t thin, double *ec, double *ef, double *mag, double *st) {
+/* Cluster updates per Wolff sweep. A sweep cannot stop once the clusters built in it reach
+ * N sites: that stopping time depends on the states visited and biases the sampler (two
+ * sites, one bond: such sweeps never end anti-aligned from an aligned start). The count is
+ * therefore fixed for the whole call: `k_sweep` if > 0, else N / (mean cluster size) over
+ * a pilot of updates (kept, counted in stats) that build N sites; so only the choice of the
+ * count depends on the start, like a burn-in. */
+#define ISB_WOLFF_CHAIN(UPDATE)                                                            \
+    {                                                                                      \
+        if (k_sweep <= 0) {                                                                \
+            int64_t built = 0, count = 0;                                                  \
+            while (built < n) { built += UPDATE; count++; }                                \
+            k_sweep = (int64_t)llround((double)n * (double)count / (double)built);         \
+            if (k_sweep < 1) k_sweep = 1;                                                  \
+        }                                                                                  \
+        for (int64_t r = 0; r < n_records; r++) {                                          \
+            for (int64_t t = 0; t < thin; t++)                                             \
+                for (int64_t c = 0; c < k_sweep; c++) (void)UPDATE;                        \
+            RECORD;                                                                        \
+        }                                                                                  \
+    }
+
+static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int field,
+                           const double *h, int8_t *s, uint64_t *rng, double beta_h,
+                           int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
+                           double *st) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
@@ -612,41 +710,38 @@ static int isb_ising_chain(const isb_graph *g, int wolff, int field, const doubl
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-        for (int64_t r = 0; r < n_records; r++) {
-            for (int64_t t = 0; t < thin; t++)
-                isb_ising_wolff_sweep(g, field, h, beta_h, s, rng, &w, st);
-            isb_ising_record(g, h, s, ec + r, ef + r, mag + r);
-        }
+#define RECORD isb_ising_record(g, h, s, ec + r, ef + r, mag + r)
+        ISB_WOLFF_CHAIN(isb_ising_wolff_update(g, field, h, beta_h, s, rng, &w, st))
+#undef RECORD
         free(w.mem);
         free(w.mark);
         return 0;
     }
     int32_t *par = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
-    double *fsum = field == ISB_FIELD_SITE ? (double *)malloc(sizeof(double) * (size_t)n) : NULL;
-    uint64_t up_thr[ISB_UP_TABLE];
-    if (!par || (field == ISB_FIELD_SITE && !fsum)) { free(par); free(fsum); return -1; }
-    if (field == ISB_FIELD_UNIFORM) {
-        /* P(cluster of size k goes to +1) = 1 / (1 + exp(-2 beta_h h k)) */
-        for (int k = 0; k < ISB_UP_TABLE; k++)
-            up_thr[k] = isb_threshold(1.0 / (1.0 + exp(-2.0 * beta_h * h[0] * k)));
+    uint64_t *bits = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)((g->nu >> 6) + 1));
+    double *fsum = field != ISB_FIELD_ZERO ? (double *)malloc(sizeof(double) * (size_t)n) : NULL;
+    if (!par || !bits || (field != ISB_FIELD_ZERO && !fsum)) {
+        free(par); free(bits); free(fsum);
+        return -1;
     }
     for (int64_t r = 0; r < n_records; r++) {
         for (int64_t t = 0; t < thin; t++) {
-            int64_t ncl = isb_ising_sw_sweep(g, field, h, beta_h, s, rng, par, fsum, up_thr,
-                                             ISB_UP_TABLE);
+            int64_t ncl = isb_ising_sw_sweep(g, field, h, beta_h, s, rng, par, bits, fsum);
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
         isb_ising_record(g, h, s, ec + r, ef + r, mag + r);
     }
     free(par);
+    free(bits);
     free(fsum);
     return 0;
 }
 
-static int isb_potts_chain(const isb_graph *g, int q, int wolff, int field, const double *h,
-                           int8_t *x, uint64_t *rng, double beta_h, int64_t n_records,
-                           int64_t thin, double *ec, double *ef, double *mag, double *st) {
+static int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep, int field,
+                           const double *h, int8_t *x, uint64_t *rng, double beta_h,
+                           int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
+                           double *st) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
@@ -654,34 +749,33 @@ static int isb_potts_chain(const isb_graph *g, int q, int wolff, int field, cons
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-        for (int64_t r = 0; r < n_records; r++) {
-            for (int64_t t = 0; t < thin; t++)
-                isb_potts_wolff_sweep(g, q, field, h, beta_h, x, rng, &w, st);
-            isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r);
-        }
+#define RECORD isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r)
+        ISB_WOLFF_CHAIN(isb_potts_wolff_update(g, q, field, h, beta_h, x, rng, &w, st))
+#undef RECORD
         free(w.mem);
         free(w.mark);
         return 0;
     }
     int32_t *par = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
+    uint64_t *bits = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)((g->nu >> 6) + 1));
     int32_t *off = NULL, *mem = NULL;
     if (field == ISB_FIELD_SITE) {
         off = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
         mem = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
     }
-    if (!par || (field == ISB_FIELD_SITE && (!off || !mem))) {
-        free(par); free(off); free(mem);
+    if (!par || !bits || (field == ISB_FIELD_SITE && (!off || !mem))) {
+        free(par); free(bits); free(off); free(mem);
         return -1;
     }
     for (int64_t r = 0; r < n_records; r++) {
         for (int64_t t = 0; t < thin; t++) {
-            int64_t ncl = isb_potts_sw_sweep(g, q, field, h, beta_h, x, rng, par, off, mem);
+            int64_t ncl = isb_potts_sw_sweep(g, q, field, h, beta_h, x, rng, par, bits, off, mem);
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
         isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r);
     }
-    free(par); free(off); free(mem);
+    free(par); free(bits); free(off); free(mem);
     return 0;
 }
 

@@ -13,7 +13,7 @@ import sys
 from .._version import __version__
 from ..errors import IsingbioError
 
-SUBCOMMANDS = ["simulate", "exact", "contacts", "logz", "sample", "score", "config"]
+SUBCOMMANDS = ["demo", "simulate", "exact", "contacts", "logz", "sample", "score", "config"]
 
 
 def build_parser() -> argparse.ArgumentParser:

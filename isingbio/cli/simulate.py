@@ -165,12 +165,12 @@ def _onsager_curves(args, model, temperatures):
     if args.q != 2 or len(model.shape) != 2 or args.h != 0 or args.J <= 0:
         return None
     try:
-        from ..exact import onsager_energy, onsager_specific_heat, spontaneous_magnetization
+        from ..exact import onsager_energy, onsager_magnetization, onsager_specific_heat
     except ImportError:
         return None
     t = np.linspace(temperatures.min(), temperatures.max(), 400)
     betas = 1.0 / t
     return {"energy": (t, np.array([onsager_energy(b, args.J) for b in betas])),
             "specific_heat": (t, np.array([onsager_specific_heat(b, args.J) for b in betas])),
-            "abs_magnetization": (t, np.array([spontaneous_magnetization(b, args.J) for b in betas])),
+            "abs_magnetization": (t, np.array([onsager_magnetization(b, args.J) for b in betas])),
             "label": "Onsager (infinite lattice)"}

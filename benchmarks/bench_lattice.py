@@ -1,0 +1,122 @@
+"""Throughput of the lattice single-site kernels (isingbio._kernels._lattice).
+
+Prints site updates per nanosecond for Ising Metropolis / heat-bath at T = 2.269 and q = 3
+Potts Metropolis / heat-bath at beta_c = ln(1 + sqrt(3)), on 2D periodic L x L lattices
+(L = 256 and 1024): one chain on one thread, and 4 chains on 1 and 2 threads; plus a
+plain numpy checkerboard Metropolis on the same Ising workload, and the ratio.
+
+    python benchmarks/bench_lattice.py [--sizes 256 1024] [--seconds 1.0] [--threads 2]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+
+from isingbio._kernels import _lattice
+from isingbio._random import chain_rng_states
+
+T_ISING = 2.269
+BETA_POTTS = math.log(1.0 + math.sqrt(3.0))
+
+
+def _args(kind, L, n_chains, n_records, thin, q=3, seed=1):
+    shape = np.array([L, L], dtype=np.int64)
+    periodic = np.ones(2, dtype=np.uint8)
+    J = np.ones(2)
+    gen = np.random.default_rng(seed)
+    if kind.startswith("ising"):
+        states = np.where(gen.random((n_chains, L * L)) < 0.5, -1, 1).astype(np.int8)
+        field = 0.0
+        beta = 1.0 / T_ISING
+    else:
+        states = gen.integers(0, q, size=(n_chains, L * L)).astype(np.int8)
+        field = np.zeros(q)
+        beta = BETA_POTTS
+    rng = chain_rng_states(np.random.SeedSequence(seed), n_chains)
+    out = [np.zeros((n_chains, n_records)) for _ in range(3)]
+    stats = np.zeros((n_chains, 4))
+    if kind.startswith("ising"):
+        head = (shape, periodic, J, field)
+    else:
+        head = (shape, periodic, J, q, field)
+    return head + (states, rng, beta, beta, n_records, thin) + tuple(out) + (stats,)
+
+
+def run_kernel(kind, L, n_chains, n_threads, seconds):
+    """Site updates per ns, timing repeated calls until `seconds` have passed."""
+    fn = getattr(_lattice, kind)
+    sweeps = max(1, int(2e7 // (L * L * n_chains)))
+    args = _args(kind, L, n_chains, 1, sweeps)
+    fn(*args, n_threads)  # warm up (and leave the random start)
+    best, spent = math.inf, 0.0
+    while spent < seconds:
+        t0 = time.perf_counter()
+        fn(*args, n_threads)
+        dt = time.perf_counter() - t0
+        spent += dt
+        best = min(best, dt)
+    return L * L * n_chains * sweeps / best / 1e9
+
+
+def numpy_checkerboard_metropolis(spins, beta, rng, sweeps):
+    """Reference: vectorised numpy checkerboard Metropolis, periodic L x L, J = 1, h = 0."""
+    L = spins.shape[0]
+    ii, jj = np.indices((L, L))
+    masks = [(ii + jj) % 2 == c for c in (0, 1)]
+    for _ in range(sweeps):
+        for mask in masks:
+            nb = (np.roll(spins, 1, 0) + np.roll(spins, -1, 0)
+                  + np.roll(spins, 1, 1) + np.roll(spins, -1, 1))
+            dE = 2.0 * spins * nb
+            flip = mask & (rng.random((L, L)) < np.exp(-beta * dE))
+            spins[flip] *= -1
+    return spins
+
+
+def run_numpy(L, seconds):
+    gen = np.random.default_rng(1)
+    spins = np.where(gen.random((L, L)) < 0.5, -1, 1).astype(np.int8)
+    sweeps = max(1, int(2e6 // (L * L)))
+    numpy_checkerboard_metropolis(spins, 1.0 / T_ISING, gen, 1)
+    best, spent = math.inf, 0.0
+    while spent < seconds:
+        t0 = time.perf_counter()
+        numpy_checkerboard_metropolis(spins, 1.0 / T_ISING, gen, sweeps)
+        dt = time.perf_counter() - t0
+        spent += dt
+        best = min(best, dt)
+    return L * L * sweeps / best / 1e9
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
+    ap.add_argument("--seconds", type=float, default=1.0, help="timing budget per figure")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--chains", type=int, default=4, help="chains for the threaded figures")
+    args = ap.parse_args(argv)
+    kinds = ["ising_metropolis", "ising_heatbath", "potts_metropolis", "potts_heatbath"]
+    nt, nc = args.threads, args.chains
+    print("site updates per ns (best of repeated calls); 2D periodic, J = 1, h = 0;")
+    print(f"Ising at T = {T_ISING}, Potts q = 3 at beta_c = ln(1 + sqrt 3) = {BETA_POTTS:.5f}")
+    head = (f"{'kernel':<18} {'L':>5} {'1 chain 1 thr':>14} {f'{nc} ch 1 thr':>12} "
+            f"{f'{nc} ch {nt} thr':>12} {'speed-up':>9} {'numpy':>8} {'x numpy':>8}")
+    print(head)
+    print("-" * len(head))
+    for L in args.sizes:
+        np_rate = run_numpy(L, args.seconds)
+        for kind in kinds:
+            one = run_kernel(kind, L, 1, 1, args.seconds)
+            many1 = run_kernel(kind, L, nc, 1, args.seconds)
+            many = run_kernel(kind, L, nc, nt, args.seconds)
+            ref = f"{np_rate:8.4f} {one / np_rate:8.0f}" if kind == "ising_metropolis" else ""
+            print(f"{kind:<18} {L:>5} {one:14.3f} {many1:12.3f} {many:12.3f} "
+                  f"{many / many1:8.2f}x {ref}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+# Swendsen-Wang and Wolff cluster samplers for Ising and Potts models on CSR graphs.
+#
+# Contract: isingbio/_kernels/README.md; algorithms: cluster_impl.h. Chains run in a prange
+# with their own scratch (allocated per chain) and their own row of `rng`, so results are
+# bit-identical whatever n_threads is. The Python layer validates everything (Potts
+# weights >= 0, states in range); these kernels trust their inputs.
+#
+# stats: [2] clusters built, [3] sum of cluster sizes (Swendsen-Wang: N per sweep).
+# Wolff also counts cluster flips attempted in [0] and accepted in [1] (with a field a
+# flip is accepted with probability min(1, exp(-beta_h dH_h))); Swendsen-Wang leaves them.
+#
+# Wolff sweeps (departure from README.md): a sweep is a number of cluster updates fixed for
+# the whole call (`clusters_per_sweep`, or N / mean cluster size of a pilot that builds N
+# sites). Stopping each sweep once its clusters add up to N sites depends on the states
+# visited and biases the chain (see cluster_impl.h).
+import numpy as np
+
+from cython.parallel cimport prange
+from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+
+cdef extern from "cluster_impl.h" nogil:
+    ctypedef struct isb_graph:
+        int32_t n
+    int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const int32_t *indices,
+                       const double *weights, double beta_J, int potts, int wolff) noexcept
+    void isb_graph_free(isb_graph *g) noexcept
+    int isb_field_form(const double *h, int64_t n, int q) noexcept
+    int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int field,
+                        const double *h, int8_t *s, uint64_t *rng, double beta_h,
+                        int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
+                        double *st) noexcept
+    int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep, int field,
+                        const double *h, int8_t *x, uint64_t *rng, double beta_h,
+                        int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
+                        double *st) noexcept
+
+cdef int32_t _MAX_SITES = 2147483647 - 256  # root labels live below -N in int32
+
+
+cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
+                 const double[::1] weights, int q, const double *h, int8_t[:, ::1] states,
+                 uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
+                 Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
+                 double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
+                 bint potts, bint wolff, Py_ssize_t k_sweep):
+    cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
+    if n > _MAX_SITES:
+        raise ValueError(f"cluster kernels handle at most {_MAX_SITES} sites, got {n}")
+    if n_chains == 0 or n == 0 or n_records == 0:
+        return
+    cdef int32_t[::1] status = np.zeros(n_chains, dtype=np.int32)
+    cdef isb_graph g
+    cdef int field, rc
+    with nogil:
+        rc = isb_graph_init(&g, <int32_t>n, &indptr[0], &indices[0] if indices.shape[0] else NULL,
+                            &weights[0] if weights.shape[0] else NULL, beta_J, potts, wolff)
+    if rc != 0:
+        raise MemoryError("out of memory preparing the cluster sampler")
+    try:
+        with nogil:
+            field = isb_field_form(h, n, q if potts else 1)
+            for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
+                if potts:
+                    status[c] = isb_potts_chain(&g, q, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
+                                                beta_h, n_records, thin, &e_coupling[c, 0],
+                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0])
+                else:
+                    status[c] = isb_ising_chain(&g, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
+                                                beta_h, n_records, thin, &e_coupling[c, 0],
+                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0])
+    finally:
+        isb_graph_free(&g)
+    if np.any(np.asarray(status) != 0):
+        raise MemoryError("out of memory allocating cluster-sampler scratch for a chain")
+
+
+def ising_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
+                        const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
+                        uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
+                        Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
+                        double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+    """Swendsen-Wang sweeps of Ising chains on a CSR graph (any signs of w, any fields h (N,))."""
+    _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, False, 0)
+
+
+def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
+                const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
+                uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
+                Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
+                double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
+                Py_ssize_t clusters_per_sweep=0):
+    """Wolff sweeps of Ising chains on a CSR graph (fields through cluster-flip acceptance).
+
+    A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot
+    (see cluster_impl.h: stopping a sweep once its clusters reach N sites would be biased).
+    """
+    _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, True,
+         clusters_per_sweep)
+
+
+def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
+                        const double[::1] weights, int q, const double[:, ::1] h,
+                        int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
+                        Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
+                        double[:, ::1] e_field, double[:, ::1] magnetization,
+                        double[:, ::1] stats, int n_threads):
+    """Swendsen-Wang sweeps of Potts chains on a CSR graph (weights >= 0, fields h (N, q))."""
+    _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
+         beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, False, 0)
+
+
+def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
+                const double[::1] weights, int q, const double[:, ::1] h,
+                int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
+                Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
+                double[:, ::1] e_field, double[:, ::1] magnetization,
+                double[:, ::1] stats, int n_threads, Py_ssize_t clusters_per_sweep=0):
+    """Wolff sweeps of Potts chains on a CSR graph (weights >= 0, fields by acceptance).
+
+    A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot.
+    """
+    _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
+         beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, True,
+         clusters_per_sweep)

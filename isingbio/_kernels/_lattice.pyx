@@ -1,0 +1,112 @@
+# Single-site Metropolis and heat-bath samplers for Ising and Potts models on hypercubic
+# lattices (d = 1, 2, 3), per-axis couplings and a uniform field. Contract: README.md of
+# this folder. The hot loops are C (lattice_impl.h); this module checks nothing the Python
+# layer has already checked, builds the per-call tables and distributes chains with prange.
+from cython.parallel cimport prange
+from libc.stdint cimport int8_t, int64_t, uint8_t, uint64_t
+
+cdef extern from "lattice_impl.h" nogil:
+    int LAT_ISING_METRO
+    int LAT_ISING_HB
+    int LAT_POTTS_METRO
+    int LAT_POTTS_HB
+    ctypedef struct lat_plan:
+        int split
+    int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
+                      const uint8_t *periodic, const double *J, int q, double h_ising,
+                      const double *h_potts, double beta_J, double beta_h)
+    void lat_plan_free(lat_plan *p)
+    int lat_fill_check(uint64_t *w, uint64_t *out, int64_t nblk, int which)
+    int lat_cpu_avx2()
+    int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_t n_records,
+                      int64_t thin, double *ec, double *ef, double *mag, double *stats)
+
+
+cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
+              const double[::1] J, int q, double h_ising, const double *h_potts,
+              int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
+              Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
+              double[:, ::1] e_field, double[:, ::1] magnetization, double[:, ::1] stats,
+              int n_threads) except -1:
+    cdef Py_ssize_t n_chains = states.shape[0], c
+    cdef int d = <int>shape.shape[0]
+    cdef int n_fail = 0
+    cdef lat_plan plan
+    if n_chains == 0 or n_records <= 0 or thin <= 0:
+        return 0
+    if lat_plan_init(&plan, kind, d, &shape[0], &periodic[0], &J[0], q, h_ising, h_potts,
+                     beta_J, beta_h) != 0:
+        raise MemoryError("isingbio lattice kernel: out of memory building tables")
+    try:
+        for c in prange(n_chains, nogil=True, num_threads=n_threads, schedule='static'):
+            n_fail += lat_run_chain(&plan, &states[c, 0], &rng[c, 0], n_records, thin,
+                                    &e_coupling[c, 0], &e_field[c, 0], &magnetization[c, 0],
+                                    &stats[c, 0]) != 0
+    finally:
+        lat_plan_free(&plan)
+    if n_fail:
+        raise MemoryError("isingbio lattice kernel: out of memory for per-chain scratch")
+    return 0
+
+
+def ising_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
+                     double h, int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
+                     double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
+                     double[:, ::1] e_coupling, double[:, ::1] e_field,
+                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+    """Single-spin-flip Metropolis, checkerboard sweeps (contract: README.md)."""
+    _run(LAT_ISING_METRO, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+
+
+def ising_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
+                   double h, int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
+                   double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
+                   double[:, ::1] e_coupling, double[:, ::1] e_field,
+                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+    """Heat-bath (Glauber) single-spin updates, checkerboard sweeps (contract: README.md)."""
+    _run(LAT_ISING_HB, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+
+
+def potts_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
+                     int q, const double[::1] h, int8_t[:, ::1] states, uint64_t[:, ::1] rng,
+                     double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
+                     double[:, ::1] e_coupling, double[:, ::1] e_field,
+                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+    """Metropolis with a uniform proposal among the q - 1 other states (contract: README.md)."""
+    _run(LAT_POTTS_METRO, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+
+
+def potts_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
+                   int q, const double[::1] h, int8_t[:, ::1] states, uint64_t[:, ::1] rng,
+                   double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
+                   double[:, ::1] e_coupling, double[:, ::1] e_field,
+                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+    """Heat-bath: each site drawn from its conditional law, checkerboard sweeps (README.md)."""
+    _run(LAT_POTTS_HB, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+
+
+def uses_split_layout(const int64_t[::1] shape, const uint8_t[::1] periodic):
+    """True if these kernels use the fast sublattice engine for this lattice (else the
+    sequential general engine): last side even, and even sides along periodic leading axes."""
+    cdef int d = <int>shape.shape[0], a
+    if shape[d - 1] % 2:
+        return False
+    for a in range(d - 1):
+        if periodic[a] and shape[a] % 2:
+            return False
+    return True
+
+
+def _fill_check(uint64_t[::1] w, uint64_t[::1] out, int64_t nblk, int which):
+    """Testing hook: nblk blocks of 8 outputs of the generator state w (32 words) by
+    isb_next8 (0), the kernels' portable fill (1) or AVX2 fill (2); False if unavailable."""
+    return lat_fill_check(&w[0], &out[0], nblk, which) == 0
+
+
+def has_avx2():
+    """True if the AVX2 loops run on this CPU (ISINGBIO_NO_AVX2 set turns them off per call)."""
+    return bool(lat_cpu_avx2())

@@ -1,0 +1,227 @@
+# Pseudo-likelihood objective and gradient of dense Potts models (private; see isingbio.plm).
+#
+# Parameter vector (float64, what the optimiser sees): the fields h[i, a] (L*q numbers, C order),
+# then one q x q block per pair i < j in row-major pair order, block[a, b] = J_ij(a, b).
+# Internal arrays (float32 or float64, padded to qp = q rounded up to a multiple of 8):
+# h_int (L, qp) and J_int (L, L, q, qp) with J_int[i, j, b, a] = J_ij(a, b), so that the kernel's
+# inner loops over a are contiguous. The site kernel itself is C (_plm_core.h).
+from cython.parallel cimport prange, parallel
+from libc.stdint cimport int8_t
+from libc.stdlib cimport malloc, free
+from libc.math cimport NAN, isnan
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "_plm_core.h" nogil:
+    int ISB_PLM_NB
+    double isb_plm_site_f32(int i, int L, int q, int qp, int N, const int8_t *x_t, const float *w,
+                            const float *h, const float *J, float *gh, float *G, float *buf,
+                            int ignore_gaps) noexcept
+    double isb_plm_site_f64(int i, int L, int q, int qp, int N, const int8_t *x_t, const double *w,
+                            const double *h, const double *J, double *gh, double *G, double *buf,
+                            int ignore_gaps) noexcept
+    const char *isb_plm_simd() noexcept
+
+
+def simd_level():
+    """The instruction set the kernel dispatcher picks on this CPU."""
+    return isb_plm_simd().decode()
+
+
+def block_size():
+    """Sequences per block in the site kernel."""
+    return ISB_PLM_NB
+
+
+cdef inline Py_ssize_t _pair_offset(Py_ssize_t i, Py_ssize_t j, Py_ssize_t L, Py_ssize_t q) noexcept nogil:
+    return L * q + (i * (2 * L - i - 1) // 2 + (j - i - 1)) * q * q
+
+
+def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int, const int8_t[:, ::1] x_t,
+               const floating[::1] w, floating[:, ::1] gh, floating[:, :, :, ::1] G, double[::1] f_site,
+               bint ignore_gaps, int n_threads):
+    """Negative weighted pseudo-log-likelihood, one term per site (f_site) and its gradient.
+
+    gh (L, qp) and G (L, L, q, qp) receive the gradient of each site term with respect to the
+    internal parameters (row i from the site-i term only). Sites are shared between threads;
+    each output row is computed by one thread in a fixed order, so the results do not depend
+    on n_threads.
+    """
+    cdef Py_ssize_t L = J_int.shape[0], q = J_int.shape[2], qp = J_int.shape[3], N = x_t.shape[1]
+    cdef Py_ssize_t i
+    cdef floating *buf
+    if not (J_int.shape[1] == L and h_int.shape[0] == L and h_int.shape[1] == qp and x_t.shape[0] == L
+            and w.shape[0] == N and gh.shape[0] == L and gh.shape[1] == qp and G.shape[0] == L
+            and G.shape[1] == L and G.shape[2] == q and G.shape[3] == qp and f_site.shape[0] == L):
+        raise ValueError("site_terms: inconsistent array shapes")
+    if qp % 8 or qp < q or qp > 128:
+        raise ValueError("site_terms: qp must be a multiple of 8 with q <= qp <= 128")
+    if L == 0:
+        return
+    with nogil, parallel(num_threads=n_threads):
+        buf = <floating *> malloc(ISB_PLM_NB * qp * sizeof(floating))
+        for i in prange(L, schedule="dynamic"):
+            if buf == NULL:
+                f_site[i] = NAN  # allocation failed in this thread: reported below
+                continue
+            if floating is float:
+                f_site[i] = isb_plm_site_f32(i, L, q, qp, N, &x_t[0, 0], &w[0], &h_int[0, 0],
+                                             &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
+                                             ignore_gaps)
+            else:
+                f_site[i] = isb_plm_site_f64(i, L, q, qp, N, &x_t[0, 0], &w[0], &h_int[0, 0],
+                                             &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
+                                             ignore_gaps)
+        free(buf)
+    for i in range(L):
+        if isnan(f_site[i]):
+            raise MemoryError("pseudo-likelihood kernel: could not allocate per-thread scratch")
+
+
+def unpack(const double[::1] x, floating[:, ::1] h_int, floating[:, :, :, ::1] J_int, int n_threads):
+    """Parameter vector -> internal arrays (padding entries and diagonal blocks are left alone)."""
+    cdef Py_ssize_t L = J_int.shape[0], q = J_int.shape[2]
+    cdef Py_ssize_t i, j, a, b, off
+    cdef double v
+    if x.shape[0] != L * q + L * (L - 1) // 2 * q * q:
+        raise ValueError("unpack: parameter vector has the wrong length")
+    with nogil:
+        for i in prange(L, schedule="dynamic", num_threads=n_threads):
+            for a in range(q):
+                h_int[i, a] = <floating> x[i * q + a]
+            for j in range(i + 1, L):
+                off = _pair_offset(i, j, L, q)
+                for a in range(q):
+                    for b in range(q):
+                        v = x[off + a * q + b]
+                        J_int[i, j, b, a] = <floating> v
+                        J_int[j, i, a, b] = <floating> v
+
+
+def pack(const double[::1] x, const floating[:, ::1] gh, const floating[:, :, :, ::1] G, double[::1] g,
+         double[::1] reg_site, double lambda_h, double lambda_J, bint ignore_gaps, int n_threads):
+    """Internal gradients -> gradient vector g (with the L2 terms); reg_site[i] = L2 penalty of row i.
+
+    g[h_i(a)] = gh[i, a] + 2 lambda_h h_i(a);  g[J_ij(a, b)] = G[i, j, b, a] + G[j, i, a, b]
+    + 2 lambda_J J_ij(a, b). With ignore_gaps the gradient of every gap parameter is zero.
+    """
+    cdef Py_ssize_t L = G.shape[0], q = G.shape[2]
+    cdef Py_ssize_t i, j, a, b, off, k
+    cdef double v, r
+    if x.shape[0] != g.shape[0] or x.shape[0] != L * q + L * (L - 1) // 2 * q * q:
+        raise ValueError("pack: parameter vector has the wrong length")
+    with nogil:
+        for i in prange(L, schedule="dynamic", num_threads=n_threads):
+            r = 0.0
+            for a in range(q):
+                v = x[i * q + a]
+                g[i * q + a] = gh[i, a] + 2.0 * lambda_h * v
+                r = r + lambda_h * v * v
+            for j in range(i + 1, L):
+                off = _pair_offset(i, j, L, q)
+                for a in range(q):
+                    for b in range(q):
+                        k = off + a * q + b
+                        v = x[k]
+                        g[k] = (<double> G[i, j, b, a] + <double> G[j, i, a, b]) + 2.0 * lambda_J * v
+                        r = r + lambda_J * v * v
+            if ignore_gaps:
+                g[i * q] = 0.0
+                for j in range(i + 1, L):
+                    off = _pair_offset(i, j, L, q)
+                    for a in range(q):
+                        g[off + a * q] = 0.0
+                        g[off + a] = 0.0
+            reg_site[i] = r
+
+
+# ---- vector helpers of the L-BFGS optimiser (isingbio.plm._lbfgs) ------------------------------
+# Dot products are summed over a fixed number of blocks, each by one thread, then in block
+# order: the result does not depend on n_threads.
+
+ctypedef fused vfloat:
+    float
+    double
+
+cdef enum:
+    _NBLOCKS = 64
+
+
+def vdot(const vfloat[::1] a, const double[::1] b, int n_threads):
+    """sum(a * b) in float64 (a float32 or float64), deterministic whatever n_threads is."""
+    cdef Py_ssize_t n = a.shape[0], k, t, lo, hi, size
+    cdef double s
+    cdef double part[_NBLOCKS]
+    if b.shape[0] != n:
+        raise ValueError("vdot: length mismatch")
+    size = (n + _NBLOCKS - 1) // _NBLOCKS
+    with nogil:
+        for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
+            lo = k * size
+            hi = lo + size
+            if hi > n:
+                hi = n
+            s = 0.0
+            for t in range(lo, hi):
+                s = s + <double> a[t] * b[t]
+            part[k] = s
+    s = 0.0
+    for k in range(_NBLOCKS):
+        s += part[k]
+    return s
+
+
+def vaxpy(double alpha, const vfloat[::1] x, double[::1] y, int n_threads):
+    """y += alpha * x, in place."""
+    cdef Py_ssize_t n = x.shape[0], t
+    if y.shape[0] != n:
+        raise ValueError("vaxpy: length mismatch")
+    with nogil:
+        for t in prange(n, schedule="static", num_threads=n_threads):
+            y[t] = y[t] + alpha * <double> x[t]
+
+
+def vstep(const double[::1] x, double alpha, const double[::1] d, double[::1] out, int n_threads):
+    """out = x + alpha * d."""
+    cdef Py_ssize_t n = x.shape[0], t
+    if d.shape[0] != n or out.shape[0] != n:
+        raise ValueError("vstep: length mismatch")
+    with nogil:
+        for t in prange(n, schedule="static", num_threads=n_threads):
+            out[t] = x[t] + alpha * d[t]
+
+
+def vdiff(const double[::1] a, const double[::1] b, float[::1] out, int n_threads):
+    """out = float32(a - b) (the s and y vectors of the L-BFGS history)."""
+    cdef Py_ssize_t n = a.shape[0], t
+    if b.shape[0] != n or out.shape[0] != n:
+        raise ValueError("vdiff: length mismatch")
+    with nogil:
+        for t in prange(n, schedule="static", num_threads=n_threads):
+            out[t] = <float> (a[t] - b[t])
+
+
+def vdot32(const float[::1] a, const float[::1] b, int n_threads):
+    """sum(a * b) of two float32 vectors in float64, deterministic whatever n_threads is."""
+    cdef Py_ssize_t n = a.shape[0], k, t, lo, hi, size
+    cdef double s
+    cdef double part[_NBLOCKS]
+    if b.shape[0] != n:
+        raise ValueError("vdot32: length mismatch")
+    size = (n + _NBLOCKS - 1) // _NBLOCKS
+    with nogil:
+        for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
+            lo = k * size
+            hi = lo + size
+            if hi > n:
+                hi = n
+            s = 0.0
+            for t in range(lo, hi):
+                s = s + <double> a[t] * <double> b[t]
+            part[k] = s
+    s = 0.0
+    for k in range(_NBLOCKS):
+        s += part[k]
+    return s

@@ -1,0 +1,926 @@
+"""Multiple sequence alignments: alphabets, readers, focus mode and gap filters.
+
+Alphabets and state order
+-------------------------
+An alignment is stored as an ``int8`` matrix of state codes ``0 .. q-1``; code ``k`` is the
+letter ``alphabet.letters[k]``. The isingbio protein order puts the gap first, as plmc does::
+
+    PROTEIN          "-ACDEFGHIKLMNPQRSTVWY"   (gap = 0, then the 20 amino acids A..Y)
+
+CCMpred (and PSICOV, GREMLIN) use the "ARND..." order with the gap last::
+
+    PROTEIN_GAP_LAST "ARNDCQEGHILKMFPSTWYV-"   (gap = 20)
+
+:func:`reorder_states` converts codes or model parameters between any two alphabets that
+hold the same letters. Nucleic acids: ``RNA = "-ACGU"`` (T is read as U), ``DNA = "-ACGT"``
+(U is read as T). A user-defined alphabet is ``Alphabet("-ABC")``.
+
+Non-standard letters (protein: X B Z J U O; nucleic acids: N and the IUPAC ambiguity codes)
+are mapped to the gap state and counted (``Alignment.n_nonstandard``); ``nonstandard="error"``
+refuses them instead. Any other character is a :class:`~isingbio.errors.FormatError` naming
+the file, line and column.
+
+Formats
+-------
+Detected from the extension, then from the content (gzip is detected from the magic bytes):
+
+``fasta``
+    ``>id description`` headers, sequences over any number of lines, blank lines and CRLF
+    allowed. Lower-case letters are residues like upper-case ones; ``.`` is a gap.
+``a2m``, ``a3m``
+    FASTA whose lower-case letters and ``.`` are insert states: they are not match columns
+    and are removed from every sequence; the remaining upper-case letters and ``-`` must
+    give the same length for every sequence. A file with a FASTA extension (.fasta, .fa,
+    .fas, ...) is read as FASTA (with a logged warning if it mixes upper and lower case);
+    one with another extension is read as A2M (equal row lengths) or A3M when it mixes
+    upper- and lower-case letters, else as FASTA. In focus mode an A2M file is read
+    as plmc does: all rows have the same length and the columns kept are those where the
+    focus sequence has an upper-case letter (lower-case letters of the other rows in those
+    columns are read as residues).
+``stockholm``
+    ``# STOCKHOLM 1.0``, any number of blocks, ``#=GF/#=GS/#=GR`` ignored, ends at ``//``.
+    With a ``#=GC RF`` line the match columns are those whose RF character is not one of
+    ``. - _ ~``; without one, the columns holding a lower-case letter are insert columns.
+    ``.`` is a gap. Only the first alignment of the file is read.
+``aln``
+    One sequence per line, no ids (PSICOV / CCMpred); ids are ``"1"``, ``"2"``, ...
+
+Focus mode (plmc ``-f``)
+------------------------
+``focus=`` an id (exact, or without its ``/start-end`` suffix, or the first word of the
+header), an integer row index, or ``True`` for the first sequence. Only the columns where the
+target has an upper-case residue are kept (for plain FASTA and .aln, any residue), and
+``positions`` are the target's residue numbers: the residues of the target are numbered from
+``start`` of a ``/start-end`` suffix of its id (1 without one), counting every residue of
+the row, also those in dropped or insert columns. Without focus mode ``positions`` are the
+1-based match-column numbers of the file (before gap filtering, so they stay the file's
+numbers when columns are dropped).
+
+Filters
+-------
+``max_gap_fraction_col`` drops columns whose gap fraction (over all sequences) exceeds it;
+then ``max_gap_fraction_seq`` drops sequences whose gap fraction over the kept columns
+exceeds it (the focus sequence is never dropped). ``Alignment.dropped`` and
+:meth:`Alignment.summary` say what was dropped and why.
+"""
+from __future__ import annotations
+
+import bisect
+import gzip
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import FormatError, InputError
+
+__all__ = [
+    "Alphabet", "PROTEIN", "PROTEIN_GAP_LAST", "RNA", "DNA", "get_alphabet", "reorder_states",
+    "state_permutation", "Alignment", "read_alignment", "FORMATS",
+]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("fasta", "a2m", "a3m", "stockholm", "aln")
+
+_LOWER = np.zeros(256, dtype=bool)
+_LOWER[ord("a"):ord("z") + 1] = True
+_UPPER = np.zeros(256, dtype=bool)
+_UPPER[ord("A"):ord("Z") + 1] = True
+_DOT = ord(".")
+
+
+# --------------------------------------------------------------------------------------------
+# Alphabets
+# --------------------------------------------------------------------------------------------
+class Alphabet:
+    """An ordered set of ``q`` states, one character each.
+
+    Parameters
+    ----------
+    letters : str
+        The states in code order (``letters[k]`` has code ``k``); ``q = len(letters)``.
+    name : str, optional
+    gap : str, default "-"
+        The gap character; ``gap_index = letters.index(gap)`` or None if absent. ``.`` is
+        read as a gap too.
+    nonstandard : str, default ""
+        Letters that are accepted in input, mapped to the gap state and counted.
+    aliases : dict, optional
+        Letters read as another letter (e.g. ``{"T": "U"}`` for RNA).
+    case_sensitive : bool, default False
+        If False, the lower-case form of each letter is read as the letter (unless it is
+        itself a letter of the alphabet).
+    """
+
+    def __init__(self, letters: str, name: str | None = None, gap: str = "-",
+                 nonstandard: str = "", aliases: dict | None = None,
+                 case_sensitive: bool = False):
+        if not isinstance(letters, str) or len(letters) == 0:
+            raise InputError("alphabet letters must be a non-empty string")
+        if len(set(letters)) != len(letters):
+            raise InputError(f"alphabet letters must be distinct, got {letters!r}")
+        if len(letters) > 127:
+            raise InputError(f"an alphabet has at most 127 states, got {len(letters)}")
+        if any(ord(c) > 255 or c.isspace() for c in letters):
+            raise InputError(f"alphabet letters must be printable 8-bit characters, got {letters!r}")
+        self.letters = letters
+        self.name = name or letters
+        self.q = len(letters)
+        self.gap = gap
+        self.gap_index = letters.index(gap) if gap in letters else None
+        self.nonstandard = "".join(c for c in nonstandard if c not in letters)
+        self.aliases = dict(aliases or {})
+        self.case_sensitive = case_sensitive
+        code = np.full(256, -1, dtype=np.int16)
+        nonstd = np.zeros(256, dtype=bool)
+        for k, c in enumerate(letters):
+            code[ord(c)] = k
+        if not case_sensitive:
+            for k, c in enumerate(letters):
+                for v in (c.lower(), c.upper()):
+                    if len(v) == 1 and ord(v) < 256 and v not in letters:
+                        code[ord(v)] = k
+        for a, b in self.aliases.items():
+            if b not in letters:
+                raise InputError(f"alias target {b!r} is not a letter of {letters!r}")
+            forms = {a} if case_sensitive else {a, a.lower(), a.upper()}
+            for v in forms:
+                if v not in letters:
+                    code[ord(v)] = letters.index(b)
+        if self.gap_index is not None:
+            for c in self.nonstandard:
+                forms = {c} if case_sensitive else {c, c.lower(), c.upper()}
+                for v in forms:
+                    if v not in letters and code[ord(v)] < 0:
+                        code[ord(v)] = self.gap_index
+                        nonstd[ord(v)] = True
+            if "." not in letters:
+                code[_DOT] = self.gap_index
+        self._code = code
+        self._nonstd = nonstd
+        self._letters_arr = np.frombuffer(letters.encode("latin-1"), dtype=np.uint8)
+
+    def __repr__(self):
+        return f"Alphabet({self.letters!r}, name={self.name!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, Alphabet) and other.letters == self.letters
+
+    def __hash__(self):
+        return hash(self.letters)
+
+    def __len__(self):
+        return self.q
+
+    def encode(self, text: str) -> np.ndarray:
+        """Codes (int8, shape (len(text),)) of a string; non-standard letters give the gap code.
+
+        Raises :class:`InputError` naming the first character that is not in the alphabet.
+        """
+        raw = np.frombuffer(str(text).encode("latin-1", errors="replace"), dtype=np.uint8)
+        codes = self._code[raw]
+        bad = np.flatnonzero(codes < 0)
+        if bad.size:
+            k = int(bad[0])
+            raise InputError(f"character {text[k]!r} at position {k + 1} is not in alphabet "
+                             f"{self.name!r} ({self.letters!r})")
+        return codes.astype(np.int8)
+
+    def decode(self, codes) -> str:
+        """The string of a sequence of codes (0 .. q-1)."""
+        codes = np.asarray(codes)
+        if codes.size and (codes.min() < 0 or codes.max() >= self.q):
+            raise InputError(f"codes must be in 0..{self.q - 1}")
+        return self._letters_arr[codes.astype(np.intp).ravel()].tobytes().decode("latin-1")
+
+
+PROTEIN = Alphabet("-ACDEFGHIKLMNPQRSTVWY", name="protein", nonstandard="XBZJUO")
+PROTEIN_GAP_LAST = Alphabet("ARNDCQEGHILKMFPSTWYV-", name="protein-gap-last",
+                            nonstandard="XBZJUO")
+RNA = Alphabet("-ACGU", name="rna", nonstandard="NRYKMSWBDHV", aliases={"T": "U"})
+DNA = Alphabet("-ACGT", name="dna", nonstandard="NRYKMSWBDHV", aliases={"U": "T"})
+
+_NAMED = {"protein": PROTEIN, "protein-gap-first": PROTEIN, "plmc": PROTEIN,
+          "protein-gap-last": PROTEIN_GAP_LAST, "ccmpred": PROTEIN_GAP_LAST,
+          "rna": RNA, "dna": DNA}
+
+
+def get_alphabet(alphabet) -> Alphabet:
+    """An :class:`Alphabet` from an Alphabet, a name ("protein", "protein-gap-last",
+    "ccmpred", "rna", "dna") or a string of letters (a user-defined alphabet)."""
+    if isinstance(alphabet, Alphabet):
+        return alphabet
+    if isinstance(alphabet, str):
+        named = _NAMED.get(alphabet.lower())
+        if named is not None:
+            return named
+        return Alphabet(alphabet)
+    raise InputError(f"alphabet must be an Alphabet, a name or a string of letters, got {alphabet!r}")
+
+
+def state_permutation(from_alphabet, to_alphabet) -> np.ndarray:
+    """Index array ``perm`` with ``to_letters[k] == from_letters[perm[k]]``.
+
+    So ``params_to = params_from[..., perm]`` along a state axis, and
+    ``codes_to = inverse[codes_from]`` with ``inverse = np.argsort(perm)``.
+    """
+    a, b = get_alphabet(from_alphabet), get_alphabet(to_alphabet)
+    if sorted(a.letters) != sorted(b.letters):
+        raise InputError(f"alphabets {a.letters!r} and {b.letters!r} do not hold the same letters")
+    return np.array([a.letters.index(c) for c in b.letters], dtype=np.intp)
+
+
+def reorder_states(values, from_alphabet, to_alphabet, axes=None):
+    """Convert codes or parameters from one state order to another.
+
+    Parameters
+    ----------
+    values : array_like
+        Integer arrays are state codes (e.g. an alignment matrix): each code is replaced by
+        the code of the same letter in ``to_alphabet``. Floating arrays are parameters
+        indexed by state: ``axes`` are permuted. By default ``axes`` is ``(-1,)`` for 1-D
+        and 2-D arrays (fields ``h`` of shape (L, q)) and ``(-2, -1)`` for 4-D arrays
+        (couplings ``J`` of shape (L, L, q, q)); give it for any other layout.
+    from_alphabet, to_alphabet : Alphabet or str
+        E.g. ``PROTEIN`` (gap first, plmc) and ``PROTEIN_GAP_LAST`` (gap last, CCMpred).
+    axes : tuple of int, optional
+
+    Returns
+    -------
+    ndarray
+        A new array of the same shape and dtype.
+    """
+    perm = state_permutation(from_alphabet, to_alphabet)
+    q = len(perm)
+    arr = np.asarray(values)
+    if np.issubdtype(arr.dtype, np.integer) and axes is None:
+        inverse = np.argsort(perm)
+        if arr.size and (arr.min() < 0 or arr.max() >= q):
+            raise InputError(f"codes must be in 0..{q - 1}")
+        return inverse[arr].astype(arr.dtype)
+    if axes is None:
+        if arr.ndim in (1, 2):
+            axes = (-1,)
+        elif arr.ndim == 4:
+            axes = (-2, -1)
+        else:
+            raise InputError(f"give axes= for a parameter array of shape {arr.shape}")
+    out = arr
+    for ax in axes:
+        if arr.shape[ax] != q:
+            raise InputError(f"axis {ax} of an array of shape {arr.shape} has size "
+                             f"{arr.shape[ax]}, not q = {q}")
+        out = np.take(out, perm, axis=ax)
+    return np.array(out, copy=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Alignment
+# --------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Alignment:
+    """An encoded multiple sequence alignment.
+
+    Attributes
+    ----------
+    matrix : ndarray of int8, shape (N, L)
+        State codes ``0 .. q-1`` (C-contiguous).
+    ids : list of str
+        Sequence ids (first word of each header; "1", "2", ... for .aln).
+    alphabet : Alphabet
+    positions : ndarray of int64, shape (L,)
+        Residue numbers of the focus sequence (focus mode), else 1-based match-column numbers.
+    target_sequence : str
+        The focus (else the first) sequence over the kept columns, decoded.
+    path, format : str or None
+    focus_id : str or None
+        Id of the focus sequence (None without focus mode).
+    n_read : int
+        Sequences in the file.
+    n_columns_read : int
+        Match columns in the file (after insert removal).
+    n_nonstandard : int
+        Non-standard letters (X, B, Z, ...) read as gaps in the kept part of the matrix.
+    nonstandard_counts : dict
+        The same, per letter.
+    dropped : dict
+        Reason -> count: "sequences: gap fraction > f", "columns: gap fraction > f",
+        "columns: not upper-case in focus sequence", ...
+    """
+
+    matrix: np.ndarray
+    ids: list
+    alphabet: Alphabet
+    positions: np.ndarray
+    target_sequence: str = ""
+    path: str | None = None
+    format: str | None = None
+    focus_id: str | None = None
+    focus_index: int | None = None
+    n_read: int = 0
+    n_columns_read: int = 0
+    n_nonstandard: int = 0
+    nonstandard_counts: dict = field(default_factory=dict)
+    dropped: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.matrix = np.ascontiguousarray(self.matrix, dtype=np.int8)
+        if self.matrix.ndim != 2:
+            raise InputError(f"alignment matrix must be 2-D, got shape {self.matrix.shape}")
+        self.ids = [str(i) for i in self.ids]
+        if len(self.ids) != self.matrix.shape[0]:
+            raise InputError(f"{len(self.ids)} ids for {self.matrix.shape[0]} sequences")
+        self.alphabet = get_alphabet(self.alphabet)
+        self.positions = np.asarray(self.positions, dtype=np.int64)
+        if self.positions.shape != (self.matrix.shape[1],):
+            raise InputError(f"positions must have shape ({self.matrix.shape[1]},), "
+                             f"got {self.positions.shape}")
+        if self.matrix.size and (self.matrix.min() < 0 or self.matrix.max() >= self.alphabet.q):
+            raise InputError(f"alignment codes must be in 0..{self.alphabet.q - 1}")
+        if not self.n_read:
+            self.n_read = self.matrix.shape[0]
+        if not self.n_columns_read:
+            self.n_columns_read = self.matrix.shape[1]
+        if not self.target_sequence and self.matrix.shape[0]:
+            row = self.focus_index if self.focus_index is not None else 0
+            self.target_sequence = self.alphabet.decode(self.matrix[row])
+
+    @property
+    def q(self) -> int:
+        """Number of states."""
+        return self.alphabet.q
+
+    @property
+    def L(self) -> int:
+        """Number of columns."""
+        return self.matrix.shape[1]
+
+    @property
+    def N(self) -> int:
+        """Number of sequences."""
+        return self.matrix.shape[0]
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def __repr__(self):
+        return (f"Alignment(N={self.N}, L={self.L}, q={self.q}, alphabet={self.alphabet.name!r}, "
+                f"format={self.format!r}, path={self.path!r})")
+
+    @classmethod
+    def from_sequences(cls, sequences, ids=None, alphabet="protein", focus=None,
+                       max_gap_fraction_seq=None, max_gap_fraction_col=None,
+                       nonstandard="gap") -> "Alignment":
+        """An alignment from aligned strings (upper/lower case are the same residue).
+
+        ``focus`` (an id, index or True) keeps the columns where the target has a residue
+        and numbers them from 1 (or from ``start`` of an ``/start-end`` id suffix).
+        """
+        sequences = [str(s) for s in sequences]
+        if ids is None:
+            ids = [str(k + 1) for k in range(len(sequences))]
+        ids = [str(i) for i in ids]
+        if len(ids) != len(sequences):
+            raise InputError(f"{len(ids)} ids for {len(sequences)} sequences")
+        records = [_Record(i, ids[i], None, [(None, 1, 0)], s) for i, s in enumerate(sequences)]
+        return _build(records, "fasta", None, alphabet, focus, max_gap_fraction_seq,
+                      max_gap_fraction_col, nonstandard)
+
+    def sequences(self) -> list:
+        """The rows as strings."""
+        return [self.alphabet.decode(row) for row in self.matrix]
+
+    def gap_fraction(self, axis: int = 1) -> np.ndarray:
+        """Gap fraction per sequence (axis=1) or per column (axis=0)."""
+        if self.alphabet.gap_index is None:
+            return np.zeros(self.matrix.shape[1 - axis])
+        return (self.matrix == self.alphabet.gap_index).mean(axis=axis)
+
+    def subset(self, rows=None, columns=None) -> "Alignment":
+        """A new alignment with the given rows and/or columns (index arrays or masks)."""
+        m = self.matrix
+        ids = list(self.ids)
+        pos = self.positions
+        focus_index = self.focus_index
+        if rows is not None:
+            rows = np.arange(m.shape[0])[rows]
+            m = m[rows]
+            ids = [ids[i] for i in rows]
+            if focus_index is not None:
+                hit = np.flatnonzero(rows == focus_index)
+                focus_index = int(hit[0]) if hit.size else None
+        if columns is not None:
+            columns = np.arange(self.L)[columns]
+            m = m[:, columns]
+            pos = pos[columns]
+        return Alignment(m, ids, self.alphabet, pos, path=self.path, format=self.format,
+                         focus_id=self.focus_id if focus_index is not None else None,
+                         focus_index=focus_index, n_read=self.n_read,
+                         n_columns_read=self.n_columns_read)
+
+    def summary(self, n_eff: float | None = None) -> str:
+        """A few lines: sequences read and kept, L, q, what was dropped and why, N_eff."""
+        lines = []
+        src = f" from {self.path} ({self.format})" if self.path else ""
+        lines.append(f"alignment{src}")
+        lines.append(f"  sequences: {self.n_read} read, {self.N} kept")
+        lines.append(f"  columns:   {self.n_columns_read} match columns read, L = {self.L} kept, "
+                     f"q = {self.q} ({self.alphabet.name})")
+        if self.focus_id is not None and self.L:
+            label = self.focus_id or f"sequence {self.focus_index + 1}"
+            lines.append(f"  focus:     {label}, positions {self.positions[0]}-"
+                         f"{self.positions[-1]}")
+        for reason, count in self.dropped.items():
+            lines.append(f"  dropped:   {count} {reason}")
+        if self.n_nonstandard:
+            per = ", ".join(f"{k}: {v}" for k, v in sorted(self.nonstandard_counts.items()))
+            lines.append(f"  non-standard letters read as gaps: {self.n_nonstandard} ({per})")
+        if n_eff is not None:
+            lines.append(f"  effective number of sequences: {n_eff:.1f}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Record:
+    index: int
+    id: str
+    line: int | None          # line of the header (or of the sequence for .aln)
+    segments: list            # (line number, 1-based column of first char, offset in seq)
+    seq: str
+
+    def locate(self, offset: int):
+        """(line, column) of character `offset` of the sequence."""
+        starts = [s[2] for s in self.segments]
+        k = bisect.bisect_right(starts, offset) - 1
+        line, col, start = self.segments[max(k, 0)]
+        return line, (col + offset - start if line is not None else None)
+
+    def label(self) -> str:
+        return f"sequence {self.index + 1} {self.id!r}" if self.id else f"sequence {self.index + 1}"
+
+
+def _read_text(path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an alignment file") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FormatError(f"corrupt gzip data ({exc})", path) from None
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    return data.decode("latin-1")
+
+
+def _ext_format(path) -> str | None:
+    name = os.path.basename(str(path)).lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    ext = os.path.splitext(name)[1]
+    return {".a2m": "a2m", ".a3m": "a3m", ".sto": "stockholm", ".stk": "stockholm",
+            ".sth": "stockholm", ".stockholm": "stockholm", ".aln": "aln", ".psicov": "aln",
+            ".fasta": "fasta", ".fa": "fasta", ".fas": "fasta", ".fsa": "fasta",
+            ".afa": "fasta", ".mfa": "fasta", ".faa": "fasta"}.get(ext)
+
+
+def _first_content_line(lines):
+    for line in lines:
+        s = line.strip()
+        if s:
+            return s
+    return ""
+
+
+def _detect_format(path, lines) -> str:
+    ext = _ext_format(path)
+    first = _first_content_line(lines)
+    if first.upper().startswith("# STOCKHOLM"):
+        return "stockholm"
+    if ext in ("a2m", "a3m", "stockholm"):
+        return ext
+    if ext == "fasta" and first:
+        return "fasta!"  # the extension says FASTA: lower case is read as residues
+    if first.startswith(">") or first.startswith("#"):
+        return "fasta*"  # decided after parsing: fasta, or a2m/a3m if it has inserts
+    return "aln"
+
+
+def _parse_fasta(lines, path) -> list:
+    records = []
+    cur = None
+    seen_header = False
+    for ln, line in enumerate(lines, start=1):
+        s = line.rstrip()
+        if not s.strip():
+            continue
+        if s.startswith(">"):
+            header = s[1:].strip()
+            rid = header.split()[0] if header else ""
+            cur = _Record(len(records), rid, ln, [], "")
+            cur._parts = []
+            records.append(cur)
+            seen_header = True
+            continue
+        if not seen_header:
+            if s.startswith("#"):
+                continue  # A3M "#A3M#" and comment lines before the first header
+            raise FormatError("sequence data before the first '>' header", path, ln, 1)
+        lead = len(s) - len(s.lstrip())
+        body = s.strip()
+        offset = sum(len(p) for p in cur._parts)
+        cur.segments.append((ln, lead + 1, offset))
+        cur._parts.append(body)
+    for r in records:
+        r.seq = "".join(r._parts)
+        del r._parts
+    return records
+
+
+def _parse_aln(lines, path) -> list:
+    records = []
+    for ln, line in enumerate(lines, start=1):
+        s = line.rstrip()
+        if not s.strip():
+            continue
+        if s.lstrip().startswith(">"):
+            raise FormatError("'>' header in a one-sequence-per-line (.aln) file; "
+                              "pass format='fasta'", path, ln, 1)
+        lead = len(s) - len(s.lstrip())
+        k = len(records)
+        records.append(_Record(k, str(k + 1), ln, [(ln, lead + 1, 0)], s.strip()))
+    return records
+
+
+_STO_SEQ = re.compile(r"^(\S+)(\s+)(\S+)\s*$")
+
+
+def _parse_stockholm(lines, path):
+    records = {}
+    order = []
+    rf_parts = []
+    rf_segments = []
+    ended = False
+    for ln, line in enumerate(lines, start=1):
+        s = line.rstrip()
+        if ended:
+            if s.strip():
+                logger.warning("%s: only the first alignment of this Stockholm file is read", path)
+                break
+            continue
+        if not s.strip():
+            continue
+        if s.startswith("//"):
+            ended = True
+            continue
+        if s.startswith("#"):
+            if s.startswith("#=GC"):
+                parts = s.split()
+                if len(parts) >= 3 and parts[1] == "RF":
+                    col = s.index(parts[2], len("#=GC RF")) + 1
+                    rf_segments.append((ln, col, sum(len(p) for p in rf_parts)))
+                    rf_parts.append(parts[2])
+            continue
+        m = _STO_SEQ.match(s)
+        if not m:
+            raise FormatError("expected 'name sequence' in a Stockholm alignment line", path, ln, 1)
+        name, ws, seq = m.group(1), m.group(2), m.group(3)
+        col = len(name) + len(ws) + 1
+        rec = records.get(name)
+        if rec is None:
+            rec = _Record(len(order), name, ln, [], "")
+            rec._parts = []
+            records[name] = rec
+            order.append(name)
+        rec.segments.append((ln, col, sum(len(p) for p in rec._parts)))
+        rec._parts.append(seq)
+    out = []
+    for name in order:
+        r = records[name]
+        r.seq = "".join(r._parts)
+        del r._parts
+        out.append(r)
+    rf = None
+    if rf_parts:
+        rf = _Record(-1, "#=GC RF", rf_segments[0][0], rf_segments, "".join(rf_parts))
+    return out, rf
+
+
+def read_alignment(path, format: str | None = None, alphabet="protein", focus=None,
+                   max_gap_fraction_seq: float | None = None,
+                   max_gap_fraction_col: float | None = None,
+                   nonstandard: str = "gap") -> Alignment:
+    """Read and encode a multiple sequence alignment.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        FASTA, A2M, A3M, Stockholm or .aln file, optionally gzip-compressed.
+    format : {"fasta", "a2m", "a3m", "stockholm", "aln"}, optional
+        Detected from the extension and the content when not given.
+    alphabet : Alphabet or str, default "protein"
+        ``"protein"`` (gap first: ``-ACDEFGHIKLMNPQRSTVWY``), ``"protein-gap-last"`` /
+        ``"ccmpred"`` (``ARNDCQEGHILKMFPSTWYV-``), ``"rna"``, ``"dna"``, an :class:`Alphabet`,
+        or a string of letters.
+    focus : str, int or True, optional
+        Focus mode: the target's id, row index, or True for the first sequence (see the
+        module documentation).
+    max_gap_fraction_seq, max_gap_fraction_col : float, optional
+        Drop columns, then sequences, whose gap fraction is above this (in [0, 1]).
+    nonstandard : {"gap", "error"}
+        Read non-standard letters (X B Z J U O for proteins) as gaps and count them, or
+        refuse them.
+
+    Returns
+    -------
+    Alignment
+
+    Raises
+    ------
+    FormatError
+        Empty file, unknown character (with line and column), sequences of different
+        lengths (naming the sequence and its line), unreadable structure.
+    InputError
+        Missing file, bad argument, unknown focus id.
+    """
+    if format is not None and format not in FORMATS:
+        raise InputError(f"format must be one of {FORMATS}, got {format!r}")
+    path_str = os.fspath(path)
+    text = _read_text(path_str)
+    lines = text.splitlines()
+    fmt = format or _detect_format(path_str, lines)
+    rf = None
+    if fmt in ("fasta", "a2m", "a3m", "fasta*", "fasta!"):
+        records = _parse_fasta(lines, path_str)
+    elif fmt == "stockholm":
+        records, rf = _parse_stockholm(lines, path_str)
+    else:
+        records = _parse_aln(lines, path_str)
+    if not records:
+        raise FormatError("no sequences found (empty file?)", path_str)
+    if fmt == "fasta!":
+        fmt = "fasta"
+        if _mixed_case(records):
+            logger.warning("%s: lower-case letters are read as residues (FASTA); if they are "
+                           "insert states pass format='a2m' or format='a3m'", path_str)
+    if fmt == "fasta*":
+        if not _mixed_case(records):
+            fmt = "fasta"
+        else:
+            lengths = {len(r.seq) for r in records}
+            fmt = "a2m" if len(lengths) == 1 else "a3m"
+            logger.info("%s: lower-case letters or '.' found: read as %s (insert states "
+                        "dropped); pass format='fasta' to read them as residues", path_str, fmt)
+    return _build(records, fmt, path_str, alphabet, focus, max_gap_fraction_seq,
+                  max_gap_fraction_col, nonstandard, rf=rf)
+
+
+_UPPER_RE = re.compile("[A-Z]")
+_LOWER_RE = re.compile("[a-z]")
+
+
+def _mixed_case(records) -> bool:
+    """True if the sequences hold both upper-case and lower-case letters."""
+    has_upper = has_insert = False
+    for r in records:
+        seq = r.seq
+        if not has_upper and _UPPER_RE.search(seq):
+            has_upper = True
+        if not has_insert and _LOWER_RE.search(seq):
+            has_insert = True
+        if has_upper and has_insert:
+            return True
+    return False
+
+
+def _check_fraction(value, name):
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number in [0, 1], got {value!r}") from None
+    if not (0.0 <= v <= 1.0):
+        raise InputError(f"{name} must be in [0, 1], got {v}")
+    return v
+
+
+def _split_range(rid: str):
+    """'NAME/12-80' -> ('NAME', 12, 80); else (rid, None, None)."""
+    m = re.match(r"^(.*)/(-?\d+)-(-?\d+)$", rid)
+    if m:
+        return m.group(1), int(m.group(2)), int(m.group(3))
+    return rid, None, None
+
+
+def _find_focus(records, focus, path) -> int:
+    if focus is True:
+        return 0
+    if isinstance(focus, (int, np.integer)) and not isinstance(focus, bool):
+        k = int(focus)
+        if not (-len(records) <= k < len(records)):
+            raise InputError(f"focus index {k} is out of range for {len(records)} sequences")
+        return k % len(records)
+    if isinstance(focus, str):
+        for r in records:
+            if r.id == focus:
+                return r.index
+        for r in records:
+            if _split_range(r.id)[0] == focus or _split_range(focus)[0] == r.id:
+                return r.index
+        where = f" in {path}" if path else ""
+        raise InputError(f"focus sequence {focus!r} not found{where}")
+    raise InputError(f"focus must be an id, a row index or True, got {focus!r}")
+
+
+def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonstandard,
+           rf=None) -> Alignment:
+    alpha = get_alphabet(alphabet)
+    if nonstandard not in ("gap", "error"):
+        raise InputError(f"nonstandard must be 'gap' or 'error', got {nonstandard!r}")
+    max_gap_seq = _check_fraction(max_gap_seq, "max_gap_fraction_seq")
+    max_gap_col = _check_fraction(max_gap_col, "max_gap_fraction_col")
+    if not records:
+        raise FormatError("no sequences", path)
+    n_read = len(records)
+    fidx = _find_focus(records, focus, path) if focus is not None and focus is not False else None
+
+    # 1. All characters at once: validate against the alphabet.
+    lengths = np.array([len(r.seq) for r in records], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    try:
+        raw = np.frombuffer("".join(r.seq for r in records).encode("latin-1"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        raw = np.frombuffer("".join(r.seq for r in records).encode("latin-1", errors="replace"),
+                            dtype=np.uint8)
+    codes_all = alpha._code[raw]
+    insert_fmt = fmt in ("a2m", "a3m")
+    invalid = codes_all < 0
+    if insert_fmt or fmt == "stockholm":
+        # lower-case letters are inserts; they must still be letters we know
+        upper = raw.copy()
+        low = _LOWER[raw]
+        upper[low] -= 32
+        invalid = alpha._code[upper] < 0
+        invalid &= ~(raw == _DOT)
+    if alpha.gap_index is None:
+        invalid |= (raw == ord("-")) | (raw == _DOT)
+    if nonstandard == "error":
+        invalid |= alpha._nonstd[raw]
+    if invalid.any():
+        k = int(np.flatnonzero(invalid)[0])
+        ri = int(np.searchsorted(offsets, k, side="right") - 1)
+        r = records[ri]
+        line, col = r.locate(k - int(offsets[ri]))
+        ch = chr(raw[k])
+        what = "non-standard letter" if alpha._nonstd[raw[k]] else "unknown character"
+        hint = "" if what == "unknown character" else " (nonstandard='error')"
+        raise FormatError(f"{what} {ch!r} in {r.label()} is not in alphabet {alpha.name!r} "
+                          f"({alpha.letters}){hint}", path, line, col)
+
+    # 2. Match columns.
+    dropped = {}
+    if fmt == "a3m" or (fmt == "a2m" and fidx is None):
+        keep = ~(_LOWER[raw] | (raw == _DOT))
+        csum = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        match_len = csum[offsets[1:]] - csum[offsets[:-1]]
+        L0 = int(match_len[0])
+        bad = np.flatnonzero(match_len != L0)
+        if bad.size:
+            r = records[int(bad[0])]
+            raise FormatError(f"{r.label()} has {int(match_len[bad[0]])} match columns "
+                              f"(upper-case letters and '-'), {records[0].label()} has {L0}",
+                              path, r.line)
+        sel_raw = raw[keep].reshape(len(records), L0)
+        sel_codes = codes_all[keep].reshape(len(records), L0)
+        n_cols_read = L0
+        positions = np.arange(1, L0 + 1, dtype=np.int64)
+        target_raw_index = None
+    else:
+        L_raw = int(lengths[0])
+        bad = np.flatnonzero(lengths != L_raw)
+        if bad.size:
+            r = records[int(bad[0])]
+            hint = ""
+            if fmt == "a2m" or (fmt == "fasta" and any(c.islower() for c in r.seq)):
+                hint = "; if lower-case letters are insert states, read it as format='a3m'"
+            raise FormatError(f"{r.label()} has length {int(lengths[bad[0]])}, "
+                              f"{records[0].label()} has {L_raw}: sequences of an alignment "
+                              f"must all have the same length{hint}", path, r.line)
+        mat_raw = raw.reshape(len(records), L_raw)
+        if fmt == "stockholm":
+            if rf is not None:
+                if len(rf.seq) != L_raw:
+                    raise FormatError(f"#=GC RF line has length {len(rf.seq)}, sequences have "
+                                      f"{L_raw}", path, rf.line)
+                colkeep = np.array([c not in ".-_~" for c in rf.seq], dtype=bool)
+                reason = "columns: insert columns ('.' in #=GC RF)"
+            else:
+                colkeep = ~_LOWER[mat_raw].any(axis=0)
+                reason = "columns: insert columns (lower-case letters)"
+        elif fmt == "a2m":  # focus mode: plmc rule
+            colkeep = np.ones(L_raw, dtype=bool)
+            reason = None
+        else:
+            colkeep = np.ones(L_raw, dtype=bool)
+            reason = None
+        if reason and (~colkeep).sum():
+            dropped[reason] = int((~colkeep).sum())
+        match_cols = np.flatnonzero(colkeep)
+        sel_raw = mat_raw[:, match_cols]
+        sel_codes = codes_all.reshape(len(records), L_raw)[:, match_cols]
+        if fmt in ("stockholm", "a2m"):
+            # lower-case letters in match columns are residues
+            up = np.where(_LOWER[sel_raw], sel_raw - 32, sel_raw).astype(np.uint8)
+            sel_codes = alpha._code[up]
+        n_cols_read = len(match_cols)
+        positions = np.arange(1, n_cols_read + 1, dtype=np.int64)
+        target_raw_index = match_cols
+
+    # 3. Focus mode: columns where the target has an (upper-case) residue.
+    focus_id = None
+    if fidx is not None:
+        r = records[fidx]
+        focus_id = r.id
+        _, start, _end = _split_range(r.id)
+        start = 1 if start is None else start
+        traw = np.frombuffer(r.seq.encode("latin-1"), dtype=np.uint8)
+        is_res = _UPPER[traw] | _LOWER[traw]
+        resnum = np.cumsum(is_res) - 1 + start  # residue number at each raw character
+        if fmt in ("a2m", "a3m") and target_raw_index is None:
+            # a3m focus: match columns of every row, numbered on the target's raw row
+            keep_t = ~(_LOWER[traw] | (traw == _DOT))
+            t_match_idx = np.flatnonzero(keep_t)
+            t_match_raw = traw[keep_t]
+            fcol = _UPPER[t_match_raw]
+            pos_all = resnum[t_match_idx]
+        else:
+            t_match_raw = traw[target_raw_index]
+            if fmt in ("a2m", "a3m"):
+                fcol = _UPPER[t_match_raw]
+            else:
+                fcol = _UPPER[t_match_raw] | _LOWER[t_match_raw]
+            pos_all = resnum[target_raw_index]
+        ndrop = int((~fcol).sum())
+        if ndrop:
+            dropped["columns: no upper-case residue in the focus sequence"
+                    if fmt in ("a2m", "a3m") else
+                    "columns: gap in the focus sequence"] = ndrop
+        if not fcol.any():
+            raise FormatError(f"focus {r.label()} has no residue in any match column", path, r.line)
+        sel_raw = sel_raw[:, fcol]
+        sel_codes = sel_codes[:, fcol]
+        positions = pos_all[fcol].astype(np.int64)
+
+    matrix = sel_codes.astype(np.int8)
+    ids = [r.id for r in records]
+    rows = np.arange(len(records))
+
+    # 4. Filters: columns, then sequences (the raw characters follow, for the counts).
+    if max_gap_col is not None and alpha.gap_index is not None and matrix.shape[0]:
+        gf = (matrix == alpha.gap_index).mean(axis=0)
+        ck = gf <= max_gap_col + 1e-12
+        if (~ck).sum():
+            dropped[f"columns: gap fraction > {max_gap_col:g}"] = int((~ck).sum())
+            matrix, positions, sel_raw = matrix[:, ck], positions[ck], sel_raw[:, ck]
+    if max_gap_seq is not None and alpha.gap_index is not None and matrix.shape[1]:
+        gf = (matrix == alpha.gap_index).mean(axis=1)
+        sk = gf <= max_gap_seq + 1e-12
+        if fidx is not None:
+            sk[fidx] = True
+        if (~sk).sum():
+            dropped[f"sequences: gap fraction > {max_gap_seq:g}"] = int((~sk).sum())
+            matrix, sel_raw, rows = matrix[sk], sel_raw[sk], rows[sk]
+            ids = [ids[i] for i in rows]
+    if matrix.shape[1] == 0:
+        raise FormatError("no columns left (all dropped by focus mode or the gap filter)", path)
+
+    up_raw = np.where(_LOWER[sel_raw], sel_raw - 32, sel_raw).astype(np.uint8)
+    nonstd = alpha._nonstd[up_raw] | alpha._nonstd[sel_raw]
+    counts = {}
+    if nonstd.any():
+        letters, n = np.unique(up_raw[nonstd], return_counts=True)
+        counts = {chr(int(a)): int(b) for a, b in zip(letters, n)}
+    n_nonstd = int(nonstd.sum())
+    focus_row = None
+    if fidx is not None:
+        focus_row = int(np.flatnonzero(rows == fidx)[0])
+    if n_read == 1:
+        logger.info("%s: only one sequence", path or "alignment")
+    aln = Alignment(matrix, ids, alpha, positions, path=path, format=fmt, focus_id=focus_id,
+                    focus_index=focus_row, n_read=n_read, n_columns_read=n_cols_read,
+                    n_nonstandard=n_nonstd, nonstandard_counts=counts, dropped=dropped)
+    if n_nonstd:
+        logger.info("%s: %d non-standard letters read as gaps", path or "alignment", n_nonstd)
+    return aln
+

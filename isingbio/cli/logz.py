@@ -1,0 +1,169 @@
+"""``isingbio logz``: log partition function by annealed importance sampling.
+
+For a lattice model (``--shape 16x16 --q 2 --J 1 --h 0 --temperature 2.269``) or a saved
+model file (``isingbio logz model.npz --beta 1``). Prints log Z with its standard error and,
+by default, the forward (lower) and reverse (upper) stochastic bounds and their gap.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import InputError
+from .common import add_common_options, atomic_path, show_progress
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "logz", help="log partition function by annealed importance sampling (with bounds)",
+        description="Estimate log Z of an Ising or Potts model by annealed importance sampling (AIS) "
+                    "from the independent-site model, with a standard error; by default also run reverse "
+                    "AIS from equilibrium states, which gives a stochastic upper bound: the two sandwich "
+                    "log Z. The model is a periodic lattice (--shape, --q, --J, --h) or a saved model file.")
+    p.add_argument("model", nargs="?", default=None, metavar="MODEL.npz",
+                   help="saved model file (isingbio.io.save_model); default: a lattice model from --shape etc.")
+    p.add_argument("--shape", default="16x16", help="lattice shape, e.g. 16x16 or 8x8x8 (default 16x16)")
+    p.add_argument("--q", type=int, default=2, help="number of states: 2 is Ising (spins -1/+1), >2 Potts")
+    p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
+    p.add_argument("--h", type=float, default=0.0,
+                   help="uniform field (Ising: on s = +1; Potts: on state 0) (default 0)")
+    p.add_argument("--open", action="store_true", help="open boundaries instead of periodic")
+    temp = p.add_mutually_exclusive_group()
+    temp.add_argument("--beta", type=float, default=None, help="inverse temperature")
+    temp.add_argument("--temperature", "-T", type=float, default=None,
+                      help="temperature (default for a 2D lattice: its critical point; for a model file: beta = 1)")
+    p.add_argument("--chains", type=int, default=256, help="independent annealing runs (default 256)")
+    p.add_argument("--steps", type=int, default=2000, help="annealing steps (default 2000)")
+    p.add_argument("--schedule", default="adaptive", choices=["linear", "sigmoid", "adaptive"],
+                   help="placement of the steps (default adaptive: a pilot run puts them where the "
+                        "log-weights change most)")
+    p.add_argument("--sweeps-per-step", type=int, default=1, help="sweeps at each step (default 1)")
+    p.add_argument("--method", default="auto",
+                   choices=["auto", "heatbath", "metropolis", "swendsen-wang", "wolff"],
+                   help="transition kernel (default auto: swendsen-wang where it applies, else heatbath)")
+    p.add_argument("--base", default="fields", choices=["fields", "uniform"],
+                   help="base distribution: independent sites with the model's fields (default) or uniform")
+    p.add_argument("--forward-only", action="store_true",
+                   help="skip the reverse pass (no upper bound; half the time)")
+    p.add_argument("--equilibration-sweeps", type=int, default=None, metavar="N",
+                   help="sweeps that make the reverse pass's equilibrium states (default: 200 with "
+                        "swendsen-wang, else max(1000, steps x sweeps-per-step))")
+    p.add_argument("--exact", action="store_true",
+                   help="also print the exact log Z where it is available (Ising torus: Kaufman; small models: "
+                        "enumeration)")
+    add_common_options(p, output="write an .npz with the log-weights, traces and schedule",
+                       plot="write a PNG of the log-weight traces and the running estimate")
+    p.set_defaults(func=run)
+    return p
+
+
+def _shape(text: str) -> tuple:
+    try:
+        return tuple(int(s) for s in text.lower().replace("*", "x").split("x"))
+    except ValueError:
+        raise InputError(f"--shape must look like 16x16 or 8x8x8, got {text!r}") from None
+
+
+def _critical_beta(q: int, J: float) -> float:
+    """2D square lattice: Ising K_c = ln(1 + sqrt 2)/2; Potts beta_c J = ln(1 + sqrt q)."""
+    if J == 0:
+        raise InputError("give --beta or --temperature (J = 0 has no critical point)")
+    if q == 2:
+        return math.log(1 + math.sqrt(2)) / (2 * abs(J))
+    return math.log(1 + math.sqrt(q)) / abs(J)
+
+
+def _build_model(args):
+    from ..models import IsingModel, PottsModel
+    if args.model is not None:
+        try:
+            from ..io import load_model
+        except ImportError:
+            raise InputError("reading model files needs isingbio.io, which this installation lacks") from None
+        return load_model(args.model), f"model from {args.model}"
+    shape = _shape(args.shape)
+    periodic = not args.open
+    if args.q == 2:
+        model = IsingModel.lattice(shape, J=args.J, h=args.h, periodic=periodic)
+        kind = "Ising"
+    else:
+        h = np.zeros(args.q)
+        h[0] = args.h
+        model = PottsModel.lattice(shape, args.q, J=args.J, h=h, periodic=periodic)
+        kind = f"{args.q}-state Potts"
+    boundary = "open" if args.open else "periodic"
+    return model, f"{kind} model on a {'x'.join(map(str, shape))} {boundary} lattice, J = {args.J:g}, h = {args.h:g}"
+
+
+def _beta(args, model) -> float:
+    if args.beta is not None:
+        return args.beta
+    if args.temperature is not None:
+        if not args.temperature > 0 or not math.isfinite(args.temperature):
+            raise InputError(f"--temperature must be finite and > 0, got {args.temperature}")
+        return 1.0 / args.temperature
+    if args.model is not None:
+        return 1.0
+    if len(model.shape) != 2:
+        raise InputError("give --temperature or --beta (the default is the 2D critical point)")
+    return _critical_beta(args.q, args.J)
+
+
+def _exact(model, beta):
+    """Exact log Z where cheap, else None."""
+    try:
+        from .. import exact
+    except ImportError:
+        return None
+    from ..models import IsingModel
+    try:
+        if (isinstance(model, IsingModel) and model.form == "lattice" and len(model.shape) == 2
+                and all(model.periodic) and model.uniform_field == 0.0
+                and model.lattice_J[0] == model.lattice_J[1]):
+            return float(exact.ising_torus_log_partition(model.shape[0], model.shape[1], beta,
+                                                         J=float(model.lattice_J[0])))
+        return float(exact.log_partition(model, beta))
+    except Exception:  # too large or not supported: no exact value
+        return None
+
+
+def run(args) -> int:
+    from ..ais import ais, plot_ais
+    from ..sampling import applicable_methods
+    model, description = _build_model(args)
+    beta = _beta(args, model)
+    method = args.method
+    if method == "auto":
+        method = "swendsen-wang" if "swendsen-wang" in applicable_methods(model) else "heatbath"
+    print(description)
+    res = ais(model, beta, n_chains=args.chains, n_steps=args.steps, schedule=args.schedule,
+              sweeps_per_step=args.sweeps_per_step, method=method, base=args.base,
+              bidirectional=not args.forward_only, equilibration_sweeps=args.equilibration_sweeps,
+              seed=args.seed, n_threads=args.threads, progress=show_progress(args))
+    print(res.summary())
+    if args.exact:
+        value = _exact(model, beta)
+        if value is None:
+            print("  exact              not available for this model")
+        else:
+            print(f"  exact              {value:.6f}   (error {res.log_z - value:+.6f} = "
+                  f"{(res.log_z - value) / res.stderr if res.stderr > 0 else float('nan'):+.2f} standard errors)")
+    if args.output:
+        extra = {}
+        if res.bidirectional:
+            extra = dict(log_z_reverse=res.log_z_reverse, stderr_reverse=res.stderr_reverse, gap=res.gap,
+                         log_weights_reverse=res.log_weights_reverse, trace_reverse=res.trace_reverse,
+                         trace_steps_reverse=res.trace_steps_reverse)
+        with atomic_path(args.output) as tmp:
+            np.savez_compressed(tmp, log_z=res.log_z, stderr=res.stderr, log_z_forward=res.log_z_forward,
+                                stderr_forward=res.stderr_forward, ess=res.ess, log_weights=res.log_weights,
+                                trace=res.trace, trace_steps=res.trace_steps, schedule=res.schedule,
+                                log_z_base=res.log_z_base, beta=beta, method=res.method, base=res.base,
+                                seed=res.seed, n_chains=res.n_chains, n_steps=res.n_steps,
+                                sweeps_per_step=res.sweeps_per_step, **extra)
+        print(f"wrote {args.output}")
+    if args.plot:
+        plot_ais(res, args.plot)
+        print(f"wrote {args.plot}")
+    return 0

@@ -1,0 +1,135 @@
+"""``isingbio score``: energies and log-probabilities of sequences; single-mutant tables."""
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import numpy as np
+
+from ..errors import InputError
+from .common import add_common_options, atomic_output, show_progress
+from .sample import load_model_file, read_sequence_arg
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "score", help="statistical energy (and log-probability) of sequences; mutation tables",
+        description="Print the statistical energy H(x) of each sequence of an aligned FASTA file (lower is "
+                    "more probable) and, given log Z (--log-z X, or --log-z ais to estimate it), its normalised "
+                    "log-probability -beta H(x) - log Z. With --mutations TARGET, print instead the table of "
+                    "single-mutant energy changes Delta E = H(mutant) - H(target) (CSV; heat map with --plot).")
+    p.add_argument("model", metavar="MODEL.npz", help="model file (isingbio.io.save_model)")
+    p.add_argument("sequences", nargs="?", default=None, metavar="SEQUENCES.fasta",
+                   help="aligned sequences (the model's columns); with --mutations, where TARGET ids are looked up")
+    p.add_argument("--beta", type=float, default=1.0, help="inverse temperature of log p (default 1)")
+    p.add_argument("--log-z", default=None, metavar="X",
+                   help="log Z at this beta (e.g. from `isingbio logz`), or 'ais' to estimate it here")
+    p.add_argument("--mutations", default=None, metavar="TARGET",
+                   help="single-mutant Delta E table of TARGET: an id in SEQUENCES, a FASTA file (first "
+                        "sequence) or a literal aligned sequence")
+    add_common_options(p, output="CSV file to write (default: standard output)",
+                       plot="PNG: heat map of the mutation table (with --mutations), else the energy histogram")
+    p.set_defaults(func=run)
+    return p
+
+
+def _log_z(args, model, report):
+    if args.log_z is None:
+        return None
+    if str(args.log_z).lower() == "ais":
+        from ..ais import ais
+        print(f"estimating log Z at beta = {args.beta:g} by annealed importance sampling ...", file=report)
+        res = ais(model, args.beta, seed=args.seed, n_threads=args.threads, progress=show_progress(args))
+        print(f"log Z = {res.log_z:.4f} +/- {res.stderr:.4f} (seed {getattr(res, 'seed', args.seed)})", file=report)
+        return res.log_z
+    try:
+        value = float(args.log_z)
+    except ValueError:
+        raise InputError(f"--log-z must be a number or 'ais', got {args.log_z!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"--log-z must be finite, got {args.log_z}")
+    return value
+
+
+def _target(args, alpha, L, aln):
+    if aln is not None and args.mutations in aln.ids:
+        k = aln.ids.index(args.mutations)
+        return args.mutations, aln.matrix[k].copy()
+    ident, codes = read_sequence_arg(args.mutations, alpha, L, "--mutations")
+    return ident or "target", codes
+
+
+def run(args) -> int:
+    from ..alignment import read_alignment
+    from ..generative import (format_positions, model_alphabet, model_positions,
+                              mutation_effects, plot_mutation_heatmap, score_sequences, write_mutation_table)
+    if args.sequences is None and args.mutations is None:
+        raise InputError("give SEQUENCES.fasta to score, or --mutations TARGET")
+    model = load_model_file(args.model)
+    alpha = model_alphabet(model)
+    L = model.n_sites
+    positions = model_positions(model)
+    report = sys.stdout if args.output is not None else sys.stderr
+    if args.log_z is not None and str(args.log_z).lower() != "ais":
+        _log_z(args, model, report)  # check it before any work
+    aln = None
+    if args.sequences is not None:
+        aln = read_alignment(args.sequences, alphabet=alpha)
+        if aln.L != L:
+            raise InputError(f"{args.sequences}: sequences have {aln.L} columns but the model has L = {L} "
+                             f"(sequences must be aligned to the model's columns)")
+    target = None
+    if args.mutations is not None:
+        name, target = _target(args, alpha, L, aln)
+    print(f"model {args.model}: L = {L}, q = {model.q} ({alpha.letters}), positions {format_positions(positions)}",
+          file=report)
+
+    if target is not None:
+        delta = mutation_effects(model, target)
+        e0 = float(model.energy(target))
+        print(f"single mutants of {name} (energy {e0:.4f}): {L * (model.q - 1)} mutants, Delta E from "
+              f"{delta.min():.3f} to {delta.max():.3f}; most destabilising position "
+              f"{int(positions[np.argmax(delta.mean(axis=1))])}", file=report)
+        if args.output is None:
+            write_mutation_table(sys.stdout, delta, target, alpha, positions)
+        else:
+            write_mutation_table(args.output, delta, target, alpha, positions)
+            print(f"wrote {args.output}", file=report)
+        if args.plot:
+            plot_mutation_heatmap(delta, args.plot, target, alpha, positions,
+                                  title=f"single mutants of {name}: Delta E = H(mutant) - H(target)")
+            print(f"wrote {args.plot}", file=report)
+        return 0
+
+    log_z = _log_z(args, model, report)
+    energy, log_p = score_sequences(model, aln, log_z=log_z, beta=args.beta)
+    header = "id,energy" + (",log_prob" if log_p is not None else "")
+
+    def _write(fh):
+        fh.write(header + "\n")
+        for k, ident in enumerate(aln.ids):
+            row = f"{ident},{energy[k]:.6f}"
+            if log_p is not None:
+                row += f",{log_p[k]:.6f}"
+            fh.write(row + "\n")
+
+    if args.output is None:
+        _write(sys.stdout)
+    else:
+        with atomic_output(args.output) as fh:
+            _write(fh)
+        print(f"wrote {args.output}", file=report)
+    print(f"{aln.N} sequences: energy mean {energy.mean():.4f}, min {energy.min():.4f} "
+          f"({aln.ids[int(np.argmin(energy))]}), max {energy.max():.4f}", file=report)
+    if args.plot:
+        from ..generative import _pyplot, _save
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.hist(energy, bins=min(50, max(5, aln.N // 5)))
+        ax.set_xlabel("energy H")
+        ax.set_ylabel("sequences")
+        ax.set_title(f"{os.path.basename(args.sequences)}: {aln.N} sequences", fontsize=10)
+        _save(fig, args.plot, plt)
+        print(f"wrote {args.plot}", file=report)
+    return 0

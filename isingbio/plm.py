@@ -1,0 +1,486 @@
+"""Pseudo-likelihood fitting of dense Potts models to alignments (plmDCA class).
+
+The objective minimised by :func:`fit_plm` is the regularised negative symmetric
+pseudo-log-likelihood
+
+    f(h, J) = - sum_n w_n sum_i log p(x_i^n | x_{-i}^n)
+              + lambda_h sum_i ||h_i||^2 + lambda_J sum_{i<j} ||J_ij||^2,
+
+    p(x_i = a | x_{-i}) = exp(h_i(a) + sum_{j != i} J_ij(a, x_j)) / Z_i,
+
+with the model conventions of :mod:`isingbio.models` (p(x) ~ exp(-H), H = -sum_{i<j} J_ij(x_i, x_j)
+- sum_i h_i(x_i)), so the fitted (h, J) is a :class:`~isingbio.models.PottsModel` as it is.
+J_ij and J_ji are one parameter (only i < j is optimised). The sum over sequences is not
+normalised (as in plmc and CCMpred), so the regularisation strengths are on their scale:
+
+* ``lambda_h = 0.01`` (plmc, CCMpred, plmDCA);
+* ``lambda_J = 0.01 * (q - 1) * (L - 1)`` by default, which is the plmc setting EVcouplings uses
+  (``-le 0.01*(q-1)*(L-1)``, i.e. 0.2 (L-1) for 21 states; CCMpred's default is the same, 0.2 (L-1)
+  on sum_{i<j}). The (L - 1) factor balances the L - 1 couplings every site term sees against its
+  single field; the (q - 1) factor does the same for the q - 1 free states of a block.
+
+Gaps (state 0 of the protein alphabet) are ordinary states by default, as in CCMpred; with
+``ignore_gaps=True`` they are treated as missing data as in plmc ``-g``: a gap at site i removes
+the term i of that sequence, conditionals are normalised over the q - 1 residue states, and every
+gap parameter stays zero.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_memory, check_positive_int, format_bytes
+from .errors import ConvergenceWarning, InputError
+from .models import PottsModel
+
+__all__ = ["fit_plm", "PLMResult", "default_lambda_J", "estimate_plm_memory"]
+
+log = logging.getLogger(__name__)
+
+_LBFGS_HISTORY = 5  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
+
+
+def default_lambda_J(L: int, q: int) -> float:
+    """Default coupling regularisation: 0.01 * (q - 1) * (L - 1) (plmc/EVcouplings, CCMpred scale)."""
+    return 0.01 * (q - 1) * (L - 1)
+
+
+@dataclass
+class PLMResult:
+    """What :func:`fit_plm` returns.
+
+    Attributes
+    ----------
+    model : PottsModel
+        The fitted dense model (dtype as requested) with ``alphabet``, ``positions`` and
+        ``metadata`` attributes set.
+    converged : bool
+        True if the optimiser met its tolerance before ``max_iter``.
+    n_iter : int
+        L-BFGS iterations done.
+    n_eval : int
+        Objective and gradient evaluations.
+    objective : float
+        Final value of the regularised negative pseudo-log-likelihood.
+    message : str
+        The optimiser's message.
+    time : float
+        Wall-clock seconds of the whole fit.
+    weights : ndarray of float64, shape (N,)
+        The sequence weights used; ``n_eff`` is their sum.
+    hyperparameters : dict
+        lambda_h, lambda_J, max_iter, tol, dtype, ignore_gaps, L-BFGS history.
+    """
+
+    model: PottsModel
+    converged: bool
+    n_iter: int
+    n_eval: int
+    objective: float
+    message: str
+    time: float
+    weights: np.ndarray
+    n_eff: float
+    hyperparameters: dict = field(default_factory=dict)
+    seed: object = None
+
+    def __repr__(self):
+        return (f"PLMResult(L={self.model.n_sites}, q={self.model.q}, converged={self.converged}, "
+                f"n_iter={self.n_iter}, objective={self.objective:.6g}, time={self.time:.2f} s)")
+
+
+def _qp(q: int) -> int:
+    return ((q + 7) // 8) * 8
+
+
+def n_parameters(L: int, q: int) -> int:
+    """Free parameters: L*q fields and q*q couplings per pair i < j."""
+    return L * q + L * (L - 1) // 2 * q * q
+
+
+def estimate_plm_memory(N: int, L: int, q: int, dtype=np.float32, n_threads: int = 1,
+                        history: int = _LBFGS_HISTORY) -> int:
+    """Bytes :func:`fit_plm` needs for an alignment of N sequences, L columns and q states.
+
+    Optimiser vectors and history (float64, 2 * history + 6 parameter vectors: L-BFGS-B's
+    work space plus x and gradient), internal couplings and their gradient (2 arrays of
+    L * L * q * qp numbers of `dtype`), the output model (L * L * q * q), the alignment and
+    per-thread scratch.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    n_par = n_parameters(L, q)
+    optimiser = (2 * history + 6) * n_par * 8 + 11 * history * history * 8
+    internal = 2 * L * L * q * _qp(q) * itemsize + 2 * L * _qp(q) * itemsize
+    model = L * L * q * q * itemsize
+    data = N * L * 2 + N * (8 + itemsize) + n_threads * 128 * _qp(q) * itemsize
+    return int(optimiser + internal + model + data)
+
+
+def _as_codes(alignment, q):
+    """(matrix int8 (N, L), q, alphabet or None, positions or None, source object)."""
+    matrix = getattr(alignment, "matrix", None)
+    if matrix is not None:
+        aq = getattr(alignment, "q", None)
+        if q is not None and aq is not None and int(q) != int(aq):
+            raise InputError(f"q={q} does not match the alignment's alphabet (q={aq})")
+        q = aq if aq is not None else q
+        alphabet = getattr(alignment, "alphabet", None)
+        positions = getattr(alignment, "positions", None)
+    else:
+        matrix = alignment
+        alphabet = positions = None
+    try:
+        matrix = np.asarray(matrix)
+    except Exception as exc:  # noqa: BLE001 - anything numpy refuses
+        raise InputError(f"alignment must be an Alignment or an (N, L) integer matrix: {exc}") from None
+    if matrix.ndim != 2:
+        raise InputError(f"alignment matrix must have shape (N, L), got {matrix.shape}")
+    if matrix.dtype.kind not in "iu":
+        raise InputError(f"alignment matrix must hold integer state codes, got dtype {matrix.dtype}")
+    N, L = matrix.shape
+    if N < 2:
+        raise InputError(f"need at least 2 sequences to fit couplings, got {N}")
+    if L < 2:
+        raise InputError(f"need at least 2 columns to fit couplings, got {L}")
+    if q is None:
+        raise InputError("q (the number of states) is needed when the alignment is a plain matrix")
+    q = check_positive_int(q, "q", minimum=2)
+    if q > 127:
+        raise InputError(f"q must be at most 127, got {q}")
+    lo, hi = int(matrix.min()), int(matrix.max())
+    if lo < 0 or hi >= q:
+        bad = np.argwhere((matrix < 0) | (matrix >= q))[0]
+        raise InputError(f"alignment codes must be in 0..{q - 1}, got {matrix[tuple(bad)]} "
+                         f"in sequence {int(bad[0])}, column {int(bad[1])}")
+    return np.ascontiguousarray(matrix, dtype=np.int8), int(q), alphabet, positions
+
+
+def _weights_for(alignment, matrix, q, weights, n_threads):
+    N = matrix.shape[0]
+    if weights is None:
+        try:
+            from .weights import sequence_weights
+        except ImportError:  # pragma: no cover - the weights module ships with the package
+            return np.ones(N), "uniform (isingbio.weights unavailable)"
+        src = alignment if getattr(alignment, "matrix", None) is not None else matrix
+        w, _ = sequence_weights(src, identity=0.8, n_threads=n_threads)
+        return np.asarray(w, dtype=np.float64), "1/neighbours at >= 80% identity"
+    if isinstance(weights, str):
+        if weights == "uniform" or weights == "none":
+            return np.ones(N), "uniform"
+        raise InputError(f"weights must be an array, None or 'uniform', got {weights!r}")
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (N,):
+        raise InputError(f"weights must have shape ({N},) (one per sequence), got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        k = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
+        raise InputError(f"weights must be finite and >= 0, got {w[k]} for sequence {k}")
+    if w.sum() <= 0:
+        raise InputError("weights sum to zero")
+    return w, "user-supplied"
+
+
+def _merge_duplicates(matrix, w):
+    """Identical sequences become one with the sum of their weights (same objective, less work)."""
+    uniq, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    if len(uniq) == len(matrix):
+        return matrix, w
+    wsum = np.bincount(inverse, weights=w, minlength=len(uniq))
+    keep = wsum > 0
+    return np.ascontiguousarray(uniq[keep]), wsum[keep]
+
+
+def _initial_fields(matrix, w, q, ignore_gaps, pseudocount=1.0):
+    """Independent-site solution: h_i(a) = log(f_i(a) + pc / q), centred (gap 0 with ignore_gaps)."""
+    N, L = matrix.shape
+    counts = np.zeros((L, q))
+    cols = np.arange(L)
+    for n0 in range(0, N, 4096):
+        block = matrix[n0:n0 + 4096].astype(np.int64)
+        np.add.at(counts, (np.broadcast_to(cols, block.shape), block), w[n0:n0 + 4096, None])
+    if ignore_gaps:
+        counts[:, 0] = 0.0
+        states = slice(1, q)
+    else:
+        states = slice(0, q)
+    c = counts[:, states]
+    tot = c.sum(axis=1, keepdims=True)
+    freq = (c + pseudocount / c.shape[1]) / (tot + pseudocount)
+    hs = np.log(freq)
+    hs -= hs.mean(axis=1, keepdims=True)
+    h = np.zeros((L, q))
+    h[:, states] = hs
+    return h
+
+
+class _Objective:
+    """f and gradient on the float64 parameter vector; internal arrays allocated once."""
+
+    def __init__(self, matrix, w, q, dtype, lambda_h, lambda_J, ignore_gaps, n_threads):
+        from ._kernels import _plm
+        self._plm = _plm
+        N, L = matrix.shape
+        qp = _qp(q)
+        self.L, self.q, self.qp = L, q, qp
+        self.x_t = np.ascontiguousarray(matrix.T)
+        self.w = np.ascontiguousarray(w, dtype=dtype)
+        self.h_int = np.zeros((L, qp), dtype=dtype)
+        self.J_int = np.zeros((L, L, q, qp), dtype=dtype)
+        self.gh = np.zeros((L, qp), dtype=dtype)
+        self.G = np.zeros((L, L, q, qp), dtype=dtype)
+        self.f_site = np.zeros(L)
+        self.reg_site = np.zeros(L)
+        self.lambda_h, self.lambda_J = float(lambda_h), float(lambda_J)
+        self.ignore_gaps = bool(ignore_gaps)
+        self.n_threads = int(n_threads)
+        self.n_eval = 0
+
+    def __call__(self, x):
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        g = np.empty_like(x)
+        p = self._plm
+        p.unpack(x, self.h_int, self.J_int, self.n_threads)
+        p.site_terms(self.h_int, self.J_int, self.x_t, self.w, self.gh, self.G, self.f_site,
+                     self.ignore_gaps, self.n_threads)
+        p.pack(x, self.gh, self.G, g, self.reg_site, self.lambda_h, self.lambda_J, self.ignore_gaps,
+               self.n_threads)
+        self.n_eval += 1
+        f = math.fsum(self.f_site) + math.fsum(self.reg_site)
+        return f, g
+
+    def to_model_arrays(self, x, dtype):
+        L, q = self.L, self.q
+        h = x[:L * q].reshape(L, q).astype(dtype)
+        blocks = x[L * q:].reshape(-1, q, q)
+        J = np.zeros((L, L, q, q), dtype=dtype)
+        iu, ju = np.triu_indices(L, k=1)
+        J[iu, ju] = blocks
+        J[ju, iu] = blocks.transpose(0, 2, 1)
+        return h, J
+
+
+def fit_plm(alignment, *, q=None, weights=None, lambda_h: float = 0.01, lambda_J=None,
+            max_iter: int = 100, tol: float = 1e-4, dtype=np.float32, ignore_gaps: bool = False,
+            n_threads=None, progress: bool = False, seed=None) -> PLMResult:
+    """Fit a dense Potts model to an alignment by symmetric pseudo-likelihood with L2 penalties.
+
+    Parameters
+    ----------
+    alignment : Alignment or array_like of int, shape (N, L)
+        An :class:`isingbio.alignment.Alignment` (its ``matrix``, ``q``, ``alphabet`` and
+        ``positions`` are used) or a matrix of state codes 0..q-1 (then `q` is required).
+    q : int, optional
+        Number of states, for a plain matrix.
+    weights : None, 'uniform' or array_like of float, shape (N,)
+        Sequence weights; None computes the usual 1/(neighbours at >= 80% identity)
+        (:func:`isingbio.sequence_weights`).
+    lambda_h : float
+        L2 strength on the fields (default 0.01).
+    lambda_J : float, optional
+        L2 strength on the couplings, on sum_{i<j} ||J_ij||^2; default
+        ``0.01 * (q - 1) * (L - 1)`` (see the module docstring).
+    max_iter : int
+        Maximum L-BFGS iterations (default 100, as EVcouplings runs plmc).
+    tol : float
+        Stop when the relative decrease of the objective over one iteration is below `tol`
+        (L-BFGS-B ``ftol``) or the largest gradient component is below ``tol * N_eff * 1e-2``.
+    dtype : numpy float type
+        float32 (default: half the memory, SIMD twice as wide) or float64 for the kernel and the
+        returned model; the optimiser's vector is float64 either way.
+    ignore_gaps : bool
+        Treat gaps (state 0) as missing data (plmc ``-g``).
+    n_threads : int, optional
+        OpenMP threads (default: all available cores). The result does not depend on it.
+    progress : bool
+        Show a progress bar on stderr.
+    seed : int, optional
+        The fit is deterministic; the seed is only recorded in the result and the model's
+        metadata (for pipelines that pass one seed everywhere).
+
+    Returns
+    -------
+    PLMResult
+        ``.model`` (dense PottsModel), ``.converged``, ``.n_iter``, ``.objective``,
+        ``.message``, ``.time`` and the weights and hyperparameters used.
+
+    Raises
+    ------
+    InputError
+        Bad alignment, weights or parameters.
+    MemoryLimitError
+        The fit would not fit in memory (the message says how much it needs).
+    """
+    from ._config import resolve_threads
+    from ._progress import progress_bar
+
+    t0 = time.perf_counter()
+    matrix, q, alphabet, positions = _as_codes(alignment, q)
+    N, L = matrix.shape
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise InputError(f"dtype must be float32 or float64, got {dtype}")
+    n_threads = resolve_threads(n_threads)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    lambda_h = float(lambda_h)
+    lambda_J = default_lambda_J(L, q) if lambda_J is None else float(lambda_J)
+    for name, val in (("lambda_h", lambda_h), ("lambda_J", lambda_J), ("tol", float(tol))):
+        if not math.isfinite(val) or val < 0:
+            raise InputError(f"{name} must be finite and >= 0, got {val}")
+    need = estimate_plm_memory(N, L, q, dtype, n_threads)
+    check_memory(need, f"a pseudo-likelihood fit of L={L} columns, q={q} states, N={N} sequences "
+                       f"({n_parameters(L, q):,} parameters, {dtype.name})",
+                 "memory grows as L^2 q^2: use dtype=np.float32"
+                 + ("" if dtype == np.float32 else " (half the size)")
+                 + ", or fewer columns (drop gappy columns with read_alignment's gap filters or a focus sequence)")
+
+    w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads)
+    n_eff = float(w.sum())
+    m_fit, w_fit = _merge_duplicates(matrix, w)
+    log.info("plm: N=%d (%d distinct), L=%d, q=%d, N_eff=%.1f, lambda_J=%.4g, %d parameters, ~%s",
+             N, len(m_fit), L, q, n_eff, lambda_J, n_parameters(L, q), format_bytes(need))
+
+    obj = _Objective(m_fit, w_fit, q, dtype, lambda_h, lambda_J, ignore_gaps, n_threads)
+    x0 = np.zeros(n_parameters(L, q))
+    x0[:L * q] = _initial_fields(m_fit, w_fit, q, ignore_gaps).ravel()
+
+    bar = progress_bar(progress, max_iter, "plm fit")
+    try:
+        opt = _lbfgs(obj, x0, m=_LBFGS_HISTORY, max_iter=max_iter, tol=float(tol),
+                     n_threads=n_threads, callback=lambda k, f: bar.update(1))
+    finally:
+        bar.close()
+    x, message, converged = opt["x"], opt["message"], opt["converged"]
+    if opt["failed"]:
+        warnings.warn(f"pseudo-likelihood fit stopped after {opt['n_iter']} iterations: {message}",
+                      ConvergenceWarning, stacklevel=2)
+    h, J = obj.to_model_arrays(x, dtype)
+    model = PottsModel(h, J)
+    hyper = dict(lambda_h=lambda_h, lambda_J=lambda_J, max_iter=max_iter, tol=float(tol),
+                 dtype=dtype.name, ignore_gaps=bool(ignore_gaps), lbfgs_history=_LBFGS_HISTORY,
+                 weights=weight_kind, method="symmetric pseudo-likelihood, L-BFGS")
+    elapsed = time.perf_counter() - t0
+    model.alphabet = alphabet
+    model.positions = None if positions is None else np.asarray(positions, dtype=np.int64)
+    model.metadata = dict(hyperparameters=hyper, n_sequences=int(N), n_distinct=int(len(m_fit)),
+                          n_eff=n_eff, weights_summary=_weights_summary(w), seed=seed,
+                          objective=opt['f'], n_iter=opt['n_iter'], converged=converged,
+                          time=elapsed)
+    return PLMResult(model=model, converged=converged, n_iter=opt["n_iter"], n_eval=obj.n_eval,
+                     objective=opt["f"], message=message, time=elapsed, weights=w,
+                     n_eff=n_eff, hyperparameters=hyper, seed=seed)
+
+
+def _weights_summary(w) -> dict:
+    w = np.asarray(w, dtype=np.float64)
+    return dict(n=int(w.size), n_eff=float(w.sum()), min=float(w.min()), max=float(w.max()),
+                mean=float(w.mean()))
+
+
+def _lbfgs(fun, x0, *, m, max_iter, tol, n_threads, callback=None, c1=1e-4, max_ls=20):
+    """Minimise a smooth function with L-BFGS (two-loop recursion, backtracking Armijo line search).
+
+    The objective of :func:`fit_plm` is convex, so curvature pairs are almost always usable
+    (pairs with s.y <= 0 are skipped). History is stored in float32 (half the memory of a float64
+    L-BFGS; the search direction and the iterate stay float64). Vector operations are compiled,
+    threaded, and summed in a fixed order, so the path does not depend on n_threads.
+
+    Stops when the relative decrease of f over one iteration is at most `tol`
+    ((f_k - f_{k+1}) <= tol * max(|f_{k+1}|, 1), L-BFGS-B's ftol), when the gradient vanishes,
+    or after max_iter iterations.
+    """
+    from ._kernels._plm import vaxpy, vdiff, vdot, vstep
+
+    n = x0.size
+    x = np.array(x0, dtype=np.float64)
+    f, g = fun(x)
+    S = np.empty((m, n), dtype=np.float32)
+    Y = np.empty((m, n), dtype=np.float32)
+    rho = np.zeros(m)
+    alpha = np.zeros(m)
+    x_new = np.empty_like(x)
+    d = np.empty_like(x)
+    count, newest = 0, -1
+    n_iter, failed, converged = 0, False, False
+    message = f"reached max_iter = {max_iter} iterations"
+    gnorm = math.sqrt(vdot(g, g, n_threads))
+    if gnorm == 0.0:
+        return dict(x=x, f=float(f), n_iter=0, converged=True, failed=False, message="gradient is zero at the start")
+    while n_iter < max_iter:
+        # search direction d = -H g
+        np.copyto(d, g)
+        order = [(newest - k) % m for k in range(count)]
+        for k in order:
+            alpha[k] = rho[k] * vdot(S[k], d, n_threads)
+            vaxpy(-alpha[k], Y[k], d, n_threads)
+        if count:
+            yy = _dot32(Y[newest], n_threads)
+            d *= 1.0 / (rho[newest] * yy)
+        else:
+            d *= 1.0 / gnorm  # first step: unit length
+        for k in reversed(order):
+            beta = rho[k] * vdot(Y[k], d, n_threads)
+            vaxpy(alpha[k] - beta, S[k], d, n_threads)
+        d *= -1.0
+        gd = vdot(g, d, n_threads)
+        if gd >= 0:  # not a descent direction (numerical trouble): restart from steepest descent
+            count = 0
+            np.copyto(d, g)
+            d *= -1.0 / gnorm
+            gd = -gnorm
+        # backtracking line search (Armijo), quadratic interpolation
+        step = 1.0
+        for _ in range(max_ls):
+            vstep(x, step, d, x_new, n_threads)
+            f_new, g_new = fun(x_new)
+            if math.isfinite(f_new) and f_new <= f + c1 * step * gd:
+                break
+            if math.isfinite(f_new):
+                denom = 2.0 * (f_new - f - step * gd)
+                trial = -gd * step * step / denom if denom > 0 else 0.5 * step
+            else:
+                trial = 0.1 * step
+            step = min(0.5 * step, max(0.1 * step, trial))
+        else:
+            failed = True
+            message = f"line search failed after {max_ls} trials"
+            break
+        n_iter += 1
+        slot = (newest + 1) % m
+        vdiff(x_new, x, S[slot], n_threads)
+        vdiff(g_new, g, Y[slot], n_threads)
+        sy = _dot32pair(S[slot], Y[slot], n_threads)
+        if sy > 1e-10 * max(_dot32(Y[slot], n_threads), 1e-300):
+            rho[slot] = 1.0 / sy
+            newest = slot
+            count = min(count + 1, m)
+        x, x_new = x_new, x
+        f_old, f, g = f, f_new, g_new
+        gnorm = math.sqrt(vdot(g, g, n_threads))
+        if callback is not None:
+            callback(n_iter, f)
+        if f_old - f <= tol * max(abs(f), 1.0):
+            converged = True
+            message = f"relative decrease of the objective below tol = {tol:g}"
+            break
+        if gnorm <= 1e-12 * max(abs(f), 1.0):
+            converged = True
+            message = "gradient vanished"
+            break
+    return dict(x=x, f=float(f), n_iter=n_iter, converged=converged, failed=failed, message=message)
+
+
+def _dot32(a, n_threads):
+    """a . a for a float32 vector, accumulated in float64."""
+    from ._kernels._plm import vdot32
+    return vdot32(a, a, n_threads)
+
+
+def _dot32pair(a, b, n_threads):
+    from ._kernels._plm import vdot32
+    return vdot32(a, b, n_threads)

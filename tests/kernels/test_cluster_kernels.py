@@ -1,0 +1,283 @@
+"""Swendsen-Wang and Wolff kernels (isingbio._kernels._cluster) against exact enumeration.
+
+Many independent chains with fixed seeds sample tiny models; the histogram of their final
+states is compared with the exact Boltzmann distribution by a chi-square test with pooled
+bins and a p threshold of 1e-6 (a correct sampler fails about once in a million runs; a
+wrong one, such as the same samples judged at a different beta, fails at once).
+"""
+import itertools
+import zlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import stats as sps
+
+from isingbio import IsingModel, PottsModel
+from isingbio._kernels import _cluster
+from isingbio._random import chain_rng_states
+
+P_MIN = 1e-6
+
+ISING_KERNELS = {"sw": _cluster.ising_swendsen_wang, "wolff": _cluster.ising_wolff}
+POTTS_KERNELS = {"sw": _cluster.potts_swendsen_wang, "wolff": _cluster.potts_wolff}
+
+
+# ------------------------------------------------------------------------------------------
+# helpers
+# ------------------------------------------------------------------------------------------
+def run(kind, model, states, beta_J, beta_h, n_records=1, thin=1, n_threads=1, seed=0, rng=None,
+        clusters_per_sweep=0):
+    """Run one kernel; return (states, e_coupling, e_field, magnetization, stats, rng)."""
+    n_chains = states.shape[0]
+    states = np.ascontiguousarray(states, dtype=np.int8).copy()
+    if rng is None:
+        rng = chain_rng_states(np.random.SeedSequence(seed), n_chains)
+    e_c, e_f, mag = (np.full((n_chains, n_records), np.nan) for _ in range(3))
+    st = np.zeros((n_chains, 4))
+    indptr, indices, weights = model.csr
+    extra = (clusters_per_sweep,) if kind == "wolff" else ()
+    if isinstance(model, IsingModel):
+        ISING_KERNELS[kind](indptr, indices, weights, model.h, states, rng, beta_J, beta_h,
+                            n_records, thin, e_c, e_f, mag, st, n_threads, *extra)
+    else:
+        POTTS_KERNELS[kind](indptr, indices, weights, model.q, np.ascontiguousarray(model.h),
+                            states, rng, beta_J, beta_h, n_records, thin, e_c, e_f, mag, st,
+                            n_threads, *extra)
+    return states, e_c, e_f, mag, st, rng
+
+
+def random_states(model, n_chains, seed):
+    gen = np.random.default_rng(seed)
+    if isinstance(model, IsingModel):
+        return gen.choice(np.array([-1, 1], dtype=np.int8), size=(n_chains, model.n_sites))
+    return gen.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+
+
+def exact_distribution(model, beta_J, beta_h):
+    """All configurations (rows) and their probabilities under exp(-(bJ H_J + bh H_h))."""
+    values = [-1, 1] if isinstance(model, IsingModel) else list(range(model.q))
+    configs = np.array(list(itertools.product(values, repeat=model.n_sites)), dtype=np.int64)
+    e_c, e_f = model.energy_parts(configs)
+    logw = -(beta_J * e_c + beta_h * e_f)
+    p = np.exp(logw - logw.max())
+    return configs, p / p.sum()
+
+
+def chi_square_p(model, samples, beta_J, beta_h):
+    """p-value of the sampled states against the exact distribution (bins pooled to >= 5)."""
+    configs, p = exact_distribution(model, beta_J, beta_h)
+    base = 2 if isinstance(model, IsingModel) else model.q
+    offset = 1 if isinstance(model, IsingModel) else 0
+    weights = base ** np.arange(model.n_sites)[::-1]
+    code_cfg = ((configs + offset) // (2 if offset else 1)) @ weights
+    code_smp = ((samples.astype(np.int64) + offset) // (2 if offset else 1)) @ weights
+    index = np.empty(base ** model.n_sites, dtype=np.int64)
+    index[code_cfg] = np.arange(len(configs))
+    observed = np.bincount(index[code_smp], minlength=len(configs)).astype(float)
+    expected = p * len(samples)
+    # pool the bins with small expectations (smallest first) until the pool reaches 5
+    order = np.argsort(expected)
+    cum = np.cumsum(expected[order])
+    n_small = int(np.searchsorted(cum, 5.0)) + 1
+    pooled = order[:n_small]
+    rest = order[n_small:]
+    obs = np.concatenate([[observed[pooled].sum()], observed[rest]])
+    exp_ = np.concatenate([[expected[pooled].sum()], expected[rest]])
+    chi2 = float(((obs - exp_) ** 2 / exp_).sum())
+    dof = len(obs) - 1
+    return float(sps.chi2.sf(chi2, dof))
+
+
+def signed_graph(n, seed, p_edge=0.6, signed=True):
+    gen = np.random.default_rng(seed)
+    J = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            if gen.random() < p_edge:
+                w = gen.uniform(0.2, 1.0) * (gen.choice([-1, 1]) if signed else 1)
+                J[i, j] = J[j, i] = w
+    return J
+
+
+# ------------------------------------------------------------------------------------------
+# models (tiny: exact enumeration)
+# ------------------------------------------------------------------------------------------
+def ising_cases():
+    gen = np.random.default_rng(7)
+    J6 = signed_graph(6, 11)
+    sparse = np.zeros((5, 5))
+    sparse[0, 1] = sparse[1, 0] = 0.8   # sites 2..4: isolated or on a short path
+    sparse[2, 3] = sparse[3, 2] = -0.6
+    return {
+        "lattice3x3": (IsingModel.lattice((3, 3)), 0.4, 0.4),
+        "lattice3x3_field": (IsingModel.lattice((3, 3), h=gen.normal(0, 0.5, (3, 3))), 0.45, 0.45),
+        "lattice3x3_antiferro": (IsingModel.lattice((3, 3), J=-1.0, h=0.2), 0.5, 0.5),
+        "lattice2x4_uniform_field": (IsingModel.lattice((2, 4), J=(0.7, 0.4), h=0.3), 0.5, 0.5),
+        "graph6_signed": (IsingModel.from_graph(J6), 0.8, 0.8),
+        "graph6_signed_field": (IsingModel.from_graph(J6, h=gen.normal(0, 0.7, 6)), 0.8, 0.8),
+        "graph6_betaJ_ne_betah": (IsingModel.from_graph(J6, h=gen.normal(0, 0.7, 6)), 0.3, 1.1),
+        "graph5_isolated": (IsingModel.from_graph(sparse, h=[0.5, -0.3, 0.9, 0.0, -1.2]), 0.9, 0.9),
+    }
+
+
+def potts_cases():
+    gen = np.random.default_rng(8)
+    J6 = signed_graph(6, 12, p_edge=0.7, signed=False)
+    return {
+        "ring6": (PottsModel.lattice((6,), q=3), 1.0, 1.0),
+        "ring6_uniform_field": (PottsModel.lattice((6,), q=3, h=[0.4, 0.0, -0.3]), 0.9, 0.9),
+        "lattice2x3": (PottsModel.lattice((2, 3), q=3, J=(1.0, 0.6)), 0.7, 0.7),
+        "graph6": (PottsModel.from_graph(J6, q=3), 1.2, 1.2),
+        "graph6_field": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))), 1.2, 1.2),
+        "graph6_betaJ_ne_betah": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))),
+                                  0.5, 1.4),
+    }
+
+
+ISING = ising_cases()
+POTTS = potts_cases()
+N_CHAINS = 3000
+THIN = 25
+
+
+# ------------------------------------------------------------------------------------------
+# distribution
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("case", sorted(ISING))
+def test_ising_matches_enumeration(kind, case):
+    model, beta_J, beta_h = ISING[case]
+    x0 = random_states(model, N_CHAINS, seed=1)
+    x, *_ = run(kind, model, x0, beta_J, beta_h, n_records=1, thin=THIN, seed=zlib.crc32(case.encode()))
+    assert chi_square_p(model, x, beta_J, beta_h) > P_MIN
+
+
+@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("case", sorted(POTTS))
+def test_potts_matches_enumeration(kind, case):
+    model, beta_J, beta_h = POTTS[case]
+    x0 = random_states(model, N_CHAINS, seed=2)
+    x, *_ = run(kind, model, x0, beta_J, beta_h, n_records=1, thin=THIN, seed=zlib.crc32(case.encode()) + 1)
+    assert chi_square_p(model, x, beta_J, beta_h) > P_MIN
+
+
+@pytest.mark.parametrize("case", ["lattice3x3_antiferro", "graph6_signed_field", "graph6_field"])
+def test_wolff_fixed_clusters_per_sweep(case):
+    """With an explicit number of cluster updates per sweep the chain is exactly invariant."""
+    model, beta_J, beta_h = {**ISING, **POTTS}[case]
+    x0 = random_states(model, N_CHAINS, seed=10)
+    x, *_, st, _ = run("wolff", model, x0, beta_J, beta_h, n_records=1, thin=40, seed=11,
+                       clusters_per_sweep=2)
+    np.testing.assert_array_equal(st[:, 2], 80)
+    assert chi_square_p(model, x, beta_J, beta_h) > P_MIN
+
+
+@pytest.mark.parametrize("kind", ["sw", "wolff"])
+def test_chi_square_detects_wrong_beta(kind):
+    """The test has power: the same samples are rejected against a 30% different beta."""
+    model, beta_J, beta_h = ISING["lattice3x3_field"]
+    x0 = random_states(model, N_CHAINS, seed=3)
+    x, *_ = run(kind, model, x0, beta_J, beta_h, n_records=1, thin=THIN, seed=5)
+    assert chi_square_p(model, x, beta_J, beta_h) > P_MIN
+    assert chi_square_p(model, x, 1.3 * beta_J, 1.3 * beta_h) < P_MIN
+    model, beta_J, beta_h = POTTS["graph6_field"]
+    x0 = random_states(model, N_CHAINS, seed=4)
+    x, *_ = run(kind, model, x0, beta_J, beta_h, n_records=1, thin=THIN, seed=6)
+    assert chi_square_p(model, x, beta_J, 0.5 * beta_h) < P_MIN
+
+
+# ------------------------------------------------------------------------------------------
+# records, chunking, threads, stats
+# ------------------------------------------------------------------------------------------
+def all_cases():
+    out = [pytest.param(k, ISING[name], id=f"{k}-{name}") for k in ("sw", "wolff") for name in sorted(ISING)]
+    out += [pytest.param(k, POTTS[name], id=f"{k}-potts-{name}") for k in ("sw", "wolff")
+            for name in sorted(POTTS)]
+    return out
+
+
+@pytest.mark.parametrize("kind,case", all_cases())
+def test_records_match_model_and_chunking(kind, case):
+    """Each record equals energy_parts / magnetization of the state at that time, and one
+    call of 4 records gives exactly what 4 calls of 1 record give (same random stream; Wolff
+    with a fixed number of clusters per sweep, else each call runs its own pilot)."""
+    model, beta_J, beta_h = case
+    x0 = random_states(model, 6, seed=9)
+    x, e_c, e_f, mag, st, _ = run(kind, model, x0, beta_J, beta_h, n_records=4, thin=2, seed=3,
+                                  clusters_per_sweep=3)
+    rng = chain_rng_states(np.random.SeedSequence(3), 6)
+    xs = x0.copy()
+    for r in range(4):
+        xs, c1, f1, m1, _, rng = run(kind, model, xs, beta_J, beta_h, n_records=1, thin=2, rng=rng,
+                                     clusters_per_sweep=3)
+        ref_c, ref_f = model.energy_parts(xs)
+        np.testing.assert_allclose(c1[:, 0], ref_c, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(f1[:, 0], ref_f, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(m1[:, 0], model.magnetization(xs), rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(e_c[:, r], c1[:, 0])
+        np.testing.assert_array_equal(e_f[:, r], f1[:, 0])
+        np.testing.assert_array_equal(mag[:, r], m1[:, 0])
+    np.testing.assert_array_equal(xs, x)
+
+
+@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("potts", [False, True])
+def test_thread_invariance(kind, potts):
+    gen = np.random.default_rng(4)
+    if potts:
+        model = PottsModel.lattice((12, 10), q=3, h=gen.normal(0, 0.3, (12, 10, 3)))
+        beta = 1.0
+    else:
+        model = IsingModel.lattice((12, 10), h=gen.normal(0, 0.3, (12, 10)))
+        beta = 0.44
+    x0 = random_states(model, 7, seed=5)
+    results = [run(kind, model, x0, beta, beta, n_records=3, thin=4, n_threads=t, seed=8)
+               for t in (1, 2, 3)]
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+    # chains are independent of each other: chain 2 alone gives the same as in the batch
+    alone = run(kind, model, x0[2:3], beta, beta, n_records=3, thin=4,
+                rng=chain_rng_states(np.random.SeedSequence(8), 7)[2:3].copy())
+    np.testing.assert_array_equal(alone[0][0], results[0][0][2])
+
+
+@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("field", [0.0, 0.3])
+def test_stats(kind, field):
+    model = IsingModel.lattice((16, 16), h=field)
+    n, sweeps = model.n_sites, 10
+    x0 = random_states(model, 4, seed=6)
+    _, _, _, _, st, _ = run(kind, model, x0, 0.44, 0.44, n_records=2, thin=5, seed=2)
+    clusters, sizes = st[:, 2], st[:, 3]
+    assert np.all(clusters >= sweeps)
+    mean_size = sizes / clusters
+    assert np.all((mean_size >= 1) & (mean_size <= n))
+    if kind == "sw":
+        np.testing.assert_array_equal(sizes, n * sweeps)
+        np.testing.assert_array_equal(st[:, :2], 0)
+    else:
+        # a pilot building >= N sites fixes K = N / mean size; then K clusters per sweep
+        assert np.all(sizes >= n)
+        np.testing.assert_array_equal(st[:, 0], clusters)
+        assert np.all(st[:, 1] <= st[:, 0])
+        if field == 0.0:
+            np.testing.assert_array_equal(st[:, 1], st[:, 0])
+        else:
+            assert np.all(st[:, 1] < st[:, 0])
+
+
+def test_large_lattice_energy_sw_vs_wolff():
+    """Cross-method check on a 32x32 torus at beta = 0.42: mean energy per bond agrees."""
+    model = IsingModel.lattice((32, 32))
+    n_chains, n_rec = 8, 150
+    x0 = np.ones((n_chains, model.n_sites), dtype=np.int8)
+    means = {}
+    for kind in ("sw", "wolff"):
+        _, e_c, *_ = run(kind, model, x0, 0.42, 0.42, n_records=n_rec, thin=1, seed=4)
+        e = e_c[:, 20:] / (2 * model.n_sites)
+        chain_means = e.mean(axis=1)
+        means[kind] = (chain_means.mean(), chain_means.std(ddof=1) / np.sqrt(n_chains))
+    (m1, s1), (m2, s2) = means["sw"], means["wolff"]
+    assert abs(m1 - m2) < 5 * np.hypot(s1, s2)

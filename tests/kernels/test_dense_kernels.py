@@ -1,0 +1,277 @@
+"""Statistical and bookkeeping tests of the dense Potts kernels (isingbio._kernels._dense).
+
+Samplers are checked against exact enumeration on tiny random models (float32 and float64):
+the histogram of the final states of many independent chains against the Boltzmann
+distribution (chi-square, pooled bins, p threshold 1e-6, fixed seeds), and the one-sweep
+transition matrix of a 2-site model against its exact value.
+"""
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from isingbio import PottsModel
+
+_dense = pytest.importorskip("isingbio._kernels._dense")
+
+P_MIN = 1e-6
+KERNELS = {"metropolis": _dense.potts_metropolis, "heatbath": _dense.potts_heatbath}
+DTYPES = [np.float32, np.float64]
+
+
+# -- helpers -----------------------------------------------------------------------------
+def kernel_rng(n_chains, seed):
+    return np.random.default_rng(seed).integers(0, 2**64, size=(n_chains, 32), dtype=np.uint64)
+
+
+def dense_model(L, q, dtype, seed, scale_h=0.7, scale_J=0.6):
+    """Random fields and couplings with J[i,j,a,b] == J[j,i,b,a] and zero diagonal blocks."""
+    g = np.random.default_rng(seed)
+    J = g.normal(0.0, scale_J, (L, L, q, q))
+    J = 0.5 * (J + J.transpose(1, 0, 3, 2))
+    J[np.arange(L), np.arange(L)] = 0.0
+    return PottsModel(g.normal(0.0, scale_h, (L, q)).astype(dtype), J.astype(dtype))
+
+
+def run(kernel, model, states, rng, beta_J, beta_h=None, n_records=1, thin=1, n_threads=1):
+    beta_h = beta_J if beta_h is None else beta_h
+    n_chains = states.shape[0]
+    out = dict(e_coupling=np.full((n_chains, n_records), np.nan),
+               e_field=np.full((n_chains, n_records), np.nan),
+               magnetization=np.full((n_chains, n_records), np.nan),
+               stats=np.zeros((n_chains, 4)))
+    kernel(model.h, model.J, states, rng, beta_J, beta_h, n_records, thin, out["e_coupling"],
+           out["e_field"], out["magnetization"], out["stats"], n_threads)
+    out["states"], out["rng"] = states, rng
+    return out
+
+
+def all_states(model):
+    return np.array(list(itertools.product(range(model.q), repeat=model.n_sites)), dtype=np.int8)
+
+
+def state_index(model, states):
+    return states.astype(np.int64) @ (model.q ** np.arange(model.n_sites - 1, -1, -1))
+
+
+def boltzmann(model, beta_J, beta_h):
+    e_j, e_h = model.energy_parts(all_states(model))
+    logp = -(beta_J * e_j + beta_h * e_h)
+    p = np.exp(logp - logp.max())
+    return p / p.sum()
+
+
+Z_MAX = 5.5  # two-sided p ~ 4e-8 per moment
+
+
+def energy_z(model, out, beta_J, beta_h):
+    """z-scores of the recorded mean H_J and H_h against their exact expectations.
+
+    Far more sensitive than the histogram to a slightly wrong temperature.
+    """
+    p = boltzmann(model, beta_J, beta_h)
+    zs = []
+    for exact, key in zip(model.energy_parts(all_states(model)), ("e_coupling", "e_field")):
+        mean = p @ exact
+        var = p @ (exact - mean) ** 2
+        sample = out[key][:, -1]
+        zs.append(abs(sample.mean() - mean) / np.sqrt(var / sample.size))
+    return max(zs)
+
+
+def chi2_pvalue(counts, probs, min_expected=5.0):
+    """Chi-square p-value with the low-expectation bins pooled (in increasing order)."""
+    counts = np.asarray(counts, dtype=float)
+    expected = np.asarray(probs, dtype=float) * counts.sum()
+    assert np.all(counts[expected == 0] == 0), "a state of probability zero was sampled"
+    order = np.argsort(expected)
+    groups, ge, go = [], 0.0, 0.0
+    for ei, oi in zip(expected[order], counts[order]):
+        ge += ei
+        go += oi
+        if ge >= min_expected:
+            groups.append((ge, go))
+            ge, go = 0.0, 0.0
+    if ge > 0:
+        groups[-1] = (groups[-1][0] + ge, groups[-1][1] + go)
+    ge, go = np.array(groups).T
+    if len(ge) < 2:
+        return 1.0
+    return sps.chisquare(go, ge).pvalue
+
+
+def sample(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1, n_threads=1):
+    x0 = np.random.default_rng(seed).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    return run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps,
+               n_threads=n_threads)
+
+
+def sample_pvalue(model, out, beta_J, beta_h, target=None):
+    counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
+    return chi2_pvalue(counts, boltzmann(model, beta_J, beta_h) if target is None else target)
+
+
+@pytest.fixture(params=["strided", "transposed"])
+def layout(request):
+    """Run with J read in place or through the kernels' transposed copy (same results)."""
+    old = _dense.set_layout_policy(0, 0 if request.param == "strided" else 1 << 40)
+    yield request.param
+    _dense.set_layout_policy(*old)
+
+
+def sweep_matrix(model, method, beta_J, beta_h):
+    """Exact transition matrix of one sequential sweep (site 0 first)."""
+    xs = all_states(model)
+    n, q = model.n_sites, model.q
+    e_j, e_h = model.energy_parts(xs)
+    E = beta_J * e_j + beta_h * e_h
+    index = {tuple(x): k for k, x in enumerate(xs)}
+    T = np.eye(len(xs))
+    for i in range(n):
+        Ti = np.zeros_like(T)
+        for k, x in enumerate(xs):
+            others = []
+            for v in range(q):
+                y = x.copy()
+                y[i] = v
+                others.append(index[tuple(y)])
+            if method == "heatbath":
+                w = np.exp(-(E[others] - E[others].min()))
+                Ti[k, others] += w / w.sum()
+            else:
+                for m in others:
+                    if m != k:
+                        Ti[k, m] = min(1.0, np.exp(-(E[m] - E[k]))) / (q - 1)
+                Ti[k, k] = 1.0 - Ti[k].sum()
+        T = T @ Ti
+    return T, xs
+
+
+# -- distribution tests --------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("L,q", [(4, 3), (3, 4)])
+def test_boltzmann(method, dtype, L, q, layout):
+    model = dense_model(L, q, dtype, seed=10 * L + q)
+    out = sample(model, KERNELS[method], 1.0, 1.0)
+    p = sample_pvalue(model, out, 1.0, 1.0)
+    assert p > P_MIN, f"{method} L={L} q={q} {np.dtype(dtype).name} {layout}: p = {p:.3g}"
+    z = energy_z(model, out, 1.0, 1.0)
+    assert z < Z_MAX, f"{method} L={L} q={q} {np.dtype(dtype).name} {layout}: mean energy off by {z:.1f} sigma"
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_boltzmann_split_betas(method, dtype):
+    model = dense_model(4, 3, dtype, seed=5)
+    for beta_J, beta_h in [(0.4, 1.3), (1.6, 0.5)]:
+        out = sample(model, KERNELS[method], beta_J, beta_h, seed=3)
+        p = sample_pvalue(model, out, beta_J, beta_h)
+        assert p > P_MIN, f"{method} beta_J={beta_J} beta_h={beta_h}: p = {p:.3g}"
+        z = energy_z(model, out, beta_J, beta_h)
+        assert z < Z_MAX, f"{method} beta_J={beta_J} beta_h={beta_h}: mean energy off by {z:.1f} sigma"
+
+
+def test_chi_square_detects_a_wrong_distribution():
+    """The statistical test has power: samples at beta_J are rejected as samples at 1.3 beta_J."""
+    model = dense_model(4, 3, np.float64, seed=43)
+    out = sample(model, KERNELS["metropolis"], 1.0, 1.0)
+    assert sample_pvalue(model, out, 1.0, 1.0) > P_MIN
+    assert sample_pvalue(model, out, 1.0, 1.0, target=boltzmann(model, 1.3, 1.0)) < P_MIN
+    assert energy_z(model, out, 1.0, 1.0) < Z_MAX
+    assert energy_z(model, out, 1.05, 1.0) > Z_MAX  # the energy check sees a 5% error
+
+
+def test_q2_and_ising_equivalence():
+    """q = 2: Metropolis always proposes the other state; an Ising model through to_dense."""
+    from isingbio import IsingModel
+    J = np.array([[0, 0.8, -0.5], [0.8, 0, 0.3], [-0.5, 0.3, 0]])
+    model = IsingModel.from_graph(J, [0.2, -0.4, 0.1]).to_dense()
+    for method, kernel in KERNELS.items():
+        out = sample(model, kernel, 1.0, 1.0, n_chains=10000)
+        p = sample_pvalue(model, out, 1.0, 1.0)
+        assert p > P_MIN, f"{method}: p = {p:.3g}"
+        assert energy_z(model, out, 1.0, 1.0) < Z_MAX
+
+
+# -- one-sweep transition matrix on 2 sites ----------------------------------------------
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sweep_transition_matrix(method, dtype):
+    model = dense_model(2, 3, dtype, seed=21, scale_h=1.0, scale_J=1.0)
+    beta_J, beta_h = 0.9, 1.2
+    T, xs = sweep_matrix(model, method, beta_J, beta_h)
+    pi = boltzmann(model, beta_J, beta_h)
+    np.testing.assert_allclose(pi @ T, pi, atol=1e-12)  # the reference itself is stationary
+    n_per_start = 4000
+    for k, x in enumerate(xs):
+        x0 = np.repeat(x[None, :], n_per_start, axis=0)
+        out = run(KERNELS[method], model, x0, kernel_rng(n_per_start, 500 + k), beta_J, beta_h, 1, 1)
+        counts = np.bincount(state_index(model, out["states"]), minlength=len(xs))
+        p = chi2_pvalue(counts, T[k])
+        assert p > P_MIN, f"row {k} ({x}): p = {p:.3g}, counts {counts}, expected {T[k] * n_per_start}"
+
+
+# -- records, stats, threads, layouts ------------------------------------------------------
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_records_and_stats(method, dtype, layout):
+    model = dense_model(7, 5, dtype, seed=31)
+    kernel = KERNELS[method]
+    n_chains, n_records, thin = 40, 4, 3
+    x0 = np.random.default_rng(2).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    rng0 = kernel_rng(n_chains, 3)
+    full = run(kernel, model, x0.copy(), rng0.copy(), 0.8, 1.1, n_records, thin)
+    # the same run cut into one call per record: same states, same records
+    x, r = x0.copy(), rng0.copy()
+    for k in range(n_records):
+        part = run(kernel, model, x, r, 0.8, 1.1, 1, thin)
+        e_j, e_h = model.energy_parts(x)
+        for key, ref in [("e_coupling", e_j), ("e_field", e_h), ("magnetization", model.magnetization(x))]:
+            np.testing.assert_allclose(part[key][:, 0], ref, rtol=1e-10, atol=1e-10, err_msg=key)
+            np.testing.assert_allclose(full[key][:, k], ref, rtol=1e-10, atol=1e-10, err_msg=key)
+    np.testing.assert_array_equal(full["states"], x)
+    np.testing.assert_array_equal(full["rng"], r)
+    st = full["stats"]
+    assert np.all(st[:, 0] == n_records * thin * model.n_sites)
+    assert np.all((st[:, 1] > 0) & (st[:, 1] <= st[:, 0]))
+    assert np.all(st[:, 2:] == 0)
+    stats = st.copy()  # accumulated with +=
+    kernel(model.h, model.J, full["states"], full["rng"], 0.8, 1.1, 1, 1, np.zeros((n_chains, 1)),
+           np.zeros((n_chains, 1)), np.zeros((n_chains, 1)), stats, 1)
+    assert np.all(stats[:, 0] == st[:, 0] + model.n_sites)
+
+
+def test_metropolis_accepts_everything_at_beta_zero():
+    model = dense_model(5, 4, np.float64, seed=1)
+    out = run(KERNELS["metropolis"], model, np.zeros((8, 5), np.int8), kernel_rng(8, 0), 0.0, 0.0, 2, 3)
+    assert np.all(out["stats"][:, 1] == out["stats"][:, 0])
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_thread_and_layout_invariance(method, dtype):
+    model = dense_model(9, 6, dtype, seed=17, scale_J=0.3)
+    x0 = np.random.default_rng(4).integers(0, model.q, size=(23, model.n_sites)).astype(np.int8)
+    rng0 = kernel_rng(23, 5)
+    results = []
+    old = _dense.set_layout_policy()
+    try:
+        for min_sweeps, max_bytes in [(0, 0), (0, 1 << 40)]:
+            _dense.set_layout_policy(min_sweeps, max_bytes)
+            for n_threads in (1, 2):
+                results.append(run(KERNELS[method], model, x0.copy(), rng0.copy(), 1.0, 0.6, 5, 2,
+                                   n_threads=n_threads))
+    finally:
+        _dense.set_layout_policy(*old)
+    for other in results[1:]:
+        for key in results[0]:
+            np.testing.assert_array_equal(results[0][key], other[key], err_msg=key)
+
+
+def test_empty_records_leave_states():
+    model = dense_model(3, 3, np.float32, seed=2)
+    x0 = np.zeros((2, 3), np.int8)
+    out = run(KERNELS["heatbath"], model, x0, kernel_rng(2, 0), 1.0, 1.0, 0, 1)
+    assert np.all(out["states"] == 0) and np.all(out["stats"] == 0)

@@ -1,0 +1,300 @@
+"""Statistical and bookkeeping tests of the graph kernels (isingbio._kernels._graph).
+
+The samplers are checked against exact enumeration on tiny graphs: the histogram of the final
+states of many independent chains against the Boltzmann distribution (chi-square, pooled
+bins, p threshold 1e-6, fixed seeds), and the one-sweep transition matrix of a 2-site system
+against its exact value. Every test is seeded, so a pass is reproducible.
+"""
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from isingbio import IsingModel, PottsModel
+
+_graph = pytest.importorskip("isingbio._kernels._graph")
+
+P_MIN = 1e-6
+ISING = {"metropolis": _graph.ising_metropolis, "heatbath": _graph.ising_heatbath}
+POTTS = {"metropolis": _graph.potts_metropolis, "heatbath": _graph.potts_heatbath}
+
+
+# -- helpers -----------------------------------------------------------------------------
+def kernel_rng(n_chains, seed):
+    return np.random.default_rng(seed).integers(0, 2**64, size=(n_chains, 32), dtype=np.uint64)
+
+
+def random_graph(n, seed, p_edge=0.6, scale_J=0.8, scale_h=0.5):
+    """Symmetric mixed-sign couplings on a random graph and random fields."""
+    g = np.random.default_rng(seed)
+    J = np.triu(g.uniform(-scale_J, scale_J, (n, n)) * (g.random((n, n)) < p_edge), k=1)
+    J = J + J.T
+    return J, g.uniform(-scale_h, scale_h, n), g
+
+
+def model_args(model):
+    indptr, indices, weights = model.csr
+    if isinstance(model, IsingModel):
+        return (indptr, indices, weights, model.h)
+    return (indptr, indices, weights, model.q, model.h)
+
+
+def run(kernel, model, states, rng, beta_J, beta_h=None, n_records=1, thin=1, n_threads=1):
+    """Call a kernel with freshly allocated outputs; returns them in a dict."""
+    beta_h = beta_J if beta_h is None else beta_h
+    n_chains = states.shape[0]
+    out = dict(e_coupling=np.full((n_chains, n_records), np.nan),
+               e_field=np.full((n_chains, n_records), np.nan),
+               magnetization=np.full((n_chains, n_records), np.nan),
+               stats=np.zeros((n_chains, 4)))
+    kernel(*model_args(model), states, rng, beta_J, beta_h, n_records, thin, out["e_coupling"],
+           out["e_field"], out["magnetization"], out["stats"], n_threads)
+    out["states"], out["rng"] = states, rng
+    return out
+
+
+def all_states(model):
+    x = np.array(list(itertools.product(range(model.q), repeat=model.n_sites)), dtype=np.int8)
+    return 2 * x - 1 if isinstance(model, IsingModel) else x
+
+
+def state_index(model, states):
+    x = (states + 1) // 2 if isinstance(model, IsingModel) else states
+    return x.astype(np.int64) @ (model.q ** np.arange(model.n_sites - 1, -1, -1))
+
+
+def boltzmann(model, beta_J, beta_h):
+    e_j, e_h = model.energy_parts(all_states(model))
+    logp = -(beta_J * e_j + beta_h * e_h)
+    p = np.exp(logp - logp.max())
+    return p / p.sum()
+
+
+Z_MAX = 5.5  # two-sided p ~ 4e-8 per moment
+
+
+def energy_z(model, out, beta_J, beta_h):
+    """z-scores of the recorded mean H_J and H_h against their exact expectations.
+
+    Far more sensitive than the histogram to a slightly wrong temperature.
+    """
+    p = boltzmann(model, beta_J, beta_h)
+    zs = []
+    for exact, key in zip(model.energy_parts(all_states(model)), ("e_coupling", "e_field")):
+        mean = p @ exact
+        var = p @ (exact - mean) ** 2
+        sample = out[key][:, -1]
+        zs.append(abs(sample.mean() - mean) / np.sqrt(var / sample.size))
+    return max(zs)
+
+
+def chi2_pvalue(counts, probs, min_expected=5.0):
+    """Chi-square p-value with the low-expectation bins pooled (in increasing order)."""
+    counts = np.asarray(counts, dtype=float)
+    expected = np.asarray(probs, dtype=float) * counts.sum()
+    assert np.all(counts[expected == 0] == 0), "a state of probability zero was sampled"
+    order = np.argsort(expected)
+    e, o = expected[order], counts[order]
+    groups, ge, go = [], 0.0, 0.0
+    for ei, oi in zip(e, o):
+        ge += ei
+        go += oi
+        if ge >= min_expected:
+            groups.append((ge, go))
+            ge, go = 0.0, 0.0
+    if ge > 0:  # left-over small mass: merge into the last group
+        groups[-1] = (groups[-1][0] + ge, groups[-1][1] + go)
+    ge, go = np.array(groups).T
+    if len(ge) < 2:
+        return 1.0
+    return sps.chisquare(go, ge).pvalue
+
+
+def sample_pvalue(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1,
+                  target=None):
+    g = np.random.default_rng(seed)
+    x0 = g.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    if isinstance(model, IsingModel):
+        x0 = (2 * x0 - 1).astype(np.int8)
+    out = run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps)
+    counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
+    probs = boltzmann(model, beta_J, beta_h) if target is None else target
+    return chi2_pvalue(counts, probs), out
+
+
+def ising_model(n=7, seed=3):
+    J, h, _ = random_graph(n, seed)
+    return IsingModel.from_graph(J, h)
+
+
+def potts_model(n=5, q=3, seed=4):
+    J, _, g = random_graph(n, seed, scale_J=1.2)
+    return PottsModel.from_graph(J, q, g.uniform(-0.7, 0.7, (n, q)))
+
+
+def sweep_matrix(model, method, beta_J, beta_h):
+    """Exact transition matrix of one sequential sweep (site 0 first)."""
+    xs = all_states(model)
+    n, q = model.n_sites, model.q
+    e_j, e_h = model.energy_parts(xs)
+    E = beta_J * e_j + beta_h * e_h
+    values = np.array([-1, 1]) if isinstance(model, IsingModel) else np.arange(q)
+    index = {tuple(x): k for k, x in enumerate(xs)}
+    T = np.eye(len(xs))
+    for i in range(n):
+        Ti = np.zeros_like(T)
+        for k, x in enumerate(xs):
+            others = []
+            for v in values:
+                y = x.copy()
+                y[i] = v
+                others.append(index[tuple(y)])
+            if method == "heatbath":
+                w = np.exp(-(E[others] - E[others].min()))
+                Ti[k, others] += w / w.sum()
+            else:
+                for m in others:
+                    if m != k:
+                        Ti[k, m] = min(1.0, np.exp(-(E[m] - E[k]))) / (q - 1)
+                Ti[k, k] = 1.0 - Ti[k].sum()
+        T = T @ Ti
+    return T, xs
+
+
+# -- distribution tests --------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("betas", [(1.0, 1.0), (0.6, 1.7)])
+def test_ising_boltzmann(method, betas):
+    model = ising_model()
+    p, out = sample_pvalue(model, ISING[method], *betas)
+    assert p > P_MIN, f"ising {method} at beta_J, beta_h = {betas}: chi-square p = {p:.3g}"
+    z = energy_z(model, out, *betas)
+    assert z < Z_MAX, f"ising {method} at beta_J, beta_h = {betas}: mean energy off by {z:.1f} sigma"
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("betas", [(1.0, 1.0), (1.5, 0.5)])
+def test_potts_boltzmann(method, betas):
+    model = potts_model()
+    p, out = sample_pvalue(model, POTTS[method], *betas)
+    assert p > P_MIN, f"potts {method} at beta_J, beta_h = {betas}: chi-square p = {p:.3g}"
+    z = energy_z(model, out, *betas)
+    assert z < Z_MAX, f"potts {method} at beta_J, beta_h = {betas}: mean energy off by {z:.1f} sigma"
+
+
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+def test_chi_square_detects_a_wrong_distribution(kind):
+    """The statistical test has power: samples at beta_J are rejected as samples at 1.3 beta_J."""
+    model = ising_model() if kind == "ising" else potts_model()
+    kernel = (ISING if kind == "ising" else POTTS)["heatbath"]
+    wrong = boltzmann(model, 1.3, 1.0)
+    p, out = sample_pvalue(model, kernel, 1.0, 1.0, target=wrong)
+    assert p < P_MIN
+    assert energy_z(model, out, 1.05, 1.0) > Z_MAX  # the energy check sees a 5% error
+
+
+def test_potts_q2_large_q():
+    """q = 2 (single proposal) and a larger q on a 3-site graph."""
+    for q in (2, 5):
+        model = potts_model(n=3, q=q, seed=9)
+        for method, kernel in POTTS.items():
+            p, out = sample_pvalue(model, kernel, 1.0, 1.0, n_chains=10000)
+            assert p > P_MIN, f"q={q} {method}: p = {p:.3g}"
+            assert energy_z(model, out, 1.0, 1.0) < Z_MAX
+
+
+# -- one-sweep transition matrix on 2 sites ----------------------------------------------
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+def test_sweep_transition_matrix(kind, method):
+    if kind == "ising":
+        model = IsingModel.from_graph([[0.0, 0.7], [0.7, 0.0]], [0.3, -0.5])
+        kernel = ISING[method]
+    else:
+        model = PottsModel.from_graph([[0.0, -0.9], [-0.9, 0.0]], 3, [[0.2, -0.4, 0.5], [0.0, 0.3, -0.6]])
+        kernel = POTTS[method]
+    beta_J, beta_h = 1.1, 0.8
+    T, xs = sweep_matrix(model, method, beta_J, beta_h)
+    pi = boltzmann(model, beta_J, beta_h)
+    np.testing.assert_allclose(pi @ T, pi, atol=1e-12)  # the reference itself is stationary
+    n_per_start = 4000
+    for k, x in enumerate(xs):
+        x0 = np.repeat(x[None, :], n_per_start, axis=0).astype(np.int8)
+        out = run(kernel, model, x0, kernel_rng(n_per_start, 1000 + k), beta_J, beta_h, 1, 1)
+        counts = np.bincount(state_index(model, out["states"]), minlength=len(xs))
+        p = chi2_pvalue(counts, T[k])
+        assert p > P_MIN, f"row {k} ({x}): p = {p:.3g}, counts {counts}, expected {T[k] * n_per_start}"
+
+
+# -- records, stats, threads ---------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+def test_records_and_stats(kind, method):
+    model = ising_model(8, seed=5) if kind == "ising" else potts_model(6, seed=6)
+    kernel = (ISING if kind == "ising" else POTTS)[method]
+    n_chains, n_records, thin = 50, 4, 3
+    g = np.random.default_rng(7)
+    x0 = g.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    if kind == "ising":
+        x0 = (2 * x0 - 1).astype(np.int8)
+    rng0 = kernel_rng(n_chains, 8)
+    full = run(kernel, model, x0.copy(), rng0.copy(), 0.9, 1.2, n_records, thin)
+    # the same run cut into one call per record: same states, same records
+    x, r = x0.copy(), rng0.copy()
+    for k in range(n_records):
+        part = run(kernel, model, x, r, 0.9, 1.2, 1, thin)
+        np.testing.assert_allclose(full["e_coupling"][:, k], part["e_coupling"][:, 0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(full["e_field"][:, k], part["e_field"][:, 0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(full["magnetization"][:, k], part["magnetization"][:, 0])
+        e_j, e_h = model.energy_parts(x)
+        np.testing.assert_allclose(part["e_coupling"][:, 0], e_j, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(part["e_field"][:, 0], e_h, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(part["magnetization"][:, 0], model.magnetization(x), rtol=1e-14)
+    np.testing.assert_array_equal(full["states"], x)
+    np.testing.assert_array_equal(full["rng"], r)
+    st = full["stats"]
+    assert np.all(st[:, 0] == n_records * thin * model.n_sites)
+    assert np.all((st[:, 1] > 0) & (st[:, 1] <= st[:, 0]))
+    assert np.all(st[:, 2:] == 0)
+    # stats accumulate (+=)
+    stats = st.copy()
+    kernel(*model_args(model), full["states"], full["rng"], 0.9, 1.2, 1, 1, np.zeros((n_chains, 1)),
+           np.zeros((n_chains, 1)), np.zeros((n_chains, 1)), stats, 1)
+    assert np.all(stats[:, 0] == st[:, 0] + model.n_sites)
+
+
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+def test_metropolis_accepts_everything_at_beta_zero(kind):
+    model = ising_model() if kind == "ising" else potts_model()
+    kernel = (ISING if kind == "ising" else POTTS)["metropolis"]
+    x0 = np.ones((10, model.n_sites), dtype=np.int8)
+    out = run(kernel, model, x0, kernel_rng(10, 2), 0.0, 0.0, 2, 3)
+    assert np.all(out["stats"][:, 1] == out["stats"][:, 0])
+
+
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+def test_thread_invariance(kind, method):
+    model = ising_model(8, seed=11) if kind == "ising" else potts_model(6, seed=12)
+    kernel = (ISING if kind == "ising" else POTTS)[method]
+    g = np.random.default_rng(13)
+    x0 = g.integers(0, model.q, size=(37, model.n_sites)).astype(np.int8)
+    if kind == "ising":
+        x0 = (2 * x0 - 1).astype(np.int8)
+    rng0 = kernel_rng(37, 14)
+    a = run(kernel, model, x0.copy(), rng0.copy(), 1.0, 0.7, 5, 2, n_threads=1)
+    b = run(kernel, model, x0.copy(), rng0.copy(), 1.0, 0.7, 5, 2, n_threads=2)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_lattice_graph_and_empty_records():
+    """A model from a lattice's coupling matrix (periodic side 2: doubled bond) and n_records = 0."""
+    lat = IsingModel.lattice((2, 3), J=0.4, h=0.1)
+    model = IsingModel.from_graph(lat.coupling_matrix, lat.h)
+    p, _ = sample_pvalue(model, ISING["metropolis"], 1.0, 1.0, n_chains=10000)
+    assert p > P_MIN
+    x0 = np.ones((3, model.n_sites), dtype=np.int8)
+    out = run(ISING["heatbath"], model, x0, kernel_rng(3, 0), 1.0, 1.0, 0, 1)
+    assert np.all(out["states"] == 1) and np.all(out["stats"] == 0)
