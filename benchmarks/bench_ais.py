@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    import isingbio  # noqa: F401
+    import isingbio
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import isingbio  # noqa: E402
+    import isingbio
 from isingbio.ais import ais  # noqa: E402
 from isingbio.errors import SamplingWarning  # noqa: E402
 from isingbio.exact import ising_torus_log_partition  # noqa: E402
@@ -36,15 +36,16 @@ BETA_C = 0.5 * math.log(1 + math.sqrt(2))
 
 # name: (method, chains, steps, bidirectional, schedule)
 BUDGETS = {
-    "hb-1k": ("heatbath", 256, 1000, False, "linear"),
-    "metro-2k": ("metropolis", 256, 2000, False, "adaptive"),
+    "hb-2k": ("heatbath", 256, 2000, False, "adaptive"),
     "sw-2k": ("swendsen-wang", 256, 2000, False, "adaptive"),
-    "sw-2k-bidir": ("swendsen-wang", 256, 2000, True, "adaptive"),
-    "sw-5k-bidir": ("swendsen-wang", 256, 5000, True, "adaptive"),
+    "metro-2k-linear": ("metropolis", 256, 2000, False, "linear"),
+    "metro-2k": ("metropolis", 256, 2000, False, "adaptive"),
+    "metro-5k": ("metropolis", 256, 5000, False, "adaptive"),
+    "metro-2500-bidir": ("metropolis", 256, 2500, True, "adaptive"),
     "metro-10k-bidir": ("metropolis", 256, 10000, True, "adaptive"),
     "sw-10k-bidir": ("swendsen-wang", 256, 10000, True, "adaptive"),
 }
-DEFAULT = ["hb-1k", "metro-2k", "sw-2k", "sw-2k-bidir", "sw-5k-bidir", "sw-10k-bidir"]
+DEFAULT = ["hb-2k", "sw-2k", "metro-2k-linear", "metro-2k", "metro-5k", "metro-2500-bidir", "metro-10k-bidir"]
 
 
 def main(argv=None) -> int:

@@ -932,17 +932,24 @@ def _r_and_slope(x, y):
     return r, slope
 
 
-def _pair_stats(codes: np.ndarray, w: np.ndarray, q: int, chunk: int = 512):
-    """One-site frequencies (L, q) and pair frequencies (L q, L q), weighted (w sums to 1)."""
+def _one_hot(codes: np.ndarray, q: int, values=None):
+    """Sparse (N, L q) one-hot matrix of codes (CSR), entries 1 or `values` per row."""
+    import scipy.sparse as sp
     N, L = codes.shape
-    check_memory((L * q) ** 2 * 8 * 2 + chunk * L * q * 8, f"pair statistics of {L} sites x {q} states")
-    f2 = np.zeros((L * q, L * q))
-    offs = (np.arange(L) * q)[None, :]
-    for s in range(0, N, chunk):
-        c = codes[s:s + chunk].astype(np.int64)
-        X = np.zeros((c.shape[0], L * q))
-        np.put_along_axis(X, c + offs, 1.0, axis=1)
-        f2 += X.T @ (X * w[s:s + chunk, None])
+    rows = np.repeat(np.arange(N, dtype=np.int64), L)
+    cols = (codes.astype(np.int64) + (np.arange(L, dtype=np.int64) * q)[None, :]).ravel()
+    data = np.ones(rows.size) if values is None else np.asarray(values, dtype=np.float64)[rows]
+    return sp.csr_matrix((data, (rows, cols)), shape=(N, L * q))
+
+
+def _pair_stats(codes: np.ndarray, w: np.ndarray, q: int):
+    """One-site frequencies (L, q) and pair frequencies (L q, L q), weighted (w sums to 1).
+
+    A sparse one-hot product: O(N L^2) work instead of O(N (L q)^2).
+    """
+    L = codes.shape[1]
+    check_memory((L * q) ** 2 * 8 * 3, f"pair statistics of {L} sites x {q} states")
+    f2 = (_one_hot(codes, q).T @ _one_hot(codes, q, w)).toarray()
     f1 = np.diag(f2).reshape(L, q).copy()
     return f1, f2
 
@@ -955,19 +962,29 @@ def _connected_pairs(f1, f2, L, q):
     return c.reshape(-1), np.stack([i, j], axis=1).astype(np.int64)
 
 
-def _three_site(codes, w, triplets, chunk: int = 2048):
-    """Connected three-site correlations for rows (i, j, k, a, b, c) of `triplets`."""
-    out = np.empty(len(triplets))
-    for s in range(0, len(triplets), chunk):
-        t = triplets[s:s + chunk]
-        A = (codes[:, t[:, 0]] == t[:, 3]).astype(np.float64)
-        B = (codes[:, t[:, 1]] == t[:, 4]).astype(np.float64)
-        C = (codes[:, t[:, 2]] == t[:, 5]).astype(np.float64)
-        fa, fb, fc = w @ A, w @ B, w @ C
-        fab, fac, fbc = w @ (A * B), w @ (A * C), w @ (B * C)
-        fabc = w @ (A * B * C)
-        out[s:s + chunk] = fabc - fab * fc - fac * fb - fbc * fa + 2 * fa * fb * fc
-    return out
+def _three_site(codes, w, triplets, f1, f2, q):
+    """Connected three-site correlations for rows (i, j, k, a, b, c) of `triplets`.
+
+    f_ijk(a, b, c) is summed over the sequences holding the rarest of the three letters
+    (index lists cached per site and letter); one- and two-site terms come from f1, f2.
+    """
+    cT = np.ascontiguousarray(codes.T)  # (L, N)
+    cache = {}
+    fabc = np.empty(len(triplets))
+    for t, (i, j, k, a, b, c) in enumerate(triplets.tolist()):
+        three = sorted(((f1[i, a], i, a), (f1[j, b], j, b), (f1[k, c], k, c)))
+        _, s0, l0 = three[0]
+        idx = cache.get((s0, l0))
+        if idx is None:
+            idx = cache[(s0, l0)] = np.flatnonzero(cT[s0] == l0)
+        (_, s1, l1), (_, s2, l2) = three[1], three[2]
+        hit = (cT[s1, idx] == l1) & (cT[s2, idx] == l2)
+        fabc[t] = float(w[idx[hit]].sum())
+    i, j, k, a, b, c = (triplets[:, m] for m in range(6))
+    ca, cb, cc = i * q + a, j * q + b, k * q + c
+    fa, fb, fc = f1[i, a], f1[j, b], f1[k, c]
+    fab, fac, fbc = f2[ca, cb], f2[ca, cc], f2[cb, cc]
+    return fabc - fab * fc - fac * fb - fbc * fa + 2 * fa * fb * fc
 
 
 def compare_statistics(samples, alignment, weights=None, three_site: bool = False, *, model=None,
@@ -1055,10 +1072,8 @@ def compare_statistics(samples, alignment, weights=None, three_site: bool = Fals
 
     f1s, f2s = _pair_stats(s_codes, ws, q)
     c2s, pairs = _connected_pairs(f1s, f2s, L, q)
-    del f2s
     f1a, f2a = _pair_stats(a_codes, wn, q)
     c2a, _ = _connected_pairs(f1a, f2a, L, q)
-    del f2a
     pearson, slope = {}, {}
     pearson["one_site"], slope["one_site"] = _r_and_slope(f1a.ravel(), f1s.ravel())
     if c2s.size:
@@ -1069,16 +1084,17 @@ def compare_statistics(samples, alignment, weights=None, three_site: bool = Fals
         if L < 3:
             raise InputError("three-site correlations need L >= 3")
         rng = np.random.default_rng(seed)
-        sites = np.sort(np.array([rng.choice(L, 3, replace=False) for _ in range(n_triplets)]), axis=1)
+        sites = np.sort(np.argpartition(rng.random((n_triplets, L)), 2, axis=1)[:, :3], axis=1)
         cdf = np.cumsum(f1a, axis=1)
         cdf /= cdf[:, -1:]
         u = rng.random((n_triplets, 3))
         letters = np.stack([np.minimum((cdf[sites[:, k]] < u[:, k:k + 1]).sum(axis=1), q - 1) for k in range(3)],
                            axis=1)
         triplets = np.concatenate([sites, letters], axis=1).astype(np.int64)
-        c3s = _three_site(s_codes, ws, triplets)
-        c3a = _three_site(a_codes, wn, triplets)
+        c3s = _three_site(s_codes, ws, triplets, f1s, f2s, q)
+        c3a = _three_site(a_codes, wn, triplets, f1a, f2a, q)
         pearson["three_site"], slope["three_site"] = _r_and_slope(c3a, c3s)
+    del f2s, f2a
     e_s = e_a = None
     if model is not None:
         e_s = getattr(samples, "energy", None)

@@ -373,13 +373,15 @@ class Sampler:
 
     # -- running ----------------------------------------------------------------------
     def _call(self, n_records, thin, out, offset):
-        e_c, e_f, mag = out
+        """Run the kernel for `n_records` records; store them in out[:, offset:offset + n_records]."""
         extra = ()
         if self.method == "wolff":
             extra = (self._wolff_clusters_per_sweep(),)
+        chunk = tuple(np.empty((self.n_chains, n_records)) for _ in range(3))
         self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
-                     n_records, thin, e_c[:, offset:], e_f[:, offset:], mag[:, offset:],
-                     self._stats, self.n_threads, *extra)
+                     n_records, thin, *chunk, self._stats, self.n_threads, *extra)
+        for dest, src in zip(out, chunk):
+            dest[:, offset:offset + n_records] = src
 
     def _wolff_clusters_per_sweep(self) -> int:
         """K cluster updates per Wolff sweep, calibrated once from a pilot of all chains."""
@@ -394,7 +396,8 @@ class Sampler:
         return self._clusters_per_sweep
 
     def _chunk_records(self, thin) -> int:
-        per_record = max(1, self.model.n_sites * thin * self.n_chains / min(self.n_threads, self.n_chains))
+        # independent of n_threads: where a kernel call ends may matter to its random stream
+        per_record = max(1, self.model.n_sites * thin * self.n_chains)
         return max(1, int(_CHUNK_UPDATES / per_record))
 
     def burn(self, n_sweeps, progress=False) -> None:

@@ -162,6 +162,14 @@ def test_potts_lattice_field_base():
     assert res.log_z_base == pytest.approx(9 * per_site)
 
 
+def test_auto_method_and_progress(capsys):
+    ising = ais(isingbio.IsingModel.lattice((4, 4)), 0.4, n_chains=16, n_steps=60, method="auto", seed=1,
+                progress=True)
+    potts = ais(isingbio.PottsModel.lattice((3, 3), 3), 0.8, n_chains=16, n_steps=20, method="auto", seed=1)
+    assert ising.method == "metropolis" and potts.method == "heatbath"
+    assert "AIS" in capsys.readouterr().err
+
+
 def test_beta_zero_and_no_couplings_are_exact():
     model = isingbio.IsingModel.lattice((4, 4), J=0.0, h=0.3)
     res = ais(model, 2.0, n_chains=8, n_steps=5, seed=1)
@@ -198,6 +206,26 @@ def test_stderr_is_honest_over_seeds():
     assert np.mean(np.abs(z) < 2) >= 0.8
     assert 0.4 < np.sqrt(np.mean(z ** 2)) < 1.6
     assert abs(np.mean(z)) < 0.8
+
+
+@pytest.mark.filterwarnings("ignore::isingbio.errors.SamplingWarning")
+def test_forward_is_a_lower_and_reverse_an_upper_bound_on_average():
+    """With too few steps the biases show: E[forward] < log Z < E[reverse] (exact reverse starts)."""
+    model = isingbio.IsingModel.lattice((4, 4))
+    beta = 0.44
+    exact, x, a = _enumerate_log_z(model, beta)
+    p = np.exp(a - a.max())
+    p /= p.sum()
+    draw = np.random.default_rng(1)
+    lower, upper = [], []
+    for seed in range(60):
+        states = x[draw.choice(len(p), size=8, p=p)]
+        res = ais(model, beta, n_chains=8, n_steps=2, reverse_states=states, seed=seed)
+        lower.append(res.log_z_forward)
+        upper.append(res.log_z_reverse)
+    lower, upper = np.array(lower), np.array(upper)
+    assert lower.mean() + 3 * lower.std() / np.sqrt(60) < exact
+    assert upper.mean() - 3 * upper.std() / np.sqrt(60) > exact
 
 
 def test_bootstrap_agrees_with_delta_method():

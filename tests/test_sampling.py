@@ -13,6 +13,8 @@ from scipy import stats as sps
 import isingbio
 from isingbio import InputError, IsingModel, PottsModel, UnsupportedMethodError, sample, Sampler
 
+METHODS = ["metropolis", "heatbath", "swendsen-wang", "wolff"]
+
 
 def exact_distribution(model, beta):
     """All configurations (in the model's convention) and their probabilities."""
@@ -125,12 +127,16 @@ def test_generator_seed_and_recorded_seed_reproduce():
     np.testing.assert_array_equal(a.final_states, b.final_states)
 
 
-def test_sampler_continues_its_chains():
-    model = IsingModel.lattice((8, 8))
-    one = Sampler(model, 0.4, n_chains=3, seed=9)
+@pytest.mark.parametrize("model", [IsingModel.lattice((8, 8)), IsingModel.lattice((5, 7)),
+                                   PottsModel.lattice((10,), 3), PottsModel.lattice((3, 5), 4)],
+                         ids=["ising 8x8", "ising 5x7", "potts 1D", "potts 3x5"])
+@pytest.mark.parametrize("method", METHODS)
+def test_sampler_continues_its_chains(model, method):
+    """Two runs in a row give exactly what one run of the same length gives."""
+    one = Sampler(model, 0.4, method=method, n_chains=3, seed=9)
     first = one.run(30)
     second = one.run(20)
-    both = Sampler(model, 0.4, n_chains=3, seed=9).run(50)
+    both = Sampler(model, 0.4, method=method, n_chains=3, seed=9).run(50)
     np.testing.assert_array_equal(second.final_states, both.final_states)
     np.testing.assert_array_equal(np.hstack([first.energy, second.energy]), both.energy)
     assert one.n_sweeps_done == 50

@@ -123,10 +123,10 @@ cdef inline void _move_rows(double *F, const floating *rn, const floating *ro, P
 # updates) when it runs at least this many sweeps in all (chains x records x thin) and J is
 # at most this large; otherwise it reads J in place with prefetching. Results are the same.
 cdef Py_ssize_t _transpose_min_sweeps = 64
-cdef Py_ssize_t _transpose_max_bytes = 1 << 31
+cdef Py_ssize_t _transpose_max_bytes = 1 << 30
 
 
-def set_layout_policy(Py_ssize_t min_sweeps=64, Py_ssize_t max_bytes=1 << 31):
+def set_layout_policy(Py_ssize_t min_sweeps=64, Py_ssize_t max_bytes=1 << 30):
     """Tune when the kernels copy J into the transposed layout (tests and benchmarks).
 
     min_sweeps: copy when chains x records x thin >= min_sweeps (0: always);
@@ -142,8 +142,8 @@ def set_layout_policy(Py_ssize_t min_sweeps=64, Py_ssize_t max_bytes=1 << 31):
 cdef int _dense_chain(const floating *h, const floating *Jr, Py_ssize_t sb, Py_ssize_t sk,
                       Py_ssize_t n, Py_ssize_t q, int8_t *x, uint64_t *rng, double beta_J,
                       double beta_h, Py_ssize_t n_records, Py_ssize_t thin, double *e_coupling,
-                      double *e_field, double *magnetization, double *stats,
-                      bint heatbath) noexcept nogil:
+                      double *e_field, double *magnetization, Py_ssize_t sj, Py_ssize_t sh,
+                      Py_ssize_t sm, double *stats, bint heatbath) noexcept nogil:
     """Run one chain; returns -1 if the local-field cache cannot be allocated, else 0.
 
     Row (i, b, k) of the couplings, J[i, k, b, :], starts at Jr + i*n*q*q + b*sb + k*sk.
@@ -215,9 +215,9 @@ cdef int _dense_chain(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
         for a in range(q):
             if counts[a] > nmax:
                 nmax = counts[a]
-        e_coupling[r] = e_j
-        e_field[r] = e_h
-        magnetization[r] = (<double>q * nmax / n - 1.0) / (q - 1)
+        e_coupling[r * sj] = e_j
+        e_field[r * sh] = e_h
+        magnetization[r * sm] = (<double>q * nmax / n - 1.0) / (q - 1)
 
     stats[0] += <double>n * thin * n_records
     stats[1] += accepted
@@ -228,12 +228,16 @@ cdef int _dense_chain(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
 cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                        int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
                        double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
-                       double[:, ::1] e_coupling, double[:, ::1] e_field,
-                       double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
+                       double[:, :] e_coupling, double[:, :] e_field,
+                       double[:, :] magnetization, double[:, ::1] stats, int n_threads,
                        bint heatbath):
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], q = h.shape[1], c, i, b, k
     cdef Py_ssize_t rec = n_records if n_records > 0 else 0
     cdef Py_ssize_t s_rec = e_coupling.shape[1]
+    # records may be any strided views (e.g. column slices of wider arrays)
+    cdef Py_ssize_t sj = e_coupling.strides[1] // sizeof(double)
+    cdef Py_ssize_t sh = e_field.strides[1] // sizeof(double)
+    cdef Py_ssize_t sm = magnetization.strides[1] // sizeof(double)
     cdef Py_ssize_t nq = n * q, qq = q * q, nqq = n * q * q
     cdef Py_ssize_t failed = 0, sb = q, sk = q * q
     cdef size_t nbytes = <size_t>n * nqq * sizeof(floating)
@@ -244,7 +248,7 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
     cdef double *ej
     cdef double *eh
     cdef double *mg
-    if n_chains == 0 or n == 0 or rec == 0 or thin <= 0:
+    if n_chains == 0 or n == 0 or rec == 0:
         return
     if not 2 <= q < MAX_Q:
         raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
@@ -263,11 +267,11 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
             sb = nq
             sk = q
         for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-            ej = &e_coupling[0, 0] + c * s_rec if s_rec > 0 else NULL
-            eh = &e_field[0, 0] + c * e_field.shape[1] if s_rec > 0 else NULL
-            mg = &magnetization[0, 0] + c * magnetization.shape[1] if s_rec > 0 else NULL
+            ej = &e_coupling[c, 0] if s_rec > 0 else NULL
+            eh = &e_field[c, 0] if s_rec > 0 else NULL
+            mg = &magnetization[c, 0] if s_rec > 0 else NULL
             if _dense_chain(&h[0, 0], Jr, sb, sk, n, q, &states[c, 0],
-                            &rng[c, 0], beta_J, beta_h, rec, thin, ej, eh, mg, &stats[c, 0],
+                            &rng[c, 0], beta_J, beta_h, rec, thin, ej, eh, mg, sj, sh, sm, &stats[c, 0],
                             heatbath) != 0:
                 failed += 1
     free(Jt)
@@ -279,7 +283,7 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
 def potts_metropolis(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                      Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                     double[:, ::1] e_field, double[:, ::1] magnetization,
+                     double[:, ::1] e_field, double[:, :] magnetization,
                      double[:, ::1] stats, int n_threads):
     """Metropolis updates on a dense Potts model: propose a uniformly random other state.
 
@@ -292,7 +296,7 @@ def potts_metropolis(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
 def potts_heatbath(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                    Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                   double[:, ::1] e_field, double[:, ::1] magnetization,
+                   double[:, ::1] e_field, double[:, :] magnetization,
                    double[:, ::1] stats, int n_threads):
     """Heat-bath (Gibbs) updates on a dense Potts model: sample x_i from its conditional.
 

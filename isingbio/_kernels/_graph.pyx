@@ -33,7 +33,8 @@ cdef void _ising_chain(const int64_t *indptr, const int32_t *indices, const doub
                        const double *h, int8_t *s, uint64_t *rng, Py_ssize_t n,
                        double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                        double *e_coupling, double *e_field, double *magnetization,
-                       double *stats, bint heatbath) noexcept nogil:
+                       Py_ssize_t sj, Py_ssize_t sh, Py_ssize_t sm, double *stats,
+                       bint heatbath) noexcept nogil:
     cdef Py_ssize_t i, r, t
     cdef double f, d, e_j = 0.0, e_h = 0.0
     cdef int64_t m = 0, accepted = 0
@@ -65,9 +66,9 @@ cdef void _ising_chain(const int64_t *indptr, const int32_t *indices, const doub
                     e_h += 2.0 * si * h[i]
                     m -= 2 * si
                     accepted += 1
-        e_coupling[r] = e_j
-        e_field[r] = e_h
-        magnetization[r] = <double>m / n
+        e_coupling[r * sj] = e_j
+        e_field[r * sh] = e_h
+        magnetization[r * sm] = <double>m / n
 
     stats[0] += <double>n * thin * n_records
     stats[1] += accepted
@@ -76,12 +77,16 @@ cdef void _ising_chain(const int64_t *indptr, const int32_t *indices, const doub
 cdef object _ising_run(const int64_t[::1] indptr, const int32_t[::1] indices,
                        const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
                        uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
-                       Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
-                       double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
+                       Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
+                       double[:, :] magnetization, double[:, ::1] stats, int n_threads,
                        bint heatbath):
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
     cdef Py_ssize_t rec = n_records if n_records > 0 else 0
     cdef Py_ssize_t s_rec = e_coupling.shape[1]
+    # records may be any strided views (e.g. column slices of wider arrays)
+    cdef Py_ssize_t sj = e_coupling.strides[1] // sizeof(double)
+    cdef Py_ssize_t sh = e_field.strides[1] // sizeof(double)
+    cdef Py_ssize_t sm = magnetization.strides[1] // sizeof(double)
     cdef double *ej
     cdef double *eh
     cdef double *mg
@@ -89,21 +94,20 @@ cdef object _ising_run(const int64_t[::1] indptr, const int32_t[::1] indices,
         return
     with nogil:
         for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-            # records are written through base pointers: works for an empty record axis too
-            ej = &e_coupling[0, 0] + c * s_rec if s_rec > 0 else NULL
-            eh = &e_field[0, 0] + c * e_field.shape[1] if s_rec > 0 else NULL
-            mg = &magnetization[0, 0] + c * magnetization.shape[1] if s_rec > 0 else NULL
+            ej = &e_coupling[c, 0] if s_rec > 0 else NULL
+            eh = &e_field[c, 0] if s_rec > 0 else NULL
+            mg = &magnetization[c, 0] if s_rec > 0 else NULL
             _ising_chain(&indptr[0], &indices[0] if indices.shape[0] > 0 else NULL,
                          &weights[0] if weights.shape[0] > 0 else NULL, &h[0],
                          &states[c, 0], &rng[c, 0], n, beta_J, beta_h, rec, thin,
-                         ej, eh, mg, &stats[c, 0], heatbath)
+                         ej, eh, mg, sj, sh, sm, &stats[c, 0], heatbath)
 
 
 def ising_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
                      uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
-                     Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
-                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+                     Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
+                     double[:, :] magnetization, double[:, ::1] stats, int n_threads):
     """Metropolis single-spin flips on a graph Ising model (sequential site order)."""
     _ising_run(indptr, indices, weights, h, states, rng, beta_J, beta_h, n_records, thin,
                e_coupling, e_field, magnetization, stats, n_threads, False)
@@ -112,8 +116,8 @@ def ising_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
 def ising_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
                    uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
-                   Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
-                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+                   Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
+                   double[:, :] magnetization, double[:, ::1] stats, int n_threads):
     """Heat-bath (Gibbs) single-spin updates on a graph Ising model (sequential site order)."""
     _ising_run(indptr, indices, weights, h, states, rng, beta_J, beta_h, n_records, thin,
                e_coupling, e_field, magnetization, stats, n_threads, True)
@@ -126,7 +130,8 @@ cdef void _potts_chain(const int64_t *indptr, const int32_t *indices, const doub
                        Py_ssize_t q, const double *h, int8_t *x, uint64_t *rng, Py_ssize_t n,
                        double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                        double *e_coupling, double *e_field, double *magnetization,
-                       double *stats, bint heatbath) noexcept nogil:
+                       Py_ssize_t sj, Py_ssize_t sh, Py_ssize_t sm, double *stats,
+                       bint heatbath) noexcept nogil:
     cdef Py_ssize_t i, r, t, a, b, old
     cdef int64_t p, accepted = 0, nmax
     cdef int64_t counts[MAX_Q]
@@ -201,9 +206,9 @@ cdef void _potts_chain(const int64_t *indptr, const int32_t *indices, const doub
         for a in range(q):
             if counts[a] > nmax:
                 nmax = counts[a]
-        e_coupling[r] = e_j
-        e_field[r] = e_h
-        magnetization[r] = (<double>q * nmax / n - 1.0) / (q - 1)
+        e_coupling[r * sj] = e_j
+        e_field[r * sh] = e_h
+        magnetization[r * sm] = (<double>q * nmax / n - 1.0) / (q - 1)
 
     stats[0] += <double>n * thin * n_records
     stats[1] += accepted
@@ -213,12 +218,16 @@ cdef object _potts_run(const int64_t[::1] indptr, const int32_t[::1] indices,
                        const double[::1] weights, int q, const double[:, ::1] h,
                        int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
                        double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
-                       double[:, ::1] e_coupling, double[:, ::1] e_field,
-                       double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
+                       double[:, :] e_coupling, double[:, :] e_field,
+                       double[:, :] magnetization, double[:, ::1] stats, int n_threads,
                        bint heatbath):
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
     cdef Py_ssize_t rec = n_records if n_records > 0 else 0
     cdef Py_ssize_t s_rec = e_coupling.shape[1]
+    # records may be any strided views (e.g. column slices of wider arrays)
+    cdef Py_ssize_t sj = e_coupling.strides[1] // sizeof(double)
+    cdef Py_ssize_t sh = e_field.strides[1] // sizeof(double)
+    cdef Py_ssize_t sm = magnetization.strides[1] // sizeof(double)
     cdef double *ej
     cdef double *eh
     cdef double *mg
@@ -228,20 +237,20 @@ cdef object _potts_run(const int64_t[::1] indptr, const int32_t[::1] indices,
         raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
     with nogil:
         for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-            ej = &e_coupling[0, 0] + c * s_rec if s_rec > 0 else NULL
-            eh = &e_field[0, 0] + c * e_field.shape[1] if s_rec > 0 else NULL
-            mg = &magnetization[0, 0] + c * magnetization.shape[1] if s_rec > 0 else NULL
+            ej = &e_coupling[c, 0] if s_rec > 0 else NULL
+            eh = &e_field[c, 0] if s_rec > 0 else NULL
+            mg = &magnetization[c, 0] if s_rec > 0 else NULL
             _potts_chain(&indptr[0], &indices[0] if indices.shape[0] > 0 else NULL,
                          &weights[0] if weights.shape[0] > 0 else NULL, q, &h[0, 0],
                          &states[c, 0], &rng[c, 0], n, beta_J, beta_h, rec, thin,
-                         ej, eh, mg, &stats[c, 0], heatbath)
+                         ej, eh, mg, sj, sh, sm, &stats[c, 0], heatbath)
 
 
 def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      const double[::1] weights, int q, const double[:, ::1] h,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                      Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                     double[:, ::1] e_field, double[:, ::1] magnetization,
+                     double[:, ::1] e_field, double[:, :] magnetization,
                      double[:, ::1] stats, int n_threads):
     """Metropolis updates on a graph Potts model: propose a uniformly random other state."""
     _potts_run(indptr, indices, weights, q, h, states, rng, beta_J, beta_h, n_records, thin,
@@ -252,7 +261,7 @@ def potts_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    const double[::1] weights, int q, const double[:, ::1] h,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                    Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                   double[:, ::1] e_field, double[:, ::1] magnetization,
+                   double[:, ::1] e_field, double[:, :] magnetization,
                    double[:, ::1] stats, int n_threads):
     """Heat-bath (Gibbs) updates on a graph Potts model: sample x_i from its conditional."""
     _potts_run(indptr, indices, weights, q, h, states, rng, beta_J, beta_h, n_records, thin,

@@ -41,14 +41,15 @@ def register(subparsers):
     p.add_argument("--sweeps-per-step", type=int, default=1, help="sweeps at each step (default 1)")
     p.add_argument("--method", default="auto",
                    choices=["auto", "heatbath", "metropolis", "swendsen-wang", "wolff"],
-                   help="transition kernel (default auto: swendsen-wang where it applies, else heatbath)")
+                   help="transition kernel (default auto: metropolis for Ising, heatbath for Potts)")
     p.add_argument("--base", default="fields", choices=["fields", "uniform"],
                    help="base distribution: independent sites with the model's fields (default) or uniform")
     p.add_argument("--forward-only", action="store_true",
                    help="skip the reverse pass (no upper bound; half the time)")
     p.add_argument("--equilibration-sweeps", type=int, default=None, metavar="N",
-                   help="sweeps that make the reverse pass's equilibrium states (default: 200 with "
-                        "swendsen-wang, else max(1000, steps x sweeps-per-step))")
+                   help="sweeps that make the reverse pass's equilibrium states from the forward pass's "
+                        "final ones (default: 200 of swendsen-wang where it applies, else max(500, "
+                        "steps x sweeps-per-step / 2) of the AIS method)")
     p.add_argument("--exact", action="store_true",
                    help="also print the exact log Z where it is available (Ising torus: Kaufman; small models: "
                         "enumeration)")
@@ -130,15 +131,11 @@ def _exact(model, beta):
 
 def run(args) -> int:
     from ..ais import ais, plot_ais
-    from ..sampling import applicable_methods
     model, description = _build_model(args)
     beta = _beta(args, model)
-    method = args.method
-    if method == "auto":
-        method = "swendsen-wang" if "swendsen-wang" in applicable_methods(model) else "heatbath"
     print(description)
     res = ais(model, beta, n_chains=args.chains, n_steps=args.steps, schedule=args.schedule,
-              sweeps_per_step=args.sweeps_per_step, method=method, base=args.base,
+              sweeps_per_step=args.sweeps_per_step, method=args.method, base=args.base,
               bidirectional=not args.forward_only, equilibration_sweeps=args.equilibration_sweeps,
               seed=args.seed, n_threads=args.threads, progress=show_progress(args))
     print(res.summary())

@@ -275,3 +275,16 @@ def test_empty_records_leave_states():
     x0 = np.zeros((2, 3), np.int8)
     out = run(KERNELS["heatbath"], model, x0, kernel_rng(2, 0), 1.0, 1.0, 0, 1)
     assert np.all(out["states"] == 0) and np.all(out["stats"] == 0)
+
+
+def test_records_into_column_slices():
+    """Outputs may be column slices of wider arrays (rows strided), as the sampler passes them."""
+    model = dense_model(5, 4, np.float32, seed=8)
+    x0 = np.random.default_rng(9).integers(0, model.q, size=(9, model.n_sites)).astype(np.int8)
+    ref = run(KERNELS["metropolis"], model, x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2)
+    wide = [np.full((9, 7), -99.0) for _ in range(3)]
+    KERNELS["metropolis"](model.h, model.J, x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2,
+                          wide[0][:, 2:], wide[1][:, 2:], wide[2][:, 2:], np.zeros((9, 4)), 1)
+    for arr, key in zip(wide, ("e_coupling", "e_field", "magnetization")):
+        np.testing.assert_array_equal(arr[:, 2:5], ref[key], err_msg=key)
+        assert np.all(arr[:, :2] == -99.0) and np.all(arr[:, 5:] == -99.0)

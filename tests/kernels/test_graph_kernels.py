@@ -298,3 +298,21 @@ def test_lattice_graph_and_empty_records():
     x0 = np.ones((3, model.n_sites), dtype=np.int8)
     out = run(ISING["heatbath"], model, x0, kernel_rng(3, 0), 1.0, 1.0, 0, 1)
     assert np.all(out["states"] == 1) and np.all(out["stats"] == 0)
+
+
+@pytest.mark.parametrize("kind", ["ising", "potts"])
+def test_records_into_column_slices(kind):
+    """Outputs may be column slices of wider arrays (rows strided), as the sampler passes them."""
+    model = ising_model(6, seed=21) if kind == "ising" else potts_model(5, seed=22)
+    kernel = (ISING if kind == "ising" else POTTS)["metropolis"]
+    g = np.random.default_rng(23)
+    x0 = g.integers(0, model.q, size=(9, model.n_sites)).astype(np.int8)
+    if kind == "ising":
+        x0 = (2 * x0 - 1).astype(np.int8)
+    ref = run(kernel, model, x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2)
+    wide = [np.full((9, 7), -99.0) for _ in range(3)]
+    kernel(*model_args(model), x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2, wide[0][:, 2:],
+           wide[1][:, 2:], wide[2][:, 2:], np.zeros((9, 4)), 1)
+    for arr, key in zip(wide, ("e_coupling", "e_field", "magnetization")):
+        np.testing.assert_array_equal(arr[:, 2:5], ref[key], err_msg=key)
+        assert np.all(arr[:, :2] == -99.0) and np.all(arr[:, 5:] == -99.0)
