@@ -15,3 +15,6 @@ from .weights import sequence_weights
 from .structure import ContactMap, contact_map_from_structure
 from .evaluation import evaluate_contacts, plot_contacts
 from . import exact
+from . import generative
+from .generative import (GeneratedSamples, MixingDiagnostics, StatisticsComparison, compare_statistics,
+                         decode_states, encode_sequences, mutation_effects, sample_sequences, score_sequences)

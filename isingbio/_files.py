@@ -6,6 +6,16 @@ import os
 import tempfile
 
 
+def _readable_mode(fd_or_path) -> None:
+    """mkstemp creates 0600 files; give the output the usual 0666 & ~umask instead."""
+    umask = os.umask(0)
+    os.umask(umask)
+    if isinstance(fd_or_path, int):
+        os.fchmod(fd_or_path, 0o666 & ~umask)
+    else:
+        os.chmod(fd_or_path, 0o666 & ~umask)
+
+
 @contextlib.contextmanager
 def atomic_output(path, mode="w", suffix=None):
     """Open a temporary file next to `path`; rename it over `path` only on success.
@@ -18,6 +28,7 @@ def atomic_output(path, mode="w", suffix=None):
     base = os.path.basename(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix or os.path.splitext(base)[1] or ".tmp",
                                dir=directory)
+    _readable_mode(fd)
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -38,6 +49,7 @@ def atomic_path(path):
     directory = os.path.dirname(os.path.abspath(path))
     base, ext = os.path.splitext(os.path.basename(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=ext, dir=directory)
+    _readable_mode(fd)
     os.close(fd)
     try:
         yield tmp

@@ -198,14 +198,16 @@ def test_stderr_is_honest_over_seeds():
     """Coverage of the delta-method error bar: z-scores over independent runs."""
     model = isingbio.IsingModel.lattice((4, 4))
     exact = _kaufman(4, 4, 0.4)
-    z = []
-    for seed in range(40):
-        res = ais(model, 0.4, n_chains=48, n_steps=30, seed=seed)
-        z.append((res.log_z - exact) / res.stderr)
-    z = np.array(z)
-    assert np.mean(np.abs(z) < 2) >= 0.8
-    assert 0.4 < np.sqrt(np.mean(z ** 2)) < 1.6
-    assert abs(np.mean(z)) < 0.8
+    for bidirectional in (False, True):
+        z = []
+        for seed in range(40):
+            res = ais(model, 0.4, n_chains=48, n_steps=30, seed=seed, bidirectional=bidirectional,
+                      equilibration_sweeps=20)
+            z.append((res.log_z - exact) / res.stderr)
+        z = np.array(z)
+        assert np.mean(np.abs(z) < 2) >= 0.8, z
+        assert 0.4 < np.sqrt(np.mean(z ** 2)) < 1.6, z
+        assert abs(np.mean(z)) < 0.8, z
 
 
 @pytest.mark.filterwarnings("ignore::isingbio.errors.SamplingWarning")

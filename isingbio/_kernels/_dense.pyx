@@ -282,8 +282,8 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
 
 def potts_metropolis(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
-                     Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                     double[:, ::1] e_field, double[:, :] magnetization,
+                     Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
+                     double[:, :] e_field, double[:, :] magnetization,
                      double[:, ::1] stats, int n_threads):
     """Metropolis updates on a dense Potts model: propose a uniformly random other state.
 
@@ -295,8 +295,8 @@ def potts_metropolis(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
 
 def potts_heatbath(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
-                   Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                   double[:, ::1] e_field, double[:, :] magnetization,
+                   Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
+                   double[:, :] e_field, double[:, :] magnetization,
                    double[:, ::1] stats, int n_threads):
     """Heat-bath (Gibbs) updates on a dense Potts model: sample x_i from its conditional.
 

@@ -249,8 +249,8 @@ cdef object _potts_run(const int64_t[::1] indptr, const int32_t[::1] indices,
 def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      const double[::1] weights, int q, const double[:, ::1] h,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
-                     Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                     double[:, ::1] e_field, double[:, :] magnetization,
+                     Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
+                     double[:, :] e_field, double[:, :] magnetization,
                      double[:, ::1] stats, int n_threads):
     """Metropolis updates on a graph Potts model: propose a uniformly random other state."""
     _potts_run(indptr, indices, weights, q, h, states, rng, beta_J, beta_h, n_records, thin,
@@ -260,8 +260,8 @@ def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
 def potts_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    const double[::1] weights, int q, const double[:, ::1] h,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
-                   Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
-                   double[:, ::1] e_field, double[:, :] magnetization,
+                   Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
+                   double[:, :] e_field, double[:, :] magnetization,
                    double[:, ::1] stats, int n_threads):
     """Heat-bath (Gibbs) updates on a graph Potts model: sample x_i from its conditional."""
     _potts_run(indptr, indices, weights, q, h, states, rng, beta_J, beta_h, n_records, thin,
