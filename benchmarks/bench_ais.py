@@ -28,7 +28,7 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import isingbio
-from isingbio.ais import ais  # noqa: E402
+from isingbio.annealing import ais  # noqa: E402
 from isingbio.errors import SamplingWarning  # noqa: E402
 from isingbio.exact import ising_torus_log_partition  # noqa: E402
 
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     print(f"AIS on the {L}x{L} Ising torus at T_c (beta = {BETA_C:.7f}); exact log Z = {exact:.6f} (Kaufman)")
     print(f"{platform.processor() or platform.machine()}, {cores} core(s) available, threads = {args.threads or 'all'}")
     print(f"{'budget':<16} {'method':<14} {'chains':>6} {'steps':>6} {'dir':>5} {'log Z':>12} {'error':>9} "
-          f"{'stderr':>8} {'err/se':>7} {'ESS':>6} {'time s':>7}")
+          f"{'stderr':>8} {'err/se':>7} {'ESS':>6} {'gap':>8} {'time s':>7}")
     for name in args.budgets:
         method, chains, steps, bidir, schedule = BUDGETS[name]
         errors, times = [], []
@@ -81,7 +81,8 @@ def main(argv=None) -> int:
             errors.append(err)
             times.append(elapsed)
             print(f"{name:<16} {method:<14} {chains:>6} {steps:>6} {'f+r' if bidir else 'f':>5} {res.log_z:12.5f} "
-                  f"{err:+9.5f} {res.stderr:8.5f} {err / res.stderr:+7.2f} {res.ess:6.1f} {elapsed:7.2f}", flush=True)
+                  f"{err:+9.5f} {res.stderr:8.5f} {err / res.stderr:+7.2f} {res.ess:6.1f} "
+                  f"{'-' if res.gap is None else format(res.gap, '+8.4f'):>8} {elapsed:7.2f}", flush=True)
         if args.repeats > 1:
             errors = np.array(errors)
             print(f"{'':<16} rms error {np.sqrt(np.mean(errors ** 2)):.5f} over {args.repeats} seeds, "

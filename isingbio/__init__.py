@@ -18,3 +18,4 @@ from . import exact
 from . import generative
 from .generative import (GeneratedSamples, MixingDiagnostics, StatisticsComparison, compare_statistics,
                          decode_states, encode_sequences, mutation_effects, sample_sequences, score_sequences)
+from .annealing import AISResult, ais, log_prob

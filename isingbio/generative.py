@@ -7,7 +7,7 @@ conventions) is used here in four ways:
   Metropolis, many chains in parallel), optionally from a given start sequence and with some
   positions held fixed, and returns them with mixing diagnostics (:class:`MixingDiagnostics`).
 * :func:`score_sequences` gives the statistical energy ``H(x)`` of sequences and, with a
-  ``log Z`` (from :func:`isingbio.ais.ais`), their normalised log-probability.
+  ``log Z`` (from :func:`isingbio.ais`), their normalised log-probability.
 * :func:`mutation_effects` gives the single-mutant table ``Delta E = H(mutant) - H(target)``.
 * :func:`compare_statistics` compares one-, two- and three-site statistics of samples with
   those of the (reweighted) alignment the model was fitted to.
@@ -750,7 +750,7 @@ def score_sequences(model, sequences, log_z: float | None = None, beta: float = 
     sequences : str, list of str, array_like of int (N, L), or Alignment
         Aligned to the model's columns.
     log_z : float or AISResult, optional
-        ``log Z(beta)``, e.g. ``isingbio.ais.ais(model, beta)`` or its ``.log_z``.
+        ``log Z(beta)``, e.g. ``isingbio.ais(model, beta)`` or its ``.log_z``.
     beta : float, optional
 
     Returns

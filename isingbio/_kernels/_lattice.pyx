@@ -19,7 +19,8 @@ cdef extern from "lattice_impl.h" nogil:
     int lat_fill_check(uint64_t *w, uint64_t *out, int64_t nblk, int which)
     int lat_cpu_avx2()
     int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_t n_records,
-                      int64_t thin, double *ec, double *ef, double *mag, double *stats)
+                      int64_t thin, double *ec, double *ef, double *mag, double *stats,
+                      int8_t *sout)
 
 
 cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
@@ -27,13 +28,18 @@ cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
               int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
               Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
               double[:, ::1] e_field, double[:, ::1] magnetization, double[:, ::1] stats,
-              int n_threads) except -1:
+              int n_threads, int8_t[:, :, ::1] states_out) except -1:
     cdef Py_ssize_t n_chains = states.shape[0], c
     cdef int d = <int>shape.shape[0]
     cdef int n_fail = 0
     cdef lat_plan plan
+    cdef int8_t *sout = NULL
+    cdef Py_ssize_t sout_stride = 0
     if n_chains == 0 or n_records <= 0 or thin <= 0:
         return 0
+    if states_out is not None:
+        sout = &states_out[0, 0, 0]
+        sout_stride = states_out.shape[1] * states_out.shape[2]
     if lat_plan_init(&plan, kind, d, &shape[0], &periodic[0], &J[0], q, h_ising, h_potts,
                      beta_J, beta_h) != 0:
         raise MemoryError("isingbio lattice kernel: out of memory building tables")
@@ -41,7 +47,8 @@ cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
         for c in prange(n_chains, nogil=True, num_threads=n_threads, schedule='static'):
             n_fail += lat_run_chain(&plan, &states[c, 0], &rng[c, 0], n_records, thin,
                                     &e_coupling[c, 0], &e_field[c, 0], &magnetization[c, 0],
-                                    &stats[c, 0]) != 0
+                                    &stats[c, 0],
+                                    sout + c * sout_stride if sout != NULL else NULL) != 0
     finally:
         lat_plan_free(&plan)
     if n_fail:
@@ -53,40 +60,47 @@ def ising_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, cons
                      double h, int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
                      double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                      double[:, ::1] e_coupling, double[:, ::1] e_field,
-                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
+                     int8_t[:, :, ::1] states_out=None):
     """Single-spin-flip Metropolis, checkerboard sweeps (contract: README.md)."""
     _run(LAT_ISING_METRO, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
-         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out)
 
 
 def ising_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
                    double h, int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
                    double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                    double[:, ::1] e_coupling, double[:, ::1] e_field,
-                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
+                   int8_t[:, :, ::1] states_out=None):
     """Heat-bath (Glauber) single-spin updates, checkerboard sweeps (contract: README.md)."""
     _run(LAT_ISING_HB, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
-         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out)
 
 
 def potts_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
                      int q, const double[::1] h, int8_t[:, ::1] states, uint64_t[:, ::1] rng,
                      double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                      double[:, ::1] e_coupling, double[:, ::1] e_field,
-                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
-    """Metropolis with a uniform proposal among the q - 1 other states (contract: README.md)."""
+                     double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
+                     int8_t[:, :, ::1] states_out=None):
+    """Metropolis with a uniform proposal among the q - 1 other states (contract: README.md).
+
+    With the tuple tables (all but large q) each update draws the new value from the
+    Metropolis transition law with one 32-bit random number (lattice_impl.h)."""
     _run(LAT_POTTS_METRO, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,
-         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out)
 
 
 def potts_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
                    int q, const double[::1] h, int8_t[:, ::1] states, uint64_t[:, ::1] rng,
                    double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                    double[:, ::1] e_coupling, double[:, ::1] e_field,
-                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+                   double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
+                   int8_t[:, :, ::1] states_out=None):
     """Heat-bath: each site drawn from its conditional law, checkerboard sweeps (README.md)."""
     _run(LAT_POTTS_HB, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,
-         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads)
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out)
 
 
 def uses_split_layout(const int64_t[::1] shape, const uint8_t[::1] periodic):

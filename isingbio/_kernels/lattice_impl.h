@@ -18,10 +18,25 @@
  *   Every single-site update leaves the target distribution invariant, so any fixed order
  *   is correct; for odd periodic sides this is simply not a parallel checkerboard.
  *
- * Acceptance uses 32-bit random numbers r against 64-bit thresholds T = floor(p * 2^32)
- * (T = 2^32 when p >= 1): "accept iff r < T", so p = 1 always accepts and p = 0 never does.
- * Heat-bath for Potts compares r with the cumulative thresholds of the conditional law.
+ * Ising: one 32-bit random number r per site against a threshold t (lat_thr32): "accept"
+ * (Metropolis) or "new spin +1" (heat-bath) iff r <= t.
+ * Potts with tables (the common case: table size bounded by LAT_TUPLE_MAX): one 32-bit r per
+ * site against the cumulative thresholds of the site's transition law, indexed by the tuple
+ * of neighbour values (and, for Metropolis, the old value): heat-bath draws from the
+ * conditional law; Metropolis draws from its transition law P(a -> b) = min(1, w_b / w_a) /
+ * (q - 1) for b != a (uniform proposal among the q - 1 other states, then accept/reject),
+ * P(a -> a) = the rest: the same Markov chain as "propose, then accept", with one draw.
+ * Probabilities are exact to within 2^-32 (a probability 1 is exact).
+ * Potts without tables (large q): doubles; Metropolis then draws its proposal with Lemire's
+ * method and compares a 32-bit r with 64-bit thresholds T = floor(p * 2^32) (T = 2^32 when
+ * p >= 1) or with p itself: "accept iff r < T".
  * Tables are built per call from beta_J, beta_h; the hot loops contain no exp().
+ *
+ * Random numbers: the split engine and every table path draw a fixed number of whole
+ * isb_fill8 blocks per row (unused words of a row's last block are dropped); the scalar paths
+ * (general engine, Potts Metropolis without tables) draw from a buffered stream that is
+ * restarted at every sweep, dropping the leftovers of the sweep. So what a sweep consumes
+ * depends only on the lattice and the chain, and splitting a run into calls changes nothing.
  */
 #ifndef ISINGBIO_LATTICE_IMPL_H
 #define ISINGBIO_LATTICE_IMPL_H
@@ -39,8 +54,8 @@
 #define LAT_POTTS_HB 3
 
 #define LAT_TWO32 4294967296.0
-#define LAT_TUPLE_MAX (1 << 15)  /* Potts heat-bath table over neighbour tuples, entries */
-#define LAT_METRO_MAX (1 << 16)  /* Potts Metropolis threshold table, entries */
+#define LAT_TUPLE_MAX (1 << 15)  /* Potts table over neighbour tuples (x old value), entries */
+#define LAT_METRO_MAX (1 << 16)  /* Potts Metropolis threshold table without tuples, entries */
 
 #if defined(__GNUC__)
 typedef uint32_t lat_u32a __attribute__((__may_alias__));
@@ -78,34 +93,14 @@ typedef struct {
     int cper[3];
     /* tables */
     int64_t pow5[3], pow3[3], powQ[6];
-    uint32_t *T32;           /* Ising thresholds: 250 (Metropolis: + 125 for s = +1) or 125 */
-    uint64_t *T;             /* thresholds (Ising; Potts Metropolis or heat-bath tuples) */
+    int64_t ntup;            /* Potts: (q + 1)^(2d) neighbour tuples */
+    uint32_t *T32;           /* Ising thresholds: 250 (Metropolis: + 125 for s = +1) or 125;
+                              * Potts tuple tables: (q - 1) cumulative thresholds per tuple
+                              * (heat-bath) or per (old value, tuple) (Metropolis) */
+    uint64_t *T;             /* Potts Metropolis without tuple tables: thresholds [dJ, a, b] */
     double *wJ, *wH;         /* Potts Metropolis without T: accept iff u < wJ[dJ] * wH[a, a'] */
     double *F, *logF, *GH, *logGH;  /* Potts heat-bath without T */
 } lat_plan;
-
-/* nblk blocks of isb_next8 output (8 words each) into out: the same generator and stream as
- * isb_next8 in rng.h (tested), written with shifts and adds instead of 64-bit multiplies and
- * with the state held in locals, so that GCC vectorises it across the 8 lanes. */
-LAT_INLINE void lat_fill8(uint64_t *restrict w, uint64_t *restrict out, int64_t nblk) {
-    uint64_t s0[8], s1[8], s2[8], s3[8];
-    for (int k = 0; k < 8; k++) { s0[k] = w[k]; s1[k] = w[8 + k]; s2[k] = w[16 + k]; s3[k] = w[24 + k]; }
-    for (int64_t b = 0; b < nblk; b++) {
-        for (int k = 0; k < 8; k++) {
-            uint64_t x = s1[k] + (s1[k] << 2);
-            x = (x << 7) | (x >> 57);
-            out[8 * b + k] = x + (x << 3);
-            const uint64_t t = s1[k] << 17;
-            s2[k] ^= s0[k];
-            s3[k] ^= s1[k];
-            s1[k] ^= s2[k];
-            s0[k] ^= s3[k];
-            s2[k] ^= t;
-            s3[k] = (s3[k] << 45) | (s3[k] >> 19);
-        }
-    }
-    for (int k = 0; k < 8; k++) { w[k] = s0[k]; w[8 + k] = s1[k]; w[16 + k] = s2[k]; w[24 + k] = s3[k]; }
-}
 
 /* Buffered stream of 32-bit uniforms from isb_next8 (16 per refill). */
 typedef struct {
@@ -118,7 +113,7 @@ static inline void lat_rs_init(lat_rs *rs, uint64_t *w) { rs->w = w; rs->pos = 1
 
 static inline uint32_t lat_rs_next(lat_rs *rs) {
     if (rs->pos >= 16) {
-        lat_fill8(rs->w, rs->buf.u64, 1);
+        isb_next8(rs->w, rs->buf.u64);
         rs->pos = 0;
     }
     return rs->buf.u32[rs->pos++];
@@ -189,6 +184,7 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
     p->pow5[0] = 1; p->pow3[0] = 1; p->powQ[0] = 1;
     for (int a = 1; a < 3; a++) { p->pow5[a] = p->pow5[a - 1] * 5; p->pow3[a] = p->pow3[a - 1] * 3; }
     for (int a = 1; a < 6; a++) p->powQ[a] = p->powQ[a - 1] * Q;
+    p->ntup = p->powQ[2 * d - 1] * Q;
     for (int A = 0; A < 3; A++) {
         int a = A - (3 - d);
         p->cs[A] = a < 0 ? 1 : shape[a];
@@ -225,8 +221,10 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
         }
     }
 
-    /* tables (ISINGBIO_LATTICE_NO_TABLES: testing knob forcing the Potts paths without them) */
-    const int no_tables = getenv("ISINGBIO_LATTICE_NO_TABLES") != NULL;
+    /* tables. Testing knob ISINGBIO_LATTICE_NO_TABLES forces the Potts paths without tuple
+     * tables: "2" leaves Potts Metropolis its [dJ, a, b] threshold table, else none at all. */
+    const char *knob = getenv("ISINGBIO_LATTICE_NO_TABLES");
+    const int no_tuples = knob != NULL, no_tables = knob != NULL && strcmp(knob, "2") != 0;
     const int64_t n5 = p->pow5[d - 1] * 5, n3 = p->pow3[d - 1] * 3;
     if (kind == LAT_ISING_METRO || kind == LAT_ISING_HB) {
         p->T32 = (uint32_t *)calloc(256, sizeof(uint32_t));
@@ -240,6 +238,33 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
                 p->T32[idx + 125] = lat_thr32(exp(-2.0 * x));  /* s = +1 -> -1 */
             } else {
                 p->T32[idx] = lat_thr32(1.0 / (1.0 + exp(-2.0 * x)));  /* P(s = +1) */
+            }
+        }
+    } else if (kind == LAT_POTTS_METRO && p->ntup * q * (q - 1) <= LAT_TUPLE_MAX && !no_tuples) {
+        /* cumulative thresholds of the Metropolis transition law, per (old value, tuple) */
+        const int64_t ntup = p->ntup;
+        p->T32 = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(ntup * q * (q - 1)));
+        if (!p->T32) goto fail;
+        double E[128];
+        for (int64_t t = 0; t < ntup; t++) {
+            for (int a = 0; a < q; a++) E[a] = beta_h * h_potts[a];
+            for (int i = 0; i < 2 * d; i++) {
+                int64_t x = (t / p->powQ[i]) % Q;
+                if (x < q) E[x] += beta_J * J[i / 2];
+            }
+            for (int a = 0; a < q; a++) {
+                double cum = 0.0;
+                for (int b = 0; b < q - 1; b++) {
+                    if (b == a) {  /* stay: 1 - sum of the moves */
+                        double out = 0.0;
+                        for (int c = 0; c < q; c++)
+                            if (c != a) out += E[c] >= E[a] ? 1.0 : exp(E[c] - E[a]);
+                        cum += 1.0 - out / (double)(q - 1);
+                    } else {
+                        cum += (E[b] >= E[a] ? 1.0 : exp(E[b] - E[a])) / (double)(q - 1);
+                    }
+                    p->T32[(a * ntup + t) * (q - 1) + b] = lat_thr32(cum);  /* new <= b iff r <= T32 */
+                }
             }
         }
     } else if (kind == LAT_POTTS_METRO) {
@@ -267,8 +292,8 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
             }
         }
     } else { /* LAT_POTTS_HB */
-        const int64_t ntup = p->powQ[2 * d - 1] * Q;
-        if (ntup * (q - 1) <= LAT_TUPLE_MAX && !no_tables) {
+        const int64_t ntup = p->ntup;
+        if (ntup * (q - 1) <= LAT_TUPLE_MAX && !no_tuples) {
             p->T32 = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(ntup * (q - 1)));
             if (!p->T32) goto fail;
             double E[128], w[128];
@@ -326,6 +351,20 @@ static inline int8_t lat_ising_site(const lat_plan *p, int8_t s, const int8_t *n
     return r <= p->T32[idx] ? 1 : -1;
 }
 
+/* Potts with a tuple table (p->T32): the new value from one 32-bit r; off = 0 (heat-bath)
+ * or old value * ntup (Metropolis). */
+static inline int8_t lat_potts_tab_site(const lat_plan *p, const int8_t *nbv, int64_t off,
+                                        uint32_t r) {
+    const int q = p->q;
+    int64_t idx = off;
+    for (int i = 0; i < 2 * p->d; i++) idx += nbv[i] * p->powQ[i];
+    const uint32_t *T = p->T32 + idx * (q - 1);
+    int a = 0;
+    for (int j = 0; j < q - 1; j++) a += r > T[j];
+    return (int8_t)a;
+}
+
+/* Potts Metropolis without a tuple table: proposal by Lemire's method, then accept/reject. */
 static inline int8_t lat_potts_metro_site(const lat_plan *p, int8_t a, const int8_t *nbv,
                                           lat_rs *rs) {
     const int q = p->q;
@@ -352,14 +391,7 @@ static inline int8_t lat_potts_metro_site(const lat_plan *p, int8_t a, const int
 
 static inline int8_t lat_potts_hb_site(const lat_plan *p, const int8_t *nbv, uint32_t r) {
     const int q = p->q, d = p->d;
-    if (p->T32) {
-        int64_t idx = 0;
-        for (int i = 0; i < 2 * d; i++) idx += nbv[i] * p->powQ[i];
-        const uint32_t *T = p->T32 + idx * (q - 1);
-        int a = 0;
-        for (int j = 0; j < q - 1; j++) a += r > T[j];
-        return (int8_t)a;
-    }
+    if (p->T32) return lat_potts_tab_site(p, nbv, 0, r);
     int64_t code[128];
     double w[128], tot = 0.0;
     for (int a = 0; a < q; a++) code[a] = 0;
@@ -444,6 +476,8 @@ LAT_INLINE int64_t lat_general_sweep_impl(const lat_plan *p, int8_t *restrict x,
                     int8_t nw;
                     if (kind == LAT_ISING_METRO || kind == LAT_ISING_HB)
                         nw = lat_ising_site(p, old, nbv, lat_rs_next(rs));
+                    else if (kind == LAT_POTTS_METRO && p->T32)
+                        nw = lat_potts_tab_site(p, nbv, old * p->ntup, lat_rs_next(rs));
                     else if (kind == LAT_POTTS_METRO)
                         nw = lat_potts_metro_site(p, old, nbv, rs);
                     else
@@ -461,6 +495,7 @@ LAT_CLONES static int64_t lat_general_sweeps(const lat_plan *p, int8_t *x, lat_r
                                              int64_t n_sweeps) {
     int64_t acc = 0;
     for (int64_t t = 0; t < n_sweeps; t++) {
+        lat_rs_init(rs, rs->w);  /* drop the last sweep's leftovers: chunking changes nothing */
         switch (p->kind) {
         case LAT_ISING_METRO: acc += lat_general_sweep_impl(p, x, rs, LAT_ISING_METRO); break;
         case LAT_ISING_HB: acc += lat_general_sweep_impl(p, x, rs, LAT_ISING_HB); break;
@@ -596,37 +631,6 @@ static int lat_cpu_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 }
 
-LAT_AVX2_INLINE __m256i lat_rotl_avx2(__m256i x, int k) {
-    return _mm256_or_si256(_mm256_slli_epi64(x, k), _mm256_srli_epi64(x, 64 - k));
-}
-
-/* Same output as nblk calls of isb_next8. */
-LAT_AVX2_INLINE void lat_fill8_avx2(uint64_t *restrict w, uint64_t *restrict out, int64_t nblk) {
-    __m256i s0a = _mm256_loadu_si256((const __m256i *)(w + 0)), s0b = _mm256_loadu_si256((const __m256i *)(w + 4));
-    __m256i s1a = _mm256_loadu_si256((const __m256i *)(w + 8)), s1b = _mm256_loadu_si256((const __m256i *)(w + 12));
-    __m256i s2a = _mm256_loadu_si256((const __m256i *)(w + 16)), s2b = _mm256_loadu_si256((const __m256i *)(w + 20));
-    __m256i s3a = _mm256_loadu_si256((const __m256i *)(w + 24)), s3b = _mm256_loadu_si256((const __m256i *)(w + 28));
-    for (int64_t b = 0; b < nblk; b++) {
-        __m256i xa = _mm256_add_epi64(s1a, _mm256_slli_epi64(s1a, 2));
-        __m256i xb = _mm256_add_epi64(s1b, _mm256_slli_epi64(s1b, 2));
-        xa = lat_rotl_avx2(xa, 7);
-        xb = lat_rotl_avx2(xb, 7);
-        _mm256_storeu_si256((__m256i *)(out + 8 * b), _mm256_add_epi64(xa, _mm256_slli_epi64(xa, 3)));
-        _mm256_storeu_si256((__m256i *)(out + 8 * b + 4), _mm256_add_epi64(xb, _mm256_slli_epi64(xb, 3)));
-        const __m256i ta = _mm256_slli_epi64(s1a, 17), tb = _mm256_slli_epi64(s1b, 17);
-        s2a = _mm256_xor_si256(s2a, s0a); s2b = _mm256_xor_si256(s2b, s0b);
-        s3a = _mm256_xor_si256(s3a, s1a); s3b = _mm256_xor_si256(s3b, s1b);
-        s1a = _mm256_xor_si256(s1a, s2a); s1b = _mm256_xor_si256(s1b, s2b);
-        s0a = _mm256_xor_si256(s0a, s3a); s0b = _mm256_xor_si256(s0b, s3b);
-        s2a = _mm256_xor_si256(s2a, ta); s2b = _mm256_xor_si256(s2b, tb);
-        s3a = lat_rotl_avx2(s3a, 45); s3b = lat_rotl_avx2(s3b, 45);
-    }
-    _mm256_storeu_si256((__m256i *)(w + 0), s0a); _mm256_storeu_si256((__m256i *)(w + 4), s0b);
-    _mm256_storeu_si256((__m256i *)(w + 8), s1a); _mm256_storeu_si256((__m256i *)(w + 12), s1b);
-    _mm256_storeu_si256((__m256i *)(w + 16), s2a); _mm256_storeu_si256((__m256i *)(w + 20), s2b);
-    _mm256_storeu_si256((__m256i *)(w + 24), s3a); _mm256_storeu_si256((__m256i *)(w + 28), s3b);
-}
-
 /* x * 5 on bytes (wrapping). */
 LAT_AVX2_INLINE __m256i lat_mul5_epi8(__m256i x) {
     const __m256i x2 = _mm256_add_epi8(x, x);
@@ -754,9 +758,9 @@ ATTR int64_t NAME(const lat_plan *p, int8_t *cur, const int8_t *oth, int c, uint
     return acc;                                                                                \
 }
 
-LAT_ISING_COLOUR(lat_split_ising_colour, LAT_INLINE, lat_fill8, (void)0)
+LAT_ISING_COLOUR(lat_split_ising_colour, LAT_INLINE, isb_fill8, (void)0)
 #if LAT_HAVE_AVX2
-LAT_ISING_COLOUR(lat_split_ising_colour_avx2, LAT_AVX2_INLINE, lat_fill8_avx2,
+LAT_ISING_COLOUR(lat_split_ising_colour_avx2, LAT_AVX2_INLINE, isb_fill8,
                  (acc += lat_ising_row_avx2(s, mid, side, u0, v0, u1, v1, (const uint32_t *)r32,
                                             T, W, nv, metro, base, hm),
                   k0 = W - W % 32))
@@ -784,7 +788,8 @@ LAT_AVX2 static int64_t lat_split_ising_sweeps_avx2(const lat_plan *p, int8_t *b
 }
 #endif
 
-/* One colour of a Potts sweep (generic per-site code). */
+/* One colour of a Potts sweep (generic per-site code). Random numbers: whole isb_fill8 blocks
+ * per row, except Potts Metropolis without a tuple table (the buffered stream rs). */
 LAT_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const int8_t *oth,
                                           int c, lat_rs *rs, uint64_t *rbuf, const int nv,
                                           const int metro) {
@@ -793,11 +798,13 @@ LAT_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const 
     const lat_u32a *r32 = (const lat_u32a *)rbuf;
     const int periodic_last = p->periodic[p->d - 1];
     const int8_t gh = p->ghost;
+    const int tab = p->T32 != NULL;
+    const int64_t ntup = metro ? p->ntup : 0;
     int8_t nbv[6] = {0, 0, 0, 0, 0, 0};
     int64_t acc = 0;
     for (int64_t r = 0; r < R; r++) {
-        if (!metro)
-            lat_fill8(rs->w, rbuf, nblk);
+        if (!metro || tab)
+            isb_fill8(rs->w, rbuf, nblk);
         int8_t *restrict s = cur + r * S + 1;
         const int8_t *mid = oth + r * S + 1;
         const int8_t *side = mid + (((p->rowpar[r] + c) & 1) ? 1 : -1);
@@ -817,8 +824,10 @@ LAT_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const 
             nbv[2 * nv] = mid[k];
             nbv[2 * nv + 1] = side[k];
             const int8_t old = s[k];
-            const int8_t nw = metro ? lat_potts_metro_site(p, old, nbv, rs)
-                                    : lat_potts_hb_site(p, nbv, r32[k]);
+            int8_t nw;
+            if (tab) nw = lat_potts_tab_site(p, nbv, old * ntup, r32[k]);
+            else if (metro) nw = lat_potts_metro_site(p, old, nbv, rs);
+            else nw = lat_potts_hb_site(p, nbv, r32[k]);
             a += nw != old;
             s[k] = nw;
         }
@@ -829,26 +838,28 @@ LAT_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const 
     return acc;
 }
 
-/* Potts heat-bath, 2D, table over neighbour tuples, q = 3 specialised (the common case). */
-LAT_INLINE int64_t lat_split_potts_hb2_colour(const lat_plan *p, int8_t *cur, const int8_t *oth,
-                                              int c, uint64_t *rng, uint64_t *rbuf, const int q) {
+/* Potts, 2D, with a tuple table (heat-bath or Metropolis); q = 3 specialised (the common
+ * case). Index of a site: tuple u0 + Q (v0 + Q (mid + Q side)), plus old * Q^4 (Metropolis). */
+LAT_INLINE int64_t lat_split_potts_tab2_colour(const lat_plan *p, int8_t *cur,
+                                               const int8_t *oth, int c, uint64_t *rng,
+                                               uint64_t *rbuf, const int q, const int metro) {
     const int64_t W = p->W, S = p->S, R = p->R, nblk = (W + 15) / 16;
     const int64_t *nbrow = p->nbrow;
     const lat_u32a *r32 = (const lat_u32a *)rbuf;
     const uint32_t *T = p->T32;
-    const int Q = q + 1;
+    const int Q = q + 1, ntup = metro ? Q * Q * Q * Q : 0;
     const int periodic_last = p->periodic[p->d - 1];
     const int8_t gh = p->ghost;
     int64_t acc = 0;
     for (int64_t r = 0; r < R; r++) {
-        lat_fill8(rng, rbuf, nblk);
+        isb_fill8(rng, rbuf, nblk);
         int8_t *restrict s = cur + r * S + 1;
         const int8_t *mid = oth + r * S + 1;
         const int8_t *side = mid + (((p->rowpar[r] + c) & 1) ? 1 : -1);
         const int8_t *u0 = oth + nbrow[r * 2] * S + 1, *v0 = oth + nbrow[r * 2 + 1] * S + 1;
         int64_t a = 0;
         for (int64_t k = 0; k < W; k++) {
-            const int idx = u0[k] + Q * (v0[k] + Q * (mid[k] + Q * side[k]));
+            const int idx = u0[k] + Q * (v0[k] + Q * (mid[k] + Q * side[k])) + ntup * s[k];
             const uint32_t *t = T + idx * (q - 1);
             const uint32_t rv = r32[k];
             int nw = 0;
@@ -868,9 +879,11 @@ LAT_CLONES static int64_t lat_split_sweeps(const lat_plan *p, int8_t *b0, int8_t
     const int nv = p->d - 1;
     int64_t acc = 0;
     for (int64_t t = 0; t < n_sweeps; t++) {
+        lat_rs_init(rs, rs->w);  /* drop the last sweep's leftovers: chunking changes nothing */
         for (int c = 0; c < 2; c++) {
             int8_t *cur = c ? b1 : b0;
             const int8_t *oth = c ? b0 : b1;
+            const int tab2 = p->T32 && nv == 1;
             switch (p->kind * 3 + nv) {
             case LAT_ISING_METRO * 3 + 0: acc += lat_split_ising_colour(p, cur, oth, c, rs->w, rbuf, 0, 1); break;
             case LAT_ISING_METRO * 3 + 1: acc += lat_split_ising_colour(p, cur, oth, c, rs->w, rbuf, 1, 1); break;
@@ -878,12 +891,15 @@ LAT_CLONES static int64_t lat_split_sweeps(const lat_plan *p, int8_t *b0, int8_t
             case LAT_ISING_HB * 3 + 0: acc += lat_split_ising_colour(p, cur, oth, c, rs->w, rbuf, 0, 0); break;
             case LAT_ISING_HB * 3 + 1: acc += lat_split_ising_colour(p, cur, oth, c, rs->w, rbuf, 1, 0); break;
             case LAT_ISING_HB * 3 + 2: acc += lat_split_ising_colour(p, cur, oth, c, rs->w, rbuf, 2, 0); break;
+            case LAT_POTTS_METRO * 3 + 1:
+                if (tab2 && p->q == 3) { acc += lat_split_potts_tab2_colour(p, cur, oth, c, rs->w, rbuf, 3, 1); break; }
+                if (tab2) { acc += lat_split_potts_tab2_colour(p, cur, oth, c, rs->w, rbuf, p->q, 1); break; }
+                acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 1, 1); break;
             case LAT_POTTS_METRO * 3 + 0: acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 0, 1); break;
-            case LAT_POTTS_METRO * 3 + 1: acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 1, 1); break;
             case LAT_POTTS_METRO * 3 + 2: acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 2, 1); break;
             case LAT_POTTS_HB * 3 + 1:
-                if (p->T32 && p->q == 3) { acc += lat_split_potts_hb2_colour(p, cur, oth, c, rs->w, rbuf, 3); break; }
-                if (p->T32) { acc += lat_split_potts_hb2_colour(p, cur, oth, c, rs->w, rbuf, p->q); break; }
+                if (tab2 && p->q == 3) { acc += lat_split_potts_tab2_colour(p, cur, oth, c, rs->w, rbuf, 3, 0); break; }
+                if (tab2) { acc += lat_split_potts_tab2_colour(p, cur, oth, c, rs->w, rbuf, p->q, 0); break; }
                 acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 1, 0); break;
             case LAT_POTTS_HB * 3 + 0: acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 0, 0); break;
             default: acc += lat_split_potts_colour(p, cur, oth, c, rs, rbuf, 2, 0); break;
@@ -899,9 +915,11 @@ LAT_AVX2 static int64_t lat_split_potts3_sweeps_avx2(const lat_plan *p, int8_t *
                                                      int64_t n_sweeps);
 #endif
 
-/* Run one chain: n_records times {thin sweeps; record}. Returns 0, or -1 (out of memory). */
+/* Run one chain: n_records times {thin sweeps; record}. When sout is not NULL, the state at
+ * record i is written to sout + i * N (C order). Returns 0, or -1 (out of memory). */
 static int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_t n_records,
-                         int64_t thin, double *ec, double *ef, double *mag, double *stats) {
+                         int64_t thin, double *ec, double *ef, double *mag, double *stats,
+                         int8_t *sout) {
     lat_rs rs;
     lat_rs_init(&rs, rng);
     int64_t acc = 0;
@@ -917,12 +935,14 @@ static int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_
 #if LAT_HAVE_AVX2
             if (p->avx2 && (p->kind == LAT_ISING_METRO || p->kind == LAT_ISING_HB))
                 acc += lat_split_ising_sweeps_avx2(p, b0, b1, rng, rbuf, thin);
-            else if (p->avx2 && p->kind == LAT_POTTS_HB && p->d == 2 && p->q == 3 && p->T32)
+            else if (p->avx2 && (p->kind == LAT_POTTS_HB || p->kind == LAT_POTTS_METRO)
+                     && p->d == 2 && p->q == 3 && p->T32)
                 acc += lat_split_potts3_sweeps_avx2(p, b0, b1, rng, rbuf, thin);
             else
 #endif
             acc += lat_split_sweeps(p, b0, b1, &rs, rbuf, thin);
             lat_split_record(p, b0, b1, ec + i, ef + i, mag + i);
+            if (sout) lat_split_out(p, sout + i * N, b0, b1);
         }
         lat_split_out(p, state, b0, b1);
         free(b0);
@@ -935,6 +955,7 @@ static int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_
         for (int64_t i = 0; i < n_records; i++) {
             acc += lat_general_sweeps(p, x, &rs, thin);
             lat_general_record(p, x, ec + i, ef + i, mag + i);
+            if (sout) memcpy(sout + i * N, x, (size_t)N);
         }
         memcpy(state, x, (size_t)N);
         free(x);
@@ -946,10 +967,11 @@ static int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_
 
 
 #if LAT_HAVE_AVX2
-/* Potts heat-bath, 2D, q = 3: the AVX2 twin of the loop of lat_split_potts_hb2_colour. */
+/* Potts, 2D, q = 3, tuple table: the AVX2 twin of the loop of lat_split_potts_tab2_colour. */
 LAT_AVX2_INLINE int64_t lat_potts3_row_avx2(int8_t *s, const int8_t *mid, const int8_t *side,
                                             const int8_t *u0, const int8_t *v0,
-                                            const uint32_t *r32, const uint32_t *T, int64_t W) {
+                                            const uint32_t *r32, const uint32_t *T, int64_t W,
+                                            const int metro) {
     int64_t a = 0;
     for (int64_t k = 0; k + 32 <= W; k += 32) {
         /* idx = u + 4 (v + 4 (mid + 4 side)), states 0..3 (3: missing neighbour) */
@@ -958,11 +980,16 @@ LAT_AVX2_INLINE int64_t lat_potts3_row_avx2(int8_t *s, const int8_t *mid, const 
         idx = _mm256_add_epi8(_mm256_slli_epi16(idx, 2), _mm256_loadu_si256((const __m256i *)(v0 + k)));
         idx = _mm256_add_epi8(_mm256_slli_epi16(idx, 2), _mm256_loadu_si256((const __m256i *)(u0 + k)));
         /* 16-bit shifts: every intermediate is < 64 before a shift, so no bit crosses bytes */
+        const __m256i sv = _mm256_loadu_si256((const __m256i *)(s + k));
         const __m128i lo = _mm256_castsi256_si128(idx), hi = _mm256_extracti128_si256(idx, 1);
         const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+        const __m128i slo = _mm256_castsi256_si128(sv), shi = _mm256_extracti128_si256(sv, 1);
+        const __m128i sparts[4] = {slo, _mm_srli_si128(slo, 8), shi, _mm_srli_si128(shi, 8)};
         __m256i nw[4];
         for (int j = 0; j < 4; j++) {
-            const __m256i ix = _mm256_cvtepu8_epi32(parts[j]);
+            __m256i ix = _mm256_cvtepu8_epi32(parts[j]);
+            if (metro)  /* + old * 256 */
+                ix = _mm256_add_epi32(ix, _mm256_slli_epi32(_mm256_cvtepu8_epi32(sparts[j]), 8));
             const __m256i t0 = _mm256_i32gather_epi32((const int *)T, ix, 8);
             const __m256i t1 = _mm256_i32gather_epi32((const int *)(T + 1), ix, 8);
             const __m256i rv = _mm256_loadu_si256((const __m256i *)(r32 + k + 8 * j));
@@ -972,16 +999,16 @@ LAT_AVX2_INLINE int64_t lat_potts3_row_avx2(int8_t *s, const int8_t *mid, const 
         }
         __m256i ns = _mm256_packs_epi16(_mm256_packs_epi32(nw[0], nw[1]), _mm256_packs_epi32(nw[2], nw[3]));
         ns = _mm256_permutevar8x32_epi32(ns, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        const __m256i sv = _mm256_loadu_si256((const __m256i *)(s + k));
         a += 32 - __builtin_popcount((unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(ns, sv)));
         _mm256_storeu_si256((__m256i *)(s + k), ns);
     }
     return a;
 }
 
-LAT_AVX2 static int64_t lat_split_potts3_sweeps_avx2(const lat_plan *p, int8_t *b0, int8_t *b1,
-                                                     uint64_t *rng, uint64_t *rbuf,
-                                                     int64_t n_sweeps) {
+LAT_AVX2_INLINE int64_t lat_split_potts3_sweeps_avx2_impl(const lat_plan *p, int8_t *b0,
+                                                          int8_t *b1, uint64_t *rng,
+                                                          uint64_t *rbuf, int64_t n_sweeps,
+                                                          const int metro) {
     const int64_t W = p->W, S = p->S, R = p->R, nblk = (W + 15) / 16;
     const int64_t *nbrow = p->nbrow;
     const uint32_t *T = p->T32;
@@ -993,15 +1020,15 @@ LAT_AVX2 static int64_t lat_split_potts3_sweeps_avx2(const lat_plan *p, int8_t *
             int8_t *cur = c ? b1 : b0;
             const int8_t *oth = c ? b0 : b1;
             for (int64_t r = 0; r < R; r++) {
-                lat_fill8_avx2(rng, rbuf, nblk);
+                isb_fill8(rng, rbuf, nblk);
                 const lat_u32a *r32 = (const lat_u32a *)rbuf;
                 int8_t *s = cur + r * S + 1;
                 const int8_t *mid = oth + r * S + 1;
                 const int8_t *side = mid + (((p->rowpar[r] + c) & 1) ? 1 : -1);
                 const int8_t *u0 = oth + nbrow[r * 2] * S + 1, *v0 = oth + nbrow[r * 2 + 1] * S + 1;
-                acc += lat_potts3_row_avx2(s, mid, side, u0, v0, (const uint32_t *)r32, T, W);
+                acc += lat_potts3_row_avx2(s, mid, side, u0, v0, (const uint32_t *)r32, T, W, metro);
                 for (int64_t k = W - W % 32; k < W; k++) {
-                    const int idx = u0[k] + 4 * (v0[k] + 4 * (mid[k] + 4 * side[k]));
+                    const int idx = u0[k] + 4 * (v0[k] + 4 * (mid[k] + 4 * side[k])) + (metro ? 256 * s[k] : 0);
                     const uint32_t rv = r32[k];
                     const int nw = (rv > T[2 * idx]) + (rv > T[2 * idx + 1]);
                     acc += nw != s[k];
@@ -1015,15 +1042,27 @@ LAT_AVX2 static int64_t lat_split_potts3_sweeps_avx2(const lat_plan *p, int8_t *
     return acc;
 }
 
+LAT_AVX2 static int64_t lat_split_potts3_sweeps_avx2(const lat_plan *p, int8_t *b0, int8_t *b1,
+                                                     uint64_t *rng, uint64_t *rbuf,
+                                                     int64_t n_sweeps) {
+    if (p->kind == LAT_POTTS_METRO)
+        return lat_split_potts3_sweeps_avx2_impl(p, b0, b1, rng, rbuf, n_sweeps, 1);
+    return lat_split_potts3_sweeps_avx2_impl(p, b0, b1, rng, rbuf, n_sweeps, 0);
+}
+
+/* isb_fill8 compiled for AVX2 (the code the AVX2 loops inline). */
 LAT_AVX2 static void lat_fill8_avx2_call(uint64_t *w, uint64_t *out, int64_t nblk) {
-    lat_fill8_avx2(w, out, nblk);
+    isb_fill8(w, out, nblk);
 }
 #endif
 
-/* Testing hook: nblk blocks of the generator by isb_next8 (0), lat_fill8 (1), AVX2 (2). */
+/* Testing hook: nblk blocks of the generator by isb_next8 calls (0), isb_fill8 as compiled
+ * for the portable loops (1) and for the AVX2 loops (2). */
+static void lat_fill8_call(uint64_t *w, uint64_t *out, int64_t nblk) { isb_fill8(w, out, nblk); }
+
 static int lat_fill_check(uint64_t *w, uint64_t *out, int64_t nblk, int which) {
     if (which == 0) { for (int64_t b = 0; b < nblk; b++) isb_next8(w, out + 8 * b); return 0; }
-    if (which == 1) { lat_fill8(w, out, nblk); return 0; }
+    if (which == 1) { lat_fill8_call(w, out, nblk); return 0; }
 #if LAT_HAVE_AVX2
     if (lat_cpu_avx2()) { lat_fill8_avx2_call(w, out, nblk); return 0; }
 #endif

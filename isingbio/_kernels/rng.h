@@ -10,6 +10,7 @@
 #ifndef ISINGBIO_RNG_H
 #define ISINGBIO_RNG_H
 #include <stdint.h>
+#include <string.h>
 
 #define ISB_RNG_LANES 8
 #define ISB_RNG_WORDS 32
@@ -56,20 +57,65 @@ static inline uint64_t isb_bounded(uint64_t *w, uint64_t n) {
     return (uint64_t)(m >> 64);
 }
 
+/* nblk blocks of 8 outputs, one per lane: out[8 b + k] is output b of lane k (b < nblk).
+ * The multiplies by 5 and 9 are written as shifts and adds (the same values modulo 2^64):
+ * x86 has no 64-bit vector multiply before AVX-512. With GCC / clang the 8 lanes are GCC
+ * vector-extension values (two vectors of 4 lanes, the state kept in registers across blocks),
+ * so the code is SIMD whatever the optimiser's cost model says: SSE2 in the default build,
+ * AVX2 where inlined into AVX2-targeted code. Other compilers get the plain scalar loop. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint64_t isb_u64x4 __attribute__((vector_size(32)));
+
+/* always_inline: inlined into AVX2-targeted code it becomes AVX2 code */
+static inline __attribute__((always_inline)) void isb_fill8(uint64_t *restrict w, uint64_t *restrict out, int64_t nblk) {
+    isb_u64x4 s0[2], s1[2], s2[2], s3[2];
+    memcpy(s0, w, 64);
+    memcpy(s1, w + 8, 64);
+    memcpy(s2, w + 16, 64);
+    memcpy(s3, w + 24, 64);
+    for (int64_t b = 0; b < nblk; b++) {
+        for (int h = 0; h < 2; h++) {
+            isb_u64x4 x = s1[h] + (s1[h] << 2);     /* s1 * 5 */
+            x = (x << 7) | (x >> 57);                 /* rotl 7 */
+            const isb_u64x4 result = x + (x << 3);   /* * 9 */
+            const isb_u64x4 t = s1[h] << 17;
+            s2[h] ^= s0[h];
+            s3[h] ^= s1[h];
+            s1[h] ^= s2[h];
+            s0[h] ^= s3[h];
+            s2[h] ^= t;
+            s3[h] = (s3[h] << 45) | (s3[h] >> 19);   /* rotl 45 */
+            memcpy(out + 8 * b + 4 * h, &result, 32);
+        }
+    }
+    memcpy(w, s0, 64);
+    memcpy(w + 8, s1, 64);
+    memcpy(w + 16, s2, 64);
+    memcpy(w + 24, s3, 64);
+}
+#else
+static inline void isb_fill8(uint64_t *restrict w, uint64_t *restrict out, int64_t nblk) {
+    uint64_t *restrict s0 = w, *restrict s1 = w + 8, *restrict s2 = w + 16, *restrict s3 = w + 24;
+    for (int64_t b = 0; b < nblk; b++) {
+        for (int k = 0; k < 8; k++) {
+            const uint64_t x = isb_rotl(s1[k] + (s1[k] << 2), 7);
+            const uint64_t result = x + (x << 3);
+            const uint64_t t = s1[k] << 17;
+            s2[k] ^= s0[k];
+            s3[k] ^= s1[k];
+            s1[k] ^= s2[k];
+            s0[k] ^= s3[k];
+            s2[k] ^= t;
+            s3[k] = isb_rotl(s3[k], 45);
+            out[8 * b + k] = result;
+        }
+    }
+}
+#endif
+
 /* Eight outputs at once, one per lane (written to out[0..8)). */
 static inline void isb_next8(uint64_t *restrict w, uint64_t *restrict out) {
-    uint64_t *restrict s0 = w, *restrict s1 = w + 8, *restrict s2 = w + 16, *restrict s3 = w + 24;
-    for (int k = 0; k < 8; k++) {
-        const uint64_t result = isb_rotl(s1[k] * 5, 7) * 9;
-        const uint64_t t = s1[k] << 17;
-        s2[k] ^= s0[k];
-        s3[k] ^= s1[k];
-        s1[k] ^= s2[k];
-        s0[k] ^= s3[k];
-        s2[k] ^= t;
-        s3[k] = isb_rotl(s3[k], 45);
-        out[k] = result;
-    }
+    isb_fill8(w, out, 1);
 }
 
 #endif

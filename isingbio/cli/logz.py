@@ -51,8 +51,8 @@ def register(subparsers):
                         "final ones (default: 200 of swendsen-wang where it applies, else max(500, "
                         "steps x sweeps-per-step / 2) of the AIS method)")
     p.add_argument("--exact", action="store_true",
-                   help="also print the exact log Z where it is available (Ising torus: Kaufman; small models: "
-                        "enumeration)")
+                   help="also print the exact log Z where it is available (2D Ising torus in zero field: "
+                        "Kaufman; models with at most 2^26 configurations: enumeration)")
     add_common_options(p, output="write an .npz with the log-weights, traces and schedule",
                        plot="write a PNG of the log-weight traces and the running estimate")
     p.set_defaults(func=run)
@@ -124,13 +124,13 @@ def _exact(model, beta):
                 and model.lattice_J[0] == model.lattice_J[1]):
             return float(exact.ising_torus_log_partition(model.shape[0], model.shape[1], beta,
                                                          J=float(model.lattice_J[0])))
-        return float(exact.log_partition(model, beta))
+        return float(exact.log_partition(model, beta, max_configurations=1 << 26))
     except Exception:  # too large or not supported: no exact value
         return None
 
 
 def run(args) -> int:
-    from ..ais import ais, plot_ais
+    from ..annealing import ais, plot_ais
     model, description = _build_model(args)
     beta = _beta(args, model)
     print(description)

@@ -38,7 +38,7 @@ def _log_z(args, model, report):
     if args.log_z is None:
         return None
     if str(args.log_z).lower() == "ais":
-        from ..ais import ais
+        from ..annealing import ais
         print(f"estimating log Z at beta = {args.beta:g} by annealed importance sampling ...", file=report)
         res = ais(model, args.beta, seed=args.seed, n_threads=args.threads, progress=show_progress(args))
         print(f"log Z = {res.log_z:.4f} +/- {res.stderr:.4f} (seed {getattr(res, 'seed', args.seed)})", file=report)

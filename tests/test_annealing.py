@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import isingbio
-from isingbio.ais import AISResult, ais, base_log_partition, log_prob, make_schedule
+from isingbio.annealing import AISResult, ais, base_log_partition, log_prob, make_schedule
 from isingbio.errors import InputError, SamplingWarning
 
 BETA_C = 0.5 * math.log(1 + math.sqrt(2))
@@ -168,6 +168,18 @@ def test_auto_method_and_progress(capsys):
     potts = ais(isingbio.PottsModel.lattice((3, 3), 3), 0.8, n_chains=16, n_steps=20, method="auto", seed=1)
     assert ising.method == "metropolis" and potts.method == "heatbath"
     assert "AIS" in capsys.readouterr().err
+
+
+def test_graph_potts_antiferromagnetic_ring(rng):
+    L = 7
+    J = np.zeros((L, L))
+    for i in range(L):
+        J[i, (i + 1) % L] = J[(i + 1) % L, i] = -0.8   # frustrated odd ring
+    model = isingbio.PottsModel.from_graph(J, 3, h=rng.normal(0, 0.3, size=(L, 3)))
+    exact, _, _ = _enumerate_log_z(model, 1.5)
+    res = ais(model, 1.5, n_chains=128, n_steps=100, method="auto", bidirectional=True, seed=2)
+    assert res.method == "heatbath" and res.reverse_init.startswith("heatbath")
+    _check(res, exact)
 
 
 def test_beta_zero_and_no_couplings_are_exact():

@@ -110,7 +110,8 @@ def _normalise_base(base) -> str:
     if key in ("field", "independent", "independent-site"):
         key = "fields"
     if key not in BASES:
-        raise InputError(f"base must be 'fields' (independent sites with the target's fields) or 'uniform', got {base!r}")
+        raise InputError(f"base must be 'fields' (independent sites with the target's fields) or 'uniform', "
+                         f"got {base!r}")
     return key
 
 
@@ -125,7 +126,7 @@ def _site_logits(model, beta: float, base: str) -> np.ndarray:
     return beta * h
 
 
-def base_log_partition(model, beta=1.0, base="fields") -> float:
+def base_log_partition(model: IsingModel | PottsModel, beta: float = 1.0, base: str = "fields") -> float:
     """Exact log Z of the AIS base distribution.
 
     Parameters
@@ -166,7 +167,7 @@ def _sample_base(model, logits: np.ndarray, n_chains: int, rng: np.random.Genera
     return out
 
 
-def make_schedule(schedule="linear", n_steps=1000) -> np.ndarray:
+def make_schedule(schedule: str | np.ndarray = "linear", n_steps: int = 1000) -> np.ndarray:
     """Path positions s_0 = 0 <= s_1 <= ... <= s_K = 1 (beta_coupling = s beta).
 
     Parameters
@@ -255,7 +256,7 @@ class AISResult:
         Estimate of log Z(beta): the forward estimate, or with ``bidirectional=True`` the
         midpoint of the forward and reverse estimates.
     stderr : float
-        Its standard error (see :mod:`isingbio.ais` for how it is computed).
+        Its standard error (see :mod:`isingbio.annealing` for how it is computed).
     log_z_forward, stderr_forward : float
         Forward AIS: log Z_0 + log mean exp(w); a stochastic lower bound.
     log_z_reverse, stderr_reverse : float or None
@@ -378,24 +379,31 @@ class _Stepper:
     and return H_J and H_h after each: arrays of shape (n_chains, n).
 
     One kernel call per pair, through the Sampler's low-level call when it has one (about
-    10 us of Python per call; ``run`` costs ~50 us as it builds a SampleResult), else ``run``.
-    A kernel taking the arrays of betas would do a whole block in one call.
+    10-20 us of Python per call; ``run`` costs ~50 us as it builds a SampleResult), else
+    ``run``. A kernel taking the arrays of betas would do a whole block in one call.
+
+    With ``tune_threads`` the thread count is chosen by measurement: each step opens and
+    closes an OpenMP team, which costs microseconds on an idle machine but milliseconds
+    when another process holds a core. A few steps of every eighth block run with the other
+    choice (all threads or one) and the faster one runs the rest. Results do not depend on it.
     """
 
-    def __init__(self, sampler: Sampler, sweeps: int):
+    _PROBE = 8
+
+    def __init__(self, sampler: Sampler, sweeps: int, tune_threads: bool = False):
         self.sampler = sampler
         self.sweeps = sweeps
         c = sampler.n_chains
         self.out = tuple(np.empty((c, 1)) for _ in range(3))
         self.fast = callable(getattr(sampler, "_call", None))
+        self.tune = tune_threads and self.fast and sampler.n_threads > 1
+        self.cost = {sampler.n_threads: None, 1: None}
+        self.best = sampler.n_threads
+        self.n_blocks = 0
 
-    def block(self, beta_J: np.ndarray, beta_h: np.ndarray):
-        s, k = self.sampler, self.sweeps
-        n = beta_J.size
-        e_c = np.empty((s.n_chains, n))
-        e_f = np.empty((s.n_chains, n))
-        out = self.out
-        for r in range(n):
+    def _steps(self, beta_J, beta_h, e_c, e_f, lo, hi):
+        s, k, out = self.sampler, self.sweeps, self.out
+        for r in range(lo, hi):
             s.beta_coupling = beta_J[r]
             s.beta_field = beta_h[r]
             if self.fast:
@@ -407,7 +415,31 @@ class _Stepper:
                 e_c[:, r] = res.energy_coupling[:, 0]
                 e_f[:, r] = res.energy_field[:, 0]
         if self.fast:
-            s.n_sweeps_done += n * k
+            s.n_sweeps_done += (hi - lo) * k
+
+    def block(self, beta_J: np.ndarray, beta_h: np.ndarray):
+        s = self.sampler
+        n = beta_J.size
+        e_c = np.empty((s.n_chains, n))
+        e_f = np.empty((s.n_chains, n))
+        if not self.tune:
+            self._steps(beta_J, beta_h, e_c, e_f, 0, n)
+            return e_c, e_f
+        other = 1 if self.best != 1 else max(self.cost)
+        start = 0
+        if (self.cost[other] is None or self.n_blocks % 8 == 0) and n > 2 * self._PROBE:
+            s.n_threads = other
+            t0 = time.perf_counter()
+            self._steps(beta_J, beta_h, e_c, e_f, 0, self._PROBE)
+            self.cost[other] = (time.perf_counter() - t0) / self._PROBE
+            start = self._PROBE
+        s.n_threads = self.best
+        t0 = time.perf_counter()
+        self._steps(beta_J, beta_h, e_c, e_f, start, n)
+        self.cost[self.best] = (time.perf_counter() - t0) / max(1, n - start)
+        known = {k: v for k, v in self.cost.items() if v is not None}
+        self.best = min(known, key=known.get)
+        self.n_blocks += 1
         return e_c, e_f
 
 
@@ -418,7 +450,7 @@ def _trace_points(n_steps: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_steps, min(n_steps, _MAX_TRACE) + 1).round().astype(np.int64))
 
 
-def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True):
+def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True, tune_threads=False):
     """One AIS pass along positions u_0..u_K (forward: 0 -> 1; reverse: 1 -> 0).
 
     Step t (1..K) adds -(u_t - u_{t-1}) E(x_{t-1}); then, for t < K, the chains move at u_t.
@@ -438,7 +470,7 @@ def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True):
     trace[0] = 0.0
     row = 1
     energies = np.empty((k_steps, c)) if record == "energies" else None
-    stepper = _Stepper(sampler, sweeps)
+    stepper = _Stepper(sampler, sweeps, tune_threads)
     w = np.zeros(c)
     e_prev = np.asarray(energy0, dtype=np.float64)
     for t0 in range(1, k_steps + 1, _BLOCK):
@@ -489,10 +521,11 @@ def _default_equilibration(model, method, reverse_method, reverse_sweeps, n_step
     return reverse_method, check_positive_int(reverse_sweeps, "equilibration_sweeps", minimum=0)
 
 
-def ais(model, beta=1.0, *, n_chains=256, n_steps=1000, schedule="linear", sweeps_per_step=1,
-        method="heatbath", base=None, bidirectional=False, reverse_states=None,
-        equilibration_method=None, equilibration_sweeps=None, seed=None, n_threads=None,
-        progress=False) -> AISResult:
+def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 256, n_steps: int = 1000,
+        schedule: str | np.ndarray = "linear", sweeps_per_step: int = 1, method: str = "heatbath",
+        base: str | None = None, bidirectional: bool = False, reverse_states=None,
+        equilibration_method: str | None = None, equilibration_sweeps: int | None = None, seed=None,
+        n_threads: int | None = None, progress: bool = False) -> AISResult:
     """Estimate log Z by annealed importance sampling.
 
     Parameters
@@ -538,8 +571,10 @@ def ais(model, beta=1.0, *, n_chains=256, n_steps=1000, schedule="linear", sweep
     seed : int, numpy Generator or SeedSequence, optional
         The same seed gives the same result whatever `n_threads` is.
     n_threads : int, optional
-        OpenMP threads (default: all cores, or one when a step has fewer than 32768 site
-        updates, too few to share). Results do not depend on it.
+        OpenMP threads. Default: all cores or one, whichever measures faster during the run
+        (each step is a separate kernel call, and starting a team of threads per call is slow
+        when other processes hold cores); one when a step has fewer than 32768 site updates.
+        Results do not depend on it.
     progress : bool, optional
         Progress bar on stderr.
 
@@ -615,6 +650,7 @@ def ais(model, beta=1.0, *, n_chains=256, n_steps=1000, schedule="linear", sweep
     total = pilot_steps + k_total * (2 if bidirectional else 1)
     bar = progress_bar(progress, total, "AIS")
     n_threads_used = None
+    tune = n_threads is None  # pick all threads or one by measurement (see _Stepper)
     try:
         if adaptive:
             pilot_chains = min(n_chains, 32)
@@ -624,7 +660,7 @@ def ais(model, beta=1.0, *, n_chains=256, n_steps=1000, schedule="linear", sweep
             s_pilot = np.linspace(0.0, 1.0, pilot_steps + 1)
             _, _, _, energies = _anneal(model, sampler, s_pilot, beta, base,
                                         _path_energy(model, x0, beta, base), sweeps_per_step, bar,
-                                        record="energies")
+                                        record="energies", tune_threads=tune)
             s = _adaptive_schedule(s_pilot, energies, k_total)
 
         # -- forward pass ---------------------------------------------------------------
@@ -633,7 +669,7 @@ def ais(model, beta=1.0, *, n_chains=256, n_steps=1000, schedule="linear", sweep
         sampler = new_sampler(n_chains, x0, seq_fwd)
         n_threads_used = sampler.n_threads
         w, trace, steps, _ = _anneal(model, sampler, s, beta, base, _path_energy(model, x0, beta, base),
-                                     sweeps_per_step, bar)
+                                     sweeps_per_step, bar, tune_threads=tune)
         lw = w + log_z0
         trace += log_z0
         est_f, se_f, ess_f = _weight_stats(lw)
@@ -669,7 +705,7 @@ def ais(model, beta=1.0, *, n_chains=256, n_steps=1000, schedule="linear", sweep
             rev = new_sampler(m, x_eq, seq_rev)
             w_r, trace_r, steps_r, _ = _anneal(model, rev, s[::-1].copy(), beta, base,
                                                _path_energy(model, rev.states, beta, base),
-                                               sweeps_per_step, bar)
+                                               sweeps_per_step, bar, tune_threads=tune)
             lw_r = w_r - log_z0
             est_r, se_r, ess_r = _weight_stats(lw_r)
             upper = -est_r
@@ -715,7 +751,7 @@ def _warn(res: AISResult) -> None:
 
 
 # ----------------------------------------------------------------------------------------
-def log_prob(model, states, log_z, beta=1.0):
+def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, beta: float = 1.0):
     """Normalised log-probabilities log p(x) = -beta H(x) - log Z.
 
     Parameters

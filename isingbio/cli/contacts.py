@@ -1,0 +1,146 @@
+"""``isingbio contacts``: fit a Potts model to an alignment by pseudo-likelihood, rank contacts."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..errors import InputError
+from .common import add_common_options, show_progress
+
+N_SHOWN = 10  # top pairs printed
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "contacts", help="predict residue contacts from an alignment (pseudo-likelihood Potts fit)",
+        description="Read a multiple sequence alignment, weight its sequences (80%% identity), fit a "
+                    "Potts model by symmetric pseudo-likelihood (plmDCA class) and rank residue pairs by "
+                    "APC-corrected Frobenius norm of their couplings. Writes the ranked pairs as CSV "
+                    "(i,j,score[,res_i,res_j], 1-based residue numbers) and, given a structure (or with "
+                    "--example), reports the precision of the top L/5, L/2 and L pairs (|i-j| >= 6). "
+                    "Without ALIGNMENT, or with --example, runs on the built-in PF00014 (Kunitz domain) family.")
+    p.add_argument("alignment", nargs="?", default=None, metavar="ALIGNMENT",
+                   help="FASTA, A2M, A3M, Stockholm or .aln file (gzip allowed)")
+    p.add_argument("--example", action="store_true",
+                   help="use the built-in example family (PF00014) and its contact map")
+    p.add_argument("--format", default=None, choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
+                   help="alignment format (default: detected)")
+    p.add_argument("--focus", default=None, metavar="ID",
+                   help="focus sequence: keep its upper-case columns, number positions by its residues")
+    p.add_argument("--max-gap-col", type=float, default=None, metavar="F",
+                   help="drop columns with a gap fraction above F")
+    p.add_argument("--max-gap-seq", type=float, default=None, metavar="F",
+                   help="drop sequences with a gap fraction above F (after the column filter)")
+    p.add_argument("--structure", default=None, metavar="FILE",
+                   help="PDB or mmCIF file of the target: report P@L/5, P@L/2, P@L")
+    p.add_argument("--chain", default=None, metavar="A", help="chain of --structure (default: first protein chain)")
+    p.add_argument("--save-model", default=None, metavar="MODEL.npz", help="write the fitted model (.npz)")
+    p.add_argument("--lambda-j", type=float, default=None, metavar="X",
+                   help="coupling L2 strength (default 0.01*(s-1)*(L-1), s = 20 modelled residue states)")
+    p.add_argument("--lambda-h", type=float, default=0.01, metavar="X", help="field L2 strength (default 0.01)")
+    p.add_argument("--max-iter", type=int, default=100, metavar="N", help="L-BFGS iterations at most (default 100)")
+    p.add_argument("--min-separation", type=int, default=6, metavar="K",
+                   help="rank pairs with |i-j| >= K (default 6)")
+    p.add_argument("--float64", action="store_true", help="fit in double precision (twice the memory)")
+    add_common_options(p, output="CSV of the ranked pairs (default: only the top pairs are printed)",
+                       plot="PNG: predicted top-L pairs over the true contact map")
+    p.set_defaults(func=run)
+    return p
+
+
+def _check_output_dir(path, option):
+    if path is None:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise InputError(f"{option}: directory {directory} does not exist")
+
+
+def run(args) -> int:
+    from ..alignment import read_alignment
+    from ..contacts import contact_scores, top_contacts, write_contacts_csv
+    from ..plm import fit_plm
+    from ..weights import sequence_weights
+
+    out = sys.stdout
+    example = args.example or args.alignment is None
+    if args.example and args.alignment is not None:
+        raise InputError("give either ALIGNMENT or --example, not both")
+    for path, opt in ((args.output, "-o"), (args.plot, "--plot"), (args.save_model, "--save-model")):
+        _check_output_dir(path, opt)
+    if args.plot is not None and args.structure is None and not example:
+        raise InputError("--plot draws predictions over the true contacts: give --structure FILE")
+    if args.chain is not None and args.structure is None:
+        raise InputError("--chain needs --structure")
+    if args.structure is not None and not os.path.exists(args.structure):
+        raise InputError(f"--structure: {args.structure}: no such file")
+    if args.max_iter is not None and args.max_iter < 1:
+        raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
+
+    if example:
+        from ..data import example_alignment_path
+        path = example_alignment_path()
+        print("no ALIGNMENT given: using the built-in example family PF00014 (Kunitz domain)", file=out)
+    else:
+        path = args.alignment
+    aln = read_alignment(path, format=args.format, focus=args.focus,
+                         max_gap_fraction_seq=args.max_gap_seq, max_gap_fraction_col=args.max_gap_col)
+    if aln.N < 2:
+        raise InputError(f"{path}: the alignment has {aln.N} sequence(s); at least 2 are needed")
+    if aln.L < 2:
+        raise InputError(f"{path}: the alignment has {aln.L} column(s); at least 2 are needed")
+    t0 = time.perf_counter()
+    weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads)
+    print(aln.summary(n_eff=n_eff), file=out)
+    out.flush()
+
+    dtype = np.float64 if args.float64 else np.float32
+    res = fit_plm(aln, weights=weights, lambda_h=args.lambda_h, lambda_J=args.lambda_j,
+                  max_iter=args.max_iter, dtype=dtype, n_threads=args.threads,
+                  progress=show_progress(args), seed=args.seed)
+    hp = res.hyperparameters
+    print(f"pseudo-likelihood fit: {res.n_iter} iterations, {'converged' if res.converged else 'stopped'} "
+          f"({res.message}), objective {res.objective:.6g}, lambda_h = {hp['lambda_h']:g}, "
+          f"lambda_J = {hp['lambda_J']:.4g}, {res.time:.1f} s", file=out)
+    scores = contact_scores(res.model)
+    positions = np.asarray(aln.positions, dtype=np.int64)
+    seq = aln.target_sequence if len(aln.target_sequence or "") == aln.L else None
+
+    ranked = top_contacts(scores, min_separation=args.min_separation, n=N_SHOWN)
+    print(f"top {len(ranked)} pairs (|i-j| >= {args.min_separation}, 1-based positions):", file=out)
+    for i, j, v in ranked:
+        res_txt = f"  {seq[i]}{positions[i]}-{seq[j]}{positions[j]}" if seq else ""
+        print(f"  {positions[i]:>5d} {positions[j]:>5d}  {v:8.4f}{res_txt}", file=out)
+
+    cmap = None
+    if args.structure is not None:
+        from ..structure import contact_map_from_structure
+        cmap = contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
+    elif example:
+        from ..data import example_contacts
+        cmap = example_contacts()
+    if cmap is not None:
+        from ..evaluation import evaluate_contacts
+        prec = evaluate_contacts(scores, cmap, min_separation=args.min_separation)
+        print("precision of the top pairs: " + ", ".join(
+            f"{k} {prec[k]:.3f}" for k in ("P@L/5", "P@L/2", "P@L")), file=out)
+
+    if args.output is not None:
+        n = write_contacts_csv(args.output, scores, min_separation=args.min_separation,
+                               positions=positions, sequence=seq)
+        print(f"wrote {n} pairs to {args.output}", file=out)
+    if args.plot is not None:
+        from ..evaluation import plot_contacts
+        plot_contacts(scores, cmap, args.plot, positions=positions,
+                      title=os.path.basename(str(path)))
+        print(f"wrote {args.plot}", file=out)
+    if args.save_model is not None:
+        from ..io import save_model
+        save_model(res.model, args.save_model, seed=args.seed, alignment=str(path),
+                   focus=args.focus)
+        print(f"wrote {args.save_model}", file=out)
+    print(f"total {time.perf_counter() - t0:.1f} s", file=out)
+    return 0
