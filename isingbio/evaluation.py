@@ -10,10 +10,10 @@ the same among pairs with ``j - i >= long_range``. Ties are broken by position (
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
+from ._files import atomic_path
 from .errors import InputError
 
 __all__ = ["evaluate_contacts", "ranked_pairs", "plot_contacts"]
@@ -116,18 +116,10 @@ def evaluate_contacts(scores, contact_map, min_separation: int = 6, long_range: 
 
 
 def _atomic_savefig(fig, path, dpi):
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    ext = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="." + ext, dir=directory)
-    os.close(fd)
-    try:
+    ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return os.fspath(path)
 
 
 def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,

@@ -110,17 +110,12 @@ class ContactMap:
 
     def save(self, path) -> None:
         """Write the map as .npz (contact, distance, residue_numbers, aligned, ...), atomically."""
-        path = os.fspath(path)
-        tmp = f"{path}.tmp{os.getpid()}.npz"
-        try:
-            np.savez_compressed(tmp, contact=self.contact, distance=self.distance,
+        from ._files import atomic_output
+        with atomic_output(path, "wb", suffix=".npz") as fh:
+            np.savez_compressed(fh, contact=self.contact, distance=self.distance,
                                 residue_numbers=self.residue_numbers, aligned=self.aligned,
                                 sequence=np.str_(self.sequence), cutoff=self.cutoff,
                                 definition=np.str_(self.definition))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
 
 
 def _import_gemmi():
