@@ -16,7 +16,7 @@ N_SHOWN = 10  # top pairs printed
 def register(subparsers):
     p = subparsers.add_parser(
         "contacts", help="predict residue contacts from an alignment (pseudo-likelihood Potts fit)",
-        description="Read a multiple sequence alignment, weight its sequences (80%% identity), fit a "
+        description="Read a multiple sequence alignment, weight its sequences (80% identity), fit a "
                     "Potts model by symmetric pseudo-likelihood (plmDCA class) and rank residue pairs by "
                     "APC-corrected Frobenius norm of their couplings. Writes the ranked pairs as CSV "
                     "(i,j,score[,res_i,res_j], 1-based residue numbers) and, given a structure (or with "
