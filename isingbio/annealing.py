@@ -768,8 +768,15 @@ def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, b
     float or ndarray of float64, shape (...)
     """
     _check_model(model)
+    beta = check_beta(beta)
+    log_z = resolve_log_z(log_z, beta)
+    return -beta * model.energy(states) - log_z
+
+
+def resolve_log_z(log_z, beta: float) -> float:
+    """log Z as a finite float, from a number or an AISResult estimated at the same beta."""
     if isinstance(log_z, AISResult):
-        if log_z.beta != check_beta(beta):
+        if log_z.beta != beta:
             raise InputError(f"log_z was estimated at beta = {log_z.beta}, but beta = {beta} was asked for")
         log_z = log_z.log_z
     try:
@@ -778,9 +785,7 @@ def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, b
         raise InputError(f"log_z must be a number or an AISResult, got {log_z!r}") from None
     if not math.isfinite(log_z):
         raise InputError(f"log_z must be finite, got {log_z}")
-    beta = check_beta(beta)
-    e = model.energy(states)
-    return -beta * e - log_z
+    return log_z
 
 
 def _running(lw: np.ndarray):
@@ -814,13 +819,10 @@ def plot_ais(result: AISResult, path, max_chains: int = 64):
     -------
     path
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from .plot import figure, save_figure
 
-    from ._files import atomic_path
-
-    fig, axes = plt.subplots(3, 1, figsize=(8, 9.5))
+    fig = figure(figsize=(8, 9.5))
+    axes = fig.subplots(3, 1)
     b = result.schedule[result.trace_steps] * result.beta
     centre = _logmeanexp(result.trace, axis=1)
     for c in range(min(result.n_chains, max_chains)):
@@ -867,7 +869,4 @@ def plot_ais(result: AISResult, path, max_chains: int = 64):
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -9,11 +9,8 @@ the same among pairs with ``j - i >= long_range``. Ties are broken by position (
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from ._files import atomic_path
 from .errors import InputError
 
 __all__ = ["evaluate_contacts", "ranked_pairs", "plot_contacts"]
@@ -115,13 +112,6 @@ def evaluate_contacts(scores, contact_map, min_separation: int = 6, long_range: 
     return out
 
 
-def _atomic_savefig(fig, path, dpi):
-    ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
-    return os.fspath(path)
-
-
 def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
                   positions=None, title: str | None = None, dpi: int = 150,
                   figsize=(6.0, 6.0)):
@@ -148,10 +138,7 @@ def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
     str
         ``path``.
     """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    del matplotlib
+    from .plot import figure, save_figure
 
     s = _score_matrix(scores)
     L = s.shape[0]
@@ -167,8 +154,7 @@ def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
     if positions.shape != (L,):
         raise InputError(f"positions must have shape ({L},), got {positions.shape}")
 
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
+    fig = figure(figsize=figsize)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_xlim(0.5, L + 0.5)
     ax.set_ylim(L + 0.5, 0.5)
@@ -211,4 +197,4 @@ def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
     ax.set_title(heading, fontsize=9)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=7,
               markerscale=1.5, frameon=False)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)

@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import stats
-from ._files import atomic_output, atomic_path
+from ._files import atomic_output
+from .plot import figure, save_figure
 from ._progress import progress_bar
 from ._validation import check_beta, check_memory, check_positive_int
 from .errors import InputError, SamplingWarning
@@ -770,17 +771,8 @@ def score_sequences(model, sequences, log_z: float | None = None, beta: float = 
     energy = np.asarray(model.energy(codes), dtype=np.float64).reshape(-1)
     if log_z is None:
         return energy, None
-    if hasattr(log_z, "log_z"):  # an AISResult
-        if getattr(log_z, "beta", beta) != beta:
-            raise InputError(f"log Z was estimated at beta = {log_z.beta}, but beta = {beta} was asked for")
-        log_z = log_z.log_z
-    try:
-        log_z = float(log_z)
-    except (TypeError, ValueError):
-        raise InputError(f"log Z must be a number or an AISResult, got {log_z!r}") from None
-    if not math.isfinite(log_z):
-        raise InputError(f"log Z must be finite, got {log_z}")
-    return energy, -beta * energy - log_z
+    from .annealing import resolve_log_z
+    return energy, -beta * energy - resolve_log_z(log_z, beta)
 
 
 def mutation_effects(model, sequence) -> np.ndarray:
@@ -1110,25 +1102,11 @@ def compare_statistics(samples, alignment, weights=None, three_site: bool = Fals
 # --------------------------------------------------------------------------------------------
 # Figures (matplotlib Agg, written atomically)
 # --------------------------------------------------------------------------------------------
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def _save(fig, path, plt):
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def plot_mixing(diagnostics: MixingDiagnostics, path, max_chains: int = 8):
     """Energy per chain, Hamming distance from the start and between chains, against sweeps."""
-    plt = _pyplot()
     d = diagnostics
-    fig, axes = plt.subplots(3, 1, figsize=(8, 7.5), sharex=True)
+    fig = figure(figsize=(8, 7.5))
+    axes = fig.subplots(3, 1, sharex=True)
     for c in range(min(d.energy.shape[0], max_chains)):
         axes[0].plot(d.sweeps, d.energy[c], lw=0.7, alpha=0.8)
         axes[1].plot(d.sweeps, d.hamming_from_start[c], lw=0.7, alpha=0.8)
@@ -1142,7 +1120,7 @@ def plot_mixing(diagnostics: MixingDiagnostics, path, max_chains: int = 8):
         ax.grid(alpha=0.3)
     status = "decorrelated" if d.decorrelated else "NOT decorrelated: " + d.problems[0][:60] + "..."
     axes[0].set_title(f"tau_int {d.tau_int:.3g} sweeps, R-hat {d.r_hat:.3f}: {status}", fontsize=9)
-    return _save(fig, path, plt)
+    return save_figure(fig, path)
 
 
 def _scatter(ax, x, y, r, slope, title, max_points=200000, seed=0):
@@ -1165,10 +1143,10 @@ def _scatter(ax, x, y, r, slope, title, max_points=200000, seed=0):
 
 def plot_statistics(comparison: StatisticsComparison, path):
     """One-, two- (and three-) site scatter plots against the alignment and energy histograms."""
-    plt = _pyplot()
     c = comparison
     panels = 2 + (c.c3_samples is not None) + (c.energy_samples is not None and c.energy_alignment is not None)
-    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 4))
+    fig = figure(figsize=(4.2 * panels, 4))
+    axes = fig.subplots(1, panels)
     axes = np.atleast_1d(axes)
     _scatter(axes[0], c.f1_alignment.ravel(), c.f1_samples.ravel(), c.pearson["one_site"], c.slope["one_site"],
              "one-site frequencies")
@@ -1191,19 +1169,19 @@ def plot_statistics(comparison: StatisticsComparison, path):
         axes[k].set_title("energies", fontsize=9)
         axes[k].grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path, plt)
+    return save_figure(fig, path)
 
 
 def plot_mutation_heatmap(delta, path, sequence=None, alphabet=None, positions=None, title: str = ""):
     """Heat map of a Delta E table (letters down, positions across); dots mark the target."""
     from .alignment import get_alphabet
-    plt = _pyplot()
     delta = np.asarray(delta, dtype=np.float64)
     L, q = delta.shape
     alpha = get_alphabet(alphabet) if alphabet is not None else None
     pos = np.arange(1, L + 1) if positions is None else np.asarray(positions)
     lim = float(np.nanpercentile(np.abs(delta), 99)) or 1.0
-    fig, ax = plt.subplots(figsize=(min(30, 2 + 0.16 * L), 1.5 + 0.22 * q))
+    fig = figure(figsize=(min(30, 2 + 0.16 * L), 1.5 + 0.22 * q))
+    ax = fig.subplots()
     im = ax.imshow(delta.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
     if sequence is not None and alpha is not None:
         x = encode_sequences([sequence] if isinstance(sequence, str) else [np.asarray(sequence)], alpha, L)[0]
@@ -1219,4 +1197,4 @@ def plot_mutation_heatmap(delta, path, sequence=None, alphabet=None, positions=N
     fig.colorbar(im, ax=ax, label="Delta E = H(mutant) - H(target)  (> 0: destabilising)")
     ax.set_title(title or "single-mutant energy changes", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path, plt)
+    return save_figure(fig, path)

@@ -4,23 +4,25 @@ Each function takes results and a path, draws one figure and returns the path.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ._files import atomic_path
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    return plt
+def figure(**kwargs):
+    """A matplotlib Figure that belongs to no pyplot state (safe in threads and servers)."""
+    from matplotlib.figure import Figure
+    return Figure(**kwargs)
 
 
-def _save(fig, path, plt):
+def save_figure(fig, path, dpi: int = 120) -> str:
+    """Write `fig` to `path` atomically; the format follows the extension (default PNG)."""
+    ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+        fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
+    return os.fspath(path)
 
 
 def plot_traces(result, path, max_chains: int = 8):
@@ -34,8 +36,8 @@ def plot_traces(result, path, max_chains: int = 8):
     max_chains : int, optional
         Draw at most this many chains.
     """
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
+    fig = figure(figsize=(8, 5.5))
+    axes = fig.subplots(2, 1, sharex=True)
     sweeps = result.burn_in + result.thin * np.arange(1, result.n_records + 1)
     for c in range(min(result.n_chains, max_chains)):
         axes[0].plot(sweeps, result.energy[c] / result.n_sites, lw=0.6, alpha=0.8)
@@ -46,7 +48,7 @@ def plot_traces(result, path, max_chains: int = 8):
     axes[0].set_title(f"{result.method}, beta = {result.beta:.4g}, {result.n_chains} chain(s)")
     for ax in axes:
         ax.grid(alpha=0.3)
-    return _save(fig, path, plt)
+    return save_figure(fig, path)
 
 
 def plot_scan(temperatures, table: dict, path, exact: dict | None = None, title: str = ""):
@@ -63,9 +65,9 @@ def plot_scan(temperatures, table: dict, path, exact: dict | None = None, title:
         Curves to overlay: key -> (T array, value array), same keys as `table`.
     title : str, optional
     """
-    plt = _pyplot()
     t = np.asarray(temperatures, dtype=float)
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True)
+    fig = figure(figsize=(9, 6.5))
+    axes = fig.subplots(2, 2, sharex=True)
     panels = [("energy", "energy per site"), ("specific_heat", "specific heat per site"),
               ("abs_magnetization", "|m|"), ("susceptibility", "susceptibility per site")]
     for ax, (key, label) in zip(axes.ravel(), panels):
@@ -82,4 +84,4 @@ def plot_scan(temperatures, table: dict, path, exact: dict | None = None, title:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path, plt)
+    return save_figure(fig, path)

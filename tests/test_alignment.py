@@ -1,6 +1,5 @@
 """Alignment readers, alphabets, focus mode and filters on hand-written edge cases."""
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,19 +8,7 @@ from isingbio.alignment import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alignment, 
                                 get_alphabet, read_alignment, reorder_states, state_permutation)
 from isingbio.errors import FormatError, InputError
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(20240611)
-
-
-@pytest.fixture
-def shared_data():
-    if not SHARED.is_dir():
-        pytest.skip("../shared/data not present")
-    return SHARED
 
 
 def write(tmp_path, name, text, newline="\n"):

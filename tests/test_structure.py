@@ -1,6 +1,5 @@
 """Contact maps from PDB / mmCIF files, numbered by an alignment's target sequence."""
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,14 +10,6 @@ from isingbio.structure import ContactMap, align_sequences, contact_map_from_str
 
 gemmi = pytest.importorskip("gemmi")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-@pytest.fixture
-def shared_data():
-    if not SHARED.is_dir():
-        pytest.skip("../shared/data not present")
-    return SHARED
 
 
 THREE = {"A": "ALA", "G": "GLY", "K": "LYS", "W": "TRP", "C": "CYS", "D": "ASP"}

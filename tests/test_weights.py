@@ -1,6 +1,5 @@
 """Sequence weights: compiled kernel against a naive implementation, rules, threads, real data."""
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,19 +8,7 @@ from isingbio.alignment import Alignment, read_alignment
 from isingbio.errors import InputError
 from isingbio.weights import neighbour_threshold, sequence_weights
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(20240611)
-
-
-@pytest.fixture
-def shared_data():
-    if not SHARED.is_dir():
-        pytest.skip("../shared/data not present")
-    return SHARED
 
 
 def naive_weights(matrix, identity=0.8, rule="plmc"):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import resolve_threads
+from ._per_site import PerSite
 from .._validation import check_beta, check_positive_int
 from ..errors import InputError, TooLargeError
 from ..models import IsingModel, PottsModel
@@ -39,7 +40,7 @@ _MARGINAL_BATCH_DOUBLES = 1 << 23    # memory of the per-chunk marginal sums of 
 
 
 @dataclass(frozen=True)
-class Thermodynamics:
+class Thermodynamics(PerSite):
     """Exact thermodynamic averages of a model at (beta, beta_h).
 
     Energies are totals over the whole system (divide by `n_sites` for values per site,
@@ -85,18 +86,6 @@ class Thermodynamics:
     n_configurations: int
     beta: float
     beta_h: float
-
-    @property
-    def log_z_per_site(self) -> float:
-        return self.log_z / self.n_sites
-
-    @property
-    def energy_per_site(self) -> float:
-        return self.energy / self.n_sites
-
-    @property
-    def specific_heat_per_site(self) -> float:
-        return self.specific_heat / self.n_sites
 
 
 class _Tables:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._per_site import PerSite
 from .._validation import check_beta, check_positive_int
 from ..errors import InputError
 
@@ -37,7 +38,7 @@ __all__ = ["TorusThermodynamics", "ising_torus_log_partition", "ising_torus_ther
 
 
 @dataclass(frozen=True)
-class TorusThermodynamics:
+class TorusThermodynamics(PerSite):
     """Exact results for the m x n Ising torus (totals over the m n sites).
 
     Attributes
@@ -65,18 +66,6 @@ class TorusThermodynamics:
     @property
     def n_sites(self) -> int:
         return self.m * self.n
-
-    @property
-    def log_z_per_site(self) -> float:
-        return self.log_z / self.n_sites
-
-    @property
-    def energy_per_site(self) -> float:
-        return self.energy / self.n_sites
-
-    @property
-    def specific_heat_per_site(self) -> float:
-        return self.specific_heat / self.n_sites
 
 
 def _log2sinh(x):

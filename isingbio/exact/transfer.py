@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._per_site import PerSite
 from .._validation import check_beta, check_finite, check_memory, check_positive_int
 from ..errors import InputError, TooLargeError
 
@@ -41,7 +42,7 @@ _BLOCK_DOUBLES = 1 << 24  # memory of one block of columns (128 MiB)
 
 
 @dataclass(frozen=True)
-class StripThermodynamics:
+class StripThermodynamics(PerSite):
     """Exact results for a Potts strip, torus or cylinder (totals over length * width sites).
 
     Attributes
@@ -60,18 +61,6 @@ class StripThermodynamics:
     specific_heat: float
     n_sites: int
     beta: float
-
-    @property
-    def log_z_per_site(self) -> float:
-        return self.log_z / self.n_sites
-
-    @property
-    def energy_per_site(self) -> float:
-        return self.energy / self.n_sites
-
-    @property
-    def specific_heat_per_site(self) -> float:
-        return self.specific_heat / self.n_sites
 
 
 class _Strip:
