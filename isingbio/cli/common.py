@@ -1,9 +1,13 @@
 """Helpers shared by the subcommands: common options and safe output files."""
 from __future__ import annotations
 
+import math
 import sys
 
+import numpy as np
+
 from .._files import atomic_output, atomic_path  # noqa: F401  (re-exported for subcommands)
+from ..errors import InputError
 
 
 def add_common_options(parser, seed=True, threads=True, output=None, plot=False):
@@ -24,3 +28,64 @@ def add_common_options(parser, seed=True, threads=True, output=None, plot=False)
 def show_progress(args) -> bool:
     """Progress bars only on a terminal and without --quiet."""
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def parse_shape(text: str, option: str = "--shape") -> tuple:
+    """'64x64' -> (64, 64)."""
+    try:
+        return tuple(int(s) for s in text.lower().replace("*", "x").split("x"))
+    except ValueError:
+        raise InputError(f"{option} must look like 64x64 or 16x16x16, got {text!r}") from None
+
+
+def add_lattice_options(parser, default_shape: str, temperature_help: str) -> None:
+    """--shape, --q, --J, --h, --open and --beta / --temperature for a lattice model."""
+    parser.add_argument("--shape", default=default_shape,
+                        help=f"lattice shape, e.g. 64x64 or 16x16x16 (default {default_shape})")
+    parser.add_argument("--q", type=int, default=2, help="number of states: 2 is Ising (spins -1/+1), >2 Potts")
+    parser.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
+    parser.add_argument("--h", type=float, default=0.0,
+                        help="uniform field (Ising: on s = +1; Potts: on state 0) (default 0)")
+    parser.add_argument("--open", action="store_true", help="open boundaries instead of periodic")
+    temp = parser.add_mutually_exclusive_group()
+    temp.add_argument("--beta", type=float, default=None, help="inverse temperature")
+    temp.add_argument("--temperature", "-T", type=float, default=None, help=temperature_help)
+    return temp
+
+
+def lattice_model(args):
+    """The model the lattice options describe, and a one-line description of it."""
+    from ..models import IsingModel, PottsModel
+    shape = parse_shape(args.shape)
+    periodic = not args.open
+    if args.q == 2:
+        model = IsingModel.lattice(shape, J=args.J, h=args.h, periodic=periodic)
+        kind = "Ising"
+    else:
+        h = np.zeros(max(args.q, 2))
+        h[0] = args.h
+        model = PottsModel.lattice(shape, args.q, J=args.J, h=h[:args.q], periodic=periodic)
+        kind = f"{args.q}-state Potts"
+    boundary = "open" if args.open else "periodic"
+    return model, f"{kind} model on a {'x'.join(map(str, shape))} {boundary} lattice, J = {args.J:g}, h = {args.h:g}"
+
+
+def inverse_temperature(args, model):
+    """beta from --beta or --temperature; None when neither is given."""
+    if args.beta is not None:
+        return args.beta
+    if args.temperature is not None:
+        if not args.temperature > 0 or not math.isfinite(args.temperature):
+            raise InputError(f"--temperature must be finite and > 0, got {args.temperature}")
+        return 1.0 / args.temperature
+    return None
+
+
+def critical_beta(args, model) -> float:
+    """The 2D square-lattice critical point for the lattice options (the default temperature)."""
+    from ..exact import ising_critical_beta, potts_critical_beta
+    if len(model.shape) != 2:
+        raise InputError("give --temperature or --beta (the default is the 2D critical point)")
+    if args.J == 0:
+        raise InputError("give --temperature or --beta (J = 0 has no critical point)")
+    return ising_critical_beta(args.J) if args.q == 2 else potts_critical_beta(args.q, abs(args.J))

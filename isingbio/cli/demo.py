@@ -27,10 +27,6 @@ def run(args) -> int:
     os.makedirs(args.outdir, exist_ok=True)
     seed = 2026 if args.seed is None else args.seed
     _phase_transition(args, seed)
-    try:
-        from . import contacts  # noqa: F401
-    except ImportError:
-        return 0
     print()
     return _contacts(args, seed)
 

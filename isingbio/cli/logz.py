@@ -6,12 +6,11 @@ by default, the forward (lower) and reverse (upper) stochastic bounds and their 
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..errors import InputError
-from .common import add_common_options, atomic_path, show_progress
+from .common import (add_common_options, add_lattice_options, atomic_path, critical_beta, inverse_temperature,
+                     lattice_model, show_progress)
 
 
 def register(subparsers):
@@ -23,16 +22,8 @@ def register(subparsers):
                     "log Z. The model is a periodic lattice (--shape, --q, --J, --h) or a saved model file.")
     p.add_argument("model", nargs="?", default=None, metavar="MODEL.npz",
                    help="saved model file (isingbio.io.save_model); default: a lattice model from --shape etc.")
-    p.add_argument("--shape", default="16x16", help="lattice shape, e.g. 16x16 or 8x8x8 (default 16x16)")
-    p.add_argument("--q", type=int, default=2, help="number of states: 2 is Ising (spins -1/+1), >2 Potts")
-    p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
-    p.add_argument("--h", type=float, default=0.0,
-                   help="uniform field (Ising: on s = +1; Potts: on state 0) (default 0)")
-    p.add_argument("--open", action="store_true", help="open boundaries instead of periodic")
-    temp = p.add_mutually_exclusive_group()
-    temp.add_argument("--beta", type=float, default=None, help="inverse temperature")
-    temp.add_argument("--temperature", "-T", type=float, default=None,
-                      help="temperature (default for a 2D lattice: its critical point; for a model file: beta = 1)")
+    add_lattice_options(p, "16x16", "temperature (default for a 2D lattice: its critical point; "
+                                    "for a model file: beta = 1)")
     p.add_argument("--chains", type=int, default=256, help="independent annealing runs (default 256)")
     p.add_argument("--steps", type=int, default=2000, help="annealing steps (default 2000)")
     p.add_argument("--schedule", default="adaptive", choices=["linear", "sigmoid", "adaptive"],
@@ -59,56 +50,21 @@ def register(subparsers):
     return p
 
 
-def _shape(text: str) -> tuple:
-    try:
-        return tuple(int(s) for s in text.lower().replace("*", "x").split("x"))
-    except ValueError:
-        raise InputError(f"--shape must look like 16x16 or 8x8x8, got {text!r}") from None
-
-
-def _critical_beta(q: int, J: float) -> float:
-    """2D square lattice: Ising K_c = ln(1 + sqrt 2)/2; Potts beta_c J = ln(1 + sqrt q)."""
-    if J == 0:
-        raise InputError("give --beta or --temperature (J = 0 has no critical point)")
-    if q == 2:
-        return math.log(1 + math.sqrt(2)) / (2 * abs(J))
-    return math.log(1 + math.sqrt(q)) / abs(J)
-
-
 def _build_model(args):
-    from ..models import IsingModel, PottsModel
     if args.model is not None:
         try:
             from ..io import load_model
         except ImportError:
             raise InputError("reading model files needs isingbio.io, which this installation lacks") from None
         return load_model(args.model), f"model from {args.model}"
-    shape = _shape(args.shape)
-    periodic = not args.open
-    if args.q == 2:
-        model = IsingModel.lattice(shape, J=args.J, h=args.h, periodic=periodic)
-        kind = "Ising"
-    else:
-        h = np.zeros(args.q)
-        h[0] = args.h
-        model = PottsModel.lattice(shape, args.q, J=args.J, h=h, periodic=periodic)
-        kind = f"{args.q}-state Potts"
-    boundary = "open" if args.open else "periodic"
-    return model, f"{kind} model on a {'x'.join(map(str, shape))} {boundary} lattice, J = {args.J:g}, h = {args.h:g}"
+    return lattice_model(args)
 
 
 def _beta(args, model) -> float:
-    if args.beta is not None:
-        return args.beta
-    if args.temperature is not None:
-        if not args.temperature > 0 or not math.isfinite(args.temperature):
-            raise InputError(f"--temperature must be finite and > 0, got {args.temperature}")
-        return 1.0 / args.temperature
-    if args.model is not None:
-        return 1.0
-    if len(model.shape) != 2:
-        raise InputError("give --temperature or --beta (the default is the 2D critical point)")
-    return _critical_beta(args.q, args.J)
+    beta = inverse_temperature(args, model)
+    if beta is not None:
+        return beta
+    return 1.0 if args.model is not None else critical_beta(args, model)
 
 
 def _exact(model, beta):

@@ -1,20 +1,11 @@
 """``isingbio simulate``: Monte Carlo on a lattice, one temperature or a scan."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..errors import InputError
-from .common import add_common_options, atomic_path, show_progress
-
-
-def _shape(text: str) -> tuple:
-    try:
-        shape = tuple(int(s) for s in text.lower().replace("*", "x").split("x"))
-    except ValueError:
-        raise InputError(f"--shape must look like 64x64 or 16x16x16, got {text!r}") from None
-    return shape
+from .common import (add_common_options, add_lattice_options, atomic_path, critical_beta, inverse_temperature,
+                     lattice_model, show_progress)
 
 
 def _temperature_range(text: str) -> np.ndarray:
@@ -38,16 +29,7 @@ def register(subparsers):
         description="Sample an Ising (q = 2) or q-state Potts model on a periodic lattice and print "
                     "energy, magnetisation and specific heat with error bars. With --temperatures, "
                     "scan a range and show the phase transition.")
-    p.add_argument("--shape", default="32x32", help="lattice shape, e.g. 64x64 or 16x16x16 (default 32x32)")
-    p.add_argument("--q", type=int, default=2, help="number of states: 2 is Ising (spins -1/+1), >2 Potts")
-    p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
-    p.add_argument("--h", type=float, default=0.0,
-                   help="uniform field (Ising: on s = +1; Potts: on state 0) (default 0)")
-    p.add_argument("--open", action="store_true", help="open boundaries instead of periodic")
-    temp = p.add_mutually_exclusive_group()
-    temp.add_argument("--beta", type=float, default=None, help="inverse temperature")
-    temp.add_argument("--temperature", "-T", type=float, default=None,
-                      help="temperature (default: the 2D square-lattice critical point for this q)")
+    temp = add_lattice_options(p, "32x32", "temperature (default: the 2D square-lattice critical point for this q)")
     temp.add_argument("--temperatures", default=None, metavar="LO:HI:N",
                       help="scan temperatures, e.g. 1.8:3.0:13 (or a comma list)")
     p.add_argument("--method", default=None, choices=["metropolis", "heatbath", "swendsen-wang", "wolff"],
@@ -63,43 +45,15 @@ def register(subparsers):
     return p
 
 
-def _build_model(args):
-    from ..models import IsingModel, PottsModel
-    shape = _shape(args.shape)
-    periodic = not args.open
-    if args.q == 2:
-        return IsingModel.lattice(shape, J=args.J, h=args.h, periodic=periodic)
-    h = np.zeros(args.q)
-    h[0] = args.h
-    return PottsModel.lattice(shape, args.q, J=args.J, h=h, periodic=periodic)
-
-
-def _critical_temperature(q: int, J: float) -> float:
-    """2D square lattice: Ising T_c = 2J / ln(1 + sqrt 2); Potts T_c = J / ln(1 + sqrt q)."""
-    if q == 2:
-        return 2 * abs(J) / math.log(1 + math.sqrt(2))
-    return abs(J) / math.log(1 + math.sqrt(q))
-
-
 def run(args) -> int:
     from ..sampling import sample
-    model = _build_model(args)
-    dims = len(model.shape)
-    kind = "Ising" if args.q == 2 else f"{args.q}-state Potts"
-    boundary = "open" if args.open else "periodic"
-    print(f"{kind} model on a {'x'.join(map(str, model.shape))} {boundary} lattice, J = {args.J:g}, h = {args.h:g}")
+    model, description = lattice_model(args)
+    print(description)
     if args.temperatures:
         return _scan(args, model, _temperature_range(args.temperatures))
-    if args.beta is not None:
-        beta = args.beta
-    elif args.temperature is not None:
-        if not args.temperature > 0:
-            raise InputError(f"--temperature must be > 0, got {args.temperature}")
-        beta = 1.0 / args.temperature
-    else:
-        if dims != 2:
-            raise InputError("give --temperature or --beta (the default is the 2D critical point)")
-        beta = 1.0 / _critical_temperature(args.q, args.J)
+    beta = inverse_temperature(args, model)
+    if beta is None:
+        beta = critical_beta(args, model)
     method = args.method or "metropolis"
     result = sample(model, beta, args.sweeps, method=method, n_chains=args.chains, burn_in=args.burn_in,
                     thin=args.thin, init=args.init, seed=args.seed, n_threads=args.threads,

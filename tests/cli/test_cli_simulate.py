@@ -40,7 +40,7 @@ def test_potts_and_wolff(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--temperature", "-1"], "temperature must be > 0"),
+    (["--temperature", "-1"], "--temperature must be finite and > 0"),
     (["--shape", "abc"], "--shape must look like"),
     (["--q", "1"], "q must be between 2"),
     (["--temperatures", "2:1:x"], "--temperatures must look like"),
