@@ -9,7 +9,6 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from isingbio import InputError, PottsModel, SamplingWarning
 from isingbio import generative as gen
@@ -41,30 +40,6 @@ def enumerate_model(model, beta=1.0):
     return configs, p / p.sum()
 
 
-def chi_square_pvalue(configs, p, states, min_expected=5):
-    q = int(configs.max()) + 1
-    L = configs.shape[1]
-    key = q ** np.arange(L)[::-1]
-    index_of = np.full(q ** L, -1)
-    index_of[configs.astype(np.int64) @ key] = np.arange(len(configs))
-    observed = np.bincount(index_of[states.astype(np.int64) @ key], minlength=len(configs)).astype(float)
-    expected = p * len(states)
-    obs_b, exp_b, acc_o, acc_e = [], [], 0.0, 0.0
-    for k in np.argsort(expected):
-        acc_o += observed[k]
-        acc_e += expected[k]
-        if acc_e >= min_expected:
-            obs_b.append(acc_o)
-            exp_b.append(acc_e)
-            acc_o = acc_e = 0.0
-    if acc_e > 0:
-        obs_b[-1] += acc_o
-        exp_b[-1] += acc_e
-    obs_b, exp_b = np.array(obs_b), np.array(exp_b)
-    chi2 = float(((obs_b - exp_b) ** 2 / exp_b).sum())
-    return float(sps.chi2.sf(chi2, len(obs_b) - 1))
-
-
 @pytest.fixture(scope="module")
 def small_model():
     return random_dense(np.random.default_rng(7), 5, 3, coupling=0.6, field=0.8)
@@ -79,9 +54,9 @@ def small_samples(small_model):
 
 
 # -- exact distribution ----------------------------------------------------------------------
-def test_samples_follow_the_exact_distribution(small_model, small_samples):
+def test_samples_follow_the_exact_distribution(small_model, small_samples, chi_square):
     configs, p = enumerate_model(small_model)
-    assert chi_square_pvalue(configs, p, small_samples.states) > 1e-6
+    assert chi_square(configs, p, small_samples.states) > 1e-6
 
 
 def test_one_and_two_site_marginals_match_enumeration(small_model, small_samples):
@@ -112,14 +87,14 @@ def test_energies_and_metadata(small_model, small_samples):
     assert s.seed == 11
 
 
-def test_beta_changes_the_distribution(small_model):
+def test_beta_changes_the_distribution(small_model, chi_square):
     s = gen.sample_sequences(small_model, 8000, beta=0.5, n_chains=100, burn_in=50, thin=5, seed=3, n_threads=1)
     configs, p = enumerate_model(small_model, beta=0.5)
-    assert chi_square_pvalue(configs, p, s.states) > 1e-6
+    assert chi_square(configs, p, s.states) > 1e-6
 
 
 @pytest.mark.parametrize("method", ["metropolis", "gibbs"])
-def test_fixed_positions_give_the_exact_conditional(small_model, method):
+def test_fixed_positions_give_the_exact_conditional(small_model, method, chi_square):
     fixed = {2: 1, 5: 0}  # residue numbers 1..L (model without positions)
     s = gen.sample_sequences(small_model, 10000, fixed=fixed, method=method, n_chains=100, burn_in=50, thin=5,
                              seed=5, n_threads=1)
@@ -129,7 +104,7 @@ def test_fixed_positions_give_the_exact_conditional(small_model, method):
     keep = (configs[:, 1] == 1) & (configs[:, 4] == 0)
     free = [0, 2, 3]
     pc = p[keep] / p[keep].sum()
-    assert chi_square_pvalue(configs[keep][:, free], pc, s.states[:, free]) > 1e-6
+    assert chi_square(configs[keep][:, free], pc, s.states[:, free]) > 1e-6
     np.testing.assert_allclose(s.energy, small_model.energy(s.states), atol=1e-9)
 
 

@@ -4,52 +4,12 @@ Distribution-level tests: many independent chains, one record each after enough 
 a chi-square test of the state histogram against the exact Boltzmann distribution from
 enumeration (bins with small expected counts pooled, p threshold 1e-6, fixed seeds).
 """
-import itertools
-
 import numpy as np
 import pytest
-from scipy import stats as sps
-
 import isingbio
-from isingbio import InputError, IsingModel, PottsModel, UnsupportedMethodError, sample, Sampler
+from isingbio import InputError, IsingModel, PottsModel, Sampler, UnsupportedMethodError, exact, sample
 
 METHODS = ["metropolis", "heatbath", "swendsen-wang", "wolff"]
-
-
-def exact_distribution(model, beta):
-    """All configurations (in the model's convention) and their probabilities."""
-    values = [-1, 1] if isinstance(model, IsingModel) else range(model.q)
-    configs = np.array(list(itertools.product(values, repeat=model.n_sites)), dtype=np.int8)
-    log_w = -beta * model.energy(configs)
-    p = np.exp(log_w - log_w.max())
-    return configs, p / p.sum()
-
-
-def chi_square_pvalue(model, beta, states, min_expected=5):
-    configs, p = exact_distribution(model, beta)
-    base = 2 if isinstance(model, IsingModel) else model.q
-    digits = (configs + 1) // 2 if isinstance(model, IsingModel) else configs
-    weights = base ** np.arange(model.n_sites)[::-1]
-    index_of = np.full(base ** model.n_sites, -1)
-    index_of[digits.astype(np.int64) @ weights] = np.arange(len(configs))
-    s = states.reshape(len(states), -1).astype(np.int64)
-    s = (s + 1) // 2 if isinstance(model, IsingModel) else s
-    observed = np.bincount(index_of[s @ weights], minlength=len(configs)).astype(float)
-    expected = p * len(states)
-    order = np.argsort(expected)
-    # pool the rarest states until every bin expects at least min_expected
-    obs_b, exp_b, acc_o, acc_e = [], [], 0.0, 0.0
-    for k in order:
-        acc_o += observed[k]
-        acc_e += expected[k]
-        if acc_e >= min_expected:
-            obs_b.append(acc_o)
-            exp_b.append(acc_e)
-            acc_o = acc_e = 0.0
-    if acc_e > 0:
-        obs_b[-1] += acc_o
-        exp_b[-1] += acc_e
-    return sps.chisquare(obs_b, exp_b).pvalue
 
 
 def random_graph(rng, n, density=0.6, signed=True):
@@ -80,32 +40,31 @@ def models_for(method, rng):
 
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath", "swendsen-wang", "wolff"])
-def test_samples_follow_the_boltzmann_distribution(method, rng):
+def test_samples_follow_the_boltzmann_distribution(method, rng, chi_square):
     for name, model, beta in models_for(method, rng):
         res = sample(model, beta, 1, method=method, n_chains=4000, burn_in=300, seed=7)
-        p = chi_square_pvalue(model, beta, res.final_states)
+        p = chi_square(*exact.probabilities(model, beta), res.final_states)
         assert p > 1e-6, f"{method} on {name}: chi-square p = {p:.2e}"
         # the recorded series are the energies and order parameter of the recorded states
         np.testing.assert_allclose(res.energy[:, -1], model.energy(res.final_states), atol=1e-4)
         np.testing.assert_allclose(res.magnetization[:, -1], model.magnetization(res.final_states), atol=1e-12)
 
 
-def test_a_wrong_temperature_is_detected(rng):
+def test_a_wrong_temperature_is_detected(rng, chi_square):
     """The chi-square test has power: samples at beta = 1.0 do not pass for beta = 0.8."""
     model = IsingModel.lattice((3, 3), J=0.6, h=0.2)
     res = sample(model, 1.0, 1, method="heatbath", n_chains=4000, burn_in=300, seed=3)
-    assert chi_square_pvalue(model, 0.8, res.final_states) < 1e-6
+    assert chi_square(*exact.probabilities(model, 0.8), res.final_states) < 1e-6
 
 
 def test_mean_energy_matches_enumeration_within_error(rng):
     model = IsingModel.lattice((4, 4))
     beta = 0.44
-    configs, p = exact_distribution(model, beta)
-    exact = float(p @ model.energy(configs))
+    exact_e = exact.thermodynamics(model, beta).energy
     for method in ("metropolis", "heatbath", "swendsen-wang", "wolff"):
         res = sample(model, beta, 4000, method=method, n_chains=4, burn_in=200, seed=11)
         est = res.estimate("energy")
-        assert abs(est.mean - exact) < 5 * est.stderr, f"{method}: {est} vs exact {exact}"
+        assert abs(est.mean - exact_e) < 5 * est.stderr, f"{method}: {est} vs exact {exact_e}"
 
 
 def test_same_seed_same_result_whatever_the_threads():
