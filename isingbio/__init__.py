@@ -1,6 +1,17 @@
 """isingbio: simulate, fit and integrate Ising and Potts Markov random fields.
 
 See :mod:`isingbio.models` for the conventions every function follows.
+
+Simulation
+    :class:`IsingModel`, :class:`PottsModel`, :func:`sample`, :class:`Sampler`, :mod:`stats`
+Fitting to alignments
+    :func:`read_alignment`, :func:`sequence_weights`, :func:`fit_plm`, :func:`contact_scores`,
+    :func:`top_contacts`, :func:`contact_map_from_structure`, :func:`evaluate_contacts`
+Partition functions
+    :func:`ais`, :func:`log_prob`, :mod:`exact`
+Generative use of fitted models
+    :func:`sample_sequences`, :func:`score_sequences`, :func:`mutation_effects`,
+    :func:`compare_statistics`
 """
 from ._version import __version__
 from ._config import build_config, show_config
@@ -8,14 +19,29 @@ from .errors import (ConvergenceWarning, FormatError, InputError, IsingbioError,
                      SamplingWarning, TooLargeError, UnsupportedMethodError)
 from .models import IsingModel, PottsModel
 from .sampling import METHODS, SampleResult, Sampler, sample
-from . import stats
+from . import exact, stats
 from .alignment import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alignment, Alphabet, read_alignment,
                         reorder_states)
 from .weights import sequence_weights
+from .plm import PLMResult, fit_plm
+from .contacts import contact_scores, top_contacts, write_contacts_csv
 from .structure import ContactMap, contact_map_from_structure
 from .evaluation import evaluate_contacts, plot_contacts
-from . import exact
+from .io import load_model, save_model
+from .annealing import AISResult, ais, log_prob
 from . import generative
 from .generative import (GeneratedSamples, MixingDiagnostics, StatisticsComparison, compare_statistics,
                          decode_states, encode_sequences, mutation_effects, sample_sequences, score_sequences)
-from .annealing import AISResult, ais, log_prob
+
+__all__ = [
+    "__version__", "build_config", "show_config",
+    "IsingbioError", "InputError", "FormatError", "MemoryLimitError", "TooLargeError",
+    "UnsupportedMethodError", "ConvergenceWarning", "SamplingWarning",
+    "IsingModel", "PottsModel", "METHODS", "sample", "Sampler", "SampleResult", "stats", "exact",
+    "Alignment", "Alphabet", "PROTEIN", "PROTEIN_GAP_LAST", "RNA", "DNA", "read_alignment", "reorder_states",
+    "sequence_weights", "fit_plm", "PLMResult", "contact_scores", "top_contacts", "write_contacts_csv",
+    "ContactMap", "contact_map_from_structure", "evaluate_contacts", "plot_contacts",
+    "load_model", "save_model", "ais", "AISResult", "log_prob",
+    "generative", "sample_sequences", "score_sequences", "mutation_effects", "compare_statistics",
+    "encode_sequences", "decode_states", "GeneratedSamples", "MixingDiagnostics", "StatisticsComparison",
+]

@@ -376,7 +376,16 @@ class PottsModel(_PairwiseModel):
     h : ndarray, shape (L, q)
     J : ndarray, shape (L, L, q, q)
         Dense form only; lattice and graph forms have ``lattice_J`` / ``edges``.
+    alphabet : isingbio.alignment.Alphabet or None
+        Letters of the states, for models fitted to sequences.
+    positions : ndarray of int64, shape (L,), or None
+        Residue numbers of the sites (fitted models), else None for 1..L.
+    metadata : dict
+        Provenance kept with the model (fit settings, weights summary, seed, version).
     """
+
+    alphabet = None
+    positions = None
 
     def __init__(self, h, J):
         h = np.asarray(h)
@@ -404,6 +413,7 @@ class PottsModel(_PairwiseModel):
                 j, a, b = np.unravel_index(int(np.argmax(diff)), diff.shape)
                 raise InputError(f"couplings must satisfy J[i, j, a, b] == J[j, i, b, a]: "
                                  f"J[{i}, {j}, {a}, {b}] = {J[i, j, a, b]} but J[{j}, {i}, {b}, {a}] = {J[j, i, b, a]}")
+        self.metadata = {}
         self.form = "dense"
         self.q = int(q)
         self.n_sites = int(n)
@@ -436,6 +446,7 @@ class PottsModel(_PairwiseModel):
         self._init_lattice(shape, J, periodic)
         self.h = self._site_field(h)
         self.J = None
+        self.metadata = {}
         return self
 
     @classmethod
@@ -454,6 +465,7 @@ class PottsModel(_PairwiseModel):
         self._init_graph(J)
         self.h = self._site_field(h)
         self.J = None
+        self.metadata = {}
         return self
 
     def _site_field(self, h) -> np.ndarray:
@@ -543,6 +555,11 @@ class PottsModel(_PairwiseModel):
         J[i, j] = w[:, None, None] * eye
         J[j, i] = J[i, j]
         return PottsModel(self.h.astype(dtype), J)
+
+    def save(self, path, **metadata) -> None:
+        """Write the model to a self-describing .npz file (see :func:`isingbio.io.save_model`)."""
+        from .io import save_model
+        save_model(self, path, **metadata)
 
     def __repr__(self):
         if self.form == "lattice":
