@@ -234,8 +234,6 @@ class _PairwiseModel:
             H(x) for each configuration (a float for a single configuration).
         """
         e_coupling, e_field = self.energy_parts(states)
-        if isinstance(e_coupling, float):
-            return e_coupling + e_field
         return e_coupling + e_field
 
 
@@ -318,14 +316,17 @@ class IsingModel(_PairwiseModel):
     def energy_parts(self, states):
         """Coupling and field parts (H_J, H_h) of the energy of each configuration."""
         s, batch = self._flat_states(states)
-        if s.size and not np.all(np.abs(s) == 1):
-            bad = np.argwhere(np.abs(s) != 1)[0]
-            raise InputError(f"Ising states must be spins -1/+1, got {s[tuple(bad)]} at site {int(bad[1])}")
+        self._check_states(s)
         i, j, w = self._edges
         sf = s.astype(np.float64)
         e_coupling = -(sf[:, i] * sf[:, j]) @ w if w.size else np.zeros(len(s))
         e_field = -sf @ self.h
         return self._unbatch(e_coupling, batch), self._unbatch(e_field, batch)
+
+    def _check_states(self, s):
+        if s.size and not np.all(np.abs(s) == 1):
+            bad = np.argwhere(np.abs(s) != 1)[0]
+            raise InputError(f"Ising states must be spins -1/+1, got {s[tuple(bad)]} at site {int(bad[1])}")
 
     def magnetization(self, states):
         """Mean spin of each configuration."""

@@ -315,10 +315,7 @@ class Sampler:
         model = self.model
         arr = np.asarray(states)
         flat, batch = model._flat_states(arr)
-        if model.q == 2 and isinstance(model, IsingModel):
-            model.energy_parts(flat)  # validates -1/+1
-        else:
-            model._check_states(flat)
+        model._check_states(flat)
         if len(batch) == 0:
             flat = np.repeat(flat, self.n_chains, axis=0)
         elif flat.shape[0] != self.n_chains:
