@@ -3,7 +3,8 @@
 Prints site updates per nanosecond for Ising Metropolis / heat-bath at T = 2.269 and q = 3
 Potts Metropolis / heat-bath at beta_c = ln(1 + sqrt(3)), on 2D periodic L x L lattices
 (L = 256 and 1024): one chain on one thread, and 4 chains on 1 and 2 threads; plus a
-plain numpy checkerboard Metropolis on the same Ising workload, and the ratio.
+plain numpy checkerboard Metropolis on the same Ising workload, and the ratio. Then an
+annealing block (beta_J_path: one call for 200 one-sweep steps) against one call per step.
 
     python benchmarks/bench_lattice.py [--sizes 256 1024] [--seconds 1.0] [--threads 2]
 """
@@ -64,6 +65,37 @@ def run_kernel(kind, L, n_chains, n_threads, seconds, clock=time.perf_counter):
     return L * L * n_chains * sweeps / best / 1e9
 
 
+def run_path(kind, L, n_steps, seconds):
+    """Annealing block (AIS-like, one sweep per step, beta_J rising): steps per microsecond
+    of one call along a beta path (beta_J_path) and of one call per step at scalar betas."""
+    fn = getattr(_lattice, kind)
+    args = list(_args(kind, L, 1, n_steps, 1))
+    beta = args[-8]  # (..., beta_J, beta_h, n_records, thin, 3 records, stats)
+    path = np.linspace(0.1 * beta, beta, n_steps)
+    one = list(_args(kind, L, 1, 1, 1))
+
+    def block():
+        fn(*args, 1, beta_J_path=path)
+
+    def calls():
+        for b in path:
+            one[-8] = b
+            fn(*one, 1)
+
+    rates = []
+    for f in (block, calls):
+        f()
+        best, spent = math.inf, 0.0
+        while spent < seconds:
+            t0 = time.perf_counter()
+            f()
+            dt = time.perf_counter() - t0
+            spent += dt
+            best = min(best, dt)
+        rates.append(n_steps / best / 1e6)
+    return rates
+
+
 def numpy_checkerboard_metropolis(spins, beta, rng, sweeps):
     """Reference: vectorised numpy checkerboard Metropolis, periodic L x L, J = 1, h = 0."""
     L = spins.shape[0]
@@ -120,6 +152,13 @@ def main(argv=None) -> int:
             ref = f"{np_rate:8.4f} {one / np_rate:8.0f}" if kind == "ising_metropolis" else ""
             print(f"{kind:<18} {L:>5} {one:14.3f} {cpu:10.3f} {many1:12.3f} {many:12.3f} "
                   f"{many / many1:8.2f}x {ref}")
+    print()
+    print("annealing block of 200 steps x 1 sweep, 1 chain: steps per microsecond")
+    print(f"{'kernel':<18} {'L':>5} {'beta path':>10} {'1 call/step':>12} {'ratio':>7}")
+    for kind in kinds:
+        for L in (8, 64):
+            path, calls = run_path(kind, L, 200, args.seconds / 2)
+            print(f"{kind:<18} {L:>5} {path:10.3f} {calls:12.3f} {path / calls:6.1f}x")
     return 0
 
 

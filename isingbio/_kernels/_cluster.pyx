@@ -5,6 +5,8 @@
 # bit-identical whatever n_threads is. The Python layer validates everything (Potts
 # weights >= 0, states in range); these kernels trust their inputs.
 #
+# states_out (keyword-only, int8 (n_chains, >= n_records, N) or None): the state at each record.
+#
 # stats: [2] clusters built, [3] sum of cluster sizes (Swendsen-Wang: N per sweep).
 # Wolff also counts cluster flips attempted in [0] and accepted in [1] (with a field a
 # flip is accepted with probability min(1, exp(-beta_h dH_h))); Swendsen-Wang leaves them.
@@ -28,11 +30,11 @@ cdef extern from "cluster_impl.h" nogil:
     int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int field,
                         const double *h, int8_t *s, uint64_t *rng, double beta_h,
                         int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
-                        double *st) noexcept
+                        double *st, int8_t *so, int64_t sos) noexcept
     int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep, int field,
                         const double *h, int8_t *x, uint64_t *rng, double beta_h,
                         int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
-                        double *st) noexcept
+                        double *st, int8_t *so, int64_t sos) noexcept
 
 cdef int32_t _MAX_SITES = 2147483647 - 256  # root labels live below -N in int32
 
@@ -42,12 +44,21 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
                  uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                  Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                  double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
-                 bint potts, bint wolff, Py_ssize_t k_sweep):
+                 bint potts, bint wolff, Py_ssize_t k_sweep, int8_t[:, :, :] states_out):
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
+    cdef int64_t sos = 0
     if n > _MAX_SITES:
         raise ValueError(f"cluster kernels handle at most {_MAX_SITES} sites, got {n}")
-    if n_chains == 0 or n == 0 or n_records == 0:
+    if n_chains == 0 or n == 0 or n_records <= 0:
         return
+    if states_out is not None:
+        if (states_out.shape[0] < n_chains or states_out.shape[1] < n_records
+                or states_out.shape[2] != n):
+            raise ValueError(f"states_out must have shape ({n_chains}, >= {n_records}, {n}), got "
+                             f"({states_out.shape[0]}, {states_out.shape[1]}, {states_out.shape[2]})")
+        if states_out.strides[2] != 1:
+            raise ValueError("states_out must be contiguous along its last axis (sites)")
+        sos = states_out.strides[1]
     cdef int32_t[::1] status = np.zeros(n_chains, dtype=np.int32)
     cdef isb_graph g
     cdef int field, rc
@@ -63,11 +74,13 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
                 if potts:
                     status[c] = isb_potts_chain(&g, q, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
                                                 beta_h, n_records, thin, &e_coupling[c, 0],
-                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0])
+                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0],
+                                                &states_out[c, 0, 0] if states_out is not None else NULL, sos)
                 else:
                     status[c] = isb_ising_chain(&g, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
                                                 beta_h, n_records, thin, &e_coupling[c, 0],
-                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0])
+                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0],
+                                                &states_out[c, 0, 0] if states_out is not None else NULL, sos)
     finally:
         isb_graph_free(&g)
     if np.any(np.asarray(status) != 0):
@@ -78,10 +91,12 @@ def ising_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
                         uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                         Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
-                        double[:, ::1] magnetization, double[:, ::1] stats, int n_threads):
+                        double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
+                        int8_t[:, :, :] states_out=None):
     """Swendsen-Wang sweeps of Ising chains on a CSR graph (any signs of w, any fields h (N,))."""
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
-         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, False, 0)
+         n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, False, 0,
+         states_out)
 
 
 def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -89,7 +104,7 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                 Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                 double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
-                Py_ssize_t clusters_per_sweep=0):
+                Py_ssize_t clusters_per_sweep=0, *, int8_t[:, :, :] states_out=None):
     """Wolff sweeps of Ising chains on a CSR graph (fields through cluster-flip acceptance).
 
     A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot
@@ -97,7 +112,7 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
     """
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, True,
-         clusters_per_sweep)
+         clusters_per_sweep, states_out)
 
 
 def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -105,10 +120,12 @@ def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                         Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
                         double[:, ::1] e_field, double[:, ::1] magnetization,
-                        double[:, ::1] stats, int n_threads):
+                        double[:, ::1] stats, int n_threads, *,
+                        int8_t[:, :, :] states_out=None):
     """Swendsen-Wang sweeps of Potts chains on a CSR graph (weights >= 0, fields h (N, q))."""
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
-         beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, False, 0)
+         beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, False, 0,
+         states_out)
 
 
 def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -116,11 +133,12 @@ def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                 Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
                 double[:, ::1] e_field, double[:, ::1] magnetization,
-                double[:, ::1] stats, int n_threads, Py_ssize_t clusters_per_sweep=0):
+                double[:, ::1] stats, int n_threads, Py_ssize_t clusters_per_sweep=0, *,
+                int8_t[:, :, :] states_out=None):
     """Wolff sweeps of Potts chains on a CSR graph (weights >= 0, fields by acceptance).
 
     A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot.
     """
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, True,
-         clusters_per_sweep)
+         clusters_per_sweep, states_out)

@@ -1,249 +1,153 @@
 # Single-site samplers for Ising and Potts models on arbitrary graphs (CSR neighbour lists).
 #
-# Contract: isingbio/_kernels/README.md. Sites are updated in sequential order 0..N-1 in
-# every sweep. Each chain uses only its own row of `rng` (lane 0), so results do not depend
-# on n_threads. The Python layer validates everything; these kernels trust their inputs.
-#
-# Energies are tracked incrementally (in double) from a full evaluation at the start of each
-# call; magnetisation counts are integers, so they are exact.
+# Contract: isingbio/_kernels/README.md; the chain loops are in graph_impl.h (C: restrict
+# pointers and a private copy of the random state, which Cython cannot express). Sites are
+# updated in sequential order 0..N-1 in every sweep. Each chain uses only its own row of
+# `rng` (lane 0), so results do not depend on n_threads. Which path a call takes (integer
+# tables for uniform weights and fields, or double local fields) depends only on the model,
+# so splitting a run into calls does not change it. The Python layer validates everything;
+# these kernels trust their inputs.
 from cython.parallel cimport prange
-from libc.math cimport exp
 from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+from libc.stdlib cimport free, malloc
 
-from .rng cimport isb_bounded, isb_uniform
+cdef extern from "graph_impl.h" nogil:
+    ctypedef struct isb_g_out:
+        double *ec
+        double *ef
+        double *mg
+        int64_t sj, sh, sm
+        int8_t *so
+        int64_t sos
+    ctypedef struct isb_g_model:
+        int uniform
+        int degmax
+        double w0
+        int32_t *lidx
+    void isb_g_model_init(isb_g_model *m, int64_t n, const int64_t *indptr,
+                          const int32_t *indices, const double *w) noexcept
+    int isb_g_model_build_lists(isb_g_model *m) noexcept
+    void isb_g_model_free(isb_g_model *m) noexcept
+    int isb_g_uniform_field(const double *h, int64_t n, int q) noexcept
+    int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *s, uint64_t *rng,
+                              double beta_J, double beta_h, int64_t n_records, int64_t thin,
+                              const isb_g_out *o, int heatbath) noexcept
+    int64_t isb_g_ising_general(const isb_g_model *g, const double *h, int8_t *s,
+                                uint64_t *rng, double beta_J, double beta_h, int64_t n_records,
+                                int64_t thin, const isb_g_out *o, int heatbath) noexcept
+    int isb_g_potts_table_ok(const isb_g_model *g, int q, const double *h0, double beta_J,
+                             double beta_h, int heatbath) noexcept
+    size_t isb_g_potts_table_bytes(const isb_g_model *g, int q, int heatbath) noexcept
+    void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h0, double beta_J,
+                                 double beta_h, int heatbath, void *tab) noexcept
+    int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0, int8_t *x,
+                              uint64_t *rng, int64_t n_records, int64_t thin,
+                              const isb_g_out *o, int heatbath, const void *table) noexcept
+    int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *h, int8_t *x,
+                                uint64_t *rng, double beta_J, double beta_h, int64_t n_records,
+                                int64_t thin, const isb_g_out *o, int heatbath) noexcept
 
 cdef enum:
     MAX_Q = 128  # states are int8, q <= 127
 
 
-# --------------------------------------------------------------------------------------
-# Ising
-# --------------------------------------------------------------------------------------
-cdef inline double _ising_local(const int64_t *indptr, const int32_t *indices, const double *w,
-                                const int8_t *s, Py_ssize_t i) noexcept nogil:
-    """sum_k w_ik s_k over the neighbours k of site i."""
-    cdef double f = 0.0
-    cdef int64_t p
-    for p in range(indptr[i], indptr[i + 1]):
-        f += w[p] * s[indices[p]]
-    return f
+cdef int64_t _chain(const isb_g_model *g, isb_g_out o, int q, const double *h, int8_t *x,
+                    uint64_t *rng, double beta_J, double beta_h, int64_t rec, int64_t thin,
+                    double *ec, double *ef, double *mg, int8_t *so, bint heatbath, bint potts,
+                    int table, const void *tab) noexcept nogil:
+    """One chain (o: record strides, filled here with this chain's pointers)."""
+    o.ec = ec
+    o.ef = ef
+    o.mg = mg
+    o.so = so
+    if potts:
+        if table:
+            return isb_g_potts_table(g, q, h, x, rng, rec, thin, &o, heatbath, tab)
+        return isb_g_potts_general(g, q, h, x, rng, beta_J, beta_h, rec, thin, &o, heatbath)
+    if table:
+        return isb_g_ising_table(g, h[0], x, rng, beta_J, beta_h, rec, thin, &o, heatbath)
+    return isb_g_ising_general(g, h, x, rng, beta_J, beta_h, rec, thin, &o, heatbath)
 
 
-cdef void _ising_chain(const int64_t *indptr, const int32_t *indices, const double *w,
-                       const double *h, int8_t *s, uint64_t *rng, Py_ssize_t n,
-                       double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
-                       double *e_coupling, double *e_field, double *magnetization,
-                       Py_ssize_t sj, Py_ssize_t sh, Py_ssize_t sm, double *stats,
-                       bint heatbath) noexcept nogil:
-    cdef Py_ssize_t i, r, t
-    cdef double f, d, e_j = 0.0, e_h = 0.0
-    cdef int64_t m = 0, accepted = 0
-    cdef int8_t si
-    cdef bint flip
-
-    for i in range(n):
-        si = s[i]
-        e_j -= 0.5 * si * _ising_local(indptr, indices, w, s, i)
-        e_h -= h[i] * si
-        m += si
-
-    for r in range(n_records):
-        for t in range(thin):
-            for i in range(n):
-                f = _ising_local(indptr, indices, w, s, i)
-                si = s[i]
-                if heatbath:
-                    # P(s_i = +1 | rest) = 1 / (1 + exp(-2 (beta_J f + beta_h h_i)))
-                    d = 1.0 / (1.0 + exp(-2.0 * (beta_J * f + beta_h * h[i])))
-                    flip = (isb_uniform(rng) < d) != (si > 0)
-                else:
-                    # beta-weighted energy change of s_i -> -s_i
-                    d = 2.0 * si * (beta_J * f + beta_h * h[i])
-                    flip = d <= 0.0 or isb_uniform(rng) < exp(-d)
-                if flip:
-                    s[i] = -si
-                    e_j += 2.0 * si * f
-                    e_h += 2.0 * si * h[i]
-                    m -= 2 * si
-                    accepted += 1
-        e_coupling[r * sj] = e_j
-        e_field[r * sh] = e_h
-        magnetization[r * sm] = <double>m / n
-
-    stats[0] += <double>n * thin * n_records
-    stats[1] += accepted
-
-
-cdef object _ising_run(const int64_t[::1] indptr, const int32_t[::1] indices,
-                       const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
-                       uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
-                       Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
-                       double[:, :] magnetization, double[:, ::1] stats, int n_threads,
-                       bint heatbath):
+cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
+                 const double[::1] weights, int q, const double *h, int8_t[:, ::1] states,
+                 uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
+                 Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
+                 double[:, :] magnetization, double[:, ::1] stats, int n_threads,
+                 bint heatbath, bint potts, int8_t[:, :, :] states_out):
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
-    cdef Py_ssize_t rec = n_records if n_records > 0 else 0
-    cdef Py_ssize_t s_rec = e_coupling.shape[1]
-    # records may be any strided views (e.g. column slices of wider arrays)
-    cdef Py_ssize_t sj = e_coupling.strides[1] // sizeof(double)
-    cdef Py_ssize_t sh = e_field.strides[1] // sizeof(double)
-    cdef Py_ssize_t sm = magnetization.strides[1] // sizeof(double)
-    cdef double *ej
-    cdef double *eh
-    cdef double *mg
-    if n_chains == 0 or n == 0:
+    cdef int64_t rec = n_records if n_records > 0 else 0
+    cdef isb_g_model g
+    cdef isb_g_out o
+    cdef int table = 0
+    cdef void *tab = NULL
+    cdef int64_t acc
+    if n_chains == 0 or n == 0 or rec == 0:
         return
+    if potts and not 2 <= q < MAX_Q:
+        raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
+    if states_out is not None and (states_out.shape[0] < n_chains or states_out.shape[1] < rec
+                                   or states_out.shape[2] != n):
+        raise ValueError(f"states_out must have shape ({n_chains}, >= {rec}, {n}), got "
+                         f"({states_out.shape[0]}, {states_out.shape[1]}, {states_out.shape[2]})")
+    if states_out is not None and states_out.strides[2] != 1:
+        raise ValueError("states_out must be contiguous along its last axis (sites)")
+    # records may be any strided views (e.g. column slices of wider arrays)
+    o.sj = e_coupling.strides[1] // sizeof(double)
+    o.sh = e_field.strides[1] // sizeof(double)
+    o.sm = magnetization.strides[1] // sizeof(double)
+    o.sos = states_out.strides[1] if states_out is not None else 0
+    o.ec = o.ef = o.mg = NULL
+    o.so = NULL
     with nogil:
-        for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-            ej = &e_coupling[c, 0] if s_rec > 0 else NULL
-            eh = &e_field[c, 0] if s_rec > 0 else NULL
-            mg = &magnetization[c, 0] if s_rec > 0 else NULL
-            _ising_chain(&indptr[0], &indices[0] if indices.shape[0] > 0 else NULL,
-                         &weights[0] if weights.shape[0] > 0 else NULL, &h[0],
-                         &states[c, 0], &rng[c, 0], n, beta_J, beta_h, rec, thin,
-                         ej, eh, mg, sj, sh, sm, &stats[c, 0], heatbath)
+        isb_g_model_init(&g, n, &indptr[0], &indices[0] if indices.shape[0] > 0 else NULL,
+                         &weights[0] if weights.shape[0] > 0 else NULL)
+        if g.uniform and isb_g_uniform_field(h, n, q if potts else 1):
+            table = 1
+            if potts:
+                table = isb_g_potts_table_ok(&g, q, h, beta_J, beta_h, heatbath)
+            elif isb_g_model_build_lists(&g) != 0:
+                table = 0   # out of memory: the general path needs no lists
+    if table and potts:
+        tab = malloc(isb_g_potts_table_bytes(&g, q, heatbath))
+        if tab == NULL:
+            table = 0   # the general path needs no table
+        else:
+            isb_g_potts_table_build(&g, q, h, beta_J, beta_h, heatbath, tab)
+    try:
+        with nogil:
+            for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
+                acc = _chain(&g, o, q, h, &states[c, 0], &rng[c, 0], beta_J, beta_h, rec, thin,
+                             &e_coupling[c, 0], &e_field[c, 0], &magnetization[c, 0],
+                             &states_out[c, 0, 0] if states_out is not None else NULL,
+                             heatbath, potts, table, tab)
+                stats[c, 0] += <double>n * thin * rec
+                stats[c, 1] += acc
+    finally:
+        free(tab)
+        isb_g_model_free(&g)
 
 
 def ising_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
                      uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                      Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
-                     double[:, :] magnetization, double[:, ::1] stats, int n_threads):
+                     double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
+                     int8_t[:, :, :] states_out=None):
     """Metropolis single-spin flips on a graph Ising model (sequential site order)."""
-    _ising_run(indptr, indices, weights, h, states, rng, beta_J, beta_h, n_records, thin,
-               e_coupling, e_field, magnetization, stats, n_threads, False)
+    _run(indptr, indices, weights, 1, &h[0], states, rng, beta_J, beta_h, n_records, thin,
+         e_coupling, e_field, magnetization, stats, n_threads, False, False, states_out)
 
 
 def ising_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    const double[::1] weights, const double[::1] h, int8_t[:, ::1] states,
                    uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                    Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
-                   double[:, :] magnetization, double[:, ::1] stats, int n_threads):
+                   double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
+                   int8_t[:, :, :] states_out=None):
     """Heat-bath (Gibbs) single-spin updates on a graph Ising model (sequential site order)."""
-    _ising_run(indptr, indices, weights, h, states, rng, beta_J, beta_h, n_records, thin,
-               e_coupling, e_field, magnetization, stats, n_threads, True)
-
-
-# --------------------------------------------------------------------------------------
-# Potts, H_J = -sum_{i<j} w_ij delta(x_i, x_j)
-# --------------------------------------------------------------------------------------
-cdef void _potts_chain(const int64_t *indptr, const int32_t *indices, const double *w,
-                       Py_ssize_t q, const double *h, int8_t *x, uint64_t *rng, Py_ssize_t n,
-                       double beta_J, double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
-                       double *e_coupling, double *e_field, double *magnetization,
-                       Py_ssize_t sj, Py_ssize_t sh, Py_ssize_t sm, double *stats,
-                       bint heatbath) noexcept nogil:
-    cdef Py_ssize_t i, r, t, a, b, old
-    cdef int64_t p, accepted = 0, nmax
-    cdef int64_t counts[MAX_Q]
-    cdef double lf[MAX_Q]    # local coupling field: sum of w_ik over neighbours k in state a
-    cdef double cum[MAX_Q]
-    cdef double e_j = 0.0, e_h = 0.0, fa, fb, d, mx, tot, u
-    cdef int8_t xk
-    cdef const double *hi
-
-    for a in range(q):
-        counts[a] = 0
-    for i in range(n):
-        old = x[i]
-        fa = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            if x[indices[p]] == old:
-                fa += w[p]
-        e_j -= 0.5 * fa
-        e_h -= h[i * q + old]
-        counts[old] += 1
-
-    for r in range(n_records):
-        for t in range(thin):
-            for i in range(n):
-                old = x[i]
-                hi = h + i * q
-                if heatbath:
-                    for a in range(q):
-                        lf[a] = 0.0
-                    for p in range(indptr[i], indptr[i + 1]):
-                        lf[x[indices[p]]] += w[p]
-                    mx = beta_J * lf[0] + beta_h * hi[0]
-                    for a in range(q):
-                        cum[a] = beta_J * lf[a] + beta_h * hi[a]
-                        if cum[a] > mx:
-                            mx = cum[a]
-                    tot = 0.0
-                    for a in range(q):
-                        tot += exp(cum[a] - mx)
-                        cum[a] = tot
-                    u = isb_uniform(rng) * tot
-                    b = 0
-                    while b < q - 1 and cum[b] <= u:
-                        b += 1
-                    if b == old:
-                        continue
-                    fa = lf[old]
-                    fb = lf[b]
-                else:
-                    b = <Py_ssize_t>isb_bounded(rng, q - 1)
-                    if b >= old:
-                        b += 1
-                    fa = 0.0
-                    fb = 0.0
-                    for p in range(indptr[i], indptr[i + 1]):
-                        xk = x[indices[p]]
-                        if xk == old:
-                            fa += w[p]
-                        elif xk == b:
-                            fb += w[p]
-                    # beta-weighted energy change of x_i: old -> b
-                    d = -(beta_J * (fb - fa) + beta_h * (hi[b] - hi[old]))
-                    if d > 0.0 and not (isb_uniform(rng) < exp(-d)):
-                        continue
-                x[i] = <int8_t>b
-                e_j -= fb - fa
-                e_h -= hi[b] - hi[old]
-                counts[old] -= 1
-                counts[b] += 1
-                accepted += 1
-        nmax = 0
-        for a in range(q):
-            if counts[a] > nmax:
-                nmax = counts[a]
-        e_coupling[r * sj] = e_j
-        e_field[r * sh] = e_h
-        magnetization[r * sm] = (<double>q * nmax / n - 1.0) / (q - 1)
-
-    stats[0] += <double>n * thin * n_records
-    stats[1] += accepted
-
-
-cdef object _potts_run(const int64_t[::1] indptr, const int32_t[::1] indices,
-                       const double[::1] weights, int q, const double[:, ::1] h,
-                       int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
-                       double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
-                       double[:, :] e_coupling, double[:, :] e_field,
-                       double[:, :] magnetization, double[:, ::1] stats, int n_threads,
-                       bint heatbath):
-    cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
-    cdef Py_ssize_t rec = n_records if n_records > 0 else 0
-    cdef Py_ssize_t s_rec = e_coupling.shape[1]
-    # records may be any strided views (e.g. column slices of wider arrays)
-    cdef Py_ssize_t sj = e_coupling.strides[1] // sizeof(double)
-    cdef Py_ssize_t sh = e_field.strides[1] // sizeof(double)
-    cdef Py_ssize_t sm = magnetization.strides[1] // sizeof(double)
-    cdef double *ej
-    cdef double *eh
-    cdef double *mg
-    if n_chains == 0 or n == 0:
-        return
-    if not 2 <= q < MAX_Q:
-        raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
-    with nogil:
-        for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-            ej = &e_coupling[c, 0] if s_rec > 0 else NULL
-            eh = &e_field[c, 0] if s_rec > 0 else NULL
-            mg = &magnetization[c, 0] if s_rec > 0 else NULL
-            _potts_chain(&indptr[0], &indices[0] if indices.shape[0] > 0 else NULL,
-                         &weights[0] if weights.shape[0] > 0 else NULL, q, &h[0, 0],
-                         &states[c, 0], &rng[c, 0], n, beta_J, beta_h, rec, thin,
-                         ej, eh, mg, sj, sh, sm, &stats[c, 0], heatbath)
+    _run(indptr, indices, weights, 1, &h[0], states, rng, beta_J, beta_h, n_records, thin,
+         e_coupling, e_field, magnetization, stats, n_threads, True, False, states_out)
 
 
 def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -251,10 +155,10 @@ def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                      Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
                      double[:, :] e_field, double[:, :] magnetization,
-                     double[:, ::1] stats, int n_threads):
+                     double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None):
     """Metropolis updates on a graph Potts model: propose a uniformly random other state."""
-    _potts_run(indptr, indices, weights, q, h, states, rng, beta_J, beta_h, n_records, thin,
-               e_coupling, e_field, magnetization, stats, n_threads, False)
+    _run(indptr, indices, weights, q, &h[0, 0], states, rng, beta_J, beta_h, n_records, thin,
+         e_coupling, e_field, magnetization, stats, n_threads, False, True, states_out)
 
 
 def potts_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -262,7 +166,7 @@ def potts_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                    Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
                    double[:, :] e_field, double[:, :] magnetization,
-                   double[:, ::1] stats, int n_threads):
+                   double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None):
     """Heat-bath (Gibbs) updates on a graph Potts model: sample x_i from its conditional."""
-    _potts_run(indptr, indices, weights, q, h, states, rng, beta_J, beta_h, n_records, thin,
-               e_coupling, e_field, magnetization, stats, n_threads, True)
+    _run(indptr, indices, weights, q, &h[0, 0], states, rng, beta_J, beta_h, n_records, thin,
+         e_coupling, e_field, magnetization, stats, n_threads, True, True, states_out)

@@ -6,7 +6,7 @@
 # h_int (L, qp) and J_int (L, L, q, qp) with J_int[i, j, b, a] = J_ij(a, b), so that the kernel's
 # inner loops over a are contiguous. The site kernel itself is C (_plm_core.h).
 from cython.parallel cimport prange, parallel
-from libc.stdint cimport int8_t
+from libc.stdint cimport int8_t, int16_t, uint8_t
 from libc.stdlib cimport malloc, free
 from libc.math cimport NAN, isnan
 
@@ -16,13 +16,20 @@ ctypedef fused floating:
 
 cdef extern from "_plm_core.h" nogil:
     int ISB_PLM_NB
-    double isb_plm_site_f32(int i, int L, int q, int qp, int N, const int8_t *x_t, const float *w,
+    double isb_plm_site_f32(int i, int L, int q, int qp, int N, const int8_t *x_t, const uint8_t *perm,
+                            const int16_t *gstart, const float *w,
                             const float *h, const float *J, float *gh, float *G, float *buf,
                             int ignore_gaps) noexcept
-    double isb_plm_site_f64(int i, int L, int q, int qp, int N, const int8_t *x_t, const double *w,
+    double isb_plm_site_f64(int i, int L, int q, int qp, int N, const int8_t *x_t, const uint8_t *perm,
+                            const int16_t *gstart, const double *w,
                             const double *h, const double *J, double *gh, double *G, double *buf,
                             int ignore_gaps) noexcept
     const char *isb_plm_simd() noexcept
+    double isb_vfused(size_t n, float *d, const double *init, double init_scale, double alpha,
+                      const float *xv, double post, const float *dot32, const double *dot64) noexcept
+    void isb_vupdate(size_t n, const double *x_new, const double *x, const double *g_new,
+                     const double *g, float *s, float *y, double *out) noexcept
+    void isb_vstep(size_t n, const double *x, double alpha, const float *d, double *out) noexcept
 
 
 def simd_level():
@@ -39,8 +46,44 @@ cdef inline Py_ssize_t _pair_offset(Py_ssize_t i, Py_ssize_t j, Py_ssize_t L, Py
     return L * q + (i * (2 * L - i - 1) // 2 + (j - i - 1)) * q * q
 
 
+def block_groups(const int8_t[:, ::1] x, int q):
+    """Per block of ISB_PLM_NB sequences and per column j, the block's sequences grouped by their
+    state at j: perm (n_blocks, L, NB) uint8 (positions in the block, stable order) and gstart
+    (n_blocks, L, q + 1) int16 (group b is perm[blk, j, gstart[blk, j, b]:gstart[blk, j, b + 1]])."""
+    cdef Py_ssize_t N = x.shape[0], L = x.shape[1], nblk = (N + ISB_PLM_NB - 1) // ISB_PLM_NB
+    cdef Py_ssize_t blk, j, n, n0, nb, b
+    import numpy as np
+    perm_arr = np.zeros((nblk, L, ISB_PLM_NB), dtype=np.uint8)
+    gstart_arr = np.zeros((nblk, L, q + 1), dtype=np.int16)
+    cdef uint8_t[:, :, ::1] perm = perm_arr
+    cdef int16_t[:, :, ::1] gstart = gstart_arr
+    cdef int16_t cnt[129]
+    cdef int16_t pos[129]
+    if q < 1 or q > 127:
+        raise ValueError("block_groups: q must be in 1..127")
+    with nogil:
+        for blk in range(nblk):
+            n0 = blk * ISB_PLM_NB
+            nb = N - n0 if N - n0 < ISB_PLM_NB else ISB_PLM_NB
+            for j in range(L):
+                for b in range(q + 1):
+                    cnt[b] = 0
+                for n in range(nb):
+                    cnt[x[n0 + n, j] + 1] += 1
+                for b in range(q):
+                    cnt[b + 1] += cnt[b]
+                for b in range(q + 1):
+                    gstart[blk, j, b] = cnt[b]
+                    pos[b] = cnt[b]
+                for n in range(nb):
+                    b = x[n0 + n, j]
+                    perm[blk, j, pos[b]] = <uint8_t> n
+                    pos[b] += 1
+    return perm_arr, gstart_arr
+
+
 def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int, const int8_t[:, ::1] x_t,
-               const floating[::1] w, floating[:, ::1] gh, floating[:, :, :, ::1] G, double[::1] f_site,
+               const uint8_t[:, :, ::1] perm, const int16_t[:, :, ::1] gstart, const floating[::1] w, floating[:, ::1] gh, floating[:, :, :, ::1] G, double[::1] f_site,
                bint ignore_gaps, int n_threads):
     """Negative weighted pseudo-log-likelihood, one term per site (f_site) and its gradient.
 
@@ -56,6 +99,9 @@ def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int,
             and w.shape[0] == N and gh.shape[0] == L and gh.shape[1] == qp and G.shape[0] == L
             and G.shape[1] == L and G.shape[2] == q and G.shape[3] == qp and f_site.shape[0] == L):
         raise ValueError("site_terms: inconsistent array shapes")
+    if (perm.shape[0] != (N + ISB_PLM_NB - 1) // ISB_PLM_NB or perm.shape[1] != L or perm.shape[2] != ISB_PLM_NB
+            or gstart.shape[0] != perm.shape[0] or gstart.shape[1] != L or gstart.shape[2] != q + 1):
+        raise ValueError("site_terms: perm and gstart do not match the alignment (see block_groups)")
     if qp % 8 or qp < q or qp > 128:
         raise ValueError("site_terms: qp must be a multiple of 8 with q <= qp <= 128")
     if L == 0:
@@ -67,11 +113,11 @@ def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int,
                 f_site[i] = NAN  # allocation failed in this thread: reported below
                 continue
             if floating is float:
-                f_site[i] = isb_plm_site_f32(i, L, q, qp, N, &x_t[0, 0], &w[0], &h_int[0, 0],
+                f_site[i] = isb_plm_site_f32(i, L, q, qp, N, &x_t[0, 0], &perm[0, 0, 0], &gstart[0, 0, 0], &w[0], &h_int[0, 0],
                                              &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
                                              ignore_gaps)
             else:
-                f_site[i] = isb_plm_site_f64(i, L, q, qp, N, &x_t[0, 0], &w[0], &h_int[0, 0],
+                f_site[i] = isb_plm_site_f64(i, L, q, qp, N, &x_t[0, 0], &perm[0, 0, 0], &gstart[0, 0, 0], &w[0], &h_int[0, 0],
                                              &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
                                              ignore_gaps)
         free(buf)
@@ -173,43 +219,13 @@ def vdot(const vfloat[::1] a, const double[::1] b, int n_threads):
     return s
 
 
-def vaxpy(double alpha, const vfloat[::1] x, double[::1] y, int n_threads):
-    """y += alpha * x, in place."""
-    cdef Py_ssize_t n = x.shape[0], t
-    if y.shape[0] != n:
-        raise ValueError("vaxpy: length mismatch")
-    with nogil:
-        for t in prange(n, schedule="static", num_threads=n_threads):
-            y[t] = y[t] + alpha * <double> x[t]
-
-
-def vstep(const double[::1] x, double alpha, const double[::1] d, double[::1] out, int n_threads):
-    """out = x + alpha * d."""
-    cdef Py_ssize_t n = x.shape[0], t
+def vstep(const double[::1] x, double alpha, const float[::1] d, double[::1] out, int n_threads):
+    """out = x + alpha * d (d float32)."""
+    cdef Py_ssize_t n = x.shape[0], k, lo, hi, size
     if d.shape[0] != n or out.shape[0] != n:
         raise ValueError("vstep: length mismatch")
-    with nogil:
-        for t in prange(n, schedule="static", num_threads=n_threads):
-            out[t] = x[t] + alpha * d[t]
-
-
-def vdiff(const double[::1] a, const double[::1] b, float[::1] out, int n_threads):
-    """out = float32(a - b) (the s and y vectors of the L-BFGS history)."""
-    cdef Py_ssize_t n = a.shape[0], t
-    if b.shape[0] != n or out.shape[0] != n:
-        raise ValueError("vdiff: length mismatch")
-    with nogil:
-        for t in prange(n, schedule="static", num_threads=n_threads):
-            out[t] = <float> (a[t] - b[t])
-
-
-def vdot32(const float[::1] a, const float[::1] b, int n_threads):
-    """sum(a * b) of two float32 vectors in float64, deterministic whatever n_threads is."""
-    cdef Py_ssize_t n = a.shape[0], k, t, lo, hi, size
-    cdef double s
-    cdef double part[_NBLOCKS]
-    if b.shape[0] != n:
-        raise ValueError("vdot32: length mismatch")
+    if n == 0:
+        return
     size = (n + _NBLOCKS - 1) // _NBLOCKS
     with nogil:
         for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
@@ -217,11 +233,84 @@ def vdot32(const float[::1] a, const float[::1] b, int n_threads):
             hi = lo + size
             if hi > n:
                 hi = n
-            s = 0.0
-            for t in range(lo, hi):
-                s = s + <double> a[t] * <double> b[t]
-            part[k] = s
+            if lo < hi:
+                isb_vstep(hi - lo, &x[lo], alpha, &d[lo], &out[lo])
+
+
+def vfused(float[::1] d, const double[::1] init, double init_scale, double alpha,
+           const float[::1] xv, double post_scale, const float[::1] dot32, const double[::1] dot64,
+           int n_threads):
+    """One pass of the L-BFGS two-loop recursion, returning a dot product of the result.
+
+    For every t (in float64): v = init[t] * init_scale if `init` is not empty, else d[t];
+    v += alpha * xv[t] if `xv` is not empty; d[t] = float32(v * post_scale); the result is
+    sum_t d[t] * dot32[t] (or dot64[t] when `dot32` is empty; 0 when both are), summed over
+    64 fixed blocks in order, so it does not depend on n_threads.
+    """
+    cdef Py_ssize_t n = d.shape[0], k, lo, hi, size
+    cdef bint has_init = init.shape[0] > 0, has_x = xv.shape[0] > 0
+    cdef bint has_d32 = dot32.shape[0] > 0, has_d64 = dot64.shape[0] > 0
+    cdef double s
+    cdef double part[_NBLOCKS]
+    if ((has_init and init.shape[0] != n) or (has_x and xv.shape[0] != n)
+            or (has_d32 and dot32.shape[0] != n) or (has_d64 and dot64.shape[0] != n)):
+        raise ValueError("vfused: length mismatch")
+    if n == 0:
+        return 0.0
+    cdef float *pd = &d[0]
+    cdef const double *pi = &init[0] if has_init else NULL
+    cdef const float *px = &xv[0] if has_x else NULL
+    cdef const float *p32 = &dot32[0] if has_d32 else NULL
+    cdef const double *p64 = &dot64[0] if (has_d64 and not has_d32) else NULL
+    size = (n + _NBLOCKS - 1) // _NBLOCKS
+    with nogil:
+        for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
+            lo = k * size
+            hi = lo + size
+            if hi > n:
+                hi = n
+            if lo >= hi:
+                part[k] = 0.0
+            else:
+                part[k] = isb_vfused(hi - lo, pd + lo, pi + lo if pi != NULL else NULL, init_scale, alpha,
+                                     px + lo if px != NULL else NULL, post_scale,
+                                     p32 + lo if p32 != NULL else NULL, p64 + lo if p64 != NULL else NULL)
     s = 0.0
     for k in range(_NBLOCKS):
         s += part[k]
     return s
+
+
+def vupdate(const double[::1] x_new, const double[::1] x, const double[::1] g_new, const double[::1] g,
+            float[::1] s_out, float[::1] y_out, int n_threads):
+    """s = float32(x_new - x), y = float32(g_new - g); returns (s.y, y.y, g_new.g_new) in float64
+    (s and y as stored), summed over 64 fixed blocks in order (independent of n_threads)."""
+    cdef Py_ssize_t n = x.shape[0], k, lo, hi, size
+    cdef double a, b, c
+    cdef double part[_NBLOCKS * 3]
+    if x_new.shape[0] != n or g_new.shape[0] != n or g.shape[0] != n or s_out.shape[0] != n or y_out.shape[0] != n:
+        raise ValueError("vupdate: length mismatch")
+    if n == 0:
+        return 0.0, 0.0, 0.0
+    size = (n + _NBLOCKS - 1) // _NBLOCKS
+    with nogil:
+        for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
+            lo = k * size
+            hi = lo + size
+            if hi > n:
+                hi = n
+            if lo >= hi:
+                part[3 * k] = 0.0
+                part[3 * k + 1] = 0.0
+                part[3 * k + 2] = 0.0
+            else:
+                isb_vupdate(hi - lo, &x_new[lo], &x[lo], &g_new[lo], &g[lo], &s_out[lo], &y_out[lo],
+                            &part[3 * k])
+    a = 0.0
+    b = 0.0
+    c = 0.0
+    for k in range(_NBLOCKS):
+        a += part[3 * k]
+        b += part[3 * k + 1]
+        c += part[3 * k + 2]
+    return a, b, c

@@ -1,28 +1,44 @@
 /* Pseudo-likelihood objective and gradient of a dense Potts model, one site at a time
- * (private kernel behind isingbio._kernels._plm and isingbio.plm.fit_plm).
+ * (private kernel behind isingbio._kernels._plm and isingbio.plm.fit_plm), and the vector
+ * passes of its L-BFGS optimiser.
  *
  * Internal layout (qp = q rounded up to a multiple of 8, padding entries are zero):
- *   x_t   int8   (L, N)          column-major alignment: x_t[j*N + n] = state of site j in sequence n
- *   w     T      (N,)            sequence weights
- *   h     T      (L, qp)         fields, h[i*qp + a] = h_i(a)
- *   J     T      (L, L, q, qp)   couplings transposed per block: J[((i*L + j)*q + b)*qp + a] = J_ij(a, b)
- *   gh    T      (L, qp)         out: gradient of the site-i term with respect to h_i
- *   G     T      (L, L, q, qp)   out: rows i: gradient of the site-i term with respect to J_ij(a, b),
- *                                stored like J (the caller adds G[i][j][b][a] + G[j][i][a][b])
+ *   x_t    int8   (L, N)          column-major alignment: x_t[j*N + n] = state of site j in sequence n
+ *   perm   uint8  (B, L, NB)      per block of NB = ISB_PLM_NB sequences and column j, the block's
+ *                                 sequences (0..NB-1) grouped by their state at j (_plm.block_groups)
+ *   gstart int16  (B, L, q + 1)   where the group of each state starts in perm
+ *   w      T      (N,)            sequence weights
+ *   h      T      (L, qp)         fields, h[i*qp + a] = h_i(a)
+ *   J      T      (L, L, q, qp)   couplings transposed per block: J[((i*L + j)*q + b)*qp + a] = J_ij(a, b),
+ *                                 zero diagonal blocks J[i][i]
+ *   gh     T      (L, qp)         out: gradient of the site-i term with respect to h_i
+ *   G      T      (L, L, q, qp)   out: rows i: gradient of the site-i term with respect to J_ij(a, b),
+ *                                 stored like J (the caller adds G[i][j][b][a] + G[j][i][a][b]);
+ *                                 G[i][i] is scratch
  *
  * The site-i term is  sum_n w_n (log Z_i(n) - l_i(n, x_i^n)),  l_i(n, a) = h_i(a) + sum_{j != i}
- * J_ij(a, x_j^n). For a fixed i the inner loops run over a (contiguous, qp wide: SIMD friendly),
- * sequences are taken in blocks of ISB_PLM_NB so the block of partial logits stays in L1 while
- * J[i][j] and G[i][j] are streamed once per block. Every output row i is written by one call, in a
- * fixed order: the result does not depend on how sites are shared between threads.
+ * J_ij(a, x_j^n). For a fixed i every inner loop runs over a (qp wide: whole 256-bit vectors).
+ * Sequences are taken in blocks of ISB_PLM_NB; per block:
+ *   1. logits: buf(n, :) = h_i + sum_j J_i[j][x_j^n], four columns j per pass over the block
+ *      (J_ii = 0, so j = i needs no branch);
+ *   2. softmax (vectorised expf): buf(n, a) = w_n (p_i(a | n) - delta(a, x_i^n));
+ *   3. gradient: G_i[j][b] += sum of buf(n, :) over the block's sequences with x_j^n = b. perm
+ *      lists them state by state, so each row of G is summed in registers and written once per
+ *      block (a scatter-add per sequence would be bound by stores and, on conserved columns,
+ *      by store-to-load forwarding).
+ * Every output row i is written by one call, in a fixed order: the result does not depend on
+ * how sites are shared between threads.
  *
  * With ignore_gaps (state 0 is the gap), the conditional of site i is normalised over the states
- * 1..q-1 and sequences with a gap at site i contribute nothing to it (plmc's --gapignore).
+ * 1..q-1, sequences with a gap at site i contribute nothing to it (plmc's --gapignore) and are
+ * skipped, and the gap rows of G (never used) are not computed.
  *
  * The instruction set is chosen at run time (GCC target_clones on x86-64 Linux: AVX2+FMA or the
  * baseline), so the default build runs on any x86-64 CPU. An AVX-512 clone was measured slower
  * than AVX2 on an AMD EPYC (Zen 4) for qp = 24 (one 512-bit plus one 256-bit operation per row
- * against three 256-bit ones) and is not built.
+ * against three 256-bit ones) and is not built. Block size: 256 sequences (perm fits in uint8)
+ * measured fastest on the same CPU (64: about 1.7x slower, 128: 1.3x, 512 and 1024 with a
+ * uint16 perm: 1.2x).
  */
 #ifndef ISINGBIO_PLM_CORE_H
 #define ISINGBIO_PLM_CORE_H
@@ -47,7 +63,7 @@
 #define ISB_PLM_INLINE static inline
 #endif
 
-#define ISB_PLM_NB 128      /* sequences per block */
+#define ISB_PLM_NB 256     /* sequences per block (at most 256: perm is uint8) */
 #define ISB_PLM_MAXQP 128   /* q <= 127 */
 
 /* exp(x) for x <= 0 in single precision, written so that loops calling it vectorise
@@ -74,23 +90,178 @@ ISB_PLM_INLINE float isb_plm_expf(float x) {
 
 ISB_PLM_INLINE double isb_plm_exp(double x) { return exp(x); }
 
+/* 32-byte vectors (GCC/Clang vector extensions; two SSE halves in the baseline clone), declared
+ * with the element's alignment so that rows of qp numbers can be read wherever they lie. */
+typedef float isb_v8f __attribute__((vector_size(32), aligned(4)));
+typedef double isb_v4d __attribute__((vector_size(32), aligned(8)));
+typedef int32_t isb_v8i __attribute__((vector_size(32), aligned(4)));
+typedef int64_t isb_v4l __attribute__((vector_size(32), aligned(8)));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"   /* inline vector helpers in the baseline clone */
+#endif
+
+/* lane-wise max (C has no ?: on vectors) */
+ISB_PLM_INLINE isb_v8f isb_vmax_v8f(isb_v8f a, isb_v8f b) {
+    const isb_v8i m = a > b;
+    return (isb_v8f)(((isb_v8i)a & m) | ((isb_v8i)b & ~m));
+}
+ISB_PLM_INLINE isb_v4d isb_vmax_v4d(isb_v4d a, isb_v4d b) {
+    const isb_v4l m = a > b;
+    return (isb_v4d)(((isb_v4l)a & m) | ((isb_v4l)b & ~m));
+}
+
+/* isb_plm_expf on 8 lanes at once (same operations, lane by lane, as the scalar version). */
+ISB_PLM_INLINE isb_v8f isb_plm_expf_v(isb_v8f x) {
+    const isb_v8f lo = {-87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f};
+    x = isb_vmax_v8f(x, lo);
+    isb_v8f t = x * 1.44269504088896341f;
+    isb_v8f k = (t + 12582912.0f) - 12582912.0f;
+    isb_v8f r = x - k * 0.693359375f;
+    r = r + k * 2.12194440e-4f;
+    isb_v8f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    isb_v8i bits = (__builtin_convertvector(k, isb_v8i) + 127) << 23;
+    isb_v8f scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+ISB_PLM_INLINE isb_v4d isb_plm_exp_v(isb_v4d x) {
+    isb_v4d y;
+    for (int k = 0; k < 4; k++) y[k] = exp(x[k]);
+    return y;
+}
+
 /* ---- single precision -------------------------------------------------------------------- */
 #define ISB_T float
 #define ISB_SUFFIX f32
 #define ISB_EXP isb_plm_expf
+#define ISB_V isb_v8f
+#define ISB_VL 8
+#define ISB_EXPV isb_plm_expf_v
+#define ISB_VMAX isb_vmax_v8f
 #include "_plm_site.h"
 #undef ISB_T
 #undef ISB_SUFFIX
 #undef ISB_EXP
+#undef ISB_V
+#undef ISB_VL
+#undef ISB_EXPV
+#undef ISB_VMAX
 
 /* ---- double precision -------------------------------------------------------------------- */
 #define ISB_T double
 #define ISB_SUFFIX f64
 #define ISB_EXP isb_plm_exp
+#define ISB_V isb_v4d
+#define ISB_VL 4
+#define ISB_EXPV isb_plm_exp_v
+#define ISB_VMAX isb_vmax_v4d
 #include "_plm_site.h"
 #undef ISB_T
 #undef ISB_SUFFIX
 #undef ISB_EXP
+#undef ISB_V
+#undef ISB_VL
+#undef ISB_EXPV
+#undef ISB_VMAX
+
+/* ---- vector passes of the L-BFGS optimiser (on one block [0, n) of the vectors) ------------ */
+/* Sums are kept in 8 partial lanes, combined in a fixed order: the compiler vectorises the
+ * loops without reassociating anything, and the result depends only on the block bounds. */
+#define ISB_LANES 8
+
+ISB_PLM_INLINE double isb_lanes_sum(const double *acc) {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* v = (init ? init[t] * init_scale : d[t]) + (xv ? alpha * xv[t] : 0); d[t] = float(v * post);
+ * returns sum_t d[t] * (dot32 ? dot32[t] : dot64 ? dot64[t] : 0). */
+#define ISB_VFUSED_BODY(LOAD, DOT)                                                              \
+    {                                                                                          \
+        size_t t = 0;                                                                          \
+        for (; t + ISB_LANES <= n; t += ISB_LANES)                                             \
+            for (int k = 0; k < ISB_LANES; k++) {                                              \
+                const size_t u = t + k;                                                        \
+                const float r = (float)((LOAD) * post);                                        \
+                d[u] = r;                                                                      \
+                acc[k] += (double)r * (DOT);                                                   \
+            }                                                                                  \
+        for (; t < n; t++) {                                                                   \
+            const size_t u = t;                                                                \
+            const float r = (float)((LOAD) * post);                                            \
+            d[u] = r;                                                                          \
+            acc[0] += (double)r * (DOT);                                                       \
+        }                                                                                      \
+    }
+
+ISB_PLM_CLONES
+double isb_vfused(size_t n, float *d, const double *init, double init_scale, double alpha,
+                  const float *xv, double post, const float *dot32, const double *dot64)
+{
+    double acc[ISB_LANES] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (init && !xv) {
+        if (dot32) ISB_VFUSED_BODY(init[u] * init_scale, (double)dot32[u])
+        else if (dot64) ISB_VFUSED_BODY(init[u] * init_scale, dot64[u])
+        else ISB_VFUSED_BODY(init[u] * init_scale, 0.0)
+    } else if (init) {
+        if (dot32) ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], (double)dot32[u])
+        else if (dot64) ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], dot64[u])
+        else ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], 0.0)
+    } else if (xv) {
+        if (dot32) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], (double)dot32[u])
+        else if (dot64) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], dot64[u])
+        else ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], 0.0)
+    } else {
+        if (dot32) ISB_VFUSED_BODY((double)d[u], (double)dot32[u])
+        else if (dot64) ISB_VFUSED_BODY((double)d[u], dot64[u])
+        else ISB_VFUSED_BODY((double)d[u], 0.0)
+    }
+    return isb_lanes_sum(acc);
+}
+#undef ISB_VFUSED_BODY
+
+/* s = float(x_new - x), y = float(g_new - g); out[0..2] = s.y, y.y, g_new.g_new */
+ISB_PLM_CLONES
+void isb_vupdate(size_t n, const double *x_new, const double *x, const double *g_new,
+                 const double *g, float *s, float *y, double *out)
+{
+    double a[ISB_LANES] = {0}, b[ISB_LANES] = {0}, c[ISB_LANES] = {0};
+    size_t t = 0;
+    for (; t + ISB_LANES <= n; t += ISB_LANES)
+        for (int k = 0; k < ISB_LANES; k++) {
+            const float sv = (float)(x_new[t + k] - x[t + k]);
+            const float yv = (float)(g_new[t + k] - g[t + k]);
+            s[t + k] = sv;
+            y[t + k] = yv;
+            a[k] += (double)sv * (double)yv;
+            b[k] += (double)yv * (double)yv;
+            c[k] += g_new[t + k] * g_new[t + k];
+        }
+    for (; t < n; t++) {
+        const float sv = (float)(x_new[t] - x[t]);
+        const float yv = (float)(g_new[t] - g[t]);
+        s[t] = sv;
+        y[t] = yv;
+        a[0] += (double)sv * (double)yv;
+        b[0] += (double)yv * (double)yv;
+        c[0] += g_new[t] * g_new[t];
+    }
+    out[0] = isb_lanes_sum(a);
+    out[1] = isb_lanes_sum(b);
+    out[2] = isb_lanes_sum(c);
+}
+
+/* out = x + alpha * d */
+ISB_PLM_CLONES
+void isb_vstep(size_t n, const double *x, double alpha, const float *d, double *out)
+{
+    for (size_t t = 0; t < n; t++) out[t] = x[t] + alpha * (double)d[t];
+}
 
 /* Which instruction set the dispatcher picks on this CPU (for show_config and benchmarks). */
 static const char *isb_plm_simd(void) {

@@ -225,8 +225,9 @@ static inline int isb_draw_softmax(uint64_t *rng, double *x, int q) {
 /* ------------------------------------------------------------------------------------ */
 /* Records                                                                               */
 /* ------------------------------------------------------------------------------------ */
+/* Record the observables of a state and, when so is not NULL, the state itself (n bytes). */
 static void isb_ising_record(const isb_graph *g, const double *h, const int8_t *s,
-                             double *ec, double *ef, double *mag) {
+                             double *ec, double *ef, double *mag, int8_t *so) {
     const int32_t n = g->n;
     double e = 0.0, f = 0.0;
     int64_t m = 0;
@@ -249,10 +250,11 @@ static void isb_ising_record(const isb_graph *g, const double *h, const int8_t *
     *ec = e;
     *ef = f;
     *mag = (double)m / n;
+    if (so) memcpy(so, s, (size_t)n);
 }
 
 static void isb_potts_record(const isb_graph *g, int q, const double *h, const int8_t *x,
-                             double *ec, double *ef, double *mag) {
+                             double *ec, double *ef, double *mag, int8_t *so) {
     const int32_t n = g->n;
     double e = 0.0, f = 0.0;
     int64_t counts[ISB_MAX_Q];
@@ -273,6 +275,7 @@ static void isb_potts_record(const isb_graph *g, int q, const double *h, const i
     *ec = e;
     *ef = f;
     *mag = ((double)q * (double)cmax / n - 1.0) / (q - 1);
+    if (so) memcpy(so, x, (size_t)n);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -702,7 +705,7 @@ static int32_t isb_potts_wolff_update(const isb_graph *g, int q, int field, cons
 static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int field,
                            const double *h, int8_t *s, uint64_t *rng, double beta_h,
                            int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
-                           double *st) {
+                           double *st, int8_t *so, int64_t sos) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
@@ -710,7 +713,7 @@ static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int f
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-#define RECORD isb_ising_record(g, h, s, ec + r, ef + r, mag + r)
+#define RECORD isb_ising_record(g, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
         ISB_WOLFF_CHAIN(isb_ising_wolff_update(g, field, h, beta_h, s, rng, &w, st))
 #undef RECORD
         free(w.mem);
@@ -730,7 +733,7 @@ static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int f
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
-        isb_ising_record(g, h, s, ec + r, ef + r, mag + r);
+        isb_ising_record(g, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
     }
     free(par);
     free(bits);
@@ -741,7 +744,7 @@ static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int f
 static int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep, int field,
                            const double *h, int8_t *x, uint64_t *rng, double beta_h,
                            int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
-                           double *st) {
+                           double *st, int8_t *so, int64_t sos) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
@@ -749,7 +752,7 @@ static int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-#define RECORD isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r)
+#define RECORD isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
         ISB_WOLFF_CHAIN(isb_potts_wolff_update(g, q, field, h, beta_h, x, rng, &w, st))
 #undef RECORD
         free(w.mem);
@@ -773,7 +776,7 @@ static int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
-        isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r);
+        isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
     }
     free(par); free(bits); free(off); free(mem);
     return 0;

@@ -19,7 +19,9 @@
  *   is correct; for odd periodic sides this is simply not a parallel checkerboard.
  *
  * Ising: one 32-bit random number r per site against a threshold t (lat_thr32): "accept"
- * (Metropolis) or "new spin +1" (heat-bath) iff r <= t.
+ * (Metropolis) or "new spin +1" (heat-bath) iff r <= t. The AVX2 rows of 1D and 2D lattices
+ * look up the top 16 bits of t with pshufb instead of gathers (exact, see
+ * lat_ising_row_shuf_avx2); 3D rows gather.
  * Potts with tables (the common case: table size bounded by LAT_TUPLE_MAX): one 32-bit r per
  * site against the cumulative thresholds of the site's transition law, indexed by the tuple
  * of neighbour values (and, for Metropolis, the old value): heat-bath draws from the
@@ -30,7 +32,10 @@
  * Potts without tables (large q): doubles; Metropolis then draws its proposal with Lemire's
  * method and compares a 32-bit r with 64-bit thresholds T = floor(p * 2^32) (T = 2^32 when
  * p >= 1) or with p itself: "accept iff r < T".
- * Tables are built per call from beta_J, beta_h; the hot loops contain no exp().
+ * Tables are built per call from beta_J, beta_h, and rebuilt between the records of a call
+ * where a beta path changes them (lat_plan_tables); the hot loops contain no exp().
+ * A call runs as lat_chain_begin (per-chain scratch), lat_chain_run for each segment of
+ * records with equal betas, lat_chain_end (state back, counts).
  *
  * Random numbers: the split engine and every table path draw a fixed number of whole
  * isb_fill8 blocks per row (unused words of a row's last block are dropped); the scalar paths
@@ -97,6 +102,9 @@ typedef struct {
     uint32_t *T32;           /* Ising thresholds: 250 (Metropolis: + 125 for s = +1) or 125;
                               * Potts tuple tables: (q - 1) cumulative thresholds per tuple
                               * (heat-bath) or per (old value, tuple) (Metropolis) */
+    uint32_t Tc[64];         /* Ising, d <= 2: T32 compacted, index c = local + 5^d [s = +1] */
+    uint8_t shuf[2][4][16];  /* bytes 3 and 2 of Tc as pshufb tables of 16 entries, table k
+                              * xor-ed with table k - 1 (lat_ising_row_shuf_avx2) */
     uint64_t *T;             /* Potts Metropolis without tuple tables: thresholds [dJ, a, b] */
     double *wJ, *wH;         /* Potts Metropolis without T: accept iff u < wJ[dJ] * wH[a, a'] */
     double *F, *logF, *GH, *logGH;  /* Potts heat-bath without T */
@@ -152,12 +160,20 @@ static uint32_t lat_thr32(double p) {
     return (uint32_t)x;
 }
 
-static void lat_plan_free(lat_plan *p) {
-    free(p->nbrow); free(p->rowpar); free(p->T); free(p->T32);
+static void lat_tables_free(lat_plan *p) {
+    free(p->T); free(p->T32);
     free(p->wJ); free(p->wH); free(p->F); free(p->logF); free(p->GH); free(p->logGH);
-    p->nbrow = NULL; p->rowpar = NULL; p->T = NULL; p->T32 = NULL;
+    p->T = NULL; p->T32 = NULL;
     p->wJ = p->wH = p->F = p->logF = p->GH = p->logGH = NULL;
 }
+
+static void lat_plan_free(lat_plan *p) {
+    free(p->nbrow); free(p->rowpar);
+    p->nbrow = NULL; p->rowpar = NULL;
+    lat_tables_free(p);
+}
+
+static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h);
 
 /* Returns 0, or -1 when out of memory (the plan is then freed). */
 static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
@@ -221,6 +237,20 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
         }
     }
 
+    if (lat_plan_tables(p, beta_J, beta_h) != 0) goto fail;
+    return 0;
+fail:
+    lat_plan_free(p);
+    return -1;
+}
+
+/* (Re)builds the tables of the plan for (beta_J, beta_h); the geometry is kept. Returns 0,
+ * or -1 when out of memory (the tables are then freed, the plan can still be freed). */
+static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
+    const int kind = p->kind, d = p->d, q = p->q;
+    const int64_t Q = q + 1;
+    const double *J = p->J, *h_potts = p->h_potts, h_ising = p->h_ising;
+    lat_tables_free(p);
     /* tables. Testing knob ISINGBIO_LATTICE_NO_TABLES forces the Potts paths without tuple
      * tables: "2" leaves Potts Metropolis its [dJ, a, b] threshold table, else none at all. */
     const char *knob = getenv("ISINGBIO_LATTICE_NO_TABLES");
@@ -239,6 +269,19 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
             } else {
                 p->T32[idx] = lat_thr32(1.0 / (1.0 + exp(-2.0 * x)));  /* P(s = +1) */
             }
+        }
+        if (d <= 2) {  /* compact forms for the AVX2 rows without gathers */
+            memset(p->Tc, 0, sizeof p->Tc);
+            for (int64_t c = 0; c < n5 * (kind == LAT_ISING_METRO ? 2 : 1); c++)
+                p->Tc[c] = p->T32[c % n5 + 125 * (c / n5)];
+            for (int k = 0; k < 4; k++)
+                for (int j = 0; j < 16; j++)
+                    for (int b = 0; b < 2; b++) {
+                        const int sh = 24 - 8 * b;
+                        uint8_t v = (uint8_t)(p->Tc[16 * k + j] >> sh);
+                        if (k > 0) v ^= (uint8_t)(p->Tc[16 * (k - 1) + j] >> sh);
+                        p->shuf[b][k][j] = v;
+                    }
         }
     } else if (kind == LAT_POTTS_METRO && p->ntup * q * (q - 1) <= LAT_TUPLE_MAX && !no_tuples) {
         /* cumulative thresholds of the Metropolis transition law, per (old value, tuple) */
@@ -335,7 +378,7 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
     }
     return 0;
 fail:
-    lat_plan_free(p);
+    lat_tables_free(p);
     return -1;
 }
 
@@ -689,6 +732,73 @@ LAT_AVX2_INLINE int64_t lat_ising_row_avx2(int8_t *s, const int8_t *mid, const i
     }
     return a;
 }
+
+/* The AVX2 loop over k for d <= 2 without gathers. The compact index c of a site (< 16 nch)
+ * selects its threshold t = Tc[c]; the top 16 bits of t come from two pshufb lookups (bytes
+ * 3 and 2, nch tables of 16 entries: table k looked up at c - 16 k, zero where negative,
+ * tables stored xor-ed with their predecessor so the xor of the lookups is the entry). Then
+ * r <= t is decided by the top 16 bits of r and t unless they are equal somewhere in the
+ * block (probability 2^-16 per site): that block is decided exactly by gathers from Tc.
+ * The 16-bit lanes after the packs hold the sites in the dword-group order
+ * 0, 2, 4, 6, 1, 3, 5, 7 (groups of 4 sites), so c is put into that order first and the
+ * result back into site order at the end. */
+LAT_AVX2_INLINE int64_t lat_ising_row_shuf_avx2(int8_t *s, const int8_t *mid, const int8_t *side,
+                                                const int8_t *u0, const int8_t *v0,
+                                                const uint32_t *r32, const lat_plan *p,
+                                                int64_t W, const int nv, const int metro) {
+    const int nloc = nv ? 25 : 5, nch = nv ? (metro ? 4 : 2) : 1;
+    __m256i th[4], tl[4];
+    for (int k = 0; k < nch; k++) {
+        th[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p->shuf[0][k]));
+        tl[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p->shuf[1][k]));
+    }
+    const __m256i vbase = _mm256_set1_epi8((char)(nv ? 12 : 2)), vloc = _mm256_set1_epi8((char)nloc);
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi8(1);
+    const __m256i to_lanes = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m256i to_sites = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int64_t a = 0;
+    for (int64_t k = 0; k + 32 <= W; k += 32) {
+        const __m256i sv = _mm256_loadu_si256((const __m256i *)(s + k));
+        const __m256i nh = _mm256_add_epi8(_mm256_loadu_si256((const __m256i *)(mid + k)),
+                                           _mm256_loadu_si256((const __m256i *)(side + k)));
+        __m256i c = _mm256_add_epi8(vbase, nv ? lat_mul5_epi8(nh) : nh);
+        if (nv)
+            c = _mm256_add_epi8(c, _mm256_add_epi8(_mm256_loadu_si256((const __m256i *)(u0 + k)),
+                                                   _mm256_loadu_si256((const __m256i *)(v0 + k))));
+        if (metro) c = _mm256_add_epi8(c, _mm256_and_si256(_mm256_cmpgt_epi8(sv, zero), vloc));
+        const __m256i cp = _mm256_permutevar8x32_epi32(c, to_lanes);
+        __m256i hb = _mm256_shuffle_epi8(th[0], cp), lb = _mm256_shuffle_epi8(tl[0], cp);
+        for (int j = 1; j < nch; j++) {
+            const __m256i cj = _mm256_sub_epi8(cp, _mm256_set1_epi8((char)(16 * j)));
+            hb = _mm256_xor_si256(hb, _mm256_shuffle_epi8(th[j], cj));
+            lb = _mm256_xor_si256(lb, _mm256_shuffle_epi8(tl[j], cj));
+        }
+        const __m256i t0 = _mm256_unpacklo_epi8(lb, hb), t1 = _mm256_unpackhi_epi8(lb, hb);
+        const __m256i *rv = (const __m256i *)(r32 + k);
+        const __m256i r0 = _mm256_packus_epi32(_mm256_srli_epi32(_mm256_loadu_si256(rv), 16),
+                                               _mm256_srli_epi32(_mm256_loadu_si256(rv + 1), 16));
+        const __m256i r1 = _mm256_packus_epi32(_mm256_srli_epi32(_mm256_loadu_si256(rv + 2), 16),
+                                               _mm256_srli_epi32(_mm256_loadu_si256(rv + 3), 16));
+        const __m256i eq = _mm256_or_si256(_mm256_cmpeq_epi16(r0, t0), _mm256_cmpeq_epi16(r1, t1));
+        __m256i f;
+        if (__builtin_expect(_mm256_testz_si256(eq, eq), 1)) {
+            const __m256i le0 = _mm256_cmpeq_epi16(_mm256_max_epu16(r0, t0), t0);
+            const __m256i le1 = _mm256_cmpeq_epi16(_mm256_max_epu16(r1, t1), t1);
+            f = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(le0, le1), to_sites);
+        } else {
+            f = lat_lookup_le_avx2(p->Tc, c, r32 + k);
+        }
+        if (metro) {
+            _mm256_storeu_si256((__m256i *)(s + k), _mm256_sub_epi8(_mm256_xor_si256(sv, f), f));
+            a += __builtin_popcount((unsigned)_mm256_movemask_epi8(f));
+        } else {
+            const __m256i ns = _mm256_or_si256(_mm256_andnot_si256(f, _mm256_set1_epi8(-1)), one);
+            a += 32 - __builtin_popcount((unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(ns, sv)));
+            _mm256_storeu_si256((__m256i *)(s + k), ns);
+        }
+    }
+    return a;
+}
 #else
 #define LAT_HAVE_AVX2 0
 static int lat_cpu_avx2(void) { return 0; }
@@ -761,8 +871,11 @@ ATTR int64_t NAME(const lat_plan *p, int8_t *cur, const int8_t *oth, int c, uint
 LAT_ISING_COLOUR(lat_split_ising_colour, LAT_INLINE, isb_fill8, (void)0)
 #if LAT_HAVE_AVX2
 LAT_ISING_COLOUR(lat_split_ising_colour_avx2, LAT_AVX2_INLINE, isb_fill8,
-                 (acc += lat_ising_row_avx2(s, mid, side, u0, v0, u1, v1, (const uint32_t *)r32,
-                                            T, W, nv, metro, base, hm),
+                 (acc += nv <= 1 ? lat_ising_row_shuf_avx2(s, mid, side, u0, v0,
+                                                            (const uint32_t *)r32, p, W, nv, metro)
+                                 : lat_ising_row_avx2(s, mid, side, u0, v0, u1, v1,
+                                                      (const uint32_t *)r32, T, W, nv, metro,
+                                                      base, hm),
                   k0 = W - W % 32))
 
 LAT_AVX2 static int64_t lat_split_ising_sweeps_avx2(const lat_plan *p, int8_t *b0, int8_t *b1,
@@ -915,54 +1028,81 @@ LAT_AVX2 static int64_t lat_split_potts3_sweeps_avx2(const lat_plan *p, int8_t *
                                                      int64_t n_sweeps);
 #endif
 
-/* Run one chain: n_records times {thin sweeps; record}. When sout is not NULL, the state at
- * record i is written to sout + i * N (C order). Returns 0, or -1 (out of memory). */
-static int lat_run_chain(const lat_plan *p, int8_t *state, uint64_t *rng, int64_t n_records,
-                         int64_t thin, double *ec, double *ef, double *mag, double *stats,
-                         int8_t *sout) {
-    lat_rs rs;
-    lat_rs_init(&rs, rng);
-    int64_t acc = 0;
+/* Per-chain scratch kept across the calls of lat_chain_run of one kernel call: the state in
+ * the split layout (b0, b1) or with its sentinel (x), the random-number row buffer, and the
+ * count of accepted updates. */
+typedef struct {
+    int8_t *b0, *b1, *x;
+    uint64_t *rbuf;
+    int64_t acc;
+} lat_chain;
+
+/* Allocates the scratch of one chain and loads its state. Returns 0, or -1 (out of memory,
+ * nothing left allocated). */
+static int lat_chain_begin(const lat_plan *p, lat_chain *ch, const int8_t *state) {
     const int64_t N = p->n_sites;
+    memset(ch, 0, sizeof *ch);
     if (p->split) {
         const int64_t rows = p->R + 1;
-        int8_t *b0 = (int8_t *)malloc((size_t)(2 * rows * p->S));
-        uint64_t *rbuf = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(8 * ((p->W + 15) / 16)));
-        if (!b0 || !rbuf) { free(b0); free(rbuf); return -1; }
-        int8_t *b1 = b0 + rows * p->S;
-        lat_split_in(p, state, b0, b1);
-        for (int64_t i = 0; i < n_records; i++) {
+        ch->b0 = (int8_t *)malloc((size_t)(2 * rows * p->S));
+        ch->rbuf = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(8 * ((p->W + 15) / 16)));
+        if (!ch->b0 || !ch->rbuf) { free(ch->b0); free(ch->rbuf); ch->b0 = NULL; ch->rbuf = NULL; return -1; }
+        ch->b1 = ch->b0 + rows * p->S;
+        lat_split_in(p, state, ch->b0, ch->b1);
+    } else {
+        ch->x = (int8_t *)malloc((size_t)(N + 1));
+        if (!ch->x) return -1;
+        memcpy(ch->x, state, (size_t)N);
+        ch->x[N] = p->ghost;
+    }
+    return 0;
+}
+
+/* Records [i0, i1) of one chain with the current tables: {thin sweeps; record i} each. The
+ * record arrays ec, ef, mag are indexed by i; when sout is not NULL, the state at record i is
+ * written to sout + i * N (C order). */
+static void lat_chain_run(const lat_plan *p, lat_chain *ch, uint64_t *rng, int64_t i0,
+                          int64_t i1, int64_t thin, double *ec, double *ef, double *mag,
+                          int8_t *sout) {
+    lat_rs rs;
+    lat_rs_init(&rs, rng);
+    const int64_t N = p->n_sites;
+    int64_t acc = 0;
+    for (int64_t i = i0; i < i1; i++) {
+        if (p->split) {
 #if LAT_HAVE_AVX2
             if (p->avx2 && (p->kind == LAT_ISING_METRO || p->kind == LAT_ISING_HB))
-                acc += lat_split_ising_sweeps_avx2(p, b0, b1, rng, rbuf, thin);
+                acc += lat_split_ising_sweeps_avx2(p, ch->b0, ch->b1, rng, ch->rbuf, thin);
             else if (p->avx2 && (p->kind == LAT_POTTS_HB || p->kind == LAT_POTTS_METRO)
                      && p->d == 2 && p->q == 3 && p->T32)
-                acc += lat_split_potts3_sweeps_avx2(p, b0, b1, rng, rbuf, thin);
+                acc += lat_split_potts3_sweeps_avx2(p, ch->b0, ch->b1, rng, ch->rbuf, thin);
             else
 #endif
-            acc += lat_split_sweeps(p, b0, b1, &rs, rbuf, thin);
-            lat_split_record(p, b0, b1, ec + i, ef + i, mag + i);
-            if (sout) lat_split_out(p, sout + i * N, b0, b1);
+            acc += lat_split_sweeps(p, ch->b0, ch->b1, &rs, ch->rbuf, thin);
+            lat_split_record(p, ch->b0, ch->b1, ec + i, ef + i, mag + i);
+            if (sout) lat_split_out(p, sout + i * N, ch->b0, ch->b1);
+        } else {
+            acc += lat_general_sweeps(p, ch->x, &rs, thin);
+            lat_general_record(p, ch->x, ec + i, ef + i, mag + i);
+            if (sout) memcpy(sout + i * N, ch->x, (size_t)N);
         }
-        lat_split_out(p, state, b0, b1);
-        free(b0);
-        free(rbuf);
-    } else {
-        int8_t *x = (int8_t *)malloc((size_t)(N + 1));
-        if (!x) return -1;
-        memcpy(x, state, (size_t)N);
-        x[N] = p->ghost;
-        for (int64_t i = 0; i < n_records; i++) {
-            acc += lat_general_sweeps(p, x, &rs, thin);
-            lat_general_record(p, x, ec + i, ef + i, mag + i);
-            if (sout) memcpy(sout + i * N, x, (size_t)N);
-        }
-        memcpy(state, x, (size_t)N);
-        free(x);
     }
-    stats[0] += (double)N * (double)thin * (double)n_records;
-    stats[1] += (double)acc;
-    return 0;
+    ch->acc += acc;
+}
+
+/* Writes the state back, adds the chain's counts for n_records records of thin sweeps to
+ * stats and frees the scratch. */
+static void lat_chain_end(const lat_plan *p, lat_chain *ch, int8_t *state, int64_t n_records,
+                          int64_t thin, double *stats) {
+    if (p->split) {
+        if (ch->b0) lat_split_out(p, state, ch->b0, ch->b1);
+    } else if (ch->x) {
+        memcpy(state, ch->x, (size_t)p->n_sites);
+    }
+    stats[0] += (double)p->n_sites * (double)thin * (double)n_records;
+    stats[1] += (double)ch->acc;
+    free(ch->b0); free(ch->rbuf); free(ch->x);
+    memset(ch, 0, sizeof *ch);
 }
 
 

@@ -66,32 +66,40 @@ static inline uint64_t isb_bounded(uint64_t *w, uint64_t n) {
 #if defined(__GNUC__) || defined(__clang__)
 typedef uint64_t isb_u64x4 __attribute__((vector_size(32)));
 
+/* One step of 4 lanes: result, and the state (s0, s1, s2, s3) advanced. */
+#define ISB_STEP4(s0, s1, s2, s3, result)                                      \
+    do {                                                                       \
+        isb_u64x4 x_ = (s1) + ((s1) << 2);          /* s1 * 5 */               \
+        x_ = (x_ << 7) | (x_ >> 57);                /* rotl 7 */               \
+        (result) = x_ + (x_ << 3);                  /* * 9 */                  \
+        const isb_u64x4 t_ = (s1) << 17;                                       \
+        (s2) ^= (s0);                                                          \
+        (s3) ^= (s1);                                                          \
+        (s1) ^= (s2);                                                          \
+        (s0) ^= (s3);                                                          \
+        (s2) ^= t_;                                                            \
+        (s3) = ((s3) << 45) | ((s3) >> 19);         /* rotl 45 */              \
+    } while (0)
+
 /* always_inline: inlined into AVX2-targeted code it becomes AVX2 code */
-static inline __attribute__((always_inline)) void isb_fill8(uint64_t *restrict w, uint64_t *restrict out, int64_t nblk) {
-    isb_u64x4 s0[2], s1[2], s2[2], s3[2];
-    memcpy(s0, w, 64);
-    memcpy(s1, w + 8, 64);
-    memcpy(s2, w + 16, 64);
-    memcpy(s3, w + 24, 64);
+static inline __attribute__((always_inline)) void isb_fill8(uint64_t *restrict w,
+                                                             uint64_t *restrict out,
+                                                             int64_t nblk) {
+    isb_u64x4 s0a, s0b, s1a, s1b, s2a, s2b, s3a, s3b, ra, rb;
+    memcpy(&s0a, w, 32); memcpy(&s0b, w + 4, 32);
+    memcpy(&s1a, w + 8, 32); memcpy(&s1b, w + 12, 32);
+    memcpy(&s2a, w + 16, 32); memcpy(&s2b, w + 20, 32);
+    memcpy(&s3a, w + 24, 32); memcpy(&s3b, w + 28, 32);
     for (int64_t b = 0; b < nblk; b++) {
-        for (int h = 0; h < 2; h++) {
-            isb_u64x4 x = s1[h] + (s1[h] << 2);     /* s1 * 5 */
-            x = (x << 7) | (x >> 57);                 /* rotl 7 */
-            const isb_u64x4 result = x + (x << 3);   /* * 9 */
-            const isb_u64x4 t = s1[h] << 17;
-            s2[h] ^= s0[h];
-            s3[h] ^= s1[h];
-            s1[h] ^= s2[h];
-            s0[h] ^= s3[h];
-            s2[h] ^= t;
-            s3[h] = (s3[h] << 45) | (s3[h] >> 19);   /* rotl 45 */
-            memcpy(out + 8 * b + 4 * h, &result, 32);
-        }
+        ISB_STEP4(s0a, s1a, s2a, s3a, ra);
+        ISB_STEP4(s0b, s1b, s2b, s3b, rb);
+        memcpy(out + 8 * b, &ra, 32);
+        memcpy(out + 8 * b + 4, &rb, 32);
     }
-    memcpy(w, s0, 64);
-    memcpy(w + 8, s1, 64);
-    memcpy(w + 16, s2, 64);
-    memcpy(w + 24, s3, 64);
+    memcpy(w, &s0a, 32); memcpy(w + 4, &s0b, 32);
+    memcpy(w + 8, &s1a, 32); memcpy(w + 12, &s1b, 32);
+    memcpy(w + 16, &s2a, 32); memcpy(w + 20, &s2b, 32);
+    memcpy(w + 24, &s3a, 32); memcpy(w + 28, &s3b, 32);
 }
 #else
 static inline void isb_fill8(uint64_t *restrict w, uint64_t *restrict out, int64_t nblk) {

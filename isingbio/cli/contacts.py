@@ -46,7 +46,7 @@ def register(subparsers):
                    help="rank pairs with |i-j| >= K (default 6)")
     p.add_argument("--float64", action="store_true", help="fit in double precision (twice the memory)")
     add_common_options(p, output="CSV of the ranked pairs (default: only the top pairs are printed)",
-                       plot="PNG: predicted top-L pairs over the true contact map")
+                       plot="PNG: predicted top-L pairs (over the true contact map with --structure or --example)")
     p.set_defaults(func=run)
     return p
 
@@ -71,8 +71,6 @@ def run(args) -> int:
         raise InputError("give either ALIGNMENT or --example, not both")
     for path, opt in ((args.output, "-o"), (args.plot, "--plot"), (args.save_model, "--save-model")):
         _check_output_dir(path, opt)
-    if args.plot is not None and args.structure is None and not example:
-        raise InputError("--plot draws predictions over the true contacts: give --structure FILE")
     if args.chain is not None and args.structure is None:
         raise InputError("--chain needs --structure")
     if args.structure is not None and not os.path.exists(args.structure):

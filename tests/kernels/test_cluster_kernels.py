@@ -281,3 +281,38 @@ def test_large_lattice_energy_sw_vs_wolff():
         means[kind] = (chain_means.mean(), chain_means.std(ddof=1) / np.sqrt(n_chains))
     (m1, s1), (m2, s2) = means["sw"], means["wolff"]
     assert abs(m1 - m2) < 5 * np.hypot(s1, s2)
+
+
+@pytest.mark.parametrize("kind,case", all_cases())
+def test_states_out(kind, case):
+    """states_out (a slice of a wider array) holds the state at each record, and passing it
+    changes nothing else."""
+    model, beta_J, beta_h = case
+    x0 = random_states(model, 5, seed=12)
+    ref = run(kind, model, x0, beta_J, beta_h, n_records=4, thin=2, seed=7, clusters_per_sweep=3)
+    n_chains, n = x0.shape
+    wide = np.full((n_chains, 7, n), 99, dtype=np.int8)
+    states = np.ascontiguousarray(x0, dtype=np.int8).copy()
+    rng = chain_rng_states(np.random.SeedSequence(7), n_chains)
+    e_c, e_f, mag = (np.zeros((n_chains, 4)) for _ in range(3))
+    st = np.zeros((n_chains, 4))
+    indptr, indices, weights = model.csr
+    if isinstance(model, IsingModel):
+        args = (indptr, indices, weights, model.h)
+        kern = ISING_KERNELS[kind]
+    else:
+        args = (indptr, indices, weights, model.q, np.ascontiguousarray(model.h))
+        kern = POTTS_KERNELS[kind]
+    extra = (3,) if kind == "wolff" else ()
+    kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 2, *extra,
+         states_out=wide[:, 2:6])
+    for a, b in zip((states, e_c, e_f, mag, st, rng), ref):
+        np.testing.assert_array_equal(a, b)
+    assert np.all(wide[:, :2] == 99) and np.all(wide[:, 6:] == 99)
+    np.testing.assert_array_equal(wide[:, 5], states)
+    ref_c, ref_f = model.energy_parts(wide[:, 2:6].reshape(-1, n))
+    np.testing.assert_allclose(ref_c.reshape(n_chains, 4), e_c, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ref_f.reshape(n_chains, 4), e_f, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="states_out"):
+        kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 1, *extra,
+             states_out=np.zeros((n_chains, 3, n), np.int8))

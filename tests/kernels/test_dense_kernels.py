@@ -288,3 +288,70 @@ def test_records_into_column_slices():
     for arr, key in zip(wide, ("e_coupling", "e_field", "magnetization")):
         np.testing.assert_array_equal(arr[:, 2:5], ref[key], err_msg=key)
         assert np.all(arr[:, :2] == -99.0) and np.all(arr[:, 5:] == -99.0)
+
+
+# -- states_out, chunking, the fixed-point cache ---------------------------------------------
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_chunking_and_states_out(method, dtype, layout):
+    """n calls of one record == one call of n records (bit for bit: states, rng, records),
+    and states_out (a slice of a wider array) holds the state at each record."""
+    model = dense_model(8, 5, dtype, seed=41)
+    kernel = KERNELS[method]
+    n_chains, n_records, thin = 9, 6, 2
+    x0 = np.random.default_rng(5).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    rng0 = kernel_rng(n_chains, 6)
+    ref = run(kernel, model, x0.copy(), rng0.copy(), 0.9, 1.2, n_records, thin)
+    wide = np.full((n_chains, n_records + 3, model.n_sites), 99, dtype=np.int8)
+    recs = [np.zeros((n_chains, n_records)) for _ in range(3)]
+    stats = np.zeros((n_chains, 4))
+    x, r = x0.copy(), rng0.copy()
+    kernel(model.h, model.J, x, r, 0.9, 1.2, n_records, thin, *recs, stats, 2,
+           states_out=wide[:, 1:1 + n_records])
+    for arr, key in zip(recs + [stats], ("e_coupling", "e_field", "magnetization", "stats")):
+        np.testing.assert_array_equal(arr, ref[key], err_msg=key)
+    np.testing.assert_array_equal(x, ref["states"])
+    np.testing.assert_array_equal(r, ref["rng"])
+    assert np.all(wide[:, :1] == 99) and np.all(wide[:, 1 + n_records:] == 99)
+    xs, rs = x0.copy(), rng0.copy()
+    for k in range(n_records):
+        part = run(kernel, model, xs, rs, 0.9, 1.2, 1, thin)
+        np.testing.assert_array_equal(wide[:, 1 + k], xs)
+        e_j, e_h = model.energy_parts(xs)
+        np.testing.assert_allclose(part["e_coupling"][:, 0], e_j, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(ref["e_coupling"][:, k], e_j, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(ref["e_field"][:, k], e_h, rtol=1e-10, atol=1e-10)
+        np.testing.assert_array_equal(part["magnetization"][:, 0], ref["magnetization"][:, k])
+    np.testing.assert_array_equal(xs, ref["states"])
+    np.testing.assert_array_equal(rs, ref["rng"])
+
+
+def test_states_out_is_checked():
+    model = dense_model(3, 3, np.float64, seed=2)
+    x0 = np.zeros((2, 3), np.int8)
+    args = (model.h, model.J, x0, kernel_rng(2, 0), 1.0, 1.0, 4, 1, np.zeros((2, 4)), np.zeros((2, 4)),
+            np.zeros((2, 4)), np.zeros((2, 4)), 1)
+    with pytest.raises(ValueError, match="states_out"):
+        KERNELS["heatbath"](*args, states_out=np.zeros((2, 3, 3), np.int8))
+    with pytest.raises(ValueError, match="states_out"):
+        KERNELS["heatbath"](*args, states_out=np.zeros((2, 4, 6), np.int8)[:, :, ::2])
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+def test_float32_falls_back_to_double_cache(method):
+    """float32 couplings too large for the fixed-point cache to be within 2^-16 use the double
+    cache: then a float32 model samples exactly like the same numbers in float64."""
+    g = np.random.default_rng(3)
+    L, q = 5, 4
+    J = g.normal(0.0, 1.0, (L, L, q, q))
+    J = 0.5 * (J + J.transpose(1, 0, 3, 2))
+    J[np.arange(L), np.arange(L)] = 0.0
+    J = (J * 3000.0).astype(np.float32)          # |F| ~ 1e4: S ~ 2^17, N / S > 2^-16
+    h = g.normal(0.0, 1.0, (L, q)).astype(np.float32)
+    m32 = PottsModel(h, J)
+    m64 = PottsModel(h.astype(np.float64), J.astype(np.float64))
+    x0 = g.integers(0, q, size=(6, L)).astype(np.int8)
+    a = run(KERNELS[method], m32, x0.copy(), kernel_rng(6, 1), 1e-3, 1.0, 4, 3)
+    b = run(KERNELS[method], m64, x0.copy(), kernel_rng(6, 1), 1e-3, 1.0, 4, 3)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)

@@ -85,6 +85,9 @@ def energy_z(model, out, beta_J, beta_h):
         mean = p @ exact
         var = p @ (exact - mean) ** 2
         sample = out[key][:, -1]
+        if var <= 1e-300:   # a constant part (e.g. H_h with h = 0): it must be exact
+            np.testing.assert_allclose(sample, mean, atol=1e-12)
+            continue
         zs.append(abs(sample.mean() - mean) / np.sqrt(var / sample.size))
     return max(zs)
 
@@ -316,3 +319,139 @@ def test_records_into_column_slices(kind):
     for arr, key in zip(wide, ("e_coupling", "e_field", "magnetization")):
         np.testing.assert_array_equal(arr[:, 2:5], ref[key], err_msg=key)
         assert np.all(arr[:, :2] == -99.0) and np.all(arr[:, 5:] == -99.0)
+
+
+# -- uniform weights and fields: the integer-table path ---------------------------------------
+def ring_ising(n=6, w=0.7, h=0.3):
+    J = np.zeros((n, n))
+    for i in range(n):
+        J[i, (i + 1) % n] = J[(i + 1) % n, i] = w
+    J[0, 3] = J[3, 0] = w   # a chord: degrees 2 and 3
+    return IsingModel.from_graph(J, np.full(n, h))
+
+
+def torus_ising(J=0.35, h=0.15):
+    """3 x 3 torus as a graph: every site has 4 neighbours (the kernels' degree-4 loops)."""
+    lat = IsingModel.lattice((3, 3), J=J, h=h)
+    return IsingModel.from_graph(lat.coupling_matrix, lat.h)
+
+
+def torus_potts(q=3, J=0.5):
+    lat = PottsModel.lattice((3, 3), q, J=J)
+    h = np.repeat(np.array([[0.3, -0.2, 0.1, 0.0, 0.2][:q]]), 9, axis=0)
+    return PottsModel.from_graph(lat.coupling_matrix, q, h)
+
+
+def uniform_potts(n=5, q=3, w=0.9, seed=31, complete=False):
+    g = np.random.default_rng(seed)
+    J = np.triu((g.random((n, n)) < 0.6) * w, k=1) if not complete else np.triu(np.full((n, n), w), k=1)
+    J = J + J.T
+    return PottsModel.from_graph(J, q, np.repeat(g.uniform(-0.7, 0.7, (1, q)), n, axis=0))
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("w,h", [(0.7, 0.3), (-0.9, -0.4), (0.8, 0.0)])
+def test_ising_uniform_boltzmann(method, w, h):
+    """Uniform weights and field: the kernels use integer acceptance thresholds."""
+    model = ring_ising(w=w, h=h)
+    for betas in [(1.0, 1.0), (0.5, 1.6)]:
+        p, out = sample_pvalue(model, ISING[method], *betas)
+        assert p > P_MIN, f"{method} w={w} h={h} betas={betas}: p = {p:.3g}"
+        assert energy_z(model, out, *betas) < Z_MAX
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+def test_degree4_uniform_boltzmann(method):
+    """Uniform 4-regular graphs (3 x 3 tori): Ising and 3-state Potts."""
+    for model, kernels in [(torus_ising(), ISING), (torus_ising(J=-0.4, h=-0.2), ISING),
+                           (torus_potts(), POTTS)]:
+        p, out = sample_pvalue(model, kernels[method], 1.0, 1.0)
+        assert p > P_MIN, f"{method} {model!r}: p = {p:.3g}"
+        assert energy_z(model, out, 1.0, 1.0) < Z_MAX
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("w,q", [(0.9, 3), (-0.6, 3), (0.4, 5)])
+def test_potts_uniform_boltzmann(method, w, q):
+    """q = 3: packed neighbour counts index cumulative thresholds; q = 5 (q * bits > 12):
+    the tabulated weights exp(beta_J w0 n_a + beta_h h_a - M)."""
+    model = uniform_potts(w=w, q=q, complete=q == 5)   # K5: degree 4, 3 bits x 5 states
+    for betas in [(1.0, 1.0), (1.4, 0.5)]:
+        p, out = sample_pvalue(model, POTTS[method], *betas)
+        assert p > P_MIN, f"{method} w={w} betas={betas}: p = {p:.3g}"
+        assert energy_z(model, out, *betas) < Z_MAX
+
+
+def test_uniform_sweep_transition_matrix():
+    """The table path's one-sweep transition matrix on 2 sites (Ising and Potts)."""
+    cases = [(IsingModel.from_graph([[0.0, 0.7], [0.7, 0.0]], [0.3, 0.3]), ISING),
+             (PottsModel.from_graph([[0.0, 0.9], [0.9, 0.0]], 3, [[0.2, -0.4, 0.5]] * 2), POTTS)]
+    for model, kernels in cases:
+        for method in ("metropolis", "heatbath"):
+            T, xs = sweep_matrix(model, method, 1.1, 0.8)
+            for k, x in enumerate(xs):
+                x0 = np.repeat(x[None, :], 4000, axis=0).astype(np.int8)
+                out = run(kernels[method], model, x0, kernel_rng(4000, 2000 + k), 1.1, 0.8, 1, 1)
+                counts = np.bincount(state_index(model, out["states"]), minlength=len(xs))
+                p = chi2_pvalue(counts, T[k])
+                assert p > P_MIN, f"{method} row {k}: p = {p:.3g}"
+
+
+# -- chunking and states_out, every kernel and path ----------------------------------------
+def chunk_cases():
+    out = []
+    for method in ("metropolis", "heatbath"):
+        out.append(pytest.param(ising_model(8, seed=5), ISING[method], id=f"ising-general-{method}"))
+        out.append(pytest.param(ring_ising(), ISING[method], id=f"ising-table-{method}"))
+        out.append(pytest.param(potts_model(6, seed=6), POTTS[method], id=f"potts-general-{method}"))
+        out.append(pytest.param(uniform_potts(), POTTS[method], id=f"potts-table-{method}"))
+        out.append(pytest.param(uniform_potts(q=5, complete=True), POTTS[method], id=f"potts-q5-table-{method}"))
+        out.append(pytest.param(torus_ising(), ISING[method], id=f"ising-deg4-{method}"))
+        out.append(pytest.param(torus_potts(), POTTS[method], id=f"potts-deg4-{method}"))
+    return out
+
+
+def random_start(model, n_chains, seed):
+    x0 = np.random.default_rng(seed).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    return (2 * x0 - 1).astype(np.int8) if isinstance(model, IsingModel) else x0
+
+
+@pytest.mark.parametrize("model,kernel", chunk_cases())
+def test_chunking_and_states_out(model, kernel):
+    """n calls of one record == one call of n records (states, rng, records), and states_out
+    (a slice of a wider array) holds the state at each record, the rest untouched."""
+    n_chains, n_records, thin = 11, 5, 2
+    x0, rng0 = random_start(model, n_chains, 3), kernel_rng(n_chains, 4)
+    ref = run(kernel, model, x0.copy(), rng0.copy(), 0.9, 1.1, n_records, thin)
+    wide = np.full((n_chains, n_records + 3, model.n_sites), 99, dtype=np.int8)
+    out = dict(e_coupling=np.zeros((n_chains, n_records)), e_field=np.zeros((n_chains, n_records)),
+               magnetization=np.zeros((n_chains, n_records)), stats=np.zeros((n_chains, 4)))
+    x, r = x0.copy(), rng0.copy()
+    kernel(*model_args(model), x, r, 0.9, 1.1, n_records, thin, out["e_coupling"], out["e_field"],
+           out["magnetization"], out["stats"], 2, states_out=wide[:, 2:2 + n_records])
+    for key in ("e_coupling", "e_field", "magnetization", "stats"):
+        np.testing.assert_array_equal(out[key], ref[key], err_msg=key)
+    np.testing.assert_array_equal(x, ref["states"])
+    np.testing.assert_array_equal(r, ref["rng"])
+    assert np.all(wide[:, :2] == 99) and np.all(wide[:, 2 + n_records:] == 99)
+    xs, rs = x0.copy(), rng0.copy()
+    for k in range(n_records):
+        part = run(kernel, model, xs, rs, 0.9, 1.1, 1, thin)
+        np.testing.assert_array_equal(wide[:, 2 + k], xs)
+        np.testing.assert_array_equal(part["magnetization"][:, 0], ref["magnetization"][:, k])
+        np.testing.assert_allclose(part["e_coupling"][:, 0], ref["e_coupling"][:, k], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(part["e_field"][:, 0], ref["e_field"][:, k], rtol=1e-12, atol=1e-12)
+        e_j, e_h = model.energy_parts(xs)
+        np.testing.assert_allclose(part["e_coupling"][:, 0], e_j, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(part["e_field"][:, 0], e_h, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(xs, ref["states"])
+    np.testing.assert_array_equal(rs, ref["rng"])
+
+
+def test_states_out_shape_is_checked():
+    model = ring_ising()
+    x0 = random_start(model, 3, 1)
+    with pytest.raises(ValueError, match="states_out"):
+        ISING["metropolis"](*model_args(model), x0, kernel_rng(3, 0), 1.0, 1.0, 4, 1, np.zeros((3, 4)),
+                            np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((3, 4)), 1,
+                            states_out=np.zeros((3, 3, model.n_sites), np.int8))

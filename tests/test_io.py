@@ -1,0 +1,92 @@
+"""Saving and loading dense models (.npz): round trip, metadata, bad files."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from isingbio import FormatError, InputError, PottsModel, __version__
+from isingbio.io import load_model, save_model
+
+
+def small_model(rng, L=5, q=4, dtype=np.float64):
+    J = np.zeros((L, L, q, q), dtype=dtype)
+    for i in range(L):
+        for j in range(i + 1, L):
+            b = rng.normal(size=(q, q))
+            J[i, j], J[j, i] = b, b.T
+    return PottsModel(rng.normal(size=(L, q)).astype(dtype), J)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_trip(tmp_path, rng, dtype):
+    from isingbio.alignment import get_alphabet
+    model = small_model(rng, q=5, dtype=dtype)
+    model.alphabet = get_alphabet("dna")
+    model.positions = np.arange(10, 15)
+    model.metadata = {"hyperparameters": {"lambda_J": 0.5}, "n_eff": np.float64(3.5)}
+    path = tmp_path / "m.npz"
+    save_model(model, path, seed=7)
+    back = load_model(path)
+    assert back.dtype == dtype
+    np.testing.assert_array_equal(back.h, model.h)
+    np.testing.assert_array_equal(back.J, model.J)
+    assert back.alphabet.letters == "-ACGT"
+    np.testing.assert_array_equal(back.positions, np.arange(10, 15))
+    assert back.metadata["seed"] == 7
+    assert back.metadata["hyperparameters"] == {"lambda_J": 0.5}
+    assert back.metadata["n_eff"] == 3.5
+    assert back.metadata["isingbio_version"] == __version__
+    assert os.listdir(tmp_path) == ["m.npz"]
+    with np.load(path, allow_pickle=False) as d:  # self-describing without isingbio
+        assert str(d["format"]) == "isingbio.potts-dense"
+        assert json.loads(str(d["metadata"]))["seed"] == 7
+
+
+def test_fitted_model_round_trip(tmp_path, rng):
+    from isingbio.alignment import Alignment
+    from isingbio.contacts import contact_scores
+    from isingbio.plm import fit_plm
+    seqs = ["".join(rng.choice(list("ACDEFGHIKL-"), size=12)) for _ in range(40)]
+    res = fit_plm(Alignment.from_sequences(seqs), max_iter=10, seed=3)
+    path = tmp_path / "fit.npz"
+    save_model(res.model, path)
+    back = load_model(path)
+    assert back.alphabet.letters == res.model.alphabet.letters
+    assert back.metadata["seed"] == 3
+    assert back.metadata["hyperparameters"]["lambda_J"] == res.hyperparameters["lambda_J"]
+    assert back.metadata["weights_summary"]["n"] == 40
+    np.testing.assert_array_equal(contact_scores(back), contact_scores(res.model))
+
+
+def test_model_without_extras(tmp_path, rng):
+    model = small_model(rng)
+    save_model(model, tmp_path / "plain")  # no .npz suffix: the name is kept as given
+    back = load_model(tmp_path / "plain")
+    assert back.alphabet is None
+    np.testing.assert_array_equal(back.positions, np.arange(1, 6))
+
+
+def test_lattice_model_saved_dense(tmp_path):
+    save_model(PottsModel.lattice((3,), 3, J=0.5, periodic=False), tmp_path / "lat.npz")
+    back = load_model(tmp_path / "lat.npz")
+    assert back.J[0, 1, 2, 2] == 0.5 and back.J[0, 2].sum() == 0
+
+
+def test_bad_files(tmp_path, rng):
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    with pytest.raises(FormatError, match="junk.npz"):
+        load_model(tmp_path / "junk.npz")
+    np.savez(tmp_path / "other.npz", h=np.zeros((2, 2)))
+    with pytest.raises(FormatError, match="not an isingbio model"):
+        load_model(tmp_path / "other.npz")
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.npz")
+    model = small_model(rng)
+    model.alphabet = "-AC"
+    with pytest.raises(InputError, match="3 letters"):
+        save_model(model, tmp_path / "bad.npz")
+    model.alphabet = None
+    with pytest.raises(InputError, match="JSON"):
+        save_model(model, tmp_path / "bad.npz", thing=object.__new__(type("X", (), {"__str__": None})))
+    assert not (tmp_path / "bad.npz").exists()
