@@ -374,75 +374,6 @@ class AISResult:
 # ----------------------------------------------------------------------------------------
 # the annealing loop
 # ----------------------------------------------------------------------------------------
-class _Stepper:
-    """Advance a Sampler through a block of (beta_J, beta_h) pairs, `sweeps` sweeps at each,
-    and return H_J and H_h after each: arrays of shape (n_chains, n).
-
-    One kernel call per pair, through the Sampler's low-level call when it has one (about
-    10-20 us of Python per call; ``run`` costs ~50 us as it builds a SampleResult), else
-    ``run``. A kernel taking the arrays of betas would do a whole block in one call.
-
-    With ``tune_threads`` the thread count is chosen by measurement: each step opens and
-    closes an OpenMP team, which costs microseconds on an idle machine but milliseconds
-    when another process holds a core. A few steps of every eighth block run with the other
-    choice (all threads or one) and the faster one runs the rest. Results do not depend on it.
-    """
-
-    _PROBE = 8
-
-    def __init__(self, sampler: Sampler, sweeps: int, tune_threads: bool = False):
-        self.sampler = sampler
-        self.sweeps = sweeps
-        c = sampler.n_chains
-        self.out = tuple(np.empty((c, 1)) for _ in range(3))
-        self.fast = callable(getattr(sampler, "_call", None))
-        self.tune = tune_threads and self.fast and sampler.n_threads > 1
-        self.cost = {sampler.n_threads: None, 1: None}
-        self.best = sampler.n_threads
-        self.n_blocks = 0
-
-    def _steps(self, beta_J, beta_h, e_c, e_f, lo, hi):
-        s, k, out = self.sampler, self.sweeps, self.out
-        for r in range(lo, hi):
-            s.beta_coupling = beta_J[r]
-            s.beta_field = beta_h[r]
-            if self.fast:
-                s._call(1, k, out, 0)
-                e_c[:, r] = out[0][:, 0]
-                e_f[:, r] = out[1][:, 0]
-            else:
-                res = s.run(k, thin=k)
-                e_c[:, r] = res.energy_coupling[:, 0]
-                e_f[:, r] = res.energy_field[:, 0]
-        if self.fast:
-            s.n_sweeps_done += (hi - lo) * k
-
-    def block(self, beta_J: np.ndarray, beta_h: np.ndarray):
-        s = self.sampler
-        n = beta_J.size
-        e_c = np.empty((s.n_chains, n))
-        e_f = np.empty((s.n_chains, n))
-        if not self.tune:
-            self._steps(beta_J, beta_h, e_c, e_f, 0, n)
-            return e_c, e_f
-        other = 1 if self.best != 1 else max(self.cost)
-        start = 0
-        if (self.cost[other] is None or self.n_blocks % 8 == 0) and n > 2 * self._PROBE:
-            s.n_threads = other
-            t0 = time.perf_counter()
-            self._steps(beta_J, beta_h, e_c, e_f, 0, self._PROBE)
-            self.cost[other] = (time.perf_counter() - t0) / self._PROBE
-            start = self._PROBE
-        s.n_threads = self.best
-        t0 = time.perf_counter()
-        self._steps(beta_J, beta_h, e_c, e_f, start, n)
-        self.cost[self.best] = (time.perf_counter() - t0) / max(1, n - start)
-        known = {k: v for k, v in self.cost.items() if v is not None}
-        self.best = min(known, key=known.get)
-        self.n_blocks += 1
-        return e_c, e_f
-
-
 _BLOCK = 256  # steps per block of the annealing loop
 
 
@@ -450,7 +381,7 @@ def _trace_points(n_steps: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_steps, min(n_steps, _MAX_TRACE) + 1).round().astype(np.int64))
 
 
-def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True, tune_threads=False):
+def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True):
     """One AIS pass along positions u_0..u_K (forward: 0 -> 1; reverse: 1 -> 0).
 
     Step t (1..K) adds -(u_t - u_{t-1}) E(x_{t-1}); then, for t < K, the chains move at u_t.
@@ -470,7 +401,6 @@ def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True, tu
     trace[0] = 0.0
     row = 1
     energies = np.empty((k_steps, c)) if record == "energies" else None
-    stepper = _Stepper(sampler, sweeps, tune_threads)
     w = np.zeros(c)
     e_prev = np.asarray(energy0, dtype=np.float64)
     for t0 in range(1, k_steps + 1, _BLOCK):
@@ -480,7 +410,7 @@ def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True, tu
         e_blk = np.empty((n, c))                    # E(x_{t-1}) for t = t0 .. t1-1
         e_blk[0] = e_prev
         if moves.size:
-            e_c, e_f = stepper.block(beta_J[moves], beta_h[moves])
+            e_c, e_f = sampler.anneal(beta_J[moves], beta_h[moves], thin=sweeps)
             e_new = beta * e_c if base == "fields" else beta * (e_c + e_f)
             e_blk[1:] = e_new[:, :n - 1].T
             e_prev = e_new[:, -1].copy()
@@ -571,10 +501,8 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
     seed : int, numpy Generator or SeedSequence, optional
         The same seed gives the same result whatever `n_threads` is.
     n_threads : int, optional
-        OpenMP threads. Default: all cores or one, whichever measures faster during the run
-        (each step is a separate kernel call, and starting a team of threads per call is slow
-        when other processes hold cores); one when a step has fewer than 32768 site updates.
-        Results do not depend on it.
+        OpenMP threads. Default: all cores, or one when a step has fewer than 32768 site
+        updates (too little work to share). Results do not depend on it.
     progress : bool, optional
         Progress bar on stderr.
 
@@ -650,7 +578,6 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
     total = pilot_steps + k_total * (2 if bidirectional else 1)
     bar = progress_bar(progress, total, "AIS")
     n_threads_used = None
-    tune = n_threads is None  # pick all threads or one by measurement (see _Stepper)
     try:
         if adaptive:
             pilot_chains = min(n_chains, 32)
@@ -660,7 +587,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
             s_pilot = np.linspace(0.0, 1.0, pilot_steps + 1)
             _, _, _, energies = _anneal(model, sampler, s_pilot, beta, base,
                                         _path_energy(model, x0, beta, base), sweeps_per_step, bar,
-                                        record="energies", tune_threads=tune)
+                                        record="energies")
             s = _adaptive_schedule(s_pilot, energies, k_total)
 
         # -- forward pass ---------------------------------------------------------------
@@ -669,7 +596,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
         sampler = new_sampler(n_chains, x0, seq_fwd)
         n_threads_used = sampler.n_threads
         w, trace, steps, _ = _anneal(model, sampler, s, beta, base, _path_energy(model, x0, beta, base),
-                                     sweeps_per_step, bar, tune_threads=tune)
+                                     sweeps_per_step, bar)
         lw = w + log_z0
         trace += log_z0
         est_f, se_f, ess_f = _weight_stats(lw)
@@ -705,7 +632,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
             rev = new_sampler(m, x_eq, seq_rev)
             w_r, trace_r, steps_r, _ = _anneal(model, rev, s[::-1].copy(), beta, base,
                                                _path_energy(model, rev.states, beta, base),
-                                               sweeps_per_step, bar, tune_threads=tune)
+                                               sweeps_per_step, bar)
             lw_r = w_r - log_z0
             est_r, se_r, ess_r = _weight_stats(lw_r)
             upper = -est_r

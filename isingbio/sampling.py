@@ -294,6 +294,8 @@ class Sampler:
         self._init_rng = np.random.default_rng(seq.spawn(1)[0])
         self._states = self._initial_states(init)
         self._kernel, self._model_args = _select_kernel(model, self.method)
+        # kernels built with embedsignature list their arguments in the docstring
+        self._kernel_takes_path = "beta_J_path" in (self._kernel.__doc__ or "")
         self._stats = np.zeros((self.n_chains, 4))
         self._clusters_per_sweep = 0
         self.n_sweeps_done = 0
@@ -369,16 +371,32 @@ class Sampler:
         return None if self._stats[:, 2].sum() == 0 else float(self._stats[:, 3].sum() / self._stats[:, 2].sum())
 
     # -- running ----------------------------------------------------------------------
-    def _call(self, n_records, thin, out, offset):
-        """Run the kernel for `n_records` records; store them in out[:, offset:offset + n_records]."""
-        extra = ()
-        if self.method == "wolff":
-            extra = (self._wolff_clusters_per_sweep(),)
+    def _call(self, n_records, thin, out, offset, states=None, beta_path=None):
+        """Run the kernel for `n_records` records into out[:, offset:offset + n_records].
+
+        `states`, if given, receives the configurations at those records; `beta_path`, a pair
+        of arrays, gives (beta_coupling, beta_field) for each record instead of the current ones.
+        """
+        extra = (self._wolff_clusters_per_sweep(),) if self.method == "wolff" else ()
+        kwargs = {}
+        if states is not None:
+            kwargs["states_out"] = np.empty((self.n_chains, n_records, self.model.n_sites), dtype=np.int8)
+        if beta_path is not None and not self._kernel_takes_path:
+            for r in range(n_records):  # one call per point: same numbers as the path argument
+                self._beta_J, self._beta_h = float(beta_path[0][offset + r]), float(beta_path[1][offset + r])
+                self._call(1, thin, out, offset + r,
+                           states=None if states is None else states[:, offset + r:offset + r + 1])
+            return
+        if beta_path is not None:
+            kwargs["beta_J_path"], kwargs["beta_h_path"] = (
+                np.ascontiguousarray(b[offset:offset + n_records], dtype=np.float64) for b in beta_path)
         chunk = tuple(np.empty((self.n_chains, n_records)) for _ in range(3))
         self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
-                     n_records, thin, *chunk, self._stats, self.n_threads, *extra)
+                     n_records, thin, *chunk, self._stats, self.n_threads, *extra, **kwargs)
         for dest, src in zip(out, chunk):
             dest[:, offset:offset + n_records] = src
+        if states is not None:
+            states[:, offset:offset + n_records] = kwargs["states_out"]
 
     def _wolff_clusters_per_sweep(self) -> int:
         """K cluster updates per Wolff sweep, calibrated once from a pilot of all chains."""
@@ -446,14 +464,12 @@ class Sampler:
             states = np.empty((c, n_records, n), dtype=np.int8)
         stats_before = self._stats.copy()
         start = time.perf_counter()
-        step = 1 if return_states else self._chunk_records(thin)
+        step = self._chunk_records(thin)
         bar = _progress(progress, n_sweeps, self.method)
         done = 0
         while done < n_records:
             k = min(step, n_records - done)
-            self._call(k, thin, out, done)
-            if states is not None:
-                states[:, done] = self._states
+            self._call(k, thin, out, done, states=states)
             done += k
             bar.update(k * thin)
         rest = n_sweeps - n_records * thin
@@ -477,6 +493,42 @@ class Sampler:
             states=None if states is None else states.reshape((c, n_records) + shape),
             acceptance_rate=accept, mean_cluster_size=cluster,
             model_kind="ising" if isinstance(self.model, IsingModel) else "potts")
+
+    def anneal(self, beta_coupling, beta_field=None, thin=1):
+        """Run along a path of inverse temperatures, recording after each point.
+
+        Parameters
+        ----------
+        beta_coupling : array_like of float, shape (R,)
+            beta_coupling at each point of the path (>= 0).
+        beta_field : array_like of float, shape (R,), optional
+            beta_field at each point (default: the current beta_field throughout).
+        thin : int, optional
+            Sweeps at each point before its record.
+
+        Returns
+        -------
+        e_coupling, e_field : ndarray of float64, shape (n_chains, R)
+            H_J and H_h of each chain after the sweeps at each point. The sampler is left at
+            the last point's inverse temperatures.
+        """
+        thin = check_positive_int(thin, "thin")
+        b_J = np.ascontiguousarray(beta_coupling, dtype=np.float64).ravel()
+        b_h = (np.full(b_J.shape, self._beta_h) if beta_field is None
+               else np.ascontiguousarray(beta_field, dtype=np.float64).ravel())
+        if b_h.shape != b_J.shape:
+            raise InputError(f"beta_coupling and beta_field must have the same length, got {b_J.size} and {b_h.size}")
+        for name, b in (("beta_coupling", b_J), ("beta_field", b_h)):
+            if b.size and not (np.all(np.isfinite(b)) and b.min() >= 0):
+                raise InputError(f"{name} must be finite and >= 0 along the path")
+        out = tuple(np.empty((self.n_chains, b_J.size)) for _ in range(3))
+        step = self._chunk_records(thin)
+        for done in range(0, b_J.size, step):
+            self._call(min(step, b_J.size - done), thin, out, done, beta_path=(b_J, b_h))
+        if b_J.size:
+            self._beta_J, self._beta_h = float(b_J[-1]), float(b_h[-1])
+        self.n_sweeps_done += b_J.size * thin
+        return out[0], out[1]
 
     def __repr__(self):
         return (f"Sampler({self.model!r}, beta={self._beta_J:g}, method={self.method!r}, "

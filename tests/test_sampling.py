@@ -164,3 +164,32 @@ def test_top_level_api():
     assert isingbio.__version__
     cfg = isingbio.build_config()
     assert {"openmp", "cython_version", "cores_available"} <= set(cfg)
+
+
+@pytest.mark.parametrize("model", [IsingModel.lattice((6, 6), h=0.1), PottsModel.lattice((5, 5), 3),
+                                   IsingModel.from_graph(np.eye(5, k=1) + np.eye(5, k=-1)),
+                                   PottsModel(np.zeros((4, 3)), np.zeros((4, 4, 3, 3)))],
+                         ids=["ising lattice", "potts lattice", "ising graph", "dense"])
+def test_anneal_equals_one_step_at_a_time(model):
+    """Sampler.anneal along a path gives exactly what setting beta and running each step gives."""
+    path_J = np.linspace(0.0, 0.6, 7)
+    path_h = np.linspace(0.6, 0.3, 7)
+    a = Sampler(model, 0.5, method="heatbath", n_chains=3, seed=4)
+    e_c, e_f = a.anneal(path_J, path_h, thin=2)
+    b = Sampler(model, 0.5, method="heatbath", n_chains=3, seed=4)
+    for k, (bj, bh) in enumerate(zip(path_J, path_h)):
+        b.beta_coupling, b.beta_field = bj, bh
+        res = b.run(2, thin=2)
+        np.testing.assert_array_equal(e_c[:, k], res.energy_coupling[:, 0])
+        np.testing.assert_array_equal(e_f[:, k], res.energy_field[:, 0])
+    np.testing.assert_array_equal(a.states, b.states)
+    assert (a.beta_coupling, a.beta_field) == (path_J[-1], path_h[-1])
+    assert a.n_sweeps_done == 14
+
+
+def test_return_states_matches_records():
+    model = PottsModel.lattice((5, 4), 3)
+    res = sample(model, 0.9, 40, thin=4, n_chains=3, seed=2, return_states=True)
+    assert res.states.shape == (3, 10, 5, 4)
+    np.testing.assert_allclose(res.energy, model.energy(res.states))
+    np.testing.assert_array_equal(res.states[:, -1], res.final_states)
