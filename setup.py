@@ -72,6 +72,9 @@ if OPENMP:
     link_args.append("-fopenmp")
 
 only = {s.strip() for s in os.environ.get("ISINGBIO_BUILD_ONLY", "").split(",") if s.strip()}
+# headers every kernel may include: a change to one rebuilds the extensions
+HEADERS = sorted(glob.glob(os.path.join("isingbio", "_kernels", "*.h"))
+                 + glob.glob(os.path.join("isingbio", "_kernels", "*.pxd")))
 extensions = []
 for pyx in sorted(glob.glob(os.path.join("isingbio", "_kernels", "*.pyx"))):
     name = os.path.splitext(os.path.basename(pyx))[0]
@@ -81,6 +84,7 @@ for pyx in sorted(glob.glob(os.path.join("isingbio", "_kernels", "*.pyx"))):
         "isingbio._kernels." + name, [pyx],
         include_dirs=[np.get_include(), os.path.join("isingbio", "_kernels")],
         define_macros=macros, extra_compile_args=compile_args, extra_link_args=link_args,
+        depends=HEADERS,
     ))
 
 setup(

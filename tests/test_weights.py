@@ -1,5 +1,4 @@
 """Sequence weights: compiled kernel against a naive implementation, rules, threads, real data."""
-import time
 
 import numpy as np
 import pytest
@@ -113,11 +112,9 @@ def test_real_family_against_naive(shared_data):
     assert neff == pytest.approx(1149.4, abs=0.1)
 
 
-def test_large_family_is_fast(shared_data):
+def test_large_family(shared_data):
+    """N_eff of T0900 (16243 sequences) as plmc's rule gives it (speed: benchmarks/bench_weights.py)."""
     aln = read_alignment(shared_data / "T0900" / "T0900.aln")
     assert aln.matrix.shape == (16243, 106)
-    t0 = time.perf_counter()
     w, neff = sequence_weights(aln, n_threads=2)
-    elapsed = time.perf_counter() - t0
     assert neff == pytest.approx(4768.47, abs=0.01)
-    assert elapsed < 5.0, f"weights took {elapsed:.2f} s"

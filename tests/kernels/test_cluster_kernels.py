@@ -10,7 +10,6 @@ import zlib
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from scipy import stats as sps
 
 from isingbio import IsingModel, PottsModel

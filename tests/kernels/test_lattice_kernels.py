@@ -5,7 +5,6 @@ Every sampler is run on tiny lattices (odd periodic sides, side 2 doubling, open
 independent chains, and the histogram of final states is compared with the exact Boltzmann
 distribution by a chi-square test (pooled low-count bins, fixed seeds, p threshold 1e-6).
 """
-import os
 
 import numpy as np
 import pytest
