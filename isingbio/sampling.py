@@ -21,7 +21,10 @@ Methods
     distribution.)
 
 Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
-dense-model sites in order 0..L-1. Cluster methods need scalar couplings (lattice and graph
+dense-model sites in order 0..L-1. Acceptance decisions compare 32-bit random numbers with
+integer thresholds (probabilities exact to 2^-32). Dense float32 models keep their local
+fields in 32-bit fixed point when that is within 2^-16 (in units of J) of the exact sum,
+which makes updates faster and never drifts; otherwise, and for float64, in double. Cluster methods need scalar couplings (lattice and graph
 forms): any sign for Ising, ferromagnetic (J >= 0) for Potts.
 """
 from __future__ import annotations
