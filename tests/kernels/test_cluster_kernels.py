@@ -5,7 +5,6 @@ states is compared with the exact Boltzmann distribution by a chi-square test wi
 bins and a p threshold of 1e-6 (a correct sampler fails about once in a million runs; a
 wrong one, such as the same samples judged at a different beta, fails at once).
 """
-import itertools
 import zlib
 
 import numpy as np
@@ -53,39 +52,33 @@ def random_states(model, n_chains, seed):
     return gen.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
 
 
-def exact_distribution(model, beta_J, beta_h):
-    """All configurations (rows) and their probabilities under exp(-(bJ H_J + bh H_h))."""
-    values = [-1, 1] if isinstance(model, IsingModel) else list(range(model.q))
-    configs = np.array(list(itertools.product(values, repeat=model.n_sites)), dtype=np.int64)
-    e_c, e_f = model.energy_parts(configs)
-    logw = -(beta_J * e_c + beta_h * e_f)
-    p = np.exp(logw - logw.max())
-    return configs, p / p.sum()
-
-
-def chi_square_p(model, samples, beta_J, beta_h):
-    """p-value of the sampled states against the exact distribution (bins pooled to >= 5)."""
-    configs, p = exact_distribution(model, beta_J, beta_h)
-    base = 2 if isinstance(model, IsingModel) else model.q
-    offset = 1 if isinstance(model, IsingModel) else 0
-    weights = base ** np.arange(model.n_sites)[::-1]
-    code_cfg = ((configs + offset) // (2 if offset else 1)) @ weights
-    code_smp = ((samples.astype(np.int64) + offset) // (2 if offset else 1)) @ weights
-    index = np.empty(base ** model.n_sites, dtype=np.int64)
-    index[code_cfg] = np.arange(len(configs))
-    observed = np.bincount(index[code_smp], minlength=len(configs)).astype(float)
-    expected = p * len(samples)
-    # pool the bins with small expectations (smallest first) until the pool reaches 5
-    order = np.argsort(expected)
-    cum = np.cumsum(expected[order])
-    n_small = int(np.searchsorted(cum, 5.0)) + 1
-    pooled = order[:n_small]
-    rest = order[n_small:]
-    obs = np.concatenate([[observed[pooled].sum()], observed[rest]])
-    exp_ = np.concatenate([[expected[pooled].sum()], expected[rest]])
-    chi2 = float(((obs - exp_) ** 2 / exp_).sum())
-    dof = len(obs) - 1
-    return float(sps.chi2.sf(chi2, dof))
+@pytest.fixture
+def chi_square_p(all_states, boltzmann):
+    """chi_square_p(model, samples, beta_J, beta_h): p-value of the sampled states against
+    the exact distribution (bins pooled to >= 5)."""
+    def chi_square_p(model, samples, beta_J, beta_h):
+        configs, p = all_states(model).astype(np.int64), boltzmann(model, beta_J, beta_h)
+        base = 2 if isinstance(model, IsingModel) else model.q
+        offset = 1 if isinstance(model, IsingModel) else 0
+        weights = base ** np.arange(model.n_sites)[::-1]
+        code_cfg = ((configs + offset) // (2 if offset else 1)) @ weights
+        code_smp = ((samples.astype(np.int64) + offset) // (2 if offset else 1)) @ weights
+        index = np.empty(base ** model.n_sites, dtype=np.int64)
+        index[code_cfg] = np.arange(len(configs))
+        observed = np.bincount(index[code_smp], minlength=len(configs)).astype(float)
+        expected = p * len(samples)
+        # pool the bins with small expectations (smallest first) until the pool reaches 5
+        order = np.argsort(expected)
+        cum = np.cumsum(expected[order])
+        n_small = int(np.searchsorted(cum, 5.0)) + 1
+        pooled = order[:n_small]
+        rest = order[n_small:]
+        obs = np.concatenate([[observed[pooled].sum()], observed[rest]])
+        exp_ = np.concatenate([[expected[pooled].sum()], expected[rest]])
+        chi2 = float(((obs - exp_) ** 2 / exp_).sum())
+        dof = len(obs) - 1
+        return float(sps.chi2.sf(chi2, dof))
+    return chi_square_p
 
 
 def signed_graph(n, seed, p_edge=0.6, signed=True):
@@ -145,7 +138,7 @@ THIN = 25
 # ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["sw", "wolff"])
 @pytest.mark.parametrize("case", sorted(ISING))
-def test_ising_matches_enumeration(kind, case):
+def test_ising_matches_enumeration(kind, case, chi_square_p):
     model, beta_J, beta_h = ISING[case]
     x0 = random_states(model, N_CHAINS, seed=1)
     x, *_ = run(kind, model, x0, beta_J, beta_h, n_records=1, thin=THIN, seed=zlib.crc32(case.encode()))
@@ -154,7 +147,7 @@ def test_ising_matches_enumeration(kind, case):
 
 @pytest.mark.parametrize("kind", ["sw", "wolff"])
 @pytest.mark.parametrize("case", sorted(POTTS))
-def test_potts_matches_enumeration(kind, case):
+def test_potts_matches_enumeration(kind, case, chi_square_p):
     model, beta_J, beta_h = POTTS[case]
     x0 = random_states(model, N_CHAINS, seed=2)
     x, *_ = run(kind, model, x0, beta_J, beta_h, n_records=1, thin=THIN, seed=zlib.crc32(case.encode()) + 1)
@@ -162,7 +155,7 @@ def test_potts_matches_enumeration(kind, case):
 
 
 @pytest.mark.parametrize("case", ["lattice3x3_antiferro", "graph6_signed_field", "graph6_field"])
-def test_wolff_fixed_clusters_per_sweep(case):
+def test_wolff_fixed_clusters_per_sweep(case, chi_square_p):
     """With an explicit number of cluster updates per sweep the chain is exactly invariant."""
     model, beta_J, beta_h = {**ISING, **POTTS}[case]
     x0 = random_states(model, N_CHAINS, seed=10)
@@ -173,7 +166,7 @@ def test_wolff_fixed_clusters_per_sweep(case):
 
 
 @pytest.mark.parametrize("kind", ["sw", "wolff"])
-def test_chi_square_detects_wrong_beta(kind):
+def test_chi_square_detects_wrong_beta(kind, chi_square_p):
     """The test has power: the same samples are rejected against a 30% different beta."""
     model, beta_J, beta_h = ISING["lattice3x3_field"]
     x0 = random_states(model, N_CHAINS, seed=3)

@@ -5,11 +5,8 @@ the histogram of the final states of many independent chains against the Boltzma
 distribution (chi-square, pooled bins, p threshold 1e-6, fixed seeds), and the one-sweep
 transition matrix of a 2-site model against its exact value.
 """
-import itertools
-
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from isingbio import PottsModel
 
@@ -21,10 +18,6 @@ DTYPES = [np.float32, np.float64]
 
 
 # -- helpers -----------------------------------------------------------------------------
-def kernel_rng(n_chains, seed):
-    return np.random.default_rng(seed).integers(0, 2**64, size=(n_chains, 32), dtype=np.uint64)
-
-
 def dense_model(L, q, dtype, seed, scale_h=0.7, scale_J=0.6):
     """Random fields and couplings with J[i,j,a,b] == J[j,i,b,a] and zero diagonal blocks."""
     g = np.random.default_rng(seed)
@@ -34,82 +27,32 @@ def dense_model(L, q, dtype, seed, scale_h=0.7, scale_J=0.6):
     return PottsModel(g.normal(0.0, scale_h, (L, q)).astype(dtype), J.astype(dtype))
 
 
-def run(kernel, model, states, rng, beta_J, beta_h=None, n_records=1, thin=1, n_threads=1):
-    beta_h = beta_J if beta_h is None else beta_h
-    n_chains = states.shape[0]
-    out = dict(e_coupling=np.full((n_chains, n_records), np.nan),
-               e_field=np.full((n_chains, n_records), np.nan),
-               magnetization=np.full((n_chains, n_records), np.nan),
-               stats=np.zeros((n_chains, 4)))
-    kernel(model.h, model.J, states, rng, beta_J, beta_h, n_records, thin, out["e_coupling"],
-           out["e_field"], out["magnetization"], out["stats"], n_threads)
-    out["states"], out["rng"] = states, rng
-    return out
-
-
-def all_states(model):
-    return np.array(list(itertools.product(range(model.q), repeat=model.n_sites)), dtype=np.int8)
-
-
-def state_index(model, states):
-    return states.astype(np.int64) @ (model.q ** np.arange(model.n_sites - 1, -1, -1))
-
-
-def boltzmann(model, beta_J, beta_h):
-    e_j, e_h = model.energy_parts(all_states(model))
-    logp = -(beta_J * e_j + beta_h * e_h)
-    p = np.exp(logp - logp.max())
-    return p / p.sum()
-
-
 Z_MAX = 5.5  # two-sided p ~ 4e-8 per moment
 
 
-def energy_z(model, out, beta_J, beta_h):
-    """z-scores of the recorded mean H_J and H_h against their exact expectations.
-
-    Far more sensitive than the histogram to a slightly wrong temperature.
-    """
-    p = boltzmann(model, beta_J, beta_h)
-    zs = []
-    for exact, key in zip(model.energy_parts(all_states(model)), ("e_coupling", "e_field")):
-        mean = p @ exact
-        var = p @ (exact - mean) ** 2
-        sample = out[key][:, -1]
-        zs.append(abs(sample.mean() - mean) / np.sqrt(var / sample.size))
-    return max(zs)
+def model_args(model):
+    """The dense kernels' model arguments (for the `run` fixture)."""
+    return (model.h, model.J)
 
 
-def chi2_pvalue(counts, probs, min_expected=5.0):
-    """Chi-square p-value with the low-expectation bins pooled (in increasing order)."""
-    counts = np.asarray(counts, dtype=float)
-    expected = np.asarray(probs, dtype=float) * counts.sum()
-    assert np.all(counts[expected == 0] == 0), "a state of probability zero was sampled"
-    order = np.argsort(expected)
-    groups, ge, go = [], 0.0, 0.0
-    for ei, oi in zip(expected[order], counts[order]):
-        ge += ei
-        go += oi
-        if ge >= min_expected:
-            groups.append((ge, go))
-            ge, go = 0.0, 0.0
-    if ge > 0:
-        groups[-1] = (groups[-1][0] + ge, groups[-1][1] + go)
-    ge, go = np.array(groups).T
-    if len(ge) < 2:
-        return 1.0
-    return sps.chisquare(go, ge).pvalue
+@pytest.fixture
+def sample(run, kernel_rng):
+    """sample(model, kernel, beta_J, beta_h, ...): many chains from random starts."""
+    def sample(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1, n_threads=1):
+        x0 = np.random.default_rng(seed).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+        return run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps,
+                   n_threads=n_threads)
+    return sample
 
 
-def sample(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1, n_threads=1):
-    x0 = np.random.default_rng(seed).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
-    return run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps,
-               n_threads=n_threads)
-
-
-def sample_pvalue(model, out, beta_J, beta_h, target=None):
-    counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
-    return chi2_pvalue(counts, boltzmann(model, beta_J, beta_h) if target is None else target)
+@pytest.fixture
+def sample_pvalue(state_index, boltzmann, chi2_pvalue):
+    """sample_pvalue(model, out, beta_J, beta_h, target=None): chi-square p-value of the
+    final states against the Boltzmann distribution (or `target`)."""
+    def sample_pvalue(model, out, beta_J, beta_h, target=None):
+        counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
+        return chi2_pvalue(counts, boltzmann(model, beta_J, beta_h) if target is None else target)
+    return sample_pvalue
 
 
 @pytest.fixture(params=["strided", "transposed"])
@@ -120,39 +63,11 @@ def layout(request):
     _dense.set_layout_policy(*old)
 
 
-def sweep_matrix(model, method, beta_J, beta_h):
-    """Exact transition matrix of one sequential sweep (site 0 first)."""
-    xs = all_states(model)
-    n, q = model.n_sites, model.q
-    e_j, e_h = model.energy_parts(xs)
-    E = beta_J * e_j + beta_h * e_h
-    index = {tuple(x): k for k, x in enumerate(xs)}
-    T = np.eye(len(xs))
-    for i in range(n):
-        Ti = np.zeros_like(T)
-        for k, x in enumerate(xs):
-            others = []
-            for v in range(q):
-                y = x.copy()
-                y[i] = v
-                others.append(index[tuple(y)])
-            if method == "heatbath":
-                w = np.exp(-(E[others] - E[others].min()))
-                Ti[k, others] += w / w.sum()
-            else:
-                for m in others:
-                    if m != k:
-                        Ti[k, m] = min(1.0, np.exp(-(E[m] - E[k]))) / (q - 1)
-                Ti[k, k] = 1.0 - Ti[k].sum()
-        T = T @ Ti
-    return T, xs
-
-
 # -- distribution tests --------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("L,q", [(4, 3), (3, 4)])
-def test_boltzmann(method, dtype, L, q, layout):
+def test_boltzmann(method, dtype, L, q, layout, energy_z, sample_pvalue, sample):
     model = dense_model(L, q, dtype, seed=10 * L + q)
     out = sample(model, KERNELS[method], 1.0, 1.0)
     p = sample_pvalue(model, out, 1.0, 1.0)
@@ -163,7 +78,7 @@ def test_boltzmann(method, dtype, L, q, layout):
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_boltzmann_split_betas(method, dtype):
+def test_boltzmann_split_betas(method, dtype, energy_z, sample_pvalue, sample):
     model = dense_model(4, 3, dtype, seed=5)
     for beta_J, beta_h in [(0.4, 1.3), (1.6, 0.5)]:
         out = sample(model, KERNELS[method], beta_J, beta_h, seed=3)
@@ -173,7 +88,7 @@ def test_boltzmann_split_betas(method, dtype):
         assert z < Z_MAX, f"{method} beta_J={beta_J} beta_h={beta_h}: mean energy off by {z:.1f} sigma"
 
 
-def test_chi_square_detects_a_wrong_distribution():
+def test_chi_square_detects_a_wrong_distribution(boltzmann, energy_z, sample_pvalue, sample):
     """The statistical test has power: samples at beta_J are rejected as samples at 1.3 beta_J."""
     model = dense_model(4, 3, np.float64, seed=43)
     out = sample(model, KERNELS["metropolis"], 1.0, 1.0)
@@ -183,7 +98,7 @@ def test_chi_square_detects_a_wrong_distribution():
     assert energy_z(model, out, 1.05, 1.0) > Z_MAX  # the energy check sees a 5% error
 
 
-def test_q2_and_ising_equivalence():
+def test_q2_and_ising_equivalence(energy_z, sample_pvalue, sample):
     """q = 2: Metropolis always proposes the other state; an Ising model through to_dense."""
     from isingbio import IsingModel
     J = np.array([[0, 0.8, -0.5], [0.8, 0, 0.3], [-0.5, 0.3, 0]])
@@ -198,7 +113,7 @@ def test_q2_and_ising_equivalence():
 # -- one-sweep transition matrix on 2 sites ----------------------------------------------
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sweep_transition_matrix(method, dtype):
+def test_sweep_transition_matrix(method, dtype, run, kernel_rng, state_index, boltzmann, chi2_pvalue, sweep_matrix):
     model = dense_model(2, 3, dtype, seed=21, scale_h=1.0, scale_J=1.0)
     beta_J, beta_h = 0.9, 1.2
     T, xs = sweep_matrix(model, method, beta_J, beta_h)
@@ -216,7 +131,7 @@ def test_sweep_transition_matrix(method, dtype):
 # -- records, stats, threads, layouts ------------------------------------------------------
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_records_and_stats(method, dtype, layout):
+def test_records_and_stats(method, dtype, layout, run, kernel_rng):
     model = dense_model(7, 5, dtype, seed=31)
     kernel = KERNELS[method]
     n_chains, n_records, thin = 40, 4, 3
@@ -243,7 +158,7 @@ def test_records_and_stats(method, dtype, layout):
     assert np.all(stats[:, 0] == st[:, 0] + model.n_sites)
 
 
-def test_metropolis_accepts_everything_at_beta_zero():
+def test_metropolis_accepts_everything_at_beta_zero(run, kernel_rng):
     model = dense_model(5, 4, np.float64, seed=1)
     out = run(KERNELS["metropolis"], model, np.zeros((8, 5), np.int8), kernel_rng(8, 0), 0.0, 0.0, 2, 3)
     assert np.all(out["stats"][:, 1] == out["stats"][:, 0])
@@ -251,7 +166,7 @@ def test_metropolis_accepts_everything_at_beta_zero():
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_thread_and_layout_invariance(method, dtype):
+def test_thread_and_layout_invariance(method, dtype, run, kernel_rng):
     model = dense_model(9, 6, dtype, seed=17, scale_J=0.3)
     x0 = np.random.default_rng(4).integers(0, model.q, size=(23, model.n_sites)).astype(np.int8)
     rng0 = kernel_rng(23, 5)
@@ -270,14 +185,14 @@ def test_thread_and_layout_invariance(method, dtype):
             np.testing.assert_array_equal(results[0][key], other[key], err_msg=key)
 
 
-def test_empty_records_leave_states():
+def test_empty_records_leave_states(run, kernel_rng):
     model = dense_model(3, 3, np.float32, seed=2)
     x0 = np.zeros((2, 3), np.int8)
     out = run(KERNELS["heatbath"], model, x0, kernel_rng(2, 0), 1.0, 1.0, 0, 1)
     assert np.all(out["states"] == 0) and np.all(out["stats"] == 0)
 
 
-def test_records_into_column_slices():
+def test_records_into_column_slices(run, kernel_rng):
     """Outputs may be column slices of wider arrays (rows strided), as the sampler passes them."""
     model = dense_model(5, 4, np.float32, seed=8)
     x0 = np.random.default_rng(9).integers(0, model.q, size=(9, model.n_sites)).astype(np.int8)
@@ -293,7 +208,7 @@ def test_records_into_column_slices():
 # -- states_out, chunking, the fixed-point cache ---------------------------------------------
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_chunking_and_states_out(method, dtype, layout):
+def test_chunking_and_states_out(method, dtype, layout, run, kernel_rng):
     """n calls of one record == one call of n records (bit for bit: states, rng, records),
     and states_out (a slice of a wider array) holds the state at each record."""
     model = dense_model(8, 5, dtype, seed=41)
@@ -326,7 +241,7 @@ def test_chunking_and_states_out(method, dtype, layout):
     np.testing.assert_array_equal(rs, ref["rng"])
 
 
-def test_states_out_is_checked():
+def test_states_out_is_checked(kernel_rng):
     model = dense_model(3, 3, np.float64, seed=2)
     x0 = np.zeros((2, 3), np.int8)
     args = (model.h, model.J, x0, kernel_rng(2, 0), 1.0, 1.0, 4, 1, np.zeros((2, 4)), np.zeros((2, 4)),
@@ -338,7 +253,7 @@ def test_states_out_is_checked():
 
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
-def test_float32_falls_back_to_double_cache(method):
+def test_float32_falls_back_to_double_cache(method, run, kernel_rng):
     """float32 couplings too large for the fixed-point cache to be within 2^-16 use the double
     cache: then a float32 model samples exactly like the same numbers in float64."""
     g = np.random.default_rng(3)

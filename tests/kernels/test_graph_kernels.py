@@ -5,11 +5,8 @@ states of many independent chains against the Boltzmann distribution (chi-square
 bins, p threshold 1e-6, fixed seeds), and the one-sweep transition matrix of a 2-site system
 against its exact value. Every test is seeded, so a pass is reproducible.
 """
-import itertools
-
 import numpy as np
 import pytest
-from scipy import stats as sps
 
 from isingbio import IsingModel, PottsModel
 
@@ -21,10 +18,6 @@ POTTS = {"metropolis": _graph.potts_metropolis, "heatbath": _graph.potts_heatbat
 
 
 # -- helpers -----------------------------------------------------------------------------
-def kernel_rng(n_chains, seed):
-    return np.random.default_rng(seed).integers(0, 2**64, size=(n_chains, 32), dtype=np.uint64)
-
-
 def random_graph(n, seed, p_edge=0.6, scale_J=0.8, scale_h=0.5):
     """Symmetric mixed-sign couplings on a random graph and random fields."""
     g = np.random.default_rng(seed)
@@ -40,90 +33,24 @@ def model_args(model):
     return (indptr, indices, weights, model.q, model.h)
 
 
-def run(kernel, model, states, rng, beta_J, beta_h=None, n_records=1, thin=1, n_threads=1):
-    """Call a kernel with freshly allocated outputs; returns them in a dict."""
-    beta_h = beta_J if beta_h is None else beta_h
-    n_chains = states.shape[0]
-    out = dict(e_coupling=np.full((n_chains, n_records), np.nan),
-               e_field=np.full((n_chains, n_records), np.nan),
-               magnetization=np.full((n_chains, n_records), np.nan),
-               stats=np.zeros((n_chains, 4)))
-    kernel(*model_args(model), states, rng, beta_J, beta_h, n_records, thin, out["e_coupling"],
-           out["e_field"], out["magnetization"], out["stats"], n_threads)
-    out["states"], out["rng"] = states, rng
-    return out
-
-
-def all_states(model):
-    x = np.array(list(itertools.product(range(model.q), repeat=model.n_sites)), dtype=np.int8)
-    return 2 * x - 1 if isinstance(model, IsingModel) else x
-
-
-def state_index(model, states):
-    x = (states + 1) // 2 if isinstance(model, IsingModel) else states
-    return x.astype(np.int64) @ (model.q ** np.arange(model.n_sites - 1, -1, -1))
-
-
-def boltzmann(model, beta_J, beta_h):
-    e_j, e_h = model.energy_parts(all_states(model))
-    logp = -(beta_J * e_j + beta_h * e_h)
-    p = np.exp(logp - logp.max())
-    return p / p.sum()
-
-
 Z_MAX = 5.5  # two-sided p ~ 4e-8 per moment
 
 
-def energy_z(model, out, beta_J, beta_h):
-    """z-scores of the recorded mean H_J and H_h against their exact expectations.
-
-    Far more sensitive than the histogram to a slightly wrong temperature.
-    """
-    p = boltzmann(model, beta_J, beta_h)
-    zs = []
-    for exact, key in zip(model.energy_parts(all_states(model)), ("e_coupling", "e_field")):
-        mean = p @ exact
-        var = p @ (exact - mean) ** 2
-        sample = out[key][:, -1]
-        if var <= 1e-300:   # a constant part (e.g. H_h with h = 0): it must be exact
-            np.testing.assert_allclose(sample, mean, atol=1e-12)
-            continue
-        zs.append(abs(sample.mean() - mean) / np.sqrt(var / sample.size))
-    return max(zs)
-
-
-def chi2_pvalue(counts, probs, min_expected=5.0):
-    """Chi-square p-value with the low-expectation bins pooled (in increasing order)."""
-    counts = np.asarray(counts, dtype=float)
-    expected = np.asarray(probs, dtype=float) * counts.sum()
-    assert np.all(counts[expected == 0] == 0), "a state of probability zero was sampled"
-    order = np.argsort(expected)
-    e, o = expected[order], counts[order]
-    groups, ge, go = [], 0.0, 0.0
-    for ei, oi in zip(e, o):
-        ge += ei
-        go += oi
-        if ge >= min_expected:
-            groups.append((ge, go))
-            ge, go = 0.0, 0.0
-    if ge > 0:  # left-over small mass: merge into the last group
-        groups[-1] = (groups[-1][0] + ge, groups[-1][1] + go)
-    ge, go = np.array(groups).T
-    if len(ge) < 2:
-        return 1.0
-    return sps.chisquare(go, ge).pvalue
-
-
-def sample_pvalue(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1,
-                  target=None):
-    g = np.random.default_rng(seed)
-    x0 = g.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
-    if isinstance(model, IsingModel):
-        x0 = (2 * x0 - 1).astype(np.int8)
-    out = run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps)
-    counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
-    probs = boltzmann(model, beta_J, beta_h) if target is None else target
-    return chi2_pvalue(counts, probs), out
+@pytest.fixture
+def sample_pvalue(run, kernel_rng, state_index, boltzmann, chi2_pvalue):
+    """sample_pvalue(model, kernel, beta_J, beta_h, ...) -> (p-value, run output): final
+    states of many chains against the Boltzmann distribution (or `target`)."""
+    def sample_pvalue(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1,
+                      target=None):
+        g = np.random.default_rng(seed)
+        x0 = g.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+        if isinstance(model, IsingModel):
+            x0 = (2 * x0 - 1).astype(np.int8)
+        out = run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps)
+        counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
+        probs = boltzmann(model, beta_J, beta_h) if target is None else target
+        return chi2_pvalue(counts, probs), out
+    return sample_pvalue
 
 
 def ising_model(n=7, seed=3):
@@ -136,39 +63,10 @@ def potts_model(n=5, q=3, seed=4):
     return PottsModel.from_graph(J, q, g.uniform(-0.7, 0.7, (n, q)))
 
 
-def sweep_matrix(model, method, beta_J, beta_h):
-    """Exact transition matrix of one sequential sweep (site 0 first)."""
-    xs = all_states(model)
-    n, q = model.n_sites, model.q
-    e_j, e_h = model.energy_parts(xs)
-    E = beta_J * e_j + beta_h * e_h
-    values = np.array([-1, 1]) if isinstance(model, IsingModel) else np.arange(q)
-    index = {tuple(x): k for k, x in enumerate(xs)}
-    T = np.eye(len(xs))
-    for i in range(n):
-        Ti = np.zeros_like(T)
-        for k, x in enumerate(xs):
-            others = []
-            for v in values:
-                y = x.copy()
-                y[i] = v
-                others.append(index[tuple(y)])
-            if method == "heatbath":
-                w = np.exp(-(E[others] - E[others].min()))
-                Ti[k, others] += w / w.sum()
-            else:
-                for m in others:
-                    if m != k:
-                        Ti[k, m] = min(1.0, np.exp(-(E[m] - E[k]))) / (q - 1)
-                Ti[k, k] = 1.0 - Ti[k].sum()
-        T = T @ Ti
-    return T, xs
-
-
 # -- distribution tests --------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("betas", [(1.0, 1.0), (0.6, 1.7)])
-def test_ising_boltzmann(method, betas):
+def test_ising_boltzmann(method, betas, energy_z, sample_pvalue):
     model = ising_model()
     p, out = sample_pvalue(model, ISING[method], *betas)
     assert p > P_MIN, f"ising {method} at beta_J, beta_h = {betas}: chi-square p = {p:.3g}"
@@ -178,7 +76,7 @@ def test_ising_boltzmann(method, betas):
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("betas", [(1.0, 1.0), (1.5, 0.5)])
-def test_potts_boltzmann(method, betas):
+def test_potts_boltzmann(method, betas, energy_z, sample_pvalue):
     model = potts_model()
     p, out = sample_pvalue(model, POTTS[method], *betas)
     assert p > P_MIN, f"potts {method} at beta_J, beta_h = {betas}: chi-square p = {p:.3g}"
@@ -187,7 +85,7 @@ def test_potts_boltzmann(method, betas):
 
 
 @pytest.mark.parametrize("kind", ["ising", "potts"])
-def test_chi_square_detects_a_wrong_distribution(kind):
+def test_chi_square_detects_a_wrong_distribution(kind, boltzmann, energy_z, sample_pvalue):
     """The statistical test has power: samples at beta_J are rejected as samples at 1.3 beta_J."""
     model = ising_model() if kind == "ising" else potts_model()
     kernel = (ISING if kind == "ising" else POTTS)["heatbath"]
@@ -197,7 +95,7 @@ def test_chi_square_detects_a_wrong_distribution(kind):
     assert energy_z(model, out, 1.05, 1.0) > Z_MAX  # the energy check sees a 5% error
 
 
-def test_potts_q2_large_q():
+def test_potts_q2_large_q(energy_z, sample_pvalue):
     """q = 2 (single proposal) and a larger q on a 3-site graph."""
     for q in (2, 5):
         model = potts_model(n=3, q=q, seed=9)
@@ -210,7 +108,7 @@ def test_potts_q2_large_q():
 # -- one-sweep transition matrix on 2 sites ----------------------------------------------
 @pytest.mark.parametrize("kind", ["ising", "potts"])
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
-def test_sweep_transition_matrix(kind, method):
+def test_sweep_transition_matrix(kind, method, run, kernel_rng, state_index, boltzmann, chi2_pvalue, sweep_matrix):
     if kind == "ising":
         model = IsingModel.from_graph([[0.0, 0.7], [0.7, 0.0]], [0.3, -0.5])
         kernel = ISING[method]
@@ -233,7 +131,7 @@ def test_sweep_transition_matrix(kind, method):
 # -- records, stats, threads ---------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["ising", "potts"])
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
-def test_records_and_stats(kind, method):
+def test_records_and_stats(kind, method, run, kernel_rng):
     model = ising_model(8, seed=5) if kind == "ising" else potts_model(6, seed=6)
     kernel = (ISING if kind == "ising" else POTTS)[method]
     n_chains, n_records, thin = 50, 4, 3
@@ -268,7 +166,7 @@ def test_records_and_stats(kind, method):
 
 
 @pytest.mark.parametrize("kind", ["ising", "potts"])
-def test_metropolis_accepts_everything_at_beta_zero(kind):
+def test_metropolis_accepts_everything_at_beta_zero(kind, run, kernel_rng):
     model = ising_model() if kind == "ising" else potts_model()
     kernel = (ISING if kind == "ising" else POTTS)["metropolis"]
     x0 = np.ones((10, model.n_sites), dtype=np.int8)
@@ -278,7 +176,7 @@ def test_metropolis_accepts_everything_at_beta_zero(kind):
 
 @pytest.mark.parametrize("kind", ["ising", "potts"])
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
-def test_thread_invariance(kind, method):
+def test_thread_invariance(kind, method, run, kernel_rng):
     model = ising_model(8, seed=11) if kind == "ising" else potts_model(6, seed=12)
     kernel = (ISING if kind == "ising" else POTTS)[method]
     g = np.random.default_rng(13)
@@ -292,7 +190,7 @@ def test_thread_invariance(kind, method):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-def test_lattice_graph_and_empty_records():
+def test_lattice_graph_and_empty_records(run, kernel_rng, sample_pvalue):
     """A model from a lattice's coupling matrix (periodic side 2: doubled bond) and n_records = 0."""
     lat = IsingModel.lattice((2, 3), J=0.4, h=0.1)
     model = IsingModel.from_graph(lat.coupling_matrix, lat.h)
@@ -304,7 +202,7 @@ def test_lattice_graph_and_empty_records():
 
 
 @pytest.mark.parametrize("kind", ["ising", "potts"])
-def test_records_into_column_slices(kind):
+def test_records_into_column_slices(kind, run, kernel_rng):
     """Outputs may be column slices of wider arrays (rows strided), as the sampler passes them."""
     model = ising_model(6, seed=21) if kind == "ising" else potts_model(5, seed=22)
     kernel = (ISING if kind == "ising" else POTTS)["metropolis"]
@@ -351,7 +249,7 @@ def uniform_potts(n=5, q=3, w=0.9, seed=31, complete=False):
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("w,h", [(0.7, 0.3), (-0.9, -0.4), (0.8, 0.0)])
-def test_ising_uniform_boltzmann(method, w, h):
+def test_ising_uniform_boltzmann(method, w, h, energy_z, sample_pvalue):
     """Uniform weights and field: the kernels use integer acceptance thresholds."""
     model = ring_ising(w=w, h=h)
     for betas in [(1.0, 1.0), (0.5, 1.6)]:
@@ -361,7 +259,7 @@ def test_ising_uniform_boltzmann(method, w, h):
 
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
-def test_degree4_uniform_boltzmann(method):
+def test_degree4_uniform_boltzmann(method, energy_z, sample_pvalue):
     """Uniform 4-regular graphs (3 x 3 tori): Ising and 3-state Potts."""
     for model, kernels in [(torus_ising(), ISING), (torus_ising(J=-0.4, h=-0.2), ISING),
                            (torus_potts(), POTTS)]:
@@ -372,7 +270,7 @@ def test_degree4_uniform_boltzmann(method):
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize("w,q", [(0.9, 3), (-0.6, 3), (0.4, 5)])
-def test_potts_uniform_boltzmann(method, w, q):
+def test_potts_uniform_boltzmann(method, w, q, energy_z, sample_pvalue):
     """q = 3: packed neighbour counts index cumulative thresholds; q = 5 (q * bits > 12):
     the tabulated weights exp(beta_J w0 n_a + beta_h h_a - M)."""
     model = uniform_potts(w=w, q=q, complete=q == 5)   # K5: degree 4, 3 bits x 5 states
@@ -382,7 +280,7 @@ def test_potts_uniform_boltzmann(method, w, q):
         assert energy_z(model, out, *betas) < Z_MAX
 
 
-def test_uniform_sweep_transition_matrix():
+def test_uniform_sweep_transition_matrix(run, kernel_rng, state_index, chi2_pvalue, sweep_matrix):
     """The table path's one-sweep transition matrix on 2 sites (Ising and Potts)."""
     cases = [(IsingModel.from_graph([[0.0, 0.7], [0.7, 0.0]], [0.3, 0.3]), ISING),
              (PottsModel.from_graph([[0.0, 0.9], [0.9, 0.0]], 3, [[0.2, -0.4, 0.5]] * 2), POTTS)]
@@ -417,7 +315,7 @@ def random_start(model, n_chains, seed):
 
 
 @pytest.mark.parametrize("model,kernel", chunk_cases())
-def test_chunking_and_states_out(model, kernel):
+def test_chunking_and_states_out(model, kernel, run, kernel_rng):
     """n calls of one record == one call of n records (states, rng, records), and states_out
     (a slice of a wider array) holds the state at each record, the rest untouched."""
     n_chains, n_records, thin = 11, 5, 2
@@ -448,7 +346,7 @@ def test_chunking_and_states_out(model, kernel):
     np.testing.assert_array_equal(rs, ref["rng"])
 
 
-def test_states_out_shape_is_checked():
+def test_states_out_shape_is_checked(kernel_rng):
     model = ring_ising()
     x0 = random_start(model, 3, 1)
     with pytest.raises(ValueError, match="states_out"):

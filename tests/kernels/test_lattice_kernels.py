@@ -41,19 +41,6 @@ def _ids(lats):
     return ["x".join(map(str, s)) + ("p" if p is True else "o" if p is False else "m") for s, p, _ in lats]
 
 
-def enumerate_states(n, q):
-    """All q**n configurations as state indices 0..q-1, row i is the base-q digits of i."""
-    idx = np.arange(q ** n)
-    return np.stack([(idx // q ** (n - 1 - k)) % q for k in range(n)], axis=1)
-
-
-def exact_probs(model, beta_J, beta_h, values):
-    e_coupling, e_field = model.energy_parts(values)
-    logp = -(beta_J * e_coupling + beta_h * e_field)
-    p = np.exp(logp - logp.max())
-    return p / p.sum()
-
-
 def chi2_pvalue(counts, probs):
     """Chi-square goodness of fit; bins with expected count < 5 are pooled (smallest first)."""
     n = counts.sum()
@@ -102,41 +89,35 @@ def random_states(model, n_chains, seed):
     return gen.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
 
 
-def state_index(states, q, ising):
-    x = (states.astype(np.int64) + 1) // 2 if ising else states.astype(np.int64)
-    n = x.shape[1]
-    return x @ (q ** np.arange(n - 1, -1, -1, dtype=np.int64))
-
-
-def sample_pvalue(kind, model, beta_J, beta_h, seed=1, target=None):
-    ising = kind.startswith("ising")
-    q = 2 if ising else model.q
-    states = random_states(model, N_CHAINS, seed)
-    run(kind, model, states, beta_J, beta_h, seed=seed)
-    values = enumerate_states(model.n_sites, q)
-    if ising:
-        values = 2 * values - 1
-    probs = exact_probs(model, *(target or (beta_J, beta_h)), values)
-    counts = np.bincount(state_index(states, q, ising), minlength=q ** model.n_sites)
-    return chi2_pvalue(counts, probs)
+@pytest.fixture
+def sample_pvalue(state_index, boltzmann):
+    """sample_pvalue(kind, model, beta_J, beta_h, seed=1, target=None): chi-square p-value of
+    the final states of N_CHAINS chains against the exact distribution (at `target` betas)."""
+    def sample_pvalue(kind, model, beta_J, beta_h, seed=1, target=None):
+        states = random_states(model, N_CHAINS, seed)
+        run(kind, model, states, beta_J, beta_h, seed=seed)
+        probs = boltzmann(model, *(target or (beta_J, beta_h)))
+        counts = np.bincount(state_index(model, states), minlength=model.q ** model.n_sites)
+        return chi2_pvalue(counts, probs)
+    return sample_pvalue
 
 
 @pytest.mark.parametrize("kind", ISING_KERNELS)
 @pytest.mark.parametrize("shape,periodic,J", ISING_LATTICES, ids=_ids(ISING_LATTICES))
-def test_ising_matches_boltzmann(kind, shape, periodic, J):
+def test_ising_matches_boltzmann(kind, shape, periodic, J, sample_pvalue):
     model = make_model(kind, shape, periodic, J)
     assert sample_pvalue(kind, model, 0.9, 0.6) > P_MIN
 
 
 @pytest.mark.parametrize("kind", POTTS_KERNELS)
 @pytest.mark.parametrize("shape,periodic,J", POTTS_LATTICES, ids=_ids(POTTS_LATTICES))
-def test_potts_matches_boltzmann(kind, shape, periodic, J):
+def test_potts_matches_boltzmann(kind, shape, periodic, J, sample_pvalue):
     model = make_model(kind, shape, periodic, [2 * j for j in J])
     assert sample_pvalue(kind, model, 0.9, 0.6) > P_MIN
 
 
 @pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
-def test_separate_betas(kind):
+def test_separate_betas(kind, sample_pvalue):
     """beta_J and beta_h act on H_J and H_h separately."""
     model = make_model(kind, (2, 4) if kind.startswith("ising") else (3, 2), True if kind.startswith("ising") else False,
                        (1.2, -0.9))
@@ -144,7 +125,7 @@ def test_separate_betas(kind):
 
 
 @pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
-def test_chi2_detects_wrong_target(kind):
+def test_chi2_detects_wrong_target(kind, sample_pvalue):
     """Negative control: the same samples against another temperature must fail."""
     model = make_model(kind, (3, 3) if kind.startswith("ising") else (2, 3), True, (0.8, -0.6))
     assert sample_pvalue(kind, model, 0.9, 0.9, target=(0.7, 0.9)) < P_MIN
@@ -153,7 +134,7 @@ def test_chi2_detects_wrong_target(kind):
 @pytest.mark.parametrize("kind", POTTS_KERNELS)
 @pytest.mark.parametrize("q", [2, 4])
 @pytest.mark.parametrize("knob", ["1", "2"])
-def test_potts_without_tables(kind, q, knob, monkeypatch):
+def test_potts_without_tables(kind, q, knob, monkeypatch, sample_pvalue):
     """The Potts paths used when the tuple tables would be too large (large q): knob "2"
     keeps Potts Metropolis its [dJ, a, b] threshold table, "1" removes every table."""
     if knob == "2" and kind == "potts_heatbath":
