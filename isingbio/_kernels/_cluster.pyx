@@ -44,9 +44,18 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
                  uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                  Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                  double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
-                 bint potts, bint wolff, Py_ssize_t k_sweep, int8_t[:, :, :] states_out):
+                 bint potts, bint wolff, Py_ssize_t k_sweep, int8_t[:, :, :] states_out,
+                 const double[::1] beta_J_path, const double[::1] beta_h_path):
+    """Runs the records in segments of equal (beta_J, beta_h) (one segment without a path);
+    each segment is exactly one call at its betas (bond thresholds rebuilt when beta_J
+    changes), so a path gives what one call per record gives. Wolff with k_sweep = 0 and a
+    path: one record per segment, since every call calibrates its own count (pilot)."""
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
-    cdef int64_t sos = 0
+    cdef int64_t sos = 0, i0, i1, seg
+    cdef const double *bjp = NULL
+    cdef const double *bhp = NULL
+    cdef double bj, bh, g_bj = 0.0
+    cdef bint have_g = False, one_each
     if n > _MAX_SITES:
         raise ValueError(f"cluster kernels handle at most {_MAX_SITES} sites, got {n}")
     if n_chains == 0 or n == 0 or n_records <= 0:
@@ -59,32 +68,59 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
         if states_out.strides[2] != 1:
             raise ValueError("states_out must be contiguous along its last axis (sites)")
         sos = states_out.strides[1]
+    if beta_J_path is not None:
+        if beta_J_path.shape[0] < n_records:
+            raise ValueError(f"beta_J_path must have length >= {n_records}, got {beta_J_path.shape[0]}")
+        bjp = &beta_J_path[0]
+    if beta_h_path is not None:
+        if beta_h_path.shape[0] < n_records:
+            raise ValueError(f"beta_h_path must have length >= {n_records}, got {beta_h_path.shape[0]}")
+        bhp = &beta_h_path[0]
+    one_each = wolff and k_sweep <= 0 and (bjp != NULL or bhp != NULL)
     cdef int32_t[::1] status = np.zeros(n_chains, dtype=np.int32)
     cdef isb_graph g
     cdef int field, rc
-    with nogil:
-        rc = isb_graph_init(&g, <int32_t>n, &indptr[0], &indices[0] if indices.shape[0] else NULL,
-                            &weights[0] if weights.shape[0] else NULL, beta_J, potts, wolff)
-    if rc != 0:
-        raise MemoryError("out of memory preparing the cluster sampler")
+    field = isb_field_form(h, n, q if potts else 1)
     try:
-        with nogil:
-            field = isb_field_form(h, n, q if potts else 1)
-            for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-                if potts:
-                    status[c] = isb_potts_chain(&g, q, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
-                                                beta_h, n_records, thin, &e_coupling[c, 0],
-                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0],
-                                                &states_out[c, 0, 0] if states_out is not None else NULL, sos)
-                else:
-                    status[c] = isb_ising_chain(&g, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
-                                                beta_h, n_records, thin, &e_coupling[c, 0],
-                                                &e_field[c, 0], &magnetization[c, 0], &stats[c, 0],
-                                                &states_out[c, 0, 0] if states_out is not None else NULL, sos)
+        i0 = 0
+        while i0 < n_records:
+            bj = bjp[i0] if bjp != NULL else beta_J
+            bh = bhp[i0] if bhp != NULL else beta_h
+            i1 = i0 + 1
+            while (not one_each and i1 < n_records and (bjp == NULL or bjp[i1] == bj)
+                   and (bhp == NULL or bhp[i1] == bh)):
+                i1 += 1
+            seg = i1 - i0
+            if not have_g or bj != g_bj:   # bond thresholds depend on beta_J only
+                if have_g:
+                    isb_graph_free(&g)
+                    have_g = False
+                with nogil:
+                    rc = isb_graph_init(&g, <int32_t>n, &indptr[0],
+                                        &indices[0] if indices.shape[0] else NULL,
+                                        &weights[0] if weights.shape[0] else NULL, bj, potts, wolff)
+                if rc != 0:
+                    raise MemoryError("out of memory preparing the cluster sampler")
+                have_g = True
+                g_bj = bj
+            with nogil:
+                for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
+                    if potts:
+                        status[c] = isb_potts_chain(&g, q, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
+                                                    bh, seg, thin, &e_coupling[c, i0],
+                                                    &e_field[c, i0], &magnetization[c, i0], &stats[c, 0],
+                                                    &states_out[c, i0, 0] if states_out is not None else NULL, sos)
+                    else:
+                        status[c] = isb_ising_chain(&g, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
+                                                    bh, seg, thin, &e_coupling[c, i0],
+                                                    &e_field[c, i0], &magnetization[c, i0], &stats[c, 0],
+                                                    &states_out[c, i0, 0] if states_out is not None else NULL, sos)
+            if np.any(np.asarray(status) != 0):
+                raise MemoryError("out of memory allocating cluster-sampler scratch for a chain")
+            i0 = i1
     finally:
-        isb_graph_free(&g)
-    if np.any(np.asarray(status) != 0):
-        raise MemoryError("out of memory allocating cluster-sampler scratch for a chain")
+        if have_g:
+            isb_graph_free(&g)
 
 
 def ising_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -92,11 +128,12 @@ def ising_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                         Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                         double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
-                        int8_t[:, :, :] states_out=None):
+                        int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
+                        const double[::1] beta_h_path=None):
     """Swendsen-Wang sweeps of Ising chains on a CSR graph (any signs of w, any fields h (N,))."""
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, False, 0,
-         states_out)
+         states_out, beta_J_path, beta_h_path)
 
 
 def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -104,7 +141,8 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                 Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                 double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
-                Py_ssize_t clusters_per_sweep=0, *, int8_t[:, :, :] states_out=None):
+                Py_ssize_t clusters_per_sweep=0, *, int8_t[:, :, :] states_out=None,
+                const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Wolff sweeps of Ising chains on a CSR graph (fields through cluster-flip acceptance).
 
     A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot
@@ -112,7 +150,7 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
     """
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, True,
-         clusters_per_sweep, states_out)
+         clusters_per_sweep, states_out, beta_J_path, beta_h_path)
 
 
 def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -121,11 +159,12 @@ def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
                         double[:, ::1] e_field, double[:, ::1] magnetization,
                         double[:, ::1] stats, int n_threads, *,
-                        int8_t[:, :, :] states_out=None):
+                        int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
+                        const double[::1] beta_h_path=None):
     """Swendsen-Wang sweeps of Potts chains on a CSR graph (weights >= 0, fields h (N, q))."""
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, False, 0,
-         states_out)
+         states_out, beta_J_path, beta_h_path)
 
 
 def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -134,11 +173,12 @@ def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 Py_ssize_t n_records, Py_ssize_t thin, double[:, ::1] e_coupling,
                 double[:, ::1] e_field, double[:, ::1] magnetization,
                 double[:, ::1] stats, int n_threads, Py_ssize_t clusters_per_sweep=0, *,
-                int8_t[:, :, :] states_out=None):
+                int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
+                const double[::1] beta_h_path=None):
     """Wolff sweeps of Potts chains on a CSR graph (weights >= 0, fields by acceptance).
 
     A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot.
     """
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, True,
-         clusters_per_sweep, states_out)
+         clusters_per_sweep, states_out, beta_J_path, beta_h_path)

@@ -238,7 +238,8 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
                       double *e_coupling, double *e_field, double *magnetization,
                       Py_ssize_t rj, Py_ssize_t rh, Py_ssize_t rm, Py_ssize_t sj, Py_ssize_t sh,
                       Py_ssize_t sm, int8_t *so, Py_ssize_t ros, Py_ssize_t sos, double *stats,
-                      bint heatbath, float qs) noexcept nogil:
+                      bint heatbath, float qs, const double *bjp,
+                      const double *bhp) noexcept nogil:
     """Run G chains in lockstep; returns -1 if the caches cannot be allocated, else 0.
 
     Chain g has its state at xs + g*n, its rng at rngs + 32 g, record r of its observables at
@@ -249,11 +250,12 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
     memory traffic); each chain's arithmetic is exactly what it would be alone.
     Row (i, b, k) of the couplings, J[i, k, b, :], starts at Jr + i*n*q*q + b*sb + k*sk.
     qs > 0 (float32 models only): fixed-point caches with scale qs; else double caches.
+    bjp, bhp (may be NULL): per-record betas replacing beta_J, beta_h (record r: bjp[r]).
     """
     cdef Py_ssize_t i, j, r, t, a, b, old, g, nq = n * q, nqq = n * q * q
     cdef int64_t nmax
     cdef double cum[MAX_Q]
-    cdef double d, mx, tot, u, bJ = beta_J, fb, fo
+    cdef double d, mx, tot, u, bJ = beta_J, bH = beta_h, fb, fo
     cdef bint fixed = floating is float and qs > 0
     cdef const floating *hi
     cdef const floating *Ji
@@ -312,6 +314,10 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
             counts[g * MAX_Q + old] += 1
 
     for r in range(n_records):
+        if bjp != NULL:
+            bJ = bjp[r] / qs if fixed else bjp[r]
+        if bhp != NULL:
+            bH = bhp[r]
         for t in range(thin):
             for i in range(n):
                 hi = h + i * q
@@ -327,9 +333,9 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
                     if heatbath:
                         for a in range(q):
                             if fixed:
-                                cum[a] = bJ * <double>(<int32_t>Qi[a]) + beta_h * hi[a]
+                                cum[a] = bJ * <double>(<int32_t>Qi[a]) + bH * hi[a]
                             else:
-                                cum[a] = bJ * Fi[a] + beta_h * hi[a]
+                                cum[a] = bJ * Fi[a] + bH * hi[a]
                         mx = cum[0]
                         for a in range(1, q):
                             if cum[a] > mx:
@@ -355,7 +361,7 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
                             fb = Fi[b]
                             fo = Fi[old]
                         # beta-weighted energy change of x_i: old -> b
-                        d = -(bJ * (fb - fo) + beta_h * (<double>hi[b] - <double>hi[old]))
+                        d = -(bJ * (fb - fo) + bH * (<double>hi[b] - <double>hi[old]))
                         if d > 0.0 and not (isb_uniform(rng) < exp(-d)):
                             continue
                     if floating is float:
@@ -432,7 +438,8 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                        double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                        double[:, :] e_coupling, double[:, :] e_field,
                        double[:, :] magnetization, double[:, ::1] stats, int n_threads,
-                       bint heatbath, int8_t[:, :, :] states_out):
+                       bint heatbath, int8_t[:, :, :] states_out,
+                       const double[::1] beta_J_path, const double[::1] beta_h_path):
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], q = h.shape[1], c, i, b, k
     cdef Py_ssize_t rec = n_records if n_records > 0 else 0
     cdef Py_ssize_t s_rec = e_coupling.shape[1]
@@ -454,8 +461,18 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
     cdef floating *Jt = NULL
     cdef const floating *src
     cdef floating *dst
+    cdef const double *bjp = NULL
+    cdef const double *bhp = NULL
     if n_chains == 0 or n == 0 or rec == 0:
         return
+    if beta_J_path is not None:
+        if beta_J_path.shape[0] < rec:
+            raise ValueError(f"beta_J_path must have length >= {rec}, got {beta_J_path.shape[0]}")
+        bjp = &beta_J_path[0]
+    if beta_h_path is not None:
+        if beta_h_path.shape[0] < rec:
+            raise ValueError(f"beta_h_path must have length >= {rec}, got {beta_h_path.shape[0]}")
+        bhp = &beta_h_path[0]
     if not 2 <= q < MAX_Q:
         raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
     if states_out is not None:
@@ -492,7 +509,7 @@ cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                             beta_J, beta_h, rec, thin, &e_coupling[c0, 0], &e_field[c0, 0],
                             &magnetization[c0, 0], rj, rh, rm, sj, sh, sm,
                             &states_out[c0, 0, 0] if states_out is not None else NULL, ros, sos,
-                            &stats[c0, 0], heatbath, qs) != 0:
+                            &stats[c0, 0], heatbath, qs, bjp, bhp) != 0:
                 failed += gs
     free(Jt)
     if failed:
@@ -504,25 +521,31 @@ def potts_metropolis(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                      Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
                      double[:, :] e_field, double[:, :] magnetization,
-                     double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None):
+                     double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None,
+                     const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Metropolis updates on a dense Potts model: propose a uniformly random other state.
 
     h (N, q) and J (N, N, q, q) share one dtype, float32 or float64. states_out (keyword):
     int8 (n_chains, >= n_records, N) receiving the state at each record, or None.
+    beta_J_path, beta_h_path (keyword): float64 (>= n_records,) or None; when given, the
+    sweeps before record r run at beta_J_path[r] (beta_h_path[r]) instead of beta_J (beta_h).
     """
     _dense_run(h, J, states, rng, beta_J, beta_h, n_records, thin, e_coupling, e_field,
-               magnetization, stats, n_threads, False, states_out)
+               magnetization, stats, n_threads, False, states_out, beta_J_path, beta_h_path)
 
 
 def potts_heatbath(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                    Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
                    double[:, :] e_field, double[:, :] magnetization,
-                   double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None):
+                   double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None,
+                   const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Heat-bath (Gibbs) updates on a dense Potts model: sample x_i from its conditional.
 
     h (N, q) and J (N, N, q, q) share one dtype, float32 or float64. states_out (keyword):
     int8 (n_chains, >= n_records, N) receiving the state at each record, or None.
+    beta_J_path, beta_h_path (keyword): float64 (>= n_records,) or None; when given, the
+    sweeps before record r run at beta_J_path[r] (beta_h_path[r]) instead of beta_J (beta_h).
     """
     _dense_run(h, J, states, rng, beta_J, beta_h, n_records, thin, e_coupling, e_field,
-               magnetization, stats, n_threads, True, states_out)
+               magnetization, stats, n_threads, True, states_out, beta_J_path, beta_h_path)

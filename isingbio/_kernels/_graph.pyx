@@ -74,16 +74,31 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
                  uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                  Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
                  double[:, :] magnetization, double[:, ::1] stats, int n_threads,
-                 bint heatbath, bint potts, int8_t[:, :, :] states_out):
+                 bint heatbath, bint potts, int8_t[:, :, :] states_out,
+                 const double[::1] beta_J_path, const double[::1] beta_h_path):
+    """Runs the records in segments of equal (beta_J, beta_h) (one segment without a path);
+    each segment is exactly one call of the kernel at its betas (path and Potts table chosen
+    and built for them), so a path gives what one call per record gives."""
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1], c
     cdef int64_t rec = n_records if n_records > 0 else 0
     cdef isb_g_model g
     cdef isb_g_out o
-    cdef int table = 0
+    cdef int table = 0, uniform_table = 0
     cdef void *tab = NULL
-    cdef int64_t acc
+    cdef int64_t acc, i0, i1, seg
+    cdef const double *bjp = NULL
+    cdef const double *bhp = NULL
+    cdef double bj, bh
     if n_chains == 0 or n == 0 or rec == 0:
         return
+    if beta_J_path is not None:
+        if beta_J_path.shape[0] < rec:
+            raise ValueError(f"beta_J_path must have length >= {rec}, got {beta_J_path.shape[0]}")
+        bjp = &beta_J_path[0]
+    if beta_h_path is not None:
+        if beta_h_path.shape[0] < rec:
+            raise ValueError(f"beta_h_path must have length >= {rec}, got {beta_h_path.shape[0]}")
+        bhp = &beta_h_path[0]
     if potts and not 2 <= q < MAX_Q:
         raise ValueError(f"q must be in 2..{MAX_Q - 1}, got {q}")
     if states_out is not None and (states_out.shape[0] < n_chains or states_out.shape[1] < rec
@@ -103,26 +118,37 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
         isb_g_model_init(&g, n, &indptr[0], &indices[0] if indices.shape[0] > 0 else NULL,
                          &weights[0] if weights.shape[0] > 0 else NULL)
         if g.uniform and isb_g_uniform_field(h, n, q if potts else 1):
-            table = 1
-            if potts:
-                table = isb_g_potts_table_ok(&g, q, h, beta_J, beta_h, heatbath)
-            elif isb_g_model_build_lists(&g) != 0:
-                table = 0   # out of memory: the general path needs no lists
-    if table and potts:
-        tab = malloc(isb_g_potts_table_bytes(&g, q, heatbath))
-        if tab == NULL:
-            table = 0   # the general path needs no table
-        else:
-            isb_g_potts_table_build(&g, q, h, beta_J, beta_h, heatbath, tab)
+            uniform_table = 1
+            if not potts and isb_g_model_build_lists(&g) != 0:
+                uniform_table = 0   # out of memory: the general path needs no lists
     try:
-        with nogil:
-            for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
-                acc = _chain(&g, o, q, h, &states[c, 0], &rng[c, 0], beta_J, beta_h, rec, thin,
-                             &e_coupling[c, 0], &e_field[c, 0], &magnetization[c, 0],
-                             &states_out[c, 0, 0] if states_out is not None else NULL,
-                             heatbath, potts, table, tab)
-                stats[c, 0] += <double>n * thin * rec
-                stats[c, 1] += acc
+        i0 = 0
+        while i0 < rec:
+            bj = bjp[i0] if bjp != NULL else beta_J
+            bh = bhp[i0] if bhp != NULL else beta_h
+            i1 = i0 + 1
+            while i1 < rec and (bjp == NULL or bjp[i1] == bj) and (bhp == NULL or bhp[i1] == bh):
+                i1 += 1
+            seg = i1 - i0
+            table = uniform_table
+            if table and potts:
+                table = isb_g_potts_table_ok(&g, q, h, bj, bh, heatbath)
+                if table:
+                    if tab == NULL:   # same size whatever the betas
+                        tab = malloc(isb_g_potts_table_bytes(&g, q, heatbath))
+                    if tab == NULL:
+                        table = 0   # the general path needs no table
+                    else:
+                        isb_g_potts_table_build(&g, q, h, bj, bh, heatbath, tab)
+            with nogil:
+                for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
+                    acc = _chain(&g, o, q, h, &states[c, 0], &rng[c, 0], bj, bh, seg, thin,
+                                 &e_coupling[c, i0], &e_field[c, i0], &magnetization[c, i0],
+                                 &states_out[c, i0, 0] if states_out is not None else NULL,
+                                 heatbath, potts, table, tab)
+                    stats[c, 0] += <double>n * thin * seg
+                    stats[c, 1] += acc
+            i0 = i1
     finally:
         free(tab)
         isb_g_model_free(&g)
@@ -133,10 +159,12 @@ def ising_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                      Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
                      double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
-                     int8_t[:, :, :] states_out=None):
+                     int8_t[:, :, :] states_out=None,
+                     const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Metropolis single-spin flips on a graph Ising model (sequential site order)."""
     _run(indptr, indices, weights, 1, &h[0], states, rng, beta_J, beta_h, n_records, thin,
-         e_coupling, e_field, magnetization, stats, n_threads, False, False, states_out)
+         e_coupling, e_field, magnetization, stats, n_threads, False, False, states_out,
+         beta_J_path, beta_h_path)
 
 
 def ising_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -144,10 +172,12 @@ def ising_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    uint64_t[:, ::1] rng, double beta_J, double beta_h, Py_ssize_t n_records,
                    Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
                    double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
-                   int8_t[:, :, :] states_out=None):
+                   int8_t[:, :, :] states_out=None,
+                   const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Heat-bath (Gibbs) single-spin updates on a graph Ising model (sequential site order)."""
     _run(indptr, indices, weights, 1, &h[0], states, rng, beta_J, beta_h, n_records, thin,
-         e_coupling, e_field, magnetization, stats, n_threads, True, False, states_out)
+         e_coupling, e_field, magnetization, stats, n_threads, True, False, states_out,
+         beta_J_path, beta_h_path)
 
 
 def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -155,10 +185,12 @@ def potts_metropolis(const int64_t[::1] indptr, const int32_t[::1] indices,
                      int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                      Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
                      double[:, :] e_field, double[:, :] magnetization,
-                     double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None):
+                     double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None,
+                     const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Metropolis updates on a graph Potts model: propose a uniformly random other state."""
     _run(indptr, indices, weights, q, &h[0, 0], states, rng, beta_J, beta_h, n_records, thin,
-         e_coupling, e_field, magnetization, stats, n_threads, False, True, states_out)
+         e_coupling, e_field, magnetization, stats, n_threads, False, True, states_out,
+         beta_J_path, beta_h_path)
 
 
 def potts_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -166,7 +198,9 @@ def potts_heatbath(const int64_t[::1] indptr, const int32_t[::1] indices,
                    int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J, double beta_h,
                    Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
                    double[:, :] e_field, double[:, :] magnetization,
-                   double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None):
+                   double[:, ::1] stats, int n_threads, *, int8_t[:, :, :] states_out=None,
+                   const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
     """Heat-bath (Gibbs) updates on a graph Potts model: sample x_i from its conditional."""
     _run(indptr, indices, weights, q, &h[0, 0], states, rng, beta_J, beta_h, n_records, thin,
-         e_coupling, e_field, magnetization, stats, n_threads, True, True, states_out)
+         e_coupling, e_field, magnetization, stats, n_threads, True, True, states_out,
+         beta_J_path, beta_h_path)

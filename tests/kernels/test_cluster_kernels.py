@@ -308,3 +308,63 @@ def test_states_out(kind, case):
     with pytest.raises(ValueError, match="states_out"):
         kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 1, *extra,
              states_out=np.zeros((n_chains, 3, n), np.int8))
+
+
+BETA_PATH = [(0.6, 0.4), (0.6, 0.4), (0.0, 0.0), (0.3, 0.4), (0.3, 0.9), (1.1, 0.0),
+             (1.1, 0.0), (0.5, 0.2)]
+
+
+@pytest.mark.parametrize("k_sweep", [3, 0])
+@pytest.mark.parametrize("kind,case", all_cases())
+def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
+    """One call along a beta path (repeated betas, beta 0) equals one call per record at
+    scalar betas, bit for bit: states, generator states, states_out, records and stats (Wolff
+    with a fixed count, or with its own pilot per record when the count is 0); the scalar
+    betas are ignored and paths may be longer than n_records."""
+    if kind == "sw" and k_sweep == 0:
+        pytest.skip("no clusters_per_sweep for Swendsen-Wang")
+    model, _, _ = case
+    n_chains, n, thin = 5, len(BETA_PATH), 2
+    x0 = random_states(model, n_chains, seed=21)
+    xs, rng = x0.copy(), chain_rng_states(np.random.SeedSequence(22), n_chains)
+    ref, ref_st, ref_seen = [[], [], []], np.zeros((n_chains, 4)), []
+    for bj, bh in BETA_PATH:
+        xs, c1, f1, m1, st1, rng = run(kind, model, xs, bj, bh, n_records=1, thin=thin, rng=rng,
+                                       clusters_per_sweep=k_sweep)
+        for acc, v in zip(ref, (c1, f1, m1)):
+            acc.append(v[:, 0])
+        ref_st += st1
+        ref_seen.append(xs.copy())
+    indptr, indices, weights = model.csr
+    if isinstance(model, IsingModel):
+        args, kern = (indptr, indices, weights, model.h), ISING_KERNELS[kind]
+    else:
+        args = (indptr, indices, weights, model.q, np.ascontiguousarray(model.h))
+        kern = POTTS_KERNELS[kind]
+    extra = (k_sweep,) if kind == "wolff" else ()
+    bjp = np.array([b for b, _ in BETA_PATH] + [7.0])
+    bhp = np.array([b for _, b in BETA_PATH])
+    for threads in (1, 2):
+        states = x0.copy()
+        r = chain_rng_states(np.random.SeedSequence(22), n_chains)
+        recs = [np.full((n_chains, n), np.nan) for _ in range(3)]
+        st = np.zeros((n_chains, 4))
+        seen = np.full((n_chains, n, model.n_sites), 99, dtype=np.int8)
+        kern(*args, states, r, 5.0, 5.0, n, thin, *recs, st, threads, *extra, states_out=seen,
+             beta_J_path=bjp, beta_h_path=bhp)
+        np.testing.assert_array_equal(states, xs)
+        np.testing.assert_array_equal(r, rng)
+        np.testing.assert_array_equal(seen, np.stack(ref_seen, axis=1))
+        for a, b in zip(recs, ref):
+            np.testing.assert_array_equal(a, np.stack(b, axis=1))
+        np.testing.assert_array_equal(st, ref_st)
+    # a path for beta_J alone: beta_h is the scalar
+    xs, rng = x0.copy(), chain_rng_states(np.random.SeedSequence(22), n_chains)
+    for bj, _ in BETA_PATH:
+        xs, _, _, _, _, rng = run(kind, model, xs, bj, 0.35, n_records=1, thin=thin, rng=rng,
+                                  clusters_per_sweep=k_sweep)
+    states, r = x0.copy(), chain_rng_states(np.random.SeedSequence(22), n_chains)
+    outs = [np.zeros((n_chains, n)) for _ in range(4)]
+    kern(*args, states, r, 5.0, 0.35, n, thin, *outs, 1, *extra, beta_J_path=bjp)
+    np.testing.assert_array_equal(states, xs)
+    np.testing.assert_array_equal(r, rng)

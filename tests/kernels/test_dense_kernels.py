@@ -241,6 +241,60 @@ def test_chunking_and_states_out(method, dtype, layout, run, kernel_rng):
     np.testing.assert_array_equal(rs, ref["rng"])
 
 
+BETA_PATH = [(0.9, 1.2), (0.9, 1.2), (0.0, 0.0), (0.4, 1.2), (1.3, 0.0), (1.3, 0.0), (0.7, 0.5)]
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_beta_path_equals_one_record_calls(method, dtype, layout, run, kernel_rng):
+    """One call along a beta path (repeated betas, beta 0) equals one call per record at
+    scalar betas: bit-identical states, generator states, states_out, magnetisation and
+    stats (energies too with the fixed-point cache; with the double cache they agree to
+    rounding, as for any chunking); the scalar betas are ignored, paths may be longer."""
+    model = dense_model(7, 4, dtype, seed=43)
+    kernel = KERNELS[method]
+    n_chains, n, thin = 5, len(BETA_PATH), 2
+    x0 = np.random.default_rng(8).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
+    rng0 = kernel_rng(n_chains, 9)
+    xs, rs = x0.copy(), rng0.copy()
+    ref = {k: [] for k in ("e_coupling", "e_field", "magnetization")}
+    ref_stats, ref_seen = np.zeros((n_chains, 4)), []
+    for bj, bh in BETA_PATH:
+        part = run(kernel, model, xs, rs, bj, bh, 1, thin)
+        for k in ref:
+            ref[k].append(part[k][:, 0])
+        ref_stats += part["stats"]
+        ref_seen.append(xs.copy())
+    bjp = np.array([b for b, _ in BETA_PATH] + [5.0])
+    bhp = np.array([b for _, b in BETA_PATH])
+    for threads in (1, 2):
+        x, r = x0.copy(), rng0.copy()
+        recs = [np.full((n_chains, n), np.nan) for _ in range(3)]
+        stats = np.zeros((n_chains, 4))
+        seen = np.full((n_chains, n, model.n_sites), 99, dtype=np.int8)
+        kernel(model.h, model.J, x, r, 5.0, 5.0, n, thin, *recs, stats, threads,
+               states_out=seen, beta_J_path=bjp, beta_h_path=bhp)
+        np.testing.assert_array_equal(x, xs)
+        np.testing.assert_array_equal(r, rs)
+        np.testing.assert_array_equal(seen, np.stack(ref_seen, axis=1))
+        for arr, k in zip(recs, ref):
+            if k == "magnetization" or dtype == np.float32:  # fixed-point cache: exact sums
+                np.testing.assert_array_equal(arr, np.stack(ref[k], axis=1), err_msg=k)
+            else:  # double cache: energies are summed in another order (as with chunking)
+                np.testing.assert_allclose(arr, np.stack(ref[k], axis=1), rtol=1e-10,
+                                           atol=1e-10, err_msg=k)
+        np.testing.assert_array_equal(stats, ref_stats)
+    # a path for beta_J alone: beta_h is the scalar
+    xs, rs = x0.copy(), rng0.copy()
+    for bj, _ in BETA_PATH:
+        run(kernel, model, xs, rs, bj, 0.35, 1, thin)
+    x, r = x0.copy(), rng0.copy()
+    run_out = [np.zeros((n_chains, n)) for _ in range(4)]
+    kernel(model.h, model.J, x, r, 5.0, 0.35, n, thin, *run_out, 1, beta_J_path=bjp)
+    np.testing.assert_array_equal(x, xs)
+    np.testing.assert_array_equal(r, rs)
+
+
 def test_states_out_is_checked(kernel_rng):
     model = dense_model(3, 3, np.float64, seed=2)
     x0 = np.zeros((2, 3), np.int8)

@@ -346,6 +346,56 @@ def test_chunking_and_states_out(model, kernel, run, kernel_rng):
     np.testing.assert_array_equal(rs, ref["rng"])
 
 
+# repeated betas (one segment), beta 0, and a beta large enough to take the Potts heat-bath
+# tables off for one record
+BETA_PATH = [(0.9, 1.1), (0.9, 1.1), (0.0, 0.0), (0.4, 1.1), (300.0, 0.2), (1.3, 0.0),
+             (1.3, 0.0), (0.7, 0.5)]
+
+
+@pytest.mark.parametrize("model,kernel", chunk_cases())
+def test_beta_path_equals_one_record_calls(model, kernel, run, kernel_rng):
+    """One call along a beta path equals one call per record at scalar betas: bit-identical
+    states, generator states, states_out, magnetisation and stats, energies to rounding (as
+    for any chunking); the scalar betas are ignored and paths may be longer than needed."""
+    n_chains, n, thin = 7, len(BETA_PATH), 2
+    x0, rng0 = random_start(model, n_chains, 13), kernel_rng(n_chains, 14)
+    xs, rs = x0.copy(), rng0.copy()
+    ref = {k: [] for k in ("e_coupling", "e_field", "magnetization")}
+    ref_stats, ref_seen = np.zeros((n_chains, 4)), []
+    for bj, bh in BETA_PATH:
+        part = run(kernel, model, xs, rs, bj, bh, 1, thin)
+        for k in ref:
+            ref[k].append(part[k][:, 0])
+        ref_stats += part["stats"]
+        ref_seen.append(xs.copy())
+    bjp = np.array([b for b, _ in BETA_PATH] + [5.0])
+    bhp = np.array([b for _, b in BETA_PATH])
+    for threads in (1, 2):
+        x, r = x0.copy(), rng0.copy()
+        recs = [np.full((n_chains, n), np.nan) for _ in range(3)]
+        stats = np.zeros((n_chains, 4))
+        seen = np.full((n_chains, n, model.n_sites), 99, dtype=np.int8)
+        kernel(*model_args(model), x, r, 5.0, 5.0, n, thin, *recs, stats, threads,
+               states_out=seen, beta_J_path=bjp, beta_h_path=bhp)
+        np.testing.assert_array_equal(x, xs)
+        np.testing.assert_array_equal(r, rs)
+        np.testing.assert_array_equal(seen, np.stack(ref_seen, axis=1))
+        np.testing.assert_array_equal(recs[2], np.stack(ref["magnetization"], axis=1))
+        for arr, k in zip(recs[:2], ("e_coupling", "e_field")):
+            np.testing.assert_allclose(arr, np.stack(ref[k], axis=1), rtol=1e-12, atol=1e-12,
+                                       err_msg=k)
+        np.testing.assert_array_equal(stats, ref_stats)
+    # a path for beta_J alone: beta_h is the scalar
+    xs, rs = x0.copy(), rng0.copy()
+    for bj, _ in BETA_PATH:
+        run(kernel, model, xs, rs, bj, 0.35, 1, thin)
+    x, r = x0.copy(), rng0.copy()
+    outs = [np.zeros((n_chains, n)) for _ in range(4)]
+    kernel(*model_args(model), x, r, 5.0, 0.35, n, thin, *outs, 1, beta_J_path=bjp)
+    np.testing.assert_array_equal(x, xs)
+    np.testing.assert_array_equal(r, rs)
+
+
 def test_states_out_shape_is_checked(kernel_rng):
     model = ring_ising()
     x0 = random_start(model, 3, 1)
