@@ -2,8 +2,28 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
+
+
+def check_output_path(path) -> str:
+    """Refuse, before anything is written, an output path that cannot be a file.
+
+    Raises ``IsADirectoryError`` for an existing directory (or a name ending in a path
+    separator), ``FileNotFoundError`` when the parent directory does not exist and
+    ``PermissionError`` when it is not writable. Returns the path as a string.
+    """
+    path = os.fspath(path)
+    if not path or path.endswith(os.sep) or (os.altsep and path.endswith(os.altsep)) \
+            or os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not an output file", path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, "output directory does not exist", directory)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "output directory is not writable", directory)
+    return path
 
 
 def _readable_mode(fd_or_path) -> None:
@@ -23,7 +43,7 @@ def atomic_output(path, mode="w", suffix=None):
     Nothing is left behind when the block raises, so a failed run never leaves a
     half-written output file.
     """
-    path = os.fspath(path)
+    path = check_output_path(path)
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix or os.path.splitext(base)[1] or ".tmp",
@@ -45,7 +65,7 @@ def atomic_path(path):
 
     For writers that want a file name (``np.savez``, ``matplotlib.savefig``).
     """
-    path = os.fspath(path)
+    path = check_output_path(path)
     directory = os.path.dirname(os.path.abspath(path))
     base, ext = os.path.splitext(os.path.basename(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=ext, dir=directory)

@@ -22,7 +22,12 @@ the file, line and column.
 
 Formats
 -------
-Detected from the extension, then from the content (gzip is detected from the magic bytes):
+Detected from the content, then the extension (gzip is detected from the magic bytes): a
+``# STOCKHOLM`` header means Stockholm, ``>`` headers mean FASTA / A2M / A3M (told apart by
+the extension, else by the content as below), rows without headers mean ``aln``, whatever the
+extension says. A file read as A2M or FASTA (by its extension) whose rows differ in length
+but agree in their number of match characters (upper case and ``-``) is read as A3M, with a
+logged warning.
 
 ``fasta``
     ``>id description`` headers, sequences over any number of lines, blank lines and CRLF
@@ -480,7 +485,22 @@ def _read_text(path) -> str:
             raise FormatError(f"corrupt gzip data ({exc})", path) from None
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
-    return data.decode("latin-1")
+    try:  # UTF-8 (ASCII included): columns in error messages count characters
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _split_lines(text: str) -> list:
+    """Lines ending in LF, CRLF or (old Mac files) CR only.
+
+    Not ``str.splitlines``: it also breaks at form feeds, U+0085, U+2028 ..., which may appear
+    in header descriptions and would shift every line number and split a header in two.
+    """
+    if "\n" not in text and "\r" in text:
+        return text.split("\r")
+    lines = text.split("\n")
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def _ext_format(path) -> str | None:
@@ -503,16 +523,25 @@ def _first_content_line(lines):
 
 
 def _detect_format(path, lines) -> str:
+    """The format from the content first (a Stockholm header, '>' headers or bare rows), then
+    the extension (which says A2M / A3M / FASTA apart for files with '>' headers)."""
     ext = _ext_format(path)
     first = _first_content_line(lines)
     if first.upper().startswith("# STOCKHOLM"):
         return "stockholm"
-    if ext in ("a2m", "a3m", "stockholm"):
-        return ext
-    if ext == "fasta" and first:
-        return "fasta!"  # the extension says FASTA: lower case is read as residues
-    if first.startswith(">") or first.startswith("#"):
+    first_data = next((s for s in (line.strip() for line in lines) if s and not s.startswith("#")), "")
+    fasta_like = first_data.startswith(">") or (not first_data and first.startswith("#"))
+    if not fasta_like and ext in (None, "fasta", "a2m", "a3m"):
+        # sequence data before the first header: let the FASTA reader say where
+        fasta_like = any(line.lstrip().startswith(">") for line in lines)
+    if fasta_like:
+        if ext in ("a2m", "a3m"):
+            return ext
+        if ext == "fasta":
+            return "fasta!"  # the extension says FASTA: lower case is read as residues
         return "fasta*"  # decided after parsing: fasta, or a2m/a3m if it has inserts
+    if ext == "stockholm" and first_data:
+        return "stockholm"  # a Stockholm file without its header line
     return "aln"
 
 
@@ -657,7 +686,7 @@ def read_alignment(path, format: str | None = None, alphabet="protein", focus=No
         raise InputError(f"format must be one of {FORMATS}, got {format!r}")
     path_str = os.fspath(path)
     text = _read_text(path_str)
-    lines = text.splitlines()
+    lines = _split_lines(text)
     fmt = format or _detect_format(path_str, lines)
     rf = None
     if fmt in ("fasta", "a2m", "a3m", "fasta*", "fasta!"):
@@ -668,6 +697,11 @@ def read_alignment(path, format: str | None = None, alphabet="protein", focus=No
         records = _parse_aln(lines, path_str)
     if not records:
         raise FormatError("no sequences found (empty file?)", path_str)
+    if format is None and fmt in ("a2m", "fasta!") and _a3m_shaped(records):
+        # rows of different lengths whose upper-case letters and '-' line up: an A3M file
+        logger.warning("%s: rows differ in length but their match columns (upper case and '-') "
+                       "agree: read as A3M (lower-case letters and '.' are insert states)", path_str)
+        fmt = "a3m"
     if fmt == "fasta!":
         fmt = "fasta"
         if _mixed_case(records):
@@ -683,6 +717,16 @@ def read_alignment(path, format: str | None = None, alphabet="protein", focus=No
                         "dropped); pass format='fasta' to read them as residues", path_str, fmt)
     return _build(records, fmt, path_str, alphabet, focus, max_gap_fraction_seq,
                   max_gap_fraction_col, nonstandard, rf=rf)
+
+
+_INSERT_RE = re.compile("[a-z.]")
+
+
+def _a3m_shaped(records) -> bool:
+    """Rows of different lengths that have the same number of match characters."""
+    if len({len(r.seq) for r in records}) < 2 or not _mixed_case(records):
+        return False
+    return len({len(r.seq) - len(_INSERT_RE.findall(r.seq)) for r in records}) == 1
 
 
 _UPPER_RE = re.compile("[A-Z]")
@@ -732,12 +776,15 @@ def _find_focus(records, focus, path) -> int:
             raise InputError(f"focus index {k} is out of range for {len(records)} sequences")
         return k % len(records)
     if isinstance(focus, str):
-        for r in records:
-            if r.id == focus:
-                return r.index
-        for r in records:
-            if _split_range(r.id)[0] == focus or _split_range(focus)[0] == r.id:
-                return r.index
+        hits = [r.index for r in records if r.id == focus]
+        if not hits:
+            hits = [r.index for r in records
+                    if _split_range(r.id)[0] == focus or _split_range(focus)[0] == r.id]
+        if hits:
+            if len(hits) > 1:
+                logger.warning("%s: %d sequences match focus %r; using the first (sequence %d)",
+                               path or "alignment", len(hits), focus, hits[0] + 1)
+            return hits[0]
         where = f" in {path}" if path else ""
         raise InputError(f"focus sequence {focus!r} not found{where}")
     raise InputError(f"focus must be an id, a row index or True, got {focus!r}")
@@ -782,7 +829,7 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
         ri = int(np.searchsorted(offsets, k, side="right") - 1)
         r = records[ri]
         line, col = r.locate(k - int(offsets[ri]))
-        ch = chr(raw[k])
+        ch = r.seq[k - int(offsets[ri])]
         what = "non-standard letter" if alpha._nonstd[raw[k]] else "unknown character"
         hint = "" if what == "unknown character" else " (nonstandard='error')"
         raise FormatError(f"{what} {ch!r} in {r.label()} is not in alphabet {alpha.name!r} "

@@ -118,6 +118,14 @@ def load_model(path) -> PottsModel:
     """
     path = os.fspath(path)
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except IsADirectoryError:
+        raise FormatError("is a directory, not a model file", path=path) from None
+    if magic[:2] != b"PK":  # np.load would try to unpickle it and say so
+        raise FormatError("not an isingbio model file (model files are .npz archives written "
+                          "by model.save / isingbio.save_model)", path=path)
+    try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise

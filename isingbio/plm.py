@@ -321,8 +321,9 @@ def fit_plm(alignment, *, q=None, weights=None, lambda_h: float = 0.01, lambda_J
     max_iter : int
         Maximum L-BFGS iterations (default 100, as EVcouplings runs plmc).
     tol : float
-        Stop when the relative decrease of the objective over one iteration is below `tol`
-        (L-BFGS-B ``ftol``) or the largest gradient component is below ``tol * N_eff * 1e-2``.
+        Stop when the relative decrease of the objective over one iteration is at most `tol`
+        (``f_k - f_{k+1} <= tol * max(|f_{k+1}|, 1)``, L-BFGS-B's ``ftol``) or the gradient
+        vanishes (``||g|| <= 1e-12 * max(|f|, 1)``).
     dtype : numpy float type
         float32 (default: half the memory, SIMD twice as wide) or float64 for the kernel and the
         returned model; the optimiser's vector is float64 either way.
@@ -380,9 +381,11 @@ def fit_plm(alignment, *, q=None, weights=None, lambda_h: float = 0.01, lambda_J
     need = estimate_plm_memory(N, L, q, dtype, n_threads)
     check_memory(need, f"a pseudo-likelihood fit of L={L} columns, q={q} states, N={N} sequences "
                        f"({n_parameters(L, q):,} parameters, {dtype.name})",
-                 "memory grows as L^2 q^2: use dtype=np.float32"
-                 + ("" if dtype == np.float32 else " (half the size)")
-                 + ", or fewer columns (drop gappy columns with read_alignment's gap filters or a focus sequence)")
+                 "memory grows as L^2 q^2: "
+                 + ("use dtype=np.float32 (half the size; on the command line, leave out --float64), or "
+                    if dtype != np.float32 else "")
+                 + "fit fewer columns (drop gappy columns with read_alignment's max_gap_fraction_col / "
+                   "--max-gap-col, or keep a focus sequence's columns with focus= / --focus)")
 
     w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads)
     n_eff = float(w.sum())

@@ -360,3 +360,56 @@ def test_subset_keeps_focus(tmp_path):
     np.testing.assert_array_equal(sub.positions, [5, 7])
     assert sub.target_sequence == "AD"
     assert aln.subset(rows=[1, 2]).focus_index is None
+
+
+# ------------------------------------------------------------------------ audit regressions
+def test_non_ascii_header_does_not_split_lines(tmp_path):
+    # UTF-8 'Å' is C3 85: 0x85 (NEL) and form feeds are line breaks for str.splitlines
+    path = tmp_path / "h.fasta"
+    path.write_bytes(">a Ångström\x0cprotein\nACDE\n>b\nAC-E\n".encode())
+    aln = read_alignment(path)
+    assert rows(aln) == ["ACDE", "AC-E"] and aln.ids == ["a", "b"]
+
+
+def test_unknown_character_column_counts_characters_in_utf8(tmp_path):
+    path = tmp_path / "u.fasta"
+    path.write_bytes(">a\nACDÉF\n>b\nACDEF\n".encode())
+    with pytest.raises(FormatError, match=r"line 2, column 4: unknown character 'É'"):
+        read_alignment(path)
+
+
+def test_cr_only_line_endings(tmp_path):
+    path = write(tmp_path, "cr.fasta", ">a\nACDE\n>b\nAC-E\n", newline="\r")
+    assert rows(read_alignment(path)) == ["ACDE", "AC-E"]
+
+
+@pytest.mark.parametrize("name, text, fmt, expected", [
+    ("rows.fasta", "ACDE\nAC-E\n", "aln", ["ACDE", "AC-E"]),         # .aln content, FASTA name
+    ("rows.a3m", "ACDE\nAC-E\n", "aln", ["ACDE", "AC-E"]),
+    ("fa.sto", ">a\nACDE\n>b\nAC-E\n", "fasta", ["ACDE", "AC-E"]),   # FASTA content, Stockholm name
+    ("fa.aln", ">a\nACDE\n>b\nAC-E\n", "fasta", ["ACDE", "AC-E"]),
+    ("sto.fasta", "# STOCKHOLM 1.0\na AC-E\nb ACDE\n//\n", "stockholm", ["AC-E", "ACDE"]),
+    ("a3m.fasta", ">a\nACDE\n>b\nAkC-Ee\n", "a3m", ["ACDE", "AC-E"]),  # ragged rows: A3M
+])
+def test_format_from_content_over_extension(tmp_path, name, text, fmt, expected):
+    aln = read_alignment(write(tmp_path, name, text))
+    assert aln.format == fmt and rows(aln) == expected
+
+
+def test_a3m_content_in_a2m_file_with_focus(tmp_path):
+    path = write(tmp_path, "x.a2m", ">t/3-7\nACDE\n>b\nAkC-Ee\n>c\nA..CDE\n")
+    aln = read_alignment(path, focus="t")
+    assert aln.format == "a3m" and rows(aln) == ["ACDE", "AC-E", "ACDE"]
+    assert aln.positions.tolist() == [3, 4, 5, 6]
+
+
+def test_sequence_before_header_in_fasta_named_file(tmp_path):
+    with pytest.raises(FormatError, match="line 1.*before the first '>'"):
+        read_alignment(write(tmp_path, "x.fasta", "ACDE\n>b\nACDE\n"))
+
+
+def test_duplicate_focus_id_warns(tmp_path, caplog):
+    path = write(tmp_path, "d.fasta", ">a\nAC-E\n>a\nACDE\n")
+    aln = read_alignment(path, focus="a")
+    assert aln.focus_index == 0 and aln.L == 3
+    assert "2 sequences match focus" in caplog.text

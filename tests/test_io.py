@@ -90,3 +90,17 @@ def test_bad_files(tmp_path, rng):
     with pytest.raises(InputError, match="JSON"):
         save_model(model, tmp_path / "bad.npz", thing=object.__new__(type("X", (), {"__str__": None})))
     assert not (tmp_path / "bad.npz").exists()
+
+
+def test_text_file_is_not_a_model_and_directory_is_not_an_output(tmp_path, rng):
+    (tmp_path / "aln.fasta").write_text(">a\nACDE\n")
+    with pytest.raises(FormatError, match="not an isingbio model file") as info:
+        load_model(tmp_path / "aln.fasta")
+    assert "pickle" not in str(info.value)
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        save_model(small_model(rng), tmp_path / "sub")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_model(small_model(rng), tmp_path / "nodir" / "m.npz")
+    assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "sub"]
+    assert os.listdir(tmp_path / "sub") == []

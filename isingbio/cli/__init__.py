@@ -52,9 +52,13 @@ def main(argv=None) -> int:
     except IsingbioError as exc:
         print(f"isingbio {args.command}: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"isingbio {args.command}: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+    except OSError as exc:  # files that cannot be read or written, a full disk, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"isingbio {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"isingbio {args.command}: error: out of memory", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"isingbio {args.command}: interrupted", file=sys.stderr)
         return 130

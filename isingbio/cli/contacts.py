@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, IsingbioError
 from .common import add_common_options, show_progress
 
 N_SHOWN = 10  # top pairs printed
@@ -51,12 +51,65 @@ def register(subparsers):
     return p
 
 
-def _check_output_dir(path, option):
+def _check_output(path, option):
+    """Refuse an output path before any work is done (a directory, a missing or read-only
+    parent directory)."""
     if path is None:
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise InputError(f"{option}: directory {directory} does not exist")
+    from .._files import check_output_path
+    try:
+        check_output_path(path)
+    except OSError as exc:
+        raise InputError(f"{option} {path}: {exc.strerror}"
+                         + (f": {exc.filename}" if exc.filename != path else "")) from None
+
+
+def _check_plot_format(path):
+    """The figure format follows the extension: refuse one matplotlib cannot write, early."""
+    if path is None:
+        return
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    if not ext:
+        return  # no extension: PNG
+    from matplotlib.figure import Figure
+    supported = Figure().canvas.get_supported_filetypes()
+    if ext not in supported:
+        raise InputError(f"--plot {path}: unknown figure format {ext!r} "
+                         f"(use one of: {', '.join(sorted(supported))})")
+
+
+class _Outputs:
+    """Output files written to temporaries beside their targets and renamed together at the end,
+    so a failing run leaves none of them (not only no partial one)."""
+
+    def __init__(self):
+        self._staged = []
+
+    def stage(self, path, default_ext: str = ".tmp") -> str:
+        """A temporary path beside `path`, with its extension (writers read the format from it)."""
+        import tempfile
+        from .._files import _readable_mode
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        base, ext = os.path.splitext(os.path.basename(path))
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=ext or default_ext, dir=directory)
+        _readable_mode(fd)
+        os.close(fd)
+        self._staged.append((tmp, path))
+        return tmp
+
+    def commit(self):
+        for tmp, path in self._staged:
+            os.replace(tmp, path)
+        self._staged = []
+
+    def discard(self):
+        for tmp, _ in self._staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        self._staged = []
 
 
 def run(args) -> int:
@@ -69,14 +122,24 @@ def run(args) -> int:
     example = args.example or args.alignment is None
     if args.example and args.alignment is not None:
         raise InputError("give either ALIGNMENT or --example, not both")
-    for path, opt in ((args.output, "-o"), (args.plot, "--plot"), (args.save_model, "--save-model")):
-        _check_output_dir(path, opt)
+    outputs = [(args.output, "-o"), (args.plot, "--plot"), (args.save_model, "--save-model")]
+    for path, opt in outputs:
+        _check_output(path, opt)
+    named = [os.path.abspath(p) for p, _ in outputs if p is not None]
+    if len(set(named)) < len(named):
+        raise InputError("-o, --plot and --save-model must name different files")
+    for given, opt in ((args.alignment, "ALIGNMENT"), (args.structure, "--structure")):
+        if given is not None and os.path.abspath(given) in named:
+            raise InputError(f"an output file would overwrite the input {opt} {given}")
+    _check_plot_format(args.plot)
     if args.chain is not None and args.structure is None:
         raise InputError("--chain needs --structure")
     if args.structure is not None and not os.path.exists(args.structure):
         raise InputError(f"--structure: {args.structure}: no such file")
     if args.max_iter is not None and args.max_iter < 1:
         raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
+    if args.min_separation < 1:
+        raise InputError(f"--min-separation must be >= 1, got {args.min_separation}")
 
     if example:
         from ..data import example_alignment_path
@@ -90,6 +153,17 @@ def run(args) -> int:
         raise InputError(f"{path}: the alignment has {aln.N} sequence(s); at least 2 are needed")
     if aln.L < 2:
         raise InputError(f"{path}: the alignment has {aln.L} column(s); at least 2 are needed")
+    # the structure is read (and checked) before the fit, not after minutes of fitting
+    cmap = None
+    if args.structure is not None:
+        try:
+            from ..structure import contact_map_from_structure
+            cmap = contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
+        except ImportError as exc:
+            raise IsingbioError(f"--structure: {exc}") from None
+    elif example:
+        from ..data import example_contacts
+        cmap = example_contacts()
     t0 = time.perf_counter()
     weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads)
     print(aln.summary(n_eff=n_eff), file=out)
@@ -113,32 +187,38 @@ def run(args) -> int:
         res_txt = f"  {seq[i]}{positions[i]}-{seq[j]}{positions[j]}" if seq else ""
         print(f"  {positions[i]:>5d} {positions[j]:>5d}  {v:8.4f}{res_txt}", file=out)
 
-    cmap = None
-    if args.structure is not None:
-        from ..structure import contact_map_from_structure
-        cmap = contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
-    elif example:
-        from ..data import example_contacts
-        cmap = example_contacts()
     if cmap is not None:
         from ..evaluation import evaluate_contacts
         prec = evaluate_contacts(scores, cmap, min_separation=args.min_separation)
         print("precision of the top pairs: " + ", ".join(
             f"{k} {prec[k]:.3f}" for k in ("P@L/5", "P@L/2", "P@L")), file=out)
 
-    if args.output is not None:
-        n = write_contacts_csv(args.output, scores, min_separation=args.min_separation,
-                               positions=positions, sequence=seq)
-        print(f"wrote {n} pairs to {args.output}", file=out)
-    if args.plot is not None:
-        from ..evaluation import plot_contacts
-        plot_contacts(scores, cmap, args.plot, positions=positions,
-                      title=os.path.basename(str(path)))
-        print(f"wrote {args.plot}", file=out)
-    if args.save_model is not None:
-        from ..io import save_model
-        save_model(res.model, args.save_model, seed=args.seed, alignment=str(path),
-                   focus=args.focus)
-        print(f"wrote {args.save_model}", file=out)
+    staged = _Outputs()
+    written = []
+    try:
+        if args.output is not None:
+            n = write_contacts_csv(staged.stage(args.output), scores, min_separation=args.min_separation,
+                                   positions=positions, sequence=seq)
+            written.append(f"wrote {n} pairs to {args.output}")
+        if args.plot is not None:
+            from ..evaluation import plot_contacts
+            plot_contacts(scores, cmap, staged.stage(args.plot, ".png"), positions=positions,
+                          title=os.path.basename(str(path)))
+            written.append(f"wrote {args.plot}")
+        if args.save_model is not None:
+            from ..io import save_model
+            save_model(res.model, staged.stage(args.save_model), seed=args.seed, alignment=str(path),
+                       focus=args.focus)
+            written.append(f"wrote {args.save_model}")
+        staged.commit()
+    except OSError as exc:
+        staged.discard()
+        raise IsingbioError(f"could not write the output: {exc.strerror or exc}"
+                            + (f": {exc.filename}" if exc.filename else "")) from None
+    except BaseException:
+        staged.discard()
+        raise
+    for line in written:
+        print(line, file=out)
     print(f"total {time.perf_counter() - t0:.1f} s", file=out)
     return 0

@@ -131,3 +131,63 @@ def test_structure_precision_and_plot(tmp_path, capsys, shared_data):
     p_at_l = float(line.rsplit("P@L", 1)[1])
     assert p_at_l >= 0.5
     assert plot.stat().st_size > 1000
+
+
+# ---- outputs: checked before the fit, written all together or not at all ---------------------
+
+def _no_fit(monkeypatch):
+    def fail(*a, **k):
+        raise AssertionError("the fit must not start")
+    monkeypatch.setattr("isingbio.plm.fit_plm", fail)
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--plot", "{d}/map.notaformat"], "unknown figure format"),
+    (["-o", "{d}/sub"], "is a directory"),
+    (["-o", "{d}/sub/"], "is a directory"),
+    (["--save-model", "{d}/nodir/m.npz"], "does not exist"),
+    (["-o", "{d}/x.csv", "--plot", "{d}/x.csv"], "different files"),
+    (["-o", "{aln}"], "overwrite the input"),
+    (["--min-separation", "0"], "min-separation"),
+])
+def test_bad_outputs_refused_before_fitting(tmp_path, capsys, monkeypatch, small_alignment, extra, match):
+    (tmp_path / "sub").mkdir()
+    _no_fit(monkeypatch)
+    argv = [a.format(d=tmp_path, aln=small_alignment) for a in extra]
+    rc = main(["contacts", str(small_alignment), "--quiet"] + argv)
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match in err
+    assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "sub"]
+
+
+def test_bad_structure_refused_before_fitting(tmp_path, capsys, monkeypatch, small_alignment):
+    pytest.importorskip("gemmi")
+    (tmp_path / "s.pdb").write_text("not a structure\n")
+    _no_fit(monkeypatch)
+    rc = main(["contacts", str(small_alignment), "--structure", str(tmp_path / "s.pdb"),
+               "-o", str(tmp_path / "c.csv"), "--quiet"])
+    assert rc == 2
+    assert "s.pdb" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_late_write_failure_leaves_no_output(tmp_path, capsys, monkeypatch, small_alignment):
+    def broken(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("isingbio.io.save_model", broken)
+    rc = main(["contacts", str(small_alignment), "-o", str(tmp_path / "c.csv"),
+               "--plot", str(tmp_path / "p.png"), "--save-model", str(tmp_path / "m.npz"),
+               "--max-iter", "3", "--quiet"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and len(err.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == ["aln.fasta"]  # not the CSV or plot written before it
+
+
+def test_plot_without_extension_is_png(tmp_path, small_alignment):
+    plot = tmp_path / "map"
+    assert main(["contacts", str(small_alignment), "--plot", str(plot), "--max-iter", "3",
+                 "--quiet"]) == 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "map"]
