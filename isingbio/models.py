@@ -45,8 +45,12 @@ def _as_shape(shape) -> tuple:
     if isinstance(shape, numbers.Integral):
         shape = (int(shape),)
     try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
+        values = tuple(shape)
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+                   or (isinstance(v, numbers.Real) and float(v).is_integer()) for v in values):
+            raise ValueError
+        shape = tuple(int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"lattice shape must be a tuple of integers, got {shape!r}") from None
     if not 1 <= len(shape) <= 3:
         raise InputError(f"lattices have 1, 2 or 3 dimensions, got shape {shape}")
@@ -78,23 +82,49 @@ def _axis_couplings(J, ndim: int) -> np.ndarray:
     return np.broadcast_to(arr, (ndim,)).copy()
 
 
-def _lattice_edges(shape: tuple, periodic: tuple, J_axis: np.ndarray):
-    """Unique pairs i < j with their total coupling (doubled bonds summed)."""
+def _lattice_n_edges(shape: tuple, periodic: tuple, J_axis: np.ndarray) -> int:
+    """Number of coupled pairs of a lattice (a periodic side of 2 has one pair per row)."""
     n = int(np.prod(shape))
+    total = 0
+    for axis, (side, per) in enumerate(zip(shape, periodic)):
+        if J_axis[axis] != 0:
+            total += n if per and side > 2 else n // side * (side - 1)
+    return total
+
+
+def _lattice_edges(shape: tuple, periodic: tuple, J_axis: np.ndarray):
+    """Unique pairs i < j with their total coupling (doubled bonds summed).
+
+    Pairs along different axes are distinct, and along one axis only a periodic side of 2
+    repeats a pair (its wrapping bond): that side keeps its inner bonds with coupling 2J.
+    So no merging (sort) is needed, and large lattices are built in linear time.
+    """
+    n = int(np.prod(shape))
+    n_edges = _lattice_n_edges(shape, periodic, J_axis)
+    check_memory(n_edges * 8 * 3 * 2, f"the bond list of a {'x'.join(map(str, shape))} lattice ({n_edges} bonds)")
     idx = np.arange(n, dtype=np.int64).reshape(shape)
     rows, cols, weights = [], [], []
-    for axis, per in enumerate(periodic):
-        nb = np.roll(idx, -1, axis=axis)
-        a, b = idx, nb
-        if not per:
+    for axis, (side, per) in enumerate(zip(shape, periodic)):
+        if J_axis[axis] == 0 or side < 2:
+            continue
+        if per and side > 2:
+            a = idx
+            b = np.roll(idx, -1, axis=axis)
+            w = J_axis[axis]
+        else:  # open, or a periodic side of 2 (both bonds of each pair: 2J)
             sl = [slice(None)] * len(shape)
-            sl[axis] = slice(0, shape[axis] - 1)
-            a, b = idx[tuple(sl)], nb[tuple(sl)]
+            sl[axis] = slice(0, side - 1)
+            a = idx[tuple(sl)]
+            sl[axis] = slice(1, side)
+            b = idx[tuple(sl)]
+            w = 2.0 * J_axis[axis] if per else J_axis[axis]
         a, b = a.ravel(), b.ravel()
         rows.append(np.minimum(a, b))
         cols.append(np.maximum(a, b))
-        weights.append(np.full(a.size, J_axis[axis]))
-    return _merge_edges(n, np.concatenate(rows), np.concatenate(cols), np.concatenate(weights))
+        weights.append(np.full(a.size, w))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
 
 
 def _merge_edges(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray):
@@ -109,6 +139,8 @@ def _merge_edges(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray):
 
 def _graph_edges(J, n_expected=None):
     """Validate a symmetric coupling matrix and return (n, i, j, w) for i < j."""
+    if np.dtype(getattr(J, "dtype", None) or np.asarray(J).dtype).kind == "c":
+        raise InputError("graph couplings J must be real numbers, got a complex matrix")
     if sp.issparse(J):
         mat = sp.csr_matrix(J, dtype=np.float64)
     else:
@@ -159,8 +191,11 @@ class _PairwiseModel:
         _check_lattice(self.shape, self.periodic)
         self.lattice_J = _axis_couplings(J, len(self.shape))
         self.n_sites = int(np.prod(self.shape))
+        per_site = 8 * (1 if isinstance(self, IsingModel) else self.q) + 2  # field + two int8 states
+        check_memory(self.n_sites * per_site, f"a {'x'.join(map(str, self.shape))} lattice "
+                     f"({self.n_sites} sites: fields and one state)")
         self.form = "lattice"
-        self._edges = _lattice_edges(self.shape, self.periodic, self.lattice_J)
+        self._edges = None  # built on first use (energy(), cluster and graph kernels)
         self._csr = None
 
     def _init_graph(self, J):
@@ -177,13 +212,15 @@ class _PairwiseModel:
     @property
     def edges(self):
         """(i, j, J_ij) arrays over the coupled pairs i < j (lattice bonds merged)."""
+        if self._edges is None:
+            self._edges = _lattice_edges(self.shape, self.periodic, self.lattice_J)
         return self._edges
 
     @property
     def csr(self):
         """Symmetric neighbour lists: (indptr int64, indices int32, weights float64)."""
         if self._csr is None:
-            self._csr = _csr_from_edges(self.n_sites, *self._edges)
+            self._csr = _csr_from_edges(self.n_sites, *self.edges)
         return self._csr
 
     @property
@@ -195,6 +232,8 @@ class _PairwiseModel:
     @property
     def is_ferromagnetic(self) -> bool:
         """True if every coupling is >= 0."""
+        if self.form == "lattice":
+            return bool(np.all(self.lattice_J >= 0))
         return bool(np.all(self._edges[2] >= 0))
 
     def _flat_states(self, states, name="states"):
@@ -317,7 +356,7 @@ class IsingModel(_PairwiseModel):
         """Coupling and field parts (H_J, H_h) of the energy of each configuration."""
         s, batch = self._flat_states(states)
         self._check_states(s)
-        i, j, w = self._edges
+        i, j, w = self.edges
         sf = s.astype(np.float64)
         e_coupling = -(sf[:, i] * sf[:, j]) @ w if w.size else np.zeros(len(s))
         e_field = -sf @ self.h
@@ -339,7 +378,7 @@ class IsingModel(_PairwiseModel):
         check_memory(n * n * 4 * np.dtype(dtype).itemsize, f"a dense copy of this {n}-site model",
                      "dense couplings take L*L*q*q numbers")
         spin = np.array([-1.0, 1.0])
-        i, j, w = self._edges
+        i, j, w = self.edges
         J = np.zeros((n, n, 2, 2), dtype=np.float64)
         J[i, j] = w[:, None, None] * np.outer(spin, spin)
         J[j, i] = J[i, j]
@@ -497,7 +536,7 @@ class PottsModel(_PairwiseModel):
     def edges(self):
         if self.form == "dense":
             raise InputError("a dense Potts model has no scalar edge list; use model.J")
-        return self._edges
+        return super().edges
 
     @property
     def csr(self):
@@ -530,7 +569,7 @@ class PottsModel(_PairwiseModel):
                 pair = self.J[sites[None, :, None], sites[None, None, :], xc[:, :, None], xc[:, None, :]]
                 e_coupling[start:start + chunk] = -0.5 * pair.sum(axis=(1, 2), dtype=np.float64)
         else:
-            i, j, w = self._edges
+            i, j, w = self.edges
             e_coupling = -(x[:, i] == x[:, j]).astype(np.float64) @ w if w.size else np.zeros(len(x))
         return self._unbatch(e_coupling, batch), self._unbatch(e_field, batch)
 
@@ -550,7 +589,7 @@ class PottsModel(_PairwiseModel):
             return PottsModel(self.h.astype(dtype), self.J.astype(dtype))
         check_memory(n * n * q * q * dtype.itemsize, f"a dense copy of this {n}-site, q={q} model",
                      "dense couplings take L*L*q*q numbers")
-        i, j, w = self._edges
+        i, j, w = self.edges
         J = np.zeros((n, n, q, q), dtype=dtype)
         eye = np.eye(q)
         J[i, j] = w[:, None, None] * eye

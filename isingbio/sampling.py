@@ -7,7 +7,12 @@ chunks so that progress bars and Ctrl-C work between them.
 Methods
 -------
 ``"metropolis"``
-    Single-site Metropolis (Potts: a uniformly random different state is proposed).
+    Single-site Metropolis (Potts: a uniformly random different state is proposed),
+    acceptance min(1, exp(-beta dE)). Where the proposal is forced (Ising, q = 2 Potts) a
+    tie (dE = 0) is accepted with probability 1/2 instead of 1: with a fixed visiting order,
+    accepting every tie makes some configurations cycle deterministically for ever (+ + - -
+    on a ring of 4, every state at beta = 0), so the chain would not be ergodic. A tie is its
+    own reverse move, so detailed balance holds.
 ``"heatbath"``
     Single-site heat-bath (Gibbs) updates.
 ``"swendsen-wang"``
@@ -290,7 +295,10 @@ class Sampler:
         self.n_chains = check_positive_int(n_chains, "n_chains")
         self.n_threads = resolve_threads(n_threads)
         self._beta_J = self._beta_h = check_beta(beta)
-        seq = as_seed_sequence(seed)
+        try:
+            seq = as_seed_sequence(seed)
+        except (TypeError, ValueError) as exc:
+            raise InputError(str(exc)) from None
         self.seed = seed_entropy(seq)
         check_memory(self.n_chains * model.n_sites * 2, f"states of {self.n_chains} chains x {model.n_sites} sites")
         self._rng = chain_rng_states(seq, self.n_chains)

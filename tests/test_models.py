@@ -123,3 +123,50 @@ def test_sparse_graph_input(rng):
     expected = -sum(dense[i, j] for i in range(8) for j in range(i + 1, 8) if x[i] == x[j])
     assert model.energy(x) == pytest.approx(expected)
     assert isingbio.IsingModel.from_graph(A).is_ferromagnetic
+
+
+def _reference_lattice_pairs(shape, periodic, J):
+    """Brute force: one bond to the successor on every axis, repeated pairs summed."""
+    shape = tuple(shape)
+    pairs = {}
+    for site in itertools.product(*[range(s) for s in shape]):
+        for axis, side in enumerate(shape):
+            if not periodic[axis] and site[axis] == side - 1:
+                continue
+            nb = list(site)
+            nb[axis] = (nb[axis] + 1) % side
+            i, j = np.ravel_multi_index(site, shape), np.ravel_multi_index(tuple(nb), shape)
+            key = (min(i, j), max(i, j))
+            pairs[key] = pairs.get(key, 0.0) + J[axis]
+    return {k: v for k, v in pairs.items() if v != 0}
+
+
+@pytest.mark.parametrize("shape, periodic, J", [
+    ((2,), (True,), (1.5,)), ((3,), (True,), (1.0,)), ((7,), (False,), (-0.5,)),
+    ((2, 2), (True, True), (1.0, 0.5)), ((2, 5), (True, False), (1.0, -2.0)),
+    ((3, 4), (True, True), (0.3, 0.0)), ((1, 4), (False, True), (1.0, 1.0)),
+    ((2, 3, 2), (True, False, True), (1.0, 2.0, 3.0)), ((3, 3, 3), (True, True, True), (1.0, 1.0, 1.0)),
+])
+def test_lattice_edges_match_brute_force(shape, periodic, J):
+    model = IsingModel.lattice(shape, J=J, periodic=periodic)
+    i, j, w = model.edges
+    got = dict(zip(zip(i.tolist(), j.tolist()), w.tolist()))
+    assert len(got) == len(i)  # no pair listed twice
+    assert got == _reference_lattice_pairs(shape, periodic, J)
+
+
+def test_large_lattice_is_built_lazily_and_huge_ones_refused():
+    model = IsingModel.lattice((1024, 1024))  # no bond list until something needs it
+    assert model._edges is None and model.is_ferromagnetic
+    with pytest.raises(MemoryError, match=r"needs [0-9.]+ [GTP]iB"):
+        IsingModel.lattice((10 ** 6, 10 ** 6))
+    with pytest.raises(MemoryError, match=r"needs [0-9.]+ [GTP]iB"):
+        PottsModel.lattice((10 ** 5, 10 ** 5), 3)
+
+
+def test_non_integer_shapes_and_complex_couplings_are_refused():
+    with pytest.raises(InputError, match="integers"):
+        IsingModel.lattice((2.5, 4))
+    assert IsingModel.lattice((4.0, np.int64(4))).shape == (4, 4)
+    with pytest.raises(InputError, match="real"):
+        IsingModel.from_graph(np.array([[0, 1j], [1j, 0]]))

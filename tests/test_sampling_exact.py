@@ -56,3 +56,42 @@ def test_methods_agree_on_a_larger_torus():
         res = sample(model, beta, 3000, method=method, n_chains=2, burn_in=300, seed=1)
         est = res.estimate("energy")
         assert abs(est.mean - exact_e) < 5 * est.stderr, f"{method}: {est} vs {exact_e:.3f}"
+
+
+def _final_state_pvalue(model, beta, method, n_chains=4000, burn_in=30, seed=5):
+    """Chi-square p-value of the final states of many independent chains against enumeration."""
+    import scipy.stats as sps
+    states, p = exact.probabilities(model, beta)
+    res = sample(model, beta, 1, method=method, n_chains=n_chains, burn_in=burn_in, seed=seed)
+    x = res.final_states.reshape(n_chains, -1).astype(np.int64)
+    if isinstance(model, IsingModel):
+        x = (x + 1) // 2
+    index = np.ravel_multi_index(x.T, (model.q,) * model.n_sites)
+    counts = np.bincount(index, minlength=p.size)
+    expected = p * n_chains
+    big = expected >= 5
+    obs = np.append(counts[big], counts[~big].sum())
+    exp_ = np.append(expected[big], expected[~big].sum())
+    keep = exp_ > 0
+    return sps.chisquare(obs[keep], exp_[keep]).pvalue
+
+
+def _ring(n):
+    return IsingModel.lattice((n,)).coupling_matrix.toarray()
+
+
+@pytest.mark.parametrize("name, model", [
+    ("lattice ring 4", IsingModel.lattice((4,))),          # split engine
+    ("lattice ring 5", IsingModel.lattice((5,))),          # general engine (odd side)
+    ("lattice 3x3", IsingModel.lattice((3, 3))),
+    ("graph ring 5", IsingModel.from_graph(_ring(5))),
+    ("dense ring 5", IsingModel.from_graph(_ring(5)).to_dense()),
+    ("potts q=2 ring 6", PottsModel.lattice((6,), 2)),
+    ("potts q=2 graph ring 5", PottsModel.from_graph(_ring(5), 2)),
+])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_metropolis_is_ergodic_on_zero_field_rings(name, model, beta):
+    """Zero-field rings have configurations (+ + - - on a ring of 4, every state at beta = 0)
+    in which every site sits at a tie; if ties were always accepted, a fixed visiting order
+    would cycle them deterministically for ever and many chains would never equilibrate."""
+    assert _final_state_pvalue(model, beta, "metropolis") > 1e-6

@@ -26,7 +26,7 @@ import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport exp
+from libc.math cimport exp, fabs
 from libc.math cimport ldexp, log2, floor
 from libc.stdint cimport int8_t, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
@@ -36,6 +36,10 @@ from .rng cimport isb_bounded, isb_uniform
 
 cdef enum:
     MAX_Q = 128  # states are int8, q <= 127
+
+# Metropolis with q = 2 (a deterministic proposal) accepts a tie, |beta dE| <= _TIE, with
+# probability 1/2: see isingbio.sampling.
+cdef double _TIE = 1e-9
 
 
 cdef extern from *:
@@ -362,7 +366,12 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
                             fo = Fi[old]
                         # beta-weighted energy change of x_i: old -> b
                         d = -(bJ * (fb - fo) + bH * (<double>hi[b] - <double>hi[old]))
-                        if d > 0.0 and not (isb_uniform(rng) < exp(-d)):
+                        if q == 2 and fabs(d) <= _TIE:
+                            # a tie, with a deterministic proposal: probability 1/2, not 1
+                            # (else some states cycle forever under the fixed site order)
+                            if not (isb_uniform(rng) < 0.5):
+                                continue
+                        elif d > 0.0 and not (isb_uniform(rng) < exp(-d)):
                             continue
                     if floating is float:
                         if fixed:

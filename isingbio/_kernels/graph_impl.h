@@ -61,6 +61,13 @@ typedef struct {
     int8_t *lc;         /* and lc[i] = 1 where row i had that entry (see ISB_G_NEIGHBOUR_SUMS) */
 } isb_g_model;
 
+/* Metropolis with a deterministic proposal (Ising, Potts q = 2) accepts a tie (beta-weighted
+ * energy change |dE| <= ISB_G_TIE) with probability 1/2 instead of 1: with a fixed visiting
+ * order, accepting every tie lets configurations whose sites all sit at ties (+ + - - on a
+ * ring of 4; every state at beta = 0) cycle deterministically, and the chain is then not
+ * ergodic. A tie is its own reverse move, so detailed balance is kept. */
+#define ISB_G_TIE 1e-9
+
 static inline uint64_t isb_g_threshold(double p) {
     if (!(p > 0.0)) return 0;
     const double t = ldexp(p, 64);
@@ -218,7 +225,8 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
         const double x = beta_J * g->w0 * k + beta_h * h0;
         for (int sp = 0; sp < (heatbath ? 1 : 2); sp++) {
             const double de = 2.0 * (sp ? 1.0 : -1.0) * x;
-            const double p = heatbath ? 1.0 / (1.0 + exp(-2.0 * x)) : (de <= 0.0 ? 1.0 : exp(-de));
+            const double p = heatbath ? 1.0 / (1.0 + exp(-2.0 * x))
+                                      : (fabs(de) <= ISB_G_TIE ? 0.5 : (de <= 0.0 ? 1.0 : exp(-de)));
             const uint64_t t = p >= 1.0 ? UINT64_MAX : isb_g_threshold(p);
             tab[sp * nd + k + d] = t == UINT64_MAX || t == 0 ? t : t - 1;
         }
@@ -285,7 +293,9 @@ static int64_t isb_g_ising_general(const isb_g_model *g, const double *restrict 
                     flip = (u * (1.0 + exp(-2.0 * x)) < 1.0) != (si > 0);
                 } else {
                     const double de = 2.0 * si * x;    /* beta-weighted energy change */
-                    if (de <= 0.0) {
+                    if (fabs(de) <= ISB_G_TIE) {
+                        flip = (int)(isb_next(w) >> 63);   /* a tie: probability 1/2 */
+                    } else if (de <= 0.0) {
                         flip = 1;
                     } else {
                         /* u < exp(-de), with 1 - de <= exp(-de) <= 1 / (1 + de) */
@@ -411,7 +421,9 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
             for (int b = 0; b < q; b++)
                 for (int k = -d; k <= d; k++) {
                     const double de = -(beta_J * g->w0 * k + beta_h * (h0[b] - h0[a]));
-                    thr[(a * q + b) * nd + k + d] = de <= 0.0 ? UINT64_MAX : isb_g_threshold(exp(-de));
+                    thr[(a * q + b) * nd + k + d] =
+                        q == 2 && fabs(de) <= ISB_G_TIE ? (uint64_t)1 << 63   /* a tie: 1/2 */
+                        : de <= 0.0 ? UINT64_MAX : isb_g_threshold(exp(-de));
                 }
     }
 }
@@ -605,7 +617,9 @@ static int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *re
                         else if (xk == b) fb += wt[p];
                     }
                     const double de = -(beta_J * (fb - fa) + beta_h * (hi[b] - hi[old]));
-                    if (de > 0.0) {
+                    if (q == 2 && fabs(de) <= ISB_G_TIE) {   /* a tie: probability 1/2 */
+                        if (!(isb_next(w) >> 63)) continue;
+                    } else if (de > 0.0) {
                         const double u = isb_uniform(w);
                         if (!(u < 1.0 - de || (u * (1.0 + de) < 1.0 && u < exp(-de)))) continue;
                     }

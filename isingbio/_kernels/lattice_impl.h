@@ -160,6 +160,18 @@ static uint32_t lat_thr32(double p) {
     return (uint32_t)x;
 }
 
+/* Metropolis acceptance of a move with beta-weighted energy change de, when the proposal is
+ * deterministic (Ising, q = 2): min(1, exp(-de)), except 1/2 for a tie (|de| <= LAT_TIE).
+ * Accepting every tie with probability 1 lets configurations in which every site sits at a
+ * tie (e.g. + + - - on a ring of 4, or any state at beta = 0) cycle deterministically under a
+ * fixed visiting order, so the chain would not be ergodic. A tie is its own reverse move, so
+ * any constant acceptance keeps detailed balance (to within LAT_TIE for rounded ties). */
+#define LAT_TIE 1e-9
+static double lat_metro_p2(double de) {
+    if (fabs(de) <= LAT_TIE) return 0.5;
+    return de <= 0.0 ? 1.0 : exp(-de);
+}
+
 static void lat_tables_free(lat_plan *p) {
     free(p->T); free(p->T32);
     free(p->wJ); free(p->wH); free(p->F); free(p->logF); free(p->GH); free(p->logGH);
@@ -264,8 +276,8 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
             for (int a = 0; a < d; a++) loc += J[a] * (double)((idx / p->pow5[a]) % 5 - 2);
             double x = beta_J * loc + beta_h * h_ising;
             if (kind == LAT_ISING_METRO) {
-                p->T32[idx] = lat_thr32(exp(2.0 * x));         /* s = -1 -> +1 */
-                p->T32[idx + 125] = lat_thr32(exp(-2.0 * x));  /* s = +1 -> -1 */
+                p->T32[idx] = lat_thr32(lat_metro_p2(-2.0 * x));        /* s = -1 -> +1 */
+                p->T32[idx + 125] = lat_thr32(lat_metro_p2(2.0 * x));   /* s = +1 -> -1 */
             } else {
                 p->T32[idx] = lat_thr32(1.0 / (1.0 + exp(-2.0 * x)));  /* P(s = +1) */
             }
@@ -301,10 +313,12 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
                     if (b == a) {  /* stay: 1 - sum of the moves */
                         double out = 0.0;
                         for (int c = 0; c < q; c++)
-                            if (c != a) out += E[c] >= E[a] ? 1.0 : exp(E[c] - E[a]);
+                            if (c != a) out += q == 2 ? lat_metro_p2(E[a] - E[c])
+                                                      : (E[c] >= E[a] ? 1.0 : exp(E[c] - E[a]));
                         cum += 1.0 - out / (double)(q - 1);
                     } else {
-                        cum += (E[b] >= E[a] ? 1.0 : exp(E[b] - E[a])) / (double)(q - 1);
+                        cum += (q == 2 ? lat_metro_p2(E[a] - E[b])
+                                       : (E[b] >= E[a] ? 1.0 : exp(E[b] - E[a]))) / (double)(q - 1);
                     }
                     p->T32[(a * ntup + t) * (q - 1) + b] = lat_thr32(cum);  /* new <= b iff r <= T32 */
                 }
@@ -328,8 +342,9 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
             if (p->T) {
                 for (int a = 0; a < q; a++)
                     for (int b = 0; b < q; b++)
-                        p->T[(dj * q + a) * q + b] =
-                            lat_thr(exp(beta_J * loc + beta_h * (h_potts[b] - h_potts[a])));
+                        p->T[(dj * q + a) * q + b] = q == 2
+                            ? lat_thr(lat_metro_p2(-(beta_J * loc + beta_h * (h_potts[b] - h_potts[a]))))
+                            : lat_thr(exp(beta_J * loc + beta_h * (h_potts[b] - h_potts[a])));
             } else {
                 p->wJ[dj] = exp(beta_J * loc);
             }
@@ -427,8 +442,11 @@ static inline int8_t lat_potts_metro_site(const lat_plan *p, int8_t a, const int
     int acc;
     if (p->T)
         acc = (uint64_t)r < p->T[(dj * q + a) * q + b];
-    else
-        acc = (double)r * (1.0 / LAT_TWO32) < p->wJ[dj] * p->wH[a * q + b];
+    else {
+        double w = p->wJ[dj] * p->wH[a * q + b];
+        if (q == 2 && fabs(w - 1.0) <= LAT_TIE) w = 0.5;  /* a tie (lat_metro_p2) */
+        acc = (double)r * (1.0 / LAT_TWO32) < w;
+    }
     return acc ? (int8_t)b : a;
 }
 

@@ -45,8 +45,25 @@ def register(subparsers):
     return p
 
 
+def _check_outputs(args) -> None:
+    """Refuse unwritable -o / --plot paths before any simulation runs."""
+    from .._files import check_output_path
+    for path in (args.output, args.plot):
+        if path:
+            check_output_path(path)
+
+
+def _save_npz(path, **arrays) -> None:
+    """np.savez_compressed through a file object: with a file name, numpy would append .npz
+    to the temporary name and leave the real output empty."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+
+
 def run(args) -> int:
     from ..sampling import sample
+    _check_outputs(args)
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:
@@ -60,11 +77,10 @@ def run(args) -> int:
                     progress=show_progress(args))
     print(result.summary())
     if args.output:
-        with atomic_path(args.output) as tmp:
-            np.savez_compressed(tmp, energy=result.energy, magnetization=result.magnetization,
-                                final_states=result.final_states, seed=result.seed, beta=beta, method=method,
-                                shape=np.array(model.shape), q=args.q, J=args.J, h=args.h,
-                                burn_in=args.burn_in, thin=args.thin)
+        _save_npz(args.output, energy=result.energy, magnetization=result.magnetization,
+                  final_states=result.final_states, seed=result.seed, beta=beta, method=method,
+                  shape=np.array(model.shape), q=args.q, J=args.J, h=args.h,
+                  burn_in=args.burn_in, thin=args.thin)
         print(f"wrote {args.output}")
     if args.plot:
         from ..plot import plot_traces
@@ -77,7 +93,10 @@ def _scan(args, model, temperatures) -> int:
     from .._random import as_seed_sequence, seed_entropy
     from ..sampling import sample
     method = args.method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
-    seq = as_seed_sequence(args.seed)
+    try:
+        seq = as_seed_sequence(args.seed)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
     seed = seed_entropy(seq)
     streams = seq.spawn(len(temperatures))
     keys = ("energy", "specific_heat", "abs_magnetization", "susceptibility")
@@ -99,10 +118,9 @@ def _scan(args, model, temperatures) -> int:
         print(f"{t:8.4f} {e.mean:10.5f} {e.stderr:8.5f} {c.mean:9.4f} {c.stderr:8.4f} {m.mean:8.4f} "
               f"{m.stderr:8.4f} {chi.mean:9.3f} {chi.stderr:8.3f} {taus[k]:7.2f}")
     if args.output:
-        with atomic_path(args.output) as tmp:
-            np.savez_compressed(tmp, temperatures=temperatures, tau_int=taus, seed=seed, method=method,
-                                shape=np.array(model.shape), q=args.q, J=args.J, h=args.h,
-                                **{k: v for k, v in table.items()})
+        _save_npz(args.output, temperatures=temperatures, tau_int=taus, seed=seed, method=method,
+                  shape=np.array(model.shape), q=args.q, J=args.J, h=args.h,
+                  **{k: v for k, v in table.items()})
         print(f"wrote {args.output}")
     if args.plot:
         from ..plot import plot_scan

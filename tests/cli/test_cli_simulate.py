@@ -61,3 +61,22 @@ def test_config_and_version(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
+
+
+def test_output_without_npz_extension_is_complete(tmp_path, capsys):
+    out = tmp_path / "run.dat"
+    code = main(["simulate", "--shape", "8x8", "--sweeps", "20", "--burn-in", "0", "--seed", "1",
+                 "-o", str(out), "--quiet"])
+    assert code == 0
+    assert sorted(os.listdir(tmp_path)) == ["run.dat"]  # no stray temporary .npz
+    assert np.load(out)["energy"].shape == (2, 20)
+
+
+def test_bad_seed_and_output_path_fail_fast_with_one_line(tmp_path, capsys):
+    assert main(["simulate", "--shape", "8x8", "--seed", "-3", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "seed" in err and len(err.splitlines()) == 1
+    assert main(["simulate", "--shape", "8x8", "--sweeps", "10", "-o", str(tmp_path / "no" / "x.npz"),
+                 "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert "does not exist" in captured.err and "energy per site" not in captured.out

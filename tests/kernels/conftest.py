@@ -115,7 +115,10 @@ def _sweep_matrix(model, method, beta_J, beta_h):
             else:
                 for m in others:
                     if m != k:
-                        Ti[k, m] = min(1.0, np.exp(-(E[m] - E[k]))) / (q - 1)
+                        de = E[m] - E[k]
+                        # q = 2 (forced proposal): a tie is accepted with probability 1/2
+                        acc = 0.5 if q == 2 and abs(de) <= 1e-9 else min(1.0, np.exp(-de))
+                        Ti[k, m] = acc / (q - 1)
                 Ti[k, k] = 1.0 - Ti[k].sum()
         T = T @ Ti
     return T, xs
