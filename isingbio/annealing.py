@@ -196,7 +196,11 @@ def make_schedule(schedule: str | np.ndarray = "linear", n_steps: int = 1000) ->
         if key == "adaptive":
             raise InputError("the adaptive schedule needs a pilot run: use ais(..., schedule='adaptive')")
         raise InputError(f"schedule must be one of {', '.join(SCHEDULES)} or an array, got {schedule!r}")
-    s = np.asarray(schedule, dtype=np.float64)
+    try:
+        s = np.asarray(schedule, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"schedule must be one of {', '.join(SCHEDULES)} or an array of numbers, "
+                         f"got {schedule!r}") from None
     if s.ndim != 1 or s.size < 2:
         raise InputError(f"a schedule array must be 1-D with at least 2 values (0 and 1), got shape {s.shape}")
     if not np.all(np.isfinite(s)):
@@ -545,7 +549,10 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
     if isinstance(method, str) and method.lower().strip() == "auto":
         method = "metropolis" if model.q == 2 else "heatbath"
 
-    seq = as_seed_sequence(seed)
+    try:
+        seq = as_seed_sequence(seed)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
     seed_int = seed_entropy(seq)
     seq_base, seq_fwd, seq_pilot, seq_eq, seq_rev = seq.spawn(5)
 
@@ -560,7 +567,15 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
         threads = n_threads
         if threads is None and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES:
             threads = 1  # a step too small to share: thread start-up would cost more than it saves
-        return Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=threads)
+        smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=threads)
+        if smp.method == "wolff":
+            # The sampler calibrates its clusters per sweep with a pilot move of the chains on
+            # first use, at whatever beta it then holds; that move must not count as a step
+            # of the path (it is not at s_t, and the first call is not invariant). Calibrate
+            # now and put the starting states back.
+            smp._wolff_clusters_per_sweep()
+            smp.states = init
+        return smp
 
     # -- adaptive schedule: a pilot run along a linear path -----------------------------
     pilot_steps = min(2000, max(20, k_total // 4)) if adaptive else 0
@@ -666,7 +681,7 @@ def _warn(res: AISResult) -> None:
             warnings.warn(f"AIS reverse weights collapsed: effective sample size {res.ess_reverse:.1f} of {m} chains; "
                           f"use more steps", SamplingWarning, stacklevel=3)
         sigma = math.sqrt(res.stderr_forward ** 2 + res.stderr_reverse ** 2)
-        if not abs(res.gap) <= _GAP_SIGMAS * sigma:
+        if math.isfinite(sigma) and not abs(res.gap) <= _GAP_SIGMAS * sigma:  # NaN: one chain, no error bar
             if res.gap < 0:
                 why = ("the reverse (upper) estimate lies below the forward (lower) one: the reverse pass "
                        "probably did not start in equilibrium")
@@ -678,7 +693,7 @@ def _warn(res: AISResult) -> None:
 
 
 # ----------------------------------------------------------------------------------------
-def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, beta: float = 1.0):
+def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, beta: float | None = None):
     """Normalised log-probabilities log p(x) = -beta H(x) - log Z.
 
     Parameters
@@ -689,15 +704,24 @@ def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, b
     log_z : float or AISResult
         log Z(beta), e.g. from :func:`ais` or :func:`isingbio.exact.log_partition`.
     beta : float, optional
+        Default: the AISResult's beta when `log_z` is one, else 1. An AISResult estimated
+        at another beta is an error.
 
     Returns
     -------
     float or ndarray of float64, shape (...)
     """
     _check_model(model)
-    beta = check_beta(beta)
+    beta = default_beta(log_z, beta)
     log_z = resolve_log_z(log_z, beta)
     return -beta * model.energy(states) - log_z
+
+
+def default_beta(log_z, beta) -> float:
+    """beta checked; None means the AISResult's beta (when `log_z` is one), else 1."""
+    if beta is None:
+        beta = log_z.beta if isinstance(log_z, AISResult) else 1.0
+    return check_beta(beta)
 
 
 def resolve_log_z(log_z, beta: float) -> float:

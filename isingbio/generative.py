@@ -662,7 +662,10 @@ def sample_sequences(model, n, beta=1.0, *, start=None, fixed=None, n_chains=8, 
     if cond is None:  # every site fixed: nothing to sample
         from ._random import as_seed_sequence, seed_entropy
         full[:] = fixed_codes
-        seed_used = seed_entropy(as_seed_sequence(seed))
+        try:
+            seed_used = seed_entropy(as_seed_sequence(seed))
+        except (TypeError, ValueError) as exc:
+            raise InputError(str(exc)) from None
         energy[:] = const
         initial = np.repeat(fixed_codes[None, :], n_chains, axis=0)
         n_threads_used = 1
@@ -742,7 +745,7 @@ def sample_sequences(model, n, beta=1.0, *, start=None, fixed=None, n_chains=8, 
 # --------------------------------------------------------------------------------------------
 # Scoring
 # --------------------------------------------------------------------------------------------
-def score_sequences(model, sequences, log_z: float | None = None, beta: float = 1.0):
+def score_sequences(model, sequences, log_z: float | None = None, beta: float | None = None):
     """Statistical energies and (given log Z) normalised log-probabilities.
 
     Parameters
@@ -753,6 +756,7 @@ def score_sequences(model, sequences, log_z: float | None = None, beta: float = 
     log_z : float or AISResult, optional
         ``log Z(beta)``, e.g. ``isingbio.ais(model, beta)`` or its ``.log_z``.
     beta : float, optional
+        Default: the AISResult's beta when `log_z` is one, else 1.
 
     Returns
     -------
@@ -761,8 +765,9 @@ def score_sequences(model, sequences, log_z: float | None = None, beta: float = 
     log_prob : ndarray of float64, shape (N,), or None
         ``-beta H(x) - log Z`` (natural log), None without `log_z`.
     """
+    from .annealing import default_beta
     _check_dense(model)
-    beta = check_beta(beta)
+    beta = default_beta(log_z, beta)
     codes = getattr(sequences, "matrix", None)
     if codes is None:
         codes = encode_sequences(sequences, model_alphabet(model), model.n_sites)

@@ -378,6 +378,8 @@ def test_log_prob_normalised(rng):
     (dict(method="gibbs-sampler"), "method"),
     (dict(reverse_states=np.ones((3, 5))), "reverse_states"),
     (dict(reverse_states=np.full((2, 16), 2)), "spins"),
+    (dict(seed="abc"), "seed"),
+    (dict(schedule={"a": 1}), "schedule"),
 ])
 def test_bad_input(kwargs, match):
     model = isingbio.IsingModel.lattice((4, 4))
@@ -396,3 +398,30 @@ def test_bad_model_and_method():
         ais(dense, 1.0, n_chains=2, n_steps=2, method="swendsen-wang")
     with pytest.raises(InputError, match="log_z"):
         log_prob(dense, np.zeros(4, dtype=int), float("nan"))
+
+
+# ------------------------------------------------------------------------------------------
+# regressions
+# ------------------------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::isingbio.errors.SamplingWarning")
+def test_wolff_forward_weights_are_unbiased():
+    """E[exp(w)] = Z/Z_0 holds only if every move leaves its own p_s invariant. The Wolff
+    sampler calibrates its clusters per sweep by moving the chains once, at the target beta,
+    on first use; that move used to land on the base draws before the first step (+0.8 nats
+    here with 4 steps, where the error bar is 0.04)."""
+    model = isingbio.PottsModel.lattice((2, 3), 3, J=0.9, h=[0.3, 0.0, -0.4])
+    exact, _, _ = _enumerate_log_z(model, 1.0)
+    res = ais(model, 1.0, n_chains=4000, n_steps=4, method="wolff", seed=1)
+    _check(res, exact, tol=0.005, value=res.log_z_forward)
+
+
+def test_log_prob_takes_beta_from_the_ais_result():
+    model = isingbio.IsingModel.lattice((3, 3), h=0.2)
+    exact, x, _ = _enumerate_log_z(model, 0.6)
+    res = ais(model, 0.6, n_chains=32, n_steps=20, seed=1)
+    lp = log_prob(model, x, res)  # beta = res.beta, not 1
+    assert np.allclose(lp, -0.6 * model.energy(x) - res.log_z)
+    assert abs(np.log(np.exp(lp).sum()) + res.log_z - exact) < 4 * res.stderr + 0.01
+    assert np.allclose(log_prob(model, x, exact, beta=0.6), -0.6 * model.energy(x) - exact)
+    with pytest.raises(InputError, match="beta"):
+        log_prob(model, x, res, beta=1.0)

@@ -297,6 +297,16 @@ def test_log_prob_is_normalised(small_model):
         gen.score_sequences(small_model, configs[:2], log_z=float("nan"))
 
 
+def test_score_sequences_takes_beta_from_the_ais_result(small_model):
+    import isingbio
+    res = isingbio.ais(small_model, 0.7, n_chains=16, n_steps=10, seed=1)
+    codes = np.array([[0, 1, 2, 0, 1], [2, 2, 1, 0, 0]], dtype=np.int8)  # L = 5, q = 3
+    energy, log_p = gen.score_sequences(small_model, codes, log_z=res)  # beta = res.beta, not 1
+    np.testing.assert_allclose(log_p, -0.7 * energy - res.log_z)
+    with pytest.raises(InputError, match="beta"):
+        gen.score_sequences(small_model, np.zeros((1, small_model.n_sites), dtype=np.int8), log_z=res, beta=1.0)
+
+
 # -- model checking --------------------------------------------------------------------------
 def test_compare_statistics_on_samples_of_the_model(tmp_path):
     model = random_dense(np.random.default_rng(3), 8, 4, coupling=0.4, field=0.8)

@@ -73,20 +73,38 @@ def _exact(model, beta):
         from .. import exact
     except ImportError:
         return None
-    from ..models import IsingModel
+    from ..models import IsingModel, PottsModel
     try:
         if (isinstance(model, IsingModel) and model.form == "lattice" and len(model.shape) == 2
                 and all(model.periodic) and model.uniform_field == 0.0
                 and model.lattice_J[0] == model.lattice_J[1]):
             return float(exact.ising_torus_log_partition(model.shape[0], model.shape[1], beta,
                                                          J=float(model.lattice_J[0])))
+        if (isinstance(model, PottsModel) and model.form == "lattice" and len(model.shape) == 2
+                and model.uniform_field is not None):
+            (n0, n1), (j0, j1), (p0, p1) = model.shape, model.lattice_J, model.periodic
+            if n1 > n0:  # transfer along the longer axis: rows of the shorter one
+                n0, n1, j0, j1, p0, p1 = n1, n0, j1, j0, p1, p0
+            if model.q ** n1 <= 19683:
+                return float(exact.potts_transfer_log_partition(
+                    model.q, n1, n0, beta, J=(float(j0), float(j1)),
+                    h=np.asarray(model.uniform_field, dtype=np.float64), periodic_width=bool(p1),
+                    periodic_length=bool(p0)))
         return float(exact.log_partition(model, beta, max_configurations=1 << 26))
     except Exception:  # too large or not supported: no exact value
         return None
 
 
+def _check_outputs(args) -> None:
+    from .._files import check_output_path
+    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
+        if path:
+            check_output_path(path)
+
+
 def run(args) -> int:
     from ..annealing import ais, plot_ais
+    _check_outputs(args)  # before any work: a bad -o or --plot must not leave a partial result
     model, description = _build_model(args)
     beta = _beta(args, model)
     print(description)

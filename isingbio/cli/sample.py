@@ -38,7 +38,8 @@ def register(subparsers):
                    help="heatbath (= gibbs, default) or metropolis")
     p.add_argument("--start", default=None, metavar="SEQ_OR_FASTA",
                    help="start every chain from this aligned sequence (a literal sequence, or a FASTA "
-                        "file whose first sequence is used); default: random")
+                        "file whose first sequence is used; write --start=SEQ when SEQ starts with a gap '-'); "
+                        "default: random")
     p.add_argument("--fix", action="append", default=None, metavar="POS=LETTER[,...]",
                    help="hold positions fixed, e.g. 12=K,40=A (the model's residue numbers); repeatable")
     add_common_options(p, output="FASTA file to write (default: standard output)",
@@ -105,8 +106,16 @@ def _beta(args) -> float:
     return 1.0 if args.beta is None else args.beta
 
 
+def _check_outputs(args) -> None:
+    from .._files import check_output_path
+    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
+        if path:
+            check_output_path(path)
+
+
 def run(args) -> int:
     from ..generative import format_positions, model_alphabet, model_positions, sample_sequences
+    _check_outputs(args)  # before any work: a bad -o or --plot must not leave a partial result
     if args.n_sequences < 1:
         raise InputError(f"-n must be >= 1, got {args.n_sequences}")
     model = load_model_file(args.model)

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from .._validation import check_beta
 from ..errors import InputError
 from .common import add_common_options, atomic_output, show_progress
 from .sample import load_model_file, read_sequence_arg
@@ -27,7 +28,7 @@ def register(subparsers):
                    help="log Z at this beta (e.g. from `isingbio logz`), or 'ais' to estimate it here")
     p.add_argument("--mutations", default=None, metavar="TARGET",
                    help="single-mutant Delta E table of TARGET: an id in SEQUENCES, a FASTA file (first "
-                        "sequence) or a literal aligned sequence")
+                        "sequence) or a literal aligned sequence (write --mutations=SEQ when SEQ starts with a gap '-')")
     add_common_options(p, output="CSV file to write (default: standard output)",
                        plot="PNG: heat map of the mutation table (with --mutations), else the energy histogram")
     p.set_defaults(func=run)
@@ -60,12 +61,21 @@ def _target(args, alpha, L, aln):
     return ident or "target", codes
 
 
+def _check_outputs(args) -> None:
+    from .._files import check_output_path
+    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
+        if path:
+            check_output_path(path)
+
+
 def run(args) -> int:
     from ..alignment import read_alignment
     from ..generative import (format_positions, model_alphabet, model_positions,
                               mutation_effects, plot_mutation_heatmap, score_sequences, write_mutation_table)
+    _check_outputs(args)  # before any work: a bad -o or --plot must not leave a partial result
     if args.sequences is None and args.mutations is None:
         raise InputError("give SEQUENCES.fasta to score, or --mutations TARGET")
+    check_beta(args.beta)
     model = load_model_file(args.model)
     alpha = model_alphabet(model)
     L = model.n_sites
@@ -109,9 +119,9 @@ def run(args) -> int:
     def _write(fh):
         fh.write(header + "\n")
         for k, ident in enumerate(aln.ids):
-            row = f"{ident},{energy[k]:.6f}"
+            row = f"{ident},{energy[k] + 0.0:.6f}"  # + 0.0: no "-0.000000" for an energy of -0.0
             if log_p is not None:
-                row += f",{log_p[k]:.6f}"
+                row += f",{log_p[k] + 0.0:.6f}"
             fh.write(row + "\n")
 
     if args.output is None:
@@ -123,13 +133,14 @@ def run(args) -> int:
     print(f"{aln.N} sequences: energy mean {energy.mean():.4f}, min {energy.min():.4f} "
           f"({aln.ids[int(np.argmin(energy))]}), max {energy.max():.4f}", file=report)
     if args.plot:
-        from ..generative import _pyplot, _save
-        plt = _pyplot()
-        fig, ax = plt.subplots(figsize=(6, 4))
+        from ..plot import figure, save_figure
+        fig = figure(figsize=(6, 4))
+        ax = fig.subplots()
         ax.hist(energy, bins=min(50, max(5, aln.N // 5)))
         ax.set_xlabel("energy H")
         ax.set_ylabel("sequences")
         ax.set_title(f"{os.path.basename(args.sequences)}: {aln.N} sequences", fontsize=10)
-        _save(fig, args.plot, plt)
+        fig.tight_layout()
+        save_figure(fig, args.plot)
         print(f"wrote {args.plot}", file=report)
     return 0

@@ -64,3 +64,23 @@ def test_logz_model_file(tmp_path, capsys):
     assert code == 0
     text = capsys.readouterr().out
     assert "model from" in text and "exact" in text and "heatbath" in text
+
+
+def test_logz_exact_for_potts_lattices_by_transfer_matrix(capsys):
+    from isingbio.exact import potts_transfer_log_partition
+    code = main(["logz", "--shape", "5x4", "--q", "3", "--beta", "0.9", "--chains", "32", "--steps", "50",
+                 "--forward-only", "--seed", "1", "--exact", "--quiet"])
+    assert code == 0
+    text = capsys.readouterr().out
+    exact_line = next(line for line in text.splitlines() if line.strip().startswith("exact"))
+    assert "not available" not in exact_line  # 3^20 configurations: too many to enumerate
+    assert float(exact_line.split()[1]) == pytest.approx(potts_transfer_log_partition(3, 4, 5, 0.9), abs=1e-5)
+
+
+def test_logz_bad_plot_path_leaves_no_output(tmp_path, capsys):
+    out = tmp_path / "logz.npz"
+    code = main(["logz", "--shape", "4x4", "--chains", "8", "--steps", "10", "--seed", "1", "--quiet",
+                 "-o", str(out), "--plot", str(tmp_path / "missing" / "p.png")])
+    assert code == 2
+    assert "output directory does not exist" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []

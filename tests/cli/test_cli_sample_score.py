@@ -178,3 +178,35 @@ def test_bad_input_is_a_one_line_error(tmp_path, model_file, capsys, argv, messa
 def test_missing_model_file(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "none.npz"), "-n", "5"]) == 2
     assert "none.npz" in capsys.readouterr().err
+
+
+def test_score_energy_histogram_plot(tmp_path, model_file, capsys):
+    seqs = tmp_path / "seqs.fasta"
+    seqs.write_text(">a\nMKLVWYAC\n>b\nMKLVWYAA\n>c\nAKLVWYAA\n")
+    out, png = tmp_path / "scores.csv", tmp_path / "hist.png"
+    assert main(["score", model_file, str(seqs), "-o", str(out), "--plot", str(png)]) == 0
+    assert png.stat().st_size > 1000
+    assert len(_read_csv(out.read_text())) == 3
+    assert sorted(os.listdir(tmp_path)) == ["hist.png", "scores.csv", "seqs.fasta"]
+
+
+@pytest.mark.parametrize("command", ["sample", "score", "mutations"])
+def test_bad_plot_path_leaves_no_output(tmp_path, model_file, capsys, command):
+    seqs = tmp_path / "seqs.fasta"
+    seqs.write_text(">a\nMKLVWYAC\n")
+    out = tmp_path / "out.txt"
+    argv = {"sample": ["sample", model_file, "-n", "4", "--burn-in", "1", "--quiet"],
+            "score": ["score", model_file, str(seqs)],
+            "mutations": ["score", model_file, "--mutations", "MKLVWYAC"]}[command]
+    code = main(argv + ["-o", str(out), "--plot", str(tmp_path / "missing" / "p.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "output directory does not exist" in err and err.count("\n") == 1
+    assert os.listdir(tmp_path) == ["seqs.fasta"]
+
+
+def test_score_negative_beta_is_an_error_before_any_output(tmp_path, model_file, capsys):
+    seqs = tmp_path / "seqs.fasta"
+    seqs.write_text(">a\nMKLVWYAC\n")
+    assert main(["score", model_file, str(seqs), "--beta", "-1", "--log-z", "3"]) == 2
+    captured = capsys.readouterr()
+    assert "beta must be >= 0" in captured.err and captured.err.count("\n") == 1 and captured.out == ""
