@@ -569,12 +569,8 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
             threads = 1  # a step too small to share: thread start-up would cost more than it saves
         smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=threads)
         if smp.method == "wolff":
-            # The sampler calibrates its clusters per sweep with a pilot move of the chains on
-            # first use, at whatever beta it then holds; that move must not count as a step
-            # of the path (it is not at s_t, and the first call is not invariant). Calibrate
-            # now and put the starting states back.
+            # calibrate the clusters per sweep at the target beta, not at the path's first point
             smp._wolff_clusters_per_sweep()
-            smp.states = init
         return smp
 
     # -- adaptive schedule: a pilot run along a linear path -----------------------------

@@ -21,9 +21,9 @@ Methods
 ``"wolff"``
     Single-cluster updates; a field enters through a Metropolis acceptance of the flip.
     One Wolff sweep is K cluster updates, with K = round(L / mean cluster size) set once,
-    by a calibration sweep before the first recorded one, so that a sweep flips about L
-    sites on average. (K is fixed: stopping when the clusters cover L sites would bias the
-    distribution.)
+    by a calibration pilot on copies of the states before the first sweep, so that a sweep
+    flips about L sites on average. (K is fixed: stopping when the clusters cover L sites
+    would bias the distribution, so the pilot's end states are dropped.)
 
 Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
 dense-model sites in order 0..L-1. Acceptance decisions compare 32-bit random numbers with
@@ -410,14 +410,17 @@ class Sampler:
             states[:, offset:offset + n_records] = kwargs["states_out"]
 
     def _wolff_clusters_per_sweep(self) -> int:
-        """K cluster updates per Wolff sweep, calibrated once from a pilot of all chains."""
+        """K cluster updates per Wolff sweep, calibrated once from a pilot of all chains.
+
+        The pilot moves copies of the states: its stopping rule (clusters until L sites have
+        been flipped) depends on the states, so its end states are not kept.
+        """
         if self._clusters_per_sweep == 0:
             scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
-            before = self._stats.copy()
-            self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
-                         1, 1, *scratch, self._stats, self.n_threads, 0)
-            delta = self._stats - before
-            mean_size = delta[:, 3].sum() / max(delta[:, 2].sum(), 1)
+            pilot_stats = np.zeros_like(self._stats)
+            self._kernel(*self._model_args, self._states.copy(), self._rng, self._beta_J, self._beta_h,
+                         1, 1, *scratch, pilot_stats, self.n_threads, 0)
+            mean_size = pilot_stats[:, 3].sum() / max(pilot_stats[:, 2].sum(), 1)
             self._clusters_per_sweep = max(1, int(round(self.model.n_sites / mean_size)))
         return self._clusters_per_sweep
 

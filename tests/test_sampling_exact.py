@@ -95,3 +95,20 @@ def test_metropolis_is_ergodic_on_zero_field_rings(name, model, beta):
     in which every site sits at a tie; if ties were always accepted, a fixed visiting order
     would cycle them deterministically for ever and many chains would never equilibrate."""
     assert _final_state_pvalue(model, beta, "metropolis") > 1e-6
+
+
+@pytest.mark.parametrize("model", [PottsModel.lattice((2, 3), 3, J=0.9, h=[0.3, 0.0, -0.4]),
+                                   IsingModel.lattice((3, 3), J=0.6, h=0.2)], ids=["potts", "ising"])
+def test_first_wolff_sweep_keeps_the_distribution(model):
+    """Chains drawn from p stay distributed as p after the first sweep (which calibrates K)."""
+    from isingbio import Sampler
+    x, p = exact.probabilities(model, 1.0)
+    energies = model.energy(x)
+    rng = np.random.default_rng(11)
+    n = 40000
+    start = x[rng.choice(p.size, size=n, p=p)]
+    sampler = Sampler(model, 1.0, method="wolff", n_chains=n, init=start, seed=12)
+    e = np.asarray(sampler.run(1).energy).ravel()
+    mean = float(p @ energies)
+    sd = float(np.sqrt(p @ (energies - mean) ** 2))
+    assert abs(e.mean() - mean) < 5 * sd / np.sqrt(n)
