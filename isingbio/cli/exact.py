@@ -22,7 +22,8 @@ def _sides(text: str, name: str, n_min=1, n_max=3):
     except ValueError:
         raise InputError(f"{name} must look like 16x16, got {text!r}") from None
     if not n_min <= len(sides) <= n_max or min(sides) < 1:
-        raise InputError(f"{name} must be {n_min}..{n_max} positive sides joined by 'x', got {text!r}")
+        count = f"{n_min}" if n_min == n_max else f"{n_min} to {n_max}"
+        raise InputError(f"{name} must be {count} positive sides joined by 'x', got {text!r}")
     return sides
 
 

@@ -147,8 +147,10 @@ def _prepare(model, max_configurations):
     limit = check_positive_int(max_configurations, "max_configurations")
     n = tables.n_configurations
     if n > limit:
+        digits = tables.n_sites * math.log10(tables.q)
+        count = f"{n:.4g}" if digits < 300 else f"about 10^{digits:.0f}"  # a float overflows past 1e308
         raise TooLargeError(
-            f"exact enumeration of this model needs {tables.q}^{tables.n_sites} = {n:.4g} configurations, "
+            f"exact enumeration of this model needs {tables.q}^{tables.n_sites} = {count} configurations, "
             f"more than max_configurations = {limit:.4g}; use a smaller model, raise max_configurations, "
             f"or an exact solution (ising_torus_log_partition, potts_transfer_log_partition)")
     return tables

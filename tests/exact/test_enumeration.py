@@ -135,3 +135,9 @@ def test_bad_input():
         exact.log_partition(IsingModel.lattice(4), -1.0)
     with pytest.raises(InputError):
         exact.log_partition(IsingModel.lattice(4), 1.0, beta_h=float("nan"))
+
+
+def test_too_large_message_for_huge_models():
+    """q^L past 1e308 used to raise OverflowError while formatting the message."""
+    with pytest.raises(TooLargeError, match=r"2\^1600 = about 10\^482 configurations"):
+        exact.log_partition(IsingModel.lattice((40, 40)), 0.4)

@@ -105,3 +105,20 @@ def test_approaches_onsager():
         assert per_site == pytest.approx(exact.onsager_log_partition_per_site(beta), rel=1e-12)
         assert t.energy_per_site == pytest.approx(exact.onsager_energy(beta), rel=1e-12)
         assert t.specific_heat_per_site == pytest.approx(exact.onsager_specific_heat(beta), rel=1e-9)
+
+
+def test_very_low_temperature_no_overflow():
+    """K = 50, 300, 500 used to overflow (sinh 2K, cosh 2K squared); the specific heat at
+    K = 10..60 is e^{-8K} small and must keep its relative precision."""
+    import numpy as np
+    for (m, n), d in [((2, 2), 6), ((2, 5), 20), ((4, 2), 14), ((3, 4), 12), ((5, 5), 25)]:
+        for K in (12.0, 50.0, 500.0):
+            t = exact.ising_torus_thermodynamics(m, n, K)
+            x = d * math.exp(-8 * K)   # lowest excitations, counted by enumeration
+            assert t.log_z == pytest.approx(math.log(2) + 2 * m * n * K + math.log1p(x), rel=1e-15)
+            assert t.energy == pytest.approx(-2 * m * n + 8 * x, rel=1e-15)
+            assert t.specific_heat == pytest.approx(K * K * 64 * x, rel=1e-12)
+            assert np.isfinite(exact.ising_torus_log_partition(m, n, K, J=-1.0 if m % 2 == n % 2 == 0 else 1.0))
+    th = exact.thermodynamics(IsingModel.lattice((3, 4)), 12.0)
+    tk = exact.ising_torus_thermodynamics(3, 4, 12.0)
+    assert tk.specific_heat == pytest.approx(th.specific_heat, rel=1e-10)

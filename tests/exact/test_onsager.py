@@ -69,3 +69,16 @@ def test_against_mpmath(beta):
     assert exact.onsager_energy(beta) == pytest.approx(float(energy), rel=1e-12)
     if heat is not None:
         assert exact.onsager_specific_heat(beta) == pytest.approx(float(heat), rel=1e-9)
+
+
+def test_low_temperature_specific_heat_and_no_overflow():
+    """The closed form lost relative precision as e^{4K} (K = 15 gave 3e-23 for 1.1e-48)."""
+    import math
+    for K in (1.5, 3.0, 15.0):
+        u = math.exp(-4 * K)
+        series = K * K * (64 * u ** 2 + 288 * u ** 3 + 1152 * u ** 4 + 4800 * u ** 5)
+        assert exact.onsager_specific_heat(K) == pytest.approx(series, rel=1e-7 if K == 1.5 else 1e-14)
+    assert exact.onsager_specific_heat(1.4999) == pytest.approx(exact.onsager_specific_heat(1.5), rel=2e-3)
+    assert exact.onsager_log_partition_per_site(500.0) == 1000.0
+    assert exact.onsager_magnetization(500.0) == 1.0
+    assert exact.onsager_specific_heat(500.0) == 0.0
