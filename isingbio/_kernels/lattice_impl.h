@@ -35,7 +35,11 @@
  * Tables are built per call from beta_J, beta_h, and rebuilt between the records of a call
  * where a beta path changes them (lat_plan_tables); the hot loops contain no exp().
  * A call runs as lat_chain_begin (per-chain scratch), lat_chain_run for each segment of
- * records with equal betas, lat_chain_end (state back, counts).
+ * records with equal betas, lat_chain_end (state back, counts). _lattice.pyx opens one
+ * parallel region per call: each thread takes a contiguous block of chains with its own plan
+ * (tables) and walks all the segments itself, rebuilding its tables between them; the team
+ * meets at two barriers (lat_team_barrier): after allocation and before the states are
+ * written back, so that a failure anywhere leaves every state untouched.
  *
  * Random numbers: the split engine and every table path draw a fixed number of whole
  * isb_fill8 blocks per row (unused words of a row's last block are dropped); the scalar paths
@@ -52,6 +56,10 @@
 #include <string.h>
 
 #include "rng.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define LAT_ISING_METRO 0
 #define LAT_ISING_HB 1
@@ -79,6 +87,48 @@ typedef uint32_t lat_u32a;
 #endif
 
 static int lat_cpu_avx2(void);
+
+/* The team of the calling parallel region (one thread without OpenMP): its size, the rank
+ * of the calling thread, a barrier
+ * every thread of the team must reach, and a shared failure word (bits, or-ed atomically;
+ * the barriers order the accesses, the atomics only avoid data races). */
+static inline int lat_team_size(void) {
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+static inline int lat_team_rank(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static inline void lat_team_barrier(void) {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
+static inline void lat_flag_or(int *f, int bits) {
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
+    *f |= bits;
+}
+
+static inline int lat_flag_get(const int *f) {
+    int v;
+#ifdef _OPENMP
+#pragma omp atomic read
+#endif
+    v = *f;
+    return v;
+}
 
 typedef struct {
     int kind, d, q, split, avx2;

@@ -242,6 +242,30 @@ def test_states_out_and_beta_path_equal_one_record_calls(kind, shape, periodic, 
     np.testing.assert_array_equal(out[0], ref[3][0])
 
 
+@pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
+@pytest.mark.parametrize("shape,periodic", [((4, 6), True), ((3, 3), True)], ids=["4x6p", "3x3p"])
+def test_beta_path_any_thread_count(kind, shape, periodic):
+    """One parallel region per call, each thread a block of chains with its own tables walking
+    the whole path: any n_threads (fewer, as many or more threads than chains, uneven blocks)
+    gives the one-thread result bit for bit."""
+    model = make_model(kind, shape, periodic, (0.5, -0.3))
+    bj = np.array([b for b, _ in PATH])
+    bh = np.array([b for _, b in PATH])
+    for n_chains in (1, 3, 4, 7):
+        start = random_states(model, n_chains, 3)
+        results = []
+        for n_threads in (1, 2, 3, 8):
+            states = start.copy()
+            rng = chain_rng_states(np.random.SeedSequence(5), n_chains)
+            seen = np.zeros((n_chains, len(PATH), model.n_sites), dtype=np.int8)
+            out, stats = run(kind, model, states, 0.1, 0.1, n_records=len(PATH), thin=2, rng=rng,
+                             n_threads=n_threads, states_out=seen, beta_J_path=bj, beta_h_path=bh)
+            results.append([states, rng, seen, stats, *out])
+        for other in results[1:]:
+            for a, b in zip(results[0], other):
+                np.testing.assert_array_equal(a, b)
+
+
 def test_rng_fill_matches_rng_h():
     """The kernels' vectorised generator gives the stream of isb_next8 (rng.h)."""
     w0 = chain_rng_states(np.random.SeedSequence(3), 1)[0]
