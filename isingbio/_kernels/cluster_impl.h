@@ -5,16 +5,22 @@
  *
  * Bonds. Ising: bond (i, j) is satisfied when w_ij s_i s_j > 0 and is then activated with
  * probability 1 - exp(-2 beta_J |w_ij|). Potts (w >= 0): bond active with probability
- * 1 - exp(-beta_J w_ij) when x_i == x_j. Probabilities are 64-bit integer thresholds
- * compared with raw random words (P(active) = thr / 2^64), computed once per call.
+ * 1 - exp(-beta_J w_ij) when x_i == x_j. Probabilities are integer thresholds compared with
+ * raw random numbers, computed once per call: Swendsen-Wang uses 32-bit numbers (two per
+ * random word; P(active) = thr / 2^32 with thr = floor(p 2^32) in [0, 2^32], so p is exact
+ * up to 2^-32 and p = 0 or 1 exactly), Wolff 64-bit words (P(active) = thr / 2^64).
  *
  * Swendsen-Wang, per sweep: (1) the activation bit of every bond (j, i), j < i, without
  * branches, 64 to a word; (2) union-find over the active bonds only (link under the smaller
- * root, path halving), so every root is the smallest site of its cluster and par[x] < x;
+ * root), so every root is the smallest site of its cluster and par[x] <= x, with equality
+ * exactly at roots (roots point to themselves, so extra pointer jumps from a root stay put:
+ * finds take two jumps without a branch, and loop only on deeper trees, which are rare;
+ * data-dependent branches, mispredicted about half the time, were the main cost);
  * (3) one forward pass gives each root its new state, drawn from
  * p(a) ~ exp(beta_h sum_{i in C} h_i(a)) (exact for any per-site field), and copies it to
- * every other site from its parent, which is already done. par[x] >= 0 is the parent of x,
- * a root holds -1 (or -size where sizes are needed).
+ * every other site from its parent, which is already done. After phase 2, par[x] is the
+ * parent of x (x itself at roots); the field paths first turn roots into -1 (or -size
+ * where sizes are needed).
  *
  * Wolff: seed site chosen uniformly, cluster grown over active bonds (breadth first, stamp
  * marks), flipped (Ising) or recoloured to a uniformly chosen other state b (Potts) with
@@ -30,6 +36,17 @@
 #include <string.h>
 
 #include "rng.h"
+
+/* The Swendsen-Wang sweeps are compiled twice and chosen at run time (GCC target_clones on
+ * x86-64 Linux): AVX2 (the random numbers of phase 1 eight lanes wide) or the default
+ * instruction set. Integer code only, plus AVX2 without FMA for the field paths, so both
+ * give bit-identical results. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && (__GNUC__ >= 7)
+#define ISB_SW_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ISB_SW_CLONES
+#endif
 
 #define ISB_LABEL INT32_MIN
 #define ISB_MAX_Q 128
@@ -51,13 +68,14 @@ typedef struct {
     int32_t *lsrc;              /* the site i of each of these bonds */
     int64_t nu;                 /* number of bonds (j, i), j < i */
     double *lw;                 /* their weights (NULL when uniform) */
-    uint64_t *lthr;             /* activation thresholds (NULL when uniform) */
+    uint64_t *lthr;             /* 32-bit activation thresholds in [0, 2^32] (NULL when uniform) */
     int8_t *lsgn;               /* Ising: sign of w (NULL when uniform or Potts) */
     uint64_t *thr;              /* Wolff, full CSR thresholds (NULL when uniform / not needed) */
     int8_t *sgn;                /* Wolff Ising, full CSR signs */
     int uniform;                /* every weight equal to w0 */
     double w0;
-    uint64_t thr0;
+    uint64_t thr0;              /* Wolff, uniform: 64-bit threshold */
+    uint64_t thr32;             /* Swendsen-Wang, uniform: 32-bit threshold in [0, 2^32] */
     int8_t sgn0;
 } isb_graph;
 
@@ -69,20 +87,36 @@ static inline uint64_t isb_threshold(double p) {
     return (uint64_t)t;
 }
 
+/* floor(p * 2^32) in [0, 2^32]: P((uint64_t)u32 < thr) = p up to 2^-32, exact at p = 0 and 1. */
+static inline uint64_t isb_threshold32(double p) {
+    if (!(p > 0.0)) return 0;
+    if (p >= 1.0) return (uint64_t)1 << 32;
+    return (uint64_t)ldexp(p, 32);
+}
+
+static inline double isb_bond_prob(double w, double beta_J, int potts) {
+    if (potts) return w > 0.0 ? -expm1(-beta_J * w) : 0.0;
+    return -expm1(-2.0 * beta_J * fabs(w));
+}
+
 static inline uint64_t isb_bond_threshold(double w, double beta_J, int potts) {
     if (potts) return w > 0.0 ? isb_threshold(-expm1(-beta_J * w)) : 0;
     return isb_threshold(-expm1(-2.0 * beta_J * fabs(w)));
 }
 
 /* Threshold with a tiny cache of recent distinct weights (lattices have one to three). */
-typedef struct { double w[4]; uint64_t t[4]; int used, next; } isb_thr_cache;
+typedef struct { double w[4]; uint64_t t[4], t32[4]; int used, next; } isb_thr_cache;
 
-static inline uint64_t isb_cached_threshold(isb_thr_cache *c, double w, double beta_J, int potts) {
+/* 64-bit threshold of w; its 32-bit one in *t32. */
+static inline uint64_t isb_cached_threshold(isb_thr_cache *c, double w, double beta_J, int potts,
+                                            uint64_t *t32) {
     for (int k = 0; k < c->used; k++)
-        if (c->w[k] == w) return c->t[k];
+        if (c->w[k] == w) { *t32 = c->t32[k]; return c->t[k]; }
     uint64_t t = isb_bond_threshold(w, beta_J, potts);
+    *t32 = isb_threshold32(isb_bond_prob(w, beta_J, potts));
     c->w[c->next] = w;
     c->t[c->next] = t;
+    c->t32[c->next] = *t32;
     c->next = (c->next + 1) & 3;
     if (c->used < 4) c->used++;
     return t;
@@ -110,6 +144,7 @@ static int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const 
     for (int64_t e = 0; e < nnz; e++)
         if (weights[e] != g->w0) { g->uniform = 0; break; }
     g->thr0 = isb_bond_threshold(g->w0, beta_J, potts);
+    g->thr32 = isb_threshold32(isb_bond_prob(g->w0, beta_J, potts));
     g->sgn0 = g->w0 > 0 ? 1 : -1;
 
     g->lptr = (int64_t *)malloc(sizeof(int64_t) * ((size_t)n + 1));
@@ -148,12 +183,13 @@ static int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const 
             int32_t j = indices[e];
             if (!g->uniform) {
                 double w = weights[e];
-                uint64_t t = isb_cached_threshold(&cache, w, beta_J, potts);
+                uint64_t t32;
+                uint64_t t = isb_cached_threshold(&cache, w, beta_J, potts, &t32);
                 if (g->thr) g->thr[e] = t;
                 if (g->sgn) g->sgn[e] = w > 0 ? 1 : -1;
                 if (j < i) {
                     g->lw[u] = w;
-                    g->lthr[u] = t;
+                    g->lthr[u] = t32;
                     if (g->lsgn) g->lsgn[u] = w > 0 ? 1 : -1;
                 }
             }
@@ -197,18 +233,6 @@ static inline void isb_rbuf_store(const isb_rbuf *b, uint64_t *rng) {
 /* ------------------------------------------------------------------------------------ */
 /* Union-find                                                                            */
 /* ------------------------------------------------------------------------------------ */
-static inline int32_t isb_find(int32_t *restrict par, int32_t x) {
-    int32_t p = par[x];
-    while (p >= 0) {
-        int32_t gp = par[p];
-        if (gp < 0) return p;
-        par[x] = gp;        /* path halving */
-        x = gp;
-        p = par[x];
-    }
-    return x;
-}
-
 /* Draw from p(a) ~ exp(x[a]) over a < q (x overwritten). */
 static inline int isb_draw_softmax(uint64_t *rng, double *x, int q) {
     double m = x[0], tot = 0.0;
@@ -282,14 +306,11 @@ static void isb_potts_record(const isb_graph *g, int q, const double *h, const i
 /* Swendsen-Wang                                                                         */
 /* ------------------------------------------------------------------------------------ */
 
-/* Bond pass shared by the Swendsen-Wang sweeps. Sites are visited in order and every bond
- * (j, i), j < i, is handled at site i; at that moment i is still a singleton, so par[i] can be
- * initialised there (no clearing pass). Trees are linked under the smaller root, so every
- * root is the smallest site of its cluster and par[x] < x: a forward pass then labels each
- * site from its (already labelled) parent without any find. ACTIVE(k, j) decides bond k. */
 /* Phase 1: the activation bit of every bond (j, i), j < i, in lower-CSR order, without
- * branches: blocks of 64 bonds, random words eight at a time (isb_next8 on all lanes).
- * ACTIVE(k, i, j, u) decides bond k from the random word u. */
+ * branches: blocks of 64 bonds, random words eight at a time (isb_next8 on all lanes), each
+ * word giving two 32-bit numbers (low half first), so 16 bonds per isb_next8.
+ * ACTIVE(k, i, j, u) decides bond k from the 32-bit random number u (a uint64_t < 2^32). */
+#define ISB_SW_U32(u8, t) (((u8)[(t) >> 1] >> (((t) & 1) << 5)) & 0xffffffffu)
 #define ISB_SW_BITS(ACTIVE)                                                                \
     {                                                                                      \
         const int32_t *restrict lsrc_ = g->lsrc;                                           \
@@ -298,57 +319,73 @@ static void isb_potts_record(const isb_graph *g, int q, const double *h, const i
         for (int64_t k0 = 0; k0 < nu_; k0 += 64) {                                         \
             uint64_t word = 0;                                                             \
             if (k0 + 64 <= nu_) {                                                          \
-                for (int b8 = 0; b8 < 64; b8 += 8) {                                       \
+                for (int b16 = 0; b16 < 64; b16 += 16) {                                   \
                     isb_next8(rb.w, u8);                                                   \
-                    for (int t = 0; t < 8; t++) {                                          \
-                        const int64_t k = k0 + b8 + t;                                     \
+                    for (int t = 0; t < 16; t++) {                                         \
+                        const int64_t k = k0 + b16 + t;                                    \
                         const int32_t i = lsrc_[k], j = lidx[k];                           \
-                        word |= (uint64_t)(ACTIVE(k, i, j, u8[t])) << (b8 + t);            \
+                        word |= (uint64_t)(ACTIVE(k, i, j, ISB_SW_U32(u8, t))) << (b16 + t); \
                     }                                                                      \
                 }                                                                          \
             } else {                                                                       \
                 for (int64_t k = k0; k < nu_; k++) {                                       \
-                    if (((k - k0) & 7) == 0) isb_next8(rb.w, u8);                          \
+                    const int t = (int)((k - k0) & 15);                                    \
+                    if (t == 0) isb_next8(rb.w, u8);                                       \
                     const int32_t i = lsrc_[k], j = lidx[k];                               \
-                    word |= (uint64_t)(ACTIVE(k, i, j, u8[(k - k0) & 7])) << (k - k0);     \
+                    word |= (uint64_t)(ACTIVE(k, i, j, ISB_SW_U32(u8, t))) << (k - k0);    \
                 }                                                                          \
             }                                                                              \
             bits[k0 >> 6] = word;                                                          \
         }                                                                                  \
     }
 
-/* Phase 2: union-find over the active bonds, in order of their larger site i. When i's first
- * active bond is met, no bond touching i has been handled yet, so i is a singleton and is
- * just hung under the other root. Trees are linked under the smaller root, so every root is
- * the smallest site of its cluster and par[x] < x: a forward pass can then label each site
- * from its (already labelled) parent without any find. */
+/* Root of x when roots point to themselves: two unconditional jumps (enough for almost
+ * every site: trees are shallow), then a loop that is rarely entered. */
+static inline int32_t isb_find_self(const int32_t *restrict par, int32_t x) {
+    int32_t r = par[par[x]];
+    int32_t p = par[r];
+    if (__builtin_expect(p != r, 0)) {
+        do { r = p; p = par[r]; } while (p != r);
+    }
+    return r;
+}
+
+/* Phase 2: union-find over the active bonds, in order of their larger site i; roots point
+ * to themselves. rc is the root of the site i being linked (i itself at its first active
+ * bond: no bond touching i has been handled yet). Each bond links the larger of the two
+ * roots under the smaller (a no-op when they agree), so every root is the smallest site of
+ * its cluster and par[x] <= x: a forward pass can then label each site from its (already
+ * labelled) parent without any find. j and i are pointed straight at the new root. No
+ * branch depends on the bonds (select instructions), except the rare deep finds. */
 static inline void isb_sw_link(const isb_graph *g, const uint64_t *restrict bits,
                                int32_t *restrict par) {
     const int32_t *restrict lidx = g->lidx;
     const int32_t *restrict lsrc = g->lsrc;
     const int64_t nw = (g->nu + 63) >> 6;
+    const int32_t n = g->n;
     int32_t cur = -1, rc = -1;   /* site being linked, and its root */
-    memset(par, 0xff, sizeof(int32_t) * (size_t)g->n);
+    for (int32_t x = 0; x < n; x++) par[x] = x;
     for (int64_t wi = 0; wi < nw; wi++) {
         uint64_t w = bits[wi];
         while (w) {
             const int64_t k = (wi << 6) + __builtin_ctzll(w);
             w &= w - 1;
             const int32_t i = lsrc[k], j = lidx[k];
-            if (i != cur) {
-                const int32_t rj = j == cur ? rc : isb_find(par, j);
-                if (cur >= 0) par[cur] = rc;
-                par[i] = rj;
-                cur = i;
-                rc = rj;
-            } else {
-                const int32_t rj = isb_find(par, j);
-                if (rj < rc) { par[rc] = rj; rc = rj; }
-                else if (rj > rc) par[rj] = rc;
-            }
+            rc = i != cur ? i : rc;
+            cur = i;
+            const int32_t rj = isb_find_self(par, j);
+            const int32_t lo = rj < rc ? rj : rc, hi = rj < rc ? rc : rj;
+            par[j] = rj;
+            par[hi] = lo;
+            par[i] = lo;
+            rc = lo;
         }
     }
-    if (cur >= 0) par[cur] = rc;
+}
+
+/* Roots (par[x] == x) to -1, for the paths that use negative root marks. */
+static inline void isb_roots_negative(int32_t *restrict par, int32_t n) {
+    for (int32_t x = 0; x < n; x++) par[x] = par[x] == x ? -1 : par[x];
 }
 
 #define ISB_SW_BONDS(ACTIVE)                                                               \
@@ -367,7 +404,7 @@ static inline void isb_flatten(int32_t *restrict par, int32_t n) {
 }
 
 /* Scratch: par (n int32), fsum (n double, per-site field only). Returns clusters built. */
-static int64_t isb_ising_sw_sweep(const isb_graph *g, int field, const double *h, double beta_h,
+ISB_SW_CLONES static int64_t isb_ising_sw_sweep(const isb_graph *g, int field, const double *h, double beta_h,
                                   int8_t *restrict s, uint64_t *rng, int32_t *restrict par,
                                   uint64_t *restrict bits,
                                   double *restrict fsum) {
@@ -378,7 +415,7 @@ static int64_t isb_ising_sw_sweep(const isb_graph *g, int field, const double *h
     isb_rbuf_load(&rb, rng);
 
     if (g->uniform) {
-        const uint64_t thr = g->thr0;
+        const uint64_t thr = g->thr32;
         const int8_t sg = g->sgn0;
         /* satisfied: w s_i s_j > 0 */
 #define ISB_ACT_U(k, i, j, u) (((s[j] == (int8_t)(sg * s[i])) & ((u) < thr)))
@@ -393,26 +430,26 @@ static int64_t isb_ising_sw_sweep(const isb_graph *g, int field, const double *h
     }
 
     /* Each cluster is flipped or not (with signed bonds its sites need not agree). The
-     * flip f of a done site is kept in par as -1 - f: a site reads its parent's. */
+     * flip f of a done site is kept in par as -1 - f: a site reads its parent's. Without a
+     * field, no branch: a root (par[i] == i) takes the next random bit (64 per word, a new
+     * word fetched when they are used up), any other site its parent's flip. */
     if (field == ISB_FIELD_ZERO) {
-        uint64_t rbits = 0;
-        int nbits = 0;
+        uint64_t rbits = isb_next(rb.w);
+        int nbits = 64;
         for (int32_t i = 0; i < n; i++) {
             const int32_t p = par[i];
-            int32_t f;
-            if (p < 0) {
-                if (nbits == 0) { rbits = isb_next(rb.w); nbits = 64; }
-                f = (int32_t)(rbits & 1);
-                rbits >>= 1;
-                nbits--;
-                ncl++;
-            } else {
-                f = -1 - par[p];
-            }
+            const int root = p == i;
+            const int32_t fp = -1 - par[p];
+            const int32_t f = root ? (int32_t)(rbits & 1) : fp;
+            rbits >>= root;
+            nbits -= root;
+            ncl += root;
+            if (__builtin_expect(nbits == 0, 0)) { rbits = isb_next(rb.w); nbits = 64; }
             par[i] = -1 - f;
             s[i] = (int8_t)(s[i] * (1 - 2 * f));
         }
     } else {
+        isb_roots_negative(par, n);
         /* F_C = sum_C h_i s_i; flipping C changes H_h by 2 F_C: P(flip) = 1 / (1 + exp(2 beta_h F_C)) */
         const int uni = field == ISB_FIELD_UNIFORM;
         for (int32_t i = 0; i < n; i++) {
@@ -443,7 +480,7 @@ static int64_t isb_ising_sw_sweep(const isb_graph *g, int field, const double *h
 }
 
 /* Scratch: par, off, mem (n int32 each; off and mem for per-site fields only). */
-static int64_t isb_potts_sw_sweep(const isb_graph *g, int q, int field, const double *h,
+ISB_SW_CLONES static int64_t isb_potts_sw_sweep(const isb_graph *g, int q, int field, const double *h,
                                   double beta_h, int8_t *restrict x, uint64_t *rng,
                                   int32_t *restrict par, uint64_t *restrict bits,
                                   int32_t *restrict off,
@@ -456,7 +493,7 @@ static int64_t isb_potts_sw_sweep(const isb_graph *g, int q, int field, const do
     isb_rbuf_load(&rb, rng);
 
     if (g->uniform) {
-        const uint64_t thr = g->thr0;
+        const uint64_t thr = g->thr32;
 #define ISB_ACT_U(k, i, j, u) (((x[j] == x[i]) & ((u) < thr)))
         ISB_SW_BONDS(ISB_ACT_U)
 #undef ISB_ACT_U
@@ -467,10 +504,11 @@ static int64_t isb_potts_sw_sweep(const isb_graph *g, int q, int field, const do
 #undef ISB_ACT_G
     }
 
+    if (field != ISB_FIELD_ZERO) isb_roots_negative(par, n);
     if (field == ISB_FIELD_ZERO) {
         for (int32_t i = 0; i < n; i++) {
             const int32_t p = par[i];
-            if (p < 0) {
+            if (p == i) {
                 x[i] = (int8_t)isb_bounded(rb.w, (uint64_t)q);
                 ncl++;
             } else {

@@ -368,3 +368,21 @@ def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
     kern(*args, states, r, 5.0, 0.35, n, thin, *outs, 1, *extra, beta_J_path=bjp)
     np.testing.assert_array_equal(states, xs)
     np.testing.assert_array_equal(r, rng)
+
+
+@pytest.mark.parametrize("potts", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sw_bond_probability_limits(potts, weighted):
+    """32-bit bond thresholds are exact at p = 1 (every satisfied bond active: one cluster
+    from an aligned start) and p = 0 (w = 0 bonds never active: singletons)."""
+    L = 12
+    J = np.zeros((L, L))
+    for i in range(L):  # a ring; weighted: alternating weights, all huge
+        J[i, (i + 1) % L] = J[(i + 1) % L, i] = 1.0 + (i % 2 if weighted else 0)
+    model = PottsModel.from_graph(J, 3) if potts else IsingModel.from_graph(J)
+    x0 = np.zeros((3, L)) if potts else np.ones((3, L))
+    xs, _, _, _, st, _ = run("sw", model, x0, 1e3, 0.0, n_records=2, thin=4, seed=3)
+    np.testing.assert_array_equal(st[:, 2], 8)   # one cluster per sweep
+    assert np.all(xs == xs[:, :1])
+    xs, _, _, _, st, _ = run("sw", model, x0, 0.0, 0.0, n_records=2, thin=4, seed=3)
+    np.testing.assert_array_equal(st[:, 2], 8 * L)   # beta_J = 0: p = 0, all singletons
