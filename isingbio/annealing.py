@@ -564,10 +564,14 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
                  f"log-weight traces of {n_chains} chains x {trace_points} points")
 
     def new_sampler(chains, init, seq_, meth=method):
-        threads = n_threads
-        if threads is None and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES:
-            threads = 1  # a step too small to share: thread start-up would cost more than it saves
-        smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=threads)
+        smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=n_threads)
+        # the graph and cluster kernels open a parallel region per step of the path (the
+        # lattice and dense ones one per block of steps): for small steps, one thread is faster
+        per_step_region = model.form == "graph" or smp.method in ("swendsen-wang", "wolff") or (
+            model.form == "lattice" and model.uniform_field is None)
+        if (n_threads is None and per_step_region
+                and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES):
+            smp.n_threads = 1
         if smp.method == "wolff":
             # calibrate the clusters per sweep at the target beta, not at the path's first point
             smp._wolff_clusters_per_sweep()
