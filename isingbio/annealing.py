@@ -750,7 +750,7 @@ def _running(lw: np.ndarray):
     return n, m + np.log(mean), np.sqrt(var / n) / mean
 
 
-def plot_ais(result: AISResult, path, max_chains: int = 64):
+def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None = None):
     """Log-weight traces, the running estimate of log Z and the effective sample size.
 
     Top: each chain's log-weight along the path, relative to the log mean exp over chains
@@ -765,6 +765,8 @@ def plot_ais(result: AISResult, path, max_chains: int = 64):
         PNG (or any format matplotlib knows from the extension).
     max_chains : int, optional
         Draw at most this many chains' traces.
+    exact : float, optional
+        The exact log Z, drawn as a reference line.
 
     Returns
     -------
@@ -799,6 +801,9 @@ def plot_ais(result: AISResult, path, max_chains: int = 64):
         axes[1].fill_between(n_r[1:], -est_r[1:] - 2 * se_r[1:], -est_r[1:] + 2 * se_r[1:], color="C3", alpha=0.25)
     axes[1].axhline(result.log_z, color="k", lw=0.8, ls="--", label="log Z")
     lo, hi = result.log_z - 8 * result.stderr - 1e-3, result.log_z + 8 * result.stderr + 1e-3
+    if exact is not None:
+        axes[1].axhline(exact, color="C2", lw=1.2, label="exact")
+        lo, hi = min(lo, exact - 1e-3), max(hi, exact + 1e-3)
     axes[1].set_ylim(lo, hi)
     axes[1].set_xlabel("chains used")
     axes[1].set_ylabel("running estimate of log Z")

@@ -113,6 +113,7 @@ def run(args) -> int:
               bidirectional=not args.forward_only, equilibration_sweeps=args.equilibration_sweeps,
               seed=args.seed, n_threads=args.threads, progress=show_progress(args))
     print(res.summary())
+    value = None
     if args.exact:
         value = _exact(model, beta)
         if value is None:
@@ -135,6 +136,6 @@ def run(args) -> int:
                                 sweeps_per_step=res.sweeps_per_step, **extra)
         print(f"wrote {args.output}")
     if args.plot:
-        plot_ais(res, args.plot)
+        plot_ais(res, args.plot, exact=value)
         print(f"wrote {args.plot}")
     return 0

@@ -26,9 +26,11 @@ def register(subparsers):
     p.add_argument("--beta", type=float, default=1.0, help="inverse temperature of log p (default 1)")
     p.add_argument("--log-z", default=None, metavar="X",
                    help="log Z at this beta (e.g. from `isingbio logz`), or 'ais' to estimate it here")
-    p.add_argument("--mutations", default=None, metavar="TARGET",
+    p.add_argument("--mutations", nargs="?", const="", default=None, metavar="TARGET",
                    help="single-mutant Delta E table of TARGET: an id in SEQUENCES, a FASTA file (first "
-                        "sequence) or a literal aligned sequence (write --mutations=SEQ when SEQ starts with a gap '-')")
+                        "sequence) or a literal aligned sequence (write --mutations=SEQ when SEQ starts "
+                        "with a gap '-'); without TARGET, the target sequence the model was fitted for "
+                        "(the focus, else the first sequence of its alignment)")
     add_common_options(p, output="CSV file to write (default: standard output)",
                        plot="PNG: heat map of the mutation table (with --mutations), else the energy histogram")
     p.set_defaults(func=run)
@@ -53,7 +55,12 @@ def _log_z(args, model, report):
     return value
 
 
-def _target(args, alpha, L, aln):
+def _target(args, alpha, L, aln, model):
+    if args.mutations == "":
+        target = getattr(model, "metadata", {}).get("target")
+        if not target:
+            raise InputError(f"{args.model} records no target sequence: give --mutations TARGET")
+        return target["id"], alpha.encode(target["sequence"])
     if aln is not None and args.mutations in aln.ids:
         k = aln.ids.index(args.mutations)
         return args.mutations, aln.matrix[k].copy()
@@ -91,7 +98,7 @@ def run(args) -> int:
                              f"(sequences must be aligned to the model's columns)")
     target = None
     if args.mutations is not None:
-        name, target = _target(args, alpha, L, aln)
+        name, target = _target(args, alpha, L, aln, model)
     print(f"model {args.model}: L = {L}, q = {model.q} ({alpha.letters}), positions {format_positions(positions)}",
           file=report)
 

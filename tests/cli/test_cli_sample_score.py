@@ -143,6 +143,27 @@ def test_mutation_table_and_heatmap(tmp_path, model_file, capsys):
     assert [r["delta_e"] for r in rows2] == [r["delta_e"] for r in rows]
 
 
+def test_mutations_default_to_the_fitted_target(tmp_path, capsys):
+    """A model fitted by PLM records its target; --mutations without a value scans it."""
+    from isingbio import fit_plm, save_model
+    aln_path = tmp_path / "aln.fasta"
+    rng = np.random.default_rng(0)
+    seqs = ["".join(rng.choice(list("ACDEFG"), 8)) for _ in range(40)]
+    aln_path.write_text("".join(f">s{k}\n{s}\n" for k, s in enumerate(seqs)))
+    model = fit_plm(read_alignment(aln_path), n_threads=1).model
+    assert model.metadata["target"] == {"id": "s0", "sequence": seqs[0]}
+    path = tmp_path / "fit.npz"
+    save_model(model, path)
+    assert main(["score", str(path), "--mutations"]) == 0
+    default = capsys.readouterr().out
+    assert main(["score", str(path), "--mutations", seqs[0]]) == 0
+    assert capsys.readouterr().out == default
+    bare = tmp_path / "bare.npz"
+    save_model(_model(), bare)
+    assert main(["score", str(bare), "--mutations"]) == 2
+    assert "records no target sequence" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["sample", "{model}", "--fix", "99=K"], "position 99 is not a position of the model (positions 10-17)"),
     (["sample", "{model}", "--fix", "12=B"], "letter 'B' at position 12 is not in the model's alphabet"),
