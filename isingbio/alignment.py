@@ -18,7 +18,8 @@ hold the same letters. Nucleic acids: ``RNA = "-ACGU"`` (T is read as U), ``DNA 
 Non-standard letters (protein: X B Z J U O; nucleic acids: N and the IUPAC ambiguity codes)
 are mapped to the gap state and counted (``Alignment.n_nonstandard``); ``nonstandard="error"``
 refuses them instead. Any other character is a :class:`~isingbio.errors.FormatError` naming
-the file, line and column.
+the file, line and column, except one ``*`` ending a FASTA/A2M/A3M sequence (a stop marker
+some tools write), which is dropped.
 
 Formats
 -------
@@ -572,6 +573,8 @@ def _parse_fasta(lines, path) -> list:
         cur._parts.append(body)
     for r in records:
         r.seq = "".join(r._parts)
+        if r.seq.endswith("*"):  # a terminal stop marker (EMBOSS, translated ORFs), not a column
+            r.seq = r.seq[:-1]
         del r._parts
     return records
 

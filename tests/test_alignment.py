@@ -130,6 +130,11 @@ def test_unknown_character_names_file_line_column(tmp_path):
     assert "'*'" in str(e) and "line 6" in str(e) and "column 3" in str(e) and "'b'" in str(e)
 
 
+def test_terminal_stop_marker_is_dropped(tmp_path):
+    path = write(tmp_path, "stop.fasta", ">a\nACDE\nFGHI*\n>b\nACDEFGHI\n")
+    assert read_alignment(path).L == 8
+
+
 def test_unknown_character_after_indentation(tmp_path):
     path = write(tmp_path, "bad.aln", "ACDE\n  AC1E\n")
     with pytest.raises(FormatError) as err:
