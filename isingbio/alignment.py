@@ -300,7 +300,8 @@ class Alignment:
     positions : ndarray of int64, shape (L,)
         Residue numbers of the focus sequence (focus mode), else 1-based match-column numbers.
     target_sequence : str
-        The focus (else the first) sequence over the kept columns, decoded.
+        The focus (else the first) sequence over the kept columns, upper case, as written in
+        the file (non-standard letters kept: structures are aligned to it).
     path, format : str or None
     focus_id : str or None
         Id of the focus sequence (None without focus mode).
@@ -422,7 +423,14 @@ class Alignment:
             columns = np.arange(self.L)[columns]
             m = m[:, columns]
             pos = pos[columns]
-        return Alignment(m, ids, self.alphabet, pos, path=self.path, format=self.format,
+        same_target = rows is None or focus_index is not None or (
+            self.focus_index is None and rows.size and rows[0] == 0)
+        target = ""
+        if same_target and self.target_sequence:
+            target = (self.target_sequence if columns is None
+                      else "".join(self.target_sequence[c] for c in columns))
+        return Alignment(m, ids, self.alphabet, pos, target_sequence=target, path=self.path,
+                         format=self.format,
                          focus_id=self.focus_id if focus_index is not None else None,
                          focus_index=focus_index, n_read=self.n_read,
                          n_columns_read=self.n_columns_read)
@@ -967,9 +975,13 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
         focus_row = int(np.flatnonzero(rows == fidx)[0])
     if n_read == 1:
         logger.info("%s: only one sequence", path or "alignment")
-    aln = Alignment(matrix, ids, alpha, positions, path=path, format=fmt, focus_id=focus_id,
-                    focus_index=focus_row, n_read=n_read, n_columns_read=n_cols_read,
-                    n_nonstandard=n_nonstd, nonstandard_counts=counts, dropped=dropped)
+    # the target as written (an X stays X, where the matrix holds a gap): structures align to it
+    target = up_raw[focus_row if focus_row is not None else 0] if matrix.shape[0] else up_raw[:0, 0]
+    target = bytes(target).decode("latin-1").replace(".", "-")
+    aln = Alignment(matrix, ids, alpha, positions, target_sequence=target, path=path, format=fmt,
+                    focus_id=focus_id, focus_index=focus_row, n_read=n_read,
+                    n_columns_read=n_cols_read, n_nonstandard=n_nonstd,
+                    nonstandard_counts=counts, dropped=dropped)
     if n_nonstd:
         logger.info("%s: %d non-standard letters read as gaps", path or "alignment", n_nonstd)
     return aln

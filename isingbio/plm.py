@@ -424,7 +424,8 @@ def fit_plm(alignment, *, q=None, weights=None, lambda_h: float = 0.01, lambda_J
                           time=elapsed)
     if getattr(alignment, "target_sequence", ""):  # the reference for mutation scans
         row = alignment.focus_index if alignment.focus_index is not None else 0
-        model.metadata["target"] = dict(id=alignment.ids[row], sequence=alignment.target_sequence)
+        model.metadata["target"] = dict(id=alignment.ids[row],
+                                        sequence=alignment.alphabet.decode(alignment.matrix[row]))
     return PLMResult(model=model, converged=converged, n_iter=opt["n_iter"], n_eval=obj.n_eval,
                      objective=opt["f"], message=message, time=elapsed, weights=w,
                      n_eff=n_eff, hyperparameters=hyper, seed=seed)

@@ -135,6 +135,14 @@ def test_terminal_stop_marker_is_dropped(tmp_path):
     assert read_alignment(path).L == 8
 
 
+def test_target_sequence_keeps_nonstandard_letters(tmp_path):
+    path = write(tmp_path, "x.fasta", ">t/5-12\nACXDEFGH\n>b\nACDDEFGH\n")
+    aln = read_alignment(path, focus="t/5-12")
+    assert aln.target_sequence == "ACXDEFGH"            # what a structure is aligned to
+    assert aln.alphabet.decode(aln.matrix[0]) == "AC-DEFGH"
+    assert aln.subset(columns=[0, 2, 4]).target_sequence == "AXE"
+
+
 def test_unknown_character_after_indentation(tmp_path):
     path = write(tmp_path, "bad.aln", "ACDE\n  AC1E\n")
     with pytest.raises(FormatError) as err:
