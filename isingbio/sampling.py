@@ -34,6 +34,7 @@ forms): any sign for Ising, ferromagnetic (J >= 0) for Potts.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 from dataclasses import dataclass, field
@@ -103,9 +104,13 @@ def _select_kernel(model, method):
     uniform = model.uniform_field
     if method in _CLUSTER:
         indptr, indices, weights = model.csr
+        kernel = _kernel("_cluster", f"{kind}_{short}")
+        if model.form == "lattice":  # implicit neighbours where the kernel can (Wolff, records)
+            doc, kernel = kernel.__doc__, functools.partial(kernel, lattice=_lattice_args(model))
+            kernel.__doc__ = doc
         if kind == "ising":
-            return _kernel("_cluster", f"ising_{short}"), (indptr, indices, weights, model.h)
-        return _kernel("_cluster", f"potts_{short}"), (indptr, indices, weights, model.q, model.h)
+            return kernel, (indptr, indices, weights, model.h)
+        return kernel, (indptr, indices, weights, model.q, model.h)
     if model.form == "lattice" and uniform is not None:
         shape, periodic, J = _lattice_args(model)
         if kind == "ising":

@@ -7,6 +7,9 @@
 #
 # states_out (keyword-only, int8 (n_chains, >= n_records, N) or None): the state at each record.
 #
+# lattice (keyword-only, (shape int64, periodic uint8, J double) or None): the CSR graph is this
+# lattice; Wolff then uses implicit neighbours when all J >= 0, and records take H_J from it.
+#
 # stats: [2] clusters built, [3] sum of cluster sizes (Swendsen-Wang: N per sweep).
 # Wolff also counts cluster flips attempted in [0] and accepted in [1] (with a field a
 # flip is accepted with probability min(1, exp(-beta_h dH_h))); Swendsen-Wang leaves them.
@@ -18,7 +21,7 @@
 import numpy as np
 
 from cython.parallel cimport prange
-from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 
 cdef extern from "cluster_impl.h" nogil:
     ctypedef struct isb_graph:
@@ -26,12 +29,16 @@ cdef extern from "cluster_impl.h" nogil:
     int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const int32_t *indices,
                        const double *weights, double beta_J, int potts, int wolff) noexcept
     void isb_graph_free(isb_graph *g) noexcept
+    ctypedef struct isb_lattice:
+        int nd
+    int isb_lattice_init(isb_lattice *L, int d, const int64_t *shape, const uint8_t *periodic,
+                         const double *J, double beta_J, int potts) noexcept
     int isb_field_form(const double *h, int64_t n, int q) noexcept
-    int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int field,
+    int isb_ising_chain(const isb_graph *g, const isb_lattice *lat, int wolff, int64_t k_sweep, int field,
                         const double *h, int8_t *s, uint64_t *rng, double beta_h,
                         int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
                         double *st, int8_t *so, int64_t sos) noexcept
-    int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep, int field,
+    int isb_potts_chain(const isb_graph *g, const isb_lattice *lat, int q, int wolff, int64_t k_sweep, int field,
                         const double *h, int8_t *x, uint64_t *rng, double beta_h,
                         int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
                         double *st, int8_t *so, int64_t sos) noexcept
@@ -45,7 +52,7 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
                  Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                  double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
                  bint potts, bint wolff, Py_ssize_t k_sweep, int8_t[:, :, :] states_out,
-                 const double[::1] beta_J_path, const double[::1] beta_h_path):
+                 const double[::1] beta_J_path, const double[::1] beta_h_path, object lattice):
     """Runs the records in segments of equal (beta_J, beta_h) (one segment without a path);
     each segment is exactly one call at its betas (bond thresholds rebuilt when beta_J
     changes), so a path gives what one call per record gives. Wolff with k_sweep = 0 and a
@@ -80,6 +87,17 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
     cdef int32_t[::1] status = np.zeros(n_chains, dtype=np.int32)
     cdef isb_graph g
     cdef int field, rc
+    cdef isb_lattice lat
+    cdef isb_lattice *latp = NULL
+    cdef const int64_t[::1] l_shape
+    cdef const uint8_t[::1] l_per
+    cdef const double[::1] l_J
+    if lattice is not None:
+        l_shape, l_per, l_J = lattice
+        if l_shape.shape[0] == 0 or l_per.shape[0] != l_shape.shape[0] or l_J.shape[0] != l_shape.shape[0]:
+            raise ValueError("lattice must be (shape, periodic, J) with one entry per axis")
+        if np.prod(np.asarray(l_shape)) != n:
+            raise ValueError(f"lattice shape {tuple(np.asarray(l_shape))} does not have {n} sites")
     field = isb_field_form(h, n, q if potts else 1)
     try:
         i0 = 0
@@ -103,15 +121,19 @@ cdef object _run(const int64_t[::1] indptr, const int32_t[::1] indices,
                     raise MemoryError("out of memory preparing the cluster sampler")
                 have_g = True
                 g_bj = bj
+                latp = NULL
+                if lattice is not None and isb_lattice_init(&lat, <int>l_shape.shape[0], &l_shape[0],
+                                                            &l_per[0], &l_J[0], bj, potts):
+                    latp = &lat
             with nogil:
                 for c in prange(n_chains, num_threads=n_threads, schedule="dynamic"):
                     if potts:
-                        status[c] = isb_potts_chain(&g, q, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
+                        status[c] = isb_potts_chain(&g, latp, q, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
                                                     bh, seg, thin, &e_coupling[c, i0],
                                                     &e_field[c, i0], &magnetization[c, i0], &stats[c, 0],
                                                     &states_out[c, i0, 0] if states_out is not None else NULL, sos)
                     else:
-                        status[c] = isb_ising_chain(&g, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
+                        status[c] = isb_ising_chain(&g, latp, wolff, k_sweep, field, h, &states[c, 0], &rng[c, 0],
                                                     bh, seg, thin, &e_coupling[c, i0],
                                                     &e_field[c, i0], &magnetization[c, i0], &stats[c, 0],
                                                     &states_out[c, i0, 0] if states_out is not None else NULL, sos)
@@ -129,11 +151,12 @@ def ising_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                         double[:, ::1] magnetization, double[:, ::1] stats, int n_threads, *,
                         int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                        const double[::1] beta_h_path=None):
+                        const double[::1] beta_h_path=None,
+                object lattice=None):
     """Swendsen-Wang sweeps of Ising chains on a CSR graph (any signs of w, any fields h (N,))."""
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, False, 0,
-         states_out, beta_J_path, beta_h_path)
+         states_out, beta_J_path, beta_h_path, lattice)
 
 
 def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -142,7 +165,8 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 Py_ssize_t thin, double[:, ::1] e_coupling, double[:, ::1] e_field,
                 double[:, ::1] magnetization, double[:, ::1] stats, int n_threads,
                 Py_ssize_t clusters_per_sweep=0, *, int8_t[:, :, :] states_out=None,
-                const double[::1] beta_J_path=None, const double[::1] beta_h_path=None):
+                const double[::1] beta_J_path=None, const double[::1] beta_h_path=None,
+                object lattice=None):
     """Wolff sweeps of Ising chains on a CSR graph (fields through cluster-flip acceptance).
 
     A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot
@@ -150,7 +174,7 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
     """
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, True,
-         clusters_per_sweep, states_out, beta_J_path, beta_h_path)
+         clusters_per_sweep, states_out, beta_J_path, beta_h_path, lattice)
 
 
 def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -160,11 +184,12 @@ def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         double[:, ::1] e_field, double[:, ::1] magnetization,
                         double[:, ::1] stats, int n_threads, *,
                         int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                        const double[::1] beta_h_path=None):
+                        const double[::1] beta_h_path=None,
+                object lattice=None):
     """Swendsen-Wang sweeps of Potts chains on a CSR graph (weights >= 0, fields h (N, q))."""
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, False, 0,
-         states_out, beta_J_path, beta_h_path)
+         states_out, beta_J_path, beta_h_path, lattice)
 
 
 def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
@@ -174,11 +199,12 @@ def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 double[:, ::1] e_field, double[:, ::1] magnetization,
                 double[:, ::1] stats, int n_threads, Py_ssize_t clusters_per_sweep=0, *,
                 int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                const double[::1] beta_h_path=None):
+                const double[::1] beta_h_path=None,
+                object lattice=None):
     """Wolff sweeps of Potts chains on a CSR graph (weights >= 0, fields by acceptance).
 
     A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot.
     """
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, True,
-         clusters_per_sweep, states_out, beta_J_path, beta_h_path)
+         clusters_per_sweep, states_out, beta_J_path, beta_h_path, lattice)

@@ -26,6 +26,10 @@
  * marks), flipped (Ising) or recoloured to a uniformly chosen other state b (Potts) with
  * probability min(1, exp(-beta_h dH_h)). A sweep: a number of cluster updates fixed for the
  * whole call (ISB_WOLFF_CHAIN explains why not "until their sizes reach N").
+ *
+ * Regular lattices (the caller passes shape, periodic, J; all J_k >= 0): Wolff grows its
+ * clusters with implicit neighbours and no marks, and records of both methods take H_J from
+ * the lattice (see "Wolff on regular lattices"); Swendsen-Wang still uses the CSR bonds.
  */
 #ifndef ISINGBIO_CLUSTER_IMPL_H
 #define ISINGBIO_CLUSTER_IMPL_H
@@ -247,15 +251,201 @@ static inline int isb_draw_softmax(uint64_t *rng, double *x, int q) {
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Wolff on regular lattices                                                             */
+/* ------------------------------------------------------------------------------------ */
+/* Hypercubic lattices with one coupling per axis, all J_k >= 0 (ferromagnetic: every
+ * Potts model with cluster moves; Ising only then). Neighbours come from index arithmetic
+ * (no CSR reads). Since the cluster of a ferromagnet is one state a, a site is recoloured
+ * (Ising: flipped) as it joins, and the recolouring itself is the visited mark: a member
+ * never equals a again. A rejected update (field) restores a on the members (mem keeps them,
+ * in breadth-first order). No branch depends on the bonds: each site draws one random word
+ * per axis, its low 32 bits deciding the bond to the lower neighbour and its high 32 bits the
+ * bond to the upper one (32-bit thresholds as in Swendsen-Wang, drawn whether or not the
+ * neighbour is in state a), and each neighbour is written back (b or unchanged) and appended
+ * to mem unconditionally, the count growing by the join bit (mem has one spare entry).
+ * Axes of side 1 are dropped; a periodic side of 2 is an open side with coupling 2J (its two
+ * bonds join the same pair), like the CSR graph. Coordinates: successive exact divisions by
+ * the sides (multiply and shift: floor(n m / 2^s) = floor(n / d) for n < 2^32 with
+ * s = 32 + ceil(log2 d), m = floor(2^s / d) + 1; Granlund & Montgomery). */
+#define ISB_LAT_MAXD 16
+typedef struct {
+    int nd;                       /* axes of side >= 2, innermost (last C-order axis) first */
+    int ndec;                     /* axes to decode: up to the outermost one with bonds */
+    int32_t side[ISB_LAT_MAXD];
+    int32_t stride[ISB_LAT_MAXD];
+    int32_t wrap[ISB_LAT_MAXD];   /* (side - 1) * stride */
+    int32_t per[ISB_LAT_MAXD];    /* periodic with side > 2 */
+    uint64_t thr[ISB_LAT_MAXD];   /* 32-bit threshold of a bond along the axis (0: none) */
+    double J[ISB_LAT_MAXD];       /* coupling of a bond along the axis (2J at periodic side 2) */
+    uint64_t dm[ISB_LAT_MAXD];    /* division by side: multiplier and shift */
+    int ds[ISB_LAT_MAXD];
+} isb_lattice;
+
+static inline uint32_t isb_lat_div(const isb_lattice *L, int k, uint32_t x) {
+    return (uint32_t)(((uint64_t)x * L->dm[k]) >> L->ds[k]);
+}
+
+/* Returns 1 when the lattice path applies (d <= ISB_LAT_MAXD, all J_k >= 0), else 0. */
+static int isb_lattice_init(isb_lattice *L, int d, const int64_t *shape, const uint8_t *periodic,
+                            const double *J, double beta_J, int potts) {
+    memset(L, 0, sizeof(*L));
+    if (d > ISB_LAT_MAXD) return 0;
+    for (int k = 0; k < d; k++) if (!(J[k] >= 0.0)) return 0;
+    int64_t stride = 1;
+    for (int k = d - 1; k >= 0; k--) {
+        const int64_t side = shape[k];
+        if (side < 2) continue;
+        const int m = L->nd++;
+        const int two = periodic[k] && side == 2;
+        L->side[m] = (int32_t)side;
+        L->stride[m] = (int32_t)stride;
+        L->wrap[m] = (int32_t)((side - 1) * stride);
+        L->per[m] = periodic[k] && side > 2;
+        L->J[m] = two ? 2.0 * J[k] : J[k];
+        L->thr[m] = isb_threshold32(isb_bond_prob(L->J[m], beta_J, potts));
+        int l = 0;
+        while (((int64_t)1 << l) < side) l++;
+        L->ds[m] = 32 + l;
+        L->dm[m] = ((uint64_t)1 << (32 + l)) / (uint64_t)side + 1;
+        if (L->thr[m]) L->ndec = m + 1;
+        stride *= side;
+    }
+    return 1;
+}
+
+/* One cluster update on a lattice: seed site, recolour a -> b on joining. TRY pushes j when
+ * it is in state a and its bond (threshold t) is activated. */
+#define ISB_LAT_GROW(ND)                                                                   \
+    while (head < top) {                                                                   \
+        const int32_t i = mem[head++];                                                     \
+        uint32_t qv = (uint32_t)i;                                                         \
+        for (int k = 0; k < (ND); k++) {                                                   \
+            uint32_t c;                                                                    \
+            if (k + 1 < L->nd) {                                                           \
+                const uint32_t qn = isb_lat_div(L, k, qv);                                 \
+                c = qv - qn * (uint32_t)L->side[k];                                        \
+                qv = qn;                                                                   \
+            } else {                                                                       \
+                c = qv;                                                                    \
+            }                                                                              \
+            const uint64_t t = L->thr[k];                                                  \
+            if (!t) continue;                                                              \
+            const int32_t st_ = L->stride[k];                                              \
+            const uint64_t u2_ = isb_next(rb.w);                                           \
+            const uint64_t ulo_ = u2_ & 0xffffffffu, uhi_ = u2_ >> 32;                     \
+            int32_t j;                                                                     \
+            if (c > 0) { j = i - st_; ISB_LAT_TRY(j, ulo_, t) }                            \
+            else if (L->per[k]) { j = i + L->wrap[k]; ISB_LAT_TRY(j, ulo_, t) }            \
+            if (c + 1 < (uint32_t)L->side[k]) { j = i + st_; ISB_LAT_TRY(j, uhi_, t) }     \
+            else if (L->per[k]) { j = i - L->wrap[k]; ISB_LAT_TRY(j, uhi_, t) }            \
+        }                                                                                  \
+    }
+
+#define ISB_LAT_TRY(j, u_, t)                                                              \
+    {                                                                                      \
+        const int8_t xj_ = x[j];                                                           \
+        const int take_ = (xj_ == a) & (u_ < (t));                                         \
+        x[j] = take_ ? b : xj_;                                                            \
+        mem[top] = (j);                                                                    \
+        top += take_;                                                                      \
+    }
+
+#define ISB_LAT_GROW_ANY                                                                   \
+    switch (L->ndec) {                                                                     \
+    case 0: break;                                                                         \
+    case 1: ISB_LAT_GROW(1) break;                                                         \
+    case 2: ISB_LAT_GROW(2) break;                                                         \
+    case 3: ISB_LAT_GROW(3) break;                                                         \
+    default: { const int nd_ = L->ndec; ISB_LAT_GROW(nd_) } break;                         \
+    }
+
+/* Ising: a = s[seed], b = -a. Adds to st[0..4) and returns the cluster size. */
+static int32_t isb_ising_wolff_lat(const isb_lattice *L, int32_t n, int field, const double *h,
+                                   double beta_h, int8_t *restrict x, uint64_t *rng,
+                                   int32_t *restrict mem, double *st) {
+    isb_rbuf rb;
+    isb_rbuf_load(&rb, rng);
+    const int32_t seed = (int32_t)isb_bounded(rb.w, (uint64_t)n);
+    const int8_t a = x[seed], b = (int8_t)-a;
+    int32_t top = 1, head = 0;
+    mem[0] = seed;
+    x[seed] = b;
+    ISB_LAT_GROW_ANY
+    st[0] += 1.0;
+    st[2] += 1.0;
+    st[3] += top;
+    int accept = 1;
+    if (field != ISB_FIELD_ZERO) {
+        /* H_h = -sum h_i s_i; flipping C (all a) changes it by 2 a sum_C h_i */
+        double dh;
+        if (field == ISB_FIELD_UNIFORM) {
+            dh = 2.0 * h[0] * (double)a * (double)top;
+        } else {
+            dh = 0.0;
+            for (int32_t k = 0; k < top; k++) dh += h[mem[k]];
+            dh *= 2.0 * (double)a;
+        }
+        const double d = beta_h * dh;
+        accept = d <= 0.0 || isb_uniform(rb.w) < exp(-d);
+        if (!accept)
+            for (int32_t k = 0; k < top; k++) x[mem[k]] = a;
+    }
+    st[1] += accept;
+    isb_rbuf_store(&rb, rng);
+    return top;
+}
+
+/* Potts: a = x[seed], b uniform among the other q - 1 states. */
+static int32_t isb_potts_wolff_lat(const isb_lattice *L, int32_t n, int q, int field,
+                                   const double *h, double beta_h, int8_t *restrict x,
+                                   uint64_t *rng, int32_t *restrict mem, double *st) {
+    isb_rbuf rb;
+    isb_rbuf_load(&rb, rng);
+    const int32_t seed = (int32_t)isb_bounded(rb.w, (uint64_t)n);
+    const int8_t a = x[seed];
+    const int8_t b = (int8_t)((a + 1 + (int)isb_bounded(rb.w, (uint64_t)(q - 1))) % q);
+    int32_t top = 1, head = 0;
+    mem[0] = seed;
+    x[seed] = b;
+    ISB_LAT_GROW_ANY
+    st[0] += 1.0;
+    st[2] += 1.0;
+    st[3] += top;
+    int accept = 1;
+    if (field != ISB_FIELD_ZERO) {
+        double dh;
+        if (field == ISB_FIELD_UNIFORM) {
+            dh = -(double)top * (h[b] - h[a]);
+        } else {
+            dh = 0.0;
+            for (int32_t k = 0; k < top; k++) {
+                const double *hi = h + (int64_t)mem[k] * q;
+                dh -= hi[b] - hi[a];
+            }
+        }
+        const double d = beta_h * dh;
+        accept = d <= 0.0 || isb_uniform(rb.w) < exp(-d);
+        if (!accept)
+            for (int32_t k = 0; k < top; k++) x[mem[k]] = a;
+    }
+    st[1] += accept;
+    isb_rbuf_store(&rb, rng);
+    return top;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Records                                                                               */
 /* ------------------------------------------------------------------------------------ */
 /* Record the observables of a state and, when so is not NULL, the state itself (n bytes). */
-static void isb_ising_record(const isb_graph *g, const double *h, const int8_t *s,
-                             double *ec, double *ef, double *mag, int8_t *so) {
+static double isb_lat_energy(const isb_lattice *L, int32_t n, int potts, const int8_t *x);
+static void isb_ising_record(const isb_graph *g, const isb_lattice *lat, const double *h,
+                             const int8_t *s, double *ec, double *ef, double *mag, int8_t *so) {
     const int32_t n = g->n;
     double e = 0.0, f = 0.0;
     int64_t m = 0;
-    if (g->uniform) {
+    if (lat) {
+        e = isb_lat_energy(lat, n, 0, s);
+    } else if (g->uniform) {
         int64_t t = 0;
         for (int32_t i = 0; i < n; i++) {
             int32_t acc = 0;
@@ -277,13 +467,15 @@ static void isb_ising_record(const isb_graph *g, const double *h, const int8_t *
     if (so) memcpy(so, s, (size_t)n);
 }
 
-static void isb_potts_record(const isb_graph *g, int q, const double *h, const int8_t *x,
-                             double *ec, double *ef, double *mag, int8_t *so) {
+static void isb_potts_record(const isb_graph *g, const isb_lattice *lat, int q, const double *h,
+                             const int8_t *x, double *ec, double *ef, double *mag, int8_t *so) {
     const int32_t n = g->n;
     double e = 0.0, f = 0.0;
     int64_t counts[ISB_MAX_Q];
     for (int a = 0; a < q; a++) counts[a] = 0;
-    if (g->uniform) {
+    if (lat) {
+        e = isb_lat_energy(lat, n, 1, x);
+    } else if (g->uniform) {
         int64_t t = 0;
         for (int32_t i = 0; i < n; i++)
             for (int64_t k = g->lptr[i]; k < g->lptr[i + 1]; k++) t += x[g->lidx[k]] == x[i];
@@ -715,6 +907,30 @@ static int32_t isb_potts_wolff_update(const isb_graph *g, int q, int field, cons
     }
 }
 
+/* Coupling energy on the lattice: Ising -sum_k J_k sum s_i s_j, Potts -sum_k J_k #(x_i == x_j),
+ * over the bonds along each axis (blocks of the C-order layout, no index decoding). */
+static double isb_lat_energy(const isb_lattice *L, int32_t n, int potts, const int8_t *x) {
+    double e = 0.0;
+    for (int k = 0; k < L->nd; k++) {
+        if (L->J[k] == 0.0) continue;
+        const int64_t st = L->stride[k], side = L->side[k], blk = st * side;
+        int64_t t = 0;
+        for (int64_t base = 0; base < n; base += blk) {
+            const int8_t *p = x + base;
+            const int64_t m = (side - 1) * st;
+            if (potts) { for (int64_t u = 0; u < m; u++) t += p[u] == p[u + st]; }
+            else { for (int64_t u = 0; u < m; u++) t += p[u] * p[u + st]; }
+            if (L->per[k]) {
+                const int8_t *pw = p + m;
+                if (potts) { for (int64_t u = 0; u < st; u++) t += pw[u] == p[u]; }
+                else { for (int64_t u = 0; u < st; u++) t += pw[u] * p[u]; }
+            }
+        }
+        e -= L->J[k] * (double)t;
+    }
+    return e;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Chains: all records of one chain. Return 0, or -1 when out of memory.                 */
 /* ------------------------------------------------------------------------------------ */
@@ -740,19 +956,23 @@ static int32_t isb_potts_wolff_update(const isb_graph *g, int q, int field, cons
         }                                                                                  \
     }
 
-static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int field,
+static int isb_ising_chain(const isb_graph *g, const isb_lattice *lat, int wolff, int64_t k_sweep, int field,
                            const double *h, int8_t *s, uint64_t *rng, double beta_h,
                            int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
                            double *st, int8_t *so, int64_t sos) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
-        w.mem = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
+        w.mem = (int32_t *)malloc(sizeof(int32_t) * ((size_t)n + 1));   /* lattice: one spare */
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-#define RECORD isb_ising_record(g, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
-        ISB_WOLFF_CHAIN(isb_ising_wolff_update(g, field, h, beta_h, s, rng, &w, st))
+#define RECORD isb_ising_record(g, lat, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
+        if (lat) {
+            ISB_WOLFF_CHAIN(isb_ising_wolff_lat(lat, n, field, h, beta_h, s, rng, w.mem, st))
+        } else {
+            ISB_WOLFF_CHAIN(isb_ising_wolff_update(g, field, h, beta_h, s, rng, &w, st))
+        }
 #undef RECORD
         free(w.mem);
         free(w.mark);
@@ -771,7 +991,7 @@ static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int f
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
-        isb_ising_record(g, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
+        isb_ising_record(g, lat, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
     }
     free(par);
     free(bits);
@@ -779,19 +999,23 @@ static int isb_ising_chain(const isb_graph *g, int wolff, int64_t k_sweep, int f
     return 0;
 }
 
-static int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep, int field,
+static int isb_potts_chain(const isb_graph *g, const isb_lattice *lat, int q, int wolff, int64_t k_sweep, int field,
                            const double *h, int8_t *x, uint64_t *rng, double beta_h,
                            int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
                            double *st, int8_t *so, int64_t sos) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
-        w.mem = (int32_t *)malloc(sizeof(int32_t) * (size_t)n);
+        w.mem = (int32_t *)malloc(sizeof(int32_t) * ((size_t)n + 1));   /* lattice: one spare */
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-#define RECORD isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
-        ISB_WOLFF_CHAIN(isb_potts_wolff_update(g, q, field, h, beta_h, x, rng, &w, st))
+#define RECORD isb_potts_record(g, lat, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
+        if (lat) {
+            ISB_WOLFF_CHAIN(isb_potts_wolff_lat(lat, n, q, field, h, beta_h, x, rng, w.mem, st))
+        } else {
+            ISB_WOLFF_CHAIN(isb_potts_wolff_update(g, q, field, h, beta_h, x, rng, &w, st))
+        }
 #undef RECORD
         free(w.mem);
         free(w.mark);
@@ -814,7 +1038,7 @@ static int isb_potts_chain(const isb_graph *g, int q, int wolff, int64_t k_sweep
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
-        isb_potts_record(g, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
+        isb_potts_record(g, lat, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
     }
     free(par); free(bits); free(off); free(mem);
     return 0;

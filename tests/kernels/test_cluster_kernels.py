@@ -5,6 +5,7 @@ states is compared with the exact Boltzmann distribution by a chi-square test wi
 bins and a p threshold of 1e-6 (a correct sampler fails about once in a million runs; a
 wrong one, such as the same samples judged at a different beta, fails at once).
 """
+import functools
 import zlib
 
 import numpy as np
@@ -19,6 +20,30 @@ P_MIN = 1e-6
 
 ISING_KERNELS = {"sw": _cluster.ising_swendsen_wang, "wolff": _cluster.ising_wolff}
 POTTS_KERNELS = {"sw": _cluster.potts_swendsen_wang, "wolff": _cluster.potts_wolff}
+# "<kind>_lat": the same kernel given the lattice (shape, periodic, J) of a lattice model:
+# Wolff grows clusters with implicit neighbours (J >= 0), both record energies from the lattice
+KINDS = ["sw", "wolff", "sw_lat", "wolff_lat"]
+
+
+def lattice_arg(model):
+    return (np.asarray(model.shape, dtype=np.int64), np.asarray(model.periodic, dtype=np.uint8),
+            np.ascontiguousarray(model.lattice_J, dtype=np.float64))
+
+
+def kernel(kind, model):
+    """(kernel, model arrays, trailing Wolff arguments' presence) for kind and model."""
+    base = kind.split("_")[0]
+    indptr, indices, weights = model.csr
+    if isinstance(model, IsingModel):
+        kern, args = ISING_KERNELS[base], (indptr, indices, weights, model.h)
+    else:
+        kern = POTTS_KERNELS[base]
+        args = (indptr, indices, weights, model.q, np.ascontiguousarray(model.h))
+    if kind.endswith("_lat"):
+        if model.form != "lattice":
+            pytest.skip("not a lattice")
+        kern = functools.partial(kern, lattice=lattice_arg(model))
+    return kern, args, base == "wolff"
 
 
 # ------------------------------------------------------------------------------------------
@@ -33,15 +58,9 @@ def run(kind, model, states, beta_J, beta_h, n_records=1, thin=1, n_threads=1, s
         rng = chain_rng_states(np.random.SeedSequence(seed), n_chains)
     e_c, e_f, mag = (np.full((n_chains, n_records), np.nan) for _ in range(3))
     st = np.zeros((n_chains, 4))
-    indptr, indices, weights = model.csr
-    extra = (clusters_per_sweep,) if kind == "wolff" else ()
-    if isinstance(model, IsingModel):
-        ISING_KERNELS[kind](indptr, indices, weights, model.h, states, rng, beta_J, beta_h,
-                            n_records, thin, e_c, e_f, mag, st, n_threads, *extra)
-    else:
-        POTTS_KERNELS[kind](indptr, indices, weights, model.q, np.ascontiguousarray(model.h),
-                            states, rng, beta_J, beta_h, n_records, thin, e_c, e_f, mag, st,
-                            n_threads, *extra)
+    kern, args, wolff = kernel(kind, model)
+    extra = (clusters_per_sweep,) if wolff else ()
+    kern(*args, states, rng, beta_J, beta_h, n_records, thin, e_c, e_f, mag, st, n_threads, *extra)
     return states, e_c, e_f, mag, st, rng
 
 
@@ -106,6 +125,19 @@ def ising_cases():
         "lattice3x3_field": (IsingModel.lattice((3, 3), h=gen.normal(0, 0.5, (3, 3))), 0.45, 0.45),
         "lattice3x3_antiferro": (IsingModel.lattice((3, 3), J=-1.0, h=0.2), 0.5, 0.5),
         "lattice2x4_uniform_field": (IsingModel.lattice((2, 4), J=(0.7, 0.4), h=0.3), 0.5, 0.5),
+        # lattice shapes for the implicit-neighbour path: open sides, 1D, 3D, periodic side 2
+        # (doubled bonds), side 1, J = 0 along an axis, fields
+        "open3x2_field": (IsingModel.lattice((3, 2), J=(0.8, 0.5), h=gen.normal(0, 0.5, (3, 2)),
+                                             periodic=False), 0.6, 0.6),
+        "ring5_uniform_field": (IsingModel.lattice((5,), J=0.9, h=-0.3), 0.7, 0.7),
+        "chain4_open": (IsingModel.lattice((4,), J=1.1, h=0.2, periodic=False), 0.6, 0.6),
+        "cube2x2x2": (IsingModel.lattice((2, 2, 2), J=0.5), 0.5, 0.5),
+        "lattice3x1x3_field": (IsingModel.lattice((3, 1, 3), J=(0.6, 1.0, 0.45), periodic=(True, False, True),
+                                                  h=gen.normal(0, 0.4, (3, 1, 3))), 0.6, 0.6),
+        "lattice2x3x2_mixed": (IsingModel.lattice((2, 3, 2), J=(0.3, 0.5, 0.4), periodic=(True, True, False),
+                                                  h=gen.normal(0, 0.3, (2, 3, 2))), 0.7, 0.7),
+        "lattice3x3_inner_J0": (IsingModel.lattice((3, 3), J=(0.7, 0.0), h=0.25), 0.6, 0.6),
+        "lattice3x3_outer_J0": (IsingModel.lattice((3, 3), J=(0.0, 0.7), h=0.25), 0.6, 0.6),
         "graph6_signed": (IsingModel.from_graph(J6), 0.8, 0.8),
         "graph6_signed_field": (IsingModel.from_graph(J6, h=gen.normal(0, 0.7, 6)), 0.8, 0.8),
         "graph6_betaJ_ne_betah": (IsingModel.from_graph(J6, h=gen.normal(0, 0.7, 6)), 0.3, 1.1),
@@ -120,6 +152,11 @@ def potts_cases():
         "ring6": (PottsModel.lattice((6,), q=3), 1.0, 1.0),
         "ring6_uniform_field": (PottsModel.lattice((6,), q=3, h=[0.4, 0.0, -0.3]), 0.9, 0.9),
         "lattice2x3": (PottsModel.lattice((2, 3), q=3, J=(1.0, 0.6)), 0.7, 0.7),
+        "open2x3_field": (PottsModel.lattice((2, 3), q=3, J=(0.8, 0.5), h=gen.normal(0, 0.5, (2, 3, 3)),
+                                             periodic=False), 0.9, 0.9),
+        "cube2x2x2": (PottsModel.lattice((2, 2, 2), q=3, J=0.4), 0.8, 0.8),
+        "ring5_q4_field": (PottsModel.lattice((5,), q=4, h=[0.3, -0.2, 0.0, 0.5]), 1.0, 0.8),
+        "lattice3x3_beta_ne": (PottsModel.lattice((3, 3), q=3, J=(0.5, 0.9)), 0.6, 1.0),
         "graph6": (PottsModel.from_graph(J6, q=3), 1.2, 1.2),
         "graph6_field": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))), 1.2, 1.2),
         "graph6_betaJ_ne_betah": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))),
@@ -136,7 +173,7 @@ THIN = 25
 # ------------------------------------------------------------------------------------------
 # distribution
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("kind", ["sw", "wolff", "wolff_lat"])
 @pytest.mark.parametrize("case", sorted(ISING))
 def test_ising_matches_enumeration(kind, case, chi_square_p):
     model, beta_J, beta_h = ISING[case]
@@ -145,7 +182,7 @@ def test_ising_matches_enumeration(kind, case, chi_square_p):
     assert chi_square_p(model, x, beta_J, beta_h) > P_MIN
 
 
-@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("kind", ["sw", "wolff", "wolff_lat"])
 @pytest.mark.parametrize("case", sorted(POTTS))
 def test_potts_matches_enumeration(kind, case, chi_square_p):
     model, beta_J, beta_h = POTTS[case]
@@ -183,9 +220,10 @@ def test_chi_square_detects_wrong_beta(kind, chi_square_p):
 # records, chunking, threads, stats
 # ------------------------------------------------------------------------------------------
 def all_cases():
-    out = [pytest.param(k, ISING[name], id=f"{k}-{name}") for k in ("sw", "wolff") for name in sorted(ISING)]
-    out += [pytest.param(k, POTTS[name], id=f"{k}-potts-{name}") for k in ("sw", "wolff")
-            for name in sorted(POTTS)]
+    out = [pytest.param(k, ISING[name], id=f"{k}-{name}") for k in KINDS for name in sorted(ISING)
+           if ISING[name][0].form == "lattice" or not k.endswith("_lat")]
+    out += [pytest.param(k, POTTS[name], id=f"{k}-potts-{name}") for k in KINDS
+            for name in sorted(POTTS) if POTTS[name][0].form == "lattice" or not k.endswith("_lat")]
     return out
 
 
@@ -213,7 +251,7 @@ def test_records_match_model_and_chunking(kind, case):
     np.testing.assert_array_equal(xs, x)
 
 
-@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("potts", [False, True])
 def test_thread_invariance(kind, potts):
     gen = np.random.default_rng(4)
@@ -235,7 +273,7 @@ def test_thread_invariance(kind, potts):
     np.testing.assert_array_equal(alone[0][0], results[0][0][2])
 
 
-@pytest.mark.parametrize("kind", ["sw", "wolff"])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("field", [0.0, 0.3])
 def test_stats(kind, field):
     model = IsingModel.lattice((16, 16), h=field)
@@ -246,7 +284,7 @@ def test_stats(kind, field):
     assert np.all(clusters >= sweeps)
     mean_size = sizes / clusters
     assert np.all((mean_size >= 1) & (mean_size <= n))
-    if kind == "sw":
+    if kind.startswith("sw"):
         np.testing.assert_array_equal(sizes, n * sweeps)
         np.testing.assert_array_equal(st[:, :2], 0)
     else:
@@ -266,13 +304,14 @@ def test_large_lattice_energy_sw_vs_wolff():
     n_chains, n_rec = 8, 150
     x0 = np.ones((n_chains, model.n_sites), dtype=np.int8)
     means = {}
-    for kind in ("sw", "wolff"):
+    for kind in ("sw", "wolff", "wolff_lat"):
         _, e_c, *_ = run(kind, model, x0, 0.42, 0.42, n_records=n_rec, thin=1, seed=4)
         e = e_c[:, 20:] / (2 * model.n_sites)
         chain_means = e.mean(axis=1)
         means[kind] = (chain_means.mean(), chain_means.std(ddof=1) / np.sqrt(n_chains))
-    (m1, s1), (m2, s2) = means["sw"], means["wolff"]
-    assert abs(m1 - m2) < 5 * np.hypot(s1, s2)
+    for other in ("wolff", "wolff_lat"):
+        (m1, s1), (m2, s2) = means["sw"], means[other]
+        assert abs(m1 - m2) < 5 * np.hypot(s1, s2)
 
 
 @pytest.mark.parametrize("kind,case", all_cases())
@@ -288,14 +327,8 @@ def test_states_out(kind, case):
     rng = chain_rng_states(np.random.SeedSequence(7), n_chains)
     e_c, e_f, mag = (np.zeros((n_chains, 4)) for _ in range(3))
     st = np.zeros((n_chains, 4))
-    indptr, indices, weights = model.csr
-    if isinstance(model, IsingModel):
-        args = (indptr, indices, weights, model.h)
-        kern = ISING_KERNELS[kind]
-    else:
-        args = (indptr, indices, weights, model.q, np.ascontiguousarray(model.h))
-        kern = POTTS_KERNELS[kind]
-    extra = (3,) if kind == "wolff" else ()
+    kern, args, wolff = kernel(kind, model)
+    extra = (3,) if wolff else ()
     kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 2, *extra,
          states_out=wide[:, 2:6])
     for a, b in zip((states, e_c, e_f, mag, st, rng), ref):
@@ -321,7 +354,7 @@ def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
     scalar betas, bit for bit: states, generator states, states_out, records and stats (Wolff
     with a fixed count, or with its own pilot per record when the count is 0); the scalar
     betas are ignored and paths may be longer than n_records."""
-    if kind == "sw" and k_sweep == 0:
+    if kind.startswith("sw") and k_sweep == 0:
         pytest.skip("no clusters_per_sweep for Swendsen-Wang")
     model, _, _ = case
     n_chains, n, thin = 5, len(BETA_PATH), 2
@@ -335,13 +368,8 @@ def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
             acc.append(v[:, 0])
         ref_st += st1
         ref_seen.append(xs.copy())
-    indptr, indices, weights = model.csr
-    if isinstance(model, IsingModel):
-        args, kern = (indptr, indices, weights, model.h), ISING_KERNELS[kind]
-    else:
-        args = (indptr, indices, weights, model.q, np.ascontiguousarray(model.h))
-        kern = POTTS_KERNELS[kind]
-    extra = (k_sweep,) if kind == "wolff" else ()
+    kern, args, wolff = kernel(kind, model)
+    extra = (k_sweep,) if wolff else ()
     bjp = np.array([b for b, _ in BETA_PATH] + [7.0])
     bhp = np.array([b for _, b in BETA_PATH])
     for threads in (1, 2):
