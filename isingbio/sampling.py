@@ -21,9 +21,11 @@ Methods
 ``"wolff"``
     Single-cluster updates; a field enters through a Metropolis acceptance of the flip.
     One Wolff sweep is K cluster updates, with K = round(L / mean cluster size) set once,
-    by a calibration pilot on copies of the states before the first sweep, so that a sweep
-    flips about L sites on average. (K is fixed: stopping when the clusters cover L sites
-    would bias the distribution, so the pilot's end states are dropped.)
+    by a calibration pilot on copies of the states before the first recorded sweep, so that a
+    sweep flips about L sites on average. (K is fixed: stopping when the clusters cover L
+    sites would bias the distribution, so the pilot's end states are dropped.) The first
+    half of a burn-in does stop there (fast from a disordered start); K is then calibrated
+    and the second half relaxes with it.
 
 Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
 dense-model sites in order 0..L-1. Acceptance decisions compare 32-bit random numbers with
@@ -387,13 +389,16 @@ class Sampler:
         return None if self._stats[:, 2].sum() == 0 else float(self._stats[:, 3].sum() / self._stats[:, 2].sum())
 
     # -- running ----------------------------------------------------------------------
-    def _call(self, n_records, thin, out, offset, states=None, beta_path=None):
+    def _call(self, n_records, thin, out, offset, states=None, beta_path=None, clusters_per_sweep=None):
         """Run the kernel for `n_records` records into out[:, offset:offset + n_records].
 
         `states`, if given, receives the configurations at those records; `beta_path`, a pair
         of arrays, gives (beta_coupling, beta_field) for each record instead of the current ones.
         """
-        extra = (self._wolff_clusters_per_sweep(),) if self.method == "wolff" else ()
+        if self.method == "wolff":
+            extra = (self._wolff_clusters_per_sweep() if clusters_per_sweep is None else clusters_per_sweep,)
+        else:
+            extra = ()
         kwargs = {}
         if states is not None:
             kwargs["states_out"] = np.empty((self.n_chains, n_records, self.model.n_sites), dtype=np.int8)
@@ -442,11 +447,18 @@ class Sampler:
         scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
         step = max(1, self._chunk_records(1))
         bar = _progress(progress, n_sweeps, "burn-in")
+        # Wolff: the first half of the burn-in builds clusters until N sites in every sweep
+        # (-1: fast from a disordered start, whose tiny clusters would fix a huge count per
+        # sweep, but not stationary for p); the count is then calibrated on those states and
+        # the second half relaxes to p with it.
+        adaptive = n_sweeps // 2 if self.method == "wolff" else 0
         done = 0
         while done < n_sweeps:
-            k = min(step, n_sweeps - done)
-            self._call(1, k, scratch, 0)
+            k = min(step, n_sweeps - done, adaptive - done if done < adaptive else n_sweeps)
+            self._call(1, k, scratch, 0, clusters_per_sweep=-1 if done < adaptive else None)
             done += k
+            if done == adaptive:
+                self._clusters_per_sweep = 0
             bar.update(k)
         bar.close()
         self.n_sweeps_done += n_sweeps

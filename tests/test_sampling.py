@@ -193,3 +193,15 @@ def test_return_states_matches_records():
     assert res.states.shape == (3, 10, 5, 4)
     np.testing.assert_allclose(res.energy, model.energy(res.states))
     np.testing.assert_array_equal(res.states[:, -1], res.final_states)
+
+
+def test_wolff_burn_in_sets_clusters_per_sweep_from_burnt_in_states():
+    """From a random start in the ordered phase the first clusters are tiny; burn-in sweeps
+    build clusters until N sites, and the count per recorded sweep is calibrated after them
+    (not N / (a few sites), which would make every sweep flip the system thousands of times)."""
+    from isingbio import IsingModel, Sampler
+    sampler = Sampler(IsingModel.lattice((64, 64)), 1 / 2.0, method="wolff", seed=3)
+    sampler.burn(50)
+    res = sampler.run(20)
+    assert sampler._clusters_per_sweep <= 2
+    assert res.estimate("abs_magnetization").mean > 0.85

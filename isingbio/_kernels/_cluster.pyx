@@ -169,8 +169,9 @@ def ising_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 object lattice=None):
     """Wolff sweeps of Ising chains on a CSR graph (fields through cluster-flip acceptance).
 
-    A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot
-    (see cluster_impl.h: stopping a sweep once its clusters reach N sites would be biased).
+    A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot;
+    -1 (burn-in only): clusters until N sites in every sweep (see cluster_impl.h: outside
+    burn-in, stopping a sweep once its clusters reach N sites would be biased).
     """
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, True,
@@ -203,7 +204,8 @@ def potts_wolff(const int64_t[::1] indptr, const int32_t[::1] indices,
                 object lattice=None):
     """Wolff sweeps of Potts chains on a CSR graph (weights >= 0, fields by acceptance).
 
-    A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot.
+    A sweep is `clusters_per_sweep` cluster updates; 0: N / mean cluster size of a pilot;
+    -1 (burn-in only): clusters until N sites in every sweep.
     """
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, True,

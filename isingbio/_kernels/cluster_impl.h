@@ -938,20 +938,29 @@ static double isb_lat_energy(const isb_lattice *L, int32_t n, int potts, const i
 /* Cluster updates per Wolff sweep. A sweep cannot stop once the clusters built in it reach
  * N sites: that stopping time depends on the states visited and biases the sampler (two
  * sites, one bond: such sweeps never end anti-aligned from an aligned start). The count is
- * therefore fixed for the whole call: `k_sweep` if > 0, else N / (mean cluster size) over
- * a pilot of updates (kept, counted in stats) that build N sites; so only the choice of the
- * count depends on the start, like a burn-in. */
+ * therefore fixed for the whole call: `k_sweep` if > 0, else (k_sweep == 0) N / (mean
+ * cluster size) over a pilot of updates (kept, counted in stats) that build N sites; so only
+ * the choice of the count depends on the start, like a burn-in. k_sweep < 0 is for burn-in
+ * alone, where that bias does not matter: every sweep builds clusters until N sites, so a
+ * disordered start (small clusters) does not fix a huge count for the ordered states that
+ * follow. */
 #define ISB_WOLFF_CHAIN(UPDATE)                                                            \
     {                                                                                      \
-        if (k_sweep <= 0) {                                                                \
+        if (k_sweep == 0) {                                                                \
             int64_t built = 0, count = 0;                                                  \
             while (built < n) { built += UPDATE; count++; }                                \
             k_sweep = (int64_t)llround((double)n * (double)count / (double)built);         \
             if (k_sweep < 1) k_sweep = 1;                                                  \
         }                                                                                  \
         for (int64_t r = 0; r < n_records; r++) {                                          \
-            for (int64_t t = 0; t < thin; t++)                                             \
-                for (int64_t c = 0; c < k_sweep; c++) (void)UPDATE;                        \
+            for (int64_t t = 0; t < thin; t++) {                                           \
+                if (k_sweep < 0) {  /* burn-in only: clusters until N sites */             \
+                    int64_t built = 0;                                                     \
+                    while (built < n) built += UPDATE;                                     \
+                } else {                                                                   \
+                    for (int64_t c = 0; c < k_sweep; c++) (void)UPDATE;                    \
+                }                                                                          \
+            }                                                                              \
             RECORD;                                                                        \
         }                                                                                  \
     }
