@@ -111,6 +111,54 @@ cdef extern from *:
     ISB_DENSE_ADD(isb_dense_add_f, float)
     ISB_DENSE_ADD(isb_dense_add_d, double)
 
+    /* Heat-bath weights: cum[a] <- w_0 + ... + w_a with w_a = exp(x_a - max x), returns the
+     * total. exp(t) for t <= 0 as 2^k e^r, k = round(t / ln 2), |r| <= ln 2 / 2, e^r by its
+     * Taylor series to r^13 (truncation below 5e-18, so within a few ulp of libm's exp),
+     * 2^k from the bits of the rounding constant: no branch and no call, so the loop runs
+     * SIMD-wide (the AVX2 clone) instead of q calls to exp(). t < -708 is clamped there:
+     * its weight (< 1e-307 of the largest) is 0 to double precision in the total. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    #define ISB_NO_FMA __attribute__((optimize("fp-contract=off")))  /* same bits in every clone */
+    #else
+    #define ISB_NO_FMA
+    #endif
+    ISB_NO_FMA ISB_DENSE_CLONES static double isb_dense_softmax_cum(double *restrict cum, Py_ssize_t q) {
+        double w[128];
+        double mx = cum[0];
+        for (Py_ssize_t a = 1; a < q; a++) mx = cum[a] > mx ? cum[a] : mx;
+        for (Py_ssize_t a = 0; a < q; a++) {
+            double t = cum[a] - mx;
+            t = t < -708.0 ? -708.0 : t;
+            const double big = 6755399441055744.0;            /* 1.5 * 2^52: round to integer */
+            const double kb = t * 1.4426950408889634 + big;
+            const double k = kb - big;
+            const double r = (t - k * 0.6931471803691238) - k * 1.9082149292705877e-10;
+            double p = 1.0 / 6227020800.0;
+            p = p * r + 1.0 / 479001600.0;
+            p = p * r + 1.0 / 39916800.0;
+            p = p * r + 1.0 / 3628800.0;
+            p = p * r + 1.0 / 362880.0;
+            p = p * r + 1.0 / 40320.0;
+            p = p * r + 1.0 / 5040.0;
+            p = p * r + 1.0 / 720.0;
+            p = p * r + 1.0 / 120.0;
+            p = p * r + 1.0 / 24.0;
+            p = p * r + 1.0 / 6.0;
+            p = p * r + 0.5;
+            p = p * r + 1.0;
+            p = p * r + 1.0;
+            int64_t kbits;
+            memcpy(&kbits, &kb, sizeof kbits);
+            const int64_t sbits = (kbits - (int64_t)0x4338000000000000LL + 1023) << 52;
+            double scale;
+            memcpy(&scale, &sbits, sizeof scale);
+            w[a] = p * scale;
+        }
+        double tot = 0.0;
+        for (Py_ssize_t a = 0; a < q; a++) { tot += w[a]; cum[a] = tot; }
+        return tot;
+    }
+
     /* Fixed-point cache of float32 models (uint32 arithmetic: wrap-around is defined, and
      * every true sum fits in int32). trunc(s * v) with s a power of two: s * v is exact, the
      * conversion truncates (cvttps2dq, 8 at a time with AVX2), so both layouts and every
@@ -198,6 +246,7 @@ cdef extern from *:
     void isb_dense_add_q(uint32_t *F, const float *r, Py_ssize_t n, Py_ssize_t q,
                          Py_ssize_t sk, float s) noexcept nogil
     double isb_dense_row_bound_f(const float *Jk, Py_ssize_t n, Py_ssize_t qq) noexcept nogil
+    double isb_dense_softmax_cum(double *cum, Py_ssize_t q) noexcept nogil
 
 
 cdef inline void _add_rows(double *F, const floating *r, Py_ssize_t n, Py_ssize_t q,
@@ -340,14 +389,7 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
                                 cum[a] = bJ * <double>(<int32_t>Qi[a]) + bH * hi[a]
                             else:
                                 cum[a] = bJ * Fi[a] + bH * hi[a]
-                        mx = cum[0]
-                        for a in range(1, q):
-                            if cum[a] > mx:
-                                mx = cum[a]
-                        tot = 0.0
-                        for a in range(q):
-                            tot += exp(cum[a] - mx)
-                            cum[a] = tot
+                        tot = isb_dense_softmax_cum(cum, q)
                         u = isb_uniform(rng) * tot
                         b = 0
                         while b < q - 1 and cum[b] <= u:
