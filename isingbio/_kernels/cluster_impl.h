@@ -395,6 +395,25 @@ static int32_t isb_ising_wolff_lat(const isb_lattice *L, int32_t n, int field, c
     return top;
 }
 
+/* Metropolis acceptance of recolouring the cluster mem[0..top) from a to b in a field:
+ * dH_h = -sum_C (h_i(b) - h_i(a)), accepted with probability min(1, exp(-beta_h dH_h)). */
+static inline int isb_potts_recolour_accept(int field, const double *h, int q, const int32_t *mem,
+                                            int32_t top, int a, int b, double beta_h,
+                                            uint64_t *rng) {
+    double dh;
+    if (field == ISB_FIELD_UNIFORM) {
+        dh = -(double)top * (h[b] - h[a]);
+    } else {
+        dh = 0.0;
+        for (int32_t k = 0; k < top; k++) {
+            const double *hi = h + (int64_t)mem[k] * q;
+            dh -= hi[b] - hi[a];
+        }
+    }
+    const double d = beta_h * dh;
+    return d <= 0.0 || isb_uniform(rng) < exp(-d);
+}
+
 /* Potts: a = x[seed], b uniform among the other q - 1 states. */
 static int32_t isb_potts_wolff_lat(const isb_lattice *L, int32_t n, int q, int field,
                                    const double *h, double beta_h, int8_t *restrict x,
@@ -413,18 +432,7 @@ static int32_t isb_potts_wolff_lat(const isb_lattice *L, int32_t n, int q, int f
     st[3] += top;
     int accept = 1;
     if (field != ISB_FIELD_ZERO) {
-        double dh;
-        if (field == ISB_FIELD_UNIFORM) {
-            dh = -(double)top * (h[b] - h[a]);
-        } else {
-            dh = 0.0;
-            for (int32_t k = 0; k < top; k++) {
-                const double *hi = h + (int64_t)mem[k] * q;
-                dh -= hi[b] - hi[a];
-            }
-        }
-        const double d = beta_h * dh;
-        accept = d <= 0.0 || isb_uniform(rb.w) < exp(-d);
+        accept = isb_potts_recolour_accept(field, h, q, mem, top, a, b, beta_h, rb.w);
         if (!accept)
             for (int32_t k = 0; k < top; k++) x[mem[k]] = a;
     }
@@ -885,19 +893,7 @@ static int32_t isb_potts_wolff_update(const isb_graph *g, int q, int field, cons
         st[3] += top;
         int accept = 1;
         if (field != ISB_FIELD_ZERO) {
-            /* dH_h = -sum_C (h_i(b) - h_i(a)) */
-            double dh;
-            if (field == ISB_FIELD_UNIFORM) {
-                dh = -(double)top * (h[b] - h[a]);
-            } else {
-                dh = 0.0;
-                for (int32_t k = 0; k < top; k++) {
-                    const double *hi = h + (int64_t)mem[k] * q;
-                    dh -= hi[b] - hi[a];
-                }
-            }
-            double d = beta_h * dh;
-            accept = d <= 0.0 || isb_uniform(rng) < exp(-d);
+            accept = isb_potts_recolour_accept(field, h, q, mem, top, a, b, beta_h, rng);
         }
         if (accept) {
             for (int32_t k = 0; k < top; k++) x[mem[k]] = b;
