@@ -36,6 +36,15 @@ def _readable_mode(fd_or_path) -> None:
         os.chmod(fd_or_path, 0o666 & ~umask)
 
 
+def _temporary_beside(path: str, suffix: str):
+    """(fd, name) of a new, readable temporary file in the directory of `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.splitext(os.path.basename(path))[0]
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix, dir=directory)
+    _readable_mode(fd)
+    return fd, tmp
+
+
 @contextlib.contextmanager
 def atomic_output(path, mode="w", suffix=None):
     """Open a temporary file next to `path`; rename it over `path` only on success.
@@ -44,11 +53,7 @@ def atomic_output(path, mode="w", suffix=None):
     half-written output file.
     """
     path = check_output_path(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix or os.path.splitext(base)[1] or ".tmp",
-                               dir=directory)
-    _readable_mode(fd)
+    fd, tmp = _temporary_beside(path, suffix or os.path.splitext(path)[1] or ".tmp")
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -60,21 +65,35 @@ def atomic_output(path, mode="w", suffix=None):
 
 
 @contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside `path` (same extension) and rename it over `path` on success.
-
+def atomic_paths():
+    """Yield ``stage(path, default_ext="")``, which returns a temporary path beside `path`
+    (with its extension, else `default_ext`: writers read the format from it). When the
+    block succeeds every staged file is renamed over its target; when it raises, none is
+    left, so a failing run leaves none of its outputs, not only no partial one.
     For writers that want a file name (``np.savez``, ``matplotlib.savefig``).
     """
-    path = check_output_path(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    base, ext = os.path.splitext(os.path.basename(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=ext, dir=directory)
-    _readable_mode(fd)
-    os.close(fd)
+    staged = []
+
+    def stage(path, default_ext: str = "") -> str:
+        path = check_output_path(path)
+        fd, tmp = _temporary_beside(path, os.path.splitext(path)[1] or default_ext)
+        os.close(fd)
+        staged.append((tmp, path))
+        return tmp
+
     try:
-        yield tmp
-        os.replace(tmp, path)
+        yield stage
+        for tmp, path in staged:
+            os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside `path` (same extension) and rename it over `path` on success."""
+    with atomic_paths() as stage:
+        yield stage(path)

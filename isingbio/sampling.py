@@ -452,14 +452,13 @@ class Sampler:
         # sweep, but not stationary for p); the count is then calibrated on those states and
         # the second half relaxes to p with it.
         adaptive = n_sweeps // 2 if self.method == "wolff" else 0
-        done = 0
-        while done < n_sweeps:
-            k = min(step, n_sweeps - done, adaptive - done if done < adaptive else n_sweeps)
-            self._call(1, k, scratch, 0, clusters_per_sweep=-1 if done < adaptive else None)
-            done += k
-            if done == adaptive:
-                self._clusters_per_sweep = 0
-            bar.update(k)
+        for count, per_sweep in ((adaptive, -1), (n_sweeps - adaptive, None)):
+            if per_sweep is None and adaptive:
+                self._clusters_per_sweep = 0  # calibrate on the states the first half reached
+            for done in range(0, count, step):
+                k = min(step, count - done)
+                self._call(1, k, scratch, 0, clusters_per_sweep=per_sweep)
+                bar.update(k)
         bar.close()
         self.n_sweeps_done += n_sweeps
 

@@ -25,6 +25,14 @@ def add_common_options(parser, seed=True, threads=True, output=None, plot=False)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log messages")
 
 
+def check_outputs(args) -> None:
+    """Refuse unwritable -o / --plot paths before any work, so a bad one leaves no partial result."""
+    from .._files import check_output_path
+    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
+        if path:
+            check_output_path(path)
+
+
 def show_progress(args) -> bool:
     """Progress bars only on a terminal and without --quiet."""
     return not getattr(args, "quiet", False) and sys.stderr.isatty()

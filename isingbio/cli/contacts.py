@@ -78,40 +78,6 @@ def _check_plot_format(path):
                          f"(use one of: {', '.join(sorted(supported))})")
 
 
-class _Outputs:
-    """Output files written to temporaries beside their targets and renamed together at the end,
-    so a failing run leaves none of them (not only no partial one)."""
-
-    def __init__(self):
-        self._staged = []
-
-    def stage(self, path, default_ext: str = ".tmp") -> str:
-        """A temporary path beside `path`, with its extension (writers read the format from it)."""
-        import tempfile
-        from .._files import _readable_mode
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        base, ext = os.path.splitext(os.path.basename(path))
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=ext or default_ext, dir=directory)
-        _readable_mode(fd)
-        os.close(fd)
-        self._staged.append((tmp, path))
-        return tmp
-
-    def commit(self):
-        for tmp, path in self._staged:
-            os.replace(tmp, path)
-        self._staged = []
-
-    def discard(self):
-        for tmp, _ in self._staged:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        self._staged = []
-
-
 def run(args) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
@@ -193,31 +159,27 @@ def run(args) -> int:
         print("precision of the top pairs: " + ", ".join(
             f"{k} {prec[k]:.3f}" for k in ("P@L/5", "P@L/2", "P@L")), file=out)
 
-    staged = _Outputs()
+    from .._files import atomic_paths
     written = []
     try:
-        if args.output is not None:
-            n = write_contacts_csv(staged.stage(args.output), scores, min_separation=args.min_separation,
-                                   positions=positions, sequence=seq)
-            written.append(f"wrote {n} pairs to {args.output}")
-        if args.plot is not None:
-            from ..evaluation import plot_contacts
-            plot_contacts(scores, cmap, staged.stage(args.plot, ".png"), positions=positions,
-                          title=os.path.basename(str(path)))
-            written.append(f"wrote {args.plot}")
-        if args.save_model is not None:
-            from ..io import save_model
-            save_model(res.model, staged.stage(args.save_model), seed=args.seed, alignment=str(path),
-                       focus=args.focus)
-            written.append(f"wrote {args.save_model}")
-        staged.commit()
+        with atomic_paths() as stage:  # all outputs or none
+            if args.output is not None:
+                n = write_contacts_csv(stage(args.output, ".csv"), scores, min_separation=args.min_separation,
+                                       positions=positions, sequence=seq)
+                written.append(f"wrote {n} pairs to {args.output}")
+            if args.plot is not None:
+                from ..evaluation import plot_contacts
+                plot_contacts(scores, cmap, stage(args.plot, ".png"), positions=positions,
+                              title=os.path.basename(str(path)))
+                written.append(f"wrote {args.plot}")
+            if args.save_model is not None:
+                from ..io import save_model
+                save_model(res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path),
+                           focus=args.focus)
+                written.append(f"wrote {args.save_model}")
     except OSError as exc:
-        staged.discard()
         raise IsingbioError(f"could not write the output: {exc.strerror or exc}"
                             + (f": {exc.filename}" if exc.filename else "")) from None
-    except BaseException:
-        staged.discard()
-        raise
     for line in written:
         print(line, file=out)
     print(f"total {time.perf_counter() - t0:.1f} s", file=out)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .common import (add_common_options, add_lattice_options, atomic_path, critical_beta, inverse_temperature,
-                     lattice_model, show_progress)
+from .common import (add_common_options, add_lattice_options, atomic_path, check_outputs,
+                     critical_beta, inverse_temperature, lattice_model, show_progress)
 
 
 def register(subparsers):
@@ -95,16 +95,9 @@ def _exact(model, beta):
         return None
 
 
-def _check_outputs(args) -> None:
-    from .._files import check_output_path
-    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
-        if path:
-            check_output_path(path)
-
-
 def run(args) -> int:
     from ..annealing import ais, plot_ais
-    _check_outputs(args)  # before any work: a bad -o or --plot must not leave a partial result
+    check_outputs(args)
     model, description = _build_model(args)
     beta = _beta(args, model)
     print(description)

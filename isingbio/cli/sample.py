@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from ..errors import InputError
-from .common import add_common_options, show_progress
+from .common import add_common_options, check_outputs, show_progress
 
 
 def register(subparsers):
@@ -106,16 +106,9 @@ def _beta(args) -> float:
     return 1.0 if args.beta is None else args.beta
 
 
-def _check_outputs(args) -> None:
-    from .._files import check_output_path
-    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
-        if path:
-            check_output_path(path)
-
-
 def run(args) -> int:
     from ..generative import format_positions, model_alphabet, model_positions, sample_sequences
-    _check_outputs(args)  # before any work: a bad -o or --plot must not leave a partial result
+    check_outputs(args)
     if args.n_sequences < 1:
         raise InputError(f"-n must be >= 1, got {args.n_sequences}")
     model = load_model_file(args.model)

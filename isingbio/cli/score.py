@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_beta
 from ..errors import InputError
-from .common import add_common_options, atomic_output, show_progress
+from .common import add_common_options, atomic_output, check_outputs, show_progress
 from .sample import load_model_file, read_sequence_arg
 
 
@@ -68,18 +68,11 @@ def _target(args, alpha, L, aln, model):
     return ident or "target", codes
 
 
-def _check_outputs(args) -> None:
-    from .._files import check_output_path
-    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
-        if path:
-            check_output_path(path)
-
-
 def run(args) -> int:
     from ..alignment import read_alignment
     from ..generative import (format_positions, model_alphabet, model_positions,
                               mutation_effects, plot_mutation_heatmap, score_sequences, write_mutation_table)
-    _check_outputs(args)  # before any work: a bad -o or --plot must not leave a partial result
+    check_outputs(args)
     if args.sequences is None and args.mutations is None:
         raise InputError("give SEQUENCES.fasta to score, or --mutations TARGET")
     check_beta(args.beta)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .common import (add_common_options, add_lattice_options, atomic_path, critical_beta, inverse_temperature,
-                     lattice_model, show_progress)
+from .common import (add_common_options, add_lattice_options, atomic_path, check_outputs,
+                     critical_beta, inverse_temperature, lattice_model, show_progress)
 
 
 def _temperature_range(text: str) -> np.ndarray:
@@ -45,14 +45,6 @@ def register(subparsers):
     return p
 
 
-def _check_outputs(args) -> None:
-    """Refuse unwritable -o / --plot paths before any simulation runs."""
-    from .._files import check_output_path
-    for path in (args.output, args.plot):
-        if path:
-            check_output_path(path)
-
-
 def _save_npz(path, **arrays) -> None:
     """np.savez_compressed through a file object: with a file name, numpy would append .npz
     to the temporary name and leave the real output empty."""
@@ -63,7 +55,7 @@ def _save_npz(path, **arrays) -> None:
 
 def run(args) -> int:
     from ..sampling import sample
-    _check_outputs(args)
+    check_outputs(args)
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:

@@ -301,6 +301,17 @@ class _Strip:
             dv = de - mean
             return top + math.log(sw), float(big[i0]), float(small[i0]) + mean, float(np.dot(p, v + dv * dv))
 
+        def advance(X, G, M, V, gacc, macc, steps):
+            """`steps` transfer steps, rescaled after each; returns the arrays and the log scale."""
+            logx = 0.0
+            for _ in range(steps):
+                X, G, M, V = step(X, G, M, V)
+                mx = X.max()
+                X /= mx
+                logx += step_log + math.log(mx)
+                normalise(X, G, M, gacc, macc)
+            return X, G, M, V, logx
+
         Lg = self.length
         if not self.periodic_length:
             X = d[:, None].copy()
@@ -308,13 +319,8 @@ class _Strip:
             M = np.zeros((n, 1))
             V = np.zeros((n, 1))
             gacc, macc = np.zeros(1), np.zeros(1)
-            logz = cd
-            for _ in range(Lg - 1):
-                X, G, M, V = step(X, G, M, V)
-                mx = X.max()
-                X /= mx
-                logz += step_log + math.log(mx)
-                normalise(X, G, M, gacc, macc)
+            X, G, M, V, logx = advance(X, G, M, V, gacc, macc, Lg - 1)
+            logz = cd + logx
             with np.errstate(divide="ignore"):
                 lw = np.log(X[:, 0])
             lz, e_big, e_small, var = combine(lw, G[:, 0], M[:, 0], V[:, 0], tol)
@@ -335,13 +341,7 @@ class _Strip:
                 M = np.zeros((n, cols.size))
                 V = np.zeros((n, cols.size))
                 gacc, macc = np.zeros(cols.size), np.zeros(cols.size)
-                logx = 0.0
-                for _ in range(Lg):
-                    X, G, M, V = step(X, G, M, V)
-                    mx = X.max()
-                    X /= mx
-                    logx += step_log + math.log(mx)
-                    normalise(X, G, M, gacc, macc)
+                X, G, M, V, logx = advance(X, G, M, V, gacc, macc, Lg)
                 with np.errstate(divide="ignore"):
                     logs.append(logx + np.log(X[idx]))
                 bigs.append(gacc + G[idx])
