@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import InputError
+
 RNG_WORDS = 32  # uint64 words of xoshiro256** state per chain (8 lanes x 4), see rng.h
 
 def as_seed_sequence(seed) -> np.random.SeedSequence:
     """Turn a user seed (None, int, Generator or SeedSequence) into a SeedSequence.
 
     A Generator contributes entropy drawn from it, so passing the same Generator twice
-    gives two different (but reproducible) streams, as with numpy itself.
+    gives two different (but reproducible) streams, as with numpy itself. Anything else
+    raises :class:`~isingbio.errors.InputError`.
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -20,9 +23,9 @@ def as_seed_sequence(seed) -> np.random.SeedSequence:
         return np.random.SeedSequence()
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+            raise InputError(f"seed must be a non-negative integer, got {seed}")
         return np.random.SeedSequence(int(seed))
-    raise TypeError(f"seed must be None, an int, a numpy Generator or SeedSequence, got {type(seed).__name__}")
+    raise InputError(f"seed must be None, an int, a numpy Generator or SeedSequence, got {type(seed).__name__}")
 
 
 def seed_entropy(seq: np.random.SeedSequence) -> int:

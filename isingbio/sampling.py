@@ -36,8 +36,6 @@ forms): any sign for Ising, ferromagnetic (J >= 0) for Potts.
 """
 from __future__ import annotations
 
-import functools
-import importlib
 import time
 from dataclasses import dataclass, field
 
@@ -49,80 +47,39 @@ from ._progress import progress_bar as _progress
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
 from .errors import InputError, UnsupportedMethodError
+from .couplings import CLUSTER_METHODS, METHODS
 from .models import IsingModel, PottsModel
 
-__all__ = ["sample", "Sampler", "SampleResult", "METHODS"]
+__all__ = ["sample", "Sampler", "SampleResult", "METHODS", "CLUSTER_METHODS", "applicable_methods", "normalise_method"]
 
-METHODS = ("metropolis", "heatbath", "swendsen-wang", "wolff")
 _ALIASES = {"metropolis": "metropolis", "heatbath": "heatbath", "heat-bath": "heatbath",
             "gibbs": "heatbath", "swendsen-wang": "swendsen-wang", "swendsen_wang": "swendsen-wang",
             "sw": "swendsen-wang", "wolff": "wolff"}
-_CLUSTER = ("swendsen-wang", "wolff")
 # site updates per kernel call: big enough to amortise the call, small enough for progress
 _CHUNK_UPDATES = 2e7
 
 
-def applicable_methods(model) -> tuple:
+def applicable_methods(model: IsingModel | PottsModel) -> tuple[str, ...]:
     """The sampling methods that apply to `model`."""
-    if model.form == "dense":
-        return ("metropolis", "heatbath")
-    if isinstance(model, PottsModel) and not model.is_ferromagnetic:
-        return ("metropolis", "heatbath")
-    return METHODS
+    return model.sampling_methods()
 
 
-def _normalise_method(method, model) -> str:
+def normalise_method(method: str, model: IsingModel | PottsModel) -> str:
+    """The canonical name of `method` (aliases such as "gibbs" or "sw" accepted).
+
+    Raises
+    ------
+    UnsupportedMethodError
+        The method is unknown or does not apply to `model` (the message says why).
+    """
     key = str(method).lower().strip()
     if key not in _ALIASES:
         raise UnsupportedMethodError(f"unknown method {method!r}; choose one of {', '.join(applicable_methods(model))}")
     name = _ALIASES[key]
-    allowed = applicable_methods(model)
-    if name not in allowed:
-        if model.form == "dense":
-            why = "cluster moves need scalar couplings J_ij delta(x_i, x_j), and a dense model has general J_ij(a, b)"
-        else:
-            why = "Potts cluster moves need ferromagnetic couplings (J >= 0), and this model has negative ones"
-        raise UnsupportedMethodError(f"method {name!r} does not apply to this model: {why}; use one of {', '.join(allowed)}")
+    model.couplings.check_method(name, ising=isinstance(model, IsingModel))
     return name
 
-
-def _kernel(module: str, name: str):
-    mod = importlib.import_module(f"isingbio._kernels.{module}")
-    return getattr(mod, name)
-
-
-def _lattice_args(model):
-    return (np.asarray(model.shape, dtype=np.int64), np.asarray(model.periodic, dtype=np.uint8),
-            np.ascontiguousarray(model.lattice_J, dtype=np.float64))
-
-
-def _select_kernel(model, method):
-    """(kernel function, model arrays) for this model form and method."""
-    kind = "ising" if isinstance(model, IsingModel) else "potts"
-    short = {"metropolis": "metropolis", "heatbath": "heatbath",
-             "swendsen-wang": "swendsen_wang", "wolff": "wolff"}[method]
-    if model.form == "dense":
-        return _kernel("_dense", f"potts_{short}"), (model.h, model.J)
-    uniform = model.uniform_field
-    if method in _CLUSTER:
-        indptr, indices, weights = model.csr
-        kernel = _kernel("_cluster", f"{kind}_{short}")
-        if model.form == "lattice":  # implicit neighbours where the kernel can (Wolff, records)
-            doc, kernel = kernel.__doc__, functools.partial(kernel, lattice=_lattice_args(model))
-            kernel.__doc__ = doc
-        if kind == "ising":
-            return kernel, (indptr, indices, weights, model.h)
-        return kernel, (indptr, indices, weights, model.q, model.h)
-    if model.form == "lattice" and uniform is not None:
-        shape, periodic, J = _lattice_args(model)
-        if kind == "ising":
-            return _kernel("_lattice", f"ising_{short}"), (shape, periodic, J, float(uniform))
-        return _kernel("_lattice", f"potts_{short}"), (shape, periodic, J, model.q,
-                                                        np.ascontiguousarray(uniform, dtype=np.float64))
-    indptr, indices, weights = model.csr
-    if kind == "ising":
-        return _kernel("_graph", f"ising_{short}"), (indptr, indices, weights, model.h)
-    return _kernel("_graph", f"potts_{short}"), (indptr, indices, weights, model.q, model.h)
+_normalise_method = normalise_method  # TEMP until merge
 
 
 @dataclass
@@ -298,22 +255,17 @@ class Sampler:
         if not isinstance(model, (IsingModel, PottsModel)):
             raise InputError(f"model must be an IsingModel or PottsModel, got {type(model).__name__}")
         self.model = model
-        self.method = _normalise_method(method, model)
+        self.method = normalise_method(method, model)
         self.n_chains = check_positive_int(n_chains, "n_chains")
         self.n_threads = resolve_threads(n_threads)
         self._beta_J = self._beta_h = check_beta(beta)
-        try:
-            seq = as_seed_sequence(seed)
-        except (TypeError, ValueError) as exc:
-            raise InputError(str(exc)) from None
+        seq = as_seed_sequence(seed)
         self.seed = seed_entropy(seq)
         check_memory(self.n_chains * model.n_sites * 2, f"states of {self.n_chains} chains x {model.n_sites} sites")
         self._rng = chain_rng_states(seq, self.n_chains)
         self._init_rng = np.random.default_rng(seq.spawn(1)[0])
         self._states = self._initial_states(init)
-        self._kernel, self._model_args = _select_kernel(model, self.method)
-        # kernels built with embedsignature list their arguments in the docstring
-        self._kernel_takes_path = "beta_J_path" in (self._kernel.__doc__ or "")
+        self.kernel = model.kernel(self.method)
         self._stats = np.zeros((self.n_chains, 4))
         self._clusters_per_sweep = 0
         self.n_sweeps_done = 0
@@ -395,41 +347,41 @@ class Sampler:
         `states`, if given, receives the configurations at those records; `beta_path`, a pair
         of arrays, gives (beta_coupling, beta_field) for each record instead of the current ones.
         """
-        if self.method == "wolff":
-            extra = (self._wolff_clusters_per_sweep() if clusters_per_sweep is None else clusters_per_sweep,)
-        else:
-            extra = ()
+        extra = (self.calibrate() if clusters_per_sweep is None else clusters_per_sweep,) if self.method == "wolff" else ()
         kwargs = {}
         if states is not None:
             kwargs["states_out"] = np.empty((self.n_chains, n_records, self.model.n_sites), dtype=np.int8)
-        if beta_path is not None and not self._kernel_takes_path:
-            for r in range(n_records):  # one call per point: same numbers as the path argument
-                self._beta_J, self._beta_h = float(beta_path[0][offset + r]), float(beta_path[1][offset + r])
-                self._call(1, thin, out, offset + r,
-                           states=None if states is None else states[:, offset + r:offset + r + 1])
-            return
         if beta_path is not None:
             kwargs["beta_J_path"], kwargs["beta_h_path"] = (
                 np.ascontiguousarray(b[offset:offset + n_records], dtype=np.float64) for b in beta_path)
         chunk = tuple(np.empty((self.n_chains, n_records)) for _ in range(3))
-        self._kernel(*self._model_args, self._states, self._rng, self._beta_J, self._beta_h,
-                     n_records, thin, *chunk, self._stats, self.n_threads, *extra, **kwargs)
+        self.kernel(self._states, self._rng, self._beta_J, self._beta_h, n_records, thin, *chunk, self._stats,
+                    self.n_threads, *extra, **kwargs)
         for dest, src in zip(out, chunk):
             dest[:, offset:offset + n_records] = src
         if states is not None:
             states[:, offset:offset + n_records] = kwargs["states_out"]
 
-    def _wolff_clusters_per_sweep(self) -> int:
-        """K cluster updates per Wolff sweep, calibrated once from a pilot of all chains.
+    def _wolff_clusters_per_sweep(self):  # TEMP until merge
+        return self.calibrate()
+
+    def calibrate(self) -> int | None:
+        """Fix the settings a method calibrates once, at the current beta, and return them.
+
+        Wolff: K cluster updates per sweep, from a pilot of all chains (returned). Other
+        methods have nothing to calibrate (None). Sampling calibrates on its first sweep;
+        call this first to calibrate at another beta than the first point of a path.
 
         The pilot moves copies of the states: its stopping rule (clusters until L sites have
         been flipped) depends on the states, so its end states are not kept.
         """
+        if self.method != "wolff":
+            return None
         if self._clusters_per_sweep == 0:
             scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
             pilot_stats = np.zeros_like(self._stats)
-            self._kernel(*self._model_args, self._states.copy(), self._rng, self._beta_J, self._beta_h,
-                         1, 1, *scratch, pilot_stats, self.n_threads, 0)
+            self.kernel(self._states.copy(), self._rng, self._beta_J, self._beta_h,
+                        1, 1, *scratch, pilot_stats, self.n_threads, 0)
             mean_size = pilot_stats[:, 3].sum() / max(pilot_stats[:, 2].sum(), 1)
             self._clusters_per_sweep = max(1, int(round(self.model.n_sites / mean_size)))
         return self._clusters_per_sweep

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from isingbio import FormatError, InputError, PottsModel, __version__
+from isingbio import FormatError, InputError, IsingModel, PottsModel, __version__
 from isingbio.io import load_model, save_model
 
 
@@ -39,7 +39,7 @@ def test_round_trip(tmp_path, rng, dtype):
     assert back.metadata["isingbio_version"] == __version__
     assert os.listdir(tmp_path) == ["m.npz"]
     with np.load(path, allow_pickle=False) as d:  # self-describing without isingbio
-        assert str(d["format"]) == "isingbio.potts-dense"
+        assert str(d["format"]) == "isingbio.model"
         assert json.loads(str(d["metadata"]))["seed"] == 7
 
 
@@ -67,10 +67,52 @@ def test_model_without_extras(tmp_path, rng):
     np.testing.assert_array_equal(back.positions, np.arange(1, 6))
 
 
-def test_lattice_model_saved_dense(tmp_path):
-    save_model(PottsModel.lattice((3,), 3, J=0.5, periodic=False), tmp_path / "lat.npz")
-    back = load_model(tmp_path / "lat.npz")
-    assert back.J[0, 1, 2, 2] == 0.5 and back.J[0, 2].sum() == 0
+@pytest.mark.parametrize("model", [
+    PottsModel.lattice((3,), 3, J=0.5, periodic=False),
+    PottsModel.lattice((4, 3), 3, J=(0.5, -0.2), h=[0.1, 0.0, -0.3]),
+    IsingModel.lattice((5, 4, 3), J=(1.0, 0.5, -0.25), h=0.3, periodic=(True, False, True)),
+    IsingModel.lattice((6,), h=np.linspace(-1, 1, 6)),
+    IsingModel.from_graph(np.array([[0, 1.5, 0], [1.5, 0, -2.0], [0, -2.0, 0]]), h=[0.1, 0.2, 0.3]),
+    PottsModel.from_graph(np.array([[0, 1.5, 0], [1.5, 0, 2.0], [0, 2.0, 0]]), 4),
+], ids=["potts-lattice-open", "potts-lattice-field", "ising-3d", "ising-ring-per-site-field",
+        "ising-graph", "potts-graph"])
+def test_every_form_is_saved_as_it_is(tmp_path, model):
+    model.metadata = {"note": "kept"}
+    save_model(model, tmp_path / "m.npz")
+    back = load_model(tmp_path / "m.npz")
+    assert type(back) is type(model) and back.form == model.form and back.q == model.q
+    assert back.shape == model.shape and back.periodic == model.periodic
+    np.testing.assert_array_equal(back.h, model.h)
+    for got, want in zip(back.edges, model.edges):
+        np.testing.assert_array_equal(got, want)
+    assert back.metadata["note"] == "kept"
+    x = np.random.default_rng(0).integers(0, model.q, size=(20, model.n_sites))
+    x = 2 * x - 1 if isinstance(model, IsingModel) else x
+    np.testing.assert_array_equal(back.energy(x), model.energy(x))
+
+
+def test_a_large_ising_lattice_is_saved_in_bytes(tmp_path):
+    save_model(IsingModel.lattice((512, 512), h=0.1), tmp_path / "big.npz")
+    assert os.path.getsize(tmp_path / "big.npz") < 4096  # not L^2 q^2, not even L
+    assert load_model(tmp_path / "big.npz").uniform_field == 0.1
+
+
+def test_version_1_files_are_read(tmp_path, rng):
+    model = small_model(rng)
+    np.savez(tmp_path / "v1.npz", format=np.array("isingbio.potts-dense"), format_version=np.array(1),
+             h=model.h, J=model.J, alphabet=np.array(""), alphabet_name=np.array(""),
+             positions=np.arange(1, 6), metadata=np.array('{"seed": 4}'), isingbio_version=np.array("0.1.0"))
+    back = load_model(tmp_path / "v1.npz")
+    np.testing.assert_array_equal(back.J, model.J)
+    assert back.metadata == {"seed": 4, "isingbio_version": "0.1.0"}
+
+
+def test_damaged_files_are_named(tmp_path, rng):
+    save_model(small_model(rng), tmp_path / "m.npz")
+    data = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(FormatError, match="cut.npz"):
+        load_model(tmp_path / "cut.npz")
 
 
 def test_bad_files(tmp_path, rng):

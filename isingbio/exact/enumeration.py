@@ -95,36 +95,23 @@ class _Tables:
         if isinstance(model, IsingModel):
             self.q, self.ising = 2, True
             spin = np.array([-1.0, 1.0])
-            i, j, w = model.edges
-            pair_table = lambda wt: wt * np.outer(spin, spin)  # noqa: E731
             self.h = np.ascontiguousarray(model.h[:, None] * spin[None, :], dtype=np.float64)
             self.mag_mode = 1
         elif isinstance(model, PottsModel):
             self.q, self.ising = model.q, False
             self.h = np.ascontiguousarray(model.h, dtype=np.float64)
             self.mag_mode = 2
-            if model.form == "dense":
-                J = np.asarray(model.J, dtype=np.float64)
-                nz = np.any(J != 0, axis=(2, 3))
-                i, j = np.nonzero(np.triu(nz | nz.T, k=1))
-                w = None
-            else:
-                i, j, w = model.edges
-                eye = np.eye(model.q)
-                pair_table = lambda wt: wt * eye  # noqa: E731
         else:
             raise InputError(f"model must be an IsingModel or a PottsModel, got {type(model).__name__}")
         self.n_sites = L = model.n_sites
         q = self.q
+        i, j, pair = model.couplings.pair_tables(q, ising=self.ising)
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
         owner = np.concatenate([i, j])
         other = np.concatenate([j, i])
-        if w is None:  # dense Potts: tables straight from J
-            tab = np.concatenate([J[i, j], J[j, i]]) if i.size else np.zeros((0, q, q))
-        else:
-            w = np.asarray(w, dtype=np.float64)
-            tab = np.concatenate([w, w])[:, None, None] * pair_table(1.0)[None]
+        # each pair seen from both ends: J_ji(b, a) = J_ij(a, b)
+        tab = np.concatenate([pair, pair.transpose(0, 2, 1)]) if i.size else np.zeros((0, q, q))
         order = np.lexsort((other, owner))
         self.nbr = np.ascontiguousarray(other[order], dtype=np.intc)
         self.tables = np.ascontiguousarray(tab[order], dtype=np.float64).reshape(-1, q, q)
