@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import _cluster, _dense, _graph, _lattice
+from ._kernels import _cluster, _dense, _graph, _lattice  # compiled; typed by their .pyi stubs
 from ._validation import check_finite, check_memory, format_bytes
 from .errors import InputError, UnsupportedMethodError
 
@@ -117,6 +117,21 @@ class Couplings:
     form: ClassVar[str]
     n_sites: int
 
+    @property
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(i, j, J_ij) over the coupled pairs i < j: int64, int64, float64 (scalar forms)."""
+        raise NotImplementedError
+
+    @property
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Symmetric neighbour lists: (indptr int64, indices int32, weights float64) (scalar forms)."""
+        raise NotImplementedError
+
+    @property
+    def is_ferromagnetic(self) -> bool:
+        """True if every coupling is a scalar >= 0."""
+        raise NotImplementedError
+
     def methods(self, *, ising: bool) -> tuple[str, ...]:
         """The sampling methods whose kernels apply to these couplings."""
         raise NotImplementedError
@@ -153,6 +168,11 @@ class Couplings:
         """The arrays that describe these couplings in a model file (keys without prefix)."""
         raise NotImplementedError
 
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Couplings:
+        """The inverse of :meth:`to_arrays`."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         """A short description for reprs."""
         raise NotImplementedError
@@ -166,11 +186,6 @@ class Couplings:
 
 class _EdgeCouplings(Couplings):
     """What the lattice and graph forms share: scalar couplings on edges i < j."""
-
-    @property
-    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(i, j, J_ij) over the coupled pairs i < j: int64, int64, float64."""
-        raise NotImplementedError
 
     @cached_property
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -266,7 +281,7 @@ class LatticeCouplings(_EdgeCouplings):
         return int(np.prod(self.shape))
 
     @cached_property
-    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[override]
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(i, j, J_ij) over the coupled pairs i < j (built on first use, in linear time)."""
         return _lattice_edges(self.shape, self.periodic, self.J)
 
@@ -322,7 +337,7 @@ class GraphCouplings(_EdgeCouplings):
     """
 
     form: ClassVar[str] = "graph"
-    n_sites: int  # type: ignore[misc]
+    n_sites: int
     i: np.ndarray
     j: np.ndarray
     w: np.ndarray
@@ -463,7 +478,7 @@ def couplings_from_arrays(form: str, arrays: Mapping[str, np.ndarray]) -> Coupli
     """Rebuild couplings written by :meth:`Couplings.to_arrays` (``form`` names the type)."""
     if form not in FORMS:
         raise InputError(f"unknown couplings form {form!r}; expected one of {', '.join(FORMS)}")
-    return FORMS[form].from_arrays(arrays)  # type: ignore[attr-defined,no-any-return]
+    return FORMS[form].from_arrays(arrays)
 
 
 # -- validation and geometry -------------------------------------------------------------------
@@ -539,7 +554,11 @@ def _lattice_edges(
     n_edges = _lattice_n_edges(shape, periodic, J_axis)
     check_memory(n_edges * 8 * 3 * 2, f"the bond list of a {'x'.join(map(str, shape))} lattice ({n_edges} bonds)")
     idx = np.arange(n, dtype=np.int64).reshape(shape)
-    rows, cols, weights = [], [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    a: np.ndarray
+    b: np.ndarray
     for axis, (side, per) in enumerate(zip(shape, periodic)):
         if J_axis[axis] == 0 or side < 2:
             continue

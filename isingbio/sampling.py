@@ -37,6 +37,7 @@ forms): any sign for Ising, ferromagnetic (J >= 0) for Potts.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,7 @@ import numpy as np
 from . import stats
 from ._config import resolve_threads
 from ._progress import progress_bar as _progress
+from ._typing import ArrayLike, SeedLike
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
 from .errors import InputError, UnsupportedMethodError
@@ -204,7 +206,8 @@ class SampleResult:
         return "\n".join(lines)
 
 
-def _jackknife_blocks(series: np.ndarray, statistic, n_blocks: int = 20) -> stats.Estimate:
+def _jackknife_blocks(series: np.ndarray, statistic: Callable[[np.ndarray], float],
+                      n_blocks: int = 20) -> stats.Estimate:
     """Jackknife over blocks of records (all chains together) for a nonlinear statistic."""
     n = series.shape[1]
     full = float(statistic(series))
@@ -250,8 +253,9 @@ class Sampler:
     importance sampling uses this to move along the path from an independent-site model.
     """
 
-    def __init__(self, model, beta=1.0, *, method="metropolis", n_chains=1, init="random", seed=None,
-                 n_threads=None):
+    def __init__(self, model: IsingModel | PottsModel, beta: float = 1.0, *, method: str = "metropolis",
+                 n_chains: int = 1, init: str | ArrayLike = "random", seed: SeedLike = None,
+                 n_threads: int | None = None) -> None:
         if not isinstance(model, (IsingModel, PottsModel)):
             raise InputError(f"model must be an IsingModel or PottsModel, got {type(model).__name__}")
         self.model = model
@@ -271,7 +275,7 @@ class Sampler:
         self.n_sweeps_done = 0
 
     # -- state ------------------------------------------------------------------------
-    def _initial_states(self, init) -> np.ndarray:
+    def _initial_states(self, init: str | ArrayLike) -> np.ndarray:
         n, q = self.model.n_sites, self.model.q
         ising = isinstance(self.model, IsingModel)
         if isinstance(init, str):
@@ -283,7 +287,7 @@ class Sampler:
             raise InputError(f"init must be 'random', 'ordered' or an array of states, got {init!r}")
         return self._convert_states(init)
 
-    def _convert_states(self, states) -> np.ndarray:
+    def _convert_states(self, states: ArrayLike) -> np.ndarray:
         model = self.model
         arr = np.asarray(states)
         flat, batch = model._flat_states(arr)
@@ -300,7 +304,7 @@ class Sampler:
         return self._states.reshape((self.n_chains,) + self.model.shape).copy()
 
     @states.setter
-    def states(self, value) -> None:
+    def states(self, value: ArrayLike) -> None:
         self._states = self._convert_states(value)
 
     @property
@@ -311,7 +315,7 @@ class Sampler:
         return self._beta_J
 
     @beta.setter
-    def beta(self, value) -> None:
+    def beta(self, value: float) -> None:
         self._beta_J = self._beta_h = check_beta(value)
 
     @property
@@ -319,7 +323,7 @@ class Sampler:
         return self._beta_J
 
     @beta_coupling.setter
-    def beta_coupling(self, value) -> None:
+    def beta_coupling(self, value: float) -> None:
         self._beta_J = check_beta(value, "beta_coupling")
 
     @property
@@ -327,16 +331,16 @@ class Sampler:
         return self._beta_h
 
     @beta_field.setter
-    def beta_field(self, value) -> None:
+    def beta_field(self, value: float) -> None:
         self._beta_h = check_beta(value, "beta_field")
 
     @property
-    def acceptance_rate(self):
+    def acceptance_rate(self) -> float | None:
         """Fraction of single-site updates (or Wolff flips) that changed the state so far."""
         return None if self._stats[:, 0].sum() == 0 else float(self._stats[:, 1].sum() / self._stats[:, 0].sum())
 
     @property
-    def mean_cluster_size(self):
+    def mean_cluster_size(self) -> float | None:
         """Mean size of the clusters built so far (cluster methods)."""
         return None if self._stats[:, 2].sum() == 0 else float(self._stats[:, 3].sum() / self._stats[:, 2].sum())
 
@@ -386,12 +390,12 @@ class Sampler:
             self._clusters_per_sweep = max(1, int(round(self.model.n_sites / mean_size)))
         return self._clusters_per_sweep
 
-    def _chunk_records(self, thin) -> int:
+    def _chunk_records(self, thin: int) -> int:
         # independent of n_threads: where a kernel call ends may matter to its random stream
         per_record = max(1, self.model.n_sites * thin * self.n_chains)
         return max(1, int(_CHUNK_UPDATES / per_record))
 
-    def burn(self, n_sweeps, progress=False) -> None:
+    def burn(self, n_sweeps: int, progress: bool = False) -> None:
         """Advance the chains by `n_sweeps` without recording."""
         n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
         if n_sweeps == 0:
@@ -414,7 +418,8 @@ class Sampler:
         bar.close()
         self.n_sweeps_done += n_sweeps
 
-    def run(self, n_sweeps, thin=1, *, return_states=False, progress=False) -> SampleResult:
+    def run(self, n_sweeps: int, thin: int = 1, *, return_states: bool = False,
+            progress: bool = False) -> SampleResult:
         """Run `n_sweeps` more sweeps, recording every `thin` sweeps.
 
         Parameters
@@ -476,7 +481,8 @@ class Sampler:
             acceptance_rate=accept, mean_cluster_size=cluster,
             model_kind="ising" if isinstance(self.model, IsingModel) else "potts")
 
-    def anneal(self, beta_coupling, beta_field=None, thin=1):
+    def anneal(self, beta_coupling: ArrayLike, beta_field: ArrayLike | None = None,
+               thin: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Run along a path of inverse temperatures, recording after each point.
 
         Parameters
@@ -512,13 +518,15 @@ class Sampler:
         self.n_sweeps_done += b_J.size * thin
         return out[0], out[1]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Sampler({self.model!r}, beta={self._beta_J:g}, method={self.method!r}, "
                 f"n_chains={self.n_chains}, seed={self.seed}, n_sweeps_done={self.n_sweeps_done})")
 
 
-def sample(model, beta, n_sweeps, *, method="metropolis", n_chains=1, burn_in=0, thin=1, init="random",
-           seed=None, n_threads=None, return_states=False, progress=False) -> SampleResult:
+def sample(model: IsingModel | PottsModel, beta: float, n_sweeps: int, *, method: str = "metropolis",
+           n_chains: int = 1, burn_in: int = 0, thin: int = 1, init: str | ArrayLike = "random",
+           seed: SeedLike = None, n_threads: int | None = None, return_states: bool = False,
+           progress: bool = False) -> SampleResult:
     """Sample configurations of a model by Markov chain Monte Carlo.
 
     Parameters
