@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -18,7 +19,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_threads(n_threads) -> int:
+def resolve_threads(n_threads: int | None) -> int:
     """None -> all available cores; otherwise a positive int."""
     from ._validation import check_positive_int
     if n_threads is None:
@@ -26,7 +27,7 @@ def resolve_threads(n_threads) -> int:
     return check_positive_int(n_threads, "n_threads")
 
 
-def build_config() -> dict:
+def build_config() -> dict[str, Any]:
     """What this installation was built with and can use."""
     from ._kernels._buildinfo import build_info
     info = {"isingbio": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
@@ -36,7 +37,7 @@ def build_config() -> dict:
     return info
 
 
-def show_config(file=None) -> None:
+def show_config(file: TextIO | None = None) -> None:
     """Print the build configuration (version, Cython, OpenMP, threads)."""
     cfg = build_config()
     width = max(len(k) for k in cfg)

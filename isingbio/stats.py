@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["autocorrelation", "tau_int", "mean_and_error", "Estimate", "batch_means_error"]
 
@@ -21,7 +22,7 @@ def _as_chains(x) -> np.ndarray:
     return arr
 
 
-def autocorrelation(x) -> np.ndarray:
+def autocorrelation(x: ArrayLike) -> np.ndarray:
     """Normalised autocorrelation function rho(t), averaged over chains (FFT, O(n log n)).
 
     Deviations are taken from the mean over all chains, so disagreement between chains
@@ -39,7 +40,7 @@ def autocorrelation(x) -> np.ndarray:
     return acov / acov[0]
 
 
-def tau_int(x, c: float = 6.0) -> float:
+def tau_int(x: ArrayLike, c: float = 6.0) -> float:
     """Integrated autocorrelation time with Sokal's automatic window.
 
     tau = 1/2 + sum_{t=1}^{W} rho(t), with W the smallest window such that W >= c * tau(W).
@@ -55,7 +56,7 @@ def tau_int(x, c: float = 6.0) -> float:
     return float(max(cum[w], 0.5))
 
 
-def batch_means_error(x, n_batches: int = 32) -> float:
+def batch_means_error(x: ArrayLike, n_batches: int = 32) -> float:
     """Standard error of the mean from non-overlapping batch means, pooled over chains."""
     chains = _as_chains(x)
     n = chains.shape[1]
@@ -88,7 +89,7 @@ class Estimate:
         return iter((self.mean, self.stderr))
 
 
-def mean_and_error(x) -> Estimate:
+def mean_and_error(x: ArrayLike) -> Estimate:
     """Mean with a standard error that accounts for autocorrelation.
 
     stderr = sqrt(2 tau_int var / n) with tau_int from the automatic window; the chains

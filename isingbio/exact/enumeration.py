@@ -189,8 +189,8 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
     return t, beta, beta_h, ref, e0_j, e0_h, total, z, single, pair
 
 
-def log_partition(model, beta, beta_h=None, *, max_configurations=DEFAULT_MAX_CONFIGURATIONS,
-                  n_threads=None) -> float:
+def log_partition(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
+                  max_configurations: int = DEFAULT_MAX_CONFIGURATIONS, n_threads: int | None = None) -> float:
     """Exact log Z of a small model by enumerating all q^L configurations.
 
     Parameters
@@ -222,8 +222,9 @@ def log_partition(model, beta, beta_h=None, *, max_configurations=DEFAULT_MAX_CO
     return ref + math.log(z)
 
 
-def thermodynamics(model, beta, beta_h=None, *, max_configurations=DEFAULT_MAX_CONFIGURATIONS,
-                   n_threads=None) -> Thermodynamics:
+def thermodynamics(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
+                   max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
+                   n_threads: int | None = None) -> Thermodynamics:
     """Exact log Z, energy moments, specific heat and magnetisation by enumeration.
 
     Parameters are those of :func:`log_partition`.
@@ -260,8 +261,9 @@ def thermodynamics(model, beta, beta_h=None, *, max_configurations=DEFAULT_MAX_C
         n_sites=L, n_configurations=t.n_configurations, beta=beta, beta_h=beta_h)
 
 
-def marginals(model, beta, beta_h=None, *, max_configurations=DEFAULT_MAX_CONFIGURATIONS,
-              n_threads=None):
+def marginals(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
+              max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
+              n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact one- and two-site marginals by enumeration.
 
     Parameters are those of :func:`log_partition`. Marginals cost O(L) work per
@@ -284,7 +286,9 @@ def marginals(model, beta, beta_h=None, *, max_configurations=DEFAULT_MAX_CONFIG
     return single, pair
 
 
-def probabilities(model, beta, beta_h=None, *, max_configurations=2 ** 22, n_threads=None):
+def probabilities(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
+                  max_configurations: int = 2 ** 22,
+                  n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every configuration of a very small model with its exact probability.
 
     Parameters

@@ -211,7 +211,7 @@ def _low_temperature(m: int, n: int, K: float):
     return log_z, d1, d2
 
 
-def ising_torus_log_partition(m, n, beta, J=1.0) -> float:
+def ising_torus_log_partition(m: int, n: int, beta: float, J: float = 1.0) -> float:
     """Exact log Z of the zero-field 2D Ising model on an m x n torus (Kaufman 1949).
 
     Parameters
@@ -234,7 +234,7 @@ def ising_torus_log_partition(m, n, beta, J=1.0) -> float:
     return _torus(m, n, beta, J)[4]
 
 
-def ising_torus_thermodynamics(m, n, beta, J=1.0) -> TorusThermodynamics:
+def ising_torus_thermodynamics(m: int, n: int, beta: float, J: float = 1.0) -> TorusThermodynamics:
     """Exact log Z, mean energy and specific heat of the m x n Ising torus.
 
     Parameters are those of :func:`ising_torus_log_partition`. The energy and variance

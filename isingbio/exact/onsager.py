@@ -47,17 +47,17 @@ def _coupling(J) -> float:
     return J
 
 
-def ising_critical_beta(J=1.0) -> float:
+def ising_critical_beta(J: float = 1.0) -> float:
     """beta_c = ln(1 + sqrt 2) / (2 |J|) of the square-lattice Ising model (H = -J sum s s)."""
     return ISING_CRITICAL_COUPLING / abs(_coupling(J))
 
 
-def ising_critical_temperature(J=1.0) -> float:
+def ising_critical_temperature(J: float = 1.0) -> float:
     """T_c = 2 |J| / ln(1 + sqrt 2) = 2.269185... |J| (k_B = 1)."""
     return 1.0 / ising_critical_beta(J)
 
 
-def potts_critical_beta(q, J=1.0) -> float:
+def potts_critical_beta(q: int, J: float = 1.0) -> float:
     """beta_c = ln(1 + sqrt q) / J of the ferromagnetic square-lattice q-state Potts model.
 
     H = -J sum_<ij> delta(x_i, x_j), J > 0. (q = 2 is the Ising model with J_Ising = J / 2.)
@@ -77,7 +77,7 @@ def _k(beta, J):
     return beta, J, beta * abs(J)
 
 
-def onsager_log_partition_per_site(beta, J=1.0) -> float:
+def onsager_log_partition_per_site(beta: float, J: float = 1.0) -> float:
     """log Z / N of the infinite square-lattice Ising model (zero field), ~1e-15 precise."""
     beta, J, K = _k(beta, J)
     if K == 0:
@@ -89,7 +89,7 @@ def onsager_log_partition_per_site(beta, J=1.0) -> float:
     return 2 * K + math.log1p(math.exp(-4 * K)) + val / math.pi   # log(2 cosh 2K), no overflow
 
 
-def onsager_free_energy(beta, J=1.0) -> float:
+def onsager_free_energy(beta: float, J: float = 1.0) -> float:
     """Free energy per site f = -log Z / (N beta) (beta > 0)."""
     beta = check_beta(beta)
     if beta == 0:
@@ -106,7 +106,7 @@ def _elliptic(K):
     return kp, K1, E1
 
 
-def onsager_energy(beta, J=1.0) -> float:
+def onsager_energy(beta: float, J: float = 1.0) -> float:
     """Mean energy per site <H>/N (finite and continuous at T_c: -sqrt(2) |J|)."""
     beta, J, K = _k(beta, J)
     if K == 0:
@@ -116,7 +116,7 @@ def onsager_energy(beta, J=1.0) -> float:
     return -abs(J) / math.tanh(2 * K) * (1 + term)
 
 
-def onsager_specific_heat(beta, J=1.0) -> float:
+def onsager_specific_heat(beta: float, J: float = 1.0) -> float:
     """Specific heat per site c = beta^2 var(H)/N in units of k_B (inf at T_c).
 
     Computed as c = -K^2 d(u/|J|)/dK from the analytic derivative of the energy.
@@ -151,7 +151,7 @@ _LOW_T_SERIES = ((2, 1.0), (3, 2.0), (4, 4.5), (5, 12.0), (6, 112 / 3), (7, 130.
 _LOW_T_SERIES_K = 1.5   # truncation error below 1e-20 relative from here on
 
 
-def onsager_magnetization(beta, J=1.0) -> float:
+def onsager_magnetization(beta: float, J: float = 1.0) -> float:
     """Spontaneous magnetisation per site (Yang): (1 - sinh(2K)^-4)^(1/8) below T_c, else 0.
 
     For J < 0 this is the staggered magnetisation.

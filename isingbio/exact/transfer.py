@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._typing import ArrayLike
 from ._per_site import PerSite
 from .._validation import check_beta, check_finite, check_memory, check_positive_int
 from ..errors import InputError, TooLargeError
@@ -183,9 +184,9 @@ class _Strip:
             tr = X[cols, np.arange(cols.size)].sum()
             if tr > 0:
                 logs.append(logx + math.log(tr))
-        logs = np.array(logs)
-        top = logs.max()
-        return float(top + math.log(np.exp(logs - top).sum()))
+        values = np.array(logs)
+        top = values.max()
+        return float(top + math.log(np.exp(values - top).sum()))
 
     def _jets(self, beta: float):
         """log Z with the mean and variance of H, propagated exactly (see the module docstring).
@@ -358,8 +359,9 @@ class _Strip:
         return float(logz), float(energy), max(float(var), 0.0)
 
 
-def potts_transfer_log_partition(q, width, length, beta, J=1.0, h=0.0, periodic_width=True,
-                                 periodic_length=True, *, max_row_states=MAX_ROW_STATES) -> float:
+def potts_transfer_log_partition(q: int, width: int, length: int, beta: float, J: float | ArrayLike = 1.0,
+                                 h: float | ArrayLike = 0.0, periodic_width: bool = True,
+                                 periodic_length: bool = True, *, max_row_states: int = MAX_ROW_STATES) -> float:
     """Exact log Z of the q-state Potts model on a torus, cylinder or strip of small width.
 
     Parameters
@@ -392,8 +394,9 @@ def potts_transfer_log_partition(q, width, length, beta, J=1.0, h=0.0, periodic_
     return _Strip(q, width, length, J, h, periodic_width, periodic_length, max_row_states).log_z(beta)
 
 
-def potts_transfer_thermodynamics(q, width, length, beta, J=1.0, h=0.0, periodic_width=True,
-                                  periodic_length=True, *, max_row_states=MAX_ROW_STATES
+def potts_transfer_thermodynamics(q: int, width: int, length: int, beta: float, J: float | ArrayLike = 1.0,
+                                  h: float | ArrayLike = 0.0, periodic_width: bool = True,
+                                  periodic_length: bool = True, *, max_row_states: int = MAX_ROW_STATES
                                   ) -> StripThermodynamics:
     """Exact log Z, mean energy and specific heat of a Potts strip by transfer matrix.
 
