@@ -135,6 +135,31 @@ class _Model:
             )
         return arr.reshape(-1, self.n_sites).astype(np.int64, copy=False), batch
 
+    def flat_states(self, states: Any, name: str = "states") -> tuple[np.ndarray, tuple[int, ...]]:
+        """Check configurations and view them as rows of L int64 values.
+
+        Parameters
+        ----------
+        states : array_like of int, shape (..., L) or (..., *shape)
+            Ising: spins -1/+1; Potts: states 0..q-1.
+        name : str, optional
+            What to call them in error messages.
+
+        Returns
+        -------
+        flat : ndarray of int64, shape (n, L)
+        batch : tuple of int
+            The leading shape (...) of `states`, with n = prod(batch).
+
+        Raises
+        ------
+        InputError
+            Wrong shape, non-integers, or values outside the states of the model.
+        """
+        x, batch = self._flat_states(states, name)
+        self._check_states(x)
+        return x, batch
+
     @staticmethod
     def _unbatch(values: np.ndarray, batch: tuple[int, ...]) -> Any:
         values = values.reshape(batch)

@@ -290,8 +290,7 @@ class Sampler:
     def _convert_states(self, states: ArrayLike) -> np.ndarray:
         model = self.model
         arr = np.asarray(states)
-        flat, batch = model._flat_states(arr)
-        model._check_states(flat)
+        flat, batch = model.flat_states(arr)
         if len(batch) == 0:
             flat = np.repeat(flat, self.n_chains, axis=0)
         elif flat.shape[0] != self.n_chains:
