@@ -28,7 +28,7 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import isingbio
-from isingbio.annealing import ais  # noqa: E402
+from isingbio.annealed_importance import ais  # noqa: E402
 from isingbio.errors import SamplingWarning  # noqa: E402
 from isingbio.exact import ising_torus_log_partition  # noqa: E402
 

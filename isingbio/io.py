@@ -165,10 +165,7 @@ def load_model(path) -> PottsModel:
 
 def _make_alphabet(letters: str, name: str):
     """The package's Alphabet for these letters (a named one when it matches), else the letters."""
-    try:
-        from .alignment import Alphabet, get_alphabet
-    except ImportError:  # pragma: no cover
-        return letters
+    from .alphabets import Alphabet, get_alphabet
     if name:
         try:
             alpha = get_alphabet(name)
