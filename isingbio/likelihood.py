@@ -1,8 +1,9 @@
 """Normalised log-probabilities of states, given log Z.
 
 ``log p(x) = -beta H(x) - log Z(beta)``, with log Z a number (e.g. from
-:func:`isingbio.exact.log_partition`) or an :class:`~isingbio.annealed_importance.AISResult` estimated at the
-same beta.
+:func:`isingbio.exact.log_partition`) or an :class:`~isingbio.annealed_importance.AISResult`
+estimated at the same beta. :func:`default_beta` and :func:`resolve_log_z` read such an
+argument; :func:`isingbio.scoring.score_sequences` uses them too.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, b
     states : array_like of int, shape (..., L) or (..., *model.shape)
         Configurations or sequences (Ising: spins -1/+1; Potts: 0..q-1).
     log_z : float or AISResult
-        log Z(beta), e.g. from :func:`ais` or :func:`isingbio.exact.log_partition`.
+        log Z(beta), e.g. from :func:`isingbio.ais` or :func:`isingbio.exact.log_partition`.
     beta : float, optional
         Default: the AISResult's beta when `log_z` is one, else 1. An AISResult estimated
         at another beta is an error.

@@ -61,8 +61,7 @@ def check_figure_format(path, option: str = "--plot") -> None:
     ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
     if not ext:
         return
-    from matplotlib.figure import Figure
-    supported = Figure().canvas.get_supported_filetypes()
+    supported = figure().canvas.get_supported_filetypes()
     if ext not in supported:
         raise InputError(f"{option} {path}: unknown figure format {ext!r} "
                          f"(use one of: {', '.join(sorted(supported))})")

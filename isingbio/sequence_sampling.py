@@ -35,7 +35,6 @@ __all__ = ["parse_fixed", "condition_model", "sample_sequences", "GeneratedSampl
 
 logger = logging.getLogger(__name__)
 
-
 _FIX_ITEM = re.compile(r"^\s*([+-]?\d+)\s*[=:]\s*(\S+)\s*$")
 
 

@@ -25,13 +25,14 @@ _GENERIC_LETTERS = string.digits + string.ascii_uppercase + string.ascii_lowerca
 
 
 def _check_dense(model) -> PottsModel:
+    """The model, if it is a dense PottsModel (what sampling and scoring of sequences need)."""
     if not isinstance(model, PottsModel) or model.form != "dense":
         raise InputError(f"a dense PottsModel(h, J) is needed here, got {model!r}")
     return model
 
 
 def model_alphabet(model):
-    """The :class:`~isingbio.alignment.Alphabet` of a model's states.
+    """The :class:`~isingbio.alphabets.Alphabet` of a model's states.
 
     ``model.alphabet`` when the model has one (fitted or loaded models); otherwise the
     protein alphabet ``-ACDEFGHIKLMNPQRSTVWY`` for q = 21 and the first q characters of
