@@ -43,6 +43,11 @@ Measured coverage (100 seeds each, 8x8 torus at T_c, 64 chains, Metropolis): for
 ESS ~ 40% of the chains: rms of (estimate - exact)/stderr 1.16, 89% within 2 stderr; with
 ESS ~ 16%: rms 1.50 (hence the warning below 20%); the bidirectional midpoint: rms 0.93 and
 1.01, 95-96% within 2 stderr. On the 4x4 torus (ESS > 80%): forward 1.08, midpoint 0.98.
+
+Related modules: the schedules s_t are made in :mod:`isingbio.schedules`, normalised
+log-probabilities from an estimate in :mod:`isingbio.likelihood`, and the diagnostic figure
+is :func:`isingbio.plot.plot_ais`. (The module is not called ``ais``: that name is the
+function :func:`isingbio.ais`, and ``import isingbio.ais`` would then give the function.)
 """
 from __future__ import annotations
 
