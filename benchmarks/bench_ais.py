@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import platform
 import sys
 import time
@@ -28,7 +27,8 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import isingbio
-from isingbio.annealing import ais  # noqa: E402
+from isingbio._config import available_cores  # noqa: E402
+from isingbio.annealed_importance import ais  # noqa: E402
 from isingbio.errors import SamplingWarning  # noqa: E402
 from isingbio.exact import ising_torus_log_partition  # noqa: E402
 
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     L = args.size
     model = isingbio.IsingModel.lattice((L, L))
     exact = ising_torus_log_partition(L, L, BETA_C)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = available_cores()
     print(f"AIS on the {L}x{L} Ising torus at T_c (beta = {BETA_C:.7f}); exact log Z = {exact:.6f} (Kaufman)")
     print(f"{platform.processor() or platform.machine()}, {cores} core(s) available, threads = {args.threads or 'all'}")
     print(f"{'budget':<16} {'method':<14} {'chains':>6} {'steps':>6} {'dir':>5} {'log Z':>12} {'error':>9} "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -107,10 +106,11 @@ def main(argv=None) -> int:
     if not DATA.is_dir():
         print(f"{DATA} is absent: nothing to benchmark")
         return 0
-    threads = args.threads or [1, len(os.sched_getaffinity(0))]
+    from isingbio._config import available_cores
+    threads = args.threads or [1, available_cores()]
     threads = list(dict.fromkeys(threads))
     from isingbio._kernels._plm import simd_level
-    print(f"isingbio contacts benchmark; kernel: {simd_level()}; cores: {len(os.sched_getaffinity(0))}")
+    print(f"isingbio contacts benchmark; kernel: {simd_level()}; cores: {available_cores()}")
     print(f"{'family':8s} {'L':>4s} {'N':>6s} {'thr':>3s} {'wall s':>7s} {'fit s':>6s} {'cpu s':>7s} "
           f"{'iter':>4s} {'peak MB':>7s} {'P@L/5':>6s} {'P@L/2':>6s} {'P@L':>6s} {'LR P@L':>6s}"
           f"   peers (tool, threads, s, P@L)")

@@ -1,4 +1,4 @@
-"""Sequences sampled per second by isingbio.generative.sample_sequences.
+"""Sequences sampled per second by isingbio.sequence_sampling.sample_sequences.
 
 Models: a random dense L = 200, q = 21 float32 model (h ~ N(0, 1), J ~ N(0, 0.03^2)), and the
 built-in example (PF00014, L = 53) fitted by pseudo-likelihood (skipped if isingbio.plm is
@@ -28,7 +28,8 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import isingbio  # noqa: E402
-from isingbio import generative as gen  # noqa: E402
+from isingbio.sequence_sampling import sample_sequences  # noqa: E402
+from isingbio.sequence_statistics import compare_statistics  # noqa: E402
 from isingbio._config import available_cores  # noqa: E402
 from isingbio.errors import SamplingWarning  # noqa: E402
 from isingbio.sampling import Sampler  # noqa: E402
@@ -62,7 +63,7 @@ def bench(model, label, args, threads_list):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SamplingWarning)
                 start = time.perf_counter()
-                s = gen.sample_sequences(model, n, n_chains=args.chains, burn_in=args.burn_in, thin=args.thin,
+                s = sample_sequences(model, n, n_chains=args.chains, burn_in=args.burn_in, thin=args.thin,
                                          method=method, seed=1, n_threads=t)
                 wall = time.perf_counter() - start
             sampler = Sampler(model, 1.0, method=method, n_chains=args.chains, seed=1, n_threads=t)
@@ -81,12 +82,8 @@ def bench(model, label, args, threads_list):
 
 
 def example(args, threads_list):
-    try:
-        from isingbio.data import example_alignment
-        from isingbio.plm import fit_plm
-    except ImportError as exc:
-        print(f"\nexample model skipped: {exc}")
-        return
+    from isingbio.data import example_alignment
+    from isingbio.plm import fit_plm
     aln = example_alignment()
     start = time.perf_counter()
     fit = fit_plm(aln, n_threads=max(threads_list))
@@ -95,11 +92,11 @@ def example(args, threads_list):
     bench(model, "PF00014 (PLM fit)", args, threads_list)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        s = gen.sample_sequences(model, 10000, n_chains=max(32, args.chains), burn_in=1000, thin=20, seed=2,
+        s = sample_sequences(model, 10000, n_chains=max(32, args.chains), burn_in=1000, thin=20, seed=2,
                                  n_threads=max(threads_list))
     print(s.diagnostics.summary())
     start = time.perf_counter()
-    cmp = gen.compare_statistics(s, aln, three_site=True)
+    cmp = compare_statistics(s, aln, three_site=True)
     print(f"compare_statistics in {time.perf_counter() - start:.1f} s")
     print(cmp.summary())
     if args.plot:

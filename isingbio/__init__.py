@@ -12,6 +12,8 @@ Partition functions
 Generative use of fitted models
     :func:`sample_sequences`, :func:`score_sequences`, :func:`mutation_effects`,
     :func:`compare_statistics`
+Figures
+    :mod:`plot` (matplotlib is imported only when a figure is drawn)
 """
 from ._version import __version__
 from ._config import build_config, show_config
@@ -20,18 +22,22 @@ from .errors import (ConvergenceWarning, FormatError, InputError, IsingbioError,
 from .models import IsingModel, PottsModel
 from .sampling import METHODS, SampleResult, Sampler, sample
 from . import exact, stats
-from .alignment import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alignment, Alphabet, read_alignment,
-                        reorder_states)
+from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
+from .alignment import Alignment, read_alignment
 from .weights import sequence_weights
 from .plm import PLMResult, fit_plm
 from .contacts import contact_scores, top_contacts, write_contacts_csv
 from .structure import ContactMap, contact_map_from_structure
-from .evaluation import evaluate_contacts, plot_contacts
+from .evaluation import evaluate_contacts
+from .plot import plot_contacts
 from .io import load_model, save_model
-from .annealing import AISResult, ais, log_prob
+from .annealed_importance import AISResult, ais
+from .likelihood import log_prob
 from . import generative
-from .generative import (GeneratedSamples, MixingDiagnostics, StatisticsComparison, compare_statistics,
-                         decode_states, encode_sequences, mutation_effects, sample_sequences, score_sequences)
+from .sequences import decode_states, encode_sequences
+from .sequence_sampling import GeneratedSamples, MixingDiagnostics, sample_sequences
+from .scoring import mutation_effects, score_sequences
+from .sequence_statistics import StatisticsComparison, compare_statistics
 
 __all__ = [
     "__version__", "build_config", "show_config",

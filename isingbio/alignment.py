@@ -1,55 +1,14 @@
-"""Multiple sequence alignments: alphabets, readers, focus mode and gap filters.
+"""Multiple sequence alignments: the encoded :class:`Alignment`, focus mode and gap filters.
 
-Alphabets and state order
--------------------------
-An alignment is stored as an ``int8`` matrix of state codes ``0 .. q-1``; code ``k`` is the
-letter ``alphabet.letters[k]``. The isingbio protein order puts the gap first, as plmc does::
-
-    PROTEIN          "-ACDEFGHIKLMNPQRSTVWY"   (gap = 0, then the 20 amino acids A..Y)
-
-CCMpred (and PSICOV, GREMLIN) use the "ARND..." order with the gap last::
-
-    PROTEIN_GAP_LAST "ARNDCQEGHILKMFPSTWYV-"   (gap = 20)
-
-:func:`reorder_states` converts codes or model parameters between any two alphabets that
-hold the same letters. Nucleic acids: ``RNA = "-ACGU"`` (T is read as U), ``DNA = "-ACGT"``
-(U is read as T). A user-defined alphabet is ``Alphabet("-ABC")``.
+:func:`read_alignment` reads a file (the parsers and format detection are in
+:mod:`isingbio.alignment_io`), encodes it with an alphabet (:mod:`isingbio.alphabets`:
+:class:`Alphabet`, :data:`PROTEIN`, :func:`reorder_states`, ..., re-exported here) and
+applies focus mode and the filters below.
 
 Non-standard letters (protein: X B Z J U O; nucleic acids: N and the IUPAC ambiguity codes)
 are mapped to the gap state and counted (``Alignment.n_nonstandard``); ``nonstandard="error"``
 refuses them instead. Any other character is a :class:`~isingbio.errors.FormatError` naming
-the file, line and column, except one ``*`` ending a FASTA/A2M/A3M sequence (a stop marker
-some tools write), which is dropped.
-
-Formats
--------
-Detected from the content, then the extension (gzip is detected from the magic bytes): a
-``# STOCKHOLM`` header means Stockholm, ``>`` headers mean FASTA / A2M / A3M (told apart by
-the extension, else by the content as below), rows without headers mean ``aln``, whatever the
-extension says. A file read as A2M or FASTA (by its extension) whose rows differ in length
-but agree in their number of match characters (upper case and ``-``) is read as A3M, with a
-logged warning.
-
-``fasta``
-    ``>id description`` headers, sequences over any number of lines, blank lines and CRLF
-    allowed. Lower-case letters are residues like upper-case ones; ``.`` is a gap.
-``a2m``, ``a3m``
-    FASTA whose lower-case letters and ``.`` are insert states: they are not match columns
-    and are removed from every sequence; the remaining upper-case letters and ``-`` must
-    give the same length for every sequence. A file with a FASTA extension (.fasta, .fa,
-    .fas, ...) is read as FASTA (with a logged warning if it mixes upper and lower case);
-    one with another extension is read as A2M (equal row lengths) or A3M when it mixes
-    upper- and lower-case letters, else as FASTA. In focus mode an A2M file is read
-    as plmc does: all rows have the same length and the columns kept are those where the
-    focus sequence has an upper-case letter (lower-case letters of the other rows in those
-    columns are read as residues).
-``stockholm``
-    ``# STOCKHOLM 1.0``, any number of blocks, ``#=GF/#=GS/#=GR`` ignored, ends at ``//``.
-    With a ``#=GC RF`` line the match columns are those whose RF character is not one of
-    ``. - _ ~``; without one, the columns holding a lower-case letter are insert columns.
-    ``.`` is a gap. Only the first alignment of the file is read.
-``aln``
-    One sequence per line, no ids (PSICOV / CCMpred); ids are ``"1"``, ``"2"``, ...
+the file, line and column.
 
 Focus mode (plmc ``-f``)
 ------------------------
@@ -71,8 +30,6 @@ exceeds it (the focus sequence is never dropped). ``Alignment.dropped`` and
 """
 from __future__ import annotations
 
-import bisect
-import gzip
 import logging
 import os
 import re
@@ -80,6 +37,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .alignment_io import FORMATS, _Record, read_records
+from .alphabets import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states,
+                        state_permutation)
 from .errors import FormatError, InputError
 
 __all__ = [
@@ -89,8 +49,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("fasta", "a2m", "a3m", "stockholm", "aln")
-
 _LOWER = np.zeros(256, dtype=bool)
 _LOWER[ord("a"):ord("z") + 1] = True
 _UPPER = np.zeros(256, dtype=bool)
@@ -98,194 +56,6 @@ _UPPER[ord("A"):ord("Z") + 1] = True
 _DOT = ord(".")
 
 
-# --------------------------------------------------------------------------------------------
-# Alphabets
-# --------------------------------------------------------------------------------------------
-class Alphabet:
-    """An ordered set of ``q`` states, one character each.
-
-    Parameters
-    ----------
-    letters : str
-        The states in code order (``letters[k]`` has code ``k``); ``q = len(letters)``.
-    name : str, optional
-    gap : str, default "-"
-        The gap character; ``gap_index = letters.index(gap)`` or None if absent. ``.`` is
-        read as a gap too.
-    nonstandard : str, default ""
-        Letters that are accepted in input, mapped to the gap state and counted.
-    aliases : dict, optional
-        Letters read as another letter (e.g. ``{"T": "U"}`` for RNA).
-    case_sensitive : bool, default False
-        If False, the lower-case form of each letter is read as the letter (unless it is
-        itself a letter of the alphabet).
-    """
-
-    def __init__(self, letters: str, name: str | None = None, gap: str = "-",
-                 nonstandard: str = "", aliases: dict | None = None,
-                 case_sensitive: bool = False):
-        if not isinstance(letters, str) or len(letters) == 0:
-            raise InputError("alphabet letters must be a non-empty string")
-        if len(set(letters)) != len(letters):
-            raise InputError(f"alphabet letters must be distinct, got {letters!r}")
-        if len(letters) > 127:
-            raise InputError(f"an alphabet has at most 127 states, got {len(letters)}")
-        if any(ord(c) > 255 or c.isspace() for c in letters):
-            raise InputError(f"alphabet letters must be printable 8-bit characters, got {letters!r}")
-        self.letters = letters
-        self.name = name or letters
-        self.q = len(letters)
-        self.gap = gap
-        self.gap_index = letters.index(gap) if gap in letters else None
-        self.nonstandard = "".join(c for c in nonstandard if c not in letters)
-        self.aliases = dict(aliases or {})
-        self.case_sensitive = case_sensitive
-        code = np.full(256, -1, dtype=np.int16)
-        nonstd = np.zeros(256, dtype=bool)
-        for k, c in enumerate(letters):
-            code[ord(c)] = k
-        if not case_sensitive:
-            for k, c in enumerate(letters):
-                for v in (c.lower(), c.upper()):
-                    if len(v) == 1 and ord(v) < 256 and v not in letters:
-                        code[ord(v)] = k
-        for a, b in self.aliases.items():
-            if b not in letters:
-                raise InputError(f"alias target {b!r} is not a letter of {letters!r}")
-            forms = {a} if case_sensitive else {a, a.lower(), a.upper()}
-            for v in forms:
-                if v not in letters:
-                    code[ord(v)] = letters.index(b)
-        if self.gap_index is not None:
-            for c in self.nonstandard:
-                forms = {c} if case_sensitive else {c, c.lower(), c.upper()}
-                for v in forms:
-                    if v not in letters and code[ord(v)] < 0:
-                        code[ord(v)] = self.gap_index
-                        nonstd[ord(v)] = True
-            if "." not in letters:
-                code[_DOT] = self.gap_index
-        self._code = code
-        self._nonstd = nonstd
-        self._letters_arr = np.frombuffer(letters.encode("latin-1"), dtype=np.uint8)
-
-    def __repr__(self):
-        return f"Alphabet({self.letters!r}, name={self.name!r})"
-
-    def __eq__(self, other):
-        return isinstance(other, Alphabet) and other.letters == self.letters
-
-    def __hash__(self):
-        return hash(self.letters)
-
-    def __len__(self):
-        return self.q
-
-    def encode(self, text: str) -> np.ndarray:
-        """Codes (int8, shape (len(text),)) of a string; non-standard letters give the gap code.
-
-        Raises :class:`InputError` naming the first character that is not in the alphabet.
-        """
-        raw = np.frombuffer(str(text).encode("latin-1", errors="replace"), dtype=np.uint8)
-        codes = self._code[raw]
-        bad = np.flatnonzero(codes < 0)
-        if bad.size:
-            k = int(bad[0])
-            raise InputError(f"character {text[k]!r} at position {k + 1} is not in alphabet "
-                             f"{self.name!r} ({self.letters!r})")
-        return codes.astype(np.int8)
-
-    def decode(self, codes) -> str:
-        """The string of a sequence of codes (0 .. q-1)."""
-        codes = np.asarray(codes)
-        if codes.size and (codes.min() < 0 or codes.max() >= self.q):
-            raise InputError(f"codes must be in 0..{self.q - 1}")
-        return self._letters_arr[codes.astype(np.intp).ravel()].tobytes().decode("latin-1")
-
-
-PROTEIN = Alphabet("-ACDEFGHIKLMNPQRSTVWY", name="protein", nonstandard="XBZJUO")
-PROTEIN_GAP_LAST = Alphabet("ARNDCQEGHILKMFPSTWYV-", name="protein-gap-last",
-                            nonstandard="XBZJUO")
-RNA = Alphabet("-ACGU", name="rna", nonstandard="NRYKMSWBDHV", aliases={"T": "U"})
-DNA = Alphabet("-ACGT", name="dna", nonstandard="NRYKMSWBDHV", aliases={"U": "T"})
-
-_NAMED = {"protein": PROTEIN, "protein-gap-first": PROTEIN, "plmc": PROTEIN,
-          "protein-gap-last": PROTEIN_GAP_LAST, "ccmpred": PROTEIN_GAP_LAST,
-          "rna": RNA, "dna": DNA}
-
-
-def get_alphabet(alphabet) -> Alphabet:
-    """An :class:`Alphabet` from an Alphabet, a name ("protein", "protein-gap-last",
-    "ccmpred", "rna", "dna") or a string of letters (a user-defined alphabet)."""
-    if isinstance(alphabet, Alphabet):
-        return alphabet
-    if isinstance(alphabet, str):
-        named = _NAMED.get(alphabet.lower())
-        if named is not None:
-            return named
-        return Alphabet(alphabet)
-    raise InputError(f"alphabet must be an Alphabet, a name or a string of letters, got {alphabet!r}")
-
-
-def state_permutation(from_alphabet, to_alphabet) -> np.ndarray:
-    """Index array ``perm`` with ``to_letters[k] == from_letters[perm[k]]``.
-
-    So ``params_to = params_from[..., perm]`` along a state axis, and
-    ``codes_to = inverse[codes_from]`` with ``inverse = np.argsort(perm)``.
-    """
-    a, b = get_alphabet(from_alphabet), get_alphabet(to_alphabet)
-    if sorted(a.letters) != sorted(b.letters):
-        raise InputError(f"alphabets {a.letters!r} and {b.letters!r} do not hold the same letters")
-    return np.array([a.letters.index(c) for c in b.letters], dtype=np.intp)
-
-
-def reorder_states(values, from_alphabet, to_alphabet, axes=None):
-    """Convert codes or parameters from one state order to another.
-
-    Parameters
-    ----------
-    values : array_like
-        Integer arrays are state codes (e.g. an alignment matrix): each code is replaced by
-        the code of the same letter in ``to_alphabet``. Floating arrays are parameters
-        indexed by state: ``axes`` are permuted. By default ``axes`` is ``(-1,)`` for 1-D
-        and 2-D arrays (fields ``h`` of shape (L, q)) and ``(-2, -1)`` for 4-D arrays
-        (couplings ``J`` of shape (L, L, q, q)); give it for any other layout.
-    from_alphabet, to_alphabet : Alphabet or str
-        E.g. ``PROTEIN`` (gap first, plmc) and ``PROTEIN_GAP_LAST`` (gap last, CCMpred).
-    axes : tuple of int, optional
-
-    Returns
-    -------
-    ndarray
-        A new array of the same shape and dtype.
-    """
-    perm = state_permutation(from_alphabet, to_alphabet)
-    q = len(perm)
-    arr = np.asarray(values)
-    if np.issubdtype(arr.dtype, np.integer) and axes is None:
-        inverse = np.argsort(perm)
-        if arr.size and (arr.min() < 0 or arr.max() >= q):
-            raise InputError(f"codes must be in 0..{q - 1}")
-        return inverse[arr].astype(arr.dtype)
-    if axes is None:
-        if arr.ndim in (1, 2):
-            axes = (-1,)
-        elif arr.ndim == 4:
-            axes = (-2, -1)
-        else:
-            raise InputError(f"give axes= for a parameter array of shape {arr.shape}")
-    out = arr
-    for ax in axes:
-        if arr.shape[ax] != q:
-            raise InputError(f"axis {ax} of an array of shape {arr.shape} has size "
-                             f"{arr.shape[ax]}, not q = {q}")
-        out = np.take(out, perm, axis=ax)
-    return np.array(out, copy=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Alignment
-# --------------------------------------------------------------------------------------------
 @dataclass(eq=False)
 class Alignment:
     """An encoded multiple sequence alignment.
@@ -457,205 +227,10 @@ class Alignment:
         return "\n".join(lines)
 
 
+
 # --------------------------------------------------------------------------------------------
-# Reading
+# Reading, focus mode, filters
 # --------------------------------------------------------------------------------------------
-@dataclass
-class _Record:
-    index: int
-    id: str
-    line: int | None          # line of the header (or of the sequence for .aln)
-    segments: list            # (line number, 1-based column of first char, offset in seq)
-    seq: str
-
-    def locate(self, offset: int):
-        """(line, column) of character `offset` of the sequence."""
-        starts = [s[2] for s in self.segments]
-        k = bisect.bisect_right(starts, offset) - 1
-        line, col, start = self.segments[max(k, 0)]
-        return line, (col + offset - start if line is not None else None)
-
-    def label(self) -> str:
-        return f"sequence {self.index + 1} {self.id!r}" if self.id else f"sequence {self.index + 1}"
-
-
-def _read_text(path) -> str:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not an alignment file") from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise FormatError(f"corrupt gzip data ({exc})", path) from None
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    try:  # UTF-8 (ASCII included): columns in error messages count characters
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _split_lines(text: str) -> list:
-    """Lines ending in LF, CRLF or (old Mac files) CR only.
-
-    Not ``str.splitlines``: it also breaks at form feeds, U+0085, U+2028 ..., which may appear
-    in header descriptions and would shift every line number and split a header in two.
-    """
-    if "\n" not in text and "\r" in text:
-        return text.split("\r")
-    lines = text.split("\n")
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
-
-
-def _ext_format(path) -> str | None:
-    name = os.path.basename(str(path)).lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    ext = os.path.splitext(name)[1]
-    return {".a2m": "a2m", ".a3m": "a3m", ".sto": "stockholm", ".stk": "stockholm",
-            ".sth": "stockholm", ".stockholm": "stockholm", ".aln": "aln", ".psicov": "aln",
-            ".fasta": "fasta", ".fa": "fasta", ".fas": "fasta", ".fsa": "fasta",
-            ".afa": "fasta", ".mfa": "fasta", ".faa": "fasta"}.get(ext)
-
-
-def _first_content_line(lines):
-    for line in lines:
-        s = line.strip()
-        if s:
-            return s
-    return ""
-
-
-def _detect_format(path, lines) -> str:
-    """The format from the content first (a Stockholm header, '>' headers or bare rows), then
-    the extension (which says A2M / A3M / FASTA apart for files with '>' headers)."""
-    ext = _ext_format(path)
-    first = _first_content_line(lines)
-    if first.upper().startswith("# STOCKHOLM"):
-        return "stockholm"
-    first_data = next((s for s in (line.strip() for line in lines) if s and not s.startswith("#")), "")
-    fasta_like = first_data.startswith(">") or (not first_data and first.startswith("#"))
-    if not fasta_like and ext in (None, "fasta", "a2m", "a3m"):
-        # sequence data before the first header: let the FASTA reader say where
-        fasta_like = any(line.lstrip().startswith(">") for line in lines)
-    if fasta_like:
-        if ext in ("a2m", "a3m"):
-            return ext
-        if ext == "fasta":
-            return "fasta!"  # the extension says FASTA: lower case is read as residues
-        return "fasta*"  # decided after parsing: fasta, or a2m/a3m if it has inserts
-    if ext == "stockholm" and first_data:
-        return "stockholm"  # a Stockholm file without its header line
-    return "aln"
-
-
-def _parse_fasta(lines, path) -> list:
-    records = []
-    cur = None
-    seen_header = False
-    for ln, line in enumerate(lines, start=1):
-        s = line.rstrip()
-        if not s.strip():
-            continue
-        if s.startswith(">"):
-            header = s[1:].strip()
-            rid = header.split()[0] if header else ""
-            cur = _Record(len(records), rid, ln, [], "")
-            cur._parts = []
-            records.append(cur)
-            seen_header = True
-            continue
-        if not seen_header:
-            if s.startswith("#"):
-                continue  # A3M "#A3M#" and comment lines before the first header
-            raise FormatError("sequence data before the first '>' header", path, ln, 1)
-        lead = len(s) - len(s.lstrip())
-        body = s.strip()
-        offset = sum(len(p) for p in cur._parts)
-        cur.segments.append((ln, lead + 1, offset))
-        cur._parts.append(body)
-    for r in records:
-        r.seq = "".join(r._parts)
-        if r.seq.endswith("*"):  # a terminal stop marker (EMBOSS, translated ORFs), not a column
-            r.seq = r.seq[:-1]
-        del r._parts
-    return records
-
-
-def _parse_aln(lines, path) -> list:
-    records = []
-    for ln, line in enumerate(lines, start=1):
-        s = line.rstrip()
-        if not s.strip():
-            continue
-        if s.lstrip().startswith(">"):
-            raise FormatError("'>' header in a one-sequence-per-line (.aln) file; "
-                              "pass format='fasta'", path, ln, 1)
-        lead = len(s) - len(s.lstrip())
-        k = len(records)
-        records.append(_Record(k, str(k + 1), ln, [(ln, lead + 1, 0)], s.strip()))
-    return records
-
-
-_STO_SEQ = re.compile(r"^(\S+)(\s+)(\S+)\s*$")
-
-
-def _parse_stockholm(lines, path):
-    records = {}
-    order = []
-    rf_parts = []
-    rf_segments = []
-    ended = False
-    for ln, line in enumerate(lines, start=1):
-        s = line.rstrip()
-        if ended:
-            if s.strip():
-                logger.warning("%s: only the first alignment of this Stockholm file is read", path)
-                break
-            continue
-        if not s.strip():
-            continue
-        if s.startswith("//"):
-            ended = True
-            continue
-        if s.startswith("#"):
-            if s.startswith("#=GC"):
-                parts = s.split()
-                if len(parts) >= 3 and parts[1] == "RF":
-                    col = s.index(parts[2], len("#=GC RF")) + 1
-                    rf_segments.append((ln, col, sum(len(p) for p in rf_parts)))
-                    rf_parts.append(parts[2])
-            continue
-        m = _STO_SEQ.match(s)
-        if not m:
-            raise FormatError("expected 'name sequence' in a Stockholm alignment line", path, ln, 1)
-        name, ws, seq = m.group(1), m.group(2), m.group(3)
-        col = len(name) + len(ws) + 1
-        rec = records.get(name)
-        if rec is None:
-            rec = _Record(len(order), name, ln, [], "")
-            rec._parts = []
-            records[name] = rec
-            order.append(name)
-        rec.segments.append((ln, col, sum(len(p) for p in rec._parts)))
-        rec._parts.append(seq)
-    out = []
-    for name in order:
-        r = records[name]
-        r.seq = "".join(r._parts)
-        del r._parts
-        out.append(r)
-    rf = None
-    if rf_parts:
-        rf = _Record(-1, "#=GC RF", rf_segments[0][0], rf_segments, "".join(rf_parts))
-    return out, rf
-
-
 def read_alignment(path, format: str | None = None, alphabet="protein", focus=None,
                    max_gap_fraction_seq: float | None = None,
                    max_gap_fraction_col: float | None = None,
@@ -693,69 +268,10 @@ def read_alignment(path, format: str | None = None, alphabet="protein", focus=No
     InputError
         Missing file, bad argument, unknown focus id.
     """
-    if format is not None and format not in FORMATS:
-        raise InputError(f"format must be one of {FORMATS}, got {format!r}")
     path_str = os.fspath(path)
-    text = _read_text(path_str)
-    lines = _split_lines(text)
-    fmt = format or _detect_format(path_str, lines)
-    rf = None
-    if fmt in ("fasta", "a2m", "a3m", "fasta*", "fasta!"):
-        records = _parse_fasta(lines, path_str)
-    elif fmt == "stockholm":
-        records, rf = _parse_stockholm(lines, path_str)
-    else:
-        records = _parse_aln(lines, path_str)
-    if not records:
-        raise FormatError("no sequences found (empty file?)", path_str)
-    if format is None and fmt in ("a2m", "fasta!") and _a3m_shaped(records):
-        # rows of different lengths whose upper-case letters and '-' line up: an A3M file
-        logger.warning("%s: rows differ in length but their match columns (upper case and '-') "
-                       "agree: read as A3M (lower-case letters and '.' are insert states)", path_str)
-        fmt = "a3m"
-    if fmt == "fasta!":
-        fmt = "fasta"
-        if _mixed_case(records):
-            logger.warning("%s: lower-case letters are read as residues (FASTA); if they are "
-                           "insert states pass format='a2m' or format='a3m'", path_str)
-    if fmt == "fasta*":
-        if not _mixed_case(records):
-            fmt = "fasta"
-        else:
-            lengths = {len(r.seq) for r in records}
-            fmt = "a2m" if len(lengths) == 1 else "a3m"
-            logger.info("%s: lower-case letters or '.' found: read as %s (insert states "
-                        "dropped); pass format='fasta' to read them as residues", path_str, fmt)
+    records, fmt, rf = read_records(path_str, format)
     return _build(records, fmt, path_str, alphabet, focus, max_gap_fraction_seq,
                   max_gap_fraction_col, nonstandard, rf=rf)
-
-
-_INSERT_RE = re.compile("[a-z.]")
-
-
-def _a3m_shaped(records) -> bool:
-    """Rows of different lengths that have the same number of match characters."""
-    if len({len(r.seq) for r in records}) < 2 or not _mixed_case(records):
-        return False
-    return len({len(r.seq) - len(_INSERT_RE.findall(r.seq)) for r in records}) == 1
-
-
-_UPPER_RE = re.compile("[A-Z]")
-_LOWER_RE = re.compile("[a-z]")
-
-
-def _mixed_case(records) -> bool:
-    """True if the sequences hold both upper-case and lower-case letters."""
-    has_upper = has_insert = False
-    for r in records:
-        seq = r.seq
-        if not has_upper and _UPPER_RE.search(seq):
-            has_upper = True
-        if not has_insert and _LOWER_RE.search(seq):
-            has_insert = True
-        if has_upper and has_insert:
-            return True
-    return False
 
 
 def _check_fraction(value, name):

@@ -1,4 +1,4 @@
-"""Contact scores from fitted Potts couplings, ranking, and the contacts CSV file.
+"""Contact scores from fitted Potts couplings, the ranking of pairs, and the contacts CSV file.
 
 Score of a pair (the convention of plmc, CCMpred and plmDCA):
 
@@ -16,7 +16,8 @@ import numpy as np
 from ._validation import check_positive_int
 from .errors import InputError
 
-__all__ = ["contact_scores", "apc_correction", "top_contacts", "write_contacts_csv", "CONTACT_DTYPE"]
+__all__ = ["contact_scores", "apc_correction", "ranked_pairs", "top_contacts", "write_contacts_csv",
+           "CONTACT_DTYPE"]
 
 CONTACT_DTYPE = np.dtype([("i", np.int64), ("j", np.int64), ("score", np.float64)])
 
@@ -97,6 +98,56 @@ def contact_scores(model, apc: bool = True, exclude_gap=None) -> np.ndarray:
     return scores
 
 
+def _score_matrix(scores) -> np.ndarray:
+    """A square float64 score matrix from an array or an object holding one (``.scores``, ``.matrix``)."""
+    for attr in ("scores", "matrix"):
+        value = getattr(scores, attr, None)
+        if isinstance(value, np.ndarray):
+            scores = value
+            break
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2 or s.shape[0] != s.shape[1]:
+        raise InputError(f"scores must be a square (L, L) matrix, got shape {s.shape}")
+    return s
+
+
+def ranked_pairs(scores, min_separation: int = 6, known=None):
+    """Pairs ``i < j`` with ``j - i >= min_separation`` (and ``known[i, j]`` if given), best first.
+
+    The one ranking of pairs in the package: :func:`top_contacts`, the contacts CSV file,
+    :func:`isingbio.evaluation.evaluate_contacts` and the contact-map figure use it.
+
+    Parameters
+    ----------
+    scores : array_like, shape (L, L)
+        Pair scores, higher first (only ``i < j`` is read); or an object with a ``scores`` or
+        ``matrix`` array.
+    min_separation : int, default 6
+        Smallest ``j - i`` ranked (values below 1 count as 1).
+    known : array_like of bool, shape (L, L), optional
+        Rank only the pairs where it is True (e.g. ``contact >= 0``).
+
+    Returns
+    -------
+    i, j : ndarray of int64
+        0-based indices, ordered by decreasing score (ties: by i, then j; NaN last).
+    score : ndarray of float64
+    """
+    s = _score_matrix(scores)
+    L = s.shape[0]
+    i, j = np.triu_indices(L, k=max(int(min_separation), 1))
+    if known is not None:
+        keep = np.asarray(known)[i, j]
+        i, j = i[keep], j[keep]
+    v = s[i, j]
+    key = np.where(np.isnan(v), -np.inf, v)
+    order = np.lexsort((j, i, -key))  # last key is primary
+    # NaN after -inf scores: push NaNs to the very end
+    nan_last = np.isnan(v[order])
+    order = np.concatenate([order[~nan_last], order[nan_last]])
+    return i[order].astype(np.int64), j[order].astype(np.int64), v[order]
+
+
 def top_contacts(scores, min_separation: int = 6, n=None, positions=None) -> np.ndarray:
     """Pairs i < j with |i - j| >= min_separation, best first.
 
@@ -115,27 +166,24 @@ def top_contacts(scores, min_separation: int = 6, n=None, positions=None) -> np.
     Returns
     -------
     ndarray with fields ``i`` (int64), ``j`` (int64), ``score`` (float64)
-        Sorted by decreasing score (ties: by i, then j).
+        Sorted by decreasing score (ties: by i, then j; NaN last), as :func:`ranked_pairs`.
     """
-    s = np.asarray(scores, dtype=np.float64)
-    if s.ndim != 2 or s.shape[0] != s.shape[1]:
-        raise InputError(f"scores must be a square (L, L) matrix, got shape {s.shape}")
+    s = _score_matrix(scores)
     L = s.shape[0]
     min_separation = check_positive_int(min_separation, "min_separation", minimum=1)
-    iu, ju = np.triu_indices(L, k=min_separation)
-    vals = s[iu, ju]
-    order = np.lexsort((ju, iu, -vals))
+    iu, ju, vals = ranked_pairs(s, min_separation)
     if n is not None:
-        order = order[:check_positive_int(n, "n", minimum=0)]
-    out = np.empty(len(order), dtype=CONTACT_DTYPE)
+        k = check_positive_int(n, "n", minimum=0)
+        iu, ju, vals = iu[:k], ju[:k], vals[:k]
+    out = np.empty(len(iu), dtype=CONTACT_DTYPE)
     if positions is not None:
         pos = np.asarray(positions, dtype=np.int64)
         if pos.shape != (L,):
             raise InputError(f"positions must have shape ({L},), got {pos.shape}")
-        out["i"], out["j"] = pos[iu[order]], pos[ju[order]]
+        out["i"], out["j"] = pos[iu], pos[ju]
     else:
-        out["i"], out["j"] = iu[order], ju[order]
-    out["score"] = vals[order]
+        out["i"], out["j"] = iu, ju
+    out["score"] = vals
     return out
 
 

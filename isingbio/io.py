@@ -38,7 +38,7 @@ import numpy as np
 
 from ._model_file import COUPLINGS_PREFIX, FORMAT, FORMAT_VERSION, LEGACY_FORMAT
 from ._version import __version__
-from .alignment import Alphabet, get_alphabet
+from .alphabets import Alphabet, get_alphabet
 from .couplings import couplings_from_arrays
 from .errors import FormatError, InputError
 from .models import IsingModel, PottsModel

@@ -1,14 +1,43 @@
-"""Figures written with matplotlib (Agg backend, files written atomically).
+"""Every figure of the package, drawn with matplotlib (files written atomically).
 
-Each function takes results and a path, draws one figure and returns the path.
+This is the only module that uses matplotlib, and it imports it inside the functions, so
+``import isingbio`` does not load it. Each figure is a :class:`matplotlib.figure.Figure`
+that belongs to no pyplot state (safe in threads and servers), written by
+:func:`save_figure`; the format follows the file's extension (default PNG). Each ``plot_*``
+function takes results and a path, draws one figure and returns the path.
+
+Simulation
+    :func:`plot_traces` (energy and magnetisation of each chain), :func:`plot_scan`
+    (thermodynamics against temperature)
+Partition functions
+    :func:`plot_ais` (log-weight traces, running estimate of log Z, effective sample size)
+Contacts
+    :func:`plot_contacts` (predicted pairs over the true contact map)
+Generated sequences
+    :func:`plot_mixing` (mixing diagnostics of the chains), :func:`plot_statistics` (sample
+    statistics against the alignment's), :func:`plot_mutation_heatmap` (single-mutant
+    energy changes), :func:`plot_energy_histogram` (energies of scored sequences)
+
+The package's own modules are imported inside the functions too: several of them
+re-export these figures, and importing them here at load time would make import cycles.
 """
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._files import atomic_path
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .annealed_importance import AISResult
+    from .sequence_sampling import MixingDiagnostics
+    from .sequence_statistics import StatisticsComparison
+
+__all__ = ["figure", "save_figure", "check_figure_format", "plot_traces", "plot_scan", "plot_ais",
+           "plot_contacts", "plot_mixing", "plot_statistics", "plot_mutation_heatmap", "plot_energy_histogram"]
 
 
 def figure(**kwargs):
@@ -23,6 +52,19 @@ def save_figure(fig, path, dpi: int = 120) -> str:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=ext, dpi=dpi, bbox_inches="tight")
     return os.fspath(path)
+
+
+def check_figure_format(path, option: str = "--plot") -> None:
+    """Refuse, early, a file extension matplotlib cannot write (no extension: PNG)."""
+    if path is None:
+        return
+    ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    if not ext:
+        return
+    supported = figure().canvas.get_supported_filetypes()
+    if ext not in supported:
+        raise InputError(f"{option} {path}: unknown figure format {ext!r} "
+                         f"(use one of: {', '.join(sorted(supported))})")
 
 
 def plot_traces(result, path, max_chains: int = 8):
@@ -83,5 +125,285 @@ def plot_scan(temperatures, table: dict, path, exact: dict | None = None, title:
         ax.set_xlabel("temperature T")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None = None):
+    """Log-weight traces, the running estimate of log Z and the effective sample size.
+
+    Top: each chain's log-weight along the path, relative to the log mean exp over chains
+    (reverse pass dotted). Middle: the estimate of log Z as chains are added, with a 2-sigma
+    band (forward and, if run, reverse). Bottom: the effective sample size along the path.
+    Written atomically.
+
+    Parameters
+    ----------
+    result : AISResult
+    path : str or os.PathLike
+        PNG (or any format matplotlib knows from the extension).
+    max_chains : int, optional
+        Draw at most this many chains' traces.
+    exact : float, optional
+        The exact log Z, drawn as a reference line.
+
+    Returns
+    -------
+    path
+    """
+    from .annealed_importance import _logmeanexp, _running, _weight_stats
+
+    fig = figure(figsize=(8, 9.5))
+    axes = fig.subplots(3, 1)
+    b = result.schedule[result.trace_steps] * result.beta
+    centre = _logmeanexp(result.trace, axis=1)
+    for c in range(min(result.n_chains, max_chains)):
+        axes[0].plot(b, result.trace[:, c] - centre, lw=0.5, alpha=0.6)
+    if result.bidirectional:
+        br = result.schedule[::-1][result.trace_steps_reverse] * result.beta
+        cr = _logmeanexp(result.trace_reverse, axis=1)
+        for c in range(min(result.trace_reverse.shape[1], max(1, max_chains // 4))):
+            axes[0].plot(br, result.trace_reverse[:, c] - cr, lw=0.6, alpha=0.6, color="k", ls=":",
+                         label="reverse" if c == 0 else None)
+        axes[0].legend(loc="lower left", fontsize=8)
+    axes[0].set_ylabel("log-weight - log mean exp")
+    axes[0].set_xlabel("beta_coupling")
+    axes[0].set_title(f"AIS: {result.n_chains} chains x {result.n_steps} steps, {result.schedule_name} schedule, "
+                      f"{result.method}")
+
+    n, est, se = _running(result.log_weights)
+    axes[1].plot(n, est, color="C0", label="forward (lower)")
+    axes[1].fill_between(n[1:], est[1:] - 2 * se[1:], est[1:] + 2 * se[1:], color="C0", alpha=0.25)
+    if result.bidirectional:
+        n_r, est_r, se_r = _running(result.log_weights_reverse)
+        axes[1].plot(n_r, -est_r, color="C3", label="reverse (upper)")
+        axes[1].fill_between(n_r[1:], -est_r[1:] - 2 * se_r[1:], -est_r[1:] + 2 * se_r[1:], color="C3", alpha=0.25)
+    axes[1].axhline(result.log_z, color="k", lw=0.8, ls="--", label="log Z")
+    lo, hi = result.log_z - 8 * result.stderr - 1e-3, result.log_z + 8 * result.stderr + 1e-3
+    if exact is not None:
+        axes[1].axhline(exact, color="C2", lw=1.2, label="exact")
+        lo, hi = min(lo, exact - 1e-3), max(hi, exact + 1e-3)
+    axes[1].set_ylim(lo, hi)
+    axes[1].set_xlabel("chains used")
+    axes[1].set_ylabel("running estimate of log Z")
+    axes[1].legend(loc="lower right", fontsize=8)
+    txt = f"log Z = {result.log_z:.5f} +/- {result.stderr:.5f}"
+    if result.bidirectional:
+        txt += f"\nbounds [{result.log_z_forward:.5f}, {result.log_z_reverse:.5f}], gap {result.gap:.2g}"
+    axes[1].text(0.02, 0.95, txt, transform=axes[1].transAxes, va="top", fontsize=9)
+
+    ess = np.array([_weight_stats(row)[2] for row in result.trace])
+    axes[2].plot(b, ess, color="C1", label="forward")
+    if result.bidirectional:
+        ess_r = np.array([_weight_stats(row)[2] for row in result.trace_reverse])
+        axes[2].plot(br, ess_r, color="C3", label="reverse")
+        axes[2].legend(loc="lower left", fontsize=8)
+    axes[2].set_ylabel("effective sample size")
+    axes[2].set_ylim(0, result.n_chains * 1.05)
+    axes[2].set_xlabel("beta_coupling")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return save_figure(fig, path, dpi=110)
+
+
+def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
+                  positions=None, title: str | None = None, dpi: int = 150,
+                  figsize=(6.0, 6.0)):
+    """Draw the predicted top pairs over the true contact map and write it to ``path``.
+
+    Lower triangle: true contacts (grey; unknown pairs in light yellow). Upper triangle: the
+    ``top`` best-scoring pairs with ``j - i >= min_separation`` (green: contact, red: not a
+    contact, blue: unknown). The title reports P@L/5, P@L/2 and P@L.
+
+    Parameters
+    ----------
+    scores : array_like, shape (L, L)
+    contact_map : ContactMap, array_like of int (L, L), or None (predictions only)
+    path : str or os.PathLike
+        Output file; the format follows the extension (png, pdf, svg). Written to a
+        temporary file first and renamed, so no partial file is left on failure.
+    top : int, optional
+        Number of predicted pairs drawn (default L).
+    positions : array_like of int, shape (L,), optional
+        Axis labels (e.g. ``alignment.positions``); default 1..L.
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
+    from .contacts import _score_matrix, ranked_pairs
+    from .evaluation import _contact_matrix, evaluate_contacts
+
+    s = _score_matrix(scores)
+    L = s.shape[0]
+    c = None if contact_map is None else _contact_matrix(contact_map)
+    if c is not None and c.shape != s.shape:
+        raise InputError(f"scores have shape {s.shape} but the contact map has {c.shape}")
+    top = L if top is None else int(top)
+    if top < 0:
+        raise InputError(f"top must be >= 0, got {top}")
+    if positions is None:
+        positions = np.arange(1, L + 1)
+    positions = np.asarray(positions)
+    if positions.shape != (L,):
+        raise InputError(f"positions must have shape ({L},), got {positions.shape}")
+
+    fig = figure(figsize=figsize)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_xlim(0.5, L + 0.5)
+    ax.set_ylim(L + 0.5, 0.5)
+    ax.set_aspect("equal")
+    ms = max(1.0, min(6.0, 300.0 / max(L, 1)))
+    if c is not None:
+        ui, uj = np.nonzero(np.tril(c == -1, -1))
+        if ui.size:
+            ax.scatter(uj + 1, ui + 1, s=ms ** 2, c="#f3eec8", marker="s", linewidths=0,
+                       label="unknown")
+        ti, tj = np.nonzero(np.tril(c == 1, -min_separation))
+        ax.scatter(tj + 1, ti + 1, s=ms ** 2, c="0.55", marker="s", linewidths=0,
+                   label="true contact")
+    i, j, _ = ranked_pairs(s, min_separation)
+    i, j = i[:top], j[:top]
+    if c is None:
+        ax.scatter(j + 1, i + 1, s=ms ** 2, c="k", marker="o", linewidths=0, label="predicted")
+    else:
+        state = c[i, j]
+        for value, colour, label in ((1, "#1a9641", "predicted, contact"),
+                                     (0, "#d7191c", "predicted, no contact"),
+                                     (-1, "#2c7bb6", "predicted, unknown")):
+            m = state == value
+            if m.any():
+                ax.scatter(j[m] + 1, i[m] + 1, s=ms ** 2, c=colour, marker="o",
+                           linewidths=0, label=label)
+    ax.plot([0.5, L + 0.5], [0.5, L + 0.5], color="0.8", linewidth=0.5)
+    ticks = np.linspace(1, L, min(L, 6)).round().astype(int)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(positions[t - 1]) for t in ticks])
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([str(positions[t - 1]) for t in ticks])
+    ax.set_xlabel("residue j")
+    ax.set_ylabel("residue i")
+    heading = title or "predicted contacts (upper) over true contacts (lower)"
+    if c is not None:
+        r = evaluate_contacts(s, c, min_separation=min_separation)
+        heading += (f"\nP@L/5 {r['P@L/5']:.2f}   P@L/2 {r['P@L/2']:.2f}   P@L {r['P@L']:.2f}"
+                    f"   (top {top} drawn, |i-j| >= {min_separation})")
+    ax.set_title(heading, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=7,
+              markerscale=1.5, frameon=False)
+    return save_figure(fig, path, dpi)
+
+
+def plot_mixing(diagnostics: MixingDiagnostics, path, max_chains: int = 8):
+    """Energy per chain, Hamming distance from the start and between chains, against sweeps."""
+    d = diagnostics
+    fig = figure(figsize=(8, 7.5))
+    axes = fig.subplots(3, 1, sharex=True)
+    for c in range(min(d.energy.shape[0], max_chains)):
+        axes[0].plot(d.sweeps, d.energy[c], lw=0.7, alpha=0.8)
+        axes[1].plot(d.sweeps, d.hamming_from_start[c], lw=0.7, alpha=0.8)
+    axes[2].plot(d.sweeps, d.hamming_between, lw=1.0, color="k")
+    axes[0].set_ylabel("energy H")
+    axes[1].set_ylabel("distance from start")
+    axes[2].set_ylabel("distance between chains")
+    axes[2].set_xlabel("sweep")
+    for ax in axes:
+        ax.axvline(d.burn_in, color="grey", ls="--", lw=0.8)
+        ax.grid(alpha=0.3)
+    status = "decorrelated" if d.decorrelated else "NOT decorrelated: " + d.problems[0][:60] + "..."
+    axes[0].set_title(f"tau_int {d.tau_int:.3g} sweeps, R-hat {d.r_hat:.3f}: {status}", fontsize=9)
+    return save_figure(fig, path)
+
+
+def _scatter(ax, x, y, r, slope, title, max_points=200000, seed=0):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.size > max_points:
+        rng = np.random.default_rng(seed)
+        keep = rng.choice(x.size, max_points, replace=False)
+        big = np.argsort(np.abs(x))[-max_points // 10:]  # always show the largest values
+        keep = np.union1d(keep, big)
+        x, y = x[keep], y[keep]
+    ax.scatter(x, y, s=3, alpha=0.4, rasterized=True, lw=0)
+    lo = float(min(x.min(), y.min())) if x.size else 0.0
+    hi = float(max(x.max(), y.max())) if x.size else 1.0
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, zorder=0)
+    ax.set_title(f"{title}\nr = {r:.3f}, slope = {slope:.3f}", fontsize=9)
+    ax.set_xlabel("alignment (reweighted)")
+    ax.set_ylabel("samples")
+    ax.grid(alpha=0.3)
+
+
+def plot_statistics(comparison: StatisticsComparison, path):
+    """One-, two- (and three-) site scatter plots against the alignment and energy histograms."""
+    c = comparison
+    panels = 2 + (c.c3_samples is not None) + (c.energy_samples is not None and c.energy_alignment is not None)
+    fig = figure(figsize=(4.2 * panels, 4))
+    axes = fig.subplots(1, panels)
+    axes = np.atleast_1d(axes)
+    _scatter(axes[0], c.f1_alignment.ravel(), c.f1_samples.ravel(), c.pearson["one_site"], c.slope["one_site"],
+             "one-site frequencies")
+    if "two_site" in c.pearson:
+        _scatter(axes[1], c.c2_alignment, c.c2_samples, c.pearson["two_site"], c.slope["two_site"],
+                 "connected two-site correlations")
+    k = 2
+    if c.c3_samples is not None:
+        _scatter(axes[k], c.c3_alignment, c.c3_samples, c.pearson["three_site"], c.slope["three_site"],
+                 "connected three-site correlations")
+        k += 1
+    hist = c.energy_histograms()
+    if hist is not None:
+        edges, hs, ha = hist
+        axes[k].stairs(hs, edges, label="samples", lw=1.2)
+        axes[k].stairs(ha, edges, label="natural (reweighted)", lw=1.2)
+        axes[k].set_xlabel("energy H")
+        axes[k].set_ylabel("density")
+        axes[k].legend(fontsize=8)
+        axes[k].set_title("energies", fontsize=9)
+        axes[k].grid(alpha=0.3)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_mutation_heatmap(delta, path, sequence=None, alphabet=None, positions=None, title: str = ""):
+    """Heat map of a Delta E table (letters down, positions across); dots mark the target."""
+    from .alphabets import get_alphabet
+    from .sequences import encode_sequences
+    delta = np.asarray(delta, dtype=np.float64)
+    L, q = delta.shape
+    alpha = get_alphabet(alphabet) if alphabet is not None else None
+    pos = np.arange(1, L + 1) if positions is None else np.asarray(positions)
+    lim = float(np.nanpercentile(np.abs(delta), 99)) or 1.0
+    fig = figure(figsize=(min(30, 2 + 0.16 * L), 1.5 + 0.22 * q))
+    ax = fig.subplots()
+    im = ax.imshow(delta.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    if sequence is not None and alpha is not None:
+        x = encode_sequences([sequence] if isinstance(sequence, str) else [np.asarray(sequence)], alpha, L)[0]
+        ax.plot(np.arange(L), x, "k.", ms=3)
+    if alpha is not None:
+        ax.set_yticks(range(q))
+        ax.set_yticklabels(list(alpha.letters), fontsize=7)
+    step = max(1, L // 40)
+    ax.set_xticks(range(0, L, step))
+    ax.set_xticklabels([str(p) for p in pos[::step]], fontsize=7, rotation=90)
+    ax.set_xlabel("position")
+    ax.set_ylabel("mutant letter")
+    fig.colorbar(im, ax=ax, label="Delta E = H(mutant) - H(target)  (> 0: destabilising)")
+    ax.set_title(title or "single-mutant energy changes", fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_energy_histogram(energy, path, title: str = ""):
+    """Histogram of the statistical energies H of scored sequences."""
+    energy = np.asarray(energy, dtype=np.float64)
+    fig = figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.hist(energy, bins=min(50, max(5, energy.size // 5)))
+    ax.set_xlabel("energy H")
+    ax.set_ylabel("sequences")
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)

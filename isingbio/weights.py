@@ -20,23 +20,15 @@ whatever ``n_threads`` is (the counts are integers).
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._config import resolve_threads
 from .errors import InputError
 
 __all__ = ["sequence_weights", "neighbour_threshold"]
 
 _RULES = ("plmc", "ccmpred")
-
-
-def _default_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def neighbour_threshold(L: int, identity: float = 0.8, rule: str = "plmc") -> int:
@@ -114,7 +106,7 @@ def sequence_weights(alignment, identity: float = 0.8, n_threads: int | None = N
         raise InputError(f"identity must be in [0, 1], got {identity}")
     if rule not in _RULES:
         raise InputError(f"rule must be one of {_RULES}, got {rule!r}")
-    n_threads = _default_threads() if n_threads is None else check_positive_int(n_threads, "n_threads")
+    n_threads = resolve_threads(n_threads)
     if n == 0:
         return np.zeros(0, dtype=np.float64), 0.0
     if matrix.size and (matrix.min() < 0 or matrix.max() > 127):

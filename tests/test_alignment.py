@@ -4,8 +4,9 @@ import gzip
 import numpy as np
 import pytest
 
-from isingbio.alignment import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alignment, Alphabet,
-                                get_alphabet, read_alignment, reorder_states, state_permutation)
+from isingbio.alignment import Alignment, read_alignment
+from isingbio.alphabets import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states,
+                                state_permutation)
 from isingbio.errors import FormatError, InputError
 
 

@@ -4,8 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from isingbio.contacts import ranked_pairs
 from isingbio.errors import InputError
-from isingbio.evaluation import evaluate_contacts, plot_contacts, ranked_pairs
+from isingbio.evaluation import evaluate_contacts
+from isingbio.plot import plot_contacts
 from isingbio.structure import ContactMap
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

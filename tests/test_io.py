@@ -20,7 +20,7 @@ def small_model(rng, L=5, q=4, dtype=np.float64):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_round_trip(tmp_path, rng, dtype):
-    from isingbio.alignment import get_alphabet
+    from isingbio.alphabets import get_alphabet
     model = small_model(rng, q=5, dtype=dtype)
     model.alphabet = get_alphabet("dna")
     model.positions = np.arange(10, 15)

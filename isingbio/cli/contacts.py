@@ -64,24 +64,11 @@ def _check_output(path, option):
                          + (f": {exc.filename}" if exc.filename != path else "")) from None
 
 
-def _check_plot_format(path):
-    """The figure format follows the extension: refuse one matplotlib cannot write, early."""
-    if path is None:
-        return
-    ext = os.path.splitext(path)[1].lstrip(".").lower()
-    if not ext:
-        return  # no extension: PNG
-    from matplotlib.figure import Figure
-    supported = Figure().canvas.get_supported_filetypes()
-    if ext not in supported:
-        raise InputError(f"--plot {path}: unknown figure format {ext!r} "
-                         f"(use one of: {', '.join(sorted(supported))})")
-
-
 def run(args) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
     from ..plm import fit_plm
+    from ..plot import check_figure_format
     from ..weights import sequence_weights
 
     out = sys.stdout
@@ -97,7 +84,7 @@ def run(args) -> int:
     for given, opt in ((args.alignment, "ALIGNMENT"), (args.structure, "--structure")):
         if given is not None and os.path.abspath(given) in named:
             raise InputError(f"an output file would overwrite the input {opt} {given}")
-    _check_plot_format(args.plot)
+    check_figure_format(args.plot)  # refused before minutes of fitting
     if args.chain is not None and args.structure is None:
         raise InputError("--chain needs --structure")
     if args.structure is not None and not os.path.exists(args.structure):
@@ -122,10 +109,10 @@ def run(args) -> int:
     # the structure is read (and checked) before the fit, not after minutes of fitting
     cmap = None
     if args.structure is not None:
+        from ..structure import contact_map_from_structure
         try:
-            from ..structure import contact_map_from_structure
             cmap = contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
-        except ImportError as exc:
+        except ImportError as exc:  # gemmi, an optional extra, is missing
             raise IsingbioError(f"--structure: {exc}") from None
     elif example:
         from ..data import example_contacts
@@ -168,7 +155,7 @@ def run(args) -> int:
                                        positions=positions, sequence=seq)
                 written.append(f"wrote {n} pairs to {args.output}")
             if args.plot is not None:
-                from ..evaluation import plot_contacts
+                from ..plot import plot_contacts
                 plot_contacts(scores, cmap, stage(args.plot, ".png"), positions=positions,
                               title=os.path.basename(str(path)))
                 written.append(f"wrote {args.plot}")

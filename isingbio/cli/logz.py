@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
 from .common import (add_common_options, add_lattice_options, atomic_path, check_outputs,
                      critical_beta, inverse_temperature, lattice_model, show_progress)
 
@@ -52,10 +51,7 @@ def register(subparsers):
 
 def _build_model(args):
     if args.model is not None:
-        try:
-            from ..io import load_model
-        except ImportError:
-            raise InputError("reading model files needs isingbio.io, which this installation lacks") from None
+        from ..io import load_model
         return load_model(args.model), f"model from {args.model}"
     return lattice_model(args)
 
@@ -69,10 +65,7 @@ def _beta(args, model) -> float:
 
 def _exact(model, beta):
     """Exact log Z where cheap, else None."""
-    try:
-        from .. import exact
-    except ImportError:
-        return None
+    from .. import exact
     from ..models import IsingModel, PottsModel
     try:
         if (isinstance(model, IsingModel) and model.form == "lattice" and len(model.shape) == 2
@@ -96,7 +89,8 @@ def _exact(model, beta):
 
 
 def run(args) -> int:
-    from ..annealing import ais, plot_ais
+    from ..annealed_importance import ais
+    from ..plot import plot_ais
     check_outputs(args)
     model, description = _build_model(args)
     beta = _beta(args, model)

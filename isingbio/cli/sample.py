@@ -11,8 +11,6 @@ import math
 import os
 import sys
 
-import numpy as np
-
 from ..errors import InputError
 from .common import add_common_options, check_outputs, show_progress
 
@@ -49,31 +47,10 @@ def register(subparsers):
 
 
 def load_model_file(path):
-    """A dense model from a file written by :func:`isingbio.io.save_model`.
-
-    Falls back to a plain ``.npz`` with ``h`` and ``J`` (and optionally ``alphabet`` and
-    ``positions``) when :mod:`isingbio.io` is not available.
-    """
+    """A dense model from a file written by :func:`isingbio.io.save_model`."""
+    from ..io import load_model
     from ..models import PottsModel
-    try:
-        from ..io import load_model
-    except ImportError:
-        load_model = None
-    if load_model is not None:
-        model = load_model(path)
-    else:
-        if not os.path.exists(path):
-            raise FileNotFoundError(2, "No such file or directory", path)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                h, J = data["h"], data["J"]
-                alphabet = str(data["alphabet"]) if "alphabet" in data else None
-                positions = data["positions"] if "positions" in data else None
-        except (KeyError, ValueError, OSError) as exc:
-            raise InputError(f"{path}: not a model file with 'h' and 'J' ({exc})") from None
-        model = PottsModel(h, J)
-        model.alphabet = alphabet
-        model.positions = positions
+    model = load_model(path)
     if not isinstance(model, PottsModel) or model.form != "dense":
         raise InputError(f"{path}: sampling and scoring need a dense Potts model, got {model!r}")
     return model
@@ -82,7 +59,7 @@ def load_model_file(path):
 def read_sequence_arg(text: str, alphabet, L: int, what: str):
     """A literal aligned sequence, or the first sequence of a FASTA/alignment file: (id, codes)."""
     from ..alignment import read_alignment
-    from ..generative import encode_sequences
+    from ..sequences import encode_sequences
     if os.path.isfile(text):
         aln = read_alignment(text, alphabet=alphabet)
         if aln.L != L:
@@ -107,7 +84,8 @@ def _beta(args) -> float:
 
 
 def run(args) -> int:
-    from ..generative import format_positions, model_alphabet, model_positions, sample_sequences
+    from ..sequence_sampling import sample_sequences
+    from ..sequences import format_positions, model_alphabet, model_positions
     check_outputs(args)
     if args.n_sequences < 1:
         raise InputError(f"-n must be >= 1, got {args.n_sequences}")

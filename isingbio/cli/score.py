@@ -41,7 +41,7 @@ def _log_z(args, model, report):
     if args.log_z is None:
         return None
     if str(args.log_z).lower() == "ais":
-        from ..annealing import ais
+        from ..annealed_importance import ais
         print(f"estimating log Z at beta = {args.beta:g} by annealed importance sampling ...", file=report)
         res = ais(model, args.beta, seed=args.seed, n_threads=args.threads, progress=show_progress(args))
         print(f"log Z = {res.log_z:.4f} +/- {res.stderr:.4f} (seed {getattr(res, 'seed', args.seed)})", file=report)
@@ -70,8 +70,9 @@ def _target(args, alpha, L, aln, model):
 
 def run(args) -> int:
     from ..alignment import read_alignment
-    from ..generative import (format_positions, model_alphabet, model_positions,
-                              mutation_effects, plot_mutation_heatmap, score_sequences, write_mutation_table)
+    from ..plot import plot_energy_histogram, plot_mutation_heatmap
+    from ..scoring import mutation_effects, score_sequences, write_mutation_table
+    from ..sequences import format_positions, model_alphabet, model_positions
     check_outputs(args)
     if args.sequences is None and args.mutations is None:
         raise InputError("give SEQUENCES.fasta to score, or --mutations TARGET")
@@ -133,14 +134,6 @@ def run(args) -> int:
     print(f"{aln.N} sequences: energy mean {energy.mean():.4f}, min {energy.min():.4f} "
           f"({aln.ids[int(np.argmin(energy))]}), max {energy.max():.4f}", file=report)
     if args.plot:
-        from ..plot import figure, save_figure
-        fig = figure(figsize=(6, 4))
-        ax = fig.subplots()
-        ax.hist(energy, bins=min(50, max(5, aln.N // 5)))
-        ax.set_xlabel("energy H")
-        ax.set_ylabel("sequences")
-        ax.set_title(f"{os.path.basename(args.sequences)}: {aln.N} sequences", fontsize=10)
-        fig.tight_layout()
-        save_figure(fig, args.plot)
+        plot_energy_histogram(energy, args.plot, title=f"{os.path.basename(args.sequences)}: {aln.N} sequences")
         print(f"wrote {args.plot}", file=report)
     return 0

@@ -48,10 +48,8 @@ def test_logz_bad_input(argv, message, capsys):
 
 
 def test_logz_model_file(tmp_path, capsys):
-    io = pytest.importorskip("isingbio.io")
-    if not hasattr(io, "save_model"):
-        pytest.skip("isingbio.io has no save_model")
     import isingbio
+    from isingbio import io
     rng = np.random.default_rng(0)
     h = rng.normal(0, 0.5, size=(5, 3))
     J = rng.normal(0, 0.4, size=(5, 5, 3, 3))

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from isingbio import PottsModel
-from isingbio.alignment import PROTEIN, read_alignment
+from isingbio.alignment import read_alignment
+from isingbio.alphabets import PROTEIN
 from isingbio.cli import main
+from isingbio.io import save_model
 
 POSITIONS = np.arange(10, 18)  # residue numbers 10..17
 L, Q = len(POSITIONS), 21
@@ -28,15 +30,9 @@ def _model():
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    """A model file as isingbio.io writes it (plain .npz while io.py is absent)."""
+    """A model file as isingbio.io writes it."""
     path = tmp_path_factory.mktemp("model") / "model.npz"
-    model = _model()
-    try:
-        from isingbio.io import save_model
-    except ImportError:
-        np.savez(path, h=model.h, J=model.J, alphabet=PROTEIN.letters, positions=POSITIONS)
-    else:
-        save_model(model, path)
+    save_model(_model(), path)
     return str(path)
 
 
@@ -87,7 +83,7 @@ def test_same_seed_same_fasta(tmp_path, model_file):
 
 def _local_minimum(model, seq):
     """Steepest descent by single mutations from `seq`."""
-    from isingbio.generative import mutation_effects
+    from isingbio.scoring import mutation_effects
     x = PROTEIN.encode(seq).astype(np.int64)
     while True:
         delta = mutation_effects(model, x)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from isingbio import PottsModel
-
-_dense = pytest.importorskip("isingbio._kernels._dense")
+from isingbio._kernels import _dense
 
 P_MIN = 1e-6
 KERNELS = {"metropolis": _dense.potts_metropolis, "heatbath": _dense.potts_heatbath}
