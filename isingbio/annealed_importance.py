@@ -63,7 +63,7 @@ from ._random import as_seed_sequence, seed_entropy
 from ._validation import check_beta, check_memory, check_positive_int
 from .errors import InputError, SamplingWarning
 from .models import IsingModel, PottsModel
-from .sampling import Sampler, _normalise_method, applicable_methods
+from .sampling import Sampler, applicable_methods, normalise_method
 from .schedules import _adaptive_schedule, make_schedule
 
 __all__ = ["ais", "AISResult", "base_log_partition", "BASES"]
@@ -469,10 +469,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
     if isinstance(method, str) and method.lower().strip() == "auto":
         method = "metropolis" if model.q == 2 else "heatbath"
 
-    try:
-        seq = as_seed_sequence(seed)
-    except (TypeError, ValueError) as exc:
-        raise InputError(str(exc)) from None
+    seq = as_seed_sequence(seed)
     seed_int = seed_entropy(seq)
     seq_base, seq_fwd, seq_pilot, seq_eq, seq_rev = seq.spawn(5)
 
@@ -485,21 +482,17 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
 
     def new_sampler(chains, init, seq_, meth=method):
         smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=n_threads)
-        # the graph and cluster kernels open a parallel region per step of the path (the
-        # lattice and dense ones one per block of steps): for small steps, one thread is faster
-        per_step_region = model.form == "graph" or smp.method in ("swendsen-wang", "wolff") or (
-            model.form == "lattice" and model.uniform_field is None)
-        if (n_threads is None and per_step_region
+        # a kernel that opens a parallel region per step of the path is faster on one
+        # thread when the steps are small
+        if (n_threads is None and not smp.kernel.region_per_call
                 and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES):
             smp.n_threads = 1
-        if smp.method == "wolff":
-            # calibrate the clusters per sweep at the target beta, not at the path's first point
-            smp._wolff_clusters_per_sweep()
+        smp.calibrate()  # Wolff: clusters per sweep at the target beta, not the path's first point
         return smp
 
     # -- adaptive schedule: a pilot run along a linear path -----------------------------
     pilot_steps = min(2000, max(20, k_total // 4)) if adaptive else 0
-    method = _normalise_method(method, model)
+    method = normalise_method(method, model)
     eq_method = eq_sweeps = x_given = None
     if bidirectional:
         if reverse_states is None:
@@ -509,7 +502,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
             eq_method = equilibration_method or method
             eq_sweeps = check_positive_int(equilibration_sweeps or 0, "equilibration_sweeps", minimum=0)
             x_given = _check_reverse_states(model, reverse_states)
-        eq_method = _normalise_method(eq_method, model)
+        eq_method = normalise_method(eq_method, model)
     total = pilot_steps + k_total * (2 if bidirectional else 1)
     bar = progress_bar(progress, total, "AIS")
     n_threads_used = None

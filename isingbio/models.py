@@ -256,7 +256,7 @@ class IsingModel(_Model):
     q = 2
     _ising = True
 
-    def __init__(self, couplings: LatticeCouplings | GraphCouplings, h: Any = 0.0):
+    def __init__(self, couplings: LatticeCouplings | GraphCouplings, h: Any = 0.0) -> None:
         if not isinstance(couplings, (LatticeCouplings, GraphCouplings)):
             raise InputError(
                 f"an IsingModel needs lattice or graph couplings, got {type(couplings).__name__}; "
@@ -382,7 +382,7 @@ class PottsModel(_Model):
 
     kind: ClassVar[str] = "potts"
 
-    def __init__(self, h: Any, J: Any):
+    def __init__(self, h: Any, J: Any) -> None:
         h = np.asarray(h)
         if h.ndim != 2:
             raise InputError(f"Potts fields h must have shape (L, q), got {h.shape}")

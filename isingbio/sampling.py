@@ -81,9 +81,6 @@ def normalise_method(method: str, model: IsingModel | PottsModel) -> str:
     model.couplings.check_method(name, ising=isinstance(model, IsingModel))
     return name
 
-_normalise_method = normalise_method  # TEMP until merge
-
-
 @dataclass
 class SampleResult:
     """Recorded series of a Monte Carlo run.
@@ -364,9 +361,6 @@ class Sampler:
             dest[:, offset:offset + n_records] = src
         if states is not None:
             states[:, offset:offset + n_records] = kwargs["states_out"]
-
-    def _wolff_clusters_per_sweep(self):  # TEMP until merge
-        return self.calibrate()
 
     def calibrate(self) -> int | None:
         """Fix the settings a method calibrates once, at the current beta, and return them.

@@ -450,7 +450,7 @@ def sample_sequences(model, n, beta=1.0, *, start=None, fixed=None, n_chains=8, 
     >>> samples = sample_sequences(model, 1000, beta=1.0, fixed="12=K", seed=1)  # doctest: +SKIP
     >>> samples.write_fasta("samples.fasta")                                      # doctest: +SKIP
     """
-    from .sampling import Sampler, _normalise_method
+    from .sampling import Sampler, normalise_method
 
     _check_dense(model)
     n = check_positive_int(n, "n")
@@ -458,7 +458,7 @@ def sample_sequences(model, n, beta=1.0, *, start=None, fixed=None, n_chains=8, 
     n_chains = min(check_positive_int(n_chains, "n_chains"), n)
     burn_in = check_positive_int(burn_in, "burn_in", minimum=0)
     thin = check_positive_int(thin, "thin")
-    method = _normalise_method(method, model)
+    method = normalise_method(method, model)
     alpha = model_alphabet(model)
     positions = model_positions(model)
     L = model.n_sites
@@ -485,10 +485,7 @@ def sample_sequences(model, n, beta=1.0, *, start=None, fixed=None, n_chains=8, 
     if cond is None:  # every site fixed: nothing to sample
         from ._random import as_seed_sequence, seed_entropy
         full[:] = fixed_codes
-        try:
-            seed_used = seed_entropy(as_seed_sequence(seed))
-        except (TypeError, ValueError) as exc:
-            raise InputError(str(exc)) from None
+        seed_used = seed_entropy(as_seed_sequence(seed))
         energy[:] = const
         initial = np.repeat(fixed_codes[None, :], n_chains, axis=0)
         n_threads_used = 1

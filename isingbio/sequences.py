@@ -15,6 +15,7 @@ import numpy as np
 
 from ._files import atomic_output
 from .alphabets import PROTEIN, Alphabet, get_alphabet
+from .couplings import DenseCouplings
 from .errors import InputError
 from .models import PottsModel
 
@@ -26,7 +27,7 @@ _GENERIC_LETTERS = string.digits + string.ascii_uppercase + string.ascii_lowerca
 
 def _check_dense(model) -> PottsModel:
     """The model, if it is a dense PottsModel (what sampling and scoring of sequences need)."""
-    if not isinstance(model, PottsModel) or model.form != "dense":
+    if not isinstance(model, PottsModel) or not isinstance(model.couplings, DenseCouplings):
         raise InputError(f"a dense PottsModel(h, J) is needed here, got {model!r}")
     return model
 

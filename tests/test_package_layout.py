@@ -116,3 +116,16 @@ def test_only_the_plot_module_imports_matplotlib():
     top_level = [node for node in ast.parse((PACKAGE / "plot.py").read_text()).body
                  if isinstance(node, (ast.Import, ast.ImportFrom))]
     assert not any("matplotlib" in ast.unparse(node) for node in top_level)  # imported inside functions
+
+
+def test_no_dispatch_by_name_or_docstring():
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text()
+        assert "importlib" not in text, path
+        assert "__doc__" not in text.replace('"""', ""), path
+
+
+def test_modules_stay_short():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 850}
+    assert long == {}

@@ -12,8 +12,10 @@ import sys
 
 from .._version import __version__
 from ..errors import IsingbioError
+from . import config, contacts, demo, exact, logz, sample, score, simulate
 
-SUBCOMMANDS = ["demo", "simulate", "exact", "contacts", "logz", "sample", "score", "config"]
+# each module's register(subparsers) adds its parser; heavy imports wait inside the commands
+SUBCOMMANDS = [demo, simulate, exact, contacts, logz, sample, score, config]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,14 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate, fit and integrate Ising and Potts Markov random fields.")
     parser.add_argument("--version", action="version", version=f"isingbio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    import importlib
-    for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # subcommand not built
-            raise
+    for module in SUBCOMMANDS:
         module.register(sub)
     return parser
 

@@ -68,12 +68,12 @@ def _exact(model, beta):
     from .. import exact
     from ..models import IsingModel, PottsModel
     try:
-        if (isinstance(model, IsingModel) and model.form == "lattice" and len(model.shape) == 2
+        if (isinstance(model, IsingModel) and model.lattice_J is not None and len(model.shape) == 2
                 and all(model.periodic) and model.uniform_field == 0.0
                 and model.lattice_J[0] == model.lattice_J[1]):
             return float(exact.ising_torus_log_partition(model.shape[0], model.shape[1], beta,
                                                          J=float(model.lattice_J[0])))
-        if (isinstance(model, PottsModel) and model.form == "lattice" and len(model.shape) == 2
+        if (isinstance(model, PottsModel) and model.lattice_J is not None and len(model.shape) == 2
                 and model.uniform_field is not None):
             (n0, n1), (j0, j1), (p0, p1) = model.shape, model.lattice_J, model.periodic
             if n1 > n0:  # transfer along the longer axis: rows of the shorter one

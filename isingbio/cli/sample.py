@@ -51,7 +51,7 @@ def load_model_file(path):
     from ..io import load_model
     from ..models import PottsModel
     model = load_model(path)
-    if not isinstance(model, PottsModel) or model.form != "dense":
+    if not isinstance(model, PottsModel) or model.J is None:
         raise InputError(f"{path}: sampling and scoring need a dense Potts model, got {model!r}")
     return model
 

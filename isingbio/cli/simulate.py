@@ -85,10 +85,7 @@ def _scan(args, model, temperatures) -> int:
     from .._random import as_seed_sequence, seed_entropy
     from ..sampling import sample
     method = args.method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
-    try:
-        seq = as_seed_sequence(args.seed)
-    except (TypeError, ValueError) as exc:
-        raise InputError(str(exc)) from None
+    seq = as_seed_sequence(args.seed)
     seed = seed_entropy(seq)
     streams = seq.spawn(len(temperatures))
     keys = ("energy", "specific_heat", "abs_magnetization", "susceptibility")
