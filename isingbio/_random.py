@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._typing import SeedLike
 from .errors import InputError
 
 RNG_WORDS = 32  # uint64 words of xoshiro256** state per chain (8 lanes x 4), see rng.h
 
-def as_seed_sequence(seed) -> np.random.SeedSequence:
+def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     """Turn a user seed (None, int, Generator or SeedSequence) into a SeedSequence.
 
     A Generator contributes entropy drawn from it, so passing the same Generator twice
@@ -30,7 +31,9 @@ def as_seed_sequence(seed) -> np.random.SeedSequence:
 
 def seed_entropy(seq: np.random.SeedSequence) -> int:
     """The integer that reproduces `seq` when passed back as `seed` (for the records)."""
-    return int(seq.entropy)
+    entropy = seq.entropy
+    assert isinstance(entropy, int), "every SeedSequence made here has an int entropy"
+    return entropy
 
 
 def chain_rng_states(seq: np.random.SeedSequence, n_chains: int) -> np.ndarray:
