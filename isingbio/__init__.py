@@ -3,7 +3,9 @@
 See :mod:`isingbio.models` for the conventions every function follows.
 
 Simulation
-    :class:`IsingModel`, :class:`PottsModel`, :func:`sample`, :class:`Sampler`, :mod:`stats`
+    :class:`IsingModel`, :class:`PottsModel` (each holds one :class:`LatticeCouplings`,
+    :class:`GraphCouplings` or :class:`DenseCouplings`), :func:`sample`, :class:`Sampler`,
+    :mod:`stats`
 Fitting to alignments
     :func:`read_alignment`, :func:`sequence_weights`, :func:`fit_plm`, :func:`contact_scores`,
     :func:`top_contacts`, :func:`contact_map_from_structure`, :func:`evaluate_contacts`
@@ -19,6 +21,7 @@ from ._version import __version__
 from ._config import build_config, show_config
 from .errors import (ConvergenceWarning, FormatError, InputError, IsingbioError, MemoryLimitError,
                      SamplingWarning, TooLargeError, UnsupportedMethodError)
+from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
 from .models import IsingModel, PottsModel
 from .sampling import METHODS, SampleResult, Sampler, sample
 from . import exact, stats
@@ -43,7 +46,7 @@ __all__ = [
     "__version__", "build_config", "show_config",
     "IsingbioError", "InputError", "FormatError", "MemoryLimitError", "TooLargeError",
     "UnsupportedMethodError", "ConvergenceWarning", "SamplingWarning",
-    "IsingModel", "PottsModel", "METHODS", "sample", "Sampler", "SampleResult", "stats", "exact",
+    "IsingModel", "PottsModel", "LatticeCouplings", "GraphCouplings", "DenseCouplings", "METHODS", "sample", "Sampler", "SampleResult", "stats", "exact",
     "Alignment", "Alphabet", "PROTEIN", "PROTEIN_GAP_LAST", "RNA", "DNA", "read_alignment", "reorder_states",
     "sequence_weights", "fit_plm", "PLMResult", "contact_scores", "top_contacts", "write_contacts_csv",
     "ContactMap", "contact_map_from_structure", "evaluate_contacts", "plot_contacts",

@@ -266,7 +266,7 @@ class LatticeCouplings(_EdgeCouplings):
     J: np.ndarray
     periodic: tuple[bool, ...]
 
-    def __init__(self, shape: Any, J: Any = 1.0, periodic: Any = True):
+    def __init__(self, shape: Any, J: Any = 1.0, periodic: Any = True) -> None:
         shape = _as_shape(shape)
         periodic = _as_periodic(periodic, len(shape))
         _check_lattice(shape, periodic)
@@ -342,7 +342,7 @@ class GraphCouplings(_EdgeCouplings):
     j: np.ndarray
     w: np.ndarray
 
-    def __init__(self, J: Any):
+    def __init__(self, J: Any) -> None:
         n, i, j, w = _graph_edges(J)
         for arr in (i, j, w):
             arr.flags.writeable = False
@@ -394,7 +394,7 @@ class DenseCouplings(Couplings):
     form: ClassVar[str] = "dense"
     J: np.ndarray
 
-    def __init__(self, J: Any, dtype: Any = None):
+    def __init__(self, J: Any, dtype: Any = None) -> None:
         J = np.asarray(J)
         if J.ndim != 4 or J.shape[0] != J.shape[1] or J.shape[2] != J.shape[3]:
             raise InputError(f"Potts couplings J must have shape (L, L, q, q), got {J.shape}")
