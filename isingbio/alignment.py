@@ -33,13 +33,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 
 from .alignment_io import FORMATS, _Record, read_records
 from .alphabets import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states,
                         state_permutation)
+from ._typing import ArrayLike, PathLike
 from .errors import FormatError, InputError
 
 __all__ = [
@@ -89,7 +92,7 @@ class Alignment:
     """
 
     matrix: np.ndarray
-    ids: list
+    ids: list[str]
     alphabet: Alphabet
     positions: np.ndarray
     target_sequence: str = ""
@@ -100,10 +103,10 @@ class Alignment:
     n_read: int = 0
     n_columns_read: int = 0
     n_nonstandard: int = 0
-    nonstandard_counts: dict = field(default_factory=dict)
-    dropped: dict = field(default_factory=dict)
+    nonstandard_counts: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.matrix = np.ascontiguousarray(self.matrix, dtype=np.int8)
         if self.matrix.ndim != 2:
             raise InputError(f"alignment matrix must be 2-D, got shape {self.matrix.shape}")
@@ -143,30 +146,31 @@ class Alignment:
     def __len__(self) -> int:
         return self.matrix.shape[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Alignment(N={self.N}, L={self.L}, q={self.q}, alphabet={self.alphabet.name!r}, "
                 f"format={self.format!r}, path={self.path!r})")
 
     @classmethod
-    def from_sequences(cls, sequences, ids=None, alphabet="protein", focus=None,
-                       max_gap_fraction_seq=None, max_gap_fraction_col=None,
-                       nonstandard="gap") -> "Alignment":
+    def from_sequences(cls, sequences: Iterable[str], ids: Iterable[str] | None = None,
+                       alphabet: Alphabet | str = "protein", focus: str | int | bool | None = None,
+                       max_gap_fraction_seq: float | None = None, max_gap_fraction_col: float | None = None,
+                       nonstandard: str = "gap") -> Alignment:
         """An alignment from aligned strings (upper/lower case are the same residue).
 
         ``focus`` (an id, index or True) keeps the columns where the target has a residue
         and numbers them from 1 (or from ``start`` of an ``/start-end`` id suffix).
         """
-        sequences = [str(s) for s in sequences]
+        seqs = [str(s) for s in sequences]
         if ids is None:
-            ids = [str(k + 1) for k in range(len(sequences))]
-        ids = [str(i) for i in ids]
-        if len(ids) != len(sequences):
-            raise InputError(f"{len(ids)} ids for {len(sequences)} sequences")
-        records = [_Record(i, ids[i], None, [(None, 1, 0)], s) for i, s in enumerate(sequences)]
+            ids = [str(k + 1) for k in range(len(seqs))]
+        id_list = [str(i) for i in ids]
+        if len(id_list) != len(seqs):
+            raise InputError(f"{len(id_list)} ids for {len(seqs)} sequences")
+        records = [_Record(i, id_list[i], None, [(None, 1, 0)], s) for i, s in enumerate(seqs)]
         return _build(records, "fasta", None, alphabet, focus, max_gap_fraction_seq,
                       max_gap_fraction_col, nonstandard)
 
-    def sequences(self) -> list:
+    def sequences(self) -> list[str]:
         """The rows as strings."""
         return [self.alphabet.decode(row) for row in self.matrix]
 
@@ -176,29 +180,30 @@ class Alignment:
             return np.zeros(self.matrix.shape[1 - axis])
         return (self.matrix == self.alphabet.gap_index).mean(axis=axis)
 
-    def subset(self, rows=None, columns=None) -> "Alignment":
+    def subset(self, rows: ArrayLike | None = None, columns: ArrayLike | None = None) -> Alignment:
         """A new alignment with the given rows and/or columns (index arrays or masks)."""
         m = self.matrix
         ids = list(self.ids)
         pos = self.positions
         focus_index = self.focus_index
+        row_idx = col_idx = None
         if rows is not None:
-            rows = np.arange(m.shape[0])[rows]
-            m = m[rows]
-            ids = [ids[i] for i in rows]
+            row_idx = np.arange(m.shape[0])[cast(Any, rows)]  # any numpy index: array, mask, slice
+            m = m[row_idx]
+            ids = [ids[i] for i in row_idx]
             if focus_index is not None:
-                hit = np.flatnonzero(rows == focus_index)
+                hit = np.flatnonzero(row_idx == focus_index)
                 focus_index = int(hit[0]) if hit.size else None
         if columns is not None:
-            columns = np.arange(self.L)[columns]
-            m = m[:, columns]
-            pos = pos[columns]
-        same_target = rows is None or focus_index is not None or (
-            self.focus_index is None and rows.size and rows[0] == 0)
+            col_idx = np.arange(self.L)[cast(Any, columns)]
+            m = m[:, col_idx]
+            pos = pos[col_idx]
+        same_target = row_idx is None or focus_index is not None or (
+            self.focus_index is None and row_idx.size and row_idx[0] == 0)
         target = ""
         if same_target and self.target_sequence:
-            target = (self.target_sequence if columns is None
-                      else "".join(self.target_sequence[c] for c in columns))
+            target = (self.target_sequence if col_idx is None
+                      else "".join(self.target_sequence[c] for c in col_idx))
         return Alignment(m, ids, self.alphabet, pos, target_sequence=target, path=self.path,
                          format=self.format,
                          focus_id=self.focus_id if focus_index is not None else None,
@@ -214,7 +219,8 @@ class Alignment:
         lines.append(f"  columns:   {self.n_columns_read} match columns read, L = {self.L} kept, "
                      f"q = {self.q} ({self.alphabet.name})")
         if self.focus_id is not None and self.L:
-            label = self.focus_id or f"sequence {self.focus_index + 1}"
+            label = self.focus_id or (f"sequence {self.focus_index + 1}" if self.focus_index is not None
+                                      else "the focus sequence")
             lines.append(f"  focus:     {label}, positions {self.positions[0]}-"
                          f"{self.positions[-1]}")
         for reason, count in self.dropped.items():
@@ -231,7 +237,8 @@ class Alignment:
 # --------------------------------------------------------------------------------------------
 # Reading, focus mode, filters
 # --------------------------------------------------------------------------------------------
-def read_alignment(path, format: str | None = None, alphabet="protein", focus=None,
+def read_alignment(path: PathLike, format: str | None = None, alphabet: Alphabet | str = "protein",
+                   focus: str | int | bool | None = None,
                    max_gap_fraction_seq: float | None = None,
                    max_gap_fraction_col: float | None = None,
                    nonstandard: str = "gap") -> Alignment:
@@ -400,7 +407,7 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
                 colkeep = np.array([c not in ".-_~" for c in rf.seq], dtype=bool)
                 reason = "columns: insert columns ('.' in #=GC RF)"
             else:
-                colkeep = ~_LOWER[mat_raw].any(axis=0)
+                colkeep = np.asarray(~_LOWER[mat_raw].any(axis=0))
                 reason = "columns: insert columns (lower-case letters)"
         elif fmt == "a2m":  # focus mode: plmc rule
             colkeep = np.ones(L_raw, dtype=bool)

@@ -44,8 +44,10 @@ import gzip
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._typing import PathLike
 from .errors import FormatError, InputError
 
 __all__ = ["FORMATS", "read_records"]
@@ -60,10 +62,10 @@ class _Record:
     index: int
     id: str
     line: int | None          # line of the header (or of the sequence for .aln)
-    segments: list            # (line number, 1-based column of first char, offset in seq)
+    segments: list[tuple[int | None, int, int]]  # (line number, 1-based column of first char, offset in seq)
     seq: str
 
-    def locate(self, offset: int):
+    def locate(self, offset: int) -> tuple[int | None, int | None]:
         """(line, column) of character `offset` of the sequence."""
         starts = [s[2] for s in self.segments]
         k = bisect.bisect_right(starts, offset) - 1
@@ -74,7 +76,7 @@ class _Record:
         return f"sequence {self.index + 1} {self.id!r}" if self.id else f"sequence {self.index + 1}"
 
 
-def _read_text(path) -> str:
+def _read_text(path: str) -> str:
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -95,7 +97,7 @@ def _read_text(path) -> str:
         return data.decode("latin-1")
 
 
-def _split_lines(text: str) -> list:
+def _split_lines(text: str) -> list[str]:
     """Lines ending in LF, CRLF or (old Mac files) CR only.
 
     Not ``str.splitlines``: it also breaks at form feeds, U+0085, U+2028 ..., which may appear
@@ -107,7 +109,7 @@ def _split_lines(text: str) -> list:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def _ext_format(path) -> str | None:
+def _ext_format(path: PathLike) -> str | None:
     name = os.path.basename(str(path)).lower()
     if name.endswith(".gz"):
         name = name[:-3]
@@ -118,7 +120,7 @@ def _ext_format(path) -> str | None:
             ".afa": "fasta", ".mfa": "fasta", ".faa": "fasta"}.get(ext)
 
 
-def _first_content_line(lines):
+def _first_content_line(lines: Sequence[str]) -> str:
     for line in lines:
         s = line.strip()
         if s:
@@ -126,7 +128,7 @@ def _first_content_line(lines):
     return ""
 
 
-def _detect_format(path, lines) -> str:
+def _detect_format(path: str, lines: Sequence[str]) -> str:
     """The format from the content first (a Stockholm header, '>' headers or bare rows), then
     the extension (which says A2M / A3M / FASTA apart for files with '>' headers)."""
     ext = _ext_format(path)
@@ -149,9 +151,9 @@ def _detect_format(path, lines) -> str:
     return "aln"
 
 
-def _parse_fasta(lines, path) -> list:
-    records = []
-    cur = None
+def _parse_fasta(lines: Sequence[str], path: str) -> list[_Record]:
+    records: list[_Record] = []
+    parts: list[list[str]] = []  # the sequence lines of each record
     seen_header = False
     for ln, line in enumerate(lines, start=1):
         s = line.rstrip()
@@ -160,9 +162,8 @@ def _parse_fasta(lines, path) -> list:
         if s.startswith(">"):
             header = s[1:].strip()
             rid = header.split()[0] if header else ""
-            cur = _Record(len(records), rid, ln, [], "")
-            cur._parts = []
-            records.append(cur)
+            records.append(_Record(len(records), rid, ln, [], ""))
+            parts.append([])
             seen_header = True
             continue
         if not seen_header:
@@ -171,19 +172,18 @@ def _parse_fasta(lines, path) -> list:
             raise FormatError("sequence data before the first '>' header", path, ln, 1)
         lead = len(s) - len(s.lstrip())
         body = s.strip()
-        offset = sum(len(p) for p in cur._parts)
-        cur.segments.append((ln, lead + 1, offset))
-        cur._parts.append(body)
-    for r in records:
-        r.seq = "".join(r._parts)
+        offset = sum(len(p) for p in parts[-1])
+        records[-1].segments.append((ln, lead + 1, offset))
+        parts[-1].append(body)
+    for r, r_parts in zip(records, parts):
+        r.seq = "".join(r_parts)
         if r.seq.endswith("*"):  # a terminal stop marker (EMBOSS, translated ORFs), not a column
             r.seq = r.seq[:-1]
-        del r._parts
     return records
 
 
-def _parse_aln(lines, path) -> list:
-    records = []
+def _parse_aln(lines: Sequence[str], path: str) -> list[_Record]:
+    records: list[_Record] = []
     for ln, line in enumerate(lines, start=1):
         s = line.rstrip()
         if not s.strip():
@@ -200,11 +200,12 @@ def _parse_aln(lines, path) -> list:
 _STO_SEQ = re.compile(r"^(\S+)(\s+)(\S+)\s*$")
 
 
-def _parse_stockholm(lines, path):
-    records = {}
-    order = []
-    rf_parts = []
-    rf_segments = []
+def _parse_stockholm(lines: Sequence[str], path: str) -> tuple[list[_Record], _Record | None]:
+    records: dict[str, _Record] = {}
+    seq_parts: dict[str, list[str]] = {}  # the sequence pieces of each record
+    order: list[str] = []
+    rf_parts: list[str] = []
+    rf_segments: list[tuple[int | None, int, int]] = []
     ended = False
     for ln, line in enumerate(lines, start=1):
         s = line.rstrip()
@@ -234,23 +235,22 @@ def _parse_stockholm(lines, path):
         rec = records.get(name)
         if rec is None:
             rec = _Record(len(order), name, ln, [], "")
-            rec._parts = []
             records[name] = rec
+            seq_parts[name] = []
             order.append(name)
-        rec.segments.append((ln, col, sum(len(p) for p in rec._parts)))
-        rec._parts.append(seq)
+        rec.segments.append((ln, col, sum(len(p) for p in seq_parts[name])))
+        seq_parts[name].append(seq)
     out = []
     for name in order:
         r = records[name]
-        r.seq = "".join(r._parts)
-        del r._parts
+        r.seq = "".join(seq_parts[name])
         out.append(r)
     rf = None
     if rf_parts:
         rf = _Record(-1, "#=GC RF", rf_segments[0][0], rf_segments, "".join(rf_parts))
     return out, rf
 
-def read_records(path, format: str | None = None):
+def read_records(path: PathLike, format: str | None = None) -> tuple[list[_Record], str, _Record | None]:
     """Parse an alignment file into records, detecting its format.
 
     Parameters
@@ -309,7 +309,7 @@ def read_records(path, format: str | None = None):
 _INSERT_RE = re.compile("[a-z.]")
 
 
-def _a3m_shaped(records) -> bool:
+def _a3m_shaped(records: Sequence[_Record]) -> bool:
     """Rows of different lengths that have the same number of match characters."""
     if len({len(r.seq) for r in records}) < 2 or not _mixed_case(records):
         return False
@@ -320,7 +320,7 @@ _UPPER_RE = re.compile("[A-Z]")
 _LOWER_RE = re.compile("[a-z]")
 
 
-def _mixed_case(records) -> bool:
+def _mixed_case(records: Sequence[_Record]) -> bool:
     """True if the sequences hold both upper-case and lower-case letters."""
     has_upper = has_insert = False
     for r in records:

@@ -21,8 +21,11 @@ refuses them (see :mod:`isingbio.alignment`).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from ._typing import ArrayLike
 from .errors import InputError
 
 __all__ = [
@@ -54,8 +57,8 @@ class Alphabet:
     """
 
     def __init__(self, letters: str, name: str | None = None, gap: str = "-",
-                 nonstandard: str = "", aliases: dict | None = None,
-                 case_sensitive: bool = False):
+                 nonstandard: str = "", aliases: dict[str, str] | None = None,
+                 case_sensitive: bool = False) -> None:
         if not isinstance(letters, str) or len(letters) == 0:
             raise InputError("alphabet letters must be a non-empty string")
         if len(set(letters)) != len(letters):
@@ -101,16 +104,16 @@ class Alphabet:
         self._nonstd = nonstd
         self._letters_arr = np.frombuffer(letters.encode("latin-1"), dtype=np.uint8)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Alphabet({self.letters!r}, name={self.name!r})"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Alphabet) and other.letters == self.letters
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.letters)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.q
 
     def encode(self, text: str) -> np.ndarray:
@@ -127,12 +130,12 @@ class Alphabet:
                              f"{self.name!r} ({self.letters!r})")
         return codes.astype(np.int8)
 
-    def decode(self, codes) -> str:
+    def decode(self, codes: ArrayLike) -> str:
         """The string of a sequence of codes (0 .. q-1)."""
-        codes = np.asarray(codes)
-        if codes.size and (codes.min() < 0 or codes.max() >= self.q):
+        arr = np.asarray(codes)
+        if arr.size and (arr.min() < 0 or arr.max() >= self.q):
             raise InputError(f"codes must be in 0..{self.q - 1}")
-        return self._letters_arr[codes.astype(np.intp).ravel()].tobytes().decode("latin-1")
+        return self._letters_arr[arr.astype(np.intp).ravel()].tobytes().decode("latin-1")
 
 
 PROTEIN = Alphabet("-ACDEFGHIKLMNPQRSTVWY", name="protein", nonstandard="XBZJUO")
@@ -146,7 +149,7 @@ _NAMED = {"protein": PROTEIN, "protein-gap-first": PROTEIN, "plmc": PROTEIN,
           "rna": RNA, "dna": DNA}
 
 
-def get_alphabet(alphabet) -> Alphabet:
+def get_alphabet(alphabet: Alphabet | str) -> Alphabet:
     """An :class:`Alphabet` from an Alphabet, a name ("protein", "protein-gap-last",
     "ccmpred", "rna", "dna") or a string of letters (a user-defined alphabet)."""
     if isinstance(alphabet, Alphabet):
@@ -159,7 +162,7 @@ def get_alphabet(alphabet) -> Alphabet:
     raise InputError(f"alphabet must be an Alphabet, a name or a string of letters, got {alphabet!r}")
 
 
-def state_permutation(from_alphabet, to_alphabet) -> np.ndarray:
+def state_permutation(from_alphabet: Alphabet | str, to_alphabet: Alphabet | str) -> np.ndarray:
     """Index array ``perm`` with ``to_letters[k] == from_letters[perm[k]]``.
 
     So ``params_to = params_from[..., perm]`` along a state axis, and
@@ -171,7 +174,8 @@ def state_permutation(from_alphabet, to_alphabet) -> np.ndarray:
     return np.array([a.letters.index(c) for c in b.letters], dtype=np.intp)
 
 
-def reorder_states(values, from_alphabet, to_alphabet, axes=None):
+def reorder_states(values: ArrayLike, from_alphabet: Alphabet | str, to_alphabet: Alphabet | str,
+                   axes: Sequence[int] | None = None) -> np.ndarray:
     """Convert codes or parameters from one state order to another.
 
     Parameters
@@ -184,7 +188,7 @@ def reorder_states(values, from_alphabet, to_alphabet, axes=None):
         (couplings ``J`` of shape (L, L, q, q)); give it for any other layout.
     from_alphabet, to_alphabet : Alphabet or str
         E.g. ``PROTEIN`` (gap first, plmc) and ``PROTEIN_GAP_LAST`` (gap last, CCMpred).
-    axes : tuple of int, optional
+    axes : sequence of int, optional
 
     Returns
     -------

@@ -10,10 +10,13 @@ uses the protein alphabet for q = 21 and the first q of ``0-9A-Z...`` otherwise,
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable, Sequence
+from typing import IO, Any, cast
 
 import numpy as np
 
 from ._files import atomic_output
+from ._typing import ArrayLike, PathLike
 from .alphabets import PROTEIN, Alphabet, get_alphabet
 from .couplings import DenseCouplings
 from .errors import InputError
@@ -25,14 +28,14 @@ __all__ = ["model_alphabet", "model_positions", "format_positions", "encode_sequ
 _GENERIC_LETTERS = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
-def _check_dense(model) -> PottsModel:
+def _check_dense(model: Any) -> PottsModel:
     """The model, if it is a dense PottsModel (what sampling and scoring of sequences need)."""
     if not isinstance(model, PottsModel) or not isinstance(model.couplings, DenseCouplings):
         raise InputError(f"a dense PottsModel(h, J) is needed here, got {model!r}")
     return model
 
 
-def model_alphabet(model):
+def model_alphabet(model: Any) -> Alphabet:
     """The :class:`~isingbio.alphabets.Alphabet` of a model's states.
 
     ``model.alphabet`` when the model has one (fitted or loaded models); otherwise the
@@ -52,7 +55,7 @@ def model_alphabet(model):
     return Alphabet(_GENERIC_LETTERS[:model.q], name=f"generic-{model.q}", case_sensitive=True)
 
 
-def model_positions(model) -> np.ndarray:
+def model_positions(model: Any) -> np.ndarray:
     """Residue numbers of the model's sites (``model.positions``, else 1..L), int64 (L,)."""
     pos = getattr(model, "positions", None)
     if pos is None:
@@ -63,7 +66,7 @@ def model_positions(model) -> np.ndarray:
     return pos
 
 
-def format_positions(positions) -> str:
+def format_positions(positions: ArrayLike) -> str:
     """Compact text of residue numbers: ``[1, 2, 3, 7, 8]`` -> ``"1-3,7-8"``."""
     pos = np.asarray(positions, dtype=np.int64)
     if pos.size == 0:
@@ -80,7 +83,8 @@ def format_positions(positions) -> str:
     return ",".join(parts)
 
 
-def encode_sequences(sequences, alphabet, length: int | None = None) -> np.ndarray:
+def encode_sequences(sequences: str | Sequence[str] | ArrayLike, alphabet: Alphabet | str,
+                     length: int | None = None) -> np.ndarray:
     """State codes of sequences.
 
     Parameters
@@ -105,7 +109,7 @@ def encode_sequences(sequences, alphabet, length: int | None = None) -> np.ndarr
         codes = codes.astype(np.int8)
     else:
         rows = []
-        for k, seq in enumerate(sequences):
+        for k, seq in enumerate(cast(Iterable[Any], sequences)):
             if not isinstance(seq, str):
                 arr = np.asarray(seq)
                 if arr.dtype.kind not in "iu" or arr.ndim != 1:
@@ -132,7 +136,7 @@ def encode_sequences(sequences, alphabet, length: int | None = None) -> np.ndarr
     return np.ascontiguousarray(codes)
 
 
-def decode_states(states, alphabet) -> list:
+def decode_states(states: ArrayLike, alphabet: Alphabet | str) -> list[str]:
     """Sequences (strings) of state codes of shape (L,) or (N, L)."""
     alpha = get_alphabet(alphabet)
     arr = np.asarray(states)
@@ -147,7 +151,7 @@ def decode_states(states, alphabet) -> list:
     return [row.tobytes().decode("latin-1") for row in chars]
 
 
-def write_fasta(path, sequences, headers) -> None:
+def write_fasta(path: PathLike | IO[str], sequences: Sequence[str], headers: Sequence[str]) -> None:
     """Write sequences to a FASTA file atomically (one line per sequence).
 
     ``path`` may also be an open text file (e.g. ``sys.stdout``).
@@ -155,12 +159,12 @@ def write_fasta(path, sequences, headers) -> None:
     if len(sequences) != len(headers):
         raise InputError(f"{len(headers)} headers for {len(sequences)} sequences")
 
-    def _write(fh):
+    def _write(fh: IO[str]) -> None:
         for head, seq in zip(headers, sequences):
             fh.write(f">{head}\n{seq}\n")
 
     if hasattr(path, "write"):
-        _write(path)
+        _write(cast(IO[str], path))
         return
     with atomic_output(path) as fh:
         _write(fh)
