@@ -61,6 +61,7 @@ import numpy as np
 from ._progress import progress_bar
 from ._random import as_seed_sequence, seed_entropy
 from ._validation import check_beta, check_memory, check_positive_int
+from ._typing import ArrayLike, SeedLike
 from .errors import InputError, SamplingWarning
 from .models import IsingModel, PottsModel
 from .sampling import Sampler, applicable_methods, normalise_method
@@ -242,7 +243,7 @@ class AISResult:
     schedule_name: str = "linear"
 
     @property
-    def bounds(self):
+    def bounds(self) -> tuple[float, float | None]:
         """(stochastic lower bound, stochastic upper bound or None)."""
         return self.log_z_forward, self.log_z_reverse
 
@@ -250,7 +251,7 @@ class AISResult:
     def bidirectional(self) -> bool:
         return self.log_z_reverse is not None
 
-    def running_estimate(self):
+    def running_estimate(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Forward estimates of log Z along the path.
 
         Returns
@@ -265,7 +266,7 @@ class AISResult:
         b = self.schedule[self.trace_steps] * self.beta
         return b, np.array([s[0] for s in stats]), np.array([s[1] for s in stats])
 
-    def bootstrap_stderr(self, n_boot=1000, seed=None) -> float:
+    def bootstrap_stderr(self, n_boot: int = 1000, seed: SeedLike = None) -> float:
         """Standard error of the forward estimate by bootstrap over chains (a check of the delta method)."""
         n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
         rng = np.random.default_rng(seed)
@@ -283,6 +284,7 @@ class AISResult:
         lines.append(f"  forward (lower)    {self.log_z_forward:.6f} +/- {self.stderr_forward:.6f}   "
                      f"ESS {self.ess:.1f} of {self.n_chains}")
         if self.bidirectional:
+            assert self.log_weights_reverse is not None, "set with log_z_reverse by a bidirectional run"
             lines.append(f"  reverse (upper)    {self.log_z_reverse:.6f} +/- {self.stderr_reverse:.6f}   "
                          f"ESS {self.ess_reverse:.1f} of {self.log_weights_reverse.size}")
             lines.append(f"  gap                {self.gap:.6f}")
@@ -290,7 +292,7 @@ class AISResult:
         lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s)")
         return "\n".join(lines)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = f", bounds=({self.log_z_forward:.6g}, {self.log_z_reverse:.6g})" if self.bidirectional else ""
         return f"AISResult(log_z={self.log_z:.8g}, stderr={self.stderr:.2g}, ess={self.ess:.1f}{extra})"
 
@@ -376,9 +378,9 @@ def _default_equilibration(model, method, reverse_method, reverse_sweeps, n_step
 
 
 def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 256, n_steps: int = 1000,
-        schedule: str | np.ndarray = "linear", sweeps_per_step: int = 1, method: str = "heatbath",
-        base: str | None = None, bidirectional: bool = False, reverse_states=None,
-        equilibration_method: str | None = None, equilibration_sweeps: int | None = None, seed=None,
+        schedule: str | ArrayLike = "linear", sweeps_per_step: int = 1, method: str = "heatbath",
+        base: str | None = None, bidirectional: bool = False, reverse_states: ArrayLike | None = None,
+        equilibration_method: str | None = None, equilibration_sweeps: int | None = None, seed: SeedLike = None,
         n_threads: int | None = None, progress: bool = False) -> AISResult:
     """Estimate log Z by annealed importance sampling.
 
@@ -517,6 +519,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
                                         _path_energy(model, x0, beta, base), sweeps_per_step, bar,
                                         record="energies")
             s = _adaptive_schedule(s_pilot, energies, k_total)
+        assert s is not None, "made from the schedule argument, or by the adaptive pilot above"
 
         # -- forward pass ---------------------------------------------------------------
         rng_b = np.random.default_rng(seq_base)
@@ -543,6 +546,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
                 x_eq = eq.states.reshape(-1, model.n_sites)
                 how = (f"{eq.method}, {eq_sweeps} sweeps at the target from the forward pass's final states")
             else:
+                assert x_given is not None, "checked from reverse_states above"
                 x_eq = x_given
                 if eq_sweeps:
                     eq = new_sampler(x_eq.shape[0], x_eq, seq_eq, eq_method)
@@ -584,6 +588,9 @@ def _warn(res: AISResult) -> None:
                       f"log Z is probably underestimated and its error bar too small; use more steps "
                       f"(n_steps={res.n_steps}) or sweeps_per_step", SamplingWarning, stacklevel=3)
     if res.bidirectional:
+        # a bidirectional run sets all of the reverse fields together
+        assert res.log_weights_reverse is not None and res.ess_reverse is not None
+        assert res.stderr_reverse is not None and res.gap is not None
         m = res.log_weights_reverse.size
         if collapsed(res.ess_reverse, m):
             warnings.warn(f"AIS reverse weights collapsed: effective sample size {res.ess_reverse:.1f} of {m} chains; "

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ._typing import ArrayLike
 from ._validation import check_beta
 from .annealed_importance import AISResult, _check_model
 from .errors import InputError
@@ -17,7 +20,8 @@ from .models import IsingModel, PottsModel
 __all__ = ["log_prob", "default_beta", "resolve_log_z"]
 
 
-def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, beta: float | None = None):
+def log_prob(model: IsingModel | PottsModel, states: ArrayLike, log_z: float | AISResult,
+             beta: float | None = None) -> float | np.ndarray:
     """Normalised log-probabilities log p(x) = -beta H(x) - log Z.
 
     Parameters
@@ -41,14 +45,14 @@ def log_prob(model: IsingModel | PottsModel, states, log_z: float | AISResult, b
     return -beta * model.energy(states) - log_z
 
 
-def default_beta(log_z, beta) -> float:
+def default_beta(log_z: float | AISResult, beta: float | None) -> float:
     """beta checked; None means the AISResult's beta (when `log_z` is one), else 1."""
     if beta is None:
         beta = log_z.beta if isinstance(log_z, AISResult) else 1.0
     return check_beta(beta)
 
 
-def resolve_log_z(log_z, beta: float) -> float:
+def resolve_log_z(log_z: float | AISResult, beta: float) -> float:
     """log Z as a finite float, from a number or an AISResult estimated at the same beta."""
     if isinstance(log_z, AISResult):
         if log_z.beta != beta:

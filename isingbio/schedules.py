@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._typing import ArrayLike
 from ._validation import check_positive_int
 from .errors import InputError
 
@@ -19,7 +20,7 @@ SCHEDULES = ("linear", "sigmoid", "adaptive")
 _SIGMOID_WIDTH = 4.0       # sigmoid schedule: s ~ sigmoid(t) for t in [-4, 4]
 
 
-def make_schedule(schedule: str | np.ndarray = "linear", n_steps: int = 1000) -> np.ndarray:
+def make_schedule(schedule: str | ArrayLike = "linear", n_steps: int = 1000) -> np.ndarray:
     """Path positions s_0 = 0 <= s_1 <= ... <= s_K = 1 (beta_coupling = s beta).
 
     Parameters
