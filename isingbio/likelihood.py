@@ -45,7 +45,7 @@ def log_prob(model: IsingModel | PottsModel, states: ArrayLike, log_z: float | A
     return -beta * model.energy(states) - log_z
 
 
-def default_beta(log_z: float | AISResult, beta: float | None) -> float:
+def default_beta(log_z: float | AISResult | None, beta: float | None) -> float:
     """beta checked; None means the AISResult's beta (when `log_z` is one), else 1."""
     if beta is None:
         beta = log_z.beta if isinstance(log_z, AISResult) else 1.0

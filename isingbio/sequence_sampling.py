@@ -19,13 +19,17 @@ import math
 import re
 import time
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 import numpy as np
 
 from . import stats
 from ._progress import progress_bar
+from ._typing import ArrayLike, PathLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int
+from .alphabets import Alphabet
 from .errors import InputError, SamplingWarning
 from .models import PottsModel
 from .sequences import (_check_dense, decode_states, encode_sequences, format_positions, model_alphabet,
@@ -38,7 +42,8 @@ logger = logging.getLogger(__name__)
 _FIX_ITEM = re.compile(r"^\s*([+-]?\d+)\s*[=:]\s*(\S+)\s*$")
 
 
-def parse_fixed(fixed, model) -> dict:
+def parse_fixed(fixed: str | dict[int, str | int] | Iterable[tuple[int, str | int]] | None,
+                model: PottsModel) -> dict[int, int]:
     """Positions to hold fixed, as ``{site index: state code}``.
 
     Parameters
@@ -60,8 +65,8 @@ def parse_fixed(fixed, model) -> dict:
     alpha = model_alphabet(model)
     positions = model_positions(model)
     index_of = {int(p): k for k, p in enumerate(positions.tolist())}
+    items: list[tuple[Any, Any]] = []
     if isinstance(fixed, str):
-        items = []
         for part in re.split(r"[,\s]+", fixed.strip()):
             if not part:
                 continue
@@ -76,7 +81,7 @@ def parse_fixed(fixed, model) -> dict:
             items = [(p, v) for p, v in fixed]
         except (TypeError, ValueError):
             raise InputError(f"fixed must be a string like '12=K,40=A', a dict or pairs, got {fixed!r}") from None
-    out = {}
+    out: dict[int, int] = {}
     span = format_positions(positions)
     for pos, value in items:
         if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)):
@@ -102,7 +107,7 @@ def parse_fixed(fixed, model) -> dict:
     return dict(sorted(out.items()))
 
 
-def condition_model(model, fixed_sites: dict):
+def condition_model(model: PottsModel, fixed_sites: Mapping[int, int]) -> tuple[PottsModel | None, np.ndarray, float]:
     """The model of the free sites given fixed states at the others (exact conditioning).
 
     Parameters
@@ -123,6 +128,8 @@ def condition_model(model, fixed_sites: dict):
         fixed sites among themselves (fields and couplings).
     """
     _check_dense(model)
+    J = model.J
+    assert J is not None, "a dense model has J (checked above)"
     L, q = model.n_sites, model.q
     fixed_idx = np.array(sorted(fixed_sites), dtype=np.int64)
     codes = np.array([fixed_sites[i] for i in fixed_idx.tolist()], dtype=np.int64)
@@ -130,17 +137,17 @@ def condition_model(model, fixed_sites: dict):
     h64 = model.h.astype(np.float64)
     const = -float(h64[fixed_idx, codes].sum())
     if fixed_idx.size > 1:
-        block = model.J[fixed_idx[:, None], fixed_idx[None, :], codes[:, None], codes[None, :]]
+        block = J[fixed_idx[:, None], fixed_idx[None, :], codes[:, None], codes[None, :]]
         const -= 0.5 * float(block.sum(dtype=np.float64))
     if free.size == 0:
         return None, free, const
     if fixed_idx.size == 0:
         return model, free, 0.0
-    check_memory(free.size ** 2 * q * q * model.J.itemsize, f"the conditioned model of {free.size} free sites")
+    check_memory(free.size ** 2 * q * q * J.itemsize, f"the conditioned model of {free.size} free sites")
     # J[free[j], fixed[k], :, codes[k]] -> shape (n_free, n_fixed, q)
-    extra = model.J[free[:, None], fixed_idx[None, :], :, codes[None, :]].sum(axis=1, dtype=np.float64)
+    extra = J[free[:, None], fixed_idx[None, :], :, codes[None, :]].sum(axis=1, dtype=np.float64)
     h_free = (h64[free] + extra).astype(model.dtype)
-    J_free = model.J[np.ix_(free, free)]
+    J_free = J[np.ix_(free, free)]
     cond = PottsModel(h_free, J_free)
     return cond, free, const
 
@@ -193,7 +200,7 @@ class MixingDiagnostics:
     energy_drift: float
     distance_drift: float
     common_start: bool
-    problems: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     @property
     def decorrelated(self) -> bool:
@@ -221,7 +228,7 @@ class MixingDiagnostics:
             lines.append("  chains look decorrelated")
         return "\n".join(lines)
 
-    def plot(self, path):
+    def plot(self, path: PathLike) -> str:
         """Energy and Hamming-distance traces; see :func:`isingbio.plot.plot_mixing`."""
         from .plot import plot_mixing
         return plot_mixing(self, path)
@@ -258,9 +265,9 @@ class GeneratedSamples:
     chain: np.ndarray
     sweep: np.ndarray
     energy: np.ndarray
-    alphabet: object
+    alphabet: Alphabet
     positions: np.ndarray
-    fixed: dict
+    fixed: dict[int, str]
     start: np.ndarray
     seed: int
     beta: float
@@ -272,23 +279,23 @@ class GeneratedSamples:
     elapsed: float
     acceptance_rate: float | None = None
     diagnostics: MixingDiagnostics | None = None
-    model: object = field(default=None, repr=False)
+    model: PottsModel | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.states.shape[0]
 
-    def sequences(self) -> list:
+    def sequences(self) -> list[str]:
         """The sequences as strings."""
         return decode_states(self.states, self.alphabet)
 
-    def headers(self) -> list:
+    def headers(self) -> list[str]:
         """FASTA headers: ``sample_000001 chain=0 sweep=1010 energy=-12.3456 positions=1-58``."""
         span = format_positions(self.positions)
         width = max(6, len(str(len(self))))
         return [f"sample_{k + 1:0{width}d} chain={c} sweep={s} energy={e:.4f} positions={span}"
                 for k, (c, s, e) in enumerate(zip(self.chain.tolist(), self.sweep.tolist(), self.energy.tolist()))]
 
-    def write_fasta(self, path) -> None:
+    def write_fasta(self, path: PathLike | IO[str]) -> None:
         """Write the sequences as FASTA (atomically); headers carry chain, sweep, energy, positions."""
         write_fasta(path, self.sequences(), self.headers())
 
@@ -394,8 +401,12 @@ def _diagnose(sweeps, energy, hamming_start, hamming_between, burn_in, thin, com
                              distance_drift=ddrift, common_start=common_start, problems=problems)
 
 
-def sample_sequences(model, n, beta=1.0, *, start=None, fixed=None, n_chains=8, burn_in=1000, thin=10,
-                     method="heatbath", seed=None, n_threads=None, progress=False, warn=True) -> GeneratedSamples:
+def sample_sequences(model: PottsModel, n: int, beta: float = 1.0, *,
+                     start: str | Sequence[str] | ArrayLike | None = None,
+                     fixed: str | dict[int, str | int] | Iterable[tuple[int, str | int]] | None = None,
+                     n_chains: int = 8, burn_in: int = 1000, thin: int = 10, method: str = "heatbath",
+                     seed: SeedLike = None, n_threads: int | None = None, progress: bool = False,
+                     warn: bool = True) -> GeneratedSamples:
     """Draw sequences from a dense Potts model by Markov chain Monte Carlo.
 
     ``n_chains`` independent chains run in parallel; each does ``burn_in`` sweeps, then

@@ -11,13 +11,20 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._typing import ArrayLike, PathLike
 from ._validation import check_memory, check_positive_int
 from .errors import InputError
 from .sequences import format_positions
 from .weights import sequence_weights
+
+if TYPE_CHECKING:
+    from .alignment import Alignment
+    from .models import PottsModel
+    from .sequence_sampling import GeneratedSamples
 
 __all__ = ["compare_statistics", "StatisticsComparison"]
 
@@ -54,8 +61,8 @@ class StatisticsComparison:
     c2_samples: np.ndarray
     c2_alignment: np.ndarray
     pairs: np.ndarray
-    pearson: dict
-    slope: dict
+    pearson: dict[str, float]
+    slope: dict[str, float]
     weights_alignment: np.ndarray
     n_samples: int
     n_eff_alignment: float
@@ -65,7 +72,7 @@ class StatisticsComparison:
     energy_samples: np.ndarray | None = None
     energy_alignment: np.ndarray | None = None
 
-    def energy_histograms(self, bins: int = 50):
+    def energy_histograms(self, bins: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(edges, density of samples, weighted density of natural sequences), or None."""
         if self.energy_samples is None or self.energy_alignment is None:
             return None
@@ -89,7 +96,7 @@ class StatisticsComparison:
             lines.append(f"  energy: samples {self.energy_samples.mean():.3f} (sd {self.energy_samples.std():.3f}), "
                          f"natural {mean_a:.3f} (sd {sd_a:.3f})")
         return "\n".join(lines)
-    def plot(self, path):
+    def plot(self, path: PathLike) -> str:
         """Scatter plots and energy histograms; see :func:`isingbio.plot.plot_statistics`."""
         from .plot import plot_statistics
         return plot_statistics(self, path)
@@ -160,8 +167,11 @@ def _three_site(codes, w, triplets, f1, f2, q):
     return fabc - fab * fc - fac * fb - fbc * fa + 2 * fa * fb * fc
 
 
-def compare_statistics(samples, alignment, weights=None, three_site: bool = False, *, model=None,
-                       identity: float = 0.8, n_triplets: int = 10000, seed: int = 0) -> StatisticsComparison:
+def compare_statistics(samples: GeneratedSamples | Alignment | ArrayLike,
+                       alignment: Alignment | ArrayLike,
+                       weights: str | ArrayLike | None = None, three_site: bool = False, *,
+                       model: PottsModel | None = None, identity: float = 0.8, n_triplets: int = 10000,
+                       seed: int = 0) -> StatisticsComparison:
     """Compare the statistics of sampled sequences with those of the reweighted alignment.
 
     Parameters
@@ -246,11 +256,14 @@ def compare_statistics(samples, alignment, weights=None, three_site: bool = Fals
     c2s, pairs = _connected_pairs(f1s, f2s, L, q)
     f1a, f2a = _pair_stats(a_codes, wn, q)
     c2a, _ = _connected_pairs(f1a, f2a, L, q)
-    pearson, slope = {}, {}
+    pearson: dict[str, float] = {}
+    slope: dict[str, float] = {}
     pearson["one_site"], slope["one_site"] = _r_and_slope(f1a.ravel(), f1s.ravel())
     if c2s.size:
         pearson["two_site"], slope["two_site"] = _r_and_slope(c2a, c2s)
-    c3s = c3a = triplets = None
+    c3s: np.ndarray | None = None
+    c3a: np.ndarray | None = None
+    triplets: np.ndarray | None = None
     if three_site:
         n_triplets = check_positive_int(n_triplets, "n_triplets")
         if L < 3:
@@ -267,7 +280,8 @@ def compare_statistics(samples, alignment, weights=None, three_site: bool = Fals
         c3a = _three_site(a_codes, wn, triplets, f1a, f2a, q)
         pearson["three_site"], slope["three_site"] = _r_and_slope(c3a, c3s)
     del f2s, f2a
-    e_s = e_a = None
+    e_s: np.ndarray | None = None
+    e_a: np.ndarray | None = None
     if model is not None:
         e_s = getattr(samples, "energy", None)
         if e_s is None or len(e_s) != len(s_codes):
