@@ -11,10 +11,17 @@ Score of a pair (the convention of plmc, CCMpred and plmDCA):
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+from ._typing import ArrayLike, PathLike
 from ._validation import check_positive_int
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .alphabets import Alphabet
+    from .models import PottsModel
 
 __all__ = ["contact_scores", "apc_correction", "ranked_pairs", "top_contacts", "write_contacts_csv",
            "CONTACT_DTYPE"]
@@ -22,7 +29,7 @@ __all__ = ["contact_scores", "apc_correction", "ranked_pairs", "top_contacts", "
 CONTACT_DTYPE = np.dtype([("i", np.int64), ("j", np.int64), ("score", np.float64)])
 
 
-def _gap_state(model):
+def _gap_state(model: Any) -> int | None:
     """Index of the gap state of the model's alphabet, or None."""
     alphabet = getattr(model, "alphabet", None)
     if alphabet is None:
@@ -36,7 +43,7 @@ def _gap_state(model):
     return None
 
 
-def apc_correction(scores) -> np.ndarray:
+def apc_correction(scores: ArrayLike) -> np.ndarray:
     """Average product correction of a symmetric (L, L) score matrix (diagonal ignored, set to 0)."""
     s = np.array(scores, dtype=np.float64)
     if s.ndim != 2 or s.shape[0] != s.shape[1]:
@@ -54,7 +61,7 @@ def apc_correction(scores) -> np.ndarray:
     return s
 
 
-def contact_scores(model, apc: bool = True, exclude_gap=None) -> np.ndarray:
+def contact_scores(model: PottsModel, apc: bool = True, exclude_gap: bool | None = None) -> np.ndarray:
     """Coupling strength of every pair of sites.
 
     Parameters
@@ -98,7 +105,7 @@ def contact_scores(model, apc: bool = True, exclude_gap=None) -> np.ndarray:
     return scores
 
 
-def _score_matrix(scores) -> np.ndarray:
+def _score_matrix(scores: Any) -> np.ndarray:
     """A square float64 score matrix from an array or an object holding one (``.scores``, ``.matrix``)."""
     for attr in ("scores", "matrix"):
         value = getattr(scores, attr, None)
@@ -111,7 +118,8 @@ def _score_matrix(scores) -> np.ndarray:
     return s
 
 
-def ranked_pairs(scores, min_separation: int = 6, known=None):
+def ranked_pairs(scores: Any, min_separation: int = 6,
+                 known: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``i < j`` with ``j - i >= min_separation`` (and ``known[i, j]`` if given), best first.
 
     The one ranking of pairs in the package: :func:`top_contacts`, the contacts CSV file,
@@ -148,7 +156,8 @@ def ranked_pairs(scores, min_separation: int = 6, known=None):
     return i[order].astype(np.int64), j[order].astype(np.int64), v[order]
 
 
-def top_contacts(scores, min_separation: int = 6, n=None, positions=None) -> np.ndarray:
+def top_contacts(scores: ArrayLike, min_separation: int = 6, n: int | None = None,
+                 positions: ArrayLike | None = None) -> np.ndarray:
     """Pairs i < j with |i - j| >= min_separation, best first.
 
     Parameters
@@ -187,8 +196,9 @@ def top_contacts(scores, min_separation: int = 6, n=None, positions=None) -> np.
     return out
 
 
-def write_contacts_csv(path, scores, *, min_separation: int = 6, n=None, positions=None,
-                       sequence=None, alphabet=None) -> int:
+def write_contacts_csv(path: PathLike, scores: ArrayLike, *, min_separation: int = 6, n: int | None = None,
+                       positions: ArrayLike | None = None, sequence: str | None = None,
+                       alphabet: Alphabet | str | None = None) -> int:
     """Write ranked contacts as CSV ``i,j,score`` (plus ``res_i,res_j`` when the target is known).
 
     Parameters
@@ -202,6 +212,8 @@ def write_contacts_csv(path, scores, *, min_separation: int = 6, n=None, positio
     sequence : str, optional
         The target sequence over the L columns (``alignment.target_sequence``); adds the
         one-letter residues of i and j.
+    alphabet : Alphabet or str, optional
+        Not used (accepted for compatibility).
 
     Returns
     -------

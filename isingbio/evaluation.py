@@ -11,18 +11,24 @@ the same among pairs with ``j - i >= long_range``. Ties are broken by position (
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+from ._typing import ArrayLike
 from .contacts import _score_matrix, ranked_pairs
 from .errors import InputError
 from .plot import plot_contacts
+
+if TYPE_CHECKING:
+    from .structure import ContactMap
 
 __all__ = ["evaluate_contacts", "ranked_pairs", "plot_contacts"]
 
 _FRACTIONS = (("L/5", 5), ("L/2", 2), ("L", 1))
 
 
-def _contact_matrix(contact_map) -> np.ndarray:
+def _contact_matrix(contact_map: Any) -> np.ndarray:
     c = getattr(contact_map, "contact", contact_map)
     c = np.asarray(c)
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
@@ -34,7 +40,8 @@ def _contact_matrix(contact_map) -> np.ndarray:
     return c.astype(np.int8)
 
 
-def evaluate_contacts(scores, contact_map, min_separation: int = 6, long_range: int = 24) -> dict:
+def evaluate_contacts(scores: ArrayLike, contact_map: ContactMap | ArrayLike, min_separation: int = 6,
+                      long_range: int = 24) -> dict[str, float]:
     """Precision of the top-ranked pairs.
 
     Parameters
@@ -67,7 +74,7 @@ def evaluate_contacts(scores, contact_map, min_separation: int = 6, long_range: 
     if min_separation < 1 or long_range < 1:
         raise InputError("min_separation and long_range must be >= 1")
     L = s.shape[0]
-    out = {"L": L, "min_separation": min_separation, "long_range": long_range}
+    out: dict[str, float] = {"L": L, "min_separation": min_separation, "long_range": long_range}
     for prefix, sep in (("", min_separation), ("LR ", max(long_range, min_separation))):
         i, j, _ = ranked_pairs(s, sep, known=c >= 0)
         truth = c[i, j] == 1

@@ -21,10 +21,16 @@ from __future__ import annotations
 
 import math
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._config import resolve_threads
+from ._typing import ArrayLike
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .alignment import Alignment
 
 __all__ = ["sequence_weights", "neighbour_threshold"]
 
@@ -61,8 +67,8 @@ def _pack_bit_planes(matrix: np.ndarray, nbits: int) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(planes).view(np.uint64).reshape(n, nwords * nbits), nwords
 
 
-def sequence_weights(alignment, identity: float = 0.8, n_threads: int | None = None,
-                     rule: str = "plmc"):
+def sequence_weights(alignment: Alignment | ArrayLike, identity: float | None = 0.8, n_threads: int | None = None,
+                     rule: str = "plmc") -> tuple[np.ndarray, float]:
     """Weights ``1 / (number of neighbours at >= identity)`` and the effective number of sequences.
 
     Parameters
@@ -70,7 +76,7 @@ def sequence_weights(alignment, identity: float = 0.8, n_threads: int | None = N
     alignment : Alignment or array_like of int, shape (N, L)
         An :class:`isingbio.alignment.Alignment`, or a matrix of state codes (0 .. q-1;
         any integers below 128 are accepted: only equality matters).
-    identity : float, default 0.8
+    identity : float or None, default 0.8
         Fractional sequence identity (over all L positions, gap = gap counts as identical)
         at or above which two sequences are neighbours. ``identity=None`` gives uniform
         weights (no reweighting, as plmc with theta outside [0, 1]).
