@@ -24,15 +24,21 @@ re-export these figures, and importing them here at load time would make import 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._files import atomic_path
+from ._typing import ArrayLike, PathLike
 from .errors import InputError
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .alphabets import Alphabet
     from .annealed_importance import AISResult
+    from .sampling import SampleResult
+    from .structure import ContactMap
     from .sequence_sampling import MixingDiagnostics
     from .sequence_statistics import StatisticsComparison
 
@@ -40,13 +46,13 @@ __all__ = ["figure", "save_figure", "check_figure_format", "plot_traces", "plot_
            "plot_contacts", "plot_mixing", "plot_statistics", "plot_mutation_heatmap", "plot_energy_histogram"]
 
 
-def figure(**kwargs):
+def figure(**kwargs: Any) -> Figure:
     """A matplotlib Figure that belongs to no pyplot state (safe in threads and servers)."""
     from matplotlib.figure import Figure
     return Figure(**kwargs)
 
 
-def save_figure(fig, path, dpi: int = 120) -> str:
+def save_figure(fig: Figure, path: PathLike, dpi: int = 120) -> str:
     """Write `fig` to `path` atomically; the format follows the extension (default PNG)."""
     ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     with atomic_path(path) as tmp:
@@ -54,7 +60,7 @@ def save_figure(fig, path, dpi: int = 120) -> str:
     return os.fspath(path)
 
 
-def check_figure_format(path, option: str = "--plot") -> None:
+def check_figure_format(path: PathLike | None, option: str = "--plot") -> None:
     """Refuse, early, a file extension matplotlib cannot write (no extension: PNG)."""
     if path is None:
         return
@@ -67,7 +73,7 @@ def check_figure_format(path, option: str = "--plot") -> None:
                          f"(use one of: {', '.join(sorted(supported))})")
 
 
-def plot_traces(result, path, max_chains: int = 8):
+def plot_traces(result: SampleResult, path: PathLike, max_chains: int = 8) -> str:
     """Energy per site and magnetisation against sweep number for each chain.
 
     Parameters
@@ -93,7 +99,8 @@ def plot_traces(result, path, max_chains: int = 8):
     return save_figure(fig, path)
 
 
-def plot_scan(temperatures, table: dict, path, exact: dict | None = None, title: str = ""):
+def plot_scan(temperatures: ArrayLike, table: dict[str, Any], path: PathLike, exact: dict[str, Any] | None = None,
+              title: str = "") -> str:
     """Energy, specific heat, |m| and susceptibility against temperature.
 
     Parameters
@@ -129,7 +136,7 @@ def plot_scan(temperatures, table: dict, path, exact: dict | None = None, title:
     return save_figure(fig, path)
 
 
-def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None = None):
+def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: float | None = None) -> str:
     """Log-weight traces, the running estimate of log Z and the effective sample size.
 
     Top: each chain's log-weight along the path, relative to the log mean exp over chains
@@ -149,7 +156,8 @@ def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None 
 
     Returns
     -------
-    path
+    str
+        ``path``.
     """
     from .annealed_importance import _logmeanexp, _running, _weight_stats
 
@@ -160,6 +168,7 @@ def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None 
     for c in range(min(result.n_chains, max_chains)):
         axes[0].plot(b, result.trace[:, c] - centre, lw=0.5, alpha=0.6)
     if result.bidirectional:
+        assert result.trace_reverse is not None, "a bidirectional run has a reverse trace"
         br = result.schedule[::-1][result.trace_steps_reverse] * result.beta
         cr = _logmeanexp(result.trace_reverse, axis=1)
         for c in range(min(result.trace_reverse.shape[1], max(1, max_chains // 4))):
@@ -175,6 +184,7 @@ def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None 
     axes[1].plot(n, est, color="C0", label="forward (lower)")
     axes[1].fill_between(n[1:], est[1:] - 2 * se[1:], est[1:] + 2 * se[1:], color="C0", alpha=0.25)
     if result.bidirectional:
+        assert result.log_weights_reverse is not None, "a bidirectional run has reverse weights"
         n_r, est_r, se_r = _running(result.log_weights_reverse)
         axes[1].plot(n_r, -est_r, color="C3", label="reverse (upper)")
         axes[1].fill_between(n_r[1:], -est_r[1:] - 2 * se_r[1:], -est_r[1:] + 2 * se_r[1:], color="C3", alpha=0.25)
@@ -195,6 +205,7 @@ def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None 
     ess = np.array([_weight_stats(row)[2] for row in result.trace])
     axes[2].plot(b, ess, color="C1", label="forward")
     if result.bidirectional:
+        assert result.trace_reverse is not None
         ess_r = np.array([_weight_stats(row)[2] for row in result.trace_reverse])
         axes[2].plot(br, ess_r, color="C3", label="reverse")
         axes[2].legend(loc="lower left", fontsize=8)
@@ -207,9 +218,9 @@ def plot_ais(result: AISResult, path, max_chains: int = 64, exact: float | None 
     return save_figure(fig, path, dpi=110)
 
 
-def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
-                  positions=None, title: str | None = None, dpi: int = 150,
-                  figsize=(6.0, 6.0)):
+def plot_contacts(scores: ArrayLike, contact_map: ContactMap | ArrayLike | None, path: PathLike,
+                  top: int | None = None, min_separation: int = 6, positions: ArrayLike | None = None,
+                  title: str | None = None, dpi: int = 150, figsize: tuple[float, float] = (6.0, 6.0)) -> str:
     """Draw the predicted top pairs over the true contact map and write it to ``path``.
 
     Lower triangle: true contacts (grey; unknown pairs in light yellow). Upper triangle: the
@@ -244,11 +255,9 @@ def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
     top = L if top is None else int(top)
     if top < 0:
         raise InputError(f"top must be >= 0, got {top}")
-    if positions is None:
-        positions = np.arange(1, L + 1)
-    positions = np.asarray(positions)
-    if positions.shape != (L,):
-        raise InputError(f"positions must have shape ({L},), got {positions.shape}")
+    pos = np.arange(1, L + 1) if positions is None else np.asarray(positions)
+    if pos.shape != (L,):
+        raise InputError(f"positions must have shape ({L},), got {pos.shape}")
 
     fig = figure(figsize=figsize)
     ax = fig.add_subplot(1, 1, 1)
@@ -280,9 +289,9 @@ def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
     ax.plot([0.5, L + 0.5], [0.5, L + 0.5], color="0.8", linewidth=0.5)
     ticks = np.linspace(1, L, min(L, 6)).round().astype(int)
     ax.set_xticks(ticks)
-    ax.set_xticklabels([str(positions[t - 1]) for t in ticks])
+    ax.set_xticklabels([str(pos[t - 1]) for t in ticks])
     ax.set_yticks(ticks)
-    ax.set_yticklabels([str(positions[t - 1]) for t in ticks])
+    ax.set_yticklabels([str(pos[t - 1]) for t in ticks])
     ax.set_xlabel("residue j")
     ax.set_ylabel("residue i")
     heading = title or "predicted contacts (upper) over true contacts (lower)"
@@ -296,7 +305,7 @@ def plot_contacts(scores, contact_map, path, top=None, min_separation: int = 6,
     return save_figure(fig, path, dpi)
 
 
-def plot_mixing(diagnostics: MixingDiagnostics, path, max_chains: int = 8):
+def plot_mixing(diagnostics: MixingDiagnostics, path: PathLike, max_chains: int = 8) -> str:
     """Energy per chain, Hamming distance from the start and between chains, against sweeps."""
     d = diagnostics
     fig = figure(figsize=(8, 7.5))
@@ -335,7 +344,7 @@ def _scatter(ax, x, y, r, slope, title, max_points=200000, seed=0):
     ax.grid(alpha=0.3)
 
 
-def plot_statistics(comparison: StatisticsComparison, path):
+def plot_statistics(comparison: StatisticsComparison, path: PathLike) -> str:
     """One-, two- (and three-) site scatter plots against the alignment and energy histograms."""
     c = comparison
     panels = 2 + (c.c3_samples is not None) + (c.energy_samples is not None and c.energy_alignment is not None)
@@ -366,18 +375,20 @@ def plot_statistics(comparison: StatisticsComparison, path):
     return save_figure(fig, path)
 
 
-def plot_mutation_heatmap(delta, path, sequence=None, alphabet=None, positions=None, title: str = ""):
+def plot_mutation_heatmap(delta: ArrayLike, path: PathLike, sequence: str | ArrayLike | None = None,
+                          alphabet: Alphabet | str | None = None, positions: ArrayLike | None = None,
+                          title: str = "") -> str:
     """Heat map of a Delta E table (letters down, positions across); dots mark the target."""
     from .alphabets import get_alphabet
     from .sequences import encode_sequences
-    delta = np.asarray(delta, dtype=np.float64)
-    L, q = delta.shape
+    d = np.asarray(delta, dtype=np.float64)
+    L, q = d.shape
     alpha = get_alphabet(alphabet) if alphabet is not None else None
     pos = np.arange(1, L + 1) if positions is None else np.asarray(positions)
-    lim = float(np.nanpercentile(np.abs(delta), 99)) or 1.0
+    lim = float(np.nanpercentile(np.abs(d), 99)) or 1.0
     fig = figure(figsize=(min(30, 2 + 0.16 * L), 1.5 + 0.22 * q))
     ax = fig.subplots()
-    im = ax.imshow(delta.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    im = ax.imshow(d.T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
     if sequence is not None and alpha is not None:
         x = encode_sequences([sequence] if isinstance(sequence, str) else [np.asarray(sequence)], alpha, L)[0]
         ax.plot(np.arange(L), x, "k.", ms=3)
@@ -395,12 +406,12 @@ def plot_mutation_heatmap(delta, path, sequence=None, alphabet=None, positions=N
     return save_figure(fig, path)
 
 
-def plot_energy_histogram(energy, path, title: str = ""):
+def plot_energy_histogram(energy: ArrayLike, path: PathLike, title: str = "") -> str:
     """Histogram of the statistical energies H of scored sequences."""
-    energy = np.asarray(energy, dtype=np.float64)
+    e = np.asarray(energy, dtype=np.float64)
     fig = figure(figsize=(6, 4))
     ax = fig.subplots()
-    ax.hist(energy, bins=min(50, max(5, energy.size // 5)))
+    ax.hist(e, bins=min(50, max(5, e.size // 5)))
     ax.set_xlabel("energy H")
     ax.set_ylabel("sequences")
     if title:
