@@ -9,6 +9,7 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import IsingbioError
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 success, 1 runtime error, 2 bad input)."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `isingbio ... | head` exits quietly

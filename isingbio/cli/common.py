@@ -1,16 +1,22 @@
 """Helpers shared by the subcommands: common options and safe output files."""
 from __future__ import annotations
 
+import argparse
 import math
 import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._files import atomic_output, atomic_path  # noqa: F401  (re-exported for subcommands)
 from ..errors import InputError
 
+if TYPE_CHECKING:
+    from ..models import IsingModel, PottsModel
 
-def add_common_options(parser, seed=True, threads=True, output=None, plot=False):
+
+def add_common_options(parser: argparse.ArgumentParser, seed: bool = True, threads: bool = True,
+                       output: str | None = None, plot: bool | str = False) -> None:
     """Add the options every subcommand spells the same way."""
     if seed:
         parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy, printed)")
@@ -25,7 +31,7 @@ def add_common_options(parser, seed=True, threads=True, output=None, plot=False)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log messages")
 
 
-def check_outputs(args) -> None:
+def check_outputs(args: argparse.Namespace) -> None:
     """Refuse unwritable -o / --plot paths before any work, so a bad one leaves no partial result."""
     from .._files import check_output_path
     for path in (getattr(args, "output", None), getattr(args, "plot", None)):
@@ -33,12 +39,12 @@ def check_outputs(args) -> None:
             check_output_path(path)
 
 
-def show_progress(args) -> bool:
+def show_progress(args: argparse.Namespace) -> bool:
     """Progress bars only on a terminal and without --quiet."""
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def parse_shape(text: str, option: str = "--shape") -> tuple:
+def parse_shape(text: str, option: str = "--shape") -> tuple[int, ...]:
     """'64x64' -> (64, 64)."""
     try:
         return tuple(int(s) for s in text.lower().replace("*", "x").split("x"))
@@ -46,8 +52,10 @@ def parse_shape(text: str, option: str = "--shape") -> tuple:
         raise InputError(f"{option} must look like 64x64 or 16x16x16, got {text!r}") from None
 
 
-def add_lattice_options(parser, default_shape: str, temperature_help: str) -> None:
-    """--shape, --q, --J, --h, --open and --beta / --temperature for a lattice model."""
+def add_lattice_options(parser: argparse.ArgumentParser, default_shape: str,
+                        temperature_help: str) -> argparse._MutuallyExclusiveGroup:
+    """--shape, --q, --J, --h, --open and --beta / --temperature for a lattice model; returns the
+    group of the temperature options (to add more of them)."""
     parser.add_argument("--shape", default=default_shape,
                         help=f"lattice shape, e.g. 64x64 or 16x16x16 (default {default_shape})")
     parser.add_argument("--q", type=int, default=2, help="number of states: 2 is Ising (spins -1/+1), >2 Potts")
@@ -61,11 +69,12 @@ def add_lattice_options(parser, default_shape: str, temperature_help: str) -> No
     return temp
 
 
-def lattice_model(args):
+def lattice_model(args: argparse.Namespace) -> tuple[IsingModel | PottsModel, str]:
     """The model the lattice options describe, and a one-line description of it."""
     from ..models import IsingModel, PottsModel
     shape = parse_shape(args.shape)
     periodic = not args.open
+    model: IsingModel | PottsModel
     if args.q == 2:
         model = IsingModel.lattice(shape, J=args.J, h=args.h, periodic=periodic)
         kind = "Ising"
@@ -78,7 +87,7 @@ def lattice_model(args):
     return model, f"{kind} model on a {'x'.join(map(str, shape))} {boundary} lattice, J = {args.J:g}, h = {args.h:g}"
 
 
-def inverse_temperature(args, model):
+def inverse_temperature(args: argparse.Namespace, model: Any) -> float | None:
     """beta from --beta or --temperature; None when neither is given."""
     if args.beta is not None:
         return args.beta
@@ -89,7 +98,7 @@ def inverse_temperature(args, model):
     return None
 
 
-def critical_beta(args, model) -> float:
+def critical_beta(args: argparse.Namespace, model: Any) -> float:
     """The 2D square-lattice critical point for the lattice options (the default temperature)."""
     from ..exact import ising_critical_beta, potts_critical_beta
     if len(model.shape) != 2:

@@ -1,6 +1,7 @@
 """``isingbio contacts``: fit a Potts model to an alignment by pseudo-likelihood, rank contacts."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -13,7 +14,7 @@ from .common import add_common_options, show_progress
 N_SHOWN = 10  # top pairs printed
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "contacts", help="predict residue contacts from an alignment (pseudo-likelihood Potts fit)",
         description="Read a multiple sequence alignment, weight its sequences (80% identity), fit a "
@@ -51,7 +52,7 @@ def register(subparsers):
     return p
 
 
-def _check_output(path, option):
+def _check_output(path: str | None, option: str) -> None:
     """Refuse an output path before any work is done (a directory, a missing or read-only
     parent directory)."""
     if path is None:
@@ -64,7 +65,7 @@ def _check_output(path, option):
                          + (f": {exc.filename}" if exc.filename != path else "")) from None
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
     from ..plm import fit_plm

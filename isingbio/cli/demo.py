@@ -1,6 +1,7 @@
 """``isingbio demo``: the main jobs on built-in data, checked against exact answers."""
 from __future__ import annotations
 
+import argparse
 import os
 import time
 
@@ -9,7 +10,7 @@ import numpy as np
 from .common import add_common_options, show_progress
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "demo", help="run the main jobs on built-in data (phase transition, contact prediction)",
         description="1. Scan the 2D Ising model through its phase transition with Swendsen-Wang and "
@@ -23,7 +24,7 @@ def register(subparsers):
     return p
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     os.makedirs(args.outdir, exist_ok=True)
     seed = 2026 if args.seed is None else args.seed
     _phase_transition(args, seed)
@@ -31,7 +32,7 @@ def run(args) -> int:
     return _contacts(args, seed)
 
 
-def _phase_transition(args, seed) -> None:
+def _phase_transition(args: argparse.Namespace, seed: int) -> None:
     from .. import exact
     from .._random import as_seed_sequence
     from ..models import IsingModel
@@ -73,7 +74,7 @@ def _phase_transition(args, seed) -> None:
     print(f"   wrote {path}")
 
 
-def _contacts(args, seed) -> int:
+def _contacts(args: argparse.Namespace, seed: int) -> int:
     from ..cli import main
     path = os.path.join(args.outdir, "demo_contacts.png")
     csv = os.path.join(args.outdir, "demo_contacts.csv")

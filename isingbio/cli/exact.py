@@ -9,6 +9,7 @@ Examples::
 """
 from __future__ import annotations
 
+import argparse
 import math
 
 from .._validation import check_beta, check_temperature
@@ -16,7 +17,7 @@ from ..errors import InputError
 from .common import add_common_options
 
 
-def _sides(text: str, name: str, n_min=1, n_max=3):
+def _sides(text: str, name: str, n_min: int = 1, n_max: int = 3) -> tuple[int, ...]:
     try:
         sides = tuple(int(s) for s in text.lower().split("x"))
     except ValueError:
@@ -27,7 +28,7 @@ def _sides(text: str, name: str, n_min=1, n_max=3):
     return sides
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "exact", help="exact log Z, energy and specific heat (Kaufman, enumeration, transfer matrix)",
         description="Print exact log Z, mean energy and specific heat (totals and per site) of a small "
@@ -54,13 +55,13 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _print(rows, n_sites):  # noqa: ARG001
+def _print(rows: list[tuple[str, str]], n_sites: int) -> None:  # noqa: ARG001
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     beta = check_beta(args.beta) if args.beta is not None else check_temperature(args.temperature)
     from .. import exact
     from ..models import IsingModel, PottsModel
@@ -81,12 +82,13 @@ def run(args) -> int:
         if args.h != 0:
             raise InputError("Kaufman's solution is for zero field; drop --h or use --lattice")
         m, n = _sides(args.torus, "--torus", 2, 2)
-        t = exact.ising_torus_thermodynamics(m, n, beta, args.J)
+        torus = exact.ising_torus_thermodynamics(m, n, beta, args.J)
         label = f"Ising torus {m}x{n}, J = {args.J:g} (Kaufman)"
-        log_z, energy, heat, n_sites = t.log_z, t.energy, t.specific_heat, t.n_sites
+        log_z, energy, heat, n_sites = torus.log_z, torus.energy, torus.specific_heat, torus.n_sites
     elif args.lattice:
         shape = _sides(args.lattice, "--lattice")
         periodic = not args.open
+        model: IsingModel | PottsModel
         if args.q == 2:
             model = IsingModel.lattice(shape, J=args.J, h=args.h, periodic=periodic)
             label = f"Ising lattice {args.lattice}, J = {args.J:g}, h = {args.h:g}"
@@ -95,25 +97,25 @@ def run(args) -> int:
             model = PottsModel.lattice(shape, args.q, J=args.J, h=field, periodic=periodic)
             label = f"{args.q}-state Potts lattice {args.lattice}, J = {args.J:g}, h = {args.h:g} on state 0"
         label += ", open" if args.open else ", periodic"
-        t = exact.thermodynamics(model, beta, n_threads=args.threads,
-                                 max_configurations=args.max_configurations)
-        log_z, energy, heat, n_sites = t.log_z, t.energy, t.specific_heat, t.n_sites
-        label += f" (enumeration of {t.n_configurations} configurations)"
+        enum = exact.thermodynamics(model, beta, n_threads=args.threads,
+                                    max_configurations=args.max_configurations)
+        log_z, energy, heat, n_sites = enum.log_z, enum.energy, enum.specific_heat, enum.n_sites
+        label += f" (enumeration of {enum.n_configurations} configurations)"
     else:
         width, length = _sides(args.potts_strip, "--potts-strip", 2, 2)
-        t = exact.potts_transfer_thermodynamics(args.q, width, length, beta, args.J, args.h,
-                                                periodic_width=not args.open,
-                                                periodic_length=not args.open_length)
+        strip = exact.potts_transfer_thermodynamics(args.q, width, length, beta, args.J, args.h,
+                                                    periodic_width=not args.open,
+                                                    periodic_length=not args.open_length)
         label = (f"{args.q}-state Potts strip width {width} ({'open' if args.open else 'periodic'}) x length "
                  f"{length} ({'open' if args.open_length else 'periodic'}), J = {args.J:g}, h = {args.h:g} "
                  f"(transfer matrix)")
-        log_z, energy, heat, n_sites = t.log_z, t.energy, t.specific_heat, t.n_sites
+        log_z, energy, heat, n_sites = strip.log_z, strip.energy, strip.specific_heat, strip.n_sites
     rows = [("model", label), ("beta", f"{beta:.12g}"), ("sites", str(n_sites)),
             ("log Z", f"{log_z:.15g}"), ("log Z per site", f"{log_z / n_sites:.15g}"),
             ("energy", f"{energy:.15g}"), ("energy per site", f"{energy / n_sites:.15g}"),
             ("specific heat", f"{heat:.15g}"), ("specific heat per site", f"{heat / n_sites:.15g}")]
     if args.lattice and args.q == 2:
-        rows.append(("<|m|>", f"{t.abs_magnetization:.15g}"))
+        rows.append(("<|m|>", f"{enum.abs_magnetization:.15g}"))
     if not math.isfinite(log_z):
         raise ArithmeticError("log Z is not finite")
     _print(rows, n_sites)

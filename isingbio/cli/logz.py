@@ -6,13 +6,19 @@ by default, the forward (lower) and reverse (upper) stochastic bounds and their 
 """
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .common import (add_common_options, add_lattice_options, atomic_path, check_outputs,
                      critical_beta, inverse_temperature, lattice_model, show_progress)
 
+if TYPE_CHECKING:
+    from ..models import IsingModel, PottsModel
 
-def register(subparsers):
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "logz", help="log partition function by annealed importance sampling (with bounds)",
         description="Estimate log Z of an Ising or Potts model by annealed importance sampling (AIS) "
@@ -49,7 +55,7 @@ def register(subparsers):
     return p
 
 
-def _build_model(args):
+def _build_model(args: argparse.Namespace) -> tuple[IsingModel | PottsModel, str]:
     if args.model is not None:
         from ..io import load_model
         return load_model(args.model), f"model from {args.model}"
@@ -63,19 +69,20 @@ def _beta(args, model) -> float:
     return 1.0 if args.model is not None else critical_beta(args, model)
 
 
-def _exact(model, beta):
+def _exact(model: IsingModel | PottsModel, beta: float) -> float | None:
     """Exact log Z where cheap, else None."""
     from .. import exact
     from ..models import IsingModel, PottsModel
     try:
-        if (isinstance(model, IsingModel) and model.lattice_J is not None and len(model.shape) == 2
-                and all(model.periodic) and model.uniform_field == 0.0
-                and model.lattice_J[0] == model.lattice_J[1]):
+        lattice_J, periodic = model.lattice_J, model.periodic  # both None unless a lattice model
+        if (isinstance(model, IsingModel) and lattice_J is not None and periodic is not None
+                and len(model.shape) == 2 and all(periodic) and model.uniform_field == 0.0
+                and lattice_J[0] == lattice_J[1]):
             return float(exact.ising_torus_log_partition(model.shape[0], model.shape[1], beta,
-                                                         J=float(model.lattice_J[0])))
-        if (isinstance(model, PottsModel) and model.lattice_J is not None and len(model.shape) == 2
-                and model.uniform_field is not None):
-            (n0, n1), (j0, j1), (p0, p1) = model.shape, model.lattice_J, model.periodic
+                                                         J=float(lattice_J[0])))
+        if (isinstance(model, PottsModel) and lattice_J is not None and periodic is not None
+                and len(model.shape) == 2 and model.uniform_field is not None):
+            (n0, n1), (j0, j1), (p0, p1) = model.shape, lattice_J, periodic
             if n1 > n0:  # transfer along the longer axis: rows of the shorter one
                 n0, n1, j0, j1, p0, p1 = n1, n0, j1, j0, p1, p0
             if model.q ** n1 <= 19683:
@@ -88,7 +95,7 @@ def _exact(model, beta):
         return None
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..annealed_importance import ais
     from ..plot import plot_ais
     check_outputs(args)
@@ -109,7 +116,7 @@ def run(args) -> int:
             print(f"  exact              {value:.6f}   (error {res.log_z - value:+.6f} = "
                   f"{(res.log_z - value) / res.stderr if res.stderr > 0 else float('nan'):+.2f} standard errors)")
     if args.output:
-        extra = {}
+        extra: dict[str, Any] = {}  # the reverse pass's fields, for np.savez_compressed
         if res.bidirectional:
             extra = dict(log_z_reverse=res.log_z_reverse, stderr_reverse=res.stderr_reverse, gap=res.gap,
                          log_weights_reverse=res.log_weights_reverse, trace_reverse=res.trace_reverse,

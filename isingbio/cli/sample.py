@@ -7,15 +7,23 @@ headers carry the chain, the sweep, the energy and the model's positions.
 """
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..errors import InputError
 from .common import add_common_options, check_outputs, show_progress
 
+if TYPE_CHECKING:
+    from ..alphabets import Alphabet
+    from ..models import PottsModel
 
-def register(subparsers):
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "sample", help="sample sequences from a fitted Potts model (FASTA)",
         description="Draw sequences from a dense Potts model p(x) ~ exp(-beta H(x)) by heat-bath (Gibbs) or "
@@ -46,7 +54,7 @@ def register(subparsers):
     return p
 
 
-def load_model_file(path):
+def load_model_file(path: str) -> PottsModel:
     """A dense model from a file written by :func:`isingbio.io.save_model`."""
     from ..io import load_model
     from ..models import PottsModel
@@ -56,7 +64,7 @@ def load_model_file(path):
     return model
 
 
-def read_sequence_arg(text: str, alphabet, L: int, what: str):
+def read_sequence_arg(text: str, alphabet: Alphabet | str, L: int, what: str) -> tuple[str | None, np.ndarray]:
     """A literal aligned sequence, or the first sequence of a FASTA/alignment file: (id, codes)."""
     from ..alignment import read_alignment
     from ..sequences import encode_sequences
@@ -75,7 +83,7 @@ def read_sequence_arg(text: str, alphabet, L: int, what: str):
         raise InputError(f"{what}: {exc}") from None
 
 
-def _beta(args) -> float:
+def _beta(args: argparse.Namespace) -> float:
     if args.temperature is not None:
         if not (args.temperature > 0 and math.isfinite(args.temperature)):
             raise InputError(f"--temperature must be finite and > 0, got {args.temperature}")
@@ -83,7 +91,7 @@ def _beta(args) -> float:
     return 1.0 if args.beta is None else args.beta
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..sequence_sampling import sample_sequences
     from ..sequences import format_positions, model_alphabet, model_positions
     check_outputs(args)

@@ -1,9 +1,11 @@
 """``isingbio score``: energies and log-probabilities of sequences; single-mutant tables."""
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -12,8 +14,13 @@ from ..errors import InputError
 from .common import add_common_options, atomic_output, check_outputs, show_progress
 from .sample import load_model_file, read_sequence_arg
 
+if TYPE_CHECKING:
+    from ..alignment import Alignment
+    from ..alphabets import Alphabet
+    from ..models import PottsModel
 
-def register(subparsers):
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "score", help="statistical energy (and log-probability) of sequences; mutation tables",
         description="Print the statistical energy H(x) of each sequence of an aligned FASTA file (lower is "
@@ -37,7 +44,7 @@ def register(subparsers):
     return p
 
 
-def _log_z(args, model, report):
+def _log_z(args: argparse.Namespace, model: PottsModel, report: TextIO) -> float | None:
     if args.log_z is None:
         return None
     if str(args.log_z).lower() == "ais":
@@ -55,7 +62,8 @@ def _log_z(args, model, report):
     return value
 
 
-def _target(args, alpha, L, aln, model):
+def _target(args: argparse.Namespace, alpha: Alphabet, L: int, aln: Alignment | None,
+            model: PottsModel) -> tuple[str, np.ndarray]:
     if args.mutations == "":
         target = getattr(model, "metadata", {}).get("target")
         if not target:
@@ -68,7 +76,7 @@ def _target(args, alpha, L, aln, model):
     return ident or "target", codes
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..alignment import read_alignment
     from ..plot import plot_energy_histogram, plot_mutation_heatmap
     from ..scoring import mutation_effects, score_sequences, write_mutation_table
@@ -113,6 +121,7 @@ def run(args) -> int:
             print(f"wrote {args.plot}", file=report)
         return 0
 
+    assert aln is not None, "SEQUENCES is read when --mutations is not given (checked above)"
     log_z = _log_z(args, model, report)
     energy, log_p = score_sequences(model, aln, log_z=log_z, beta=args.beta)
     header = "id,energy" + (",log_prob" if log_p is not None else "")

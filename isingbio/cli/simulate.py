@@ -1,6 +1,9 @@
 """``isingbio simulate``: Monte Carlo on a lattice, one temperature or a scan."""
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 import numpy as np
 
 from ..errors import InputError
@@ -23,7 +26,7 @@ def _temperature_range(text: str) -> np.ndarray:
     return values
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "simulate", help="Monte Carlo simulation of an Ising or Potts model on a lattice",
         description="Sample an Ising (q = 2) or q-state Potts model on a periodic lattice and print "
@@ -45,7 +48,7 @@ def register(subparsers):
     return p
 
 
-def _save_npz(path, **arrays) -> None:
+def _save_npz(path: str, **arrays: Any) -> None:
     """np.savez_compressed through a file object: with a file name, numpy would append .npz
     to the temporary name and leave the real output empty."""
     with atomic_path(path) as tmp:
@@ -53,7 +56,7 @@ def _save_npz(path, **arrays) -> None:
             np.savez_compressed(fh, **arrays)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..sampling import sample
     check_outputs(args)
     model, description = lattice_model(args)
@@ -81,7 +84,7 @@ def run(args) -> int:
     return 0
 
 
-def _scan(args, model, temperatures) -> int:
+def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int:
     from .._random import as_seed_sequence, seed_entropy
     from ..sampling import sample
     method = args.method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
@@ -121,7 +124,7 @@ def _scan(args, model, temperatures) -> int:
     return 0
 
 
-def _onsager_curves(args, model, temperatures):
+def _onsager_curves(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> dict[str, Any] | None:
     """Exact infinite-lattice curves for the 2D Ising model in zero field, if available."""
     if args.q != 2 or len(model.shape) != 2 or args.h != 0 or args.J <= 0:
         return None
