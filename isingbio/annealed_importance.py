@@ -60,8 +60,8 @@ import numpy as np
 
 from ._progress import progress_bar
 from ._random import as_seed_sequence, seed_entropy
-from ._validation import check_beta, check_memory, check_positive_int
 from ._typing import ArrayLike, SeedLike
+from ._validation import check_beta, check_memory, check_positive_int
 from .errors import InputError, SamplingWarning
 from .models import IsingModel, PottsModel
 from .sampling import Sampler, applicable_methods, normalise_method

@@ -38,9 +38,9 @@ if TYPE_CHECKING:
     from .alphabets import Alphabet
     from .annealed_importance import AISResult
     from .sampling import SampleResult
-    from .structure import ContactMap
     from .sequence_sampling import MixingDiagnostics
     from .sequence_statistics import StatisticsComparison
+    from .structure import ContactMap
 
 __all__ = ["figure", "save_figure", "check_figure_format", "plot_traces", "plot_scan", "plot_ais",
            "plot_contacts", "plot_mixing", "plot_statistics", "plot_mutation_heatmap", "plot_energy_histogram"]

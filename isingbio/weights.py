@@ -20,7 +20,6 @@ whatever ``n_threads`` is (the counts are integers).
 from __future__ import annotations
 
 import math
-
 from typing import TYPE_CHECKING
 
 import numpy as np
