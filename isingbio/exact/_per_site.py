@@ -6,9 +6,14 @@ from typing import Protocol
 
 
 class _Totals(Protocol):
-    log_z: float
-    energy: float
-    specific_heat: float
+    @property
+    def log_z(self) -> float: ...
+
+    @property
+    def energy(self) -> float: ...
+
+    @property
+    def specific_heat(self) -> float: ...
 
     @property
     def n_sites(self) -> int: ...
