@@ -143,10 +143,8 @@ def estimate_plm_memory(N: int, L: int, q: int, dtype=np.float32, n_threads: int
 
 
 def _block_size() -> int:
-    try:
-        from ._kernels._plm import block_size
-    except ImportError:  # pragma: no cover - estimate without the compiled kernel
-        return 256
+    from ._kernels._plm import block_size  # our own kernel: it imports or the build is broken
+
     return int(block_size())
 
 
@@ -195,10 +193,8 @@ def _as_codes(alignment, q):
 def _weights_for(alignment, matrix, q, weights, n_threads):
     N = matrix.shape[0]
     if weights is None:
-        try:
-            from .weights import sequence_weights
-        except ImportError:  # pragma: no cover - the weights module ships with the package
-            return np.ones(N), "uniform (isingbio.weights unavailable)"
+        from .weights import sequence_weights
+
         src = alignment if getattr(alignment, "matrix", None) is not None else matrix
         w, _ = sequence_weights(src, identity=0.8, n_threads=n_threads)
         return np.asarray(w, dtype=np.float64), "1/neighbours at >= 80% identity"
