@@ -143,7 +143,8 @@ def estimate_plm_memory(N: int, L: int, q: int, dtype=np.float32, n_threads: int
 
 
 def _block_size() -> int:
-    from ._kernels._plm import block_size  # our own kernel: it imports or the build is broken
+    # our own kernel: it imports or the build is broken (no fallback)
+    from ._kernels._plm import block_size
 
     return int(block_size())
 
@@ -433,6 +434,18 @@ def _weights_summary(w) -> dict:
                 mean=float(w.mean()))
 
 
+# Why an own L-BFGS and not scipy.optimize.minimize(method="L-BFGS-B"): measured 2026-12-03 on
+# the 2-core development machine (loaded: load average about 3), default fit_plm settings,
+# benchmarks/bench_contacts.py with scipy 1.17.1 swapped in for _lbfgs (jac=True, maxcor=5,
+# ftol=tol, gtol=0, maxls=20), one thread, fit seconds / iterations / peak RSS of the process
+# (imports and alignment: 85 MB) / P@L:
+#   1atzA (L=75,  1.2M parameters): own 2.9 s / 29 / 200 MB / 0.533; scipy 6.3 s / 31 / 354 MB / 0.533
+#   1a3a  (L=145, 4.6M parameters): own 5.7 s / 28 / 537 MB / 0.724; scipy 14.8-17.0 s / 26 / 1034 MB / 0.724
+#   DHFR  (L=159, 5.5M parameters): own 11.6 s / 28 / 592 MB / 0.660; scipy 55.3 s / 42 / 1232 MB / 0.673
+# (P@L/5 equal on all three; P@L/2 DHFR 0.810 against 0.785.) Both give bit-identical parameters
+# with 1 and 2 threads. So: 2-5x faster, half the peak memory, same precision, and only this
+# one can keep its history in float32 (scipy's is float64), which the goal of a PLM peak below
+# CCMpred's (219 MB on 1a3a) needs.
 def _lbfgs(fun, x0, *, m, max_iter, tol, n_threads, callback=None, c1=1e-4, max_ls=20):
     """Minimise a smooth function with L-BFGS (two-loop recursion, backtracking Armijo line search).
 
