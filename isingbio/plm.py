@@ -62,7 +62,13 @@ _LBFGS_HISTORY = 5  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
 
 
 def default_lambda_J(L: int, q: int, ignore_gaps: bool = False) -> float:
-    """Default coupling regularisation 0.01 * (s - 1) * (L - 1), s = q - 1 with gaps ignored, else q."""
+    """Default coupling regularisation 0.01 * (s - 1) * (L - 1), s = q - 1 with gaps ignored, else q.
+
+    Examples
+    --------
+    >>> round(default_lambda_J(100, 21, ignore_gaps=True), 6)  # plmc -le 0.19 * (L - 1)
+    18.81
+    """
     s = q - 1 if ignore_gaps else q
     return 0.01 * (s - 1) * (L - 1)
 
