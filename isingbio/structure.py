@@ -114,8 +114,9 @@ class ContactMap:
         """Write the map as .npz (contact, distance, residue_numbers, aligned, ...), atomically."""
         from ._files import atomic_output
         with atomic_output(path, "wb", suffix=".npz") as fh:
-            np.savez_compressed(fh, contact=self.contact, distance=self.distance,
-                                residue_numbers=self.residue_numbers, aligned=self.aligned,
+            np.savez_compressed(fh, contact=self.contact, distance=np.asarray(self.distance),
+                                residue_numbers=np.asarray(self.residue_numbers),
+                                aligned=np.asarray(self.aligned),
                                 sequence=np.str_(self.sequence), cutoff=self.cutoff,
                                 definition=np.str_(self.definition))
 
@@ -302,14 +303,15 @@ def contact_map_from_structure(path, chain: str | None = None, sequence=None,
         diff = xyz[:, None, :] - xyz[None, :, :]
         dres = np.sqrt((diff * diff).sum(-1))
     else:
-        coords, owner = [], []
+        atom_xyz: list[tuple[float, float, float]] = []
+        atom_owner: list[int] = []
         for k, r in enumerate(residues):
             for a in r:
                 if a.element.name not in ("H", "D"):
-                    coords.append((a.pos.x, a.pos.y, a.pos.z))
-                    owner.append(k)
-        coords = np.array(coords, dtype=np.float64).reshape(-1, 3)
-        owner = np.array(owner, dtype=np.int64)
+                    atom_xyz.append((a.pos.x, a.pos.y, a.pos.z))
+                    atom_owner.append(k)
+        coords = np.array(atom_xyz, dtype=np.float64).reshape(-1, 3)
+        owner = np.array(atom_owner, dtype=np.int64)
         dres = np.full((nres, nres), np.nan)
         if coords.size:
             order = np.argsort(owner, kind="stable")
