@@ -8,9 +8,14 @@ import pytest
 from isingbio import exact
 from isingbio.errors import InputError, MemoryLimitError
 from isingbio.models import PottsModel
-from isingbio.plm import (_Objective, _initial_fields, default_lambda_J, estimate_plm_memory, fit_plm,
-                          n_parameters)
-
+from isingbio.plm import (
+    _initial_fields,
+    _Objective,
+    default_lambda_J,
+    estimate_plm_memory,
+    fit_plm,
+    n_parameters,
+)
 
 # ---- a naive float64 reference of the objective ------------------------------------------------
 
@@ -90,7 +95,7 @@ def test_gradient_finite_differences(rng, dtype, ignore_gaps):
     lam_h, lam_J = 0.05, 0.8
     obj = _Objective(m, w, q, dtype, lam_h, lam_J, ignore_gaps, n_threads=1)
     _, g = obj(x)
-    ref = lambda v: objective_reference(v, m, w, q, lam_h, lam_J, ignore_gaps)  # noqa: E731
+    ref = lambda v: objective_reference(v, m, w, q, lam_h, lam_J, ignore_gaps)
     gap = gap_parameter_mask(L, q)
     eps = 1e-6
     fd = np.empty_like(x)
@@ -261,3 +266,13 @@ def test_real_family_precision(shared_data):
     prec = evaluate_contacts(contact_scores(res.model), ContactMap.from_npz(fam / "1atzA.contacts.npz"))
     assert prec["P@L"] >= 0.5, prec
     assert prec["P@L/5"] >= 0.8, prec
+
+
+def test_docstring_examples():
+    """The module's docstring examples (also run by ``pytest --doctest-modules isingbio``)."""
+    import doctest
+
+    import isingbio.plm
+
+    result = doctest.testmod(isingbio.plm, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -127,6 +127,12 @@ def test_missing_gemmi_gives_clear_error(tmp_path, monkeypatch):
         contact_map_from_structure(path)
 
 
+def test_align_sequences_without_gemmi(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gemmi", None)
+    with pytest.raises(ImportError, match=r"isingbio\[structure\]"):
+        align_sequences("ACD", "ACD")
+
+
 def test_align_sequences():
     assert align_sequences("ACDEF", "ACDEF").tolist() == [0, 1, 2, 3, 4]
     assert align_sequences("CDE", "ACDEF").tolist() == [1, 2, 3]
@@ -171,3 +177,13 @@ def test_real_structures_match_prepared_maps(shared_data, fam, pdb, chain):
     assert agree > 0.99, f"{fam}: {agree:.3f} of pairs agree"
     both = ~np.isnan(cm.distance) & ~np.isnan(ref["dist"])
     np.testing.assert_allclose(cm.distance[both], ref["dist"][both], atol=1e-3)
+
+
+def test_docstring_examples():
+    """The module's docstring examples (also run by ``pytest --doctest-modules isingbio``)."""
+    import doctest
+
+    import isingbio.structure
+
+    result = doctest.testmod(isingbio.structure, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
