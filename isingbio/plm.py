@@ -47,12 +47,17 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validation import check_memory, check_positive_int, format_bytes
 from .errors import ConvergenceWarning, InputError
 from .models import PottsModel
+
+if TYPE_CHECKING:
+    from .alignment import Alignment
 
 __all__ = ["fit_plm", "PLMResult", "default_lambda_J", "estimate_plm_memory"]
 
@@ -301,9 +306,10 @@ class _Objective:
         return h, J
 
 
-def fit_plm(alignment, *, q=None, weights=None, lambda_h: float = 0.01, lambda_J=None,
-            max_iter: int = 100, tol: float = 1e-4, dtype=np.float32, ignore_gaps=None,
-            n_threads=None, progress: bool = False, seed=None) -> PLMResult:
+def fit_plm(alignment: Alignment | ArrayLike, *, q: int | None = None, weights: str | ArrayLike | None = None,
+            lambda_h: float = 0.01, lambda_J: float | None = None, max_iter: int = 100, tol: float = 1e-4,
+            dtype: DTypeLike = np.float32, ignore_gaps: bool | None = None, n_threads: int | None = None,
+            progress: bool = False, seed: int | None = None) -> PLMResult:
     """Fit a dense Potts model to an alignment by symmetric pseudo-likelihood with L2 penalties.
 
     Parameters
@@ -425,10 +431,10 @@ def fit_plm(alignment, *, q=None, weights=None, lambda_h: float = 0.01, lambda_J
                           n_eff=n_eff, weights_summary=_weights_summary(w), seed=seed,
                           objective=opt['f'], n_iter=opt['n_iter'], converged=converged,
                           time=elapsed)
-    if getattr(alignment, "target_sequence", ""):  # the reference for mutation scans
-        row = alignment.focus_index if alignment.focus_index is not None else 0
-        model.metadata["target"] = dict(id=alignment.ids[row],
-                                        sequence=alignment.alphabet.decode(alignment.matrix[row]))
+    aln = cast("Alignment", alignment)  # duck-typed: only an Alignment has a target sequence
+    if getattr(aln, "target_sequence", ""):  # the reference for mutation scans
+        row = aln.focus_index if aln.focus_index is not None else 0
+        model.metadata["target"] = dict(id=aln.ids[row], sequence=aln.alphabet.decode(aln.matrix[row]))
     return PLMResult(model=model, converged=converged, n_iter=opt["n_iter"], n_eval=obj.n_eval,
                      objective=opt["f"], message=message, time=elapsed, weights=w,
                      n_eff=n_eff, hyperparameters=hyper, seed=seed)

@@ -17,10 +17,15 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._typing import PathLike
 from .errors import FormatError, InputError
+
+if TYPE_CHECKING:
+    from .alignment import Alignment
 
 __all__ = ["ContactMap", "contact_map_from_structure", "align_sequences"]
 
@@ -94,7 +99,7 @@ class ContactMap:
                 f"known pairs={int(np.triu(known, 1).sum())}, cutoff={self.cutoff})")
 
     @classmethod
-    def from_npz(cls, path) -> "ContactMap":
+    def from_npz(cls, path: PathLike) -> ContactMap:
         """Read a map saved by :meth:`save` or a ``prepared/<fam>.contacts.npz`` file
         (``contact``, optional ``dist``/``distance``, ``col2res``, ``definition``)."""
         with np.load(path, allow_pickle=False) as d:
@@ -110,7 +115,7 @@ class ContactMap:
         return cls(contact, dist, resnum, aligned, sequence=seq, cutoff=cutoff,
                    definition=definition, path=os.fspath(path))
 
-    def save(self, path) -> None:
+    def save(self, path: PathLike) -> None:
         """Write the map as .npz (contact, distance, residue_numbers, aligned, ...), atomically."""
         from ._files import atomic_output
         with atomic_output(path, "wb", suffix=".npz") as fh:
@@ -216,7 +221,7 @@ def _is_amino_acid(gemmi, res) -> bool:
     return res.find_atom("CA", "*") is not None and res.find_atom("N", "*") is not None
 
 
-def contact_map_from_structure(path, chain: str | None = None, sequence=None,
+def contact_map_from_structure(path: PathLike, chain: str | None = None, sequence: str | Alignment | None = None,
                                cutoff: float = 8.0, atoms: str = "CB",
                                model: int = 0) -> ContactMap:
     """Contact map of one chain of a PDB or mmCIF file, numbered like ``sequence``.
@@ -333,7 +338,7 @@ def contact_map_from_structure(path, chain: str | None = None, sequence=None,
         pos_to_res = t_res
         n_ident = nres
     else:
-        target = getattr(sequence, "target_sequence", sequence)
+        target = sequence if isinstance(sequence, str) else getattr(sequence, "target_sequence", None)
         if not isinstance(target, str):
             raise InputError(f"sequence must be a string or an Alignment, got {type(sequence).__name__}")
         target = target.upper()
