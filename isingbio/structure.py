@@ -338,10 +338,10 @@ def contact_map_from_structure(path: PathLike, chain: str | None = None, sequenc
         pos_to_res = t_res
         n_ident = nres
     else:
-        target = sequence if isinstance(sequence, str) else getattr(sequence, "target_sequence", None)
-        if not isinstance(target, str):
+        given = sequence if isinstance(sequence, str) else getattr(sequence, "target_sequence", None)
+        if not isinstance(given, str):
             raise InputError(f"sequence must be a string or an Alignment, got {type(sequence).__name__}")
-        target = target.upper()
+        target = given.upper()
         is_res = np.array([c not in "-." for c in target], dtype=bool)
         res_only = "".join(c for c in target if c not in "-.")
         pairs = align_sequences(res_only, struct_seq)
