@@ -267,12 +267,3 @@ def test_real_family_precision(shared_data):
     assert prec["P@L"] >= 0.5, prec
     assert prec["P@L/5"] >= 0.8, prec
 
-
-def test_docstring_examples():
-    """The module's docstring examples (also run by ``pytest --doctest-modules isingbio``)."""
-    import doctest
-
-    import isingbio.plm
-
-    result = doctest.testmod(isingbio.plm, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

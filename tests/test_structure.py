@@ -178,12 +178,3 @@ def test_real_structures_match_prepared_maps(shared_data, fam, pdb, chain):
     both = ~np.isnan(cm.distance) & ~np.isnan(ref["dist"])
     np.testing.assert_allclose(cm.distance[both], ref["dist"][both], atol=1e-3)
 
-
-def test_docstring_examples():
-    """The module's docstring examples (also run by ``pytest --doctest-modules isingbio``)."""
-    import doctest
-
-    import isingbio.structure
-
-    result = doctest.testmod(isingbio.structure, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
