@@ -1058,6 +1058,9 @@ static int isb_cluster_run(const isb_cluster_params *m, const isb_run *a) {
     int have_g = 0, rc = ISB_OK;
     double g_bj = 0.0;
     if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
+    if (isb_check_states(a->states, nc * n, !m->potts, m->q) != ISB_OK
+        || isb_check_csr(m->indptr, m->indices, n) != ISB_OK)
+        return ISB_EBOUNDS;
     for (int64_t i0 = 0, i1; i0 < rec && rc == ISB_OK; i0 = i1) {
         double bj, bh;
         i1 = one_each ? i0 + 1 : isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);

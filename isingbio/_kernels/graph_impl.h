@@ -632,6 +632,9 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
     void *tab = NULL;
     int uniform_table = 0;
     if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
+    if (isb_check_states(a->states, nc * n, !m->potts, m->q) != ISB_OK
+        || isb_check_csr(m->indptr, m->indices, n) != ISB_OK)
+        return ISB_EBOUNDS;
     isb_g_model_init(&g, n, m->indptr, m->indices, m->weights);
     if (g.uniform && isb_g_uniform_field(h, n, q)) {
         uniform_table = 1;

@@ -39,6 +39,34 @@
 #endif
 #define ISB_CHECK_INDEX(i, n, ret) ISB_ASSERT((int64_t)(i) >= 0 && (int64_t)(i) < (int64_t)(n), ret)
 
+/* Debug builds: every one of the count states at x is valid (ising: -1 or +1, else 0..q-1). */
+static inline int isb_check_states(const int8_t *x, int64_t count, int ising, int q) {
+#if ISB_DEBUG
+    for (int64_t i = 0; i < count; i++) {
+        const int v = x[i];
+        if (ising ? (v != 1 && v != -1) : (v < 0 || v >= q)) return ISB_EBOUNDS;
+    }
+#else
+    (void)x; (void)count; (void)ising; (void)q;
+#endif
+    return ISB_OK;
+}
+
+/* Debug builds: a CSR graph of n sites (indptr non-decreasing from 0, neighbours in [0, n)). */
+static inline int isb_check_csr(const int64_t *indptr, const int32_t *indices, int64_t n) {
+#if ISB_DEBUG
+    if (indptr[0] != 0) return ISB_EBOUNDS;
+    for (int64_t i = 0; i < n; i++) {
+        if (indptr[i + 1] < indptr[i]) return ISB_EBOUNDS;
+        for (int64_t e = indptr[i]; e < indptr[i + 1]; e++)
+            if (indices[e] < 0 || indices[e] >= n) return ISB_EBOUNDS;
+    }
+#else
+    (void)indptr; (void)indices; (void)n;
+#endif
+    return ISB_OK;
+}
+
 /* ---- inlining and runtime dispatch -------------------------------------------------------
  * ISB_CLONES("avx2", "default") compiles a function once per target and picks the best one at
  * load time (GCC >= 11 on x86-64 Linux ELF; elsewhere, or with ISINGBIO_NO_CLONES, the plain

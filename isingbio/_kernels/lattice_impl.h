@@ -1287,6 +1287,9 @@ static void lat_block(const lat_model *m, const isb_run *a, int *fail) {
 static int lat_run(const lat_model *m, const isb_run *a) {
     int fail = 0;
     if (a->n_chains <= 0 || a->n_records <= 0 || a->thin <= 0) return ISB_OK;
+    const int ising = m->kind == LAT_ISING_METRO || m->kind == LAT_ISING_HB;
+    if (isb_check_states(a->states, a->n_chains * a->n_sites, ising, m->q) != ISB_OK)
+        return ISB_EBOUNDS;
     int n_team = (int)(a->n_chains < a->n_threads ? a->n_chains : a->n_threads);
     if (n_team < 1) n_team = 1;
 #ifdef _OPENMP
