@@ -42,6 +42,13 @@ cdef extern from "isb_core.h" nogil:
                         int64_t i0, int64_t n_records, double *bj, double *bh) noexcept
 
 
+cdef inline int _check_records(double[:, :] r, Py_ssize_t n_chains, Py_ssize_t rec,
+                               str name) except -1:
+    if r.shape[0] < n_chains or r.shape[1] < rec:
+        raise ValueError(f"{name} must have shape ({n_chains}, >= {rec}), got ({r.shape[0]}, {r.shape[1]})")
+    return 0
+
+
 cdef inline int fill_run(isb_run *a, int8_t[:, ::1] states, uint64_t[:, ::1] rng, double beta_J,
                          double beta_h, Py_ssize_t n_records, Py_ssize_t thin,
                          double[:, :] e_coupling, double[:, :] e_field,
@@ -53,7 +60,6 @@ cdef inline int fill_run(isb_run *a, int8_t[:, ::1] states, uint64_t[:, ::1] rng
     sites or no records: a[0] is then not filled), raises ValueError for bad shapes."""
     cdef Py_ssize_t n_chains = states.shape[0], n = states.shape[1]
     cdef Py_ssize_t rec = n_records if n_records > 0 else 0
-    cdef double[:, :] r
     memset(a, 0, sizeof(isb_run))
     if n_chains == 0 or n == 0 or rec == 0:
         return 0
@@ -61,9 +67,9 @@ cdef inline int fill_run(isb_run *a, int8_t[:, ::1] states, uint64_t[:, ::1] rng
         raise ValueError(f"rng must have shape ({n_chains}, 32), got ({rng.shape[0]}, {rng.shape[1]})")
     if stats.shape[0] < n_chains or stats.shape[1] < 4:
         raise ValueError(f"stats must have shape ({n_chains}, 4), got ({stats.shape[0]}, {stats.shape[1]})")
-    for name, r in (("e_coupling", e_coupling), ("e_field", e_field), ("magnetization", magnetization)):
-        if r.shape[0] < n_chains or r.shape[1] < rec:
-            raise ValueError(f"{name} must have shape ({n_chains}, >= {rec}), got ({r.shape[0]}, {r.shape[1]})")
+    _check_records(e_coupling, n_chains, rec, "e_coupling")
+    _check_records(e_field, n_chains, rec, "e_field")
+    _check_records(magnetization, n_chains, rec, "magnetization")
     if beta_J_path is not None:
         if beta_J_path.shape[0] < rec:
             raise ValueError(f"beta_J_path must have length >= {rec}, got {beta_J_path.shape[0]}")
