@@ -97,8 +97,7 @@ def ising_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         Py_ssize_t thin, double[:, :] e_coupling, double[:, :] e_field,
                         double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                         int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                        const double[::1] beta_h_path=None,
-                object lattice=None):
+                        const double[::1] beta_h_path=None, object lattice=None):
     """Swendsen-Wang sweeps of Ising chains on a CSR graph (any signs of w, any fields h (N,))."""
     _run(indptr, indices, weights, 1, &h[0] if h.shape[0] else NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, False, False, 0,
@@ -131,8 +130,7 @@ def potts_swendsen_wang(const int64_t[::1] indptr, const int32_t[::1] indices,
                         double[:, :] e_field, double[:, :] magnetization,
                         double[:, ::1] stats, int n_threads, *,
                         int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                        const double[::1] beta_h_path=None,
-                object lattice=None):
+                        const double[::1] beta_h_path=None, object lattice=None):
     """Swendsen-Wang sweeps of Potts chains on a CSR graph (weights >= 0, fields h (N, q))."""
     _run(indptr, indices, weights, q, &h[0, 0] if h.shape[0] else NULL, states, rng, beta_J,
          beta_h, n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, True, False, 0,

@@ -102,10 +102,10 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
     qs > 0 (float32 models only): fixed-point caches with scale qs; else double caches.
     bjp, bhp (may be NULL): per-record betas replacing beta_J, beta_h (record r: bjp[r]).
     """
-    cdef Py_ssize_t i, j, r, t, a, b, old, g, nq = n * q, nqq = n * q * q
+    cdef Py_ssize_t i, j, r, _t, a, b, old, g, nq = n * q, nqq = n * q * q
     cdef int64_t nmax
     cdef double cum[MAX_Q]
-    cdef double d, mx, tot, u, bJ = beta_J, bH = beta_h, fb, fo
+    cdef double d, tot, u, bJ = beta_J, bH = beta_h, fb, fo
     cdef bint fixed = floating is float and qs > 0
     cdef const floating *hi
     cdef const floating *Ji
@@ -168,7 +168,7 @@ cdef int _dense_group(const floating *h, const floating *Jr, Py_ssize_t sb, Py_s
             bJ = bjp[r] / qs if fixed else bjp[r]
         if bhp != NULL:
             bH = bhp[r]
-        for t in range(thin):
+        for _t in range(thin):
             for i in range(n):
                 hi = h + i * q
                 Ji = Jr + i * nqq
