@@ -23,6 +23,7 @@ cdef extern from "lattice_impl.h" nogil:
     int lat_run(const lat_model *m, const isb_run *a)
     int lat_fill_check(uint64_t *w, uint64_t *out, int64_t nblk, int which)
     int lat_cpu_avx2()
+    int lat_split_ok(int d, const int64_t *shape, const uint8_t *periodic)
 
 
 cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
@@ -116,13 +117,7 @@ def potts_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const 
 def uses_split_layout(const int64_t[::1] shape, const uint8_t[::1] periodic):
     """True if these kernels use the fast sublattice engine for this lattice (else the
     sequential general engine): last side even, and even sides along periodic leading axes."""
-    cdef int d = <int>shape.shape[0], a
-    if shape[d - 1] % 2:
-        return False
-    for a in range(d - 1):
-        if periodic[a] and shape[a] % 2:
-            return False
-    return True
+    return bool(lat_split_ok(<int>shape.shape[0], &shape[0], &periodic[0]))
 
 
 def _fill_check(uint64_t[::1] w, uint64_t[::1] out, int64_t nblk, int which):

@@ -6,6 +6,7 @@
 #define ISINGBIO_DENSE_IMPL_H
 
 #include "isb_core.h"
+#include "rng.h"
 
 /* Cache updates of the dense Potts kernels. Row (i, b, k) of the couplings, the q numbers
  * J[i, k, b, :], starts at  i * n*q*q + b * sb + k * sk:  sb = q, sk = q*q in the caller's
@@ -189,6 +190,94 @@ ISB_DENSE_CLONES static double isb_dense_row_bound_f(const float *restrict Jk, P
         tot += c.f;
     }
     return tot;
+}
+
+/* ---- the sweep loop (dense_sweep.h, once per element type) ------------------------------ */
+#define ISB_DT float
+#define ISB_DT_FLOAT 1
+#define ISB_DFN(name) name##_f
+#include "dense_sweep.h"
+#undef ISB_DT
+#undef ISB_DT_FLOAT
+#undef ISB_DFN
+#define ISB_DT double
+#define ISB_DT_FLOAT 0
+#define ISB_DFN(name) name##_d
+#include "dense_sweep.h"
+#undef ISB_DT
+#undef ISB_DT_FLOAT
+#undef ISB_DFN
+
+/* ---- the entry point ------------------------------------------------------------------------ */
+/* The model of a dense call: h (n, q) and J (n, n, q, q), C order, float (is_float) or double;
+ * heatbath; qs: the fixed-point scale of a float model (0: double caches); a call copies J into
+ * the transposed layout Jt[i, b, k, :] = J[i, k, b, :] when chains x records x thin >=
+ * transpose_min_sweeps and J has at most transpose_max_bytes (> 0) bytes; max_group: chains run
+ * in lockstep by one thread (any grouping gives the same results). */
+typedef struct {
+    const void *h;
+    const void *J;
+    int is_float, heatbath;
+    int64_t q;
+    float qs;
+    int64_t transpose_min_sweeps, transpose_max_bytes, max_group;
+} isb_dense_params;
+
+/* One call (isb_run). Returns ISB_OK, or ISB_ENOMEM with *failed the number of chains whose
+ * caches could not be allocated (their states are not updated). */
+static int isb_dense_run(const isb_dense_params *m, const isb_run *a, int64_t *failed) {
+    const ptrdiff_t n = a->n_sites, nc = a->n_chains, q = m->q, nq = n * q, qq = q * q;
+    const ptrdiff_t nqq = n * q * q, rec = a->n_records, thin = a->thin;
+    const int nt = a->n_threads > 0 ? a->n_threads : 1;
+    const size_t es = m->is_float ? sizeof(float) : sizeof(double);
+    const size_t nbytes = (size_t)n * (size_t)nqq * es;
+    ptrdiff_t G = (nc + nt - 1) / nt, sb = q, sk = q * q;
+    int64_t nfail = 0;
+    const char *Jr = (const char *)m->J;
+    char *Jt = NULL;
+    *failed = 0;
+    if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
+    if (G > m->max_group) G = m->max_group;
+    if (G < 1) G = 1;
+    const ptrdiff_t n_groups = (nc + G - 1) / G;
+    if (m->transpose_max_bytes > 0 && nbytes <= (size_t)m->transpose_max_bytes
+        && nc * rec * thin >= m->transpose_min_sweeps)
+        Jt = (char *)malloc(nbytes);   /* on failure: read J in place */
+    if (Jt) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+        for (ptrdiff_t i = 0; i < n; i++)
+            for (ptrdiff_t b = 0; b < q; b++) {
+                char *dst = Jt + (i * nqq + b * nq) * es;
+                const char *src = Jr + (i * nqq + b * q) * es;
+                for (ptrdiff_t k = 0; k < n; k++)
+                    memcpy(dst + k * q * es, src + k * qq * es, (size_t)q * es);
+            }
+        Jr = Jt;
+        sb = nq;
+        sk = q;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic) reduction(+:nfail)
+#endif
+    for (ptrdiff_t c = 0; c < n_groups; c++) {
+        const ptrdiff_t c0 = c * G, gs = nc - c0 < G ? nc - c0 : G;
+        int8_t *xs = a->states + c0 * n;
+        uint64_t *rngs = a->rng + c0 * a->rng_stride;
+        double *st = a->stats + c0 * a->stats_stride;
+        const int rc = m->is_float
+            ? isb_dense_group_f((const float *)m->h, (const float *)Jr, sb, sk, n, q, gs, xs, rngs,
+                                a->rng_stride, a->beta_J, a->beta_h, rec, thin, &a->rec, c0, st,
+                                a->stats_stride, m->heatbath, m->qs, a->bjp, a->bhp)
+            : isb_dense_group_d((const double *)m->h, (const double *)Jr, sb, sk, n, q, gs, xs,
+                                rngs, a->rng_stride, a->beta_J, a->beta_h, rec, thin, &a->rec, c0,
+                                st, a->stats_stride, m->heatbath, 0.0f, a->bjp, a->bhp);
+        if (rc != ISB_OK) nfail += gs;
+    }
+    free(Jt);
+    *failed = nfail;
+    return nfail ? ISB_ENOMEM : ISB_OK;
 }
 
 #endif

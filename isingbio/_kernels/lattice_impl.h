@@ -149,6 +149,15 @@ static void lat_plan_free(lat_plan *p) {
 
 static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h);
 
+/* 1 if the split (sublattice) engine applies to this lattice: last side even, and even sides
+ * along the periodic leading axes (see the top of this file). */
+static int lat_split_ok(int d, const int64_t *shape, const uint8_t *periodic) {
+    if (shape[d - 1] % 2) return 0;
+    for (int a = 0; a < d - 1; a++)
+        if (periodic[a] && shape[a] % 2) return 0;
+    return 1;
+}
+
 /* Returns 0, or -1 when out of memory (the plan is then freed). */
 static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
                          const uint8_t *periodic, const double *J, int q, double h_ising,
@@ -183,9 +192,7 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
     }
 
     /* engine */
-    int split = shape[d - 1] % 2 == 0;
-    for (int a = 0; a < d - 1; a++)
-        if (p->periodic[a] && shape[a] % 2) split = 0;
+    const int split = lat_split_ok(d, shape, periodic);
     p->split = split;
     p->avx2 = lat_cpu_avx2() && simd;
     p->tables = tables;
