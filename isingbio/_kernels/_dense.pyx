@@ -54,7 +54,7 @@ cdef extern from "dense_impl.h" nogil:
 # 0 bytes: never); otherwise it reads J in place with prefetching. Results are the same.
 
 
-# Chains run in lockstep by one thread, at most this many (_dense_group). Measured on an AMD
+# Chains run in lockstep by one thread, at most this many (isb_dense_group, dense_sweep.h). Measured on an AMD
 # EPYC (L2 1 MB, L3 32 MB; L = 100 and 200, q = 21, 1 to 8 chains), lockstep groups gave no
 # gain over one chain at a time (their caches compete with the rows of J for L1), so the
 # default is 1; the grouping never changes results.
