@@ -9,7 +9,7 @@
 # these kernels trust their inputs.
 from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 
-from ._core cimport check_status, fill_run, isb_run
+from ._core cimport ISB_MAX_Q, check_status, fill_run, isb_run
 
 cdef extern from "graph_impl.h" nogil:
     ctypedef struct isb_g_params:
@@ -36,8 +36,8 @@ cdef int _run(const int64_t[::1] indptr, const int32_t[::1] indices,
     if not fill_run(&a, states, rng, beta_J, beta_h, n_records, thin, e_coupling, e_field,
                     magnetization, stats, n_threads, states_out, beta_J_path, beta_h_path):
         return 0
-    if potts and not 2 <= q < 128:
-        raise ValueError(f"q must be in 2..127, got {q}")
+    if potts and not 2 <= q < ISB_MAX_Q:
+        raise ValueError(f"q must be in 2..{ISB_MAX_Q - 1}, got {q}")
     if indptr.shape[0] != states.shape[1] + 1:
         raise ValueError(f"indptr must have length {states.shape[1] + 1}, got {indptr.shape[0]}")
     m.indptr = &indptr[0]

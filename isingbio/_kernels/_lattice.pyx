@@ -5,7 +5,7 @@
 # lat_run runs the chains in one parallel region (blocks of chains, each with its own tables).
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint64_t
 
-from ._core cimport check_status, fill_run, isb_run
+from ._core cimport ISB_MAX_Q, check_status, fill_run, isb_run
 
 cdef extern from "lattice_impl.h" nogil:
     int LAT_ISING_METRO
@@ -42,8 +42,8 @@ cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
         return 0
     if not 1 <= shape.shape[0] <= 3 or periodic.shape[0] != shape.shape[0] or J.shape[0] != shape.shape[0]:
         raise ValueError("lattice: shape, periodic and J need one entry per axis (d = 1..3)")
-    if not 2 <= q < 128:
-        raise ValueError(f"q must be in 2..127, got {q}")
+    if not 2 <= q < ISB_MAX_Q:
+        raise ValueError(f"q must be in 2..{ISB_MAX_Q - 1}, got {q}")
     m.kind = kind
     m.d = <int>shape.shape[0]
     m.q = q
