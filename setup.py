@@ -1,7 +1,9 @@
 """Build the compiled kernels.
 
 Environment variables (pip passes no flags to setup.py):
-  ISINGBIO_DEBUG=1        bounds checks, line tracing, -O0 -g
+  ISINGBIO_DEBUG=1        bounds checks (Cython, and ISB_ASSERT in the C core), line tracing, -O0 -g
+  ISINGBIO_SANITIZE=1     AddressSanitizer + UndefinedBehaviorSanitizer (-O1 -g; run with the
+                          sanitizer runtimes preloaded: .ci/sanitize)
   ISINGBIO_NO_OPENMP=1    build serially even if OpenMP works
   ISINGBIO_BUILD_ONLY=a,b build only these kernel modules (development)
 """
@@ -19,6 +21,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 DEBUG = os.environ.get("ISINGBIO_DEBUG", "") not in ("", "0")
+SANITIZE = os.environ.get("ISINGBIO_SANITIZE", "") not in ("", "0")
+SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
 
 RELEASE_DIRECTIVES = dict(
     language_level=3, boundscheck=False, wraparound=False, cdivision=True,
@@ -66,7 +70,10 @@ link_args = []
 macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
           ("ISINGBIO_OPENMP", "1" if OPENMP else "0")]
 if DEBUG:
-    macros.append(("CYTHON_TRACE_NOGIL", "1"))
+    macros += [("CYTHON_TRACE_NOGIL", "1"), ("ISB_DEBUG", "1")]
+if SANITIZE:
+    compile_args = (["-O0"] if DEBUG else ["-O1"]) + ["-g"] + SANITIZE_FLAGS
+    link_args += SANITIZE_FLAGS
 if OPENMP:
     compile_args.append("-fopenmp")
     link_args.append("-fopenmp")

@@ -193,7 +193,7 @@ cdef void chunk_max(const Model *m, Scratch *s, long long chunk, double *out) no
 cdef inline void flush_site(const Model *m, Scratch *s, int k, double s_hi, double s_lo,
                             double *single, double *pair) noexcept nogil:
     """Credit the weight accumulated since site k last changed to its marginals."""
-    cdef int q = m.q, L = m.L, j, i0, i1, a0, a1
+    cdef int q = m.q, L = m.L, j, i0, i1
     cdef double seg
     cdef long long p
     seg = (s_hi - s.last1[2 * k]) + (s_lo - s.last1[2 * k + 1])
@@ -356,11 +356,11 @@ def enumerate_energies(int q, int n_prefix, const long long[::1] indptr, const i
     cdef Model m = make_model(q, n_prefix, indptr, nbr, tables, h, 1.0, 1.0, 0)
     cdef long long c, n_chunks = 1
     cdef Scratch s
-    cdef int k
+    cdef int k, _k
     cdef long long[::1] power = np.ones(m.L, dtype=np.int64)
     for k in range(m.L - 2, -1, -1):
         power[k] = power[k + 1] * q
-    for k in range(n_prefix):
+    for _k in range(n_prefix):
         n_chunks *= q
     for c in prange(n_chunks, nogil=True, schedule="dynamic", num_threads=n_threads):
         s = thread_scratch(ibuf, dbuf, threadid(), m.L, q)

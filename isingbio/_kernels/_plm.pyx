@@ -83,7 +83,8 @@ def block_groups(const int8_t[:, ::1] x, int q):
 
 
 def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int, const int8_t[:, ::1] x_t,
-               const uint8_t[:, :, ::1] perm, const int16_t[:, :, ::1] gstart, const floating[::1] w, floating[:, ::1] gh, floating[:, :, :, ::1] G, double[::1] f_site,
+               const uint8_t[:, :, ::1] perm, const int16_t[:, :, ::1] gstart, const floating[::1] w,
+               floating[:, ::1] gh, floating[:, :, :, ::1] G, double[::1] f_site,
                bint ignore_gaps, int n_threads):
     """Negative weighted pseudo-log-likelihood, one term per site (f_site) and its gradient.
 
@@ -113,11 +114,13 @@ def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int,
                 f_site[i] = NAN  # allocation failed in this thread: reported below
                 continue
             if floating is float:
-                f_site[i] = isb_plm_site_f32(i, L, q, qp, N, &x_t[0, 0], &perm[0, 0, 0], &gstart[0, 0, 0], &w[0], &h_int[0, 0],
+                f_site[i] = isb_plm_site_f32(i, L, q, qp, N, &x_t[0, 0], &perm[0, 0, 0], &gstart[0, 0, 0], &w[0],
+                                             &h_int[0, 0],
                                              &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
                                              ignore_gaps)
             else:
-                f_site[i] = isb_plm_site_f64(i, L, q, qp, N, &x_t[0, 0], &perm[0, 0, 0], &gstart[0, 0, 0], &w[0], &h_int[0, 0],
+                f_site[i] = isb_plm_site_f64(i, L, q, qp, N, &x_t[0, 0], &perm[0, 0, 0], &gstart[0, 0, 0], &w[0],
+                                             &h_int[0, 0],
                                              &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
                                              ignore_gaps)
         free(buf)

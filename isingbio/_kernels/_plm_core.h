@@ -43,25 +43,11 @@
 #ifndef ISINGBIO_PLM_CORE_H
 #define ISINGBIO_PLM_CORE_H
 
-#include <math.h>
-#include <stdint.h>
-#include <stddef.h>
-#include <string.h>
+#include "isb_core.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && (__GNUC__ >= 11)
-#define ISB_PLM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#define ISB_PLM_HAVE_CLONES 1
-#else
-#define ISB_PLM_CLONES
-#define ISB_PLM_HAVE_CLONES 0
-#endif
-
-#if defined(__GNUC__) || defined(__clang__)
-#define ISB_PLM_INLINE static inline __attribute__((always_inline))
-#else
-#define ISB_PLM_INLINE static inline
-#endif
+#define ISB_PLM_CLONES ISB_CLONES("arch=x86-64-v3", "default")
+#define ISB_PLM_HAVE_CLONES ISB_HAVE_CLONES
+#define ISB_PLM_INLINE ISB_INLINE
 
 #define ISB_PLM_NB 256     /* sequences per block (at most 256: perm is uint8) */
 #define ISB_PLM_MAXQP 128   /* q <= 127 */

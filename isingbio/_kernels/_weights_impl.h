@@ -12,15 +12,9 @@
 #ifndef ISINGBIO_WEIGHTS_IMPL_H
 #define ISINGBIO_WEIGHTS_IMPL_H
 
-#include <stdint.h>
-#include <stddef.h>
+#include "isb_core.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && (__GNUC__ >= 6)
-#define ISB_TARGET_CLONES __attribute__((target_clones("popcnt", "default")))
-#else
-#define ISB_TARGET_CLONES
-#endif
+#define ISB_TARGET_CLONES ISB_CLONES("popcnt", "default")
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ISB_POPCOUNT64(x) ((int)__builtin_popcountll((unsigned long long)(x)))

@@ -34,26 +34,16 @@
 #ifndef ISINGBIO_CLUSTER_IMPL_H
 #define ISINGBIO_CLUSTER_IMPL_H
 
-#include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "isb_core.h"
 #include "rng.h"
 
 /* The Swendsen-Wang sweeps are compiled twice and chosen at run time (GCC target_clones on
  * x86-64 Linux): AVX2 (the random numbers of phase 1 eight lanes wide) or the default
  * instruction set. Integer code only, plus AVX2 without FMA for the field paths, so both
  * give bit-identical results. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && (__GNUC__ >= 7)
-#define ISB_SW_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ISB_SW_CLONES
-#endif
+#define ISB_SW_CLONES ISB_CLONES("avx2", "default")
 
 #define ISB_LABEL INT32_MIN
-#define ISB_MAX_Q 128
 
 /* Field forms. */
 #define ISB_FIELD_ZERO 0
@@ -83,29 +73,15 @@ typedef struct {
     int8_t sgn0;
 } isb_graph;
 
-/* floor(p * 2^64), saturated: P(next() < thr) = p up to 2^-53 relative. */
-static inline uint64_t isb_threshold(double p) {
-    if (!(p > 0.0)) return 0;
-    double t = ldexp(p, 64);
-    if (t >= 18446744073709551616.0) return UINT64_MAX;
-    return (uint64_t)t;
-}
-
-/* floor(p * 2^32) in [0, 2^32]: P((uint64_t)u32 < thr) = p up to 2^-32, exact at p = 0 and 1. */
-static inline uint64_t isb_threshold32(double p) {
-    if (!(p > 0.0)) return 0;
-    if (p >= 1.0) return (uint64_t)1 << 32;
-    return (uint64_t)ldexp(p, 32);
-}
-
+/* Thresholds: isb_thr64 (64-bit) and isb_thr32 (floor(p 2^32) in [0, 2^32]) of isb_core.h. */
 static inline double isb_bond_prob(double w, double beta_J, int potts) {
     if (potts) return w > 0.0 ? -expm1(-beta_J * w) : 0.0;
     return -expm1(-2.0 * beta_J * fabs(w));
 }
 
 static inline uint64_t isb_bond_threshold(double w, double beta_J, int potts) {
-    if (potts) return w > 0.0 ? isb_threshold(-expm1(-beta_J * w)) : 0;
-    return isb_threshold(-expm1(-2.0 * beta_J * fabs(w)));
+    if (potts) return w > 0.0 ? isb_thr64(-expm1(-beta_J * w)) : 0;
+    return isb_thr64(-expm1(-2.0 * beta_J * fabs(w)));
 }
 
 /* Threshold with a tiny cache of recent distinct weights (lattices have one to three). */
@@ -117,7 +93,7 @@ static inline uint64_t isb_cached_threshold(isb_thr_cache *c, double w, double b
     for (int k = 0; k < c->used; k++)
         if (c->w[k] == w) { *t32 = c->t32[k]; return c->t[k]; }
     uint64_t t = isb_bond_threshold(w, beta_J, potts);
-    *t32 = isb_threshold32(isb_bond_prob(w, beta_J, potts));
+    *t32 = isb_thr32(isb_bond_prob(w, beta_J, potts));
     c->w[c->next] = w;
     c->t[c->next] = t;
     c->t32[c->next] = *t32;
@@ -148,7 +124,7 @@ static int isb_graph_init(isb_graph *g, int32_t n, const int64_t *indptr, const 
     for (int64_t e = 0; e < nnz; e++)
         if (weights[e] != g->w0) { g->uniform = 0; break; }
     g->thr0 = isb_bond_threshold(g->w0, beta_J, potts);
-    g->thr32 = isb_threshold32(isb_bond_prob(g->w0, beta_J, potts));
+    g->thr32 = isb_thr32(isb_bond_prob(g->w0, beta_J, potts));
     g->sgn0 = g->w0 > 0 ? 1 : -1;
 
     g->lptr = (int64_t *)malloc(sizeof(int64_t) * ((size_t)n + 1));
@@ -302,7 +278,7 @@ static int isb_lattice_init(isb_lattice *L, int d, const int64_t *shape, const u
         L->wrap[m] = (int32_t)((side - 1) * stride);
         L->per[m] = periodic[k] && side > 2;
         L->J[m] = two ? 2.0 * J[k] : J[k];
-        L->thr[m] = isb_threshold32(isb_bond_prob(L->J[m], beta_J, potts));
+        L->thr[m] = isb_thr32(isb_bond_prob(L->J[m], beta_J, potts));
         int l = 0;
         while (((int64_t)1 << l) < side) l++;
         L->ds[m] = 32 + l;
@@ -963,8 +939,7 @@ static double isb_lat_energy(const isb_lattice *L, int32_t n, int potts, const i
 
 static int isb_ising_chain(const isb_graph *g, const isb_lattice *lat, int wolff, int64_t k_sweep, int field,
                            const double *h, int8_t *s, uint64_t *rng, double beta_h,
-                           int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
-                           double *st, int8_t *so, int64_t sos) {
+                           int64_t n_records, int64_t thin, const isb_out *o, double *st) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
@@ -972,7 +947,7 @@ static int isb_ising_chain(const isb_graph *g, const isb_lattice *lat, int wolff
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-#define RECORD isb_ising_record(g, lat, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
+#define RECORD isb_ising_record(g, lat, h, s, o->ec + r * o->sj, o->ef + r * o->sh, o->mg + r * o->sm, o->so ? o->so + r * o->sos : NULL)
         if (lat) {
             ISB_WOLFF_CHAIN(isb_ising_wolff_lat(lat, n, field, h, beta_h, s, rng, w.mem, st))
         } else {
@@ -996,7 +971,7 @@ static int isb_ising_chain(const isb_graph *g, const isb_lattice *lat, int wolff
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
-        isb_ising_record(g, lat, h, s, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
+        isb_ising_record(g, lat, h, s, o->ec + r * o->sj, o->ef + r * o->sh, o->mg + r * o->sm, o->so ? o->so + r * o->sos : NULL);
     }
     free(par);
     free(bits);
@@ -1006,8 +981,7 @@ static int isb_ising_chain(const isb_graph *g, const isb_lattice *lat, int wolff
 
 static int isb_potts_chain(const isb_graph *g, const isb_lattice *lat, int q, int wolff, int64_t k_sweep, int field,
                            const double *h, int8_t *x, uint64_t *rng, double beta_h,
-                           int64_t n_records, int64_t thin, double *ec, double *ef, double *mag,
-                           double *st, int8_t *so, int64_t sos) {
+                           int64_t n_records, int64_t thin, const isb_out *o, double *st) {
     const int32_t n = g->n;
     if (wolff) {
         isb_wolff_scratch w;
@@ -1015,7 +989,7 @@ static int isb_potts_chain(const isb_graph *g, const isb_lattice *lat, int q, in
         w.mark = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
         w.stamp = 0;
         if (!w.mem || !w.mark) { free(w.mem); free(w.mark); return -1; }
-#define RECORD isb_potts_record(g, lat, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL)
+#define RECORD isb_potts_record(g, lat, q, h, x, o->ec + r * o->sj, o->ef + r * o->sh, o->mg + r * o->sm, o->so ? o->so + r * o->sos : NULL)
         if (lat) {
             ISB_WOLFF_CHAIN(isb_potts_wolff_lat(lat, n, q, field, h, beta_h, x, rng, w.mem, st))
         } else {
@@ -1043,10 +1017,91 @@ static int isb_potts_chain(const isb_graph *g, const isb_lattice *lat, int q, in
             st[2] += (double)ncl;
             st[3] += (double)n;
         }
-        isb_potts_record(g, lat, q, h, x, ec + r, ef + r, mag + r, so ? so + r * sos : NULL);
+        isb_potts_record(g, lat, q, h, x, o->ec + r * o->sj, o->ef + r * o->sh, o->mg + r * o->sm, o->so ? o->so + r * o->sos : NULL);
     }
     free(par); free(bits); free(off); free(mem);
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The entry point                                                                       */
+/* ------------------------------------------------------------------------------------ */
+/* The model of a cluster call: the symmetric CSR graph, q and the field h (may be NULL: zero;
+ * Ising n, Potts n x q), potts, wolff, clusters per Wolff sweep k_sweep (0: calibrated per
+ * call, -1: burn-in), and optionally the lattice that the graph is (lat_d > 0: its shape,
+ * periodic flags and couplings, same site order). */
+typedef struct {
+    const int64_t *indptr;
+    const int32_t *indices;
+    const double *weights;
+    int q, potts, wolff;
+    const double *h;
+    int64_t k_sweep;
+    int lat_d;
+    const int64_t *lat_shape;
+    const uint8_t *lat_periodic;
+    const double *lat_J;
+} isb_cluster_params;
+
+/* One call (isb_run): the records in segments of equal (beta_J, beta_h) (one segment without a
+ * path); each segment is exactly one call at its betas (bond thresholds rebuilt when beta_J
+ * changes), so a path gives what one call per record gives. Wolff with k_sweep = 0 and a path:
+ * one record per segment, since every call calibrates its own count (pilot). Chains in an OpenMP
+ * loop, each with its own scratch and rng row. Returns ISB_OK or ISB_ENOMEM. */
+static int isb_cluster_run(const isb_cluster_params *m, const isb_run *a) {
+    const int64_t n = a->n_sites, nc = a->n_chains, rec = a->n_records;
+    const int one_each = m->wolff && m->k_sweep <= 0 && (a->bjp || a->bhp);
+    const int field = isb_field_form(m->h, n, m->potts ? m->q : 1);
+    isb_graph g;
+    isb_lattice lat;
+    const isb_lattice *latp = NULL;
+    int have_g = 0, rc = ISB_OK;
+    double g_bj = 0.0;
+    if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
+    if (isb_check_states(a->states, nc * n, !m->potts, m->q) != ISB_OK
+        || isb_check_csr(m->indptr, m->indices, n) != ISB_OK)
+        return ISB_EBOUNDS;
+    for (int64_t i0 = 0, i1; i0 < rec && rc == ISB_OK; i0 = i1) {
+        double bj, bh;
+        i1 = one_each ? i0 + 1 : isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
+        if (one_each) {
+            bj = a->bjp ? a->bjp[i0] : a->beta_J;
+            bh = a->bhp ? a->bhp[i0] : a->beta_h;
+        }
+        const int64_t seg = i1 - i0;
+        if (!have_g || bj != g_bj) {   /* bond thresholds depend on beta_J only */
+            if (have_g) isb_graph_free(&g);
+            have_g = 0;
+            if (isb_graph_init(&g, (int32_t)n, m->indptr, m->indices, m->weights, bj, m->potts,
+                               m->wolff) != 0)
+                return ISB_ENOMEM;
+            have_g = 1;
+            g_bj = bj;
+            latp = NULL;
+            if (m->lat_d > 0 && isb_lattice_init(&lat, m->lat_d, m->lat_shape, m->lat_periodic,
+                                                 m->lat_J, bj, m->potts))
+                latp = &lat;
+        }
+        int failed = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(a->n_threads) schedule(dynamic) reduction(|:failed)
+#endif
+        for (int64_t c = 0; c < nc; c++) {
+            const isb_out o = isb_rec_chain(&a->rec, c, i0);
+            int8_t *x = a->states + c * n;
+            uint64_t *rng = a->rng + c * a->rng_stride;
+            double *st = a->stats + c * a->stats_stride;
+            const int r = m->potts
+                ? isb_potts_chain(&g, latp, m->q, m->wolff, m->k_sweep, field, m->h, x, rng, bh,
+                                  seg, a->thin, &o, st)
+                : isb_ising_chain(&g, latp, m->wolff, m->k_sweep, field, m->h, x, rng, bh, seg,
+                                  a->thin, &o, st);
+            failed |= r != 0;
+        }
+        if (failed) rc = ISB_ENOMEM;
+    }
+    if (have_g) isb_graph_free(&g);
+    return rc;
 }
 
 #endif

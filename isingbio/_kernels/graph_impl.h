@@ -27,25 +27,14 @@
 #ifndef ISINGBIO_GRAPH_IMPL_H
 #define ISINGBIO_GRAPH_IMPL_H
 
-#include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "isb_core.h"
 #include "rng.h"
 
-#define ISB_G_MAX_Q 128
 #define ISB_G_MAX_DEG 64          /* table path: degree limit */
 #define ISB_G_MAX_TABLE 65536     /* table path: entries limit (Potts Metropolis q*q*(2d+1)) */
 
-/* Outputs of one chain: record r goes to ec[r*sj], ef[r*sh], mg[r*sm] and, when so is not
- * NULL, the state to so + r*sos (n bytes). */
-typedef struct {
-    double *ec, *ef, *mg;
-    int64_t sj, sh, sm;
-    int8_t *so;
-    int64_t sos;
-} isb_g_out;
+/* Outputs of one chain: the record view of isb_core.h. */
+typedef isb_out isb_g_out;
 
 /* What a call knows about the model, computed once (before the chains run). */
 typedef struct {
@@ -61,19 +50,7 @@ typedef struct {
     int8_t *lc;         /* and lc[i] = 1 where row i had that entry (see ISB_G_NEIGHBOUR_SUMS) */
 } isb_g_model;
 
-/* Metropolis with a deterministic proposal (Ising, Potts q = 2) accepts a tie (beta-weighted
- * energy change |dE| <= ISB_G_TIE) with probability 1/2 instead of 1: with a fixed visiting
- * order, accepting every tie lets configurations whose sites all sit at ties (+ + - - on a
- * ring of 4; every state at beta = 0) cycle deterministically, and the chain is then not
- * ergodic. A tie is its own reverse move, so detailed balance is kept. */
-#define ISB_G_TIE 1e-9
-
-static inline uint64_t isb_g_threshold(double p) {
-    if (!(p > 0.0)) return 0;
-    const double t = ldexp(p, 64);
-    if (t >= 18446744073709551616.0) return UINT64_MAX;
-    return (uint64_t)t;
-}
+/* Ties: ISB_TIE and the tie rule of isb_core.h; thresholds: isb_thr64. */
 
 /* h has n * q entries (Ising: q = 1); 1 if every site has the same field row. */
 static int isb_g_uniform_field(const double *h, int64_t n, int q) {
@@ -140,10 +117,7 @@ static void isb_g_model_free(isb_g_model *m) {
 /* ------------------------------------------------------------------------------------ */
 static inline void isb_g_ising_store(const isb_g_out *o, int64_t r, double e_j, double e_h,
                                      int64_t m, int64_t n, const int8_t *s) {
-    o->ec[r * o->sj] = e_j;
-    o->ef[r * o->sh] = e_h;
-    o->mg[r * o->sm] = (double)m / (double)n;
-    if (o->so) memcpy(o->so + r * o->sos, s, (size_t)n);
+    (void)isb_out_store(o, r, e_j, e_h, (double)m / (double)n, s, n);
 }
 
 /* Sum of the neighbour spins of site i for both values of the spin of site i - 1, which was
@@ -226,8 +200,8 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
         for (int sp = 0; sp < (heatbath ? 1 : 2); sp++) {
             const double de = 2.0 * (sp ? 1.0 : -1.0) * x;
             const double p = heatbath ? 1.0 / (1.0 + exp(-2.0 * x))
-                                      : (fabs(de) <= ISB_G_TIE ? 0.5 : (de <= 0.0 ? 1.0 : exp(-de)));
-            const uint64_t t = p >= 1.0 ? UINT64_MAX : isb_g_threshold(p);
+                                      : (fabs(de) <= ISB_TIE ? 0.5 : (de <= 0.0 ? 1.0 : exp(-de)));
+            const uint64_t t = p >= 1.0 ? UINT64_MAX : isb_thr64(p);
             tab[sp * nd + k + d] = t == UINT64_MAX || t == 0 ? t : t - 1;
         }
     }
@@ -293,7 +267,7 @@ static int64_t isb_g_ising_general(const isb_g_model *g, const double *restrict 
                     flip = (u * (1.0 + exp(-2.0 * x)) < 1.0) != (si > 0);
                 } else {
                     const double de = 2.0 * si * x;    /* beta-weighted energy change */
-                    if (fabs(de) <= ISB_G_TIE) {
+                    if (fabs(de) <= ISB_TIE) {
                         flip = (int)(isb_next(w) >> 63);   /* a tie: probability 1/2 */
                     } else if (de <= 0.0) {
                         flip = 1;
@@ -323,13 +297,7 @@ static int64_t isb_g_ising_general(const isb_g_model *g, const double *restrict 
 /* ------------------------------------------------------------------------------------ */
 static inline void isb_g_potts_store(const isb_g_out *o, int64_t r, double e_j, double e_h,
                                      const int64_t *counts, int q, int64_t n, const int8_t *x) {
-    int64_t nmax = 0;
-    for (int a = 0; a < q; a++)
-        if (counts[a] > nmax) nmax = counts[a];
-    o->ec[r * o->sj] = e_j;
-    o->ef[r * o->sh] = e_h;
-    o->mg[r * o->sm] = ((double)q * (double)nmax / (double)n - 1.0) / (q - 1);
-    if (o->so) memcpy(o->so + r * o->sos, x, (size_t)n);
+    (void)isb_out_store(o, r, e_j, e_h, isb_potts_order(counts, q, n), x, n);
 }
 
 /* Heat-bath composition tables: the conditional distribution of x_i depends only on the
@@ -385,7 +353,7 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
         uint64_t *cth = (uint64_t *)tab;
         const int64_t rows = (int64_t)1 << (bits * q);
         const int64_t mask = ((int64_t)1 << bits) - 1;
-        double v[ISB_G_MAX_Q];
+        double v[ISB_MAX_Q];
         for (int64_t idx = 0; idx < rows; idx++) {
             int64_t tot_n = 0;
             for (int a = 0; a < q; a++) tot_n += (idx >> (bits * a)) & mask;
@@ -402,7 +370,7 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
             double cum = 0.0;
             for (int a = 0; a < q - 1; a++) {
                 cum += v[a];
-                cth[a * rows + idx] = isb_g_threshold(cum / tot);
+                cth[a * rows + idx] = isb_thr64(cum / tot);
             }
         }
     } else if (heatbath) {
@@ -422,8 +390,8 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
                 for (int k = -d; k <= d; k++) {
                     const double de = -(beta_J * g->w0 * k + beta_h * (h0[b] - h0[a]));
                     thr[(a * q + b) * nd + k + d] =
-                        q == 2 && fabs(de) <= ISB_G_TIE ? (uint64_t)1 << 63   /* a tie: 1/2 */
-                        : de <= 0.0 ? UINT64_MAX : isb_g_threshold(exp(-de));
+                        q == 2 && fabs(de) <= ISB_TIE ? (uint64_t)1 << 63   /* a tie: 1/2 */
+                        : de <= 0.0 ? UINT64_MAX : isb_thr64(exp(-de));
                 }
     }
 }
@@ -464,7 +432,7 @@ static int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0,
     const int d = g->degmax, nd = 2 * d + 1;
     uint64_t w[ISB_RNG_WORDS];
     memcpy(w, rng, sizeof(w));
-    int64_t counts[ISB_G_MAX_Q];
+    int64_t counts[ISB_MAX_Q];
     int64_t bonds = 0, accepted = 0;     /* bonds: satisfied bonds (i < j) */
     for (int a = 0; a < q; a++) counts[a] = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -493,8 +461,8 @@ static int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0,
         }
     } else if (heatbath) {
         const double *restrict wt = (const double *)table;
-        int32_t nb[ISB_G_MAX_Q];
-        double cum[ISB_G_MAX_Q];
+        int32_t nb[ISB_MAX_Q];
+        double cum[ISB_MAX_Q];
         for (int64_t r = 0; r < n_records; r++) {
             for (int64_t t = 0; t < thin; t++) {
                 for (int64_t i = 0; i < n; i++) {
@@ -566,8 +534,8 @@ static int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *re
     const double *restrict wt = g->w;
     uint64_t w[ISB_RNG_WORDS];
     memcpy(w, rng, sizeof(w));
-    int64_t counts[ISB_G_MAX_Q];
-    double lf[ISB_G_MAX_Q], cum[ISB_G_MAX_Q];
+    int64_t counts[ISB_MAX_Q];
+    double lf[ISB_MAX_Q], cum[ISB_MAX_Q];
     double e_j = 0.0, e_h = 0.0;
     int64_t accepted = 0;
     for (int a = 0; a < q; a++) counts[a] = 0;
@@ -617,7 +585,7 @@ static int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *re
                         else if (xk == b) fb += wt[p];
                     }
                     const double de = -(beta_J * (fb - fa) + beta_h * (hi[b] - hi[old]));
-                    if (q == 2 && fabs(de) <= ISB_G_TIE) {   /* a tie: probability 1/2 */
+                    if (q == 2 && fabs(de) <= ISB_TIE) {   /* a tie: probability 1/2 */
                         if (!(isb_next(w) >> 63)) continue;
                     } else if (de > 0.0) {
                         const double u = isb_uniform(w);
@@ -636,6 +604,81 @@ static int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *re
     }
     memcpy(rng, w, sizeof(w));
     return accepted;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The entry point                                                                       */
+/* ------------------------------------------------------------------------------------ */
+/* The model of a graph call: the symmetric CSR graph (indptr (n + 1), indices, weights),
+ * q and the field h (Ising: n; Potts: n x q), the kind (potts, heatbath). */
+typedef struct {
+    const int64_t *indptr;
+    const int32_t *indices;
+    const double *weights;
+    int q, potts, heatbath;
+    const double *h;
+} isb_g_params;
+
+/* One call (isb_run): the records in segments of equal (beta_J, beta_h) (one segment without
+ * a path); each segment is exactly one call at its betas (path and Potts table chosen and
+ * built for them), so a path gives what one call per record gives. Chains in an OpenMP loop
+ * (dynamic schedule), each on its own rng row. Returns ISB_OK (an allocation failure falls
+ * back to the general path, which needs no scratch). */
+static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
+    const int64_t n = a->n_sites, nc = a->n_chains, rec = a->n_records, thin = a->thin;
+    const int q = m->potts ? m->q : 1, heatbath = m->heatbath;
+    const double *h = m->h;
+    isb_g_model g;
+    void *tab = NULL;
+    int uniform_table = 0;
+    if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
+    if (isb_check_states(a->states, nc * n, !m->potts, m->q) != ISB_OK
+        || isb_check_csr(m->indptr, m->indices, n) != ISB_OK)
+        return ISB_EBOUNDS;
+    isb_g_model_init(&g, n, m->indptr, m->indices, m->weights);
+    if (g.uniform && isb_g_uniform_field(h, n, q)) {
+        uniform_table = 1;
+        if (!m->potts && isb_g_model_build_lists(&g) != 0)
+            uniform_table = 0;   /* out of memory: the general path needs no lists */
+    }
+    for (int64_t i0 = 0, i1; i0 < rec; i0 = i1) {
+        double bj, bh;
+        i1 = isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
+        const int64_t seg = i1 - i0;
+        int table = uniform_table;
+        if (table && m->potts) {
+            table = isb_g_potts_table_ok(&g, q, h, bj, bh, heatbath);
+            if (table) {
+                if (!tab)   /* same size whatever the betas */
+                    tab = malloc(isb_g_potts_table_bytes(&g, q, heatbath));
+                if (!tab)
+                    table = 0;   /* the general path needs no table */
+                else
+                    isb_g_potts_table_build(&g, q, h, bj, bh, heatbath, tab);
+            }
+        }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(a->n_threads) schedule(dynamic)
+#endif
+        for (int64_t c = 0; c < nc; c++) {
+            const isb_out o = isb_rec_chain(&a->rec, c, i0);
+            int8_t *x = a->states + c * n;
+            uint64_t *rng = a->rng + c * a->rng_stride;
+            int64_t acc;
+            if (m->potts)
+                acc = table ? isb_g_potts_table(&g, q, h, x, rng, seg, thin, &o, heatbath, tab)
+                            : isb_g_potts_general(&g, q, h, x, rng, bj, bh, seg, thin, &o, heatbath);
+            else
+                acc = table ? isb_g_ising_table(&g, h[0], x, rng, bj, bh, seg, thin, &o, heatbath)
+                            : isb_g_ising_general(&g, h, x, rng, bj, bh, seg, thin, &o, heatbath);
+            double *st = a->stats + c * a->stats_stride;
+            st[0] += (double)n * thin * seg;
+            st[1] += acc;
+        }
+    }
+    free(tab);
+    isb_g_model_free(&g);
+    return ISB_OK;
 }
 
 #endif

@@ -18,7 +18,7 @@
  *   Every single-site update leaves the target distribution invariant, so any fixed order
  *   is correct; for odd periodic sides this is simply not a parallel checkerboard.
  *
- * Ising: one 32-bit random number r per site against a threshold t (lat_thr32): "accept"
+ * Ising: one 32-bit random number r per site against a threshold t (isb_thr32_le): "accept"
  * (Metropolis) or "new spin +1" (heat-bath) iff r <= t. The AVX2 rows of 1D and 2D lattices
  * look up the top 16 bits of t with pshufb instead of gathers (exact, see
  * lat_ising_row_shuf_avx2); 3D rows gather.
@@ -38,7 +38,7 @@
  * records with equal betas, lat_chain_end (state back, counts). _lattice.pyx opens one
  * parallel region per call: each thread takes a contiguous block of chains with its own plan
  * (tables) and walks all the segments itself, rebuilding its tables between them; the team
- * meets at two barriers (lat_team_barrier): after allocation and before the states are
+ * meets at two barriers (isb_team_barrier): after allocation and before the states are
  * written back, so that a failure anywhere leaves every state untouched.
  *
  * Random numbers: the split engine and every table path draw a fixed number of whole
@@ -50,94 +50,37 @@
 #ifndef ISINGBIO_LATTICE_IMPL_H
 #define ISINGBIO_LATTICE_IMPL_H
 
-#include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "isb_core.h"
 #include "rng.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define LAT_ISING_METRO 0
 #define LAT_ISING_HB 1
 #define LAT_POTTS_METRO 2
 #define LAT_POTTS_HB 3
 
-#define LAT_TWO32 4294967296.0
 #define LAT_TUPLE_MAX (1 << 15)  /* Potts table over neighbour tuples (x old value), entries */
 #define LAT_METRO_MAX (1 << 16)  /* Potts Metropolis threshold table without tuples, entries */
 
 #if defined(__GNUC__)
 typedef uint32_t lat_u32a __attribute__((__may_alias__));
-#define LAT_INLINE static inline __attribute__((always_inline))
 #else
 typedef uint32_t lat_u32a;
-#define LAT_INLINE static inline
 #endif
 
-/* Runtime dispatch of the hot functions to an AVX2 clone (GCC, x86-64 ELF only). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(ISINGBIO_NO_CLONES)
-#define LAT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define LAT_CLONES
-#endif
+#define LAT_CLONES ISB_CLONES("avx2", "default")  /* hot functions: AVX2 clone */
 
 static int lat_cpu_avx2(void);
 
-/* The team of the calling parallel region (one thread without OpenMP): its size, the rank
- * of the calling thread, a barrier
- * every thread of the team must reach, and a shared failure word (bits, or-ed atomically;
- * the barriers order the accesses, the atomics only avoid data races). */
-static inline int lat_team_size(void) {
-#ifdef _OPENMP
-    return omp_get_num_threads();
-#else
-    return 1;
-#endif
-}
-
-static inline int lat_team_rank(void) {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
-static inline void lat_team_barrier(void) {
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-}
-
-static inline void lat_flag_or(int *f, int bits) {
-#ifdef _OPENMP
-#pragma omp atomic
-#endif
-    *f |= bits;
-}
-
-static inline int lat_flag_get(const int *f) {
-    int v;
-#ifdef _OPENMP
-#pragma omp atomic read
-#endif
-    v = *f;
-    return v;
-}
-
 typedef struct {
     int kind, d, q, split, avx2;
+    int tables;              /* 2: every table; 1: no tuple tables; 0: none (testing) */
     int64_t shape[3];
     int periodic[3];
     double J[3];
     int64_t n_sites;
     double h_ising;
-    double h_potts[128];
+    double h_potts[ISB_MAX_Q];
     int8_t ghost;            /* value of a missing neighbour: 0 (Ising) or q (Potts) */
     /* split layout */
     int64_t W, R, S;         /* row width (sites of one colour), rows, row stride */
@@ -191,37 +134,6 @@ static inline uint32_t lat_rs_bounded(lat_rs *rs, uint32_t n) {
     return (uint32_t)(m >> 32);
 }
 
-static uint64_t lat_thr(double p) {
-    if (!(p > 0.0)) return 0;
-    if (p >= 1.0) return (uint64_t)1 << 32;
-    double x = floor(p * LAT_TWO32);
-    if (x >= LAT_TWO32) return (uint64_t)1 << 32;
-    return (uint64_t)x;
-}
-
-/* 32-bit form for the vectorised Ising loops: accept iff r <= t, t = ceil(p 2^32) - 1 clamped
- * to [0, 2^32 - 1]: probability (t + 1) / 2^32, within 2^-32 of p, exactly 1 when p >= 1. */
-static uint32_t lat_thr32(double p) {
-    if (!(p > 0.0)) return 0;
-    if (p >= 1.0) return 0xFFFFFFFFu;
-    double x = ceil(p * LAT_TWO32) - 1.0;
-    if (x <= 0.0) return 0;
-    if (x >= LAT_TWO32 - 1.0) return 0xFFFFFFFFu;
-    return (uint32_t)x;
-}
-
-/* Metropolis acceptance of a move with beta-weighted energy change de, when the proposal is
- * deterministic (Ising, q = 2): min(1, exp(-de)), except 1/2 for a tie (|de| <= LAT_TIE).
- * Accepting every tie with probability 1 lets configurations in which every site sits at a
- * tie (e.g. + + - - on a ring of 4, or any state at beta = 0) cycle deterministically under a
- * fixed visiting order, so the chain would not be ergodic. A tie is its own reverse move, so
- * any constant acceptance keeps detailed balance (to within LAT_TIE for rounded ties). */
-#define LAT_TIE 1e-9
-static double lat_metro_p2(double de) {
-    if (fabs(de) <= LAT_TIE) return 0.5;
-    return de <= 0.0 ? 1.0 : exp(-de);
-}
-
 static void lat_tables_free(lat_plan *p) {
     free(p->T); free(p->T32);
     free(p->wJ); free(p->wH); free(p->F); free(p->logF); free(p->GH); free(p->logGH);
@@ -237,10 +149,20 @@ static void lat_plan_free(lat_plan *p) {
 
 static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h);
 
+/* 1 if the split (sublattice) engine applies to this lattice: last side even, and even sides
+ * along the periodic leading axes (see the top of this file). */
+static int lat_split_ok(int d, const int64_t *shape, const uint8_t *periodic) {
+    if (shape[d - 1] % 2) return 0;
+    for (int a = 0; a < d - 1; a++)
+        if (periodic[a] && shape[a] % 2) return 0;
+    return 1;
+}
+
 /* Returns 0, or -1 when out of memory (the plan is then freed). */
 static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
                          const uint8_t *periodic, const double *J, int q, double h_ising,
-                         const double *h_potts, double beta_J, double beta_h) {
+                         const double *h_potts, double beta_J, double beta_h, int simd,
+                         int tables) {
     memset(p, 0, sizeof *p);
     p->kind = kind;
     p->d = d;
@@ -270,11 +192,10 @@ static int lat_plan_init(lat_plan *p, int kind, int d, const int64_t *shape,
     }
 
     /* engine */
-    int split = shape[d - 1] % 2 == 0;
-    for (int a = 0; a < d - 1; a++)
-        if (p->periodic[a] && shape[a] % 2) split = 0;
+    const int split = lat_split_ok(d, shape, periodic);
     p->split = split;
-    p->avx2 = lat_cpu_avx2() && getenv("ISINGBIO_NO_AVX2") == NULL;
+    p->avx2 = lat_cpu_avx2() && simd;
+    p->tables = tables;
     if (split) {
         const int nv = d - 1;
         p->W = shape[d - 1] / 2;
@@ -313,10 +234,9 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
     const int64_t Q = q + 1;
     const double *J = p->J, *h_potts = p->h_potts, h_ising = p->h_ising;
     lat_tables_free(p);
-    /* tables. Testing knob ISINGBIO_LATTICE_NO_TABLES forces the Potts paths without tuple
-     * tables: "2" leaves Potts Metropolis its [dJ, a, b] threshold table, else none at all. */
-    const char *knob = getenv("ISINGBIO_LATTICE_NO_TABLES");
-    const int no_tuples = knob != NULL, no_tables = knob != NULL && strcmp(knob, "2") != 0;
+    /* tables. p->tables < 2 (testing) forces the Potts paths without tuple tables: 1 leaves
+     * Potts Metropolis its [dJ, a, b] threshold table, 0 none at all. */
+    const int no_tuples = p->tables < 2, no_tables = p->tables < 1;
     const int64_t n5 = p->pow5[d - 1] * 5, n3 = p->pow3[d - 1] * 3;
     if (kind == LAT_ISING_METRO || kind == LAT_ISING_HB) {
         p->T32 = (uint32_t *)calloc(256, sizeof(uint32_t));
@@ -326,10 +246,10 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
             for (int a = 0; a < d; a++) loc += J[a] * (double)((idx / p->pow5[a]) % 5 - 2);
             double x = beta_J * loc + beta_h * h_ising;
             if (kind == LAT_ISING_METRO) {
-                p->T32[idx] = lat_thr32(lat_metro_p2(-2.0 * x));        /* s = -1 -> +1 */
-                p->T32[idx + 125] = lat_thr32(lat_metro_p2(2.0 * x));   /* s = +1 -> -1 */
+                p->T32[idx] = isb_thr32_le(isb_metro_p2(-2.0 * x));        /* s = -1 -> +1 */
+                p->T32[idx + 125] = isb_thr32_le(isb_metro_p2(2.0 * x));   /* s = +1 -> -1 */
             } else {
-                p->T32[idx] = lat_thr32(1.0 / (1.0 + exp(-2.0 * x)));  /* P(s = +1) */
+                p->T32[idx] = isb_thr32_le(1.0 / (1.0 + exp(-2.0 * x)));  /* P(s = +1) */
             }
         }
         if (d <= 2) {  /* compact forms for the AVX2 rows without gathers */
@@ -363,14 +283,14 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
                     if (b == a) {  /* stay: 1 - sum of the moves */
                         double out = 0.0;
                         for (int c = 0; c < q; c++)
-                            if (c != a) out += q == 2 ? lat_metro_p2(E[a] - E[c])
+                            if (c != a) out += q == 2 ? isb_metro_p2(E[a] - E[c])
                                                       : (E[c] >= E[a] ? 1.0 : exp(E[c] - E[a]));
                         cum += 1.0 - out / (double)(q - 1);
                     } else {
-                        cum += (q == 2 ? lat_metro_p2(E[a] - E[b])
+                        cum += (q == 2 ? isb_metro_p2(E[a] - E[b])
                                        : (E[b] >= E[a] ? 1.0 : exp(E[b] - E[a]))) / (double)(q - 1);
                     }
-                    p->T32[(a * ntup + t) * (q - 1) + b] = lat_thr32(cum);  /* new <= b iff r <= T32 */
+                    p->T32[(a * ntup + t) * (q - 1) + b] = isb_thr32_le(cum);  /* new <= b iff r <= T32 */
                 }
             }
         }
@@ -393,8 +313,8 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
                 for (int a = 0; a < q; a++)
                     for (int b = 0; b < q; b++)
                         p->T[(dj * q + a) * q + b] = q == 2
-                            ? lat_thr(lat_metro_p2(-(beta_J * loc + beta_h * (h_potts[b] - h_potts[a]))))
-                            : lat_thr(exp(beta_J * loc + beta_h * (h_potts[b] - h_potts[a])));
+                            ? isb_thr32(isb_metro_p2(-(beta_J * loc + beta_h * (h_potts[b] - h_potts[a]))))
+                            : isb_thr32(exp(beta_J * loc + beta_h * (h_potts[b] - h_potts[a])));
             } else {
                 p->wJ[dj] = exp(beta_J * loc);
             }
@@ -416,7 +336,7 @@ static int lat_plan_tables(lat_plan *p, double beta_J, double beta_h) {
                 for (int a = 0; a < q; a++) { w[a] = exp(E[a] - mx); tot += w[a]; }
                 for (int a = 0; a < q - 1; a++) {
                     cum += w[a];
-                    p->T32[t * (q - 1) + a] = lat_thr32(cum / tot);  /* new <= a iff r <= T32 */
+                    p->T32[t * (q - 1) + a] = isb_thr32_le(cum / tot);  /* new <= a iff r <= T32 */
                 }
             }
         } else {
@@ -494,8 +414,8 @@ static inline int8_t lat_potts_metro_site(const lat_plan *p, int8_t a, const int
         acc = (uint64_t)r < p->T[(dj * q + a) * q + b];
     else {
         double w = p->wJ[dj] * p->wH[a * q + b];
-        if (q == 2 && fabs(w - 1.0) <= LAT_TIE) w = 0.5;  /* a tie (lat_metro_p2) */
-        acc = (double)r * (1.0 / LAT_TWO32) < w;
+        if (q == 2 && fabs(w - 1.0) <= ISB_TIE) w = 0.5;  /* a tie (isb_metro_p2) */
+        acc = (double)r * (1.0 / ISB_TWO32) < w;
     }
     return acc ? (int8_t)b : a;
 }
@@ -518,7 +438,7 @@ static inline int8_t lat_potts_hb_site(const lat_plan *p, const int8_t *nbv, uin
         tot = 0.0;
         for (int a = 0; a < q; a++) { w[a] = exp(w[a] - mx); tot += w[a]; }
     }
-    double u = (double)r * (1.0 / LAT_TWO32) * tot, cum = 0.0;
+    double u = (double)r * (1.0 / ISB_TWO32) * tot, cum = 0.0;
     int last = 0;
     for (int a = 0; a < q; a++) {
         if (w[a] > 0.0) last = a;
@@ -556,7 +476,7 @@ static void lat_finish_record(const lat_plan *p, const int64_t *bond, const int6
 /* ---------------------------------------------------------------------------------------
  * General engine: the state with one sentinel site (index N, value ghost) appended.
  */
-LAT_INLINE int64_t lat_general_sweep_impl(const lat_plan *p, int8_t *restrict x, lat_rs *rs,
+ISB_INLINE int64_t lat_general_sweep_impl(const lat_plan *p, int8_t *restrict x, lat_rs *rs,
                                           const int kind) {
     const int64_t n0 = p->cs[0], n1 = p->cs[1], n2 = p->cs[2], N = p->n_sites;
     const int off = 3 - p->d;
@@ -873,7 +793,7 @@ static int lat_cpu_avx2(void) { return 0; }
 #endif
 
 /* Sites [k0, W) of one Ising row (portable loop, also the tail of the AVX2 loop). */
-LAT_INLINE int64_t lat_ising_row(int8_t *restrict s, const int8_t *restrict mid,
+ISB_INLINE int64_t lat_ising_row(int8_t *restrict s, const int8_t *restrict mid,
                                  const int8_t *restrict side, const int8_t *restrict u0,
                                  const int8_t *restrict v0, const int8_t *restrict u1,
                                  const int8_t *restrict v1, const lat_u32a *restrict r32,
@@ -936,7 +856,7 @@ ATTR int64_t NAME(const lat_plan *p, int8_t *cur, const int8_t *oth, int c, uint
     return acc;                                                                                \
 }
 
-LAT_ISING_COLOUR(lat_split_ising_colour, LAT_INLINE, isb_fill8, (void)0)
+LAT_ISING_COLOUR(lat_split_ising_colour, ISB_INLINE, isb_fill8, (void)0)
 #if LAT_HAVE_AVX2
 LAT_ISING_COLOUR(lat_split_ising_colour_avx2, LAT_AVX2_INLINE, isb_fill8,
                  (acc += nv <= 1 ? lat_ising_row_shuf_avx2(s, mid, side, u0, v0,
@@ -971,7 +891,7 @@ LAT_AVX2 static int64_t lat_split_ising_sweeps_avx2(const lat_plan *p, int8_t *b
 
 /* One colour of a Potts sweep (generic per-site code). Random numbers: whole isb_fill8 blocks
  * per row, except Potts Metropolis without a tuple table (the buffered stream rs). */
-LAT_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const int8_t *oth,
+ISB_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const int8_t *oth,
                                           int c, lat_rs *rs, uint64_t *rbuf, const int nv,
                                           const int metro) {
     const int64_t W = p->W, S = p->S, R = p->R, nblk = (W + 15) / 16;
@@ -1021,7 +941,7 @@ LAT_INLINE int64_t lat_split_potts_colour(const lat_plan *p, int8_t *cur, const 
 
 /* Potts, 2D, with a tuple table (heat-bath or Metropolis); q = 3 specialised (the common
  * case). Index of a site: tuple u0 + Q (v0 + Q (mid + Q side)), plus old * Q^4 (Metropolis). */
-LAT_INLINE int64_t lat_split_potts_tab2_colour(const lat_plan *p, int8_t *cur,
+ISB_INLINE int64_t lat_split_potts_tab2_colour(const lat_plan *p, int8_t *cur,
                                                const int8_t *oth, int c, uint64_t *rng,
                                                uint64_t *rbuf, const int q, const int metro) {
     const int64_t W = p->W, S = p->S, R = p->R, nblk = (W + 15) / 16;
@@ -1126,16 +1046,16 @@ static int lat_chain_begin(const lat_plan *p, lat_chain *ch, const int8_t *state
     return 0;
 }
 
-/* Records [i0, i1) of one chain with the current tables: {thin sweeps; record i} each. The
- * record arrays ec, ef, mag are indexed by i; when sout is not NULL, the state at record i is
- * written to sout + i * N (C order). */
-static void lat_chain_run(const lat_plan *p, lat_chain *ch, uint64_t *rng, int64_t i0,
-                          int64_t i1, int64_t thin, double *ec, double *ef, double *mag,
-                          int8_t *sout) {
+/* Records [i0, i1) of one chain with the current tables: {thin sweeps; record i} each, into
+ * record i of the chain's records o (isb_core.h; the state, C order, when o->so is set).
+ * Returns 0, or ISB_EBOUNDS (debug builds) for a record out of range. */
+static int lat_chain_run(const lat_plan *p, lat_chain *ch, uint64_t *rng, int64_t i0,
+                         int64_t i1, int64_t thin, const isb_out *o) {
     lat_rs rs;
     lat_rs_init(&rs, rng);
     const int64_t N = p->n_sites;
     int64_t acc = 0;
+    ISB_ASSERT(i0 >= 0 && i1 <= o->n, ISB_EBOUNDS);
     for (int64_t i = i0; i < i1; i++) {
         if (p->split) {
 #if LAT_HAVE_AVX2
@@ -1147,15 +1067,17 @@ static void lat_chain_run(const lat_plan *p, lat_chain *ch, uint64_t *rng, int64
             else
 #endif
             acc += lat_split_sweeps(p, ch->b0, ch->b1, &rs, ch->rbuf, thin);
-            lat_split_record(p, ch->b0, ch->b1, ec + i, ef + i, mag + i);
-            if (sout) lat_split_out(p, sout + i * N, ch->b0, ch->b1);
+            lat_split_record(p, ch->b0, ch->b1, o->ec + i * o->sj, o->ef + i * o->sh,
+                             o->mg + i * o->sm);
+            if (o->so) lat_split_out(p, o->so + i * o->sos, ch->b0, ch->b1);
         } else {
             acc += lat_general_sweeps(p, ch->x, &rs, thin);
-            lat_general_record(p, ch->x, ec + i, ef + i, mag + i);
-            if (sout) memcpy(sout + i * N, ch->x, (size_t)N);
+            lat_general_record(p, ch->x, o->ec + i * o->sj, o->ef + i * o->sh, o->mg + i * o->sm);
+            if (o->so) memcpy(o->so + i * o->sos, ch->x, (size_t)N);
         }
     }
     ch->acc += acc;
+    return ISB_OK;
 }
 
 /* Writes the state back, adds the chain's counts for n_records records of thin sweeps to
@@ -1275,6 +1197,116 @@ static int lat_fill_check(uint64_t *w, uint64_t *out, int64_t nblk, int which) {
     if (lat_cpu_avx2()) { lat_fill8_avx2_call(w, out, nblk); return 0; }
 #endif
     return -1;
+}
+
+
+/* ---- the entry point ------------------------------------------------------------------------ */
+
+/* The model of a lattice call: kind (LAT_*), d axes of sides shape (periodic flags), couplings
+ * J per axis, q, the Ising field h_ising or the Potts field h_potts (q); simd = 0 keeps the
+ * AVX2 loops off, tables < 2 keeps tables off (testing: see lat_plan_tables). */
+typedef struct {
+    int kind, d, q;
+    const int64_t *shape;
+    const uint8_t *periodic;
+    const double *J;
+    double h_ising;
+    const double *h_potts;
+    int simd, tables;
+} lat_model;
+
+#define LAT_FAIL_NOMEM 1
+#define LAT_FAIL_BOUNDS 2
+
+/* One thread's part of the call: a contiguous block [c0, c1) of the chains (by rank in the team
+ * actually granted) with the thread's own plan, through all the segments. Every thread of the
+ * team runs it once (it contains the team's barriers). */
+static void lat_block(const lat_model *m, const isb_run *a, int *fail) {
+    lat_plan plan;
+    lat_chain *chains = NULL;
+    const int64_t nt = isb_team_size(), t = isb_team_rank();
+    const int64_t c0 = a->n_chains * t / nt, c1 = a->n_chains * (t + 1) / nt, n = c1 - c0;
+    const double *bjp = a->bjp, *bhp = a->bhp;
+    double bj = bjp ? bjp[0] : a->beta_J, bh = bhp ? bhp[0] : a->beta_h;
+    memset(&plan, 0, sizeof plan);
+    if (n > 0) {
+        if (lat_plan_init(&plan, m->kind, m->d, m->shape, m->periodic, m->J, m->q, m->h_ising,
+                          m->h_potts, bj, bh, m->simd, m->tables) != 0) {
+            isb_flag_or(fail, LAT_FAIL_NOMEM);
+        } else {
+            chains = (lat_chain *)calloc((size_t)n, sizeof(lat_chain));
+            if (!chains) {
+                isb_flag_or(fail, LAT_FAIL_NOMEM);
+            } else {
+                for (int64_t c = 0; c < n; c++)
+                    if (lat_chain_begin(&plan, &chains[c], a->states + (c0 + c) * a->n_sites) != 0) {
+                        isb_flag_or(fail, LAT_FAIL_NOMEM);
+                        break;
+                    }
+            }
+        }
+    }
+    isb_team_barrier();
+    if (n > 0 && isb_flag_get(fail) == 0) {
+        int64_t i0 = 0;
+        while (i0 < a->n_records) {
+            const int64_t i1 = isb_segment(bjp, bhp, a->beta_J, a->beta_h, i0, a->n_records,
+                                           &bj, &bh);
+            for (int64_t c = c0; c < c1; c++) {
+                const isb_out o = isb_rec_chain(&a->rec, c, 0);
+                if (lat_chain_run(&plan, &chains[c - c0], a->rng + c * a->rng_stride, i0, i1,
+                                  a->thin, &o) != 0)
+                    isb_flag_or(fail, LAT_FAIL_BOUNDS);
+            }
+            i0 = i1;
+            if (i0 < a->n_records) {
+                if (isb_flag_get(fail) != 0) break;  /* another block failed: stop early */
+                bj = bjp ? bjp[i0] : a->beta_J;
+                bh = bhp ? bhp[i0] : a->beta_h;
+                if (lat_plan_tables(&plan, bj, bh) != 0) {
+                    isb_flag_or(fail, LAT_FAIL_NOMEM);
+                    break;
+                }
+            }
+        }
+    }
+    isb_team_barrier();
+    if (chains) {
+        if (isb_flag_get(fail) == 0)
+            for (int64_t c = c0; c < c1; c++)
+                lat_chain_end(&plan, &chains[c - c0], a->states + c * a->n_sites, a->n_records,
+                              a->thin, a->stats + c * a->stats_stride);
+        for (int64_t c = 0; c < n; c++) {  /* after a failure: free what was allocated */
+            free(chains[c].b0);
+            free(chains[c].rbuf);
+            free(chains[c].x);
+        }
+        free(chains);
+    }
+    lat_plan_free(&plan);
+}
+
+/* Runs one call (isb_run) of a lattice kernel in one parallel region: each thread takes a
+ * contiguous block of chains with its own tables, rebuilt between the segments of equal betas,
+ * and keeps each chain's scratch (split layout) across segments, so a path costs one table
+ * rebuild per segment and thread, nothing per site. Returns ISB_OK, ISB_ENOMEM or ISB_EBOUNDS
+ * (debug builds); after a failure every state is untouched. */
+static int lat_run(const lat_model *m, const isb_run *a) {
+    int fail = 0;
+    if (a->n_chains <= 0 || a->n_records <= 0 || a->thin <= 0) return ISB_OK;
+    const int ising = m->kind == LAT_ISING_METRO || m->kind == LAT_ISING_HB;
+    if (isb_check_states(a->states, a->n_chains * a->n_sites, ising, m->q) != ISB_OK)
+        return ISB_EBOUNDS;
+    int n_team = (int)(a->n_chains < a->n_threads ? a->n_chains : a->n_threads);
+    if (n_team < 1) n_team = 1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_team)
+#endif
+    lat_block(m, a, &fail);
+    (void)n_team;
+    if (fail & LAT_FAIL_NOMEM) return ISB_ENOMEM;
+    if (fail & LAT_FAIL_BOUNDS) return ISB_EBOUNDS;
+    return ISB_OK;
 }
 
 #endif

@@ -5,6 +5,7 @@ the histogram of the final states of many independent chains against the Boltzma
 distribution (chi-square, pooled bins, p threshold 1e-6, fixed seeds), and the one-sweep
 transition matrix of a 2-site model against its exact value.
 """
+import functools
 import numpy as np
 import pytest
 
@@ -55,11 +56,13 @@ def sample_pvalue(state_index, boltzmann, chi2_pvalue):
 
 
 @pytest.fixture(params=["strided", "transposed"])
-def layout(request):
+def layout(request, monkeypatch):
     """Run with J read in place or through the kernels' transposed copy (same results)."""
-    old = _dense.set_layout_policy(0, 0 if request.param == "strided" else 1 << 40)
+    for method, kernel in list(KERNELS.items()):
+        monkeypatch.setitem(KERNELS, method, functools.partial(
+            kernel, transpose_min_sweeps=0,
+            transpose_max_bytes=0 if request.param == "strided" else 1 << 40))
     yield request.param
-    _dense.set_layout_policy(*old)
 
 
 # -- distribution tests --------------------------------------------------------------------
@@ -170,15 +173,12 @@ def test_thread_and_layout_invariance(method, dtype, run, kernel_rng):
     x0 = np.random.default_rng(4).integers(0, model.q, size=(23, model.n_sites)).astype(np.int8)
     rng0 = kernel_rng(23, 5)
     results = []
-    old = _dense.set_layout_policy()
-    try:
-        for min_sweeps, max_bytes in [(0, 0), (0, 1 << 40)]:
-            _dense.set_layout_policy(min_sweeps, max_bytes)
-            for n_threads in (1, 2):
-                results.append(run(KERNELS[method], model, x0.copy(), rng0.copy(), 1.0, 0.6, 5, 2,
-                                   n_threads=n_threads))
-    finally:
-        _dense.set_layout_policy(*old)
+    for min_sweeps, max_bytes in [(0, 0), (0, 1 << 40)]:
+        kernel = functools.partial(KERNELS[method], transpose_min_sweeps=min_sweeps,
+                                   transpose_max_bytes=max_bytes)
+        for n_threads in (1, 2):
+            results.append(run(kernel, model, x0.copy(), rng0.copy(), 1.0, 0.6, 5, 2,
+                               n_threads=n_threads))
     for other in results[1:]:
         for key in results[0]:
             np.testing.assert_array_equal(results[0][key], other[key], err_msg=key)

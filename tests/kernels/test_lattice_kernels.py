@@ -63,6 +63,13 @@ def make_model(kind, shape, periodic, J, q=3):
                               periodic=periodic)
 
 
+# Keywords every run() passes to the kernel (tests set them with monkeypatch.setitem): the
+# development switches simd=False (portable loops) and tables=0 / 1 (Potts paths without
+# tables / with only the Metropolis threshold table); TABLES maps the tests' knob names.
+KERNEL_KW = {}
+TABLES = {"1": 0, "2": 1}
+
+
 def run(kind, model, states, beta_J, beta_h, n_records=1, thin=SWEEPS, seed=0, n_threads=1,
         rng=None, **kw):
     n_chains = len(states)
@@ -78,7 +85,7 @@ def run(kind, model, states, beta_J, beta_h, n_records=1, thin=SWEEPS, seed=0, n
         head = (shape, periodic, J, float(model.uniform_field))
     else:
         head = (shape, periodic, J, model.q, np.ascontiguousarray(model.uniform_field))
-    fn(*head, states, rng, beta_J, beta_h, n_records, thin, *out, stats, n_threads, **kw)
+    fn(*head, states, rng, beta_J, beta_h, n_records, thin, *out, stats, n_threads, **{**KERNEL_KW, **kw})
     return out, stats
 
 
@@ -139,7 +146,7 @@ def test_potts_without_tables(kind, q, knob, monkeypatch, sample_pvalue):
     keeps Potts Metropolis its [dJ, a, b] threshold table, "1" removes every table."""
     if knob == "2" and kind == "potts_heatbath":
         pytest.skip("heat-bath has no intermediate table")
-    monkeypatch.setenv("ISINGBIO_LATTICE_NO_TABLES", knob)
+    monkeypatch.setitem(KERNEL_KW, "tables", TABLES[knob])
     for shape, periodic in [((2, 3), False), ((3, 2), True)]:
         model = make_model(kind, shape, periodic, (0.9, -0.7), q=q)
         assert sample_pvalue(kind, model, 1.0, 0.8) > P_MIN
@@ -207,7 +214,7 @@ def test_states_out_and_beta_path_equal_one_record_calls(kind, shape, periodic, 
     if no_tables:
         if kind.startswith("ising"):
             pytest.skip("no Potts tables to remove")
-        monkeypatch.setenv("ISINGBIO_LATTICE_NO_TABLES", no_tables)
+        monkeypatch.setitem(KERNEL_KW, "tables", TABLES[no_tables])
     model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[:len(shape)])
     start = random_states(model, 5, 7)
     rng0 = chain_rng_states(np.random.SeedSequence(11), len(start))
@@ -294,7 +301,7 @@ def test_avx2_same_as_portable(kind, shape, periodic, monkeypatch):
     res = []
     for env in (None, "1"):
         if env:
-            monkeypatch.setenv("ISINGBIO_NO_AVX2", env)
+            monkeypatch.setitem(KERNEL_KW, "simd", False)
         states = start.copy()
         out, stats = run(kind, model, states, 0.44, 0.44, n_records=3, thin=4, seed=4)
         res.append((states, out, stats))
@@ -335,7 +342,7 @@ def test_one_call_equals_one_record_calls(kind, shape, periodic, no_tables, monk
     if no_tables == "2" and kind == "potts_heatbath":
         pytest.skip("heat-bath has no intermediate table")
     if no_tables:
-        monkeypatch.setenv("ISINGBIO_LATTICE_NO_TABLES", no_tables)
+        monkeypatch.setitem(KERNEL_KW, "tables", TABLES[no_tables])
     model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[:len(shape)], q=5 if no_tables else 3)
     n_rec, thin, n_ch = 5, 3, 3
     start = random_states(model, n_ch, 7)
@@ -376,7 +383,7 @@ def test_potts_one_step_law(kind, knob, monkeypatch):
     the heat-bath law w_b / sum w, or the Metropolis law min(1, w_b / w_a) / (q - 1) for
     b != a (the rest: stay)."""
     if knob:
-        monkeypatch.setenv("ISINGBIO_LATTICE_NO_TABLES", knob)
+        monkeypatch.setitem(KERNEL_KW, "tables", TABLES[knob])
     q, h, beta = 4, np.array([0.4, -0.3, 0.0, 0.9]), 1.3
     model = PottsModel.lattice((20_000,), q, J=0.0, h=h, periodic=False)
     w = np.exp(beta * h)
