@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import _cluster, _dense, _graph, _lattice  # compiled; typed by their .pyi stubs
+from ._kernels import _cluster, _dense, _graph, _lattice  # compiled, typed by their .pyi stubs
 from ._validation import check_finite, check_memory, format_bytes
 from .errors import InputError, UnsupportedMethodError
 
@@ -52,25 +52,25 @@ CLUSTER_METHODS = ("swendsen-wang", "wolff")
 SINGLE_SITE_METHODS = ("metropolis", "heatbath")
 
 # (ising?, method) -> kernel, one table per kernel module
-_LATTICE_KERNELS = {
+_LATTICE_KERNELS: dict[tuple[bool, str], Callable[..., Any]] = {
     (True, "metropolis"): _lattice.ising_metropolis,
     (True, "heatbath"): _lattice.ising_heatbath,
     (False, "metropolis"): _lattice.potts_metropolis,
     (False, "heatbath"): _lattice.potts_heatbath,
 }
-_GRAPH_KERNELS = {
+_GRAPH_KERNELS: dict[tuple[bool, str], Callable[..., Any]] = {
     (True, "metropolis"): _graph.ising_metropolis,
     (True, "heatbath"): _graph.ising_heatbath,
     (False, "metropolis"): _graph.potts_metropolis,
     (False, "heatbath"): _graph.potts_heatbath,
 }
-_CLUSTER_KERNELS = {
+_CLUSTER_KERNELS: dict[tuple[bool, str], Callable[..., Any]] = {
     (True, "swendsen-wang"): _cluster.ising_swendsen_wang,
     (True, "wolff"): _cluster.ising_wolff,
     (False, "swendsen-wang"): _cluster.potts_swendsen_wang,
     (False, "wolff"): _cluster.potts_wolff,
 }
-_DENSE_KERNELS = {
+_DENSE_KERNELS: dict[str, Callable[..., Any]] = {
     "metropolis": _dense.potts_metropolis,
     "heatbath": _dense.potts_heatbath,
 }
@@ -99,7 +99,7 @@ class KernelCall:
         one thread).
     """
 
-    function: Callable[..., None]
+    function: Callable[..., Any]
     model_args: tuple
     keywords: Mapping[str, Any] = field(default_factory=dict)
     region_per_call: bool = True

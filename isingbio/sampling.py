@@ -349,18 +349,14 @@ class Sampler:
         """
         extra = (self.calibrate() if clusters_per_sweep is None else clusters_per_sweep,) if self.method == "wolff" else ()
         kwargs = {}
-        if states is not None:
-            kwargs["states_out"] = np.empty((self.n_chains, n_records, self.model.n_sites), dtype=np.int8)
+        if states is not None:  # kernels write records straight into views of the outputs
+            kwargs["states_out"] = states[:, offset:offset + n_records]
         if beta_path is not None:
             kwargs["beta_J_path"], kwargs["beta_h_path"] = (
                 np.ascontiguousarray(b[offset:offset + n_records], dtype=np.float64) for b in beta_path)
-        chunk = tuple(np.empty((self.n_chains, n_records)) for _ in range(3))
-        self.kernel(self._states, self._rng, self._beta_J, self._beta_h, n_records, thin, *chunk, self._stats,
+        records = tuple(series[:, offset:offset + n_records] for series in out)
+        self.kernel(self._states, self._rng, self._beta_J, self._beta_h, n_records, thin, *records, self._stats,
                     self.n_threads, *extra, **kwargs)
-        for dest, src in zip(out, chunk):
-            dest[:, offset:offset + n_records] = src
-        if states is not None:
-            states[:, offset:offset + n_records] = kwargs["states_out"]
 
     def calibrate(self) -> int | None:
         """Fix the settings a method calibrates once, at the current beta, and return them.

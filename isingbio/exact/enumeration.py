@@ -125,11 +125,11 @@ class _Tables:
         self.n_prefix = L - inner
         self.n_chunks = q ** self.n_prefix
 
-    def args(self):
+    def args(self) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.q, self.n_prefix, self.indptr, self.nbr, self.tables, self.h
 
 
-def _prepare(model, max_configurations):
+def _prepare(model: IsingModel | PottsModel, max_configurations: int) -> _Tables:
     tables = _Tables(model)
     limit = check_positive_int(max_configurations, "max_configurations")
     n = tables.n_configurations
