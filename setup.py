@@ -7,13 +7,14 @@ Environment variables (pip passes no flags to setup.py):
   ISINGBIO_NO_OPENMP=1    build serially even if OpenMP works
   ISINGBIO_BUILD_ONLY=a,b build only these kernel modules (development)
 """
+
 import glob
 import os
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import textwrap
-import sysconfig
 
 import Cython
 import numpy as np
@@ -25,12 +26,22 @@ SANITIZE = os.environ.get("ISINGBIO_SANITIZE", "") not in ("", "0")
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
 
 RELEASE_DIRECTIVES = dict(
-    language_level=3, boundscheck=False, wraparound=False, cdivision=True,
-    initializedcheck=False, nonecheck=False, embedsignature=True,
+    language_level=3,
+    boundscheck=False,
+    wraparound=False,
+    cdivision=True,
+    initializedcheck=False,
+    nonecheck=False,
+    embedsignature=True,
 )
 DEBUG_DIRECTIVES = dict(
-    language_level=3, boundscheck=True, wraparound=False, cdivision=False,
-    initializedcheck=True, linetrace=True, embedsignature=True,
+    language_level=3,
+    boundscheck=True,
+    wraparound=False,
+    cdivision=False,
+    initializedcheck=True,
+    linetrace=True,
+    embedsignature=True,
 )
 
 
@@ -53,8 +64,7 @@ def openmp_works():
         with open(c_file, "w") as fh:
             fh.write(src)
         try:
-            subprocess.run(cc.split() + ["-fopenmp", c_file, "-o", exe], check=True,
-                           capture_output=True)
+            subprocess.run(cc.split() + ["-fopenmp", c_file, "-o", exe], check=True, capture_output=True)
             out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
         except (OSError, subprocess.CalledProcessError):
             return False
@@ -67,8 +77,7 @@ if not OPENMP:
 
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
 link_args = []
-macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
-          ("ISINGBIO_OPENMP", "1" if OPENMP else "0")]
+macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"), ("ISINGBIO_OPENMP", "1" if OPENMP else "0")]
 if DEBUG:
     macros += [("CYTHON_TRACE_NOGIL", "1"), ("ISB_DEBUG", "1")]
 if SANITIZE:
@@ -80,25 +89,30 @@ if OPENMP:
 
 only = {s.strip() for s in os.environ.get("ISINGBIO_BUILD_ONLY", "").split(",") if s.strip()}
 # headers every kernel may include: a change to one rebuilds the extensions
-HEADERS = sorted(glob.glob(os.path.join("isingbio", "_kernels", "*.h"))
-                 + glob.glob(os.path.join("isingbio", "_kernels", "*.pxd")))
+HEADERS = sorted(
+    glob.glob(os.path.join("isingbio", "_kernels", "*.h")) + glob.glob(os.path.join("isingbio", "_kernels", "*.pxd"))
+)
 extensions = []
 for pyx in sorted(glob.glob(os.path.join("isingbio", "_kernels", "*.pyx"))):
     name = os.path.splitext(os.path.basename(pyx))[0]
     if only and name not in only:
         continue
-    extensions.append(Extension(
-        "isingbio._kernels." + name, [pyx],
-        include_dirs=[np.get_include(), os.path.join("isingbio", "_kernels")],
-        define_macros=macros, extra_compile_args=compile_args, extra_link_args=link_args,
-        depends=HEADERS,
-    ))
+    extensions.append(
+        Extension(
+            "isingbio._kernels." + name,
+            [pyx],
+            include_dirs=[np.get_include(), os.path.join("isingbio", "_kernels")],
+            define_macros=macros,
+            extra_compile_args=compile_args,
+            extra_link_args=link_args,
+            depends=HEADERS,
+        )
+    )
 
 setup(
     ext_modules=cythonize(
         extensions,
         compiler_directives=DEBUG_DIRECTIVES if DEBUG else RELEASE_DIRECTIVES,
-        compile_time_env={"OPENMP": OPENMP, "CYTHON_VERSION": Cython.__version__,
-                          "DEBUG_BUILD": DEBUG},
+        compile_time_env={"OPENMP": OPENMP, "CYTHON_VERSION": Cython.__version__, "DEBUG_BUILD": DEBUG},
     ),
 )

@@ -10,6 +10,7 @@ the error in standard errors, the effective sample size and the wall time; with
 Target (issue 5): within 0.02 nats in under 5 s on a 2-core machine; forward + reverse
 with 256 chains and ~10^4 steps within 0.01 nats.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,10 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import isingbio
-from isingbio._config import available_cores  # noqa: E402
-from isingbio.annealed_importance import ais  # noqa: E402
-from isingbio.errors import SamplingWarning  # noqa: E402
-from isingbio.exact import ising_torus_log_partition  # noqa: E402
+from isingbio._config import available_cores
+from isingbio.annealed_importance import ais
+from isingbio.errors import SamplingWarning
+from isingbio.exact import ising_torus_log_partition
 
 BETA_C = 0.5 * math.log(1 + math.sqrt(2))
 
@@ -53,8 +54,13 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=16, help="L of the L x L torus (default 16)")
     parser.add_argument("--repeats", type=int, default=1, help="seeds per budget (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="OpenMP threads (default: all cores)")
-    parser.add_argument("--budgets", nargs="+", default=DEFAULT, choices=sorted(BUDGETS),
-                        help=f"budgets to run (default: {' '.join(DEFAULT)})")
+    parser.add_argument(
+        "--budgets",
+        nargs="+",
+        default=DEFAULT,
+        choices=sorted(BUDGETS),
+        help=f"budgets to run (default: {' '.join(DEFAULT)})",
+    )
     parser.add_argument("--seed", type=int, default=1, help="first seed (default 1)")
     args = parser.parse_args(argv)
 
@@ -64,8 +70,10 @@ def main(argv=None) -> int:
     cores = available_cores()
     print(f"AIS on the {L}x{L} Ising torus at T_c (beta = {BETA_C:.7f}); exact log Z = {exact:.6f} (Kaufman)")
     print(f"{platform.processor() or platform.machine()}, {cores} core(s) available, threads = {args.threads or 'all'}")
-    print(f"{'budget':<16} {'method':<14} {'chains':>6} {'steps':>6} {'dir':>5} {'log Z':>12} {'error':>9} "
-          f"{'stderr':>8} {'err/se':>7} {'ESS':>6} {'gap':>8} {'time s':>7}")
+    print(
+        f"{'budget':<16} {'method':<14} {'chains':>6} {'steps':>6} {'dir':>5} {'log Z':>12} {'error':>9} "
+        f"{'stderr':>8} {'err/se':>7} {'ESS':>6} {'gap':>8} {'time s':>7}"
+    )
     for name in args.budgets:
         method, chains, steps, bidir, schedule = BUDGETS[name]
         errors, times = [], []
@@ -74,19 +82,33 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SamplingWarning)
-                res = ais(model, BETA_C, n_chains=chains, n_steps=steps, method=method, schedule=schedule,
-                          bidirectional=bidir, seed=seed, n_threads=args.threads)
+                res = ais(
+                    model,
+                    BETA_C,
+                    n_chains=chains,
+                    n_steps=steps,
+                    method=method,
+                    schedule=schedule,
+                    bidirectional=bidir,
+                    seed=seed,
+                    n_threads=args.threads,
+                )
             elapsed = time.perf_counter() - start
             err = res.log_z - exact
             errors.append(err)
             times.append(elapsed)
-            print(f"{name:<16} {method:<14} {chains:>6} {steps:>6} {'f+r' if bidir else 'f':>5} {res.log_z:12.5f} "
-                  f"{err:+9.5f} {res.stderr:8.5f} {err / res.stderr:+7.2f} {res.ess:6.1f} "
-                  f"{'-' if res.gap is None else format(res.gap, '+8.4f'):>8} {elapsed:7.2f}", flush=True)
+            print(
+                f"{name:<16} {method:<14} {chains:>6} {steps:>6} {'f+r' if bidir else 'f':>5} {res.log_z:12.5f} "
+                f"{err:+9.5f} {res.stderr:8.5f} {err / res.stderr:+7.2f} {res.ess:6.1f} "
+                f"{'-' if res.gap is None else format(res.gap, '+8.4f'):>8} {elapsed:7.2f}",
+                flush=True,
+            )
         if args.repeats > 1:
             errors = np.array(errors)
-            print(f"{'':<16} rms error {np.sqrt(np.mean(errors ** 2)):.5f} over {args.repeats} seeds, "
-                  f"mean time {np.mean(times):.2f} s")
+            print(
+                f"{'':<16} rms error {np.sqrt(np.mean(errors**2)):.5f} over {args.repeats} seeds, "
+                f"mean time {np.mean(times):.2f} s"
+            )
     return 0
 
 

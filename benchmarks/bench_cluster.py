@@ -7,6 +7,7 @@ busy machine the CPU time per thread is the better figure.
 
     python benchmarks/bench_cluster.py [--sweeps N]
 """
+
 import argparse
 import math
 import time
@@ -31,8 +32,11 @@ def bench(kernel, model, beta, n_chains, n_threads, sweeps, potts):
     def call(n_sweeps):
         out = [np.zeros((n_chains, 1)) for _ in range(3)]
         st = np.zeros((n_chains, 4))
-        args = (indptr, indices, weights) + ((model.q,) if potts else ()) + (h, states, rng, beta, beta, 1,
-                                                                              n_sweeps, *out, st, n_threads)
+        args = (
+            (indptr, indices, weights)
+            + ((model.q,) if potts else ())
+            + (h, states, rng, beta, beta, 1, n_sweeps, *out, st, n_threads)
+        )
         kernel(*args)
         return st
 
@@ -60,20 +64,25 @@ def main(argv=None):
         ("Ising SW", _cluster.ising_swendsen_wang, "ising", 256, 4, 2, 5),
         ("Ising Wolff", _cluster.ising_wolff, "ising", 256, 4, 2, 5),
     ]
-    print(f"{'kernel':<13} {'L':>5} {'chains':>6} {'threads':>7} {'ns/site/sweep':>14} "
-          f"{'cpu ns/site/sw':>15} {'wall per site':>14} {'mean |C|':>9}")
+    print(
+        f"{'kernel':<13} {'L':>5} {'chains':>6} {'threads':>7} {'ns/site/sweep':>14} "
+        f"{'cpu ns/site/sw':>15} {'wall per site':>14} {'mean |C|':>9}"
+    )
     for name, kernel, kind, L, n_chains, n_threads, mult in cases:
         if kind == "ising":
             model, beta, potts = IsingModel.lattice((L, L)), BETA_ISING, False
         else:
             model, beta, potts = PottsModel.lattice((L, L), q=3), BETA_POTTS3, True
-        thread_ns, cpu_ns, wall_ns, mc = bench(kernel, model, beta, n_chains, n_threads,
-                                               args.sweeps * mult, potts)
+        thread_ns, cpu_ns, wall_ns, mc = bench(kernel, model, beta, n_chains, n_threads, args.sweeps * mult, potts)
         rows.append((name, L, n_chains, n_threads, thread_ns, cpu_ns, wall_ns, mc))
-        print(f"{name:<13} {L:>5} {n_chains:>6} {n_threads:>7} {thread_ns:>14.2f} {cpu_ns:>15.2f} "
-              f"{wall_ns:>14.2f} {mc:>9.1f}")
-    print("ns/site/sweep = wall time x threads / (sites x sweeps x chains); "
-          "cpu = process CPU time / (sites x sweeps x chains); wall per site = wall / (...)")
+        print(
+            f"{name:<13} {L:>5} {n_chains:>6} {n_threads:>7} {thread_ns:>14.2f} {cpu_ns:>15.2f} "
+            f"{wall_ns:>14.2f} {mc:>9.1f}"
+        )
+    print(
+        "ns/site/sweep = wall time x threads / (sites x sweeps x chains); "
+        "cpu = process CPU time / (sites x sweeps x chains); wall per site = wall / (...)"
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ measured in the same run when pydca is installed.
     python benchmarks/bench_contacts.py                 # all families, 1 thread and all cores
     python benchmarks/bench_contacts.py 1atzA DHFR --threads 1
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,10 +65,21 @@ def one(family: str, threads) -> dict:
         raise SystemExit(f"{family}: contact map {cmap.shape} does not match the alignment's L = {aln.L}")
     prec = evaluate_contacts(scores, cmap)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
-    return dict(family=family, L=aln.L, N=aln.N, n_eff=round(float(n_eff), 1), threads=threads,
-                wall=wall, cpu=cpu, read_weights=t1 - t0, fit=t2 - t1, n_iter=res.n_iter,
-                n_eval=res.n_eval, peak_mb=rss,
-                **{k: prec[k] for k in ("P@L/5", "P@L/2", "P@L", "LR P@L")})
+    return dict(
+        family=family,
+        L=aln.L,
+        N=aln.N,
+        n_eff=round(float(n_eff), 1),
+        threads=threads,
+        wall=wall,
+        cpu=cpu,
+        read_weights=t1 - t0,
+        fit=t2 - t1,
+        n_iter=res.n_iter,
+        n_eval=res.n_eval,
+        peak_mb=rss,
+        **{k: prec[k] for k in ("P@L/5", "P@L/2", "P@L", "LR P@L")},
+    )
 
 
 def pydca_run(family: str) -> dict | None:
@@ -77,12 +89,21 @@ def pydca_run(family: str) -> dict | None:
     except ImportError:
         return None
     import numpy as np
+
     from isingbio.evaluation import evaluate_contacts
+
     prep = DATA / family / "prepared"
     cmap = np.load(prep / f"{family}.contacts.npz")["contact"]
     t0 = time.perf_counter()
-    inst = plmdca.PlmDCA(str(prep / f"{family}.fasta"), "protein", seqid=0.8, lambda_h=1.0,
-                         lambda_J=20.0, num_threads=1, max_iterations=500)
+    inst = plmdca.PlmDCA(
+        str(prep / f"{family}.fasta"),
+        "protein",
+        seqid=0.8,
+        lambda_h=1.0,
+        lambda_J=20.0,
+        num_threads=1,
+        max_iterations=500,
+    )
     ranked = inst.compute_sorted_FN_APC()
     wall = time.perf_counter() - t0
     L = cmap.shape[0]
@@ -96,8 +117,13 @@ def pydca_run(family: str) -> dict | None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("families", nargs="*", default=FAMILIES)
-    ap.add_argument("--threads", type=int, action="append", default=None,
-                    help="thread counts to run (repeatable; default: 1 and all cores)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        action="append",
+        default=None,
+        help="thread counts to run (repeatable; default: 1 and all cores)",
+    )
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -107,20 +133,25 @@ def main(argv=None) -> int:
         print(f"{DATA} is absent: nothing to benchmark")
         return 0
     from isingbio._config import available_cores
+
     threads = args.threads or [1, available_cores()]
     threads = list(dict.fromkeys(threads))
     from isingbio._kernels._plm import simd_level
+
     print(f"isingbio contacts benchmark; kernel: {simd_level()}; cores: {available_cores()}")
-    print(f"{'family':8s} {'L':>4s} {'N':>6s} {'thr':>3s} {'wall s':>7s} {'fit s':>6s} {'cpu s':>7s} "
-          f"{'iter':>4s} {'peak MB':>7s} {'P@L/5':>6s} {'P@L/2':>6s} {'P@L':>6s} {'LR P@L':>6s}"
-          f"   peers (tool, threads, s, P@L)")
+    print(
+        f"{'family':8s} {'L':>4s} {'N':>6s} {'thr':>3s} {'wall s':>7s} {'fit s':>6s} {'cpu s':>7s} "
+        f"{'iter':>4s} {'peak MB':>7s} {'P@L/5':>6s} {'P@L/2':>6s} {'P@L':>6s} {'LR P@L':>6s}"
+        f"   peers (tool, threads, s, P@L)"
+    )
     for fam in args.families:
         if not (DATA / fam / "prepared").is_dir():
             print(f"{fam}: not in {DATA}, skipped")
             continue
         for t in threads:
-            out = subprocess.run([sys.executable, __file__, fam, "--one", "--threads", str(t)],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, __file__, fam, "--one", "--threads", str(t)], capture_output=True, text=True
+            )
             if out.returncode:
                 print(f"{fam}: failed\n{out.stderr}")
                 continue
@@ -128,21 +159,28 @@ def main(argv=None) -> int:
             peers = "; ".join(f"{n} {th}t {s:g} s {p:.2f}" for n, th, s, p in PEERS.get(fam, []))
             ccm = [s for n, th, s, _ in PEERS.get(fam, []) if n == "CCMpred" and th == 1]
             ratio = f"  ({ccm[0] / r['wall']:.1f}x CCMpred 1t)" if ccm else ""
-            print(f"{fam:8s} {r['L']:4d} {r['N']:6d} {t:3d} {r['wall']:7.2f} {r['fit']:6.2f} {r['cpu']:7.2f} "
-                  f"{r['n_iter']:4d} {r['peak_mb']:7.0f} {r['P@L/5']:6.3f} {r['P@L/2']:6.3f} {r['P@L']:6.3f} "
-                  f"{r['LR P@L']:6.3f}   {peers}{ratio}", flush=True)
+            print(
+                f"{fam:8s} {r['L']:4d} {r['N']:6d} {t:3d} {r['wall']:7.2f} {r['fit']:6.2f} {r['cpu']:7.2f} "
+                f"{r['n_iter']:4d} {r['peak_mb']:7.0f} {r['P@L/5']:6.3f} {r['P@L/2']:6.3f} {r['P@L']:6.3f} "
+                f"{r['LR P@L']:6.3f}   {peers}{ratio}",
+                flush=True,
+            )
         try:
             pd = pydca_run(fam)
-        except Exception as exc:  # noqa: BLE001 - a peer's failure is reported, not fatal
+        except Exception as exc:
             print(f"  pydca {fam}: failed ({type(exc).__name__}: {exc})")
             continue
         if pd is None:
             if fam == args.families[0]:
-                print("  (pydca is not installed: its figures above are those of ../shared/data/README.md, "
-                      "measured on a machine of this kind)")
+                print(
+                    "  (pydca is not installed: its figures above are those of ../shared/data/README.md, "
+                    "measured on a machine of this kind)"
+                )
         else:
-            print(f"  pydca {fam}: {pd['wall']:.1f} s, P@L/5 {pd['P@L/5']:.3f} P@L/2 {pd['P@L/2']:.3f} "
-                  f"P@L {pd['P@L']:.3f} LR P@L {pd['LR P@L']:.3f}")
+            print(
+                f"  pydca {fam}: {pd['wall']:.1f} s, P@L/5 {pd['P@L/5']:.3f} P@L/2 {pd['P@L/2']:.3f} "
+                f"P@L {pd['P@L']:.3f} LR P@L {pd['LR P@L']:.3f}"
+            )
     return 0
 
 

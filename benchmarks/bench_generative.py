@@ -11,6 +11,7 @@ also prints how well samples reproduce the alignment's statistics (compare_stati
     python benchmarks/bench_generative.py [--threads N] [--chains 32] [--n 1600] [--burn-in 100]
                                           [--thin 10] [--skip-example] [--plot stats.png]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,15 +25,15 @@ from pathlib import Path
 import numpy as np
 
 try:
-    import isingbio  # noqa: F401
+    import isingbio
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import isingbio  # noqa: E402
-from isingbio.sequence_sampling import sample_sequences  # noqa: E402
-from isingbio.sequence_statistics import compare_statistics  # noqa: E402
-from isingbio._config import available_cores  # noqa: E402
-from isingbio.errors import SamplingWarning  # noqa: E402
-from isingbio.sampling import Sampler  # noqa: E402
+import isingbio
+from isingbio._config import available_cores
+from isingbio.errors import SamplingWarning
+from isingbio.sampling import Sampler
+from isingbio.sequence_sampling import sample_sequences
+from isingbio.sequence_statistics import compare_statistics
 
 
 def random_model(L=200, q=21, seed=0):
@@ -50,10 +51,14 @@ def random_model(L=200, q=21, seed=0):
 
 def bench(model, label, args, threads_list):
     n = args.n
-    print(f"\n{label}: L = {model.n_sites}, q = {model.q}, {model.dtype}; {n} sequences from {args.chains} chains, "
-          f"burn-in {args.burn_in}, thin {args.thin}")
-    print(f"{'method':<11} {'threads':>7} {'seq/s':>10} {'updates/ns':>10} {'bare seq/s':>11} {'bare upd/ns':>11} "
-          f"{'overhead':>8} {'tau_E(sw)':>9} {'accept':>7}")
+    print(
+        f"\n{label}: L = {model.n_sites}, q = {model.q}, {model.dtype}; {n} sequences from {args.chains} chains, "
+        f"burn-in {args.burn_in}, thin {args.thin}"
+    )
+    print(
+        f"{'method':<11} {'threads':>7} {'seq/s':>10} {'updates/ns':>10} {'bare seq/s':>11} {'bare upd/ns':>11} "
+        f"{'overhead':>8} {'tau_E(sw)':>9} {'accept':>7}"
+    )
     records = -(-n // args.chains)
     sweeps = args.burn_in + records * args.thin
     updates = args.chains * sweeps * model.n_sites
@@ -63,17 +68,27 @@ def bench(model, label, args, threads_list):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SamplingWarning)
                 start = time.perf_counter()
-                s = sample_sequences(model, n, n_chains=args.chains, burn_in=args.burn_in, thin=args.thin,
-                                         method=method, seed=1, n_threads=t)
+                s = sample_sequences(
+                    model,
+                    n,
+                    n_chains=args.chains,
+                    burn_in=args.burn_in,
+                    thin=args.thin,
+                    method=method,
+                    seed=1,
+                    n_threads=t,
+                )
                 wall = time.perf_counter() - start
             sampler = Sampler(model, 1.0, method=method, n_chains=args.chains, seed=1, n_threads=t)
             start = time.perf_counter()
             sampler.run(sweeps, args.thin)
             bare = time.perf_counter() - start
             rows[(method, t)] = n / wall
-            print(f"{method:<11} {t:>7} {n / wall:>10.1f} {updates / wall / 1e9:>10.4f} {n / bare:>11.1f} "
-                  f"{updates / bare / 1e9:>11.4f} {wall / bare:>8.2f} {s.diagnostics.tau_int:>9.3g} "
-                  f"{s.acceptance_rate:>7.3f}")
+            print(
+                f"{method:<11} {t:>7} {n / wall:>10.1f} {updates / wall / 1e9:>10.4f} {n / bare:>11.1f} "
+                f"{updates / bare / 1e9:>11.4f} {wall / bare:>8.2f} {s.diagnostics.tau_int:>9.3g} "
+                f"{s.acceptance_rate:>7.3f}"
+            )
     if len(threads_list) == 2:
         t1, tn = threads_list
         for method in ("heatbath", "metropolis"):
@@ -84,6 +99,7 @@ def bench(model, label, args, threads_list):
 def example(args, threads_list):
     from isingbio.data import example_alignment
     from isingbio.plm import fit_plm
+
     aln = example_alignment()
     start = time.perf_counter()
     fit = fit_plm(aln, n_threads=max(threads_list))
@@ -92,8 +108,9 @@ def example(args, threads_list):
     bench(model, "PF00014 (PLM fit)", args, threads_list)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        s = sample_sequences(model, 10000, n_chains=max(32, args.chains), burn_in=1000, thin=20, seed=2,
-                                 n_threads=max(threads_list))
+        s = sample_sequences(
+            model, 10000, n_chains=max(32, args.chains), burn_in=1000, thin=20, seed=2, n_threads=max(threads_list)
+        )
     print(s.diagnostics.summary())
     start = time.perf_counter()
     cmp = compare_statistics(s, aln, three_site=True)
@@ -116,8 +133,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     n_all = args.threads or available_cores()
     threads_list = [1, n_all] if n_all > 1 else [1]
-    print(f"isingbio {isingbio.__version__}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs ({available_cores()} available), Python {platform.python_version()}")
+    print(
+        f"isingbio {isingbio.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs ({available_cores()} available), Python {platform.python_version()}"
+    )
     start = time.perf_counter()
     model = random_model()
     print(f"random L = 200, q = 21 model built in {time.perf_counter() - start:.1f} s")

@@ -16,6 +16,7 @@ float32, 4 chains, 1 thread, 200 records of 1 sweep): one kernel call per record
 sampler did before `states_out`: each call rebuilds the caches) and one call with
 `states_out`.
 """
+
 import argparse
 import os
 import platform
@@ -26,8 +27,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from isingbio import IsingModel, PottsModel  # noqa: E402
-from isingbio._kernels import _dense, _graph  # noqa: E402
+from isingbio import IsingModel, PottsModel
+from isingbio._kernels import _dense, _graph
 
 N_CHAINS = 4
 
@@ -76,21 +77,33 @@ def graph_cases(quick):
     ip, ix, w = ising.csr
     pp, px, pw = potts.csr
     for name, kern in [("metropolis", _graph.ising_metropolis), ("heatbath", _graph.ising_heatbath)]:
-        yield (f"graph Ising {side}x{side} {name}", n, s0,
-               lambda x, r, nr, th, *rest, k=kern: k(ip, ix, w, ising.h, x, r, 0.44, 0.44, nr, th, *rest))
+        yield (
+            f"graph Ising {side}x{side} {name}",
+            n,
+            s0,
+            lambda x, r, nr, th, *rest, k=kern: k(ip, ix, w, ising.h, x, r, 0.44, 0.44, nr, th, *rest),
+        )
     for name, kern in [("metropolis", _graph.potts_metropolis), ("heatbath", _graph.potts_heatbath)]:
-        yield (f"graph Potts q=3 {side}x{side} {name}", n, x0,
-               lambda x, r, nr, th, *rest, k=kern: k(pp, px, pw, 3, potts.h, x, r, 1.0, 1.0, nr, th, *rest))
+        yield (
+            f"graph Potts q=3 {side}x{side} {name}",
+            n,
+            x0,
+            lambda x, r, nr, th, *rest, k=kern: k(pp, px, pw, 3, potts.h, x, r, 1.0, 1.0, nr, th, *rest),
+        )
 
 
 def dense_cases(quick):
-    for L in ((100,) if quick else (100, 200)):
+    for L in (100,) if quick else (100, 200):
         for dtype in (np.float32, np.float64):
             model = protein_like(L, 21, dtype)
             x0 = np.random.default_rng(2).integers(0, 21, (N_CHAINS, L)).astype(np.int8)
             for name, kern in [("metropolis", _dense.potts_metropolis), ("heatbath", _dense.potts_heatbath)]:
-                yield (f"dense L={L} q=21 {np.dtype(dtype).name} {name}", L, x0,
-                       lambda x, r, nr, th, *rest, k=kern, m=model: k(m.h, m.J, x, r, 1.0, 1.0, nr, th, *rest))
+                yield (
+                    f"dense L={L} q=21 {np.dtype(dtype).name} {name}",
+                    L,
+                    x0,
+                    lambda x, r, nr, th, *rest, k=kern, m=model: k(m.h, m.J, x, r, 1.0, 1.0, nr, th, *rest),
+                )
 
 
 def main(argv=None):
@@ -98,27 +111,36 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller systems, fewer sweeps")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, "
-          f"{N_CHAINS} chains, best of {args.repeats}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}, "
+        f"{N_CHAINS} chains, best of {args.repeats}"
+    )
     print("# '1 thread (cpu)' divides by process CPU time instead of wall time: the single-thread")
     print("# speed with the machine's other load taken out (memory contention stays in).")
     print(f"{'case':42s} {'acc':>6s} {'1 thread':>10s} {'(cpu)':>8s} {'2 threads':>10s}  unit")
     for title, cases, sweeps, unit, scale in [
-            ("graph", graph_cases(args.quick), 10 if args.quick else 20, "updates/ns", 1e9),
-            ("dense", dense_cases(args.quick), 200 if args.quick else 500, "updates/us", 1e6)]:
+        ("graph", graph_cases(args.quick), 10 if args.quick else 20, "updates/ns", 1e9),
+        ("dense", dense_cases(args.quick), 200 if args.quick else 500, "updates/us", 1e6),
+    ]:
         for name, n, x0, call in cases:
             n_sweeps = sweeps if title == "graph" else max(50, sweeps * 100 // n)
             rates = []
             work = N_CHAINS * n_sweeps * n / scale
             for n_threads in (1, 2):
-                call(x0.copy(), kernel_rng(N_CHAINS, 99), 1, 2, *[np.zeros((N_CHAINS, 1))] * 3,
-                     np.zeros((N_CHAINS, 4)), n_threads)  # warm-up
+                call(
+                    x0.copy(),
+                    kernel_rng(N_CHAINS, 99),
+                    1,
+                    2,
+                    *[np.zeros((N_CHAINS, 1))] * 3,
+                    np.zeros((N_CHAINS, 4)),
+                    n_threads,
+                )  # warm-up
                 dt, cpu, acc = time_kernel(call, x0, n_sweeps, n_threads, args.repeats)
                 rates.append(work / dt)
                 if n_threads == 1:
                     rates.append(work / cpu)
-            print(f"{name:42s} {acc:6.3f} {rates[0]:10.3f} {rates[1]:8.3f} {rates[2]:10.3f}  {unit}",
-                  flush=True)
+            print(f"{name:42s} {acc:6.3f} {rates[0]:10.3f} {rates[1]:8.3f} {rates[2]:10.3f}  {unit}", flush=True)
     record_every_sweep(args.repeats)
     return 0
 
@@ -139,8 +161,7 @@ def record_every_sweep(repeats, n_records=200):
     def one_call(x, rng):
         out = np.empty((N_CHAINS, n_records, 100), np.int8)
         rec = [np.zeros((N_CHAINS, n_records)) for _ in range(3)]
-        kern(model.h, model.J, x, rng, 1.0, 1.0, n_records, 1, *rec, np.zeros((N_CHAINS, 4)), 1,
-             states_out=out)
+        kern(model.h, model.J, x, rng, 1.0, 1.0, n_records, 1, *rec, np.zeros((N_CHAINS, 4)), 1, states_out=out)
         return out
 
     print(f"\n{'record every sweep (dense L=100 heat-bath)':42s} {'wall':>10s} {'(cpu)':>8s}  updates/us")

@@ -8,6 +8,7 @@ annealing block (beta_J_path: one call for 200 one-sweep steps) against one call
 
     python benchmarks/bench_lattice.py [--sizes 256 1024] [--seconds 1.0] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,8 +104,7 @@ def numpy_checkerboard_metropolis(spins, beta, rng, sweeps):
     masks = [(ii + jj) % 2 == c for c in (0, 1)]
     for _ in range(sweeps):
         for mask in masks:
-            nb = (np.roll(spins, 1, 0) + np.roll(spins, -1, 0)
-                  + np.roll(spins, 1, 1) + np.roll(spins, -1, 1))
+            nb = np.roll(spins, 1, 0) + np.roll(spins, -1, 0) + np.roll(spins, 1, 1) + np.roll(spins, -1, 1)
             dE = 2.0 * spins * nb
             flip = mask & (rng.random((L, L)) < np.exp(-beta * dE))
             spins[flip] *= -1
@@ -138,8 +138,10 @@ def main(argv=None) -> int:
     print("site updates per ns (best of repeated calls); 2D periodic, J = 1, h = 0;")
     print(f"Ising at T = {T_ISING}, Potts q = 3 at beta_c = ln(1 + sqrt 3) = {BETA_POTTS:.5f}")
     print(f"AVX2 loops: {'yes' if _lattice.has_avx2() else 'no'}; wall-clock unless marked cpu time")
-    head = (f"{'kernel':<18} {'L':>5} {'1 chain 1 thr':>14} {'(cpu time)':>10} {f'{nc} ch 1 thr':>12} "
-            f"{f'{nc} ch {nt} thr':>12} {'speed-up':>9} {'numpy':>8} {'x numpy':>8}")
+    head = (
+        f"{'kernel':<18} {'L':>5} {'1 chain 1 thr':>14} {'(cpu time)':>10} {f'{nc} ch 1 thr':>12} "
+        f"{f'{nc} ch {nt} thr':>12} {'speed-up':>9} {'numpy':>8} {'x numpy':>8}"
+    )
     print(head)
     print("-" * len(head))
     for L in args.sizes:
@@ -150,8 +152,7 @@ def main(argv=None) -> int:
             many1 = run_kernel(kind, L, nc, 1, args.seconds)
             many = run_kernel(kind, L, nc, nt, args.seconds)
             ref = f"{np_rate:8.4f} {one / np_rate:8.0f}" if kind == "ising_metropolis" else ""
-            print(f"{kind:<18} {L:>5} {one:14.3f} {cpu:10.3f} {many1:12.3f} {many:12.3f} "
-                  f"{many / many1:8.2f}x {ref}")
+            print(f"{kind:<18} {L:>5} {one:14.3f} {cpu:10.3f} {many1:12.3f} {many:12.3f} {many / many1:8.2f}x {ref}")
     print()
     print("annealing block of 200 steps x 1 sweep, 1 chain: steps per microsecond")
     print(f"{'kernel':<18} {'L':>5} {'beta path':>10} {'1 call/step':>12} {'ratio':>7}")

@@ -7,6 +7,7 @@ the 2D Ising workload as the baseline ratio. Cluster methods also print ns per s
     python benchmarks/bench_sampling.py            # about two minutes
     python benchmarks/bench_sampling.py --quick    # smaller sizes, a few seconds each
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_lattice import numpy_checkerboard_metropolis  # noqa: E402
+from bench_lattice import numpy_checkerboard_metropolis
 
-import isingbio  # noqa: E402
+import isingbio
 
 T_ISING = 2 / math.log(1 + math.sqrt(2))
 BETA_POTTS3 = math.log(1 + math.sqrt(3))
@@ -28,8 +29,9 @@ BETA_POTTS3 = math.log(1 + math.sqrt(3))
 
 def rate(model, beta, method, n_chains, n_threads, seconds):
     """Site updates per second of a run that lasts about `seconds`."""
-    sampler = isingbio.Sampler(model, beta, method=method, n_chains=n_chains, n_threads=n_threads,
-                               init="ordered", seed=1)
+    sampler = isingbio.Sampler(
+        model, beta, method=method, n_chains=n_chains, n_threads=n_threads, init="ordered", seed=1
+    )
     sampler.run(2)  # warm up (and calibrate Wolff)
     sweeps, elapsed = 1, 0.0
     while elapsed < seconds / 4:  # find the run length, then time one run of the full length
@@ -76,10 +78,14 @@ def main(argv=None) -> int:
     seconds = args.seconds or (0.3 if args.quick else 1.0)
     sizes = (128,) if args.quick else (256, 1024)
     threads = isingbio.build_config()["cores_available"]
-    print(f"isingbio {isingbio.__version__}; {threads} cores; OpenMP {isingbio.build_config()['openmp']}; "
-          f"load average {os.getloadavg()[0]:.2f}")
-    header = (f"{'workload':<40} {'method':<14} {'unit':<11} {'1 thread':>9} {f'{threads} thr 4 ch':>11} "
-              f"{'speed-up':>9} {'ns/site/sweep':>14} {'x numpy':>8}")
+    print(
+        f"isingbio {isingbio.__version__}; {threads} cores; OpenMP {isingbio.build_config()['openmp']}; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    header = (
+        f"{'workload':<40} {'method':<14} {'unit':<11} {'1 thread':>9} {f'{threads} thr 4 ch':>11} "
+        f"{'speed-up':>9} {'ns/site/sweep':>14} {'x numpy':>8}"
+    )
     print(header)
     print("-" * len(header))
 
@@ -88,12 +94,16 @@ def main(argv=None) -> int:
         many = rate(model, beta, method, 4, threads, seconds)
         ratio = f"{one / baseline:8.1f}" if baseline else f"{'':>8}"
         per_site = f"{1e9 / one:14.2f}" if method in ("swendsen-wang", "wolff") else f"{'':>14}"
-        print(f"{name:<40} {method:<14} {unit_name:<11} {one * unit:>9.3f} {many * unit:>11.3f} "
-              f"{many / one:>8.2f}x {per_site} {ratio}")
+        print(
+            f"{name:<40} {method:<14} {unit_name:<11} {one * unit:>9.3f} {many * unit:>11.3f} "
+            f"{many / one:>8.2f}x {per_site} {ratio}"
+        )
 
     for L in sizes:
         base = numpy_rate(L, seconds)
-        print(f"{f'numpy checkerboard Metropolis {L}x{L}':<40} {'(baseline)':<14} {'updates/ns':<11} {base * 1e-9:>9.3f}")
+        print(
+            f"{f'numpy checkerboard Metropolis {L}x{L}':<40} {'(baseline)':<14} {'updates/ns':<11} {base * 1e-9:>9.3f}"
+        )
         model = isingbio.IsingModel.lattice((L, L))
         for method in isingbio.METHODS:
             report(f"Ising lattice {L}x{L}, T = 2.269", model, 1 / T_ISING, method, baseline=base)
@@ -108,7 +118,7 @@ def main(argv=None) -> int:
     pgraph = isingbio.PottsModel.from_graph(lattice.coupling_matrix, 3)
     for method in ("metropolis", "heatbath"):
         report(f"Potts q=3 graph ({L}x{L} torus as CSR)", pgraph, BETA_POTTS3, method)
-    for n_sites in ((100,) if args.quick else (100, 200)):
+    for n_sites in (100,) if args.quick else (100, 200):
         dense = dense_model(n_sites)
         for method in ("metropolis", "heatbath"):
             report(f"dense Potts L={n_sites} q=21 float32", dense, 1.0, method, unit=1e-6, unit_name="updates/us")

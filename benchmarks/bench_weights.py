@@ -7,6 +7,7 @@ else a random clustered alignment of the same size. Prints N, L, threads, best s
 `repeat` runs, pairs compared per second, and the speed-up over the numpy baseline run in the
 same process (the baseline is timed on a subset of rows and scaled, since it is O(N^2 L)).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ try:
     import isingbio  # noqa: F401
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from isingbio.alignment import read_alignment  # noqa: E402
-from isingbio.weights import neighbour_threshold, sequence_weights  # noqa: E402
+from isingbio.alignment import read_alignment
+from isingbio.weights import neighbour_threshold, sequence_weights
 
 DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "T0900" / "T0900.aln"
 
@@ -35,7 +36,7 @@ def numpy_baseline_seconds(m: np.ndarray, identity: float, rows: int = 400) -> f
     k = neighbour_threshold(L, identity)
     t0 = time.perf_counter()
     for s in range(0, rows, 100):
-        ids = (m[s:min(s + 100, rows), None, :] == m[None, :, :]).sum(-1, dtype=np.int32)
+        ids = (m[s : min(s + 100, rows), None, :] == m[None, :, :]).sum(-1, dtype=np.int32)
         (ids >= k).sum(1)
     return (time.perf_counter() - t0) * n / rows
 
@@ -60,8 +61,10 @@ def main(argv=None) -> int:
         m = np.where(rng.random(m.shape) < 0.2, rng.integers(0, 21, size=m.shape), m).astype(np.int8)
         source = "random clustered alignment"
     n, L = m.shape
-    print(f"# {source}: N = {n}, L = {L}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}")
+    print(
+        f"# {source}: N = {n}, L = {L}; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}"
+    )
     base = numpy_baseline_seconds(m, args.identity)
     print(f"numpy baseline (extrapolated): {base:.2f} s")
     pairs = n * (n - 1) / 2

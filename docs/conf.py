@@ -3,6 +3,7 @@
 Build (warnings are errors): ``sphinx-build -W --keep-going -b html docs docs/_build/html``
 with the package importable (``pip install -e ".[docs]"``; the compiled kernels must be built).
 """
+
 import re
 
 import isingbio

@@ -6,6 +6,7 @@ contact map; with an alignment (and optionally a structure) it works on your dat
     python examples/contact_prediction.py
     python examples/contact_prediction.py family.a2m --focus TARGET/1-120 --structure x.pdb --chain A
 """
+
 import argparse
 
 import isingbio
@@ -26,11 +27,14 @@ def main():
         cmap = data.example_contacts()
     else:
         aln = isingbio.read_alignment(args.alignment, focus=args.focus)
-        cmap = (isingbio.contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
-                if args.structure else None)
+        cmap = (
+            isingbio.contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
+            if args.structure
+            else None
+        )
     print(aln.summary())
 
-    fit = isingbio.fit_plm(aln, seed=1)          # reweighting at 80% identity, L2 as plmc
+    fit = isingbio.fit_plm(aln, seed=1)  # reweighting at 80% identity, L2 as plmc
     scores = isingbio.contact_scores(fit.model)  # zero-sum gauge Frobenius norms + APC
     for i, j, score in isingbio.top_contacts(scores, min_separation=6, positions=aln.positions)[:10]:
         print(f"{i:5d} {j:5d} {score:8.3f}")

@@ -1,7 +1,8 @@
 """Fit a Potts model to the built-in family, sample new sequences and check what they reproduce.
 
-    python examples/generate_sequences.py
+python examples/generate_sequences.py
 """
+
 import isingbio
 from isingbio import data
 
@@ -21,8 +22,10 @@ def main():
     # single-mutant effects on the target sequence (Delta E > 0: less favourable)
     delta = isingbio.mutation_effects(model, aln.target_sequence)
     site, letter = divmod(int(delta.argmin()), delta.shape[1])
-    print(f"most favourable single mutant of the target: position {aln.positions[site]} -> "
-          f"{aln.alphabet.letters[letter]} (Delta E = {delta.min():.3f})")
+    print(
+        f"most favourable single mutant of the target: position {aln.positions[site]} -> "
+        f"{aln.alphabet.letters[letter]} (Delta E = {delta.min():.3f})"
+    )
 
 
 if __name__ == "__main__":

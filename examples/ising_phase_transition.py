@@ -5,6 +5,7 @@ the measured energy per site with Kaufman's exact finite-torus solution.
 
     python examples/ising_phase_transition.py [--size 32] [--sweeps 2000]
 """
+
 import argparse
 
 import numpy as np
@@ -25,8 +26,9 @@ def main():
     seeds = np.random.SeedSequence(args.seed).spawn(9)
     print(f"{'T':>6} {'E/N':>10} {'+/-':>8} {'exact':>10} {'C/N':>7} {'|m|':>7}")
     for t, seed in zip(np.linspace(1.8, 3.0, 9), seeds):
-        res = isingbio.sample(model, beta=1 / t, n_sweeps=args.sweeps, burn_in=200,
-                              method="swendsen-wang", n_chains=4, seed=seed)
+        res = isingbio.sample(
+            model, beta=1 / t, n_sweeps=args.sweeps, burn_in=200, method="swendsen-wang", n_chains=4, seed=seed
+        )
         e = res.estimate("energy_per_site")
         m = res.estimate("abs_magnetization")
         c = res.specific_heat()

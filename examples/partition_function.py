@@ -6,6 +6,7 @@
 
     python examples/partition_function.py
 """
+
 import numpy as np
 
 import isingbio
@@ -26,8 +27,10 @@ def main():
     J[np.arange(L), np.arange(L)] = 0
     dense = isingbio.PottsModel(rng.normal(0, 0.5, (L, q)), J)
     res = isingbio.ais(dense, n_chains=256, n_steps=2000, seed=3)
-    print(f"dense Potts L={L}, q={q}: AIS {res.log_z:.5f} +/- {res.stderr:.5f}, "
-          f"exact {exact.log_partition(dense, 1.0):.5f}")
+    print(
+        f"dense Potts L={L}, q={q}: AIS {res.log_z:.5f} +/- {res.stderr:.5f}, "
+        f"exact {exact.log_partition(dense, 1.0):.5f}"
+    )
 
 
 if __name__ == "__main__":

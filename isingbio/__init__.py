@@ -17,40 +17,93 @@ Generative use of fitted models
 Figures
     :mod:`plot` (matplotlib is imported only when a figure is drawn)
 """
-from ._version import __version__
+
+from . import exact, generative, stats
 from ._config import build_config, show_config
-from .errors import (ConvergenceWarning, FormatError, InputError, IsingbioError, MemoryLimitError,
-                     SamplingWarning, TooLargeError, UnsupportedMethodError)
-from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
-from .models import IsingModel, PottsModel
-from .sampling import METHODS, SampleResult, Sampler, sample
-from . import exact, stats
-from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
+from ._version import __version__
 from .alignment import Alignment, read_alignment
-from .weights import sequence_weights
-from .plm import PLMResult, fit_plm
-from .contacts import contact_scores, top_contacts, write_contacts_csv
-from .structure import ContactMap, contact_map_from_structure
-from .evaluation import evaluate_contacts
-from .plot import plot_contacts
-from .io import load_model, save_model
+from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
 from .annealed_importance import AISResult, ais
+from .contacts import contact_scores, top_contacts, write_contacts_csv
+from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
+from .errors import (
+    ConvergenceWarning,
+    FormatError,
+    InputError,
+    IsingbioError,
+    MemoryLimitError,
+    SamplingWarning,
+    TooLargeError,
+    UnsupportedMethodError,
+)
+from .evaluation import evaluate_contacts
+from .io import load_model, save_model
 from .likelihood import log_prob
-from . import generative
-from .sequences import decode_states, encode_sequences
-from .sequence_sampling import GeneratedSamples, MixingDiagnostics, sample_sequences
+from .models import IsingModel, PottsModel
+from .plm import PLMResult, fit_plm
+from .plot import plot_contacts
+from .sampling import METHODS, Sampler, SampleResult, sample
 from .scoring import mutation_effects, score_sequences
+from .sequence_sampling import GeneratedSamples, MixingDiagnostics, sample_sequences
 from .sequence_statistics import StatisticsComparison, compare_statistics
+from .sequences import decode_states, encode_sequences
+from .structure import ContactMap, contact_map_from_structure
+from .weights import sequence_weights
 
 __all__ = [
-    "__version__", "build_config", "show_config",
-    "IsingbioError", "InputError", "FormatError", "MemoryLimitError", "TooLargeError",
-    "UnsupportedMethodError", "ConvergenceWarning", "SamplingWarning",
-    "IsingModel", "PottsModel", "LatticeCouplings", "GraphCouplings", "DenseCouplings", "METHODS", "sample", "Sampler", "SampleResult", "stats", "exact",
-    "Alignment", "Alphabet", "PROTEIN", "PROTEIN_GAP_LAST", "RNA", "DNA", "read_alignment", "reorder_states",
-    "sequence_weights", "fit_plm", "PLMResult", "contact_scores", "top_contacts", "write_contacts_csv",
-    "ContactMap", "contact_map_from_structure", "evaluate_contacts", "plot_contacts",
-    "load_model", "save_model", "ais", "AISResult", "log_prob",
-    "generative", "sample_sequences", "score_sequences", "mutation_effects", "compare_statistics",
-    "encode_sequences", "decode_states", "GeneratedSamples", "MixingDiagnostics", "StatisticsComparison",
+    "__version__",
+    "build_config",
+    "show_config",
+    "IsingbioError",
+    "InputError",
+    "FormatError",
+    "MemoryLimitError",
+    "TooLargeError",
+    "UnsupportedMethodError",
+    "ConvergenceWarning",
+    "SamplingWarning",
+    "IsingModel",
+    "PottsModel",
+    "LatticeCouplings",
+    "GraphCouplings",
+    "DenseCouplings",
+    "METHODS",
+    "sample",
+    "Sampler",
+    "SampleResult",
+    "stats",
+    "exact",
+    "Alignment",
+    "Alphabet",
+    "PROTEIN",
+    "PROTEIN_GAP_LAST",
+    "RNA",
+    "DNA",
+    "read_alignment",
+    "reorder_states",
+    "sequence_weights",
+    "fit_plm",
+    "PLMResult",
+    "contact_scores",
+    "top_contacts",
+    "write_contacts_csv",
+    "ContactMap",
+    "contact_map_from_structure",
+    "evaluate_contacts",
+    "plot_contacts",
+    "load_model",
+    "save_model",
+    "ais",
+    "AISResult",
+    "log_prob",
+    "generative",
+    "sample_sequences",
+    "score_sequences",
+    "mutation_effects",
+    "compare_statistics",
+    "encode_sequences",
+    "decode_states",
+    "GeneratedSamples",
+    "MixingDiagnostics",
+    "StatisticsComparison",
 ]

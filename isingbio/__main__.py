@@ -1,4 +1,5 @@
 """``python -m isingbio``: the same as the ``isingbio`` command."""
+
 import sys
 
 from .cli import main

@@ -1,4 +1,5 @@
 """Build configuration and thread defaults."""
+
 from __future__ import annotations
 
 import os
@@ -22,6 +23,7 @@ def available_cores() -> int:
 def resolve_threads(n_threads: int | None) -> int:
     """None -> all available cores; otherwise a positive int."""
     from ._validation import check_positive_int
+
     if n_threads is None:
         return available_cores()
     return check_positive_int(n_threads, "n_threads")
@@ -30,8 +32,13 @@ def resolve_threads(n_threads: int | None) -> int:
 def build_config() -> dict[str, Any]:
     """What this installation was built with and can use."""
     from ._kernels._buildinfo import build_info
-    info = {"isingbio": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
-            "platform": platform.platform()}
+
+    info = {
+        "isingbio": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
     info.update(build_info())
     info["cores_available"] = available_cores()
     return info

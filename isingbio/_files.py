@@ -1,4 +1,5 @@
 """Output files written atomically: a temporary file beside the target, renamed on success."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,8 +16,7 @@ def check_output_path(path) -> str:
     ``PermissionError`` when it is not writable. Returns the path as a string.
     """
     path = os.fspath(path)
-    if not path or path.endswith(os.sep) or (os.altsep and path.endswith(os.altsep)) \
-            or os.path.isdir(path):
+    if not path or path.endswith(os.sep) or (os.altsep and path.endswith(os.altsep)) or os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, "is a directory, not an output file", path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):

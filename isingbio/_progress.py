@@ -1,4 +1,5 @@
 """Progress bars on stderr for long work (no dependency; callers decide when to show them)."""
+
 # Kept rather than tqdm: 40 lines for one bar on stderr, not worth a runtime dependency.
 from __future__ import annotations
 

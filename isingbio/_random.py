@@ -1,4 +1,5 @@
 """Seeding: numpy SeedSequence streams, one per chain, expanded into kernel RNG states."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +8,7 @@ from ._typing import SeedLike
 from .errors import InputError
 
 RNG_WORDS = 32  # uint64 words of xoshiro256** state per chain (8 lanes x 4), see rng.h
+
 
 def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     """Turn a user seed (None, int, Generator or SeedSequence) into a SeedSequence.

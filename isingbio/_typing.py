@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -11,6 +10,6 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = ["ArrayLike", "NDArray", "PathLike", "SeedLike"]
 
 #: A seed: None (fresh entropy), a non-negative int, a numpy Generator or a SeedSequence.
-SeedLike = Union[None, int, np.integer, np.random.Generator, np.random.SeedSequence]
+SeedLike = None | int | np.integer | np.random.Generator | np.random.SeedSequence
 #: A file path.
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = str | os.PathLike[str]

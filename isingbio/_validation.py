@@ -1,4 +1,5 @@
 """Input checks shared by the public API: one-line messages that say what is wrong."""
+
 from __future__ import annotations
 
 import math

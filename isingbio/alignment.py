@@ -28,6 +28,7 @@ then ``max_gap_fraction_seq`` drops sequences whose gap fraction over the kept c
 exceeds it (the focus sequence is never dropped). ``Alignment.dropped`` and
 :meth:`Alignment.summary` say what was dropped and why.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,23 +40,31 @@ from typing import Any, cast
 
 import numpy as np
 
-from .alignment_io import FORMATS, _Record, read_records
-from .alphabets import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states,
-                        state_permutation)
 from ._typing import ArrayLike, PathLike
+from .alignment_io import FORMATS, _Record, read_records
+from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states, state_permutation
 from .errors import FormatError, InputError
 
 __all__ = [
-    "Alphabet", "PROTEIN", "PROTEIN_GAP_LAST", "RNA", "DNA", "get_alphabet", "reorder_states",
-    "state_permutation", "Alignment", "read_alignment", "FORMATS",
+    "Alphabet",
+    "PROTEIN",
+    "PROTEIN_GAP_LAST",
+    "RNA",
+    "DNA",
+    "get_alphabet",
+    "reorder_states",
+    "state_permutation",
+    "Alignment",
+    "read_alignment",
+    "FORMATS",
 ]
 
 logger = logging.getLogger(__name__)
 
 _LOWER = np.zeros(256, dtype=bool)
-_LOWER[ord("a"):ord("z") + 1] = True
+_LOWER[ord("a") : ord("z") + 1] = True
 _UPPER = np.zeros(256, dtype=bool)
-_UPPER[ord("A"):ord("Z") + 1] = True
+_UPPER[ord("A") : ord("Z") + 1] = True
 _DOT = ord(".")
 
 
@@ -116,8 +125,7 @@ class Alignment:
         self.alphabet = get_alphabet(self.alphabet)
         self.positions = np.asarray(self.positions, dtype=np.int64)
         if self.positions.shape != (self.matrix.shape[1],):
-            raise InputError(f"positions must have shape ({self.matrix.shape[1]},), "
-                             f"got {self.positions.shape}")
+            raise InputError(f"positions must have shape ({self.matrix.shape[1]},), got {self.positions.shape}")
         if self.matrix.size and (self.matrix.min() < 0 or self.matrix.max() >= self.alphabet.q):
             raise InputError(f"alignment codes must be in 0..{self.alphabet.q - 1}")
         if not self.n_read:
@@ -147,14 +155,22 @@ class Alignment:
         return self.matrix.shape[0]
 
     def __repr__(self) -> str:
-        return (f"Alignment(N={self.N}, L={self.L}, q={self.q}, alphabet={self.alphabet.name!r}, "
-                f"format={self.format!r}, path={self.path!r})")
+        return (
+            f"Alignment(N={self.N}, L={self.L}, q={self.q}, alphabet={self.alphabet.name!r}, "
+            f"format={self.format!r}, path={self.path!r})"
+        )
 
     @classmethod
-    def from_sequences(cls, sequences: Iterable[str], ids: Iterable[str] | None = None,
-                       alphabet: Alphabet | str = "protein", focus: str | int | bool | None = None,
-                       max_gap_fraction_seq: float | None = None, max_gap_fraction_col: float | None = None,
-                       nonstandard: str = "gap") -> Alignment:
+    def from_sequences(
+        cls,
+        sequences: Iterable[str],
+        ids: Iterable[str] | None = None,
+        alphabet: Alphabet | str = "protein",
+        focus: str | int | bool | None = None,
+        max_gap_fraction_seq: float | None = None,
+        max_gap_fraction_col: float | None = None,
+        nonstandard: str = "gap",
+    ) -> Alignment:
         """An alignment from aligned strings (upper/lower case are the same residue).
 
         ``focus`` (an id, index or True) keeps the columns where the target has a residue
@@ -167,8 +183,7 @@ class Alignment:
         if len(id_list) != len(seqs):
             raise InputError(f"{len(id_list)} ids for {len(seqs)} sequences")
         records = [_Record(i, id_list[i], None, [(None, 1, 0)], s) for i, s in enumerate(seqs)]
-        return _build(records, "fasta", None, alphabet, focus, max_gap_fraction_seq,
-                      max_gap_fraction_col, nonstandard)
+        return _build(records, "fasta", None, alphabet, focus, max_gap_fraction_seq, max_gap_fraction_col, nonstandard)
 
     def sequences(self) -> list[str]:
         """The rows as strings."""
@@ -198,17 +213,27 @@ class Alignment:
             col_idx = np.arange(self.L)[cast(Any, columns)]
             m = m[:, col_idx]
             pos = pos[col_idx]
-        same_target = row_idx is None or focus_index is not None or (
-            self.focus_index is None and row_idx.size and row_idx[0] == 0)
+        same_target = (
+            row_idx is None
+            or focus_index is not None
+            or (self.focus_index is None and row_idx.size and row_idx[0] == 0)
+        )
         target = ""
         if same_target and self.target_sequence:
-            target = (self.target_sequence if col_idx is None
-                      else "".join(self.target_sequence[c] for c in col_idx))
-        return Alignment(m, ids, self.alphabet, pos, target_sequence=target, path=self.path,
-                         format=self.format,
-                         focus_id=self.focus_id if focus_index is not None else None,
-                         focus_index=focus_index, n_read=self.n_read,
-                         n_columns_read=self.n_columns_read)
+            target = self.target_sequence if col_idx is None else "".join(self.target_sequence[c] for c in col_idx)
+        return Alignment(
+            m,
+            ids,
+            self.alphabet,
+            pos,
+            target_sequence=target,
+            path=self.path,
+            format=self.format,
+            focus_id=self.focus_id if focus_index is not None else None,
+            focus_index=focus_index,
+            n_read=self.n_read,
+            n_columns_read=self.n_columns_read,
+        )
 
     def summary(self, n_eff: float | None = None) -> str:
         """A few lines: sequences read and kept, L, q, what was dropped and why, N_eff."""
@@ -216,13 +241,15 @@ class Alignment:
         src = f" from {self.path} ({self.format})" if self.path else ""
         lines.append(f"alignment{src}")
         lines.append(f"  sequences: {self.n_read} read, {self.N} kept")
-        lines.append(f"  columns:   {self.n_columns_read} match columns read, L = {self.L} kept, "
-                     f"q = {self.q} ({self.alphabet.name})")
+        lines.append(
+            f"  columns:   {self.n_columns_read} match columns read, L = {self.L} kept, "
+            f"q = {self.q} ({self.alphabet.name})"
+        )
         if self.focus_id is not None and self.L:
-            label = self.focus_id or (f"sequence {self.focus_index + 1}" if self.focus_index is not None
-                                      else "the focus sequence")
-            lines.append(f"  focus:     {label}, positions {self.positions[0]}-"
-                         f"{self.positions[-1]}")
+            label = self.focus_id or (
+                f"sequence {self.focus_index + 1}" if self.focus_index is not None else "the focus sequence"
+            )
+            lines.append(f"  focus:     {label}, positions {self.positions[0]}-{self.positions[-1]}")
         for reason, count in self.dropped.items():
             lines.append(f"  dropped:   {count} {reason}")
         if self.n_nonstandard:
@@ -233,15 +260,18 @@ class Alignment:
         return "\n".join(lines)
 
 
-
 # --------------------------------------------------------------------------------------------
 # Reading, focus mode, filters
 # --------------------------------------------------------------------------------------------
-def read_alignment(path: PathLike, format: str | None = None, alphabet: Alphabet | str = "protein",
-                   focus: str | int | bool | None = None,
-                   max_gap_fraction_seq: float | None = None,
-                   max_gap_fraction_col: float | None = None,
-                   nonstandard: str = "gap") -> Alignment:
+def read_alignment(
+    path: PathLike,
+    format: str | None = None,
+    alphabet: Alphabet | str = "protein",
+    focus: str | int | bool | None = None,
+    max_gap_fraction_seq: float | None = None,
+    max_gap_fraction_col: float | None = None,
+    nonstandard: str = "gap",
+) -> Alignment:
     """Read and encode a multiple sequence alignment.
 
     Parameters
@@ -277,8 +307,9 @@ def read_alignment(path: PathLike, format: str | None = None, alphabet: Alphabet
     """
     path_str = os.fspath(path)
     records, fmt, rf = read_records(path_str, format)
-    return _build(records, fmt, path_str, alphabet, focus, max_gap_fraction_seq,
-                  max_gap_fraction_col, nonstandard, rf=rf)
+    return _build(
+        records, fmt, path_str, alphabet, focus, max_gap_fraction_seq, max_gap_fraction_col, nonstandard, rf=rf
+    )
 
 
 def _check_fraction(value, name):
@@ -312,20 +343,23 @@ def _find_focus(records, focus, path) -> int:
     if isinstance(focus, str):
         hits = [r.index for r in records if r.id == focus]
         if not hits:
-            hits = [r.index for r in records
-                    if _split_range(r.id)[0] == focus or _split_range(focus)[0] == r.id]
+            hits = [r.index for r in records if _split_range(r.id)[0] == focus or _split_range(focus)[0] == r.id]
         if hits:
             if len(hits) > 1:
-                logger.warning("%s: %d sequences match focus %r; using the first (sequence %d)",
-                               path or "alignment", len(hits), focus, hits[0] + 1)
+                logger.warning(
+                    "%s: %d sequences match focus %r; using the first (sequence %d)",
+                    path or "alignment",
+                    len(hits),
+                    focus,
+                    hits[0] + 1,
+                )
             return hits[0]
         where = f" in {path}" if path else ""
         raise InputError(f"focus sequence {focus!r} not found{where}")
     raise InputError(f"focus must be an id, a row index or True, got {focus!r}")
 
 
-def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonstandard,
-           rf=None) -> Alignment:
+def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonstandard, rf=None) -> Alignment:
     alpha = get_alphabet(alphabet)
     if nonstandard not in ("gap", "error"):
         raise InputError(f"nonstandard must be 'gap' or 'error', got {nonstandard!r}")
@@ -342,8 +376,7 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
     try:
         raw = np.frombuffer("".join(r.seq for r in records).encode("latin-1"), dtype=np.uint8)
     except UnicodeEncodeError:
-        raw = np.frombuffer("".join(r.seq for r in records).encode("latin-1", errors="replace"),
-                            dtype=np.uint8)
+        raw = np.frombuffer("".join(r.seq for r in records).encode("latin-1", errors="replace"), dtype=np.uint8)
     codes_all = alpha._code[raw]
     insert_fmt = fmt in ("a2m", "a3m")
     invalid = codes_all < 0
@@ -366,8 +399,9 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
         ch = r.seq[k - int(offsets[ri])]
         what = "non-standard letter" if alpha._nonstd[raw[k]] else "unknown character"
         hint = "" if what == "unknown character" else " (nonstandard='error')"
-        raise FormatError(f"{what} {ch!r} in {r.label()} is not in alphabet {alpha.name!r} "
-                          f"({alpha.letters}){hint}", path, line, col)
+        raise FormatError(
+            f"{what} {ch!r} in {r.label()} is not in alphabet {alpha.name!r} ({alpha.letters}){hint}", path, line, col
+        )
 
     # 2. Match columns.
     dropped = {}
@@ -379,9 +413,12 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
         bad = np.flatnonzero(match_len != L0)
         if bad.size:
             r = records[int(bad[0])]
-            raise FormatError(f"{r.label()} has {int(match_len[bad[0]])} match columns "
-                              f"(upper-case letters and '-'), {records[0].label()} has {L0}",
-                              path, r.line)
+            raise FormatError(
+                f"{r.label()} has {int(match_len[bad[0]])} match columns "
+                f"(upper-case letters and '-'), {records[0].label()} has {L0}",
+                path,
+                r.line,
+            )
         sel_raw = raw[keep].reshape(len(records), L0)
         sel_codes = codes_all[keep].reshape(len(records), L0)
         n_cols_read = L0
@@ -395,15 +432,18 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
             hint = ""
             if fmt == "a2m" or (fmt == "fasta" and any(c.islower() for c in r.seq)):
                 hint = "; if lower-case letters are insert states, read it as format='a3m'"
-            raise FormatError(f"{r.label()} has length {int(lengths[bad[0]])}, "
-                              f"{records[0].label()} has {L_raw}: sequences of an alignment "
-                              f"must all have the same length{hint}", path, r.line)
+            raise FormatError(
+                f"{r.label()} has length {int(lengths[bad[0]])}, "
+                f"{records[0].label()} has {L_raw}: sequences of an alignment "
+                f"must all have the same length{hint}",
+                path,
+                r.line,
+            )
         mat_raw = raw.reshape(len(records), L_raw)
         if fmt == "stockholm":
             if rf is not None:
                 if len(rf.seq) != L_raw:
-                    raise FormatError(f"#=GC RF line has length {len(rf.seq)}, sequences have "
-                                      f"{L_raw}", path, rf.line)
+                    raise FormatError(f"#=GC RF line has length {len(rf.seq)}, sequences have {L_raw}", path, rf.line)
                 colkeep = np.array([c not in ".-_~" for c in rf.seq], dtype=bool)
                 reason = "columns: insert columns ('.' in #=GC RF)"
             else:
@@ -454,9 +494,11 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
             pos_all = resnum[target_raw_index]
         ndrop = int((~fcol).sum())
         if ndrop:
-            dropped["columns: no upper-case residue in the focus sequence"
-                    if fmt in ("a2m", "a3m") else
-                    "columns: gap in the focus sequence"] = ndrop
+            dropped[
+                "columns: no upper-case residue in the focus sequence"
+                if fmt in ("a2m", "a3m")
+                else "columns: gap in the focus sequence"
+            ] = ndrop
         if not fcol.any():
             raise FormatError(f"focus {r.label()} has no residue in any match column", path, r.line)
         sel_raw = sel_raw[:, fcol]
@@ -501,11 +543,22 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
     # the target as written (an X stays X, where the matrix holds a gap): structures align to it
     target = up_raw[focus_row if focus_row is not None else 0] if matrix.shape[0] else up_raw[:0, 0]
     target = bytes(target).decode("latin-1").replace(".", "-")
-    aln = Alignment(matrix, ids, alpha, positions, target_sequence=target, path=path, format=fmt,
-                    focus_id=focus_id, focus_index=focus_row, n_read=n_read,
-                    n_columns_read=n_cols_read, n_nonstandard=n_nonstd,
-                    nonstandard_counts=counts, dropped=dropped)
+    aln = Alignment(
+        matrix,
+        ids,
+        alpha,
+        positions,
+        target_sequence=target,
+        path=path,
+        format=fmt,
+        focus_id=focus_id,
+        focus_index=focus_row,
+        n_read=n_read,
+        n_columns_read=n_cols_read,
+        n_nonstandard=n_nonstd,
+        nonstandard_counts=counts,
+        dropped=dropped,
+    )
     if n_nonstd:
         logger.info("%s: %d non-standard letters read as gaps", path or "alignment", n_nonstd)
     return aln
-

@@ -37,6 +37,7 @@ logged warning.
 
 One ``*`` ending a FASTA/A2M/A3M sequence (a stop marker some tools write) is dropped.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -61,7 +62,7 @@ FORMATS = ("fasta", "a2m", "a3m", "stockholm", "aln")
 class _Record:
     index: int
     id: str
-    line: int | None          # line of the header (or of the sequence for .aln)
+    line: int | None  # line of the header (or of the sequence for .aln)
     segments: list[tuple[int | None, int, int]]  # (line number, 1-based column of first char, offset in seq)
     seq: str
 
@@ -114,10 +115,23 @@ def _ext_format(path: PathLike) -> str | None:
     if name.endswith(".gz"):
         name = name[:-3]
     ext = os.path.splitext(name)[1]
-    return {".a2m": "a2m", ".a3m": "a3m", ".sto": "stockholm", ".stk": "stockholm",
-            ".sth": "stockholm", ".stockholm": "stockholm", ".aln": "aln", ".psicov": "aln",
-            ".fasta": "fasta", ".fa": "fasta", ".fas": "fasta", ".fsa": "fasta",
-            ".afa": "fasta", ".mfa": "fasta", ".faa": "fasta"}.get(ext)
+    return {
+        ".a2m": "a2m",
+        ".a3m": "a3m",
+        ".sto": "stockholm",
+        ".stk": "stockholm",
+        ".sth": "stockholm",
+        ".stockholm": "stockholm",
+        ".aln": "aln",
+        ".psicov": "aln",
+        ".fasta": "fasta",
+        ".fa": "fasta",
+        ".fas": "fasta",
+        ".fsa": "fasta",
+        ".afa": "fasta",
+        ".mfa": "fasta",
+        ".faa": "fasta",
+    }.get(ext)
 
 
 def _first_content_line(lines: Sequence[str]) -> str:
@@ -189,8 +203,7 @@ def _parse_aln(lines: Sequence[str], path: str) -> list[_Record]:
         if not s.strip():
             continue
         if s.lstrip().startswith(">"):
-            raise FormatError("'>' header in a one-sequence-per-line (.aln) file; "
-                              "pass format='fasta'", path, ln, 1)
+            raise FormatError("'>' header in a one-sequence-per-line (.aln) file; pass format='fasta'", path, ln, 1)
         lead = len(s) - len(s.lstrip())
         k = len(records)
         records.append(_Record(k, str(k + 1), ln, [(ln, lead + 1, 0)], s.strip()))
@@ -250,6 +263,7 @@ def _parse_stockholm(lines: Sequence[str], path: str) -> tuple[list[_Record], _R
         rf = _Record(-1, "#=GC RF", rf_segments[0][0], rf_segments, "".join(rf_parts))
     return out, rf
 
+
 def read_records(path: PathLike, format: str | None = None) -> tuple[list[_Record], str, _Record | None]:
     """Parse an alignment file into records, detecting its format.
 
@@ -287,22 +301,32 @@ def read_records(path: PathLike, format: str | None = None) -> tuple[list[_Recor
         raise FormatError("no sequences found (empty file?)", path_str)
     if format is None and fmt in ("a2m", "fasta!") and _a3m_shaped(records):
         # rows of different lengths whose upper-case letters and '-' line up: an A3M file
-        logger.warning("%s: rows differ in length but their match columns (upper case and '-') "
-                       "agree: read as A3M (lower-case letters and '.' are insert states)", path_str)
+        logger.warning(
+            "%s: rows differ in length but their match columns (upper case and '-') "
+            "agree: read as A3M (lower-case letters and '.' are insert states)",
+            path_str,
+        )
         fmt = "a3m"
     if fmt == "fasta!":
         fmt = "fasta"
         if _mixed_case(records):
-            logger.warning("%s: lower-case letters are read as residues (FASTA); if they are "
-                           "insert states pass format='a2m' or format='a3m'", path_str)
+            logger.warning(
+                "%s: lower-case letters are read as residues (FASTA); if they are "
+                "insert states pass format='a2m' or format='a3m'",
+                path_str,
+            )
     if fmt == "fasta*":
         if not _mixed_case(records):
             fmt = "fasta"
         else:
             lengths = {len(r.seq) for r in records}
             fmt = "a2m" if len(lengths) == 1 else "a3m"
-            logger.info("%s: lower-case letters or '.' found: read as %s (insert states "
-                        "dropped); pass format='fasta' to read them as residues", path_str, fmt)
+            logger.info(
+                "%s: lower-case letters or '.' found: read as %s (insert states "
+                "dropped); pass format='fasta' to read them as residues",
+                path_str,
+                fmt,
+            )
     return records, fmt, rf
 
 

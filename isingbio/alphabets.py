@@ -19,6 +19,7 @@ Non-standard letters (protein: X B Z J U O; nucleic acids: N and the IUPAC ambig
 are accepted and mapped to the gap state; the alignment reader counts them or, on request,
 refuses them (see :mod:`isingbio.alignment`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,7 +30,13 @@ from ._typing import ArrayLike
 from .errors import InputError
 
 __all__ = [
-    "Alphabet", "PROTEIN", "PROTEIN_GAP_LAST", "RNA", "DNA", "get_alphabet", "reorder_states",
+    "Alphabet",
+    "PROTEIN",
+    "PROTEIN_GAP_LAST",
+    "RNA",
+    "DNA",
+    "get_alphabet",
+    "reorder_states",
     "state_permutation",
 ]
 
@@ -56,9 +63,15 @@ class Alphabet:
         itself a letter of the alphabet).
     """
 
-    def __init__(self, letters: str, name: str | None = None, gap: str = "-",
-                 nonstandard: str = "", aliases: dict[str, str] | None = None,
-                 case_sensitive: bool = False) -> None:
+    def __init__(
+        self,
+        letters: str,
+        name: str | None = None,
+        gap: str = "-",
+        nonstandard: str = "",
+        aliases: dict[str, str] | None = None,
+        case_sensitive: bool = False,
+    ) -> None:
         if not isinstance(letters, str) or len(letters) == 0:
             raise InputError("alphabet letters must be a non-empty string")
         if len(set(letters)) != len(letters):
@@ -126,8 +139,9 @@ class Alphabet:
         bad = np.flatnonzero(codes < 0)
         if bad.size:
             k = int(bad[0])
-            raise InputError(f"character {text[k]!r} at position {k + 1} is not in alphabet "
-                             f"{self.name!r} ({self.letters!r})")
+            raise InputError(
+                f"character {text[k]!r} at position {k + 1} is not in alphabet {self.name!r} ({self.letters!r})"
+            )
         return codes.astype(np.int8)
 
     def decode(self, codes: ArrayLike) -> str:
@@ -139,14 +153,19 @@ class Alphabet:
 
 
 PROTEIN = Alphabet("-ACDEFGHIKLMNPQRSTVWY", name="protein", nonstandard="XBZJUO")
-PROTEIN_GAP_LAST = Alphabet("ARNDCQEGHILKMFPSTWYV-", name="protein-gap-last",
-                            nonstandard="XBZJUO")
+PROTEIN_GAP_LAST = Alphabet("ARNDCQEGHILKMFPSTWYV-", name="protein-gap-last", nonstandard="XBZJUO")
 RNA = Alphabet("-ACGU", name="rna", nonstandard="NRYKMSWBDHV", aliases={"T": "U"})
 DNA = Alphabet("-ACGT", name="dna", nonstandard="NRYKMSWBDHV", aliases={"U": "T"})
 
-_NAMED = {"protein": PROTEIN, "protein-gap-first": PROTEIN, "plmc": PROTEIN,
-          "protein-gap-last": PROTEIN_GAP_LAST, "ccmpred": PROTEIN_GAP_LAST,
-          "rna": RNA, "dna": DNA}
+_NAMED = {
+    "protein": PROTEIN,
+    "protein-gap-first": PROTEIN,
+    "plmc": PROTEIN,
+    "protein-gap-last": PROTEIN_GAP_LAST,
+    "ccmpred": PROTEIN_GAP_LAST,
+    "rna": RNA,
+    "dna": DNA,
+}
 
 
 def get_alphabet(alphabet: Alphabet | str) -> Alphabet:
@@ -174,8 +193,9 @@ def state_permutation(from_alphabet: Alphabet | str, to_alphabet: Alphabet | str
     return np.array([a.letters.index(c) for c in b.letters], dtype=np.intp)
 
 
-def reorder_states(values: ArrayLike, from_alphabet: Alphabet | str, to_alphabet: Alphabet | str,
-                   axes: Sequence[int] | None = None) -> np.ndarray:
+def reorder_states(
+    values: ArrayLike, from_alphabet: Alphabet | str, to_alphabet: Alphabet | str, axes: Sequence[int] | None = None
+) -> np.ndarray:
     """Convert codes or parameters from one state order to another.
 
     Parameters
@@ -213,7 +233,6 @@ def reorder_states(values: ArrayLike, from_alphabet: Alphabet | str, to_alphabet
     out = arr
     for ax in axes:
         if arr.shape[ax] != q:
-            raise InputError(f"axis {ax} of an array of shape {arr.shape} has size "
-                             f"{arr.shape[ax]}, not q = {q}")
+            raise InputError(f"axis {ax} of an array of shape {arr.shape} has size {arr.shape[ax]}, not q = {q}")
         out = np.take(out, perm, axis=ax)
     return np.array(out, copy=True)

@@ -49,6 +49,7 @@ log-probabilities from an estimate in :mod:`isingbio.likelihood`, and the diagno
 is :func:`isingbio.plot.plot_ais`. (The module is not called ``ais``: that name is the
 function :func:`isingbio.ais`, and ``import isingbio.ais`` would then give the function.)
 """
+
 from __future__ import annotations
 
 import math
@@ -70,10 +71,10 @@ from .schedules import _adaptive_schedule, make_schedule
 __all__ = ["ais", "AISResult", "base_log_partition", "BASES"]
 
 BASES = ("fields", "uniform")
-_MAX_TRACE = 1000          # recorded points of the per-step log-weight trace
-_ESS_FRACTION = 0.2        # warn when ESS < 20% of the chains (or < min(5, n/2)): error bars too small below
+_MAX_TRACE = 1000  # recorded points of the per-step log-weight trace
+_ESS_FRACTION = 0.2  # warn when ESS < 20% of the chains (or < min(5, n/2)): error bars too small below
 _SERIAL_UPDATES = 1 << 15  # site updates per step below which one thread is used by default
-_GAP_SIGMAS = 4.0          # warn when the bounds disagree by more than this many errors
+_GAP_SIGMAS = 4.0  # warn when the bounds disagree by more than this many errors
 
 
 # ----------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def _weight_stats(lw: np.ndarray):
     mean = float(r.mean())
     est = m + math.log(mean)
     se = float(np.sqrt(r.var(ddof=1) / n) / mean) if n > 1 else float("nan")
-    ess = float(r.sum() ** 2 / (r ** 2).sum())
+    ess = float(r.sum() ** 2 / (r**2).sum())
     return est, se, ess
 
 
@@ -112,8 +113,9 @@ def _normalise_base(base) -> str:
     if key in ("field", "independent", "independent-site"):
         key = "fields"
     if key not in BASES:
-        raise InputError(f"base must be 'fields' (independent sites with the target's fields) or 'uniform', "
-                         f"got {base!r}")
+        raise InputError(
+            f"base must be 'fields' (independent sites with the target's fields) or 'uniform', got {base!r}"
+        )
     return key
 
 
@@ -163,10 +165,11 @@ def _sample_base(model, logits: np.ndarray, n_chains: int, rng: np.random.Genera
         for start in range(0, n_chains, block):
             k = min(block, n_chains - start)
             g = rng.gumbel(size=(k, n, q)) + logits
-            out[start:start + k] = np.argmax(g, axis=2)
+            out[start : start + k] = np.argmax(g, axis=2)
     if isinstance(model, IsingModel):
         out = (2 * out - 1).astype(np.int8)
     return out
+
 
 # ----------------------------------------------------------------------------------------
 # result
@@ -275,18 +278,24 @@ class AISResult:
         return float(np.std(_logmeanexp(lw[idx], axis=1), ddof=1))
 
     def summary(self) -> str:
-        lines = [f"AIS: beta = {self.beta:.6g}, {self.n_chains} chains x {self.n_steps} steps "
-                 f"({self.schedule_name} schedule, {self.sweeps_per_step} {self.method} sweep(s) per step), "
-                 f"base '{self.base}' (log Z_0 = {self.log_z_base:.6f}), seed {self.seed}",
-                 f"  log Z              {self.log_z:.6f} +/- {self.stderr:.6f}"]
+        lines = [
+            f"AIS: beta = {self.beta:.6g}, {self.n_chains} chains x {self.n_steps} steps "
+            f"({self.schedule_name} schedule, {self.sweeps_per_step} {self.method} sweep(s) per step), "
+            f"base '{self.base}' (log Z_0 = {self.log_z_base:.6f}), seed {self.seed}",
+            f"  log Z              {self.log_z:.6f} +/- {self.stderr:.6f}",
+        ]
         if self.n_sites:
             lines[-1] += f"   (per site {self.log_z / self.n_sites:.6f})"
-        lines.append(f"  forward (lower)    {self.log_z_forward:.6f} +/- {self.stderr_forward:.6f}   "
-                     f"ESS {self.ess:.1f} of {self.n_chains}")
+        lines.append(
+            f"  forward (lower)    {self.log_z_forward:.6f} +/- {self.stderr_forward:.6f}   "
+            f"ESS {self.ess:.1f} of {self.n_chains}"
+        )
         if self.bidirectional:
             assert self.log_weights_reverse is not None, "set with log_z_reverse by a bidirectional run"
-            lines.append(f"  reverse (upper)    {self.log_z_reverse:.6f} +/- {self.stderr_reverse:.6f}   "
-                         f"ESS {self.ess_reverse:.1f} of {self.log_weights_reverse.size}")
+            lines.append(
+                f"  reverse (upper)    {self.log_z_reverse:.6f} +/- {self.stderr_reverse:.6f}   "
+                f"ESS {self.ess_reverse:.1f} of {self.log_weights_reverse.size}"
+            )
             lines.append(f"  gap                {self.gap:.6f}")
             lines.append(f"  reverse start      {self.reverse_init}")
         lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s)")
@@ -330,21 +339,21 @@ def _anneal(model, sampler, u, beta, base, energy0, sweeps, bar, record=True):
     w = np.zeros(c)
     e_prev = np.asarray(energy0, dtype=np.float64)
     for t0 in range(1, k_steps + 1, _BLOCK):
-        t1 = min(t0 + _BLOCK, k_steps + 1)          # steps t0 .. t1-1
+        t1 = min(t0 + _BLOCK, k_steps + 1)  # steps t0 .. t1-1
         n = t1 - t0
-        moves = np.arange(t0, min(t1, k_steps))     # transitions at u_t for t < K
-        e_blk = np.empty((n, c))                    # E(x_{t-1}) for t = t0 .. t1-1
+        moves = np.arange(t0, min(t1, k_steps))  # transitions at u_t for t < K
+        e_blk = np.empty((n, c))  # E(x_{t-1}) for t = t0 .. t1-1
         e_blk[0] = e_prev
         if moves.size:
             e_c, e_f = sampler.anneal(beta_J[moves], beta_h[moves], thin=sweeps)
             e_new = beta * e_c if base == "fields" else beta * (e_c + e_f)
-            e_blk[1:] = e_new[:, :n - 1].T
+            e_blk[1:] = e_new[:, : n - 1].T
             e_prev = e_new[:, -1].copy()
         if energies is not None:
-            energies[t0 - 1:t1 - 1] = e_blk
-        cum = w - np.cumsum(du[t0 - 1:t1 - 1, None] * e_blk, axis=0)
+            energies[t0 - 1 : t1 - 1] = e_blk
+        cum = w - np.cumsum(du[t0 - 1 : t1 - 1, None] * e_blk, axis=0)
         sel = np.flatnonzero(is_point[t0:t1])
-        trace[row:row + sel.size] = cum[sel]
+        trace[row : row + sel.size] = cum[sel]
         row += sel.size
         w = cum[-1].copy()
         bar.update(n)
@@ -377,11 +386,24 @@ def _default_equilibration(model, method, reverse_method, reverse_sweeps, n_step
     return reverse_method, check_positive_int(reverse_sweeps, "equilibration_sweeps", minimum=0)
 
 
-def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 256, n_steps: int = 1000,
-        schedule: str | ArrayLike = "linear", sweeps_per_step: int = 1, method: str = "heatbath",
-        base: str | None = None, bidirectional: bool = False, reverse_states: ArrayLike | None = None,
-        equilibration_method: str | None = None, equilibration_sweeps: int | None = None, seed: SeedLike = None,
-        n_threads: int | None = None, progress: bool = False) -> AISResult:
+def ais(
+    model: IsingModel | PottsModel,
+    beta: float = 1.0,
+    *,
+    n_chains: int = 256,
+    n_steps: int = 1000,
+    schedule: str | ArrayLike = "linear",
+    sweeps_per_step: int = 1,
+    method: str = "heatbath",
+    base: str | None = None,
+    bidirectional: bool = False,
+    reverse_states: ArrayLike | None = None,
+    equilibration_method: str | None = None,
+    equilibration_sweeps: int | None = None,
+    seed: SeedLike = None,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> AISResult:
     """Estimate log Z by annealed importance sampling.
 
     Parameters
@@ -481,15 +503,20 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
     log_z0 = base_log_partition(model, beta, base)
     k_total = n_steps if s is None else s.size - 1
     trace_points = min(k_total, _MAX_TRACE) + 1
-    check_memory(n_chains * trace_points * 8 * (2 if bidirectional else 1),
-                 f"log-weight traces of {n_chains} chains x {trace_points} points")
+    check_memory(
+        n_chains * trace_points * 8 * (2 if bidirectional else 1),
+        f"log-weight traces of {n_chains} chains x {trace_points} points",
+    )
 
     def new_sampler(chains, init, seq_, meth=method):
         smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=n_threads)
         # a kernel that opens a parallel region per step of the path is faster on one
         # thread when the steps are small
-        if (n_threads is None and not smp.kernel.region_per_call
-                and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES):
+        if (
+            n_threads is None
+            and not smp.kernel.region_per_call
+            and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES
+        ):
             smp.n_threads = 1
         smp.calibrate()  # Wolff: clusters per sweep at the target beta, not the path's first point
         return smp
@@ -500,8 +527,9 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
     eq_method = eq_sweeps = x_given = None
     if bidirectional:
         if reverse_states is None:
-            eq_method, eq_sweeps = _default_equilibration(model, method, equilibration_method,
-                                                          equilibration_sweeps, k_total, sweeps_per_step)
+            eq_method, eq_sweeps = _default_equilibration(
+                model, method, equilibration_method, equilibration_sweeps, k_total, sweeps_per_step
+            )
         else:
             eq_method = equilibration_method or method
             eq_sweeps = check_positive_int(equilibration_sweeps or 0, "equilibration_sweeps", minimum=0)
@@ -517,9 +545,17 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
             x0 = _sample_base(model, logits, pilot_chains, np.random.default_rng(seq_pb))
             sampler = new_sampler(pilot_chains, x0, seq_ps)
             s_pilot = np.linspace(0.0, 1.0, pilot_steps + 1)
-            _, _, _, energies = _anneal(model, sampler, s_pilot, beta, base,
-                                        _path_energy(model, x0, beta, base), sweeps_per_step, bar,
-                                        record="energies")
+            _, _, _, energies = _anneal(
+                model,
+                sampler,
+                s_pilot,
+                beta,
+                base,
+                _path_energy(model, x0, beta, base),
+                sweeps_per_step,
+                bar,
+                record="energies",
+            )
             s = _adaptive_schedule(s_pilot, energies, k_total)
         assert s is not None, "made from the schedule argument, or by the adaptive pilot above"
 
@@ -528,17 +564,35 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
         x0 = _sample_base(model, logits, n_chains, rng_b)
         sampler = new_sampler(n_chains, x0, seq_fwd)
         n_threads_used = sampler.n_threads
-        w, trace, steps, _ = _anneal(model, sampler, s, beta, base, _path_energy(model, x0, beta, base),
-                                     sweeps_per_step, bar)
+        w, trace, steps, _ = _anneal(
+            model, sampler, s, beta, base, _path_energy(model, x0, beta, base), sweeps_per_step, bar
+        )
         lw = w + log_z0
         trace += log_z0
         est_f, se_f, ess_f = _weight_stats(lw)
         result = AISResult(
-            log_z=est_f, stderr=se_f, log_z_forward=est_f, stderr_forward=se_f, ess=ess_f,
-            log_weights=lw, trace=trace, trace_steps=steps, schedule=s, log_z_base=log_z0, base=base,
-            method=sampler.method, beta=beta, n_chains=n_chains, n_steps=k_total,
-            sweeps_per_step=sweeps_per_step, seed=seed_int, n_threads=n_threads_used, elapsed=0.0,
-            n_sites=model.n_sites, schedule_name=schedule_name)
+            log_z=est_f,
+            stderr=se_f,
+            log_z_forward=est_f,
+            stderr_forward=se_f,
+            ess=ess_f,
+            log_weights=lw,
+            trace=trace,
+            trace_steps=steps,
+            schedule=s,
+            log_z_base=log_z0,
+            base=base,
+            method=sampler.method,
+            beta=beta,
+            n_chains=n_chains,
+            n_steps=k_total,
+            sweeps_per_step=sweeps_per_step,
+            seed=seed_int,
+            n_threads=n_threads_used,
+            elapsed=0.0,
+            n_sites=model.n_sites,
+            schedule_name=schedule_name,
+        )
 
         # -- reverse pass ---------------------------------------------------------------
         if bidirectional:
@@ -546,7 +600,7 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
                 eq = new_sampler(n_chains, sampler.states, seq_eq, eq_method)
                 eq.burn(eq_sweeps)
                 x_eq = eq.states.reshape(-1, model.n_sites)
-                how = (f"{eq.method}, {eq_sweeps} sweeps at the target from the forward pass's final states")
+                how = f"{eq.method}, {eq_sweeps} sweeps at the target from the forward pass's final states"
             else:
                 assert x_given is not None, "checked from reverse_states above"
                 x_eq = x_given
@@ -559,9 +613,16 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
                     how = f"{x_eq.shape[0]} given states"
             m = x_eq.shape[0]
             rev = new_sampler(m, x_eq, seq_rev)
-            w_r, trace_r, steps_r, _ = _anneal(model, rev, s[::-1].copy(), beta, base,
-                                               _path_energy(model, rev.states, beta, base),
-                                               sweeps_per_step, bar)
+            w_r, trace_r, steps_r, _ = _anneal(
+                model,
+                rev,
+                s[::-1].copy(),
+                beta,
+                base,
+                _path_energy(model, rev.states, beta, base),
+                sweeps_per_step,
+                bar,
+            )
             lw_r = w_r - log_z0
             est_r, se_r, ess_r = _weight_stats(lw_r)
             upper = -est_r
@@ -572,8 +633,8 @@ def ais(model: IsingModel | PottsModel, beta: float = 1.0, *, n_chains: int = 25
             result.trace_reverse, result.trace_steps_reverse = trace_r, steps_r
             result.reverse_init = how
             result.log_z = 0.5 * (est_f + upper)
-            noise = se_f ** 2 + se_r ** 2
-            result.stderr = float(math.sqrt(0.25 * noise + max(0.0, gap ** 2 - noise) / 12.0))
+            noise = se_f**2 + se_r**2
+            result.stderr = float(math.sqrt(0.25 * noise + max(0.0, gap**2 - noise) / 12.0))
     finally:
         bar.close()
     result.elapsed = time.perf_counter() - start
@@ -586,34 +647,48 @@ def _warn(res: AISResult) -> None:
         return ess < max(_ESS_FRACTION * n, min(5.0, 0.5 * n))
 
     if collapsed(res.ess, res.n_chains):
-        warnings.warn(f"AIS forward weights collapsed: effective sample size {res.ess:.1f} of {res.n_chains} chains; "
-                      f"log Z is probably underestimated and its error bar too small; use more steps "
-                      f"(n_steps={res.n_steps}) or sweeps_per_step", SamplingWarning, stacklevel=3)
+        warnings.warn(
+            f"AIS forward weights collapsed: effective sample size {res.ess:.1f} of {res.n_chains} chains; "
+            f"log Z is probably underestimated and its error bar too small; use more steps "
+            f"(n_steps={res.n_steps}) or sweeps_per_step",
+            SamplingWarning,
+            stacklevel=3,
+        )
     if res.bidirectional:
         # a bidirectional run sets all of the reverse fields together
         assert res.log_weights_reverse is not None and res.ess_reverse is not None
         assert res.stderr_reverse is not None and res.gap is not None
         m = res.log_weights_reverse.size
         if collapsed(res.ess_reverse, m):
-            warnings.warn(f"AIS reverse weights collapsed: effective sample size {res.ess_reverse:.1f} of {m} chains; "
-                          f"use more steps", SamplingWarning, stacklevel=3)
-        sigma = math.sqrt(res.stderr_forward ** 2 + res.stderr_reverse ** 2)
+            warnings.warn(
+                f"AIS reverse weights collapsed: effective sample size {res.ess_reverse:.1f} of {m} chains; "
+                f"use more steps",
+                SamplingWarning,
+                stacklevel=3,
+            )
+        sigma = math.sqrt(res.stderr_forward**2 + res.stderr_reverse**2)
         if math.isfinite(sigma) and not abs(res.gap) <= _GAP_SIGMAS * sigma:  # NaN: one chain, no error bar
             if res.gap < 0:
-                why = ("the reverse (upper) estimate lies below the forward (lower) one: the reverse pass "
-                       "probably did not start in equilibrium")
+                why = (
+                    "the reverse (upper) estimate lies below the forward (lower) one: the reverse pass "
+                    "probably did not start in equilibrium"
+                )
             else:
                 why = "both estimates are biased; use more steps or sweeps_per_step"
-            warnings.warn(f"AIS bounds disagree: forward {res.log_z_forward:.6g}, reverse {res.log_z_reverse:.6g}, "
-                          f"gap {res.gap:.3g} = {res.gap / sigma:.1f} standard errors; {why}",
-                          SamplingWarning, stacklevel=3)
+            warnings.warn(
+                f"AIS bounds disagree: forward {res.log_z_forward:.6g}, reverse {res.log_z_reverse:.6g}, "
+                f"gap {res.gap:.3g} = {res.gap / sigma:.1f} standard errors; {why}",
+                SamplingWarning,
+                stacklevel=3,
+            )
+
 
 def _running(lw: np.ndarray):
     """log mean exp of the first n log-weights, n = 1..len(lw), and its delta-method error."""
     m = float(lw.max())
     r = np.exp(lw - m)
     n = np.arange(1, lw.size + 1)
-    s1, s2 = np.cumsum(r), np.cumsum(r ** 2)
+    s1, s2 = np.cumsum(r), np.cumsum(r**2)
     mean = s1 / n
-    var = np.maximum(s2 / n - mean ** 2, 0.0) * n / np.maximum(n - 1, 1)
+    var = np.maximum(s2 / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
     return n, m + np.log(mean), np.sqrt(var / n) / mean

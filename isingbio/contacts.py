@@ -9,6 +9,7 @@ Score of a pair (the convention of plmc, CCMpred and plmDCA):
 3. subtract the average product correction (APC, Dunn et al. 2008):
    S_apc(i, j) = S(i, j) - S(i, .) S(., j) / S(., .), means over the off-diagonal pairs.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
     from .alphabets import Alphabet
     from .models import PottsModel
 
-__all__ = ["contact_scores", "apc_correction", "ranked_pairs", "top_contacts", "write_contacts_csv",
-           "CONTACT_DTYPE"]
+__all__ = ["contact_scores", "apc_correction", "ranked_pairs", "top_contacts", "write_contacts_csv", "CONTACT_DTYPE"]
 
 CONTACT_DTYPE = np.dtype([("i", np.int64), ("j", np.int64), ("score", np.float64)])
 
@@ -82,8 +82,10 @@ def contact_scores(model: PottsModel, apc: bool = True, exclude_gap: bool | None
     """
     J = getattr(model, "J", None)
     if J is None or np.ndim(J) != 4:
-        raise InputError("contact_scores needs a dense Potts model (with J of shape (L, L, q, q)); "
-                         "use model.to_dense() for lattice or graph models")
+        raise InputError(
+            "contact_scores needs a dense Potts model (with J of shape (L, L, q, q)); "
+            "use model.to_dense() for lattice or graph models"
+        )
     L, q = J.shape[0], J.shape[2]
     gap = _gap_state(model) if exclude_gap is None or exclude_gap else None
     if exclude_gap and gap is None:
@@ -94,8 +96,7 @@ def contact_scores(model: PottsModel, apc: bool = True, exclude_gap: bool | None
     scores = np.zeros((L, L))
     for i in range(L):  # one row of blocks at a time: no full float64 copy of J
         b = np.asarray(J[i], dtype=np.float64)
-        b = (b - b.mean(axis=1, keepdims=True) - b.mean(axis=2, keepdims=True)
-             + b.mean(axis=(1, 2), keepdims=True))
+        b = b - b.mean(axis=1, keepdims=True) - b.mean(axis=2, keepdims=True) + b.mean(axis=(1, 2), keepdims=True)
         b = b[:, keep][:, :, keep]
         scores[i] = np.sqrt(np.einsum("jab,jab->j", b, b))
     scores = 0.5 * (scores + scores.T)
@@ -118,8 +119,9 @@ def _score_matrix(scores: Any) -> np.ndarray:
     return s
 
 
-def ranked_pairs(scores: Any, min_separation: int = 6,
-                 known: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ranked_pairs(
+    scores: Any, min_separation: int = 6, known: ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``i < j`` with ``j - i >= min_separation`` (and ``known[i, j]`` if given), best first.
 
     The one ranking of pairs in the package: :func:`top_contacts`, the contacts CSV file,
@@ -156,8 +158,9 @@ def ranked_pairs(scores: Any, min_separation: int = 6,
     return i[order].astype(np.int64), j[order].astype(np.int64), v[order]
 
 
-def top_contacts(scores: ArrayLike, min_separation: int = 6, n: int | None = None,
-                 positions: ArrayLike | None = None) -> np.ndarray:
+def top_contacts(
+    scores: ArrayLike, min_separation: int = 6, n: int | None = None, positions: ArrayLike | None = None
+) -> np.ndarray:
     """Pairs i < j with |i - j| >= min_separation, best first.
 
     Parameters
@@ -196,9 +199,16 @@ def top_contacts(scores: ArrayLike, min_separation: int = 6, n: int | None = Non
     return out
 
 
-def write_contacts_csv(path: PathLike, scores: ArrayLike, *, min_separation: int = 6, n: int | None = None,
-                       positions: ArrayLike | None = None, sequence: str | None = None,
-                       alphabet: Alphabet | str | None = None) -> int:
+def write_contacts_csv(
+    path: PathLike,
+    scores: ArrayLike,
+    *,
+    min_separation: int = 6,
+    n: int | None = None,
+    positions: ArrayLike | None = None,
+    sequence: str | None = None,
+    alphabet: Alphabet | str | None = None,
+) -> int:
     """Write ranked contacts as CSV ``i,j,score`` (plus ``res_i,res_j`` when the target is known).
 
     Parameters

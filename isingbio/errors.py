@@ -4,6 +4,7 @@ Every error derives from :class:`IsingbioError` and from the built-in exception 
 would expect (``ValueError`` for bad input, ``MemoryError`` for sizes that do not fit), so
 ``except ValueError`` keeps working.
 """
+
 from __future__ import annotations
 
 

@@ -9,6 +9,7 @@ the same among pairs with ``j - i >= long_range``. Ties are broken by position (
 (:func:`isingbio.contacts.ranked_pairs`). The figure is :func:`isingbio.plot.plot_contacts`
 (re-exported here).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -40,8 +41,9 @@ def _contact_matrix(contact_map: Any) -> np.ndarray:
     return c.astype(np.int8)
 
 
-def evaluate_contacts(scores: ArrayLike, contact_map: ContactMap | ArrayLike, min_separation: int = 6,
-                      long_range: int = 24) -> dict[str, float]:
+def evaluate_contacts(
+    scores: ArrayLike, contact_map: ContactMap | ArrayLike, min_separation: int = 6, long_range: int = 24
+) -> dict[str, float]:
     """Precision of the top-ranked pairs.
 
     Parameters

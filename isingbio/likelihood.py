@@ -5,6 +5,7 @@
 estimated at the same beta. :func:`default_beta` and :func:`resolve_log_z` read such an
 argument; :func:`isingbio.scoring.score_sequences` uses them too.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,9 @@ from .models import IsingModel, PottsModel
 __all__ = ["log_prob", "default_beta", "resolve_log_z"]
 
 
-def log_prob(model: IsingModel | PottsModel, states: ArrayLike, log_z: float | AISResult,
-             beta: float | None = None) -> float | np.ndarray:
+def log_prob(
+    model: IsingModel | PottsModel, states: ArrayLike, log_z: float | AISResult, beta: float | None = None
+) -> float | np.ndarray:
     """Normalised log-probabilities log p(x) = -beta H(x) - log Z.
 
     Parameters

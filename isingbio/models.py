@@ -28,6 +28,7 @@ per axis), ``GraphCouplings`` (a symmetric sparse matrix of scalar couplings) or
 ``DenseCouplings`` (full Potts couplings, the protein model, q = 21), and fields ``h``. The
 couplings object names the compiled kernel of each sampling method (:meth:`IsingModel.kernel`).
 """
+
 from __future__ import annotations
 
 import numbers

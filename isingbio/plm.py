@@ -40,6 +40,7 @@ fused, vectorised pass. Single thread on a 2-core AMD EPYC (benchmarks/bench_con
 weights, fit and scores): 1atzA (L=75) 2.0 s, 1a3a (L=145) 4.4 s, DHFR (L=159, focus A2M)
 10.6 s, 4.7 to 5 times faster than CCMpred on one thread, with the same or higher precision.
 """
+
 from __future__ import annotations
 
 import logging
@@ -118,8 +119,10 @@ class PLMResult:
     seed: object = None
 
     def __repr__(self):
-        return (f"PLMResult(L={self.model.n_sites}, q={self.model.q}, converged={self.converged}, "
-                f"n_iter={self.n_iter}, objective={self.objective:.6g}, time={self.time:.2f} s)")
+        return (
+            f"PLMResult(L={self.model.n_sites}, q={self.model.q}, converged={self.converged}, "
+            f"n_iter={self.n_iter}, objective={self.objective:.6g}, time={self.time:.2f} s)"
+        )
 
 
 def _qp(q: int) -> int:
@@ -131,8 +134,9 @@ def n_parameters(L: int, q: int) -> int:
     return L * q + L * (L - 1) // 2 * q * q
 
 
-def estimate_plm_memory(N: int, L: int, q: int, dtype=np.float32, n_threads: int = 1,
-                        history: int = _LBFGS_HISTORY) -> int:
+def estimate_plm_memory(
+    N: int, L: int, q: int, dtype=np.float32, n_threads: int = 1, history: int = _LBFGS_HISTORY
+) -> int:
     """Bytes :func:`fit_plm` needs for an alignment of N sequences, L columns and q states.
 
     Optimiser: the float32 history (2 * history parameter vectors) and search direction, and
@@ -148,8 +152,7 @@ def estimate_plm_memory(N: int, L: int, q: int, dtype=np.float32, n_threads: int
     optimiser = (2 * history + 1) * n_par * 4 + 6 * n_par * 8
     internal = 2 * L * L * q * _qp(q) * itemsize + 2 * L * _qp(q) * itemsize
     model = L * L * q * q * itemsize
-    data = (N * L * 2 + n_blocks * L * (nb + 2 * (q + 1)) + N * (8 + itemsize)
-            + n_threads * nb * _qp(q) * itemsize)
+    data = N * L * 2 + n_blocks * L * (nb + 2 * (q + 1)) + N * (8 + itemsize) + n_threads * nb * _qp(q) * itemsize
     return int(optimiser + internal + model + data)
 
 
@@ -174,11 +177,13 @@ def _as_codes(alignment, q):
         matrix = alignment
         alphabet = positions = None
         if isinstance(alignment, (str, bytes)) or hasattr(alignment, "__fspath__"):
-            raise InputError("fit_plm takes an Alignment (see isingbio.read_alignment) or a matrix "
-                             f"of state codes, not a path: {alignment!r}")
+            raise InputError(
+                "fit_plm takes an Alignment (see isingbio.read_alignment) or a matrix "
+                f"of state codes, not a path: {alignment!r}"
+            )
     try:
         matrix = np.asarray(matrix)
-    except Exception as exc:  # noqa: BLE001 - anything numpy refuses
+    except Exception as exc:
         raise InputError(f"alignment must be an Alignment or an (N, L) integer matrix: {exc}") from None
     if matrix.ndim != 2:
         raise InputError(f"alignment matrix must have shape (N, L), got {matrix.shape}")
@@ -197,8 +202,10 @@ def _as_codes(alignment, q):
     lo, hi = int(matrix.min()), int(matrix.max())
     if lo < 0 or hi >= q:
         bad = np.argwhere((matrix < 0) | (matrix >= q))[0]
-        raise InputError(f"alignment codes must be in 0..{q - 1}, got {matrix[tuple(bad)]} "
-                         f"in sequence {int(bad[0])}, column {int(bad[1])}")
+        raise InputError(
+            f"alignment codes must be in 0..{q - 1}, got {matrix[tuple(bad)]} "
+            f"in sequence {int(bad[0])}, column {int(bad[1])}"
+        )
     return np.ascontiguousarray(matrix, dtype=np.int8), int(q), alphabet, positions
 
 
@@ -242,8 +249,8 @@ def _initial_fields(matrix, w, q, ignore_gaps, pseudocount=1.0):
     counts = np.zeros((L, q))
     cols = np.arange(L)
     for n0 in range(0, N, 4096):
-        block = matrix[n0:n0 + 4096].astype(np.int64)
-        np.add.at(counts, (np.broadcast_to(cols, block.shape), block), w[n0:n0 + 4096, None])
+        block = matrix[n0 : n0 + 4096].astype(np.int64)
+        np.add.at(counts, (np.broadcast_to(cols, block.shape), block), w[n0 : n0 + 4096, None])
     if ignore_gaps:
         counts[:, 0] = 0.0
         states = slice(1, q)
@@ -264,6 +271,7 @@ class _Objective:
 
     def __init__(self, matrix, w, q, dtype, lambda_h, lambda_J, ignore_gaps, n_threads):
         from ._kernels import _plm
+
         self._plm = _plm
         N, L = matrix.shape
         qp = _qp(q)
@@ -287,18 +295,28 @@ class _Objective:
         g = np.empty_like(x)
         p = self._plm
         p.unpack(x, self.h_int, self.J_int, self.n_threads)
-        p.site_terms(self.h_int, self.J_int, self.x_t, self.perm, self.gstart, self.w, self.gh, self.G, self.f_site,
-                     self.ignore_gaps, self.n_threads)
-        p.pack(x, self.gh, self.G, g, self.reg_site, self.lambda_h, self.lambda_J, self.ignore_gaps,
-               self.n_threads)
+        p.site_terms(
+            self.h_int,
+            self.J_int,
+            self.x_t,
+            self.perm,
+            self.gstart,
+            self.w,
+            self.gh,
+            self.G,
+            self.f_site,
+            self.ignore_gaps,
+            self.n_threads,
+        )
+        p.pack(x, self.gh, self.G, g, self.reg_site, self.lambda_h, self.lambda_J, self.ignore_gaps, self.n_threads)
         self.n_eval += 1
         f = math.fsum(self.f_site) + math.fsum(self.reg_site)
         return f, g
 
     def to_model_arrays(self, x, dtype):
         L, q = self.L, self.q
-        h = x[:L * q].reshape(L, q).astype(dtype)
-        blocks = x[L * q:].reshape(-1, q, q)
+        h = x[: L * q].reshape(L, q).astype(dtype)
+        blocks = x[L * q :].reshape(-1, q, q)
         J = np.zeros((L, L, q, q), dtype=dtype)
         iu, ju = np.triu_indices(L, k=1)
         J[iu, ju] = blocks
@@ -306,10 +324,21 @@ class _Objective:
         return h, J
 
 
-def fit_plm(alignment: Alignment | ArrayLike, *, q: int | None = None, weights: str | ArrayLike | None = None,
-            lambda_h: float = 0.01, lambda_J: float | None = None, max_iter: int = 100, tol: float = 1e-4,
-            dtype: DTypeLike = np.float32, ignore_gaps: bool | None = None, n_threads: int | None = None,
-            progress: bool = False, seed: int | None = None) -> PLMResult:
+def fit_plm(
+    alignment: Alignment | ArrayLike,
+    *,
+    q: int | None = None,
+    weights: str | ArrayLike | None = None,
+    lambda_h: float = 0.01,
+    lambda_J: float | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-4,
+    dtype: DTypeLike = np.float32,
+    ignore_gaps: bool | None = None,
+    n_threads: int | None = None,
+    progress: bool = False,
+    seed: int | None = None,
+) -> PLMResult:
     """Fit a dense Potts model to an alignment by symmetric pseudo-likelihood with L2 penalties.
 
     Parameters
@@ -388,62 +417,112 @@ def fit_plm(alignment: Alignment | ArrayLike, *, q: int | None = None, weights: 
         if not math.isfinite(val) or val < 0:
             raise InputError(f"{name} must be finite and >= 0, got {val}")
     need = estimate_plm_memory(N, L, q, dtype, n_threads)
-    check_memory(need, f"a pseudo-likelihood fit of L={L} columns, q={q} states, N={N} sequences "
-                       f"({n_parameters(L, q):,} parameters, {dtype.name})",
-                 "memory grows as L^2 q^2: "
-                 + ("use dtype=np.float32 (half the size; on the command line, leave out --float64), or "
-                    if dtype != np.float32 else "")
-                 + "fit fewer columns (drop gappy columns with read_alignment's max_gap_fraction_col / "
-                   "--max-gap-col, or keep a focus sequence's columns with focus= / --focus)")
+    check_memory(
+        need,
+        f"a pseudo-likelihood fit of L={L} columns, q={q} states, N={N} sequences "
+        f"({n_parameters(L, q):,} parameters, {dtype.name})",
+        "memory grows as L^2 q^2: "
+        + (
+            "use dtype=np.float32 (half the size; on the command line, leave out --float64), or "
+            if dtype != np.float32
+            else ""
+        )
+        + "fit fewer columns (drop gappy columns with read_alignment's max_gap_fraction_col / "
+        "--max-gap-col, or keep a focus sequence's columns with focus= / --focus)",
+    )
 
     w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads)
     n_eff = float(w.sum())
     m_fit, w_fit = _merge_duplicates(matrix, w)
-    log.info("plm: N=%d (%d distinct), L=%d, q=%d, N_eff=%.1f, lambda_J=%.4g, %d parameters, ~%s",
-             N, len(m_fit), L, q, n_eff, lambda_J, n_parameters(L, q), format_bytes(need))
+    log.info(
+        "plm: N=%d (%d distinct), L=%d, q=%d, N_eff=%.1f, lambda_J=%.4g, %d parameters, ~%s",
+        N,
+        len(m_fit),
+        L,
+        q,
+        n_eff,
+        lambda_J,
+        n_parameters(L, q),
+        format_bytes(need),
+    )
 
     obj = _Objective(m_fit, w_fit, q, dtype, lambda_h, lambda_J, ignore_gaps, n_threads)
     x0 = np.zeros(n_parameters(L, q))
-    x0[:L * q] = _initial_fields(m_fit, w_fit, q, ignore_gaps).ravel()
+    x0[: L * q] = _initial_fields(m_fit, w_fit, q, ignore_gaps).ravel()
 
     bar = progress_bar(progress, max_iter, "plm fit")
     try:
-        opt = _lbfgs(obj, x0, m=_LBFGS_HISTORY, max_iter=max_iter, tol=float(tol),
-                     n_threads=n_threads, callback=lambda k, f: bar.update(1))
+        opt = _lbfgs(
+            obj,
+            x0,
+            m=_LBFGS_HISTORY,
+            max_iter=max_iter,
+            tol=float(tol),
+            n_threads=n_threads,
+            callback=lambda k, f: bar.update(1),
+        )
     finally:
         bar.close()
     x, message, converged = opt["x"], opt["message"], opt["converged"]
     if opt["failed"]:
-        warnings.warn(f"pseudo-likelihood fit stopped after {opt['n_iter']} iterations: {message}",
-                      ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"pseudo-likelihood fit stopped after {opt['n_iter']} iterations: {message}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     h, J = obj.to_model_arrays(x, dtype)
     if perm is not None:
         h = np.ascontiguousarray(h[:, perm])
         J = np.ascontiguousarray(J[:, :, perm][:, :, :, perm])
     model = PottsModel(h, J)
-    hyper = dict(lambda_h=lambda_h, lambda_J=lambda_J, max_iter=max_iter, tol=float(tol),
-                 dtype=dtype.name, ignore_gaps=bool(ignore_gaps), lbfgs_history=_LBFGS_HISTORY,
-                 weights=weight_kind, method="symmetric pseudo-likelihood, L-BFGS")
+    hyper = dict(
+        lambda_h=lambda_h,
+        lambda_J=lambda_J,
+        max_iter=max_iter,
+        tol=float(tol),
+        dtype=dtype.name,
+        ignore_gaps=bool(ignore_gaps),
+        lbfgs_history=_LBFGS_HISTORY,
+        weights=weight_kind,
+        method="symmetric pseudo-likelihood, L-BFGS",
+    )
     elapsed = time.perf_counter() - t0
     model.alphabet = alphabet
     model.positions = None if positions is None else np.asarray(positions, dtype=np.int64)
-    model.metadata = dict(hyperparameters=hyper, n_sequences=int(N), n_distinct=int(len(m_fit)),
-                          n_eff=n_eff, weights_summary=_weights_summary(w), seed=seed,
-                          objective=opt['f'], n_iter=opt['n_iter'], converged=converged,
-                          time=elapsed)
+    model.metadata = dict(
+        hyperparameters=hyper,
+        n_sequences=int(N),
+        n_distinct=int(len(m_fit)),
+        n_eff=n_eff,
+        weights_summary=_weights_summary(w),
+        seed=seed,
+        objective=opt["f"],
+        n_iter=opt["n_iter"],
+        converged=converged,
+        time=elapsed,
+    )
     aln = cast("Alignment", alignment)  # duck-typed: only an Alignment has a target sequence
     if getattr(aln, "target_sequence", ""):  # the reference for mutation scans
         row = aln.focus_index if aln.focus_index is not None else 0
         model.metadata["target"] = dict(id=aln.ids[row], sequence=aln.alphabet.decode(aln.matrix[row]))
-    return PLMResult(model=model, converged=converged, n_iter=opt["n_iter"], n_eval=obj.n_eval,
-                     objective=opt["f"], message=message, time=elapsed, weights=w,
-                     n_eff=n_eff, hyperparameters=hyper, seed=seed)
+    return PLMResult(
+        model=model,
+        converged=converged,
+        n_iter=opt["n_iter"],
+        n_eval=obj.n_eval,
+        objective=opt["f"],
+        message=message,
+        time=elapsed,
+        weights=w,
+        n_eff=n_eff,
+        hyperparameters=hyper,
+        seed=seed,
+    )
 
 
 def _weights_summary(w) -> dict:
     w = np.asarray(w, dtype=np.float64)
-    return dict(n=int(w.size), n_eff=float(w.sum()), min=float(w.min()), max=float(w.max()),
-                mean=float(w.mean()))
+    return dict(n=int(w.size), n_eff=float(w.sum()), min=float(w.min()), max=float(w.max()), mean=float(w.mean()))
 
 
 # Why an own L-BFGS and not scipy.optimize.minimize(method="L-BFGS-B"): measured 2026-12-03 on

@@ -21,6 +21,7 @@ Generated sequences
 The package's own modules are imported inside the functions too: several of them
 re-export these figures, and importing them here at load time would make import cycles.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,13 +43,25 @@ if TYPE_CHECKING:
     from .sequence_statistics import StatisticsComparison
     from .structure import ContactMap
 
-__all__ = ["figure", "save_figure", "check_figure_format", "plot_traces", "plot_scan", "plot_ais",
-           "plot_contacts", "plot_mixing", "plot_statistics", "plot_mutation_heatmap", "plot_energy_histogram"]
+__all__ = [
+    "figure",
+    "save_figure",
+    "check_figure_format",
+    "plot_traces",
+    "plot_scan",
+    "plot_ais",
+    "plot_contacts",
+    "plot_mixing",
+    "plot_statistics",
+    "plot_mutation_heatmap",
+    "plot_energy_histogram",
+]
 
 
 def figure(**kwargs: Any) -> Figure:
     """A matplotlib Figure that belongs to no pyplot state (safe in threads and servers)."""
     from matplotlib.figure import Figure
+
     return Figure(**kwargs)
 
 
@@ -69,8 +82,7 @@ def check_figure_format(path: PathLike | None, option: str = "--plot") -> None:
         return
     supported = figure().canvas.get_supported_filetypes()
     if ext not in supported:
-        raise InputError(f"{option} {path}: unknown figure format {ext!r} "
-                         f"(use one of: {', '.join(sorted(supported))})")
+        raise InputError(f"{option} {path}: unknown figure format {ext!r} (use one of: {', '.join(sorted(supported))})")
 
 
 def plot_traces(result: SampleResult, path: PathLike, max_chains: int = 8) -> str:
@@ -99,8 +111,9 @@ def plot_traces(result: SampleResult, path: PathLike, max_chains: int = 8) -> st
     return save_figure(fig, path)
 
 
-def plot_scan(temperatures: ArrayLike, table: dict[str, Any], path: PathLike, exact: dict[str, Any] | None = None,
-              title: str = "") -> str:
+def plot_scan(
+    temperatures: ArrayLike, table: dict[str, Any], path: PathLike, exact: dict[str, Any] | None = None, title: str = ""
+) -> str:
     """Energy, specific heat, |m| and susceptibility against temperature.
 
     Parameters
@@ -117,8 +130,12 @@ def plot_scan(temperatures: ArrayLike, table: dict[str, Any], path: PathLike, ex
     t = np.asarray(temperatures, dtype=float)
     fig = figure(figsize=(9, 6.5))
     axes = fig.subplots(2, 2, sharex=True)
-    panels = [("energy", "energy per site"), ("specific_heat", "specific heat per site"),
-              ("abs_magnetization", "|m|"), ("susceptibility", "susceptibility per site")]
+    panels = [
+        ("energy", "energy per site"),
+        ("specific_heat", "specific heat per site"),
+        ("abs_magnetization", "|m|"),
+        ("susceptibility", "susceptibility per site"),
+    ]
     for ax, (key, label) in zip(axes.ravel(), panels):
         values = np.asarray(table[key])
         ax.errorbar(t, values[:, 0], yerr=values[:, 1], fmt="o", ms=4, capsize=2, label="Monte Carlo")
@@ -172,13 +189,21 @@ def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: flo
         br = result.schedule[::-1][result.trace_steps_reverse] * result.beta
         cr = _logmeanexp(result.trace_reverse, axis=1)
         for c in range(min(result.trace_reverse.shape[1], max(1, max_chains // 4))):
-            axes[0].plot(br, result.trace_reverse[:, c] - cr, lw=0.6, alpha=0.6, color="k", ls=":",
-                         label="reverse" if c == 0 else None)
+            axes[0].plot(
+                br,
+                result.trace_reverse[:, c] - cr,
+                lw=0.6,
+                alpha=0.6,
+                color="k",
+                ls=":",
+                label="reverse" if c == 0 else None,
+            )
         axes[0].legend(loc="lower left", fontsize=8)
     axes[0].set_ylabel("log-weight - log mean exp")
     axes[0].set_xlabel("beta_coupling")
-    axes[0].set_title(f"AIS: {result.n_chains} chains x {result.n_steps} steps, {result.schedule_name} schedule, "
-                      f"{result.method}")
+    axes[0].set_title(
+        f"AIS: {result.n_chains} chains x {result.n_steps} steps, {result.schedule_name} schedule, {result.method}"
+    )
 
     n, est, se = _running(result.log_weights)
     axes[1].plot(n, est, color="C0", label="forward (lower)")
@@ -218,9 +243,17 @@ def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: flo
     return save_figure(fig, path, dpi=110)
 
 
-def plot_contacts(scores: ArrayLike, contact_map: ContactMap | ArrayLike | None, path: PathLike,
-                  top: int | None = None, min_separation: int = 6, positions: ArrayLike | None = None,
-                  title: str | None = None, dpi: int = 150, figsize: tuple[float, float] = (6.0, 6.0)) -> str:
+def plot_contacts(
+    scores: ArrayLike,
+    contact_map: ContactMap | ArrayLike | None,
+    path: PathLike,
+    top: int | None = None,
+    min_separation: int = 6,
+    positions: ArrayLike | None = None,
+    title: str | None = None,
+    dpi: int = 150,
+    figsize: tuple[float, float] = (6.0, 6.0),
+) -> str:
     """Draw the predicted top pairs over the true contact map and write it to ``path``.
 
     Lower triangle: true contacts (grey; unknown pairs in light yellow). Upper triangle: the
@@ -268,24 +301,23 @@ def plot_contacts(scores: ArrayLike, contact_map: ContactMap | ArrayLike | None,
     if c is not None:
         ui, uj = np.nonzero(np.tril(c == -1, -1))
         if ui.size:
-            ax.scatter(uj + 1, ui + 1, s=ms ** 2, c="#f3eec8", marker="s", linewidths=0,
-                       label="unknown")
+            ax.scatter(uj + 1, ui + 1, s=ms**2, c="#f3eec8", marker="s", linewidths=0, label="unknown")
         ti, tj = np.nonzero(np.tril(c == 1, -min_separation))
-        ax.scatter(tj + 1, ti + 1, s=ms ** 2, c="0.55", marker="s", linewidths=0,
-                   label="true contact")
+        ax.scatter(tj + 1, ti + 1, s=ms**2, c="0.55", marker="s", linewidths=0, label="true contact")
     i, j, _ = ranked_pairs(s, min_separation)
     i, j = i[:top], j[:top]
     if c is None:
-        ax.scatter(j + 1, i + 1, s=ms ** 2, c="k", marker="o", linewidths=0, label="predicted")
+        ax.scatter(j + 1, i + 1, s=ms**2, c="k", marker="o", linewidths=0, label="predicted")
     else:
         state = c[i, j]
-        for value, colour, label in ((1, "#1a9641", "predicted, contact"),
-                                     (0, "#d7191c", "predicted, no contact"),
-                                     (-1, "#2c7bb6", "predicted, unknown")):
+        for value, colour, label in (
+            (1, "#1a9641", "predicted, contact"),
+            (0, "#d7191c", "predicted, no contact"),
+            (-1, "#2c7bb6", "predicted, unknown"),
+        ):
             m = state == value
             if m.any():
-                ax.scatter(j[m] + 1, i[m] + 1, s=ms ** 2, c=colour, marker="o",
-                           linewidths=0, label=label)
+                ax.scatter(j[m] + 1, i[m] + 1, s=ms**2, c=colour, marker="o", linewidths=0, label=label)
     ax.plot([0.5, L + 0.5], [0.5, L + 0.5], color="0.8", linewidth=0.5)
     ticks = np.linspace(1, L, min(L, 6)).round().astype(int)
     ax.set_xticks(ticks)
@@ -297,11 +329,12 @@ def plot_contacts(scores: ArrayLike, contact_map: ContactMap | ArrayLike | None,
     heading = title or "predicted contacts (upper) over true contacts (lower)"
     if c is not None:
         r = evaluate_contacts(s, c, min_separation=min_separation)
-        heading += (f"\nP@L/5 {r['P@L/5']:.2f}   P@L/2 {r['P@L/2']:.2f}   P@L {r['P@L']:.2f}"
-                    f"   (top {top} drawn, |i-j| >= {min_separation})")
+        heading += (
+            f"\nP@L/5 {r['P@L/5']:.2f}   P@L/2 {r['P@L/2']:.2f}   P@L {r['P@L']:.2f}"
+            f"   (top {top} drawn, |i-j| >= {min_separation})"
+        )
     ax.set_title(heading, fontsize=9)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=7,
-              markerscale=1.5, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=7, markerscale=1.5, frameon=False)
     return save_figure(fig, path, dpi)
 
 
@@ -331,7 +364,7 @@ def _scatter(ax, x, y, r, slope, title, max_points=200000, seed=0):
     if x.size > max_points:
         rng = np.random.default_rng(seed)
         keep = rng.choice(x.size, max_points, replace=False)
-        big = np.argsort(np.abs(x))[-max_points // 10:]  # always show the largest values
+        big = np.argsort(np.abs(x))[-max_points // 10 :]  # always show the largest values
         keep = np.union1d(keep, big)
         x, y = x[keep], y[keep]
     ax.scatter(x, y, s=3, alpha=0.4, rasterized=True, lw=0)
@@ -351,15 +384,33 @@ def plot_statistics(comparison: StatisticsComparison, path: PathLike) -> str:
     fig = figure(figsize=(4.2 * panels, 4))
     axes = fig.subplots(1, panels)
     axes = np.atleast_1d(axes)
-    _scatter(axes[0], c.f1_alignment.ravel(), c.f1_samples.ravel(), c.pearson["one_site"], c.slope["one_site"],
-             "one-site frequencies")
+    _scatter(
+        axes[0],
+        c.f1_alignment.ravel(),
+        c.f1_samples.ravel(),
+        c.pearson["one_site"],
+        c.slope["one_site"],
+        "one-site frequencies",
+    )
     if "two_site" in c.pearson:
-        _scatter(axes[1], c.c2_alignment, c.c2_samples, c.pearson["two_site"], c.slope["two_site"],
-                 "connected two-site correlations")
+        _scatter(
+            axes[1],
+            c.c2_alignment,
+            c.c2_samples,
+            c.pearson["two_site"],
+            c.slope["two_site"],
+            "connected two-site correlations",
+        )
     k = 2
     if c.c3_samples is not None:
-        _scatter(axes[k], c.c3_alignment, c.c3_samples, c.pearson["three_site"], c.slope["three_site"],
-                 "connected three-site correlations")
+        _scatter(
+            axes[k],
+            c.c3_alignment,
+            c.c3_samples,
+            c.pearson["three_site"],
+            c.slope["three_site"],
+            "connected three-site correlations",
+        )
         k += 1
     hist = c.energy_histograms()
     if hist is not None:
@@ -375,12 +426,18 @@ def plot_statistics(comparison: StatisticsComparison, path: PathLike) -> str:
     return save_figure(fig, path)
 
 
-def plot_mutation_heatmap(delta: ArrayLike, path: PathLike, sequence: str | ArrayLike | None = None,
-                          alphabet: Alphabet | str | None = None, positions: ArrayLike | None = None,
-                          title: str = "") -> str:
+def plot_mutation_heatmap(
+    delta: ArrayLike,
+    path: PathLike,
+    sequence: str | ArrayLike | None = None,
+    alphabet: Alphabet | str | None = None,
+    positions: ArrayLike | None = None,
+    title: str = "",
+) -> str:
     """Heat map of a Delta E table (letters down, positions across); dots mark the target."""
     from .alphabets import get_alphabet
     from .sequences import encode_sequences
+
     d = np.asarray(delta, dtype=np.float64)
     L, q = d.shape
     alpha = get_alphabet(alphabet) if alphabet is not None else None

@@ -31,9 +31,11 @@ Single-site sweeps visit lattice sites in checkerboard (sublattice) order and gr
 dense-model sites in order 0..L-1. Acceptance decisions compare 32-bit random numbers with
 integer thresholds (probabilities exact to 2^-32). Dense float32 models keep their local
 fields in 32-bit fixed point when that is within 2^-16 (in units of J) of the exact sum,
-which makes updates faster and never drifts; otherwise, and for float64, in double. Cluster methods need scalar couplings (lattice and graph
-forms): any sign for Ising, ferromagnetic (J >= 0) for Potts.
+which makes updates faster and never drifts; otherwise, and for float64, in double. Cluster
+methods need scalar couplings (lattice and graph forms): any sign for Ising, ferromagnetic
+(J >= 0) for Potts; each storage form names the kernel of a method (:mod:`isingbio.couplings`).
 """
+
 from __future__ import annotations
 
 import time
@@ -45,18 +47,25 @@ import numpy as np
 from . import stats
 from ._config import resolve_threads
 from ._progress import progress_bar as _progress
-from ._typing import ArrayLike, SeedLike
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
+from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
-from .errors import InputError, UnsupportedMethodError
 from .couplings import CLUSTER_METHODS, METHODS
+from .errors import InputError, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 
 __all__ = ["sample", "Sampler", "SampleResult", "METHODS", "CLUSTER_METHODS", "applicable_methods", "normalise_method"]
 
-_ALIASES = {"metropolis": "metropolis", "heatbath": "heatbath", "heat-bath": "heatbath",
-            "gibbs": "heatbath", "swendsen-wang": "swendsen-wang", "swendsen_wang": "swendsen-wang",
-            "sw": "swendsen-wang", "wolff": "wolff"}
+_ALIASES = {
+    "metropolis": "metropolis",
+    "heatbath": "heatbath",
+    "heat-bath": "heatbath",
+    "gibbs": "heatbath",
+    "swendsen-wang": "swendsen-wang",
+    "swendsen_wang": "swendsen-wang",
+    "sw": "swendsen-wang",
+    "wolff": "wolff",
+}
 # site updates per kernel call: big enough to amortise the call, small enough for progress
 _CHUNK_UPDATES = 2e7
 
@@ -80,6 +89,7 @@ def normalise_method(method: str, model: IsingModel | PottsModel) -> str:
     name = _ALIASES[key]
     model.couplings.check_method(name, ising=isinstance(model, IsingModel))
     return name
+
 
 @dataclass
 class SampleResult:
@@ -142,7 +152,7 @@ class SampleResult:
             "energy_per_site": lambda: self.energy / n,
             "magnetization": lambda: self.magnetization,
             "abs_magnetization": lambda: np.abs(self.magnetization),
-            "magnetization2": lambda: self.magnetization ** 2,
+            "magnetization2": lambda: self.magnetization**2,
         }
         if observable not in table:
             raise InputError(f"unknown observable {observable!r}; choose one of {', '.join(table)}")
@@ -172,39 +182,52 @@ class SampleResult:
 
     def specific_heat(self) -> stats.Estimate:
         """Specific heat per site, beta^2 var(E) / L, with a jackknife error over blocks."""
-        return _jackknife_blocks(self.energy, lambda e: self.beta ** 2 * e.var() / self.n_sites)
+        return _jackknife_blocks(self.energy, lambda e: self.beta**2 * e.var() / self.n_sites)
 
     def susceptibility(self) -> stats.Estimate:
         """Susceptibility per site, beta L (<m^2> - <|m|>^2), with a jackknife error over blocks."""
-        return _jackknife_blocks(self.magnetization,
-                                 lambda m: self.beta * self.n_sites * ((m ** 2).mean() - np.abs(m).mean() ** 2))
+        return _jackknife_blocks(
+            self.magnetization, lambda m: self.beta * self.n_sites * ((m**2).mean() - np.abs(m).mean() ** 2)
+        )
 
     def summary(self) -> str:
         """A few lines a physicist would want to see."""
-        lines = [f"{self.method}, beta = {self.beta:.6g} (T = {1 / self.beta if self.beta else float('inf'):.6g}), "
-                 f"{self.n_chains} chain(s) x {self.n_sweeps} sweeps after {self.burn_in} burn-in, thin {self.thin}, "
-                 f"seed {self.seed}"]
+        lines = [
+            f"{self.method}, beta = {self.beta:.6g} (T = {1 / self.beta if self.beta else float('inf'):.6g}), "
+            f"{self.n_chains} chain(s) x {self.n_sweeps} sweeps after {self.burn_in} burn-in, thin {self.thin}, "
+            f"seed {self.seed}"
+        ]
         if self.n_records >= 2:
             e = self.estimate("energy_per_site")
             m = self.estimate("magnetization")
             am = self.estimate("abs_magnetization")
-            lines.append(f"  energy per site    {e.mean: .6f} +/- {e.stderr:.6f}   tau_int {e.tau_int * self.thin:.3g} sweeps")
-            lines.append(f"  magnetization      {m.mean: .6f} +/- {m.stderr:.6f}   tau_int {m.tau_int * self.thin:.3g} sweeps")
-            lines.append(f"  |magnetization|    {am.mean: .6f} +/- {am.stderr:.6f}   tau_int {am.tau_int * self.thin:.3g} sweeps")
+            lines.append(
+                f"  energy per site    {e.mean: .6f} +/- {e.stderr:.6f}   tau_int {e.tau_int * self.thin:.3g} sweeps"
+            )
+            lines.append(
+                f"  magnetization      {m.mean: .6f} +/- {m.stderr:.6f}   tau_int {m.tau_int * self.thin:.3g} sweeps"
+            )
+            lines.append(
+                f"  |magnetization|    {am.mean: .6f} +/- {am.stderr:.6f}   tau_int {am.tau_int * self.thin:.3g} sweeps"
+            )
             c = self.specific_heat()
             lines.append(f"  specific heat      {c.mean: .6f} +/- {c.stderr:.6f}   (per site)")
         if self.acceptance_rate is not None:
             lines.append(f"  acceptance rate    {self.acceptance_rate:.4f}")
         if self.mean_cluster_size is not None:
-            lines.append(f"  mean cluster size  {self.mean_cluster_size:.4g} sites ({self.mean_cluster_size / self.n_sites:.3%} of the system)")
+            share = self.mean_cluster_size / self.n_sites
+            lines.append(f"  mean cluster size  {self.mean_cluster_size:.4g} sites ({share:.3%} of the system)")
         updates = self.n_chains * (self.n_sweeps + self.burn_in) * self.n_sites
         rate = updates / self.elapsed / 1e9 if self.elapsed > 0 else float("inf")
-        lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s), {rate:.3g} site updates per ns")
+        lines.append(
+            f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s), {rate:.3g} site updates per ns"
+        )
         return "\n".join(lines)
 
 
-def _jackknife_blocks(series: np.ndarray, statistic: Callable[[np.ndarray], float],
-                      n_blocks: int = 20) -> stats.Estimate:
+def _jackknife_blocks(
+    series: np.ndarray, statistic: Callable[[np.ndarray], float], n_blocks: int = 20
+) -> stats.Estimate:
     """Jackknife over blocks of records (all chains together) for a nonlinear statistic."""
     n = series.shape[1]
     full = float(statistic(series))
@@ -212,8 +235,9 @@ def _jackknife_blocks(series: np.ndarray, statistic: Callable[[np.ndarray], floa
     if n_blocks < 2:
         return stats.Estimate(full, float("nan"), float("nan"), series.size)
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
-    values = np.array([statistic(np.concatenate([series[:, :edges[b]], series[:, edges[b + 1]:]], axis=1))
-                       for b in range(n_blocks)])
+    values = np.array(
+        [statistic(np.concatenate([series[:, : edges[b]], series[:, edges[b + 1] :]], axis=1)) for b in range(n_blocks)]
+    )
     err = float(np.sqrt((n_blocks - 1) / n_blocks * ((values - values.mean()) ** 2).sum()))
     return stats.Estimate(full, err, float("nan"), series.size)
 
@@ -250,9 +274,17 @@ class Sampler:
     importance sampling uses this to move along the path from an independent-site model.
     """
 
-    def __init__(self, model: IsingModel | PottsModel, beta: float = 1.0, *, method: str = "metropolis",
-                 n_chains: int = 1, init: str | ArrayLike = "random", seed: SeedLike = None,
-                 n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: IsingModel | PottsModel,
+        beta: float = 1.0,
+        *,
+        method: str = "metropolis",
+        n_chains: int = 1,
+        init: str | ArrayLike = "random",
+        seed: SeedLike = None,
+        n_threads: int | None = None,
+    ) -> None:
         if not isinstance(model, (IsingModel, PottsModel)):
             raise InputError(f"model must be an IsingModel or PottsModel, got {type(model).__name__}")
         self.model = model
@@ -307,7 +339,9 @@ class Sampler:
     def beta(self) -> float:
         """Inverse temperature (setting it sets beta_coupling and beta_field)."""
         if self._beta_J != self._beta_h:
-            raise InputError(f"beta_coupling ({self._beta_J}) and beta_field ({self._beta_h}) differ; read them separately")
+            raise InputError(
+                f"beta_coupling ({self._beta_J}) and beta_field ({self._beta_h}) differ; read them separately"
+            )
         return self._beta_J
 
     @beta.setter
@@ -347,16 +381,30 @@ class Sampler:
         `states`, if given, receives the configurations at those records; `beta_path`, a pair
         of arrays, gives (beta_coupling, beta_field) for each record instead of the current ones.
         """
-        extra = (self.calibrate() if clusters_per_sweep is None else clusters_per_sweep,) if self.method == "wolff" else ()
+        extra = (
+            (self.calibrate() if clusters_per_sweep is None else clusters_per_sweep,) if self.method == "wolff" else ()
+        )
         kwargs = {}
         if states is not None:  # kernels write records straight into views of the outputs
-            kwargs["states_out"] = states[:, offset:offset + n_records]
+            kwargs["states_out"] = states[:, offset : offset + n_records]
         if beta_path is not None:
             kwargs["beta_J_path"], kwargs["beta_h_path"] = (
-                np.ascontiguousarray(b[offset:offset + n_records], dtype=np.float64) for b in beta_path)
-        records = tuple(series[:, offset:offset + n_records] for series in out)
-        self.kernel(self._states, self._rng, self._beta_J, self._beta_h, n_records, thin, *records, self._stats,
-                    self.n_threads, *extra, **kwargs)
+                np.ascontiguousarray(b[offset : offset + n_records], dtype=np.float64) for b in beta_path
+            )
+        records = tuple(series[:, offset : offset + n_records] for series in out)
+        self.kernel(
+            self._states,
+            self._rng,
+            self._beta_J,
+            self._beta_h,
+            n_records,
+            thin,
+            *records,
+            self._stats,
+            self.n_threads,
+            *extra,
+            **kwargs,
+        )
 
     def calibrate(self) -> int | None:
         """Fix the settings a method calibrates once, at the current beta, and return them.
@@ -373,8 +421,18 @@ class Sampler:
         if self._clusters_per_sweep == 0:
             scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
             pilot_stats = np.zeros_like(self._stats)
-            self.kernel(self._states.copy(), self._rng, self._beta_J, self._beta_h,
-                        1, 1, *scratch, pilot_stats, self.n_threads, 0)
+            self.kernel(
+                self._states.copy(),
+                self._rng,
+                self._beta_J,
+                self._beta_h,
+                1,
+                1,
+                *scratch,
+                pilot_stats,
+                self.n_threads,
+                0,
+            )
             mean_size = pilot_stats[:, 3].sum() / max(pilot_stats[:, 2].sum(), 1)
             self._clusters_per_sweep = max(1, int(round(self.model.n_sites / mean_size)))
         return self._clusters_per_sweep
@@ -407,8 +465,7 @@ class Sampler:
         bar.close()
         self.n_sweeps_done += n_sweeps
 
-    def run(self, n_sweeps: int, thin: int = 1, *, return_states: bool = False,
-            progress: bool = False) -> SampleResult:
+    def run(self, n_sweeps: int, thin: int = 1, *, return_states: bool = False, progress: bool = False) -> SampleResult:
         """Run `n_sweeps` more sweeps, recording every `thin` sweeps.
 
         Parameters
@@ -430,13 +487,19 @@ class Sampler:
         thin = check_positive_int(thin, "thin")
         n_records = n_sweeps // thin
         c, n = self.n_chains, self.model.n_sites
-        check_memory(c * n_records * 8 * 3, f"energy and magnetisation series of {c} chains x {n_records} records",
-                     "use a larger thin")
+        check_memory(
+            c * n_records * 8 * 3,
+            f"energy and magnetisation series of {c} chains x {n_records} records",
+            "use a larger thin",
+        )
         out = tuple(np.empty((c, n_records)) for _ in range(3))
         states = None
         if return_states:
-            check_memory(c * n_records * n, f"states of {c} chains x {n_records} records x {n} sites "
-                         f"({format_bytes(c * n_records * n)})", "use a larger thin or return_states=False")
+            check_memory(
+                c * n_records * n,
+                f"states of {c} chains x {n_records} records x {n} sites ({format_bytes(c * n_records * n)})",
+                "use a larger thin or return_states=False",
+            )
             states = np.empty((c, n_records, n), dtype=np.int8)
         stats_before = self._stats.copy()
         start = time.perf_counter()
@@ -462,16 +525,29 @@ class Sampler:
         e_c, e_f, mag = out
         shape = self.model.shape
         return SampleResult(
-            energy=e_c + e_f, energy_coupling=e_c, energy_field=e_f, magnetization=mag,
-            final_states=self.states, seed=self.seed,
-            beta=self._beta_J, method=self.method, n_sweeps=n_sweeps, burn_in=0, thin=thin,
-            n_sites=n, n_threads=self.n_threads, elapsed=elapsed,
+            energy=e_c + e_f,
+            energy_coupling=e_c,
+            energy_field=e_f,
+            magnetization=mag,
+            final_states=self.states,
+            seed=self.seed,
+            beta=self._beta_J,
+            method=self.method,
+            n_sweeps=n_sweeps,
+            burn_in=0,
+            thin=thin,
+            n_sites=n,
+            n_threads=self.n_threads,
+            elapsed=elapsed,
             states=None if states is None else states.reshape((c, n_records) + shape),
-            acceptance_rate=accept, mean_cluster_size=cluster,
-            model_kind="ising" if isinstance(self.model, IsingModel) else "potts")
+            acceptance_rate=accept,
+            mean_cluster_size=cluster,
+            model_kind="ising" if isinstance(self.model, IsingModel) else "potts",
+        )
 
-    def anneal(self, beta_coupling: ArrayLike, beta_field: ArrayLike | None = None,
-               thin: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def anneal(
+        self, beta_coupling: ArrayLike, beta_field: ArrayLike | None = None, thin: int = 1
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run along a path of inverse temperatures, recording after each point.
 
         Parameters
@@ -491,8 +567,11 @@ class Sampler:
         """
         thin = check_positive_int(thin, "thin")
         b_J = np.ascontiguousarray(beta_coupling, dtype=np.float64).ravel()
-        b_h = (np.full(b_J.shape, self._beta_h) if beta_field is None
-               else np.ascontiguousarray(beta_field, dtype=np.float64).ravel())
+        b_h = (
+            np.full(b_J.shape, self._beta_h)
+            if beta_field is None
+            else np.ascontiguousarray(beta_field, dtype=np.float64).ravel()
+        )
         if b_h.shape != b_J.shape:
             raise InputError(f"beta_coupling and beta_field must have the same length, got {b_J.size} and {b_h.size}")
         for name, b in (("beta_coupling", b_J), ("beta_field", b_h)):
@@ -508,14 +587,27 @@ class Sampler:
         return out[0], out[1]
 
     def __repr__(self) -> str:
-        return (f"Sampler({self.model!r}, beta={self._beta_J:g}, method={self.method!r}, "
-                f"n_chains={self.n_chains}, seed={self.seed}, n_sweeps_done={self.n_sweeps_done})")
+        return (
+            f"Sampler({self.model!r}, beta={self._beta_J:g}, method={self.method!r}, "
+            f"n_chains={self.n_chains}, seed={self.seed}, n_sweeps_done={self.n_sweeps_done})"
+        )
 
 
-def sample(model: IsingModel | PottsModel, beta: float, n_sweeps: int, *, method: str = "metropolis",
-           n_chains: int = 1, burn_in: int = 0, thin: int = 1, init: str | ArrayLike = "random",
-           seed: SeedLike = None, n_threads: int | None = None, return_states: bool = False,
-           progress: bool = False) -> SampleResult:
+def sample(
+    model: IsingModel | PottsModel,
+    beta: float,
+    n_sweeps: int,
+    *,
+    method: str = "metropolis",
+    n_chains: int = 1,
+    burn_in: int = 0,
+    thin: int = 1,
+    init: str | ArrayLike = "random",
+    seed: SeedLike = None,
+    n_threads: int | None = None,
+    return_states: bool = False,
+    progress: bool = False,
+) -> SampleResult:
     """Sample configurations of a model by Markov chain Monte Carlo.
 
     Parameters

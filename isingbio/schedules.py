@@ -6,6 +6,7 @@ both ends, and "adaptive" places the steps from a pilot run so that each adds ab
 variance to the log-weights (:func:`isingbio.ais` runs the pilot, then
 :func:`_adaptive_schedule` places the steps).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ from .errors import InputError
 __all__ = ["make_schedule", "SCHEDULES"]
 
 SCHEDULES = ("linear", "sigmoid", "adaptive")
-_SIGMOID_WIDTH = 4.0       # sigmoid schedule: s ~ sigmoid(t) for t in [-4, 4]
+_SIGMOID_WIDTH = 4.0  # sigmoid schedule: s ~ sigmoid(t) for t in [-4, 4]
 
 
 def make_schedule(schedule: str | ArrayLike = "linear", n_steps: int = 1000) -> np.ndarray:
@@ -52,8 +53,9 @@ def make_schedule(schedule: str | ArrayLike = "linear", n_steps: int = 1000) -> 
     try:
         s = np.asarray(schedule, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InputError(f"schedule must be one of {', '.join(SCHEDULES)} or an array of numbers, "
-                         f"got {schedule!r}") from None
+        raise InputError(
+            f"schedule must be one of {', '.join(SCHEDULES)} or an array of numbers, got {schedule!r}"
+        ) from None
     if s.ndim != 1 or s.size < 2:
         raise InputError(f"a schedule array must be 1-D with at least 2 values (0 and 1), got shape {s.shape}")
     if not np.all(np.isfinite(s)):
@@ -82,8 +84,11 @@ def _adaptive_schedule(s_pilot: np.ndarray, energies: np.ndarray, n_steps: int) 
         den = np.sqrt((dev[1:] ** 2).sum(axis=1) * (dev[:-1] ** 2).sum(axis=1))
         rho = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
         win = max(3, energies.shape[0] // 20)
-        rho = np.convolve(np.concatenate([np.full(win // 2, rho[0]), rho, np.full(win - 1 - win // 2, rho[-1])]),
-                          np.ones(win) / win, mode="valid")
+        rho = np.convolve(
+            np.concatenate([np.full(win // 2, rho[0]), rho, np.full(win - 1 - win // 2, rho[-1])]),
+            np.ones(win) / win,
+            mode="valid",
+        )
         rho = np.clip(np.append(rho, rho[-1]), 0.0, 0.98)
         sd = sd * np.sqrt((1 + rho) / (1 - rho))
     sd = np.append(sd, sd[-1])

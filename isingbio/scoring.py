@@ -7,6 +7,7 @@
   them as CSV. (The CSV writer lives here, with the table it writes, rather than with the
   FASTA writer in :mod:`isingbio.sequences`, which this module imports.)
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["score_sequences", "mutation_effects", "mutation_table", "write_mutation_table"]
 
 
-def score_sequences(model: PottsModel, sequences: str | Sequence[str] | ArrayLike | Alignment,
-                    log_z: float | AISResult | None = None,
-                    beta: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def score_sequences(
+    model: PottsModel,
+    sequences: str | Sequence[str] | ArrayLike | Alignment,
+    log_z: float | AISResult | None = None,
+    beta: float | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Statistical energies and (given log Z) normalised log-probabilities.
 
     Parameters
@@ -83,8 +87,9 @@ def mutation_effects(model: PottsModel, sequence: str | ArrayLike) -> np.ndarray
     _check_dense(model)
     J = model.J
     assert J is not None, "a dense model has J (checked above)"
-    x = encode_sequences([sequence] if isinstance(sequence, str) else [np.asarray(sequence)],
-                         model_alphabet(model), model.n_sites)[0].astype(np.intp)
+    x = encode_sequences(
+        [sequence] if isinstance(sequence, str) else [np.asarray(sequence)], model_alphabet(model), model.n_sites
+    )[0].astype(np.intp)
     L = model.n_sites
     sites = np.arange(L)
     # local field u_i(b) = h_i(b) + sum_j J[i, j, b, x_j]  (J[i, i] = 0)
@@ -96,25 +101,37 @@ def mutation_effects(model: PottsModel, sequence: str | ArrayLike) -> np.ndarray
     return delta
 
 
-def mutation_table(delta: ArrayLike, sequence: str | ArrayLike, alphabet: Alphabet | str,
-                   positions: ArrayLike) -> list[tuple[str, int, str, str, float]]:
+def mutation_table(
+    delta: ArrayLike, sequence: str | ArrayLike, alphabet: Alphabet | str, positions: ArrayLike
+) -> list[tuple[str, int, str, str, float]]:
     """Rows ``(mutant, position, wt, mt, delta_e)`` of a Delta E table, e.g. ``("K12A", 12, "K", "A", 0.83)``."""
     alpha = get_alphabet(alphabet)
     d = np.asarray(delta)
-    x = encode_sequences([sequence] if isinstance(sequence, str) else [np.asarray(sequence)], alpha,
-                         d.shape[0])[0]
+    x = encode_sequences([sequence] if isinstance(sequence, str) else [np.asarray(sequence)], alpha, d.shape[0])[0]
     rows: list[tuple[str, int, str, str, float]] = []
     for i, (pos, wt) in enumerate(zip(np.asarray(positions).tolist(), x.tolist())):
         for b in range(alpha.q):
             if b == wt:
                 continue
-            rows.append((f"{alpha.letters[wt]}{pos}{alpha.letters[b]}", int(pos), alpha.letters[wt],
-                         alpha.letters[b], float(d[i, b])))
+            rows.append(
+                (
+                    f"{alpha.letters[wt]}{pos}{alpha.letters[b]}",
+                    int(pos),
+                    alpha.letters[wt],
+                    alpha.letters[b],
+                    float(d[i, b]),
+                )
+            )
     return rows
 
 
-def write_mutation_table(path: PathLike | IO[str], delta: ArrayLike, sequence: str | ArrayLike,
-                         alphabet: Alphabet | str, positions: ArrayLike) -> None:
+def write_mutation_table(
+    path: PathLike | IO[str],
+    delta: ArrayLike,
+    sequence: str | ArrayLike,
+    alphabet: Alphabet | str,
+    positions: ArrayLike,
+) -> None:
     """CSV ``mutant,position,wt,mt,delta_e`` (one row per single mutant), written atomically.
 
     ``path`` may be an open text file (e.g. ``sys.stdout``).

@@ -12,6 +12,7 @@ with fields ``h'_j(b) = h_j(b) + sum_{i fixed} J[j, i, b, a_i]`` and the couplin
 themselves (:func:`condition_model`). That model is sampled and the fixed letters are put
 back, so fixed sites never move and the free sites have exactly the conditional distribution.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,15 @@ from ._validation import check_beta, check_memory, check_positive_int
 from .alphabets import Alphabet
 from .errors import InputError, SamplingWarning
 from .models import PottsModel
-from .sequences import (_check_dense, decode_states, encode_sequences, format_positions, model_alphabet,
-                        model_positions, write_fasta)
+from .sequences import (
+    _check_dense,
+    decode_states,
+    encode_sequences,
+    format_positions,
+    model_alphabet,
+    model_positions,
+    write_fasta,
+)
 
 __all__ = ["parse_fixed", "condition_model", "sample_sequences", "GeneratedSamples", "MixingDiagnostics"]
 
@@ -42,8 +50,9 @@ logger = logging.getLogger(__name__)
 _FIX_ITEM = re.compile(r"^\s*([+-]?\d+)\s*[=:]\s*(\S+)\s*$")
 
 
-def parse_fixed(fixed: str | dict[int, str | int] | Iterable[tuple[int, str | int]] | None,
-                model: PottsModel) -> dict[int, int]:
+def parse_fixed(
+    fixed: str | dict[int, str | int] | Iterable[tuple[int, str | int]] | None, model: PottsModel
+) -> dict[int, int]:
     """Positions to hold fixed, as ``{site index: state code}``.
 
     Parameters
@@ -96,13 +105,13 @@ def parse_fixed(fixed: str | dict[int, str | int] | Iterable[tuple[int, str | in
         else:
             value = str(value)
             if len(value) != 1 or value not in alpha.letters and value.upper() not in alpha.letters:
-                raise InputError(f"letter {value!r} at position {pos} is not in the model's alphabet "
-                                 f"{alpha.letters!r}")
+                raise InputError(f"letter {value!r} at position {pos} is not in the model's alphabet {alpha.letters!r}")
             code = int(alpha.encode(value)[0])
         site = index_of[pos]
         if site in out and out[site] != code:
-            raise InputError(f"position {pos} is fixed twice, to {alpha.letters[out[site]]!r} and "
-                             f"{alpha.letters[code]!r}")
+            raise InputError(
+                f"position {pos} is fixed twice, to {alpha.letters[out[site]]!r} and {alpha.letters[code]!r}"
+            )
         out[site] = code
     return dict(sorted(out.items()))
 
@@ -143,7 +152,7 @@ def condition_model(model: PottsModel, fixed_sites: Mapping[int, int]) -> tuple[
         return None, free, const
     if fixed_idx.size == 0:
         return model, free, 0.0
-    check_memory(free.size ** 2 * q * q * J.itemsize, f"the conditioned model of {free.size} free sites")
+    check_memory(free.size**2 * q * q * J.itemsize, f"the conditioned model of {free.size} free sites")
     # J[free[j], fixed[k], :, codes[k]] -> shape (n_free, n_fixed, q)
     extra = J[free[:, None], fixed_idx[None, :], :, codes[None, :]].sum(axis=1, dtype=np.float64)
     h_free = (h64[free] + extra).astype(model.dtype)
@@ -210,8 +219,10 @@ class MixingDiagnostics:
     def summary(self) -> str:
         rec = self.sweeps > self.burn_in
         lines = ["mixing diagnostics"]
-        lines.append(f"  energy tau_int       {self.tau_int:.3g} sweeps "
-                     f"(records every {self.thin}: about {self.n_effective:.0f} independent records)")
+        lines.append(
+            f"  energy tau_int       {self.tau_int:.3g} sweeps "
+            f"(records every {self.thin}: about {self.n_effective:.0f} independent records)"
+        )
         if not math.isnan(self.r_hat):
             lines.append(f"  R-hat (energy)       {self.r_hat:.3f}")
         lines.append(f"  energy drift         {self.energy_drift:+.2f} standard errors (last vs first quarter)")
@@ -219,8 +230,10 @@ class MixingDiagnostics:
             d_start = float(self.hamming_from_start[:, rec][:, -1].mean())
             lines.append(f"  distance from start  {d_start:.3f} of free sites at the end")
             if np.isfinite(self.hamming_between[rec]).any():
-                lines.append(f"  distance between     {float(np.nanmean(self.hamming_between[rec])):.3f} "
-                             f"of free sites (mean over records and pairs of chains)")
+                lines.append(
+                    f"  distance between     {float(np.nanmean(self.hamming_between[rec])):.3f} "
+                    f"of free sites (mean over records and pairs of chains)"
+                )
         if self.problems:
             for p in self.problems:
                 lines.append(f"  WARNING: {p}")
@@ -231,6 +244,7 @@ class MixingDiagnostics:
     def plot(self, path: PathLike) -> str:
         """Energy and Hamming-distance traces; see :func:`isingbio.plot.plot_mixing`."""
         from .plot import plot_mixing
+
         return plot_mixing(self, path)
 
 
@@ -292,8 +306,10 @@ class GeneratedSamples:
         """FASTA headers: ``sample_000001 chain=0 sweep=1010 energy=-12.3456 positions=1-58``."""
         span = format_positions(self.positions)
         width = max(6, len(str(len(self))))
-        return [f"sample_{k + 1:0{width}d} chain={c} sweep={s} energy={e:.4f} positions={span}"
-                for k, (c, s, e) in enumerate(zip(self.chain.tolist(), self.sweep.tolist(), self.energy.tolist()))]
+        return [
+            f"sample_{k + 1:0{width}d} chain={c} sweep={s} energy={e:.4f} positions={span}"
+            for k, (c, s, e) in enumerate(zip(self.chain.tolist(), self.sweep.tolist(), self.energy.tolist()))
+        ]
 
     def write_fasta(self, path: PathLike | IO[str]) -> None:
         """Write the sequences as FASTA (atomically); headers carry chain, sweep, energy, positions."""
@@ -301,18 +317,24 @@ class GeneratedSamples:
 
     def summary(self) -> str:
         n_free = self.states.shape[1] - len(self.fixed)
-        lines = [f"{len(self)} sequences of length {self.states.shape[1]} ({n_free} free) from "
-                 f"{self.n_chains} chain(s): {self.method}, beta = {self.beta:.6g}, burn-in {self.burn_in} "
-                 f"sweeps, a record every {self.thin} sweeps, seed {self.seed}"]
+        lines = [
+            f"{len(self)} sequences of length {self.states.shape[1]} ({n_free} free) from "
+            f"{self.n_chains} chain(s): {self.method}, beta = {self.beta:.6g}, burn-in {self.burn_in} "
+            f"sweeps, a record every {self.thin} sweeps, seed {self.seed}"
+        ]
         if self.fixed:
             lines.append("  fixed: " + ",".join(f"{p}={a}" for p, a in self.fixed.items()))
         if len(self):
-            lines.append(f"  energy             {self.energy.mean():.4f} (sd {self.energy.std():.4f}, "
-                         f"min {self.energy.min():.4f})")
+            lines.append(
+                f"  energy             {self.energy.mean():.4f} (sd {self.energy.std():.4f}, "
+                f"min {self.energy.min():.4f})"
+            )
         if self.acceptance_rate is not None:
             lines.append(f"  acceptance rate    {self.acceptance_rate:.4f}")
-        lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s), "
-                     f"{len(self) / self.elapsed if self.elapsed > 0 else float('inf'):.4g} sequences per second")
+        lines.append(
+            f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s), "
+            f"{len(self) / self.elapsed if self.elapsed > 0 else float('inf'):.4g} sequences per second"
+        )
         text = "\n".join(lines)
         if self.diagnostics is not None:
             text += "\n" + self.diagnostics.summary()
@@ -383,30 +405,59 @@ def _diagnose(sweeps, energy, hamming_start, hamming_between, burn_in, thin, com
         problems.append(f"only {n_rec} record(s) per chain: too few to judge mixing")
     else:
         if n_rec < 20 * tau_rec:
-            problems.append(f"the energy autocorrelation time ({tau_rec * thin:.3g} sweeps) is long compared "
-                            f"with the run ({n_rec * thin} sweeps after burn-in): run longer or thin more")
+            problems.append(
+                f"the energy autocorrelation time ({tau_rec * thin:.3g} sweeps) is long compared "
+                f"with the run ({n_rec * thin} sweeps after burn-in): run longer or thin more"
+            )
         if not math.isnan(r_hat) and r_hat > 1.1:
-            problems.append(f"chains disagree on the energy (R-hat = {r_hat:.2f} > 1.1): they sample different "
-                            f"regions; use a longer burn-in or more sweeps")
+            problems.append(
+                f"chains disagree on the energy (R-hat = {r_hat:.2f} > 1.1): they sample different "
+                f"regions; use a longer burn-in or more sweeps"
+            )
         if abs(drift) > 4:
-            problems.append(f"the energy still drifts ({drift:+.1f} standard errors between the first and last "
-                            f"quarter of the records): use a longer burn-in")
+            problems.append(
+                f"the energy still drifts ({drift:+.1f} standard errors between the first and last "
+                f"quarter of the records): use a longer burn-in"
+            )
         if ddrift > 0.02:
-            problems.append(f"chains started from the same sequence are still moving apart (distance between "
-                            f"chains grew by {ddrift:.3f} of the free sites over the records): use a longer "
-                            f"burn-in")
-    return MixingDiagnostics(sweeps=sweeps, energy=energy, hamming_from_start=hamming_start,
-                             hamming_between=hamming_between, burn_in=burn_in, thin=thin,
-                             tau_int=tau_rec * thin, n_effective=n_eff, r_hat=r_hat, energy_drift=drift,
-                             distance_drift=ddrift, common_start=common_start, problems=problems)
+            problems.append(
+                f"chains started from the same sequence are still moving apart (distance between "
+                f"chains grew by {ddrift:.3f} of the free sites over the records): use a longer "
+                f"burn-in"
+            )
+    return MixingDiagnostics(
+        sweeps=sweeps,
+        energy=energy,
+        hamming_from_start=hamming_start,
+        hamming_between=hamming_between,
+        burn_in=burn_in,
+        thin=thin,
+        tau_int=tau_rec * thin,
+        n_effective=n_eff,
+        r_hat=r_hat,
+        energy_drift=drift,
+        distance_drift=ddrift,
+        common_start=common_start,
+        problems=problems,
+    )
 
 
-def sample_sequences(model: PottsModel, n: int, beta: float = 1.0, *,
-                     start: str | Sequence[str] | ArrayLike | None = None,
-                     fixed: str | dict[int, str | int] | Iterable[tuple[int, str | int]] | None = None,
-                     n_chains: int = 8, burn_in: int = 1000, thin: int = 10, method: str = "heatbath",
-                     seed: SeedLike = None, n_threads: int | None = None, progress: bool = False,
-                     warn: bool = True) -> GeneratedSamples:
+def sample_sequences(
+    model: PottsModel,
+    n: int,
+    beta: float = 1.0,
+    *,
+    start: str | Sequence[str] | ArrayLike | None = None,
+    fixed: str | dict[int, str | int] | Iterable[tuple[int, str | int]] | None = None,
+    n_chains: int = 8,
+    burn_in: int = 1000,
+    thin: int = 10,
+    method: str = "heatbath",
+    seed: SeedLike = None,
+    n_threads: int | None = None,
+    progress: bool = False,
+    warn: bool = True,
+) -> GeneratedSamples:
     """Draw sequences from a dense Potts model by Markov chain Monte Carlo.
 
     ``n_chains`` independent chains run in parallel; each does ``burn_in`` sweeps, then
@@ -495,6 +546,7 @@ def sample_sequences(model: PottsModel, n: int, beta: float = 1.0, *,
     accept = None
     if cond is None:  # every site fixed: nothing to sample
         from ._random import as_seed_sequence, seed_entropy
+
         full[:] = fixed_codes
         seed_used = seed_entropy(as_seed_sequence(seed))
         energy[:] = const
@@ -503,8 +555,7 @@ def sample_sequences(model: PottsModel, n: int, beta: float = 1.0, *,
         diag = None
     else:
         init = "random" if start_states is None else start_states[:, free]
-        sampler = Sampler(cond, beta, method=method, n_chains=n_chains, init=init, seed=seed,
-                          n_threads=n_threads)
+        sampler = Sampler(cond, beta, method=method, n_chains=n_chains, init=init, seed=seed, n_threads=n_threads)
         seed_used = sampler.seed
         n_threads_used = sampler.n_threads
         initial = np.empty((n_chains, L), dtype=np.int8)
@@ -558,16 +609,30 @@ def sample_sequences(model: PottsModel, n: int, beta: float = 1.0, *,
     keep = np.ones((n_chains, records), dtype=bool)
     surplus = n_chains * records - n
     if surplus:
-        keep[n_chains - surplus:, records - 1] = False
+        keep[n_chains - surplus :, records - 1] = False
     chain_idx = np.broadcast_to(np.arange(n_chains)[:, None], keep.shape)[keep]
     sweep_idx = np.broadcast_to(burn_in + thin * np.arange(1, records + 1)[None, :], keep.shape)[keep]
     result = GeneratedSamples(
-        states=np.ascontiguousarray(full[keep]), chain=chain_idx.astype(np.int64),
-        sweep=sweep_idx.astype(np.int64), energy=energy[keep], alphabet=alpha, positions=positions,
-        fixed=fixed_letters, start=initial, seed=seed_used, beta=beta, method=method, n_chains=n_chains,
-        burn_in=burn_in, thin=thin, n_threads=n_threads_used, elapsed=elapsed, acceptance_rate=accept,
-        diagnostics=diag, model=model)
+        states=np.ascontiguousarray(full[keep]),
+        chain=chain_idx.astype(np.int64),
+        sweep=sweep_idx.astype(np.int64),
+        energy=energy[keep],
+        alphabet=alpha,
+        positions=positions,
+        fixed=fixed_letters,
+        start=initial,
+        seed=seed_used,
+        beta=beta,
+        method=method,
+        n_chains=n_chains,
+        burn_in=burn_in,
+        thin=thin,
+        n_threads=n_threads_used,
+        elapsed=elapsed,
+        acceptance_rate=accept,
+        diagnostics=diag,
+        model=model,
+    )
     if warn and diag is not None and diag.problems:
-        warnings.warn("chains may not have decorrelated: " + "; ".join(diag.problems), SamplingWarning,
-                      stacklevel=2)
+        warnings.warn("chains may not have decorrelated: " + "; ".join(diag.problems), SamplingWarning, stacklevel=2)
     return result

@@ -6,6 +6,7 @@ those of the alignment the model was fitted to, reweighted as for the fit, and t
 distributions of both (:class:`StatisticsComparison`). (:mod:`isingbio.stats` is a
 different module: autocorrelation times and error bars of Monte Carlo series.)
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,8 +85,11 @@ class StatisticsComparison:
 
     def summary(self) -> str:
         lines = [f"model check: {self.n_samples} samples against the alignment (N_eff = {self.n_eff_alignment:.1f})"]
-        names = {"one_site": "one-site frequencies", "two_site": "two-site connected corr.",
-                 "three_site": "three-site connected corr."}
+        names = {
+            "one_site": "one-site frequencies",
+            "two_site": "two-site connected corr.",
+            "three_site": "three-site connected corr.",
+        }
         for key, label in names.items():
             if key in self.pearson:
                 lines.append(f"  {label:<28} Pearson r = {self.pearson[key]:.4f}   slope = {self.slope[key]:.4f}")
@@ -93,12 +97,16 @@ class StatisticsComparison:
             w = self.weights_alignment
             mean_a = float(np.average(self.energy_alignment, weights=w))
             sd_a = float(np.sqrt(np.average((self.energy_alignment - mean_a) ** 2, weights=w)))
-            lines.append(f"  energy: samples {self.energy_samples.mean():.3f} (sd {self.energy_samples.std():.3f}), "
-                         f"natural {mean_a:.3f} (sd {sd_a:.3f})")
+            lines.append(
+                f"  energy: samples {self.energy_samples.mean():.3f} (sd {self.energy_samples.std():.3f}), "
+                f"natural {mean_a:.3f} (sd {sd_a:.3f})"
+            )
         return "\n".join(lines)
+
     def plot(self, path: PathLike) -> str:
         """Scatter plots and energy histograms; see :func:`isingbio.plot.plot_statistics`."""
         from .plot import plot_statistics
+
         return plot_statistics(self, path)
 
 
@@ -115,6 +123,7 @@ def _r_and_slope(x, y):
 def _one_hot(codes: np.ndarray, q: int, values=None):
     """Sparse (N, L q) one-hot matrix of codes (CSR), entries 1 or `values` per row."""
     import scipy.sparse as sp
+
     N, L = codes.shape
     rows = np.repeat(np.arange(N, dtype=np.int64), L)
     cols = (codes.astype(np.int64) + (np.arange(L, dtype=np.int64) * q)[None, :]).ravel()
@@ -137,7 +146,7 @@ def _pair_stats(codes: np.ndarray, w: np.ndarray, q: int):
 def _connected_pairs(f1, f2, L, q):
     i, j = np.triu_indices(L, 1)
     f2r = f2.reshape(L, q, L, q)
-    fij = f2r[i, :, j, :]          # (P, q, q)
+    fij = f2r[i, :, j, :]  # (P, q, q)
     c = fij - f1[i][:, :, None] * f1[j][:, None, :]
     return c.reshape(-1), np.stack([i, j], axis=1).astype(np.int64)
 
@@ -167,11 +176,17 @@ def _three_site(codes, w, triplets, f1, f2, q):
     return fabc - fab * fc - fac * fb - fbc * fa + 2 * fa * fb * fc
 
 
-def compare_statistics(samples: GeneratedSamples | Alignment | ArrayLike,
-                       alignment: Alignment | ArrayLike,
-                       weights: str | ArrayLike | None = None, three_site: bool = False, *,
-                       model: PottsModel | None = None, identity: float = 0.8, n_triplets: int = 10000,
-                       seed: int = 0) -> StatisticsComparison:
+def compare_statistics(
+    samples: GeneratedSamples | Alignment | ArrayLike,
+    alignment: Alignment | ArrayLike,
+    weights: str | ArrayLike | None = None,
+    three_site: bool = False,
+    *,
+    model: PottsModel | None = None,
+    identity: float = 0.8,
+    n_triplets: int = 10000,
+    seed: int = 0,
+) -> StatisticsComparison:
     """Compare the statistics of sampled sequences with those of the reweighted alignment.
 
     Parameters
@@ -220,8 +235,11 @@ def compare_statistics(samples: GeneratedSamples | Alignment | ArrayLike,
         raise InputError(f"samples use alphabet {s_alpha.letters!r} but the alignment uses {a_alpha.letters!r}")
     a_pos, s_pos = getattr(alignment, "positions", None), getattr(samples, "positions", None)
     if a_pos is not None and s_pos is not None and not np.array_equal(np.asarray(a_pos), np.asarray(s_pos)):
-        logger.warning("samples and alignment have different positions (%s vs %s); comparing column by column",
-                       format_positions(s_pos), format_positions(a_pos))
+        logger.warning(
+            "samples and alignment have different positions (%s vs %s); comparing column by column",
+            format_positions(s_pos),
+            format_positions(a_pos),
+        )
     if a_alpha is not None:
         q = a_alpha.q
     elif s_alpha is not None:
@@ -273,8 +291,9 @@ def compare_statistics(samples: GeneratedSamples | Alignment | ArrayLike,
         cdf = np.cumsum(f1a, axis=1)
         cdf /= cdf[:, -1:]
         u = rng.random((n_triplets, 3))
-        letters = np.stack([np.minimum((cdf[sites[:, k]] < u[:, k:k + 1]).sum(axis=1), q - 1) for k in range(3)],
-                           axis=1)
+        letters = np.stack(
+            [np.minimum((cdf[sites[:, k]] < u[:, k : k + 1]).sum(axis=1), q - 1) for k in range(3)], axis=1
+        )
         triplets = np.concatenate([sites, letters], axis=1).astype(np.int64)
         c3s = _three_site(s_codes, ws, triplets, f1s, f2s, q)
         c3a = _three_site(a_codes, wn, triplets, f1a, f2a, q)
@@ -287,7 +306,20 @@ def compare_statistics(samples: GeneratedSamples | Alignment | ArrayLike,
         if e_s is None or len(e_s) != len(s_codes):
             e_s = np.asarray(model.energy(s_codes), dtype=np.float64).reshape(-1)
         e_a = np.asarray(model.energy(a_codes), dtype=np.float64).reshape(-1)
-    return StatisticsComparison(f1_samples=f1s, f1_alignment=f1a, c2_samples=c2s, c2_alignment=c2a, pairs=pairs,
-                                pearson=pearson, slope=slope, weights_alignment=w, n_samples=len(s_codes),
-                                n_eff_alignment=n_eff, c3_samples=c3s, c3_alignment=c3a, triplets=triplets,
-                                energy_samples=e_s, energy_alignment=e_a)
+    return StatisticsComparison(
+        f1_samples=f1s,
+        f1_alignment=f1a,
+        c2_samples=c2s,
+        c2_alignment=c2a,
+        pairs=pairs,
+        pearson=pearson,
+        slope=slope,
+        weights_alignment=w,
+        n_samples=len(s_codes),
+        n_eff_alignment=n_eff,
+        c3_samples=c3s,
+        c3_alignment=c3a,
+        triplets=triplets,
+        energy_samples=e_s,
+        energy_alignment=e_a,
+    )

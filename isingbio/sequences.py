@@ -7,6 +7,7 @@ the ``alphabet`` and ``positions`` attributes set by the PLM fit and by
 uses the protein alphabet for q = 21 and the first q of ``0-9A-Z...`` otherwise, and
 :func:`model_positions` numbers the sites 1..L.
 """
+
 from __future__ import annotations
 
 import string
@@ -22,8 +23,7 @@ from .couplings import DenseCouplings
 from .errors import InputError
 from .models import PottsModel
 
-__all__ = ["model_alphabet", "model_positions", "format_positions", "encode_sequences", "decode_states",
-           "write_fasta"]
+__all__ = ["model_alphabet", "model_positions", "format_positions", "encode_sequences", "decode_states", "write_fasta"]
 
 _GENERIC_LETTERS = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
@@ -46,13 +46,15 @@ def model_alphabet(model: Any) -> Alphabet:
     if alpha is not None:
         alpha = get_alphabet(alpha)
         if alpha.q != model.q:
-            raise InputError(f"the model's alphabet {alpha.letters!r} has {alpha.q} letters but the model has q = {model.q}")
+            raise InputError(
+                f"the model's alphabet {alpha.letters!r} has {alpha.q} letters but the model has q = {model.q}"
+            )
         return alpha
     if model.q == PROTEIN.q:
         return PROTEIN
     if model.q > len(_GENERIC_LETTERS):
         raise InputError(f"give the model an alphabet (model.alphabet): q = {model.q} states have no default letters")
-    return Alphabet(_GENERIC_LETTERS[:model.q], name=f"generic-{model.q}", case_sensitive=True)
+    return Alphabet(_GENERIC_LETTERS[: model.q], name=f"generic-{model.q}", case_sensitive=True)
 
 
 def model_positions(model: Any) -> np.ndarray:
@@ -83,8 +85,9 @@ def format_positions(positions: ArrayLike) -> str:
     return ",".join(parts)
 
 
-def encode_sequences(sequences: str | Sequence[str] | ArrayLike, alphabet: Alphabet | str,
-                     length: int | None = None) -> np.ndarray:
+def encode_sequences(
+    sequences: str | Sequence[str] | ArrayLike, alphabet: Alphabet | str, length: int | None = None
+) -> np.ndarray:
     """State codes of sequences.
 
     Parameters
@@ -127,12 +130,16 @@ def encode_sequences(sequences: str | Sequence[str] | ArrayLike, alphabet: Alpha
         if len(lengths) > 1:
             first = len(rows[0])
             k = next(i for i, r in enumerate(rows) if len(r) != first)
-            raise InputError(f"sequence {k + 1} has length {len(rows[k])}, sequence 1 has {first}: "
-                             f"sequences must be aligned to the same columns")
+            raise InputError(
+                f"sequence {k + 1} has length {len(rows[k])}, sequence 1 has {first}: "
+                f"sequences must be aligned to the same columns"
+            )
         codes = np.array(rows, dtype=np.int8).reshape(len(rows), -1)
     if length is not None and codes.shape[1] != length:
-        raise InputError(f"sequences have length {codes.shape[1]} but the model has L = {length} sites "
-                         f"(sequences must be aligned to the model's columns)")
+        raise InputError(
+            f"sequences have length {codes.shape[1]} but the model has L = {length} sites "
+            f"(sequences must be aligned to the model's columns)"
+        )
     return np.ascontiguousarray(codes)
 
 

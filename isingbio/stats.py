@@ -3,6 +3,7 @@
 All functions take a series of shape (n,) or several independent chains of shape
 (n_chains, n) and treat the chains as draws from the same distribution.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ def batch_means_error(x: ArrayLike, n_batches: int = 32) -> float:
     size = n // n_batches
     if size < 1:
         return float("nan")
-    means = chains[:, :size * n_batches].reshape(chains.shape[0], n_batches, size).mean(axis=2).ravel()
+    means = chains[:, : size * n_batches].reshape(chains.shape[0], n_batches, size).mean(axis=2).ravel()
     return float(means.std(ddof=1) / np.sqrt(means.size))
 
 

@@ -11,6 +11,7 @@ alignment with affine gap costs, :func:`align_sequences`: identity scoring, matc
 mismatch -1, gap open 5, extend 1) so that row/column ``k`` of the map is position ``k`` of
 the alignment.
 """
+
 from __future__ import annotations
 
 import logging
@@ -95,8 +96,10 @@ class ContactMap:
 
     def __repr__(self):
         known = self.contact >= 0
-        return (f"ContactMap(L={self.L}, contacts={int(np.triu(self.contact == 1, 1).sum())}, "
-                f"known pairs={int(np.triu(known, 1).sum())}, cutoff={self.cutoff})")
+        return (
+            f"ContactMap(L={self.L}, contacts={int(np.triu(self.contact == 1, 1).sum())}, "
+            f"known pairs={int(np.triu(known, 1).sum())}, cutoff={self.cutoff})"
+        )
 
     @classmethod
     def from_npz(cls, path: PathLike) -> ContactMap:
@@ -112,18 +115,25 @@ class ContactMap:
                 aligned = d["col2res"] >= 0
             cutoff = float(d["cutoff"]) if "cutoff" in d else 8.0
             seq = str(d["sequence"]) if "sequence" in d else ""
-        return cls(contact, dist, resnum, aligned, sequence=seq, cutoff=cutoff,
-                   definition=definition, path=os.fspath(path))
+        return cls(
+            contact, dist, resnum, aligned, sequence=seq, cutoff=cutoff, definition=definition, path=os.fspath(path)
+        )
 
     def save(self, path: PathLike) -> None:
         """Write the map as .npz (contact, distance, residue_numbers, aligned, ...), atomically."""
         from ._files import atomic_output
+
         with atomic_output(path, "wb", suffix=".npz") as fh:
-            np.savez_compressed(fh, contact=self.contact, distance=np.asarray(self.distance),
-                                residue_numbers=np.asarray(self.residue_numbers),
-                                aligned=np.asarray(self.aligned),
-                                sequence=np.str_(self.sequence), cutoff=self.cutoff,
-                                definition=np.str_(self.definition))
+            np.savez_compressed(
+                fh,
+                contact=self.contact,
+                distance=np.asarray(self.distance),
+                residue_numbers=np.asarray(self.residue_numbers),
+                aligned=np.asarray(self.aligned),
+                sequence=np.str_(self.sequence),
+                cutoff=self.cutoff,
+                definition=np.str_(self.definition),
+            )
 
 
 def _import_gemmi():
@@ -131,14 +141,15 @@ def _import_gemmi():
     try:
         import gemmi
     except ImportError as exc:
-        raise ImportError("reading structures and aligning sequences to them needs the gemmi "
-                          "package, which is not installed: pip install gemmi (or pip install "
-                          f"'isingbio[structure]') [{exc}]") from None
+        raise ImportError(
+            "reading structures and aligning sequences to them needs the gemmi "
+            "package, which is not installed: pip install gemmi (or pip install "
+            f"'isingbio[structure]') [{exc}]"
+        ) from None
     return gemmi
 
 
-def align_sequences(a: str, b: str, match: int = 2, mismatch: int = -1, gap_open: int = 5,
-                    gap_extend: int = 1):
+def align_sequences(a: str, b: str, match: int = 2, mismatch: int = -1, gap_open: int = 5, gap_extend: int = 1):
     """Global alignment of two strings with affine gap costs, by gemmi.
 
     A gap of length ``n`` costs ``gap_open + (n - 1) * gap_extend``; identical letters
@@ -179,7 +190,7 @@ def align_sequences(a: str, b: str, match: int = 2, mismatch: int = -1, gap_open
     for count, op in re.findall(r"(\d+)([MID])", result.cigar_str()):
         n = int(count)
         if op == "M":
-            pairs[i:i + n] = np.arange(j, j + n)
+            pairs[i : i + n] = np.arange(j, j + n)
             i += n
             j += n
         elif op == "I":  # letters of a only
@@ -190,8 +201,19 @@ def align_sequences(a: str, b: str, match: int = 2, mismatch: int = -1, gap_open
 
 
 # Force-field residue names (Amber, CHARMM) found in simulation and minimised structures.
-_FORCE_FIELD_NAMES = {"HID": "H", "HIE": "H", "HIP": "H", "HSD": "H", "HSE": "H", "HSP": "H",
-                      "CYX": "C", "CYM": "C", "ASH": "D", "GLH": "E", "LYN": "K"}
+_FORCE_FIELD_NAMES = {
+    "HID": "H",
+    "HIE": "H",
+    "HIP": "H",
+    "HSD": "H",
+    "HSE": "H",
+    "HSP": "H",
+    "CYX": "C",
+    "CYM": "C",
+    "ASH": "D",
+    "GLH": "E",
+    "LYN": "K",
+}
 
 
 def _tabulated(gemmi, name):
@@ -221,9 +243,14 @@ def _is_amino_acid(gemmi, res) -> bool:
     return res.find_atom("CA", "*") is not None and res.find_atom("N", "*") is not None
 
 
-def contact_map_from_structure(path: PathLike, chain: str | None = None, sequence: str | Alignment | None = None,
-                               cutoff: float = 8.0, atoms: str = "CB",
-                               model: int = 0) -> ContactMap:
+def contact_map_from_structure(
+    path: PathLike,
+    chain: str | None = None,
+    sequence: str | Alignment | None = None,
+    cutoff: float = 8.0,
+    atoms: str = "CB",
+    model: int = 0,
+) -> ContactMap:
     """Contact map of one chain of a PDB or mmCIF file, numbered like ``sequence``.
 
     Parameters
@@ -324,10 +351,11 @@ def contact_map_from_structure(path: PathLike, chain: str | None = None, sequenc
             present = np.unique(owner)
             starts = np.searchsorted(owner, present)
             from scipy.spatial.distance import cdist
+
             ends = np.append(starts[1:], len(owner))
             red = np.empty((len(present), len(present)))
             for k in range(len(present)):
-                d = cdist(coords[starts[k]:ends[k]], coords).min(axis=0)
+                d = cdist(coords[starts[k] : ends[k]], coords).min(axis=0)
                 red[k] = np.minimum.reduceat(d, starts)
             dres[np.ix_(present, present)] = red
 
@@ -351,9 +379,15 @@ def contact_map_from_structure(path: PathLike, chain: str | None = None, sequenc
         n_ident = int(sum(res_only[i] == struct_seq[pairs[i]] for i in np.flatnonzero(ok)))
         n_al = int(ok.sum())
         if len(res_only) and (n_al < 0.5 * len(res_only) or n_ident < 0.5 * max(n_al, 1)):
-            logger.warning("%s chain %r: only %d of %d target residues aligned to the structure "
-                           "(%d identical); is this the right chain?", path, ch.name, n_al,
-                           len(res_only), n_ident)
+            logger.warning(
+                "%s chain %r: only %d of %d target residues aligned to the structure "
+                "(%d identical); is this the right chain?",
+                path,
+                ch.name,
+                n_al,
+                len(res_only),
+                n_ident,
+            )
     L = len(target)
     mapped = pos_to_res >= 0
     dist = np.full((L, L), np.nan)
@@ -361,14 +395,24 @@ def contact_map_from_structure(path: PathLike, chain: str | None = None, sequenc
     dist[np.ix_(mi, mi)] = dres[np.ix_(pos_to_res[mi], pos_to_res[mi])]
     contact = np.where(np.isnan(dist), -1, (dist < cutoff).astype(np.int8)).astype(np.int8)
     residue_numbers = np.where(mapped, resnums[np.clip(pos_to_res, 0, None)], -1).astype(np.int64)
-    atom_text = {"CB": "C-beta (C-alpha for glycine)", "CA": "C-alpha",
-                 "heavy": "minimum heavy-atom distance"}[atoms]
+    atom_text = {"CB": "C-beta (C-alpha for glycine)", "CA": "C-alpha", "heavy": "minimum heavy-atom distance"}[atoms]
     n_al = int(mapped.sum())
-    definition = (f"{atom_text} < {cutoff:g} A; {os.path.basename(path)} chain {ch.name!r} model "
-                  f"{model}; {n_al}/{int(sum(c not in '-.' for c in target))} target residues "
-                  f"aligned, {n_ident} identical; chain has {nres} residues")
-    return ContactMap(contact, dist, residue_numbers, mapped, sequence=target,
-                      structure_sequence=struct_seq, chain=ch.name, path=path, cutoff=cutoff,
-                      definition=definition, n_identical=n_ident,
-                      info={"n_aligned": n_al, "n_identical": n_ident,
-                            "structure_residues": nres, "atoms": atoms})
+    definition = (
+        f"{atom_text} < {cutoff:g} A; {os.path.basename(path)} chain {ch.name!r} model "
+        f"{model}; {n_al}/{int(sum(c not in '-.' for c in target))} target residues "
+        f"aligned, {n_ident} identical; chain has {nres} residues"
+    )
+    return ContactMap(
+        contact,
+        dist,
+        residue_numbers,
+        mapped,
+        sequence=target,
+        structure_sequence=struct_seq,
+        chain=ch.name,
+        path=path,
+        cutoff=cutoff,
+        definition=definition,
+        n_identical=n_ident,
+        info={"n_aligned": n_al, "n_identical": n_ident, "structure_residues": nres, "atoms": atoms},
+    )

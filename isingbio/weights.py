@@ -17,6 +17,7 @@ operations and one popcount, each pair is compared once, a pair is abandoned as 
 has too many mismatches, and rows are spread over OpenMP threads. The result is the same
 whatever ``n_threads`` is (the counts are integers).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,9 @@ def _pack_bit_planes(matrix: np.ndarray, nbits: int) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(planes).view(np.uint64).reshape(n, nwords * nbits), nwords
 
 
-def sequence_weights(alignment: Alignment | ArrayLike, identity: float | None = 0.8, n_threads: int | None = None,
-                     rule: str = "plmc") -> tuple[np.ndarray, float]:
+def sequence_weights(
+    alignment: Alignment | ArrayLike, identity: float | None = 0.8, n_threads: int | None = None, rule: str = "plmc"
+) -> tuple[np.ndarray, float]:
     """Weights ``1 / (number of neighbours at >= identity)`` and the effective number of sequences.
 
     Parameters
@@ -127,6 +129,7 @@ def sequence_weights(alignment: Alignment | ArrayLike, identity: float | None = 
     planes, nwords = _pack_bit_planes(codes, nbits)
     n_threads = min(n_threads, max(1, n // 16))
     from ._kernels import _weights
+
     counts = np.zeros((n_threads, n), dtype=np.int32)
     _weights.neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads)
     m = counts.sum(axis=0, dtype=np.int64) + 1

@@ -1,4 +1,5 @@
 """Shared fixtures: seeded random generators and the location of ../shared/data."""
+
 from pathlib import Path
 
 import numpy as np

@@ -1,15 +1,22 @@
 """Alignment readers, alphabets, focus mode and filters on hand-written edge cases."""
+
 import gzip
 
 import numpy as np
 import pytest
 
 from isingbio.alignment import Alignment, read_alignment
-from isingbio.alphabets import (DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states,
-                                state_permutation)
+from isingbio.alphabets import (
+    DNA,
+    PROTEIN,
+    PROTEIN_GAP_LAST,
+    RNA,
+    Alphabet,
+    get_alphabet,
+    reorder_states,
+    state_permutation,
+)
 from isingbio.errors import FormatError, InputError
-
-
 
 
 def write(tmp_path, name, text, newline="\n"):
@@ -139,7 +146,7 @@ def test_terminal_stop_marker_is_dropped(tmp_path):
 def test_target_sequence_keeps_nonstandard_letters(tmp_path):
     path = write(tmp_path, "x.fasta", ">t/5-12\nACXDEFGH\n>b\nACDDEFGH\n")
     aln = read_alignment(path, focus="t/5-12")
-    assert aln.target_sequence == "ACXDEFGH"            # what a structure is aligned to
+    assert aln.target_sequence == "ACXDEFGH"  # what a structure is aligned to
     assert aln.alphabet.decode(aln.matrix[0]) == "AC-DEFGH"
     assert aln.subset(columns=[0, 2, 4]).target_sequence == "AXE"
 
@@ -329,8 +336,7 @@ def test_focus_sequence_never_dropped(tmp_path):
     path = write(tmp_path, "x.fasta", ">t/3-6\nX--D\n>u\nACCD\n>v\nA-CD\n>w\n--CD\n")
     aln = read_alignment(path, focus="t", max_gap_fraction_seq=0.0)
     assert aln.ids == ["t/3-6", "u", "v"]
-    assert aln.dropped == {"columns: gap in the focus sequence": 2,
-                           "sequences: gap fraction > 0": 1}
+    assert aln.dropped == {"columns: gap in the focus sequence": 2, "sequences: gap fraction > 0": 1}
     np.testing.assert_array_equal(aln.positions, [3, 4])
 
 
@@ -348,13 +354,16 @@ def test_from_sequences():
 
 
 # ------------------------------------------------------------------------------- real data
-@pytest.mark.parametrize("fam,fname,kw,L,N", [
-    ("PF00014", "PF00014_mgap6.fasta.gz", {}, 53, 13600),
-    ("1atzA", "1atzA.aln", {"focus": 2634}, 75, 3068),
-    ("DHFR", "DHFR.a2m", {"focus": "DYR_ECOLI"}, 159, 3629),
-    ("1a3a", "1a3a_1_A.a3m", {"focus": True}, 145, 1024),
-    ("T0900", "T0900.aln", {}, 106, 16243),
-])
+@pytest.mark.parametrize(
+    "fam,fname,kw,L,N",
+    [
+        ("PF00014", "PF00014_mgap6.fasta.gz", {}, 53, 13600),
+        ("1atzA", "1atzA.aln", {"focus": 2634}, 75, 3068),
+        ("DHFR", "DHFR.a2m", {"focus": "DYR_ECOLI"}, 159, 3629),
+        ("1a3a", "1a3a_1_A.a3m", {"focus": True}, 145, 1024),
+        ("T0900", "T0900.aln", {}, 106, 16243),
+    ],
+)
 def test_real_alignments_match_prepared(shared_data, fam, fname, kw, L, N):
     aln = read_alignment(shared_data / fam / fname, **kw)
     assert aln.matrix.shape == (N, L)
@@ -397,14 +406,17 @@ def test_cr_only_line_endings(tmp_path):
     assert rows(read_alignment(path)) == ["ACDE", "AC-E"]
 
 
-@pytest.mark.parametrize("name, text, fmt, expected", [
-    ("rows.fasta", "ACDE\nAC-E\n", "aln", ["ACDE", "AC-E"]),         # .aln content, FASTA name
-    ("rows.a3m", "ACDE\nAC-E\n", "aln", ["ACDE", "AC-E"]),
-    ("fa.sto", ">a\nACDE\n>b\nAC-E\n", "fasta", ["ACDE", "AC-E"]),   # FASTA content, Stockholm name
-    ("fa.aln", ">a\nACDE\n>b\nAC-E\n", "fasta", ["ACDE", "AC-E"]),
-    ("sto.fasta", "# STOCKHOLM 1.0\na AC-E\nb ACDE\n//\n", "stockholm", ["AC-E", "ACDE"]),
-    ("a3m.fasta", ">a\nACDE\n>b\nAkC-Ee\n", "a3m", ["ACDE", "AC-E"]),  # ragged rows: A3M
-])
+@pytest.mark.parametrize(
+    "name, text, fmt, expected",
+    [
+        ("rows.fasta", "ACDE\nAC-E\n", "aln", ["ACDE", "AC-E"]),  # .aln content, FASTA name
+        ("rows.a3m", "ACDE\nAC-E\n", "aln", ["ACDE", "AC-E"]),
+        ("fa.sto", ">a\nACDE\n>b\nAC-E\n", "fasta", ["ACDE", "AC-E"]),  # FASTA content, Stockholm name
+        ("fa.aln", ">a\nACDE\n>b\nAC-E\n", "fasta", ["ACDE", "AC-E"]),
+        ("sto.fasta", "# STOCKHOLM 1.0\na AC-E\nb ACDE\n//\n", "stockholm", ["AC-E", "ACDE"]),
+        ("a3m.fasta", ">a\nACDE\n>b\nAkC-Ee\n", "a3m", ["ACDE", "AC-E"]),  # ragged rows: A3M
+    ],
+)
 def test_format_from_content_over_extension(tmp_path, name, text, fmt, expected):
     aln = read_alignment(write(tmp_path, name, text))
     assert aln.format == fmt and rows(aln) == expected

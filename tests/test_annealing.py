@@ -3,6 +3,7 @@
 Every comparison allows a few standard errors plus a small absolute tolerance, with fixed
 seeds; the settings are cheap (tens of milliseconds to a second each).
 """
+
 import math
 import warnings
 
@@ -25,8 +26,8 @@ BETA_C = 0.5 * math.log(1 + math.sqrt(2))
 def _enumerate_log_z(model, beta):
     """log Z by brute force (q^L configurations, all at once)."""
     n, q = model.n_sites, model.q
-    codes = np.arange(q ** n)
-    x = np.stack([(codes // q ** k) % q for k in range(n)], axis=1)
+    codes = np.arange(q**n)
+    x = np.stack([(codes // q**k) % q for k in range(n)], axis=1)
     if isinstance(model, isingbio.IsingModel):
         x = 2 * x - 1
     a = -beta * model.energy(x)
@@ -139,8 +140,7 @@ def test_potts_lattice_field_base():
 
 
 def test_auto_method_and_progress(capsys):
-    ising = ais(isingbio.IsingModel.lattice((4, 4)), 0.4, n_chains=16, n_steps=60, method="auto", seed=1,
-                progress=True)
+    ising = ais(isingbio.IsingModel.lattice((4, 4)), 0.4, n_chains=16, n_steps=60, method="auto", seed=1, progress=True)
     potts = ais(isingbio.PottsModel.lattice((3, 3), 3), 0.8, n_chains=16, n_steps=20, method="auto", seed=1)
     assert ising.method == "metropolis" and potts.method == "heatbath"
     assert "AIS" in capsys.readouterr().err
@@ -150,7 +150,7 @@ def test_graph_potts_antiferromagnetic_ring(rng):
     L = 7
     J = np.zeros((L, L))
     for i in range(L):
-        J[i, (i + 1) % L] = J[(i + 1) % L, i] = -0.8   # frustrated odd ring
+        J[i, (i + 1) % L] = J[(i + 1) % L, i] = -0.8  # frustrated odd ring
     model = isingbio.PottsModel.from_graph(J, 3, h=rng.normal(0, 0.3, size=(L, 3)))
     exact, _, _ = _enumerate_log_z(model, 1.5)
     res = ais(model, 1.5, n_chains=128, n_steps=100, method="auto", bidirectional=True, seed=2)
@@ -189,12 +189,13 @@ def test_stderr_is_honest_over_seeds():
     for bidirectional in (False, True):
         z = []
         for seed in range(40):
-            res = ais(model, 0.4, n_chains=48, n_steps=30, seed=seed, bidirectional=bidirectional,
-                      equilibration_sweeps=20)
+            res = ais(
+                model, 0.4, n_chains=48, n_steps=30, seed=seed, bidirectional=bidirectional, equilibration_sweeps=20
+            )
             z.append((res.log_z - exact) / res.stderr)
         z = np.array(z)
         assert np.mean(np.abs(z) < 2) >= 0.8, z
-        assert 0.4 < np.sqrt(np.mean(z ** 2)) < 1.6, z
+        assert 0.4 < np.sqrt(np.mean(z**2)) < 1.6, z
         assert abs(np.mean(z)) < 0.8, z
 
 
@@ -327,7 +328,7 @@ def test_log_prob_normalised(rng):
     model = isingbio.PottsModel.lattice((2, 3), 3, J=0.5, h=[0.2, 0.0, -0.1])
     exact, x, _ = _enumerate_log_z(model, 0.9)
     lp = log_prob(model, x, exact, beta=0.9)
-    assert lp.shape == (3 ** 6,)
+    assert lp.shape == (3**6,)
     assert np.exp(lp).sum() == pytest.approx(1.0)
     res = ais(model, 0.9, n_chains=32, n_steps=20, seed=1)
     single = log_prob(model, x[5].reshape(2, 3), res, beta=0.9)
@@ -340,23 +341,26 @@ def test_log_prob_normalised(rng):
 # ------------------------------------------------------------------------------------------
 # bad input
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(beta=-1.0), "beta"),
-    (dict(n_chains=0), "n_chains"),
-    (dict(n_steps=0), "n_steps"),
-    (dict(sweeps_per_step=0), "sweeps_per_step"),
-    (dict(schedule="cubic"), "schedule"),
-    (dict(schedule=[0.1, 1.0]), "start at 0"),
-    (dict(schedule=[0.0, 0.7, 0.5, 1.0]), "non-decreasing"),
-    (dict(schedule=[0.0, np.nan, 1.0]), "non-finite"),
-    (dict(schedule=[[0.0, 1.0]]), "1-D"),
-    (dict(base="gaussian"), "base"),
-    (dict(method="gibbs-sampler"), "method"),
-    (dict(reverse_states=np.ones((3, 5))), "reverse_states"),
-    (dict(reverse_states=np.full((2, 16), 2)), "spins"),
-    (dict(seed="abc"), "seed"),
-    (dict(schedule={"a": 1}), "schedule"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(beta=-1.0), "beta"),
+        (dict(n_chains=0), "n_chains"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(sweeps_per_step=0), "sweeps_per_step"),
+        (dict(schedule="cubic"), "schedule"),
+        (dict(schedule=[0.1, 1.0]), "start at 0"),
+        (dict(schedule=[0.0, 0.7, 0.5, 1.0]), "non-decreasing"),
+        (dict(schedule=[0.0, np.nan, 1.0]), "non-finite"),
+        (dict(schedule=[[0.0, 1.0]]), "1-D"),
+        (dict(base="gaussian"), "base"),
+        (dict(method="gibbs-sampler"), "method"),
+        (dict(reverse_states=np.ones((3, 5))), "reverse_states"),
+        (dict(reverse_states=np.full((2, 16), 2)), "spins"),
+        (dict(seed="abc"), "seed"),
+        (dict(schedule={"a": 1}), "schedule"),
+    ],
+)
 def test_bad_input(kwargs, match):
     model = isingbio.IsingModel.lattice((4, 4))
     args = dict(n_chains=4, n_steps=5)

@@ -1,4 +1,5 @@
 """Contact scores (zero-sum gauge Frobenius norms, APC), ranking and the CSV writer."""
+
 import os
 
 import numpy as np
@@ -35,7 +36,7 @@ def test_scores_symmetric_and_gauge_invariant(rng):
     # the value is the Frobenius norm of the zero-sum block
     b = model.J[1, 4]
     b0 = b - b.mean(0) - b.mean(1)[:, None] + b.mean()
-    assert s[1, 4] == pytest.approx(np.sqrt((b0 ** 2).sum()))
+    assert s[1, 4] == pytest.approx(np.sqrt((b0**2).sum()))
 
 
 def test_gap_state_left_out(rng):
@@ -45,7 +46,7 @@ def test_gap_state_left_out(rng):
     b0 = b - b.mean(0) - b.mean(1)[:, None] + b.mean()
     assert s[0, 3] == pytest.approx(np.sqrt((b0[1:, 1:] ** 2).sum()))
     s_all = contact_scores(model, apc=False, exclude_gap=False)
-    assert s_all[0, 3] == pytest.approx(np.sqrt((b0 ** 2).sum()))
+    assert s_all[0, 3] == pytest.approx(np.sqrt((b0**2).sum()))
     with pytest.raises(InputError, match="no gap"):
         contact_scores(random_model(rng, q=4), exclude_gap=True)
 
@@ -128,6 +129,7 @@ def test_csv_atomic_on_failure(tmp_path, rng, monkeypatch):
         def rows():
             yield from ranked[:3]
             raise OSError("disk full")
+
         return rows()
 
     monkeypatch.setattr(contacts_mod, "top_contacts", failing)

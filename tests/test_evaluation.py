@@ -1,4 +1,5 @@
 """Contact precision on toy cases with known answers, and the contact-map plot."""
+
 from pathlib import Path
 
 import numpy as np
@@ -76,8 +77,8 @@ def test_ties_and_nan_are_deterministic():
     s = np.ones((L, L))
     s[0, 11] = np.nan
     i, j, v = ranked_pairs(s, 6)
-    assert (i[0], j[0]) == (0, 6)        # ties broken by position
-    assert (i[-1], j[-1]) == (0, 11)     # NaN last
+    assert (i[0], j[0]) == (0, 6)  # ties broken by position
+    assert (i[-1], j[-1]) == (0, 11)  # NaN last
     assert np.isnan(v[-1])
 
 
@@ -93,6 +94,7 @@ def test_bad_shapes():
 def test_example_data_precision_floor():
     """Contact frequency of the example family itself ranks true contacts well above chance."""
     from isingbio.data import example_alignment, example_contacts
+
     aln = example_alignment()
     cm = example_contacts()
     assert aln.L == cm.L == 53 and len(aln) == 13600
@@ -131,6 +133,6 @@ def test_plot_failure_leaves_no_file(tmp_path):
     out = tmp_path / "map.png"
     with pytest.raises(InputError):
         plot_contacts(np.zeros((5, 5)), np.zeros((6, 6), dtype=np.int8), out)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         plot_contacts(np.zeros((5, 5)), np.zeros((5, 5), dtype=np.int8), tmp_path / "map.notaformat")
     assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ Sampling tests compare sampled sequences with the exact Boltzmann distribution f
 enumeration (L = 5, q = 3): chi-square of the joint histogram (rare states pooled, p threshold
 1e-6, fixed seeds) and one- and two-site marginals within 5 Monte Carlo standard errors.
 """
+
 import itertools
 import warnings
 
@@ -54,8 +55,7 @@ def small_model():
 def small_samples(small_model):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SamplingWarning)
-        return sample_sequences(small_model, 20000, beta=1.0, n_chains=100, burn_in=50, thin=5,
-                                    seed=11, n_threads=1)
+        return sample_sequences(small_model, 20000, beta=1.0, n_chains=100, burn_in=50, thin=5, seed=11, n_threads=1)
 
 
 # -- exact distribution ----------------------------------------------------------------------
@@ -101,8 +101,9 @@ def test_beta_changes_the_distribution(small_model, chi_square):
 @pytest.mark.parametrize("method", ["metropolis", "gibbs"])
 def test_fixed_positions_give_the_exact_conditional(small_model, method, chi_square):
     fixed = {2: 1, 5: 0}  # residue numbers 1..L (model without positions)
-    s = sample_sequences(small_model, 10000, fixed=fixed, method=method, n_chains=100, burn_in=50, thin=5,
-                             seed=5, n_threads=1)
+    s = sample_sequences(
+        small_model, 10000, fixed=fixed, method=method, n_chains=100, burn_in=50, thin=5, seed=5, n_threads=1
+    )
     assert np.all(s.states[:, 1] == 1) and np.all(s.states[:, 4] == 0)
     assert s.fixed == {2: "1", 5: "0"}
     configs, p = enumerate_model(small_model)
@@ -141,26 +142,38 @@ def test_every_site_fixed(small_model):
 def test_start_sequence_is_used(method):
     model = ferro_dense(6, 3, J=2.0)  # three ground states, flipping one site costs 10
     start = "222222"
-    s = sample_sequences(model, 300, beta=2.0, start=start, n_chains=30, burn_in=20, thin=2, seed=1,
-                             method=method, n_threads=1, warn=False)
+    s = sample_sequences(
+        model,
+        300,
+        beta=2.0,
+        start=start,
+        n_chains=30,
+        burn_in=20,
+        thin=2,
+        seed=1,
+        method=method,
+        n_threads=1,
+        warn=False,
+    )
     assert np.all(s.start == 2)
     assert np.all(s.states == 2)
     assert np.all(s.diagnostics.hamming_from_start == 0)
     # without a start the chains end in different ground states
-    r = sample_sequences(model, 300, beta=2.0, n_chains=30, burn_in=20, thin=2, seed=1, method=method,
-                             n_threads=1, warn=False)
+    r = sample_sequences(
+        model, 300, beta=2.0, n_chains=30, burn_in=20, thin=2, seed=1, method=method, n_threads=1, warn=False
+    )
     assert len(np.unique(r.states[:, 0])) >= 2
 
 
 def test_start_per_chain_and_fixed_override():
     model = ferro_dense(4, 3, J=2.0)
-    s = sample_sequences(model, 6, beta=3.0, start=["0000", "1111", "2222"], n_chains=3, burn_in=0,
-                             thin=1, seed=2, warn=False)
+    s = sample_sequences(
+        model, 6, beta=3.0, start=["0000", "1111", "2222"], n_chains=3, burn_in=0, thin=1, seed=2, warn=False
+    )
     assert [row[0] for row in s.start.tolist()] == [0, 1, 2]
     assert np.array_equal(s.states[s.chain == 1], np.ones((2, 4)))
     # a fixed letter replaces the start's letter there
-    t = sample_sequences(model, 4, start="1111", fixed="2=0", n_chains=2, burn_in=0, thin=1, seed=2,
-                             warn=False)
+    t = sample_sequences(model, 4, start="1111", fixed="2=0", n_chains=2, burn_in=0, thin=1, seed=2, warn=False)
     assert np.all(t.start[:, 1] == 0) and np.all(t.states[:, 1] == 0)
     with pytest.raises(InputError, match="length 3"):
         sample_sequences(model, 4, start="111")
@@ -184,8 +197,18 @@ def test_warning_when_chains_still_move_apart():
     rng = np.random.default_rng(1)
     model = random_dense(rng, 40, 4, coupling=0.05, field=0.1)
     with pytest.warns(SamplingWarning):
-        s = sample_sequences(model, 200, beta=1.0, start="0" * 40, n_chains=20, burn_in=0, thin=1,
-                                 method="metropolis", seed=1, n_threads=1)
+        s = sample_sequences(
+            model,
+            200,
+            beta=1.0,
+            start="0" * 40,
+            n_chains=20,
+            burn_in=0,
+            thin=1,
+            method="metropolis",
+            seed=1,
+            n_threads=1,
+        )
     d = s.diagnostics
     assert d.common_start
     assert d.hamming_between[0] == 0 and d.hamming_from_start[:, 0].max() == 0
@@ -304,6 +327,7 @@ def test_log_prob_is_normalised(small_model):
 
 def test_score_sequences_takes_beta_from_the_ais_result(small_model):
     import isingbio
+
     res = isingbio.ais(small_model, 0.7, n_chains=16, n_steps=10, seed=1)
     codes = np.array([[0, 1, 2, 0, 1], [2, 2, 1, 0, 0]], dtype=np.int8)  # L = 5, q = 3
     energy, log_p = score_sequences(small_model, codes, log_z=res)  # beta = res.beta, not 1
@@ -331,8 +355,9 @@ def test_compare_statistics_on_samples_of_the_model(tmp_path):
     assert w.n_eff_alignment <= 500
     cmp.plot(tmp_path / "stats.png")
     a.diagnostics.plot(tmp_path / "mix.png")
-    plot_mutation_heatmap(mutation_effects(model, a.states[0]), tmp_path / "heat.png", a.states[0],
-                              model_alphabet(model))
+    plot_mutation_heatmap(
+        mutation_effects(model, a.states[0]), tmp_path / "heat.png", a.states[0], model_alphabet(model)
+    )
     for name in ("stats.png", "mix.png", "heat.png"):
         assert (tmp_path / name).stat().st_size > 1000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heat.png", "mix.png", "stats.png"]

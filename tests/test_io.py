@@ -1,4 +1,5 @@
 """Saving and loading dense models (.npz): round trip, metadata, bad files."""
+
 import json
 import os
 
@@ -21,6 +22,7 @@ def small_model(rng, L=5, q=4, dtype=np.float64):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_round_trip(tmp_path, rng, dtype):
     from isingbio.alphabets import get_alphabet
+
     model = small_model(rng, q=5, dtype=dtype)
     model.alphabet = get_alphabet("dna")
     model.positions = np.arange(10, 15)
@@ -47,6 +49,7 @@ def test_fitted_model_round_trip(tmp_path, rng):
     from isingbio.alignment import Alignment
     from isingbio.contacts import contact_scores
     from isingbio.plm import fit_plm
+
     seqs = ["".join(rng.choice(list("ACDEFGHIKL-"), size=12)) for _ in range(40)]
     res = fit_plm(Alignment.from_sequences(seqs), max_iter=10, seed=3)
     path = tmp_path / "fit.npz"
@@ -67,15 +70,25 @@ def test_model_without_extras(tmp_path, rng):
     np.testing.assert_array_equal(back.positions, np.arange(1, 6))
 
 
-@pytest.mark.parametrize("model", [
-    PottsModel.lattice((3,), 3, J=0.5, periodic=False),
-    PottsModel.lattice((4, 3), 3, J=(0.5, -0.2), h=[0.1, 0.0, -0.3]),
-    IsingModel.lattice((5, 4, 3), J=(1.0, 0.5, -0.25), h=0.3, periodic=(True, False, True)),
-    IsingModel.lattice((6,), h=np.linspace(-1, 1, 6)),
-    IsingModel.from_graph(np.array([[0, 1.5, 0], [1.5, 0, -2.0], [0, -2.0, 0]]), h=[0.1, 0.2, 0.3]),
-    PottsModel.from_graph(np.array([[0, 1.5, 0], [1.5, 0, 2.0], [0, 2.0, 0]]), 4),
-], ids=["potts-lattice-open", "potts-lattice-field", "ising-3d", "ising-ring-per-site-field",
-        "ising-graph", "potts-graph"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        PottsModel.lattice((3,), 3, J=0.5, periodic=False),
+        PottsModel.lattice((4, 3), 3, J=(0.5, -0.2), h=[0.1, 0.0, -0.3]),
+        IsingModel.lattice((5, 4, 3), J=(1.0, 0.5, -0.25), h=0.3, periodic=(True, False, True)),
+        IsingModel.lattice((6,), h=np.linspace(-1, 1, 6)),
+        IsingModel.from_graph(np.array([[0, 1.5, 0], [1.5, 0, -2.0], [0, -2.0, 0]]), h=[0.1, 0.2, 0.3]),
+        PottsModel.from_graph(np.array([[0, 1.5, 0], [1.5, 0, 2.0], [0, 2.0, 0]]), 4),
+    ],
+    ids=[
+        "potts-lattice-open",
+        "potts-lattice-field",
+        "ising-3d",
+        "ising-ring-per-site-field",
+        "ising-graph",
+        "potts-graph",
+    ],
+)
 def test_every_form_is_saved_as_it_is(tmp_path, model):
     model.metadata = {"note": "kept"}
     save_model(model, tmp_path / "m.npz")
@@ -99,9 +112,18 @@ def test_a_large_ising_lattice_is_saved_in_bytes(tmp_path):
 
 def test_version_1_files_are_read(tmp_path, rng):
     model = small_model(rng)
-    np.savez(tmp_path / "v1.npz", format=np.array("isingbio.potts-dense"), format_version=np.array(1),
-             h=model.h, J=model.J, alphabet=np.array(""), alphabet_name=np.array(""),
-             positions=np.arange(1, 6), metadata=np.array('{"seed": 4}'), isingbio_version=np.array("0.1.0"))
+    np.savez(
+        tmp_path / "v1.npz",
+        format=np.array("isingbio.potts-dense"),
+        format_version=np.array(1),
+        h=model.h,
+        J=model.J,
+        alphabet=np.array(""),
+        alphabet_name=np.array(""),
+        positions=np.arange(1, 6),
+        metadata=np.array('{"seed": 4}'),
+        isingbio_version=np.array("0.1.0"),
+    )
     back = load_model(tmp_path / "v1.npz")
     np.testing.assert_array_equal(back.J, model.J)
     assert back.metadata == {"seed": 4, "isingbio_version": "0.1.0"}

@@ -77,19 +77,22 @@ def test_potts_magnetization():
     assert model.magnetization([[0, 1, 2, 0]]) == pytest.approx([(3 * 2 / 4 - 1) / 2])
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: IsingModel.lattice((1, 4)), "side must be >= 2"),
-    (lambda: IsingModel.lattice((4, 4, 4, 4)), "1, 2 or 3 dimensions"),
-    (lambda: IsingModel.lattice((4, 4), J=(1, 2, 3)), "one number per axis"),
-    (lambda: IsingModel.lattice((4, 4), h=np.ones(3)), "shape"),
-    (lambda: IsingModel.lattice((4, 4), J=np.nan), "nan"),
-    (lambda: IsingModel.from_graph(np.array([[0, 1], [2, 0]])), "symmetric"),
-    (lambda: IsingModel.from_graph(np.eye(2)), "zero diagonal"),
-    (lambda: PottsModel.lattice((4,), 1), "q must be between 2"),
-    (lambda: PottsModel.lattice((4,), 3, h=np.ones(4)), "Potts field h"),
-    (lambda: PottsModel(np.zeros((3, 2)), np.zeros((3, 3, 2, 3))), "shape"),
-    (lambda: PottsModel(np.zeros((2, 2)), np.ones((2, 2, 2, 2))), "diagonal coupling blocks"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: IsingModel.lattice((1, 4)), "side must be >= 2"),
+        (lambda: IsingModel.lattice((4, 4, 4, 4)), "1, 2 or 3 dimensions"),
+        (lambda: IsingModel.lattice((4, 4), J=(1, 2, 3)), "one number per axis"),
+        (lambda: IsingModel.lattice((4, 4), h=np.ones(3)), "shape"),
+        (lambda: IsingModel.lattice((4, 4), J=np.nan), "nan"),
+        (lambda: IsingModel.from_graph(np.array([[0, 1], [2, 0]])), "symmetric"),
+        (lambda: IsingModel.from_graph(np.eye(2)), "zero diagonal"),
+        (lambda: PottsModel.lattice((4,), 1), "q must be between 2"),
+        (lambda: PottsModel.lattice((4,), 3, h=np.ones(4)), "Potts field h"),
+        (lambda: PottsModel(np.zeros((3, 2)), np.zeros((3, 3, 2, 3))), "shape"),
+        (lambda: PottsModel(np.zeros((2, 2)), np.ones((2, 2, 2, 2))), "diagonal coupling blocks"),
+    ],
+)
 def test_bad_input_is_refused_clearly(call, message):
     with pytest.raises(InputError, match=message):
         call()
@@ -141,12 +144,20 @@ def _reference_lattice_pairs(shape, periodic, J):
     return {k: v for k, v in pairs.items() if v != 0}
 
 
-@pytest.mark.parametrize("shape, periodic, J", [
-    ((2,), (True,), (1.5,)), ((3,), (True,), (1.0,)), ((7,), (False,), (-0.5,)),
-    ((2, 2), (True, True), (1.0, 0.5)), ((2, 5), (True, False), (1.0, -2.0)),
-    ((3, 4), (True, True), (0.3, 0.0)), ((1, 4), (False, True), (1.0, 1.0)),
-    ((2, 3, 2), (True, False, True), (1.0, 2.0, 3.0)), ((3, 3, 3), (True, True, True), (1.0, 1.0, 1.0)),
-])
+@pytest.mark.parametrize(
+    "shape, periodic, J",
+    [
+        ((2,), (True,), (1.5,)),
+        ((3,), (True,), (1.0,)),
+        ((7,), (False,), (-0.5,)),
+        ((2, 2), (True, True), (1.0, 0.5)),
+        ((2, 5), (True, False), (1.0, -2.0)),
+        ((3, 4), (True, True), (0.3, 0.0)),
+        ((1, 4), (False, True), (1.0, 1.0)),
+        ((2, 3, 2), (True, False, True), (1.0, 2.0, 3.0)),
+        ((3, 3, 3), (True, True, True), (1.0, 1.0, 1.0)),
+    ],
+)
 def test_lattice_edges_match_brute_force(shape, periodic, J):
     model = IsingModel.lattice(shape, J=J, periodic=periodic)
     i, j, w = model.edges
@@ -159,9 +170,9 @@ def test_large_lattice_is_built_lazily_and_huge_ones_refused():
     model = IsingModel.lattice((1024, 1024))  # no bond list until something needs it
     assert "edges" not in vars(model.couplings) and model.is_ferromagnetic
     with pytest.raises(MemoryError, match=r"needs [0-9.]+ [GTP]iB"):
-        IsingModel.lattice((10 ** 6, 10 ** 6))
+        IsingModel.lattice((10**6, 10**6))
     with pytest.raises(MemoryError, match=r"needs [0-9.]+ [GTP]iB"):
-        PottsModel.lattice((10 ** 5, 10 ** 5), 3)
+        PottsModel.lattice((10**5, 10**5), 3)
 
 
 def test_non_integer_shapes_and_complex_couplings_are_refused():

@@ -1,4 +1,5 @@
 """The package's layout: old import paths still work, only figures load matplotlib, no import cycles."""
+
 import ast
 import importlib
 import pathlib
@@ -13,10 +14,19 @@ PACKAGE = pathlib.Path(isingbio.__file__).parent
 
 # modules kept for their old import paths -> the modules their names now live in
 COMPAT = {
-    "isingbio.generative": ["isingbio.sequences", "isingbio.sequence_sampling", "isingbio.scoring",
-                            "isingbio.sequence_statistics", "isingbio.plot"],
-    "isingbio.annealing": ["isingbio.annealed_importance", "isingbio.schedules", "isingbio.likelihood",
-                           "isingbio.plot"],
+    "isingbio.generative": [
+        "isingbio.sequences",
+        "isingbio.sequence_sampling",
+        "isingbio.scoring",
+        "isingbio.sequence_statistics",
+        "isingbio.plot",
+    ],
+    "isingbio.annealing": [
+        "isingbio.annealed_importance",
+        "isingbio.schedules",
+        "isingbio.likelihood",
+        "isingbio.plot",
+    ],
     "isingbio.alignment": ["isingbio.alignment", "isingbio.alphabets", "isingbio.alignment_io"],
     "isingbio.evaluation": ["isingbio.evaluation", "isingbio.contacts", "isingbio.plot"],
 }
@@ -37,10 +47,11 @@ def test_old_import_paths_give_the_same_objects(old):
 
 
 def test_import_isingbio_does_not_load_matplotlib():
-    code = ("import sys, isingbio, isingbio.generative, isingbio.annealing, isingbio.evaluation, isingbio.cli; "
-            "print('matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PACKAGE.parent)
+    code = (
+        "import sys, isingbio, isingbio.generative, isingbio.annealing, isingbio.evaluation, isingbio.cli; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent)
     assert out.stdout.strip() == "False"
 
 
@@ -69,7 +80,7 @@ def _module_level_imports(path):
                 visit(node.finalbody)
             elif isinstance(node, ast.ImportFrom):
                 if node.level:
-                    base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
                     target = ".".join(base + ([node.module] if node.module else []))
                 else:
                     target = node.module or ""
@@ -108,13 +119,21 @@ def test_only_the_plot_module_imports_matplotlib():
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             if any(n.split(".")[0] == "matplotlib" for n in names) and path.name != "plot.py":
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert not offenders, offenders
-    top_level = [node for node in ast.parse((PACKAGE / "plot.py").read_text()).body
-                 if isinstance(node, (ast.Import, ast.ImportFrom))]
+    top_level = [
+        node
+        for node in ast.parse((PACKAGE / "plot.py").read_text()).body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+    ]
     assert not any("matplotlib" in ast.unparse(node) for node in top_level)  # imported inside functions
 
 
@@ -126,6 +145,7 @@ def test_no_dispatch_by_name_or_docstring():
 
 
 def test_modules_stay_short():
-    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text().splitlines())) > 850}
+    long = {
+        str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 850
+    }
     assert long == {}

@@ -19,14 +19,15 @@ from isingbio.plm import (
 
 # ---- a naive float64 reference of the objective ------------------------------------------------
 
+
 def unpack_reference(x, L, q):
     """Parameter vector -> h (L, q), full symmetric J (L, L, q, q)."""
-    h = x[:L * q].reshape(L, q)
+    h = x[: L * q].reshape(L, q)
     J = np.zeros((L, L, q, q))
     k = L * q
     for i in range(L):
         for j in range(i + 1, L):
-            J[i, j] = x[k:k + q * q].reshape(q, q)
+            J[i, j] = x[k : k + q * q].reshape(q, q)
             J[j, i] = J[i, j].T
             k += q * q
     return h, J
@@ -48,8 +49,8 @@ def objective_reference(x, m, w, q, lambda_h, lambda_J, ignore_gaps):
                     logits += J[i, j, :, m[n, j]]
             lz = np.logaddexp.reduce(logits[states])
             f += w[n] * (lz - logits[m[n, i]])
-    f += lambda_h * np.sum(h ** 2)
-    f += lambda_J * np.sum(x[L * q:] ** 2)
+    f += lambda_h * np.sum(h**2)
+    f += lambda_J * np.sum(x[L * q :] ** 2)
     return f
 
 
@@ -57,7 +58,7 @@ def gap_parameter_mask(L, q):
     """True for every parameter that involves the gap state 0."""
     mask = np.zeros(n_parameters(L, q), dtype=bool)
     mask[np.arange(L) * q] = True
-    blocks = mask[L * q:].reshape(-1, q, q)
+    blocks = mask[L * q :].reshape(-1, q, q)
     blocks[:, 0, :] = True
     blocks[:, :, 0] = True
     return mask
@@ -95,7 +96,10 @@ def test_gradient_finite_differences(rng, dtype, ignore_gaps):
     lam_h, lam_J = 0.05, 0.8
     obj = _Objective(m, w, q, dtype, lam_h, lam_J, ignore_gaps, n_threads=1)
     _, g = obj(x)
-    ref = lambda v: objective_reference(v, m, w, q, lam_h, lam_J, ignore_gaps)
+
+    def ref(v):
+        return objective_reference(v, m, w, q, lam_h, lam_J, ignore_gaps)
+
     gap = gap_parameter_mask(L, q)
     eps = 1e-6
     fd = np.empty_like(x)
@@ -132,15 +136,16 @@ def test_gradient_finite_differences_of_the_kernel_itself(rng, dtype):
 
 def test_block_groups(rng):
     from isingbio._kernels._plm import block_groups, block_size
+
     nb = block_size()
     m = rng.integers(0, 5, size=(nb + 37, 6)).astype(np.int8)
     perm, gstart = block_groups(m, 5)
     assert perm.shape == (2, 6, nb) and gstart.shape == (2, 6, 6)
     for blk in range(2):
-        xb = m[blk * nb:(blk + 1) * nb]
+        xb = m[blk * nb : (blk + 1) * nb]
         for j in range(6):
             order = np.argsort(xb[:, j], kind="stable")
-            np.testing.assert_array_equal(perm[blk, j, :len(xb)], order)
+            np.testing.assert_array_equal(perm[blk, j, : len(xb)], order)
             np.testing.assert_array_equal(np.diff(gstart[blk, j]), np.bincount(xb[:, j], minlength=5))
 
 
@@ -166,9 +171,9 @@ def test_result_independent_of_threads(rng):
 
 # ---- the fit ------------------------------------------------------------------------------
 
+
 def zero_sum(J):
-    return (J - J.mean(axis=2, keepdims=True) - J.mean(axis=3, keepdims=True)
-            + J.mean(axis=(2, 3), keepdims=True))
+    return J - J.mean(axis=2, keepdims=True) - J.mean(axis=3, keepdims=True) + J.mean(axis=(2, 3), keepdims=True)
 
 
 def test_recovers_known_couplings(rng):
@@ -182,8 +187,9 @@ def test_recovers_known_couplings(rng):
     true = PottsModel(h, J)
     configs, p = exact.probabilities(true, 1.0)
     samples = configs[rng.choice(len(p), size=30000, p=p)]
-    res = fit_plm(samples, q=q, weights="uniform", lambda_J=0.01, lambda_h=0.01,
-                  dtype=np.float64, max_iter=500, tol=1e-10)
+    res = fit_plm(
+        samples, q=q, weights="uniform", lambda_J=0.01, lambda_h=0.01, dtype=np.float64, max_iter=500, tol=1e-10
+    )
     assert res.converged
     fitted = zero_sum(res.model.J)
     iu, ju = np.triu_indices(L, 1)
@@ -235,6 +241,7 @@ def test_bad_input():
 
 def test_memory_refused_before_allocating(monkeypatch):
     import isingbio._validation as val
+
     L, q = 20000, 21
     need = estimate_plm_memory(1000, L, q)
     assert need > 2 * L * L * q * q * 4  # at least the couplings and their gradient
@@ -254,6 +261,7 @@ def test_memory_refused_before_allocating(monkeypatch):
 
 # ---- a real family -------------------------------------------------------------------------
 
+
 def test_real_family_precision(shared_data):
     from isingbio.alignment import read_alignment
     from isingbio.contacts import contact_scores
@@ -266,4 +274,3 @@ def test_real_family_precision(shared_data):
     prec = evaluate_contacts(contact_scores(res.model), ContactMap.from_npz(fam / "1atzA.contacts.npz"))
     assert prec["P@L"] >= 0.5, prec
     assert prec["P@L/5"] >= 0.8, prec
-

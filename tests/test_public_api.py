@@ -34,8 +34,11 @@ def _public_callables():
 
 def _missing_annotations(func):
     sig = inspect.signature(func)
-    missing = [p.name for p in sig.parameters.values()
-               if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty]
+    missing = [
+        p.name
+        for p in sig.parameters.values()
+        if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty
+    ]
     if sig.return_annotation is inspect.Signature.empty:
         missing.append("return")
     return missing
@@ -55,4 +58,5 @@ def test_public_callables_are_annotated(qualname, func):
 
 def test_the_package_is_typed():
     from importlib.resources import files
+
     assert files(isingbio).joinpath("py.typed").is_file()

@@ -4,8 +4,10 @@ Distribution-level tests: many independent chains, one record each after enough 
 a chi-square test of the state histogram against the exact Boltzmann distribution from
 enumeration (bins with small expected counts pooled, p threshold 1e-6, fixed seeds).
 """
+
 import numpy as np
 import pytest
+
 import isingbio
 from isingbio import InputError, IsingModel, PottsModel, Sampler, UnsupportedMethodError, exact, sample
 
@@ -23,11 +25,18 @@ def models_for(method, rng):
     """Small models of every form to which `method` applies."""
     out = [
         ("ising lattice 3x3 torus", IsingModel.lattice((3, 3), J=(0.6, -0.4), h=0.2), 0.9),
-        ("ising lattice 2x4 torus, site field", IsingModel.lattice((2, 4), J=0.5, h=rng.normal(scale=0.4, size=(2, 4))), 1.0),
+        (
+            "ising lattice 2x4 torus, site field",
+            IsingModel.lattice((2, 4), J=0.5, h=rng.normal(scale=0.4, size=(2, 4))),
+            1.0,
+        ),
         ("ising graph", IsingModel.from_graph(random_graph(rng, 7), h=rng.normal(scale=0.5, size=7)), 0.8),
         ("potts lattice 3x3 q=3", PottsModel.lattice((3, 3), 3, J=0.7, h=[0.3, 0.0, -0.2]), 1.0),
-        ("potts graph q=3", PottsModel.from_graph(random_graph(rng, 6, signed=False), 3,
-                                                 h=rng.normal(scale=0.5, size=(6, 3))), 1.0),
+        (
+            "potts graph q=3",
+            PottsModel.from_graph(random_graph(rng, 6, signed=False), 3, h=rng.normal(scale=0.5, size=(6, 3))),
+            1.0,
+        ),
     ]
     if method in ("metropolis", "heatbath"):
         h = rng.normal(scale=0.5, size=(4, 3))
@@ -86,9 +95,16 @@ def test_generator_seed_and_recorded_seed_reproduce():
     np.testing.assert_array_equal(a.final_states, b.final_states)
 
 
-@pytest.mark.parametrize("model", [IsingModel.lattice((8, 8)), IsingModel.lattice((5, 7)),
-                                   PottsModel.lattice((10,), 3), PottsModel.lattice((3, 5), 4)],
-                         ids=["ising 8x8", "ising 5x7", "potts 1D", "potts 3x5"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        IsingModel.lattice((8, 8)),
+        IsingModel.lattice((5, 7)),
+        PottsModel.lattice((10,), 3),
+        PottsModel.lattice((3, 5), 4),
+    ],
+    ids=["ising 8x8", "ising 5x7", "potts 1D", "potts 3x5"],
+)
 @pytest.mark.parametrize("method", METHODS)
 def test_sampler_continues_its_chains(model, method):
     """Two runs in a row give exactly what one run of the same length gives."""
@@ -112,7 +128,7 @@ def test_sampler_states_and_beta_can_be_set():
     sampler.beta_coupling = 0.0
     assert sampler.beta_field == 5.0
     with pytest.raises(InputError, match="differ"):
-        sampler.beta
+        _ = sampler.beta
 
 
 def test_thin_and_records():
@@ -127,22 +143,32 @@ def test_thin_and_records():
 def test_summary_reports_what_a_physicist_wants():
     model = IsingModel.lattice((8, 8))
     text = sample(model, 0.44, 200, n_chains=2, seed=1).summary()
-    for word in ("energy per site", "magnetization", "tau_int", "acceptance rate", "specific heat", "site updates per ns"):
+    for word in (
+        "energy per site",
+        "magnetization",
+        "tau_int",
+        "acceptance rate",
+        "specific heat",
+        "site updates per ns",
+    ):
         assert word in text
     text = sample(model, 0.44, 200, method="wolff", seed=1).summary()
     assert "mean cluster size" in text
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(beta=-1.0), InputError, "negative"),
-    (dict(beta=float("nan")), InputError, "finite"),
-    (dict(n_chains=0), InputError, "n_chains must be >= 1"),
-    (dict(method="glauber"), UnsupportedMethodError, "unknown method"),
-    (dict(thin=0), InputError, "thin must be >= 1"),
-    (dict(init="hot"), InputError, "init must be"),
-    (dict(init=np.zeros(16)), InputError, "spins"),
-    (dict(seed=-3), ValueError, "non-negative"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(beta=-1.0), InputError, "negative"),
+        (dict(beta=float("nan")), InputError, "finite"),
+        (dict(n_chains=0), InputError, "n_chains must be >= 1"),
+        (dict(method="glauber"), UnsupportedMethodError, "unknown method"),
+        (dict(thin=0), InputError, "thin must be >= 1"),
+        (dict(init="hot"), InputError, "init must be"),
+        (dict(init=np.zeros(16)), InputError, "spins"),
+        (dict(seed=-3), ValueError, "non-negative"),
+    ],
+)
 def test_bad_arguments(kwargs, error, message):
     args = dict(model=IsingModel.lattice((4, 4)), beta=0.5, n_sweeps=10)
     args.update(kwargs)
@@ -166,10 +192,16 @@ def test_top_level_api():
     assert {"openmp", "cython_version", "cores_available"} <= set(cfg)
 
 
-@pytest.mark.parametrize("model", [IsingModel.lattice((6, 6), h=0.1), PottsModel.lattice((5, 5), 3),
-                                   IsingModel.from_graph(np.eye(5, k=1) + np.eye(5, k=-1)),
-                                   PottsModel(np.zeros((4, 3)), np.zeros((4, 4, 3, 3)))],
-                         ids=["ising lattice", "potts lattice", "ising graph", "dense"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        IsingModel.lattice((6, 6), h=0.1),
+        PottsModel.lattice((5, 5), 3),
+        IsingModel.from_graph(np.eye(5, k=1) + np.eye(5, k=-1)),
+        PottsModel(np.zeros((4, 3)), np.zeros((4, 4, 3, 3))),
+    ],
+    ids=["ising lattice", "potts lattice", "ising graph", "dense"],
+)
 def test_anneal_equals_one_step_at_a_time(model):
     """Sampler.anneal along a path gives exactly what setting beta and running each step gives."""
     path_J = np.linspace(0.0, 0.6, 7)
@@ -200,6 +232,7 @@ def test_wolff_burn_in_sets_clusters_per_sweep_from_burnt_in_states():
     build clusters until N sites, and the count per recorded sweep is calibrated after them
     (not N / (a few sites), which would make every sweep flip the system thousands of times)."""
     from isingbio import IsingModel, Sampler
+
     sampler = Sampler(IsingModel.lattice((64, 64)), 1 / 2.0, method="wolff", seed=3)
     sampler.burn(50)
     res = sampler.run(20)

@@ -4,6 +4,7 @@ Each check is mean +/- an autocorrelation-aware standard error; a 5-sigma thresh
 fixed seeds, so a correct sampler passes and a biased one (e.g. a wrong acceptance rule,
 which shifts energies by many sigma at these run lengths) fails.
 """
+
 import numpy as np
 import pytest
 
@@ -61,6 +62,7 @@ def test_methods_agree_on_a_larger_torus():
 def _final_state_pvalue(model, beta, method, n_chains=4000, burn_in=30, seed=5):
     """Chi-square p-value of the final states of many independent chains against enumeration."""
     import scipy.stats as sps
+
     states, p = exact.probabilities(model, beta)
     res = sample(model, beta, 1, method=method, n_chains=n_chains, burn_in=burn_in, seed=seed)
     x = res.final_states.reshape(n_chains, -1).astype(np.int64)
@@ -80,15 +82,18 @@ def _ring(n):
     return IsingModel.lattice((n,)).coupling_matrix.toarray()
 
 
-@pytest.mark.parametrize("name, model", [
-    ("lattice ring 4", IsingModel.lattice((4,))),          # split engine
-    ("lattice ring 5", IsingModel.lattice((5,))),          # general engine (odd side)
-    ("lattice 3x3", IsingModel.lattice((3, 3))),
-    ("graph ring 5", IsingModel.from_graph(_ring(5))),
-    ("dense ring 5", IsingModel.from_graph(_ring(5)).to_dense()),
-    ("potts q=2 ring 6", PottsModel.lattice((6,), 2)),
-    ("potts q=2 graph ring 5", PottsModel.from_graph(_ring(5), 2)),
-])
+@pytest.mark.parametrize(
+    "name, model",
+    [
+        ("lattice ring 4", IsingModel.lattice((4,))),  # split engine
+        ("lattice ring 5", IsingModel.lattice((5,))),  # general engine (odd side)
+        ("lattice 3x3", IsingModel.lattice((3, 3))),
+        ("graph ring 5", IsingModel.from_graph(_ring(5))),
+        ("dense ring 5", IsingModel.from_graph(_ring(5)).to_dense()),
+        ("potts q=2 ring 6", PottsModel.lattice((6,), 2)),
+        ("potts q=2 graph ring 5", PottsModel.from_graph(_ring(5), 2)),
+    ],
+)
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 def test_metropolis_is_ergodic_on_zero_field_rings(name, model, beta):
     """Zero-field rings have configurations (+ + - - on a ring of 4, every state at beta = 0)
@@ -97,11 +102,15 @@ def test_metropolis_is_ergodic_on_zero_field_rings(name, model, beta):
     assert _final_state_pvalue(model, beta, "metropolis") > 1e-6
 
 
-@pytest.mark.parametrize("model", [PottsModel.lattice((2, 3), 3, J=0.9, h=[0.3, 0.0, -0.4]),
-                                   IsingModel.lattice((3, 3), J=0.6, h=0.2)], ids=["potts", "ising"])
+@pytest.mark.parametrize(
+    "model",
+    [PottsModel.lattice((2, 3), 3, J=0.9, h=[0.3, 0.0, -0.4]), IsingModel.lattice((3, 3), J=0.6, h=0.2)],
+    ids=["potts", "ising"],
+)
 def test_first_wolff_sweep_keeps_the_distribution(model):
     """Chains drawn from p stay distributed as p after the first sweep (which calibrates K)."""
     from isingbio import Sampler
+
     x, p = exact.probabilities(model, 1.0)
     energies = model.energy(x)
     rng = np.random.default_rng(11)

@@ -35,7 +35,7 @@ def test_error_bar_covers_the_truth_at_the_right_rate(rng):
 
 def test_both_error_methods_match_the_exact_error(rng):
     phi, n = 0.7, 100000
-    exact = np.sqrt(2 * (1 + phi) / (2 * (1 - phi)) / (1 - phi ** 2) / n)
+    exact = np.sqrt(2 * (1 + phi) / (2 * (1 - phi)) / (1 - phi**2) / n)
     x = ar1(rng, phi, n)
     assert stats.mean_and_error(x).stderr == pytest.approx(exact, rel=0.15)
     # 64 batches: the error of the error is about 1/sqrt(2*63) = 9%

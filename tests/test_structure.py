@@ -1,4 +1,5 @@
 """Contact maps from PDB / mmCIF files, numbered by an alignment's target sequence."""
+
 import sys
 
 import numpy as np
@@ -11,7 +12,6 @@ from isingbio.structure import ContactMap, align_sequences, contact_map_from_str
 gemmi = pytest.importorskip("gemmi")
 
 
-
 THREE = {"A": "ALA", "G": "GLY", "K": "LYS", "W": "TRP", "C": "CYS", "D": "ASP"}
 
 
@@ -20,8 +20,10 @@ def pdb_text(residues, chain="A"):
     lines, serial = [], 1
     for letter, num, atoms in residues:
         for name, (x, y, z) in atoms.items():
-            lines.append(f"ATOM  {serial:5d}  {name:<3s} {THREE[letter]:3s} {chain:1s}{num:4d}    "
-                         f"{x:8.3f}{y:8.3f}{z:8.3f}  1.00  0.00           {name[0]:1s}")
+            lines.append(
+                f"ATOM  {serial:5d}  {name:<3s} {THREE[letter]:3s} {chain:1s}{num:4d}    "
+                f"{x:8.3f}{y:8.3f}{z:8.3f}  1.00  0.00           {name[0]:1s}"
+            )
             serial += 1
     lines.append("END")
     return "\n".join(lines) + "\n"
@@ -146,8 +148,7 @@ def test_align_sequences():
     # a point mutation stays aligned
     assert align_sequences("ACDEFGHIKL", "ACDEWGHIKL").tolist() == list(range(10))
     # the structure has extra residues inside: the target skips them
-    assert align_sequences("ACDEFGHIKL", "ACDEFPPPPPGHIKL").tolist() == [0, 1, 2, 3, 4, 10, 11,
-                                                                         12, 13, 14]
+    assert align_sequences("ACDEFGHIKL", "ACDEFPPPPPGHIKL").tolist() == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
 
 
 def test_contact_map_npz_round_trip(tmp_path):
@@ -161,13 +162,16 @@ def test_contact_map_npz_round_trip(tmp_path):
         ContactMap(np.array([[2]]))
 
 
-@pytest.mark.parametrize("fam,pdb,chain", [
-    ("1atzA", "1atz_GREMLIN_RF.pdb", "A"),
-    ("1atzA", "1atzA.pdb", None),
-    ("DHFR", "5dfr_minimized.pdb", None),  # Amber residue names (HID ...), hydrogens
-    ("1a3a", "1a3a.pdb", "A"),
-    ("T0900", "T0900-D1.pdb", None),       # 4 target residues missing from the structure
-])
+@pytest.mark.parametrize(
+    "fam,pdb,chain",
+    [
+        ("1atzA", "1atz_GREMLIN_RF.pdb", "A"),
+        ("1atzA", "1atzA.pdb", None),
+        ("DHFR", "5dfr_minimized.pdb", None),  # Amber residue names (HID ...), hydrogens
+        ("1a3a", "1a3a.pdb", "A"),
+        ("T0900", "T0900-D1.pdb", None),  # 4 target residues missing from the structure
+    ],
+)
 def test_real_structures_match_prepared_maps(shared_data, fam, pdb, chain):
     aln = read_alignment(shared_data / fam / "prepared" / f"{fam}.fasta")
     cm = contact_map_from_structure(shared_data / fam / pdb, chain=chain, sequence=aln)
@@ -177,4 +181,3 @@ def test_real_structures_match_prepared_maps(shared_data, fam, pdb, chain):
     assert agree > 0.99, f"{fam}: {agree:.3f} of pairs agree"
     both = ~np.isnan(cm.distance) & ~np.isnan(ref["dist"])
     np.testing.assert_allclose(cm.distance[both], ref["dist"][both], atol=1e-3)
-

@@ -8,8 +8,6 @@ from isingbio.errors import InputError
 from isingbio.weights import neighbour_threshold, sequence_weights
 
 
-
-
 def naive_weights(matrix, identity=0.8, rule="plmc"):
     m = np.asarray(matrix)
     L = m.shape[1]
@@ -106,8 +104,8 @@ def test_real_family_against_naive(shared_data):
     L = aln.L
     counts = np.zeros(len(m))
     for s in range(0, len(m), 500):
-        ids = (m[s:s + 500, None, :] == m[None, :, :]).sum(-1)
-        counts[s:s + 500] = (ids >= 0.8 * L - 1e-9).sum(1)
+        ids = (m[s : s + 500, None, :] == m[None, :, :]).sum(-1)
+        counts[s : s + 500] = (ids >= 0.8 * L - 1e-9).sum(1)
     np.testing.assert_array_equal(w, 1.0 / counts)
     assert neff == pytest.approx(1149.4, abs=0.1)
 

@@ -16,8 +16,19 @@ import re
 import sys
 
 MODULES = ["_buildinfo", "_cluster", "_dense", "_enumerate", "_graph", "_lattice", "_plm", "_weights"]
-C_SCALARS = {"double": "float", "float": "float", "int": "int", "Py_ssize_t": "int", "int64_t": "int",
-             "int32_t": "int", "uint64_t": "int", "bint": "bool", "long": "int", "object": "Any", "str": "str"}
+C_SCALARS = {
+    "double": "float",
+    "float": "float",
+    "int": "int",
+    "Py_ssize_t": "int",
+    "int64_t": "int",
+    "int32_t": "int",
+    "uint64_t": "int",
+    "bint": "bool",
+    "long": "int",
+    "object": "Any",
+    "str": "str",
+}
 
 
 def convert(param: str) -> str:
@@ -44,6 +55,7 @@ def convert(param: str) -> str:
         py = "NDArray[Any] | None"
     return f"{name}: {py}{default}"
 
+
 def split_params(text: str) -> list[str]:
     """Split a parameter list at the commas outside brackets (memoryview types have commas)."""
     depth, current, out = 0, "", []
@@ -61,14 +73,23 @@ def split_params(text: str) -> list[str]:
 
 def signatures(text: str) -> dict[str, list[str]]:
     """Function name -> parameter names of a stub (for --check: types may differ by Cython version)."""
-    return {node.name: [a.arg for a in node.args.args + node.args.kwonlyargs]
-            for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)}
+    return {
+        node.name: [a.arg for a in node.args.args + node.args.kwonlyargs]
+        for node in ast.parse(text).body
+        if isinstance(node, ast.FunctionDef)
+    }
 
 
 def stub_text(modname: str) -> str:
     mod = importlib.import_module(f"isingbio._kernels.{modname}")
-    lines = [f'"""Type stubs of the compiled kernel module {modname} (signatures from the .pyx)."""', "",
-             "from typing import Any", "", "from numpy.typing import NDArray", ""]
+    lines = [
+        f'"""Type stubs of the compiled kernel module {modname} (signatures from the .pyx)."""',
+        "",
+        "from typing import Any",
+        "",
+        "from numpy.typing import NDArray",
+        "",
+    ]
     for name, obj in sorted(vars(mod).items()):
         if name.startswith("_") or not callable(obj) or inspect.isclass(obj):
             continue

@@ -2,6 +2,4 @@
 
 from typing import Any
 
-from numpy.typing import NDArray
-
 def build_info() -> Any: ...

@@ -2,7 +2,5 @@
 
 from typing import Any
 
-from numpy.typing import NDArray
-
 def potts_heatbath(*args: Any, **kwargs: Any) -> Any: ...
 def potts_metropolis(*args: Any, **kwargs: Any) -> Any: ...

@@ -3,6 +3,7 @@
 Each subcommand lives in its own module with ``register(subparsers)``, which adds a parser
 whose default ``func`` takes the parsed arguments and returns an exit code.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ SUBCOMMANDS = [demo, simulate, exact, contacts, logz, sample, score, config]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="isingbio",
-        description="Simulate, fit and integrate Ising and Potts Markov random fields.")
+        prog="isingbio", description="Simulate, fit and integrate Ising and Potts Markov random fields."
+    )
     parser.add_argument("--version", action="version", version=f"isingbio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMANDS:

@@ -1,4 +1,5 @@
 """Helpers shared by the subcommands: common options and safe output files."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,18 +16,30 @@ if TYPE_CHECKING:
     from ..models import IsingModel, PottsModel
 
 
-def add_common_options(parser: argparse.ArgumentParser, seed: bool = True, threads: bool = True,
-                       output: str | None = None, plot: bool | str = False) -> None:
+def add_common_options(
+    parser: argparse.ArgumentParser,
+    seed: bool = True,
+    threads: bool = True,
+    output: str | None = None,
+    plot: bool | str = False,
+) -> None:
     """Add the options every subcommand spells the same way."""
     if seed:
         parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy, printed)")
     if threads:
-        parser.add_argument("--threads", type=int, default=None, metavar="N",
-                            help="OpenMP threads (default: all cores); results do not depend on it")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            metavar="N",
+            help="OpenMP threads (default: all cores); results do not depend on it",
+        )
     if output:
         parser.add_argument("-o", "--output", default=None, metavar="FILE", help=output)
     if plot:
-        parser.add_argument("--plot", default=None, metavar="PNG", help=plot if isinstance(plot, str) else "write a figure")
+        parser.add_argument(
+            "--plot", default=None, metavar="PNG", help=plot if isinstance(plot, str) else "write a figure"
+        )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log messages")
 
@@ -34,6 +47,7 @@ def add_common_options(parser: argparse.ArgumentParser, seed: bool = True, threa
 def check_outputs(args: argparse.Namespace) -> None:
     """Refuse unwritable -o / --plot paths before any work, so a bad one leaves no partial result."""
     from .._files import check_output_path
+
     for path in (getattr(args, "output", None), getattr(args, "plot", None)):
         if path:
             check_output_path(path)
@@ -52,16 +66,19 @@ def parse_shape(text: str, option: str = "--shape") -> tuple[int, ...]:
         raise InputError(f"{option} must look like 64x64 or 16x16x16, got {text!r}") from None
 
 
-def add_lattice_options(parser: argparse.ArgumentParser, default_shape: str,
-                        temperature_help: str) -> argparse._MutuallyExclusiveGroup:
+def add_lattice_options(
+    parser: argparse.ArgumentParser, default_shape: str, temperature_help: str
+) -> argparse._MutuallyExclusiveGroup:
     """--shape, --q, --J, --h, --open and --beta / --temperature for a lattice model; returns the
     group of the temperature options (to add more of them)."""
-    parser.add_argument("--shape", default=default_shape,
-                        help=f"lattice shape, e.g. 64x64 or 16x16x16 (default {default_shape})")
+    parser.add_argument(
+        "--shape", default=default_shape, help=f"lattice shape, e.g. 64x64 or 16x16x16 (default {default_shape})"
+    )
     parser.add_argument("--q", type=int, default=2, help="number of states: 2 is Ising (spins -1/+1), >2 Potts")
     parser.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
-    parser.add_argument("--h", type=float, default=0.0,
-                        help="uniform field (Ising: on s = +1; Potts: on state 0) (default 0)")
+    parser.add_argument(
+        "--h", type=float, default=0.0, help="uniform field (Ising: on s = +1; Potts: on state 0) (default 0)"
+    )
     parser.add_argument("--open", action="store_true", help="open boundaries instead of periodic")
     temp = parser.add_mutually_exclusive_group()
     temp.add_argument("--beta", type=float, default=None, help="inverse temperature")
@@ -72,6 +89,7 @@ def add_lattice_options(parser: argparse.ArgumentParser, default_shape: str,
 def lattice_model(args: argparse.Namespace) -> tuple[IsingModel | PottsModel, str]:
     """The model the lattice options describe, and a one-line description of it."""
     from ..models import IsingModel, PottsModel
+
     shape = parse_shape(args.shape)
     periodic = not args.open
     model: IsingModel | PottsModel
@@ -81,7 +99,7 @@ def lattice_model(args: argparse.Namespace) -> tuple[IsingModel | PottsModel, st
     else:
         h = np.zeros(max(args.q, 2))
         h[0] = args.h
-        model = PottsModel.lattice(shape, args.q, J=args.J, h=h[:args.q], periodic=periodic)
+        model = PottsModel.lattice(shape, args.q, J=args.J, h=h[: args.q], periodic=periodic)
         kind = f"{args.q}-state Potts"
     boundary = "open" if args.open else "periodic"
     return model, f"{kind} model on a {'x'.join(map(str, shape))} {boundary} lattice, J = {args.J:g}, h = {args.h:g}"
@@ -101,6 +119,7 @@ def inverse_temperature(args: argparse.Namespace, model: Any) -> float | None:
 def critical_beta(args: argparse.Namespace, model: Any) -> float:
     """The 2D square-lattice critical point for the lattice options (the default temperature)."""
     from ..exact import ising_critical_beta, potts_critical_beta
+
     if len(model.shape) != 2:
         raise InputError("give --temperature or --beta (the default is the 2D critical point)")
     if args.J == 0:

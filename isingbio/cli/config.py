@@ -1,4 +1,5 @@
 """``isingbio config``: print the build configuration."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,5 +13,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from .._config import show_config
+
     show_config()
     return 0

@@ -1,4 +1,5 @@
 """``isingbio contacts``: fit a Potts model to an alignment by pseudo-likelihood, rank contacts."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,38 +17,68 @@ N_SHOWN = 10  # top pairs printed
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "contacts", help="predict residue contacts from an alignment (pseudo-likelihood Potts fit)",
+        "contacts",
+        help="predict residue contacts from an alignment (pseudo-likelihood Potts fit)",
         description="Read a multiple sequence alignment, weight its sequences (80% identity), fit a "
-                    "Potts model by symmetric pseudo-likelihood (plmDCA class) and rank residue pairs by "
-                    "APC-corrected Frobenius norm of their couplings. Writes the ranked pairs as CSV "
-                    "(i,j,score[,res_i,res_j], 1-based residue numbers) and, given a structure (or with "
-                    "--example), reports the precision of the top L/5, L/2 and L pairs (|i-j| >= 6). "
-                    "Without ALIGNMENT, or with --example, runs on the built-in PF00014 (Kunitz domain) family.")
-    p.add_argument("alignment", nargs="?", default=None, metavar="ALIGNMENT",
-                   help="FASTA, A2M, A3M, Stockholm or .aln file (gzip allowed)")
-    p.add_argument("--example", action="store_true",
-                   help="use the built-in example family (PF00014) and its contact map")
-    p.add_argument("--format", default=None, choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
-                   help="alignment format (default: detected)")
-    p.add_argument("--focus", default=None, metavar="ID",
-                   help="focus sequence: keep its upper-case columns, number positions by its residues")
-    p.add_argument("--max-gap-col", type=float, default=None, metavar="F",
-                   help="drop columns with a gap fraction above F")
-    p.add_argument("--max-gap-seq", type=float, default=None, metavar="F",
-                   help="drop sequences with a gap fraction above F (after the column filter)")
-    p.add_argument("--structure", default=None, metavar="FILE",
-                   help="PDB or mmCIF file of the target: report P@L/5, P@L/2, P@L")
+        "Potts model by symmetric pseudo-likelihood (plmDCA class) and rank residue pairs by "
+        "APC-corrected Frobenius norm of their couplings. Writes the ranked pairs as CSV "
+        "(i,j,score[,res_i,res_j], 1-based residue numbers) and, given a structure (or with "
+        "--example), reports the precision of the top L/5, L/2 and L pairs (|i-j| >= 6). "
+        "Without ALIGNMENT, or with --example, runs on the built-in PF00014 (Kunitz domain) family.",
+    )
+    p.add_argument(
+        "alignment",
+        nargs="?",
+        default=None,
+        metavar="ALIGNMENT",
+        help="FASTA, A2M, A3M, Stockholm or .aln file (gzip allowed)",
+    )
+    p.add_argument(
+        "--example", action="store_true", help="use the built-in example family (PF00014) and its contact map"
+    )
+    p.add_argument(
+        "--format",
+        default=None,
+        choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
+        help="alignment format (default: detected)",
+    )
+    p.add_argument(
+        "--focus",
+        default=None,
+        metavar="ID",
+        help="focus sequence: keep its upper-case columns, number positions by its residues",
+    )
+    p.add_argument(
+        "--max-gap-col", type=float, default=None, metavar="F", help="drop columns with a gap fraction above F"
+    )
+    p.add_argument(
+        "--max-gap-seq",
+        type=float,
+        default=None,
+        metavar="F",
+        help="drop sequences with a gap fraction above F (after the column filter)",
+    )
+    p.add_argument(
+        "--structure", default=None, metavar="FILE", help="PDB or mmCIF file of the target: report P@L/5, P@L/2, P@L"
+    )
     p.add_argument("--chain", default=None, metavar="A", help="chain of --structure (default: first protein chain)")
     p.add_argument("--save-model", default=None, metavar="MODEL.npz", help="write the fitted model (.npz)")
-    p.add_argument("--lambda-j", type=float, default=None, metavar="X",
-                   help="coupling L2 strength (default 0.01*(s-1)*(L-1), s = 20 modelled residue states)")
+    p.add_argument(
+        "--lambda-j",
+        type=float,
+        default=None,
+        metavar="X",
+        help="coupling L2 strength (default 0.01*(s-1)*(L-1), s = 20 modelled residue states)",
+    )
     p.add_argument("--lambda-h", type=float, default=0.01, metavar="X", help="field L2 strength (default 0.01)")
     p.add_argument("--max-iter", type=int, default=100, metavar="N", help="L-BFGS iterations at most (default 100)")
-    p.add_argument("--min-separation", type=int, default=6, metavar="K",
-                   help="rank pairs with |i-j| >= K (default 6)")
+    p.add_argument("--min-separation", type=int, default=6, metavar="K", help="rank pairs with |i-j| >= K (default 6)")
     p.add_argument("--float64", action="store_true", help="fit in double precision (twice the memory)")
-    add_common_options(p, output="CSV of the ranked pairs (default: only the top pairs are printed)",
-                       plot="PNG: predicted top-L pairs (over the true contact map with --structure or --example)")
+    add_common_options(
+        p,
+        output="CSV of the ranked pairs (default: only the top pairs are printed)",
+        plot="PNG: predicted top-L pairs (over the true contact map with --structure or --example)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -58,11 +89,13 @@ def _check_output(path: str | None, option: str) -> None:
     if path is None:
         return
     from .._files import check_output_path
+
     try:
         check_output_path(path)
     except OSError as exc:
-        raise InputError(f"{option} {path}: {exc.strerror}"
-                         + (f": {exc.filename}" if exc.filename != path else "")) from None
+        raise InputError(
+            f"{option} {path}: {exc.strerror}" + (f": {exc.filename}" if exc.filename != path else "")
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,12 +130,18 @@ def run(args: argparse.Namespace) -> int:
 
     if example:
         from ..data import example_alignment_path
+
         path = example_alignment_path()
         print("no ALIGNMENT given: using the built-in example family PF00014 (Kunitz domain)", file=out)
     else:
         path = args.alignment
-    aln = read_alignment(path, format=args.format, focus=args.focus,
-                         max_gap_fraction_seq=args.max_gap_seq, max_gap_fraction_col=args.max_gap_col)
+    aln = read_alignment(
+        path,
+        format=args.format,
+        focus=args.focus,
+        max_gap_fraction_seq=args.max_gap_seq,
+        max_gap_fraction_col=args.max_gap_col,
+    )
     if aln.N < 2:
         raise InputError(f"{path}: the alignment has {aln.N} sequence(s); at least 2 are needed")
     if aln.L < 2:
@@ -111,12 +150,14 @@ def run(args: argparse.Namespace) -> int:
     cmap = None
     if args.structure is not None:
         from ..structure import contact_map_from_structure
+
         try:
             cmap = contact_map_from_structure(args.structure, chain=args.chain, sequence=aln)
         except ImportError as exc:  # gemmi, an optional extra, is missing
             raise IsingbioError(f"--structure: {exc}") from None
     elif example:
         from ..data import example_contacts
+
         cmap = example_contacts()
     t0 = time.perf_counter()
     weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads)
@@ -124,13 +165,24 @@ def run(args: argparse.Namespace) -> int:
     out.flush()
 
     dtype = np.float64 if args.float64 else np.float32
-    res = fit_plm(aln, weights=weights, lambda_h=args.lambda_h, lambda_J=args.lambda_j,
-                  max_iter=args.max_iter, dtype=dtype, n_threads=args.threads,
-                  progress=show_progress(args), seed=args.seed)
+    res = fit_plm(
+        aln,
+        weights=weights,
+        lambda_h=args.lambda_h,
+        lambda_J=args.lambda_j,
+        max_iter=args.max_iter,
+        dtype=dtype,
+        n_threads=args.threads,
+        progress=show_progress(args),
+        seed=args.seed,
+    )
     hp = res.hyperparameters
-    print(f"pseudo-likelihood fit: {res.n_iter} iterations, {'converged' if res.converged else 'stopped'} "
-          f"({res.message}), objective {res.objective:.6g}, lambda_h = {hp['lambda_h']:g}, "
-          f"lambda_J = {hp['lambda_J']:.4g}, {res.time:.1f} s", file=out)
+    print(
+        f"pseudo-likelihood fit: {res.n_iter} iterations, {'converged' if res.converged else 'stopped'} "
+        f"({res.message}), objective {res.objective:.6g}, lambda_h = {hp['lambda_h']:g}, "
+        f"lambda_J = {hp['lambda_J']:.4g}, {res.time:.1f} s",
+        file=out,
+    )
     scores = contact_scores(res.model)
     positions = np.asarray(aln.positions, dtype=np.int64)
     seq = aln.target_sequence if len(aln.target_sequence or "") == aln.L else None
@@ -143,31 +195,45 @@ def run(args: argparse.Namespace) -> int:
 
     if cmap is not None:
         from ..evaluation import evaluate_contacts
+
         prec = evaluate_contacts(scores, cmap, min_separation=args.min_separation)
-        print("precision of the top pairs: " + ", ".join(
-            f"{k} {prec[k]:.3f}" for k in ("P@L/5", "P@L/2", "P@L")), file=out)
+        print(
+            "precision of the top pairs: " + ", ".join(f"{k} {prec[k]:.3f}" for k in ("P@L/5", "P@L/2", "P@L")),
+            file=out,
+        )
 
     from .._files import atomic_paths
+
     written = []
     try:
         with atomic_paths() as stage:  # all outputs or none
             if args.output is not None:
-                n = write_contacts_csv(stage(args.output, ".csv"), scores, min_separation=args.min_separation,
-                                       positions=positions, sequence=seq)
+                n = write_contacts_csv(
+                    stage(args.output, ".csv"),
+                    scores,
+                    min_separation=args.min_separation,
+                    positions=positions,
+                    sequence=seq,
+                )
                 written.append(f"wrote {n} pairs to {args.output}")
             if args.plot is not None:
                 from ..plot import plot_contacts
-                plot_contacts(scores, cmap, stage(args.plot, ".png"), positions=positions,
-                              title=os.path.basename(str(path)))
+
+                plot_contacts(
+                    scores, cmap, stage(args.plot, ".png"), positions=positions, title=os.path.basename(str(path))
+                )
                 written.append(f"wrote {args.plot}")
             if args.save_model is not None:
                 from ..io import save_model
-                save_model(res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path),
-                           focus=args.focus)
+
+                save_model(
+                    res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
+                )
                 written.append(f"wrote {args.save_model}")
     except OSError as exc:
-        raise IsingbioError(f"could not write the output: {exc.strerror or exc}"
-                            + (f": {exc.filename}" if exc.filename else "")) from None
+        raise IsingbioError(
+            f"could not write the output: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        ) from None
     for line in written:
         print(line, file=out)
     print(f"total {time.perf_counter() - t0:.1f} s", file=out)

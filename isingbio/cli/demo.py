@@ -1,4 +1,5 @@
 """``isingbio demo``: the main jobs on built-in data, checked against exact answers."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,11 +13,13 @@ from .common import add_common_options, show_progress
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "demo", help="run the main jobs on built-in data (phase transition, contact prediction)",
+        "demo",
+        help="run the main jobs on built-in data (phase transition, contact prediction)",
         description="1. Scan the 2D Ising model through its phase transition with Swendsen-Wang and "
-                    "compare the energies with Kaufman's exact finite-torus solution. 2. Predict "
-                    "contacts of the built-in protein family (PF00014, Kunitz domain) by "
-                    "pseudo-likelihood and score them against its structure.")
+        "compare the energies with Kaufman's exact finite-torus solution. 2. Predict "
+        "contacts of the built-in protein family (PF00014, Kunitz domain) by "
+        "pseudo-likelihood and score them against its structure.",
+    )
     p.add_argument("--outdir", default=".", help="where to write the figures (default: current folder)")
     p.add_argument("--size", type=int, default=24, help="side of the Ising torus (default 24)")
     add_common_options(p, seed=True, threads=True)
@@ -50,8 +53,17 @@ def _phase_transition(args: argparse.Namespace, seed: int) -> None:
     start = time.perf_counter()
     worst = 0.0
     for k, t in enumerate(temperatures):
-        res = sample(model, 1 / t, 2000, method="swendsen-wang", n_chains=4, burn_in=200, seed=streams[k],
-                     n_threads=args.threads, progress=show_progress(args))
+        res = sample(
+            model,
+            1 / t,
+            2000,
+            method="swendsen-wang",
+            n_chains=4,
+            burn_in=200,
+            seed=streams[k],
+            n_threads=args.threads,
+            progress=show_progress(args),
+        )
         e = res.estimate("energy_per_site")
         c = res.specific_heat()
         m = res.estimate("abs_magnetization")
@@ -62,13 +74,16 @@ def _phase_transition(args: argparse.Namespace, seed: int) -> None:
         dev = (e.mean - e_exact) / e.stderr
         worst = max(worst, abs(dev))
         print(f"{t:6.3f} {e.mean:11.5f} {e.stderr:8.5f} {e_exact:11.5f} {dev:9.2f} {c.mean:7.3f} {m.mean:7.3f}")
-    print(f"   largest deviation from the exact energy: {worst:.2f} standard errors "
-          f"({time.perf_counter() - start:.1f} s)")
+    print(
+        f"   largest deviation from the exact energy: {worst:.2f} standard errors ({time.perf_counter() - start:.1f} s)"
+    )
     fine = np.linspace(temperatures[0], temperatures[-1], 200)
     thermo = [exact.ising_torus_thermodynamics(n, n, 1 / t) for t in fine]
-    curves = {"energy": (fine, [th.energy_per_site for th in thermo]),
-              "specific_heat": (fine, [th.specific_heat_per_site for th in thermo]),
-              "label": f"exact, {n}x{n} torus"}
+    curves = {
+        "energy": (fine, [th.energy_per_site for th in thermo]),
+        "specific_heat": (fine, [th.specific_heat_per_site for th in thermo]),
+        "label": f"exact, {n}x{n} torus",
+    }
     path = os.path.join(args.outdir, "demo_phase_transition.png")
     plot_scan(temperatures, table, path, exact=curves, title=f"2D Ising, {n}x{n} torus, Swendsen-Wang")
     print(f"   wrote {path}")
@@ -76,6 +91,7 @@ def _phase_transition(args: argparse.Namespace, seed: int) -> None:
 
 def _contacts(args: argparse.Namespace, seed: int) -> int:
     from ..cli import main
+
     path = os.path.join(args.outdir, "demo_contacts.png")
     csv = os.path.join(args.outdir, "demo_contacts.csv")
     print("2. Contact prediction on the built-in family PF00014 (Kunitz domain)")

@@ -7,6 +7,7 @@ Examples::
     isingbio exact --potts-strip 4x50 --q 3 --temperature 1.0   # transfer matrix
     isingbio exact --onsager --beta 0.5                 # infinite square lattice
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,11 +31,13 @@ def _sides(text: str, name: str, n_min: int = 1, n_max: int = 3) -> tuple[int, .
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "exact", help="exact log Z, energy and specific heat (Kaufman, enumeration, transfer matrix)",
+        "exact",
+        help="exact log Z, energy and specific heat (Kaufman, enumeration, transfer matrix)",
         description="Print exact log Z, mean energy and specific heat (totals and per site) of a small "
-                    "model or a 2D Ising torus. Conventions: H = -J sum_<ij> s_i s_j - h sum_i s_i (Ising) "
-                    "or -J sum delta(x_i, x_j) - h sum delta(x_i, 0) (Potts), p ~ exp(-beta H); periodic "
-                    "sides of length 2 have doubled bonds. The specific heat is beta^2 var(H) (units of k_B).")
+        "model or a 2D Ising torus. Conventions: H = -J sum_<ij> s_i s_j - h sum_i s_i (Ising) "
+        "or -J sum delta(x_i, x_j) - h sum delta(x_i, 0) (Potts), p ~ exp(-beta H); periodic "
+        "sides of length 2 have doubled bonds. The specific heat is beta^2 var(H) (units of k_B).",
+    )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--torus", metavar="MxN", help="2D Ising torus, any size (Kaufman's exact solution)")
     what.add_argument("--lattice", metavar="SHAPE", help="small lattice such as 4x4 or 3x3x2 (exact enumeration)")
@@ -45,17 +48,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     temp.add_argument("--temperature", type=float, help="temperature (beta = 1 / T)")
     p.add_argument("--q", type=int, default=2, help="number of Potts states (2: Ising for --lattice; default 2)")
     p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
-    p.add_argument("--h", type=float, default=0.0,
-                   help="uniform field: on s = +1 (Ising) or on state 0 (Potts); not with --torus/--onsager")
+    p.add_argument(
+        "--h",
+        type=float,
+        default=0.0,
+        help="uniform field: on s = +1 (Ising) or on state 0 (Potts); not with --torus/--onsager",
+    )
     p.add_argument("--open", action="store_true", help="open boundaries (--lattice: all axes; --potts-strip: width)")
     p.add_argument("--open-length", action="store_true", help="--potts-strip: open ends along the length")
-    p.add_argument("--max-configurations", type=int, default=2 ** 30, metavar="N",
-                   help="--lattice: refuse models with more configurations (default 2^30)")
+    p.add_argument(
+        "--max-configurations",
+        type=int,
+        default=2**30,
+        metavar="N",
+        help="--lattice: refuse models with more configurations (default 2^30)",
+    )
     add_common_options(p, seed=False, threads=True)
     p.set_defaults(func=run)
 
 
-def _print(rows: list[tuple[str, str]], n_sites: int) -> None:  # noqa: ARG001
+def _print(rows: list[tuple[str, str]], n_sites: int) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
@@ -70,12 +82,15 @@ def run(args: argparse.Namespace) -> int:
     if args.onsager:
         if args.h != 0:
             raise InputError("--onsager is the zero-field model; drop --h")
-        rows = [("model", f"infinite square-lattice Ising, J = {args.J:g}"), ("beta", f"{beta:.12g}"),
-                ("beta_c", f"{exact.ising_critical_beta(args.J):.12g}"),
-                ("log Z per site", f"{exact.onsager_log_partition_per_site(beta, args.J):.15g}"),
-                ("energy per site", f"{exact.onsager_energy(beta, args.J):.15g}"),
-                ("specific heat per site", f"{exact.onsager_specific_heat(beta, args.J):.15g}"),
-                ("magnetisation", f"{exact.onsager_magnetization(beta, args.J):.15g}")]
+        rows = [
+            ("model", f"infinite square-lattice Ising, J = {args.J:g}"),
+            ("beta", f"{beta:.12g}"),
+            ("beta_c", f"{exact.ising_critical_beta(args.J):.12g}"),
+            ("log Z per site", f"{exact.onsager_log_partition_per_site(beta, args.J):.15g}"),
+            ("energy per site", f"{exact.onsager_energy(beta, args.J):.15g}"),
+            ("specific heat per site", f"{exact.onsager_specific_heat(beta, args.J):.15g}"),
+            ("magnetisation", f"{exact.onsager_magnetization(beta, args.J):.15g}"),
+        ]
         _print(rows, 1)
         return 0
     if args.torus:
@@ -97,23 +112,38 @@ def run(args: argparse.Namespace) -> int:
             model = PottsModel.lattice(shape, args.q, J=args.J, h=field, periodic=periodic)
             label = f"{args.q}-state Potts lattice {args.lattice}, J = {args.J:g}, h = {args.h:g} on state 0"
         label += ", open" if args.open else ", periodic"
-        enum = exact.thermodynamics(model, beta, n_threads=args.threads,
-                                    max_configurations=args.max_configurations)
+        enum = exact.thermodynamics(model, beta, n_threads=args.threads, max_configurations=args.max_configurations)
         log_z, energy, heat, n_sites = enum.log_z, enum.energy, enum.specific_heat, enum.n_sites
         label += f" (enumeration of {enum.n_configurations} configurations)"
     else:
         width, length = _sides(args.potts_strip, "--potts-strip", 2, 2)
-        strip = exact.potts_transfer_thermodynamics(args.q, width, length, beta, args.J, args.h,
-                                                    periodic_width=not args.open,
-                                                    periodic_length=not args.open_length)
-        label = (f"{args.q}-state Potts strip width {width} ({'open' if args.open else 'periodic'}) x length "
-                 f"{length} ({'open' if args.open_length else 'periodic'}), J = {args.J:g}, h = {args.h:g} "
-                 f"(transfer matrix)")
+        strip = exact.potts_transfer_thermodynamics(
+            args.q,
+            width,
+            length,
+            beta,
+            args.J,
+            args.h,
+            periodic_width=not args.open,
+            periodic_length=not args.open_length,
+        )
+        label = (
+            f"{args.q}-state Potts strip width {width} ({'open' if args.open else 'periodic'}) x length "
+            f"{length} ({'open' if args.open_length else 'periodic'}), J = {args.J:g}, h = {args.h:g} "
+            f"(transfer matrix)"
+        )
         log_z, energy, heat, n_sites = strip.log_z, strip.energy, strip.specific_heat, strip.n_sites
-    rows = [("model", label), ("beta", f"{beta:.12g}"), ("sites", str(n_sites)),
-            ("log Z", f"{log_z:.15g}"), ("log Z per site", f"{log_z / n_sites:.15g}"),
-            ("energy", f"{energy:.15g}"), ("energy per site", f"{energy / n_sites:.15g}"),
-            ("specific heat", f"{heat:.15g}"), ("specific heat per site", f"{heat / n_sites:.15g}")]
+    rows = [
+        ("model", label),
+        ("beta", f"{beta:.12g}"),
+        ("sites", str(n_sites)),
+        ("log Z", f"{log_z:.15g}"),
+        ("log Z per site", f"{log_z / n_sites:.15g}"),
+        ("energy", f"{energy:.15g}"),
+        ("energy per site", f"{energy / n_sites:.15g}"),
+        ("specific heat", f"{heat:.15g}"),
+        ("specific heat per site", f"{heat / n_sites:.15g}"),
+    ]
     if args.lattice and args.q == 2:
         rows.append(("<|m|>", f"{enum.abs_magnetization:.15g}"))
     if not math.isfinite(log_z):

@@ -5,6 +5,7 @@
 times (the last chains give one record fewer when ``n`` is not a multiple). The FASTA
 headers carry the chain, the sweep, the energy and the model's positions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,31 +26,55 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "sample", help="sample sequences from a fitted Potts model (FASTA)",
+        "sample",
+        help="sample sequences from a fitted Potts model (FASTA)",
         description="Draw sequences from a dense Potts model p(x) ~ exp(-beta H(x)) by heat-bath (Gibbs) or "
-                    "Metropolis sampling with many chains in parallel, optionally from a start sequence and "
-                    "with positions held fixed (exact conditioning). Writes FASTA whose headers carry the "
-                    "chain, sweep, energy and the model's positions, and prints mixing diagnostics "
-                    "(energy tau_int, R-hat, Hamming distances from the start and between chains).")
+        "Metropolis sampling with many chains in parallel, optionally from a start sequence and "
+        "with positions held fixed (exact conditioning). Writes FASTA whose headers carry the "
+        "chain, sweep, energy and the model's positions, and prints mixing diagnostics "
+        "(energy tau_int, R-hat, Hamming distances from the start and between chains).",
+    )
     p.add_argument("model", metavar="MODEL.npz", help="model file (isingbio.io.save_model, e.g. from a PLM fit)")
-    p.add_argument("-n", "--n-sequences", type=int, default=1000, metavar="N",
-                   help="number of sequences (default 1000), split over the chains")
+    p.add_argument(
+        "-n",
+        "--n-sequences",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="number of sequences (default 1000), split over the chains",
+    )
     temp = p.add_mutually_exclusive_group()
     temp.add_argument("--beta", type=float, default=None, help="inverse temperature (default 1)")
     temp.add_argument("--temperature", "-T", type=float, default=None, help="temperature, 1/beta")
     p.add_argument("--burn-in", type=int, default=1000, help="sweeps discarded first in each chain (default 1000)")
     p.add_argument("--thin", type=int, default=10, help="sweeps between recorded sequences (default 10)")
     p.add_argument("--chains", type=int, default=8, help="independent chains, run in parallel (default 8)")
-    p.add_argument("--method", default="heatbath", choices=["heatbath", "gibbs", "metropolis"],
-                   help="heatbath (= gibbs, default) or metropolis")
-    p.add_argument("--start", default=None, metavar="SEQ_OR_FASTA",
-                   help="start every chain from this aligned sequence (a literal sequence, or a FASTA "
-                        "file whose first sequence is used; write --start=SEQ when SEQ starts with a gap '-'); "
-                        "default: random")
-    p.add_argument("--fix", action="append", default=None, metavar="POS=LETTER[,...]",
-                   help="hold positions fixed, e.g. 12=K,40=A (the model's residue numbers); repeatable")
-    add_common_options(p, output="FASTA file to write (default: standard output)",
-                       plot="write a PNG of the mixing diagnostics (energy and Hamming-distance traces)")
+    p.add_argument(
+        "--method",
+        default="heatbath",
+        choices=["heatbath", "gibbs", "metropolis"],
+        help="heatbath (= gibbs, default) or metropolis",
+    )
+    p.add_argument(
+        "--start",
+        default=None,
+        metavar="SEQ_OR_FASTA",
+        help="start every chain from this aligned sequence (a literal sequence, or a FASTA "
+        "file whose first sequence is used; write --start=SEQ when SEQ starts with a gap '-'); "
+        "default: random",
+    )
+    p.add_argument(
+        "--fix",
+        action="append",
+        default=None,
+        metavar="POS=LETTER[,...]",
+        help="hold positions fixed, e.g. 12=K,40=A (the model's residue numbers); repeatable",
+    )
+    add_common_options(
+        p,
+        output="FASTA file to write (default: standard output)",
+        plot="write a PNG of the mixing diagnostics (energy and Hamming-distance traces)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -58,6 +83,7 @@ def load_model_file(path: str) -> PottsModel:
     """A dense model from a file written by :func:`isingbio.io.save_model`."""
     from ..io import load_model
     from ..models import PottsModel
+
     model = load_model(path)
     if not isinstance(model, PottsModel) or model.J is None:
         raise InputError(f"{path}: sampling and scoring need a dense Potts model, got {model!r}")
@@ -68,13 +94,23 @@ def read_sequence_arg(text: str, alphabet: Alphabet | str, L: int, what: str) ->
     """A literal aligned sequence, or the first sequence of a FASTA/alignment file: (id, codes)."""
     from ..alignment import read_alignment
     from ..sequences import encode_sequences
+
     if os.path.isfile(text):
         aln = read_alignment(text, alphabet=alphabet)
         if aln.L != L:
             raise InputError(f"{what}: {text} has sequences of length {aln.L} but the model has L = {L}")
         return aln.ids[0], aln.matrix[0].copy()
     looks_like_path = os.sep in text or os.path.splitext(text)[1].lower() in (
-        ".fasta", ".fa", ".fas", ".a2m", ".a3m", ".sto", ".aln", ".gz", ".txt")
+        ".fasta",
+        ".fa",
+        ".fas",
+        ".a2m",
+        ".a3m",
+        ".sto",
+        ".aln",
+        ".gz",
+        ".txt",
+    )
     if looks_like_path:
         raise InputError(f"{what}: no such file: {text}")
     try:
@@ -94,6 +130,7 @@ def _beta(args: argparse.Namespace) -> float:
 def run(args: argparse.Namespace) -> int:
     from ..sequence_sampling import sample_sequences
     from ..sequences import format_positions, model_alphabet, model_positions
+
     check_outputs(args)
     if args.n_sequences < 1:
         raise InputError(f"-n must be >= 1, got {args.n_sequences}")
@@ -107,18 +144,37 @@ def run(args: argparse.Namespace) -> int:
         _, start = read_sequence_arg(args.start, alpha, model.n_sites, "--start")
     fixed = ",".join(args.fix) if args.fix else None
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diagnostics are printed below
-        samples = sample_sequences(model, args.n_sequences, beta, start=start, fixed=fixed, n_chains=args.chains,
-                                   burn_in=args.burn_in, thin=args.thin, method=args.method, seed=args.seed,
-                                   n_threads=args.threads, progress=show_progress(args), warn=False)
-    print(f"model {args.model}: L = {model.n_sites}, q = {model.q} ({alpha.letters}), positions "
-          f"{format_positions(model_positions(model))}", file=report)
+        samples = sample_sequences(
+            model,
+            args.n_sequences,
+            beta,
+            start=start,
+            fixed=fixed,
+            n_chains=args.chains,
+            burn_in=args.burn_in,
+            thin=args.thin,
+            method=args.method,
+            seed=args.seed,
+            n_threads=args.threads,
+            progress=show_progress(args),
+            warn=False,
+        )
+    print(
+        f"model {args.model}: L = {model.n_sites}, q = {model.q} ({alpha.letters}), positions "
+        f"{format_positions(model_positions(model))}",
+        file=report,
+    )
     print(samples.summary(), file=report)
     if args.start is not None:
         d0 = float((samples.states != samples.start[0]).mean())
-        print(f"  started every chain from {args.start if len(args.start) < 60 else args.start[:57] + '...'}; "
-              f"samples differ from it at {d0:.3f} of positions on average", file=report)
+        print(
+            f"  started every chain from {args.start if len(args.start) < 60 else args.start[:57] + '...'}; "
+            f"samples differ from it at {d0:.3f} of positions on average",
+            file=report,
+        )
     if out is not None:
         samples.write_fasta(out)
         out.flush()

@@ -1,4 +1,5 @@
 """``isingbio score``: energies and log-probabilities of sequences; single-mutant tables."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,24 +23,44 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "score", help="statistical energy (and log-probability) of sequences; mutation tables",
+        "score",
+        help="statistical energy (and log-probability) of sequences; mutation tables",
         description="Print the statistical energy H(x) of each sequence of an aligned FASTA file (lower is "
-                    "more probable) and, given log Z (--log-z X, or --log-z ais to estimate it), its normalised "
-                    "log-probability -beta H(x) - log Z. With --mutations TARGET, print instead the table of "
-                    "single-mutant energy changes Delta E = H(mutant) - H(target) (CSV; heat map with --plot).")
+        "more probable) and, given log Z (--log-z X, or --log-z ais to estimate it), its normalised "
+        "log-probability -beta H(x) - log Z. With --mutations TARGET, print instead the table of "
+        "single-mutant energy changes Delta E = H(mutant) - H(target) (CSV; heat map with --plot).",
+    )
     p.add_argument("model", metavar="MODEL.npz", help="model file (isingbio.io.save_model)")
-    p.add_argument("sequences", nargs="?", default=None, metavar="SEQUENCES.fasta",
-                   help="aligned sequences (the model's columns); with --mutations, where TARGET ids are looked up")
+    p.add_argument(
+        "sequences",
+        nargs="?",
+        default=None,
+        metavar="SEQUENCES.fasta",
+        help="aligned sequences (the model's columns); with --mutations, where TARGET ids are looked up",
+    )
     p.add_argument("--beta", type=float, default=1.0, help="inverse temperature of log p (default 1)")
-    p.add_argument("--log-z", default=None, metavar="X",
-                   help="log Z at this beta (e.g. from `isingbio logz`), or 'ais' to estimate it here")
-    p.add_argument("--mutations", nargs="?", const="", default=None, metavar="TARGET",
-                   help="single-mutant Delta E table of TARGET: an id in SEQUENCES, a FASTA file (first "
-                        "sequence) or a literal aligned sequence (write --mutations=SEQ when SEQ starts "
-                        "with a gap '-'); without TARGET, the target sequence the model was fitted for "
-                        "(the focus, else the first sequence of its alignment)")
-    add_common_options(p, output="CSV file to write (default: standard output)",
-                       plot="PNG: heat map of the mutation table (with --mutations), else the energy histogram")
+    p.add_argument(
+        "--log-z",
+        default=None,
+        metavar="X",
+        help="log Z at this beta (e.g. from `isingbio logz`), or 'ais' to estimate it here",
+    )
+    p.add_argument(
+        "--mutations",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="TARGET",
+        help="single-mutant Delta E table of TARGET: an id in SEQUENCES, a FASTA file (first "
+        "sequence) or a literal aligned sequence (write --mutations=SEQ when SEQ starts "
+        "with a gap '-'); without TARGET, the target sequence the model was fitted for "
+        "(the focus, else the first sequence of its alignment)",
+    )
+    add_common_options(
+        p,
+        output="CSV file to write (default: standard output)",
+        plot="PNG: heat map of the mutation table (with --mutations), else the energy histogram",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -49,6 +70,7 @@ def _log_z(args: argparse.Namespace, model: PottsModel, report: TextIO) -> float
         return None
     if str(args.log_z).lower() == "ais":
         from ..annealed_importance import ais
+
         print(f"estimating log Z at beta = {args.beta:g} by annealed importance sampling ...", file=report)
         res = ais(model, args.beta, seed=args.seed, n_threads=args.threads, progress=show_progress(args))
         print(f"log Z = {res.log_z:.4f} +/- {res.stderr:.4f} (seed {getattr(res, 'seed', args.seed)})", file=report)
@@ -62,8 +84,9 @@ def _log_z(args: argparse.Namespace, model: PottsModel, report: TextIO) -> float
     return value
 
 
-def _target(args: argparse.Namespace, alpha: Alphabet, L: int, aln: Alignment | None,
-            model: PottsModel) -> tuple[str, np.ndarray]:
+def _target(
+    args: argparse.Namespace, alpha: Alphabet, L: int, aln: Alignment | None, model: PottsModel
+) -> tuple[str, np.ndarray]:
     if args.mutations == "":
         target = getattr(model, "metadata", {}).get("target")
         if not target:
@@ -81,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from ..plot import plot_energy_histogram, plot_mutation_heatmap
     from ..scoring import mutation_effects, score_sequences, write_mutation_table
     from ..sequences import format_positions, model_alphabet, model_positions
+
     check_outputs(args)
     if args.sequences is None and args.mutations is None:
         raise InputError("give SEQUENCES.fasta to score, or --mutations TARGET")
@@ -96,28 +120,41 @@ def run(args: argparse.Namespace) -> int:
     if args.sequences is not None:
         aln = read_alignment(args.sequences, alphabet=alpha)
         if aln.L != L:
-            raise InputError(f"{args.sequences}: sequences have {aln.L} columns but the model has L = {L} "
-                             f"(sequences must be aligned to the model's columns)")
+            raise InputError(
+                f"{args.sequences}: sequences have {aln.L} columns but the model has L = {L} "
+                f"(sequences must be aligned to the model's columns)"
+            )
     target = None
     if args.mutations is not None:
         name, target = _target(args, alpha, L, aln, model)
-    print(f"model {args.model}: L = {L}, q = {model.q} ({alpha.letters}), positions {format_positions(positions)}",
-          file=report)
+    print(
+        f"model {args.model}: L = {L}, q = {model.q} ({alpha.letters}), positions {format_positions(positions)}",
+        file=report,
+    )
 
     if target is not None:
         delta = mutation_effects(model, target)
         e0 = float(model.energy(target))
-        print(f"single mutants of {name} (energy {e0:.4f}): {L * (model.q - 1)} mutants, Delta E from "
-              f"{delta.min():.3f} to {delta.max():.3f}; most destabilising position "
-              f"{int(positions[np.argmax(delta.mean(axis=1))])}", file=report)
+        print(
+            f"single mutants of {name} (energy {e0:.4f}): {L * (model.q - 1)} mutants, Delta E from "
+            f"{delta.min():.3f} to {delta.max():.3f}; most destabilising position "
+            f"{int(positions[np.argmax(delta.mean(axis=1))])}",
+            file=report,
+        )
         if args.output is None:
             write_mutation_table(sys.stdout, delta, target, alpha, positions)
         else:
             write_mutation_table(args.output, delta, target, alpha, positions)
             print(f"wrote {args.output}", file=report)
         if args.plot:
-            plot_mutation_heatmap(delta, args.plot, target, alpha, positions,
-                                  title=f"single mutants of {name}: Delta E = H(mutant) - H(target)")
+            plot_mutation_heatmap(
+                delta,
+                args.plot,
+                target,
+                alpha,
+                positions,
+                title=f"single mutants of {name}: Delta E = H(mutant) - H(target)",
+            )
             print(f"wrote {args.plot}", file=report)
         return 0
 
@@ -140,8 +177,11 @@ def run(args: argparse.Namespace) -> int:
         with atomic_output(args.output) as fh:
             _write(fh)
         print(f"wrote {args.output}", file=report)
-    print(f"{aln.N} sequences: energy mean {energy.mean():.4f}, min {energy.min():.4f} "
-          f"({aln.ids[int(np.argmin(energy))]}), max {energy.max():.4f}", file=report)
+    print(
+        f"{aln.N} sequences: energy mean {energy.mean():.4f}, min {energy.min():.4f} "
+        f"({aln.ids[int(np.argmin(energy))]}), max {energy.max():.4f}",
+        file=report,
+    )
     if args.plot:
         plot_energy_histogram(energy, args.plot, title=f"{os.path.basename(args.sequences)}: {aln.N} sequences")
         print(f"wrote {args.plot}", file=report)

@@ -1,4 +1,5 @@
 """``isingbio simulate``: Monte Carlo on a lattice, one temperature or a scan."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,8 +8,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .common import (add_common_options, add_lattice_options, atomic_path, check_outputs,
-                     critical_beta, inverse_temperature, lattice_model, show_progress)
+from .common import (
+    add_common_options,
+    add_lattice_options,
+    atomic_path,
+    check_outputs,
+    critical_beta,
+    inverse_temperature,
+    lattice_model,
+    show_progress,
+)
 
 
 def _temperature_range(text: str) -> np.ndarray:
@@ -28,22 +37,32 @@ def _temperature_range(text: str) -> np.ndarray:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
-        "simulate", help="Monte Carlo simulation of an Ising or Potts model on a lattice",
+        "simulate",
+        help="Monte Carlo simulation of an Ising or Potts model on a lattice",
         description="Sample an Ising (q = 2) or q-state Potts model on a periodic lattice and print "
-                    "energy, magnetisation and specific heat with error bars. With --temperatures, "
-                    "scan a range and show the phase transition.")
+        "energy, magnetisation and specific heat with error bars. With --temperatures, "
+        "scan a range and show the phase transition.",
+    )
     temp = add_lattice_options(p, "32x32", "temperature (default: the 2D square-lattice critical point for this q)")
-    temp.add_argument("--temperatures", default=None, metavar="LO:HI:N",
-                      help="scan temperatures, e.g. 1.8:3.0:13 (or a comma list)")
-    p.add_argument("--method", default=None, choices=["metropolis", "heatbath", "swendsen-wang", "wolff"],
-                   help="default: metropolis for one temperature, swendsen-wang for a scan")
+    temp.add_argument(
+        "--temperatures", default=None, metavar="LO:HI:N", help="scan temperatures, e.g. 1.8:3.0:13 (or a comma list)"
+    )
+    p.add_argument(
+        "--method",
+        default=None,
+        choices=["metropolis", "heatbath", "swendsen-wang", "wolff"],
+        help="default: metropolis for one temperature, swendsen-wang for a scan",
+    )
     p.add_argument("--sweeps", type=int, default=2000, help="sweeps recorded per chain (default 2000)")
     p.add_argument("--burn-in", type=int, default=500, help="sweeps discarded first (default 500)")
     p.add_argument("--thin", type=int, default=1, help="sweeps between records (default 1)")
     p.add_argument("--chains", type=int, default=2, help="independent chains (default 2)")
     p.add_argument("--init", default="random", choices=["random", "ordered"], help="starting states")
-    add_common_options(p, output="write an .npz with the recorded series and final states",
-                       plot="write a PNG: traces (one temperature) or E, C, |m|, chi against T (scan)")
+    add_common_options(
+        p,
+        output="write an .npz with the recorded series and final states",
+        plot="write a PNG: traces (one temperature) or E, C, |m|, chi against T (scan)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -58,6 +77,7 @@ def _save_npz(path: str, **arrays: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..sampling import sample
+
     check_outputs(args)
     model, description = lattice_model(args)
     print(description)
@@ -67,18 +87,40 @@ def run(args: argparse.Namespace) -> int:
     if beta is None:
         beta = critical_beta(args, model)
     method = args.method or "metropolis"
-    result = sample(model, beta, args.sweeps, method=method, n_chains=args.chains, burn_in=args.burn_in,
-                    thin=args.thin, init=args.init, seed=args.seed, n_threads=args.threads,
-                    progress=show_progress(args))
+    result = sample(
+        model,
+        beta,
+        args.sweeps,
+        method=method,
+        n_chains=args.chains,
+        burn_in=args.burn_in,
+        thin=args.thin,
+        init=args.init,
+        seed=args.seed,
+        n_threads=args.threads,
+        progress=show_progress(args),
+    )
     print(result.summary())
     if args.output:
-        _save_npz(args.output, energy=result.energy, magnetization=result.magnetization,
-                  final_states=result.final_states, seed=result.seed, beta=beta, method=method,
-                  shape=np.array(model.shape), q=args.q, J=args.J, h=args.h,
-                  burn_in=args.burn_in, thin=args.thin)
+        _save_npz(
+            args.output,
+            energy=result.energy,
+            magnetization=result.magnetization,
+            final_states=result.final_states,
+            seed=result.seed,
+            beta=beta,
+            method=method,
+            shape=np.array(model.shape),
+            q=args.q,
+            J=args.J,
+            h=args.h,
+            burn_in=args.burn_in,
+            thin=args.thin,
+        )
         print(f"wrote {args.output}")
     if args.plot:
         from ..plot import plot_traces
+
         plot_traces(result, args.plot)
         print(f"wrote {args.plot}")
     return 0
@@ -87,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
 def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int:
     from .._random import as_seed_sequence, seed_entropy
     from ..sampling import sample
+
     method = args.method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
     seq = as_seed_sequence(args.seed)
     seed = seed_entropy(seq)
@@ -94,12 +137,28 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
     keys = ("energy", "specific_heat", "abs_magnetization", "susceptibility")
     table = {k: np.zeros((len(temperatures), 2)) for k in keys}
     taus = np.zeros(len(temperatures))
-    print(f"{method}, {args.chains} chain(s) x {args.sweeps} sweeps after {args.burn_in} burn-in per temperature, seed {seed}")
-    print(f"{'T':>8} {'E/N':>10} {'+/-':>8} {'C/N':>9} {'+/-':>8} {'|m|':>8} {'+/-':>8} {'chi/N':>9} {'+/-':>8} {'tau_E':>7}")
+    print(
+        f"{method}, {args.chains} chain(s) x {args.sweeps} sweeps after {args.burn_in} burn-in "
+        f"per temperature, seed {seed}"
+    )
+    print(
+        f"{'T':>8} {'E/N':>10} {'+/-':>8} {'C/N':>9} {'+/-':>8} {'|m|':>8} {'+/-':>8} "
+        f"{'chi/N':>9} {'+/-':>8} {'tau_E':>7}"
+    )
     for k, t in enumerate(temperatures):
-        res = sample(model, 1.0 / t, args.sweeps, method=method, n_chains=args.chains, burn_in=args.burn_in,
-                     thin=args.thin, init=args.init, seed=streams[k], n_threads=args.threads,
-                     progress=show_progress(args))
+        res = sample(
+            model,
+            1.0 / t,
+            args.sweeps,
+            method=method,
+            n_chains=args.chains,
+            burn_in=args.burn_in,
+            thin=args.thin,
+            init=args.init,
+            seed=streams[k],
+            n_threads=args.threads,
+            progress=show_progress(args),
+        )
         e = res.estimate("energy_per_site")
         c = res.specific_heat()
         m = res.estimate("abs_magnetization")
@@ -107,19 +166,35 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
         for key, est in zip(keys, (e, c, m, chi)):
             table[key][k] = est.mean, est.stderr
         taus[k] = e.tau_int * res.thin
-        print(f"{t:8.4f} {e.mean:10.5f} {e.stderr:8.5f} {c.mean:9.4f} {c.stderr:8.4f} {m.mean:8.4f} "
-              f"{m.stderr:8.4f} {chi.mean:9.3f} {chi.stderr:8.3f} {taus[k]:7.2f}")
+        print(
+            f"{t:8.4f} {e.mean:10.5f} {e.stderr:8.5f} {c.mean:9.4f} {c.stderr:8.4f} {m.mean:8.4f} "
+            f"{m.stderr:8.4f} {chi.mean:9.3f} {chi.stderr:8.3f} {taus[k]:7.2f}"
+        )
     if args.output:
-        _save_npz(args.output, temperatures=temperatures, tau_int=taus, seed=seed, method=method,
-                  shape=np.array(model.shape), q=args.q, J=args.J, h=args.h,
-                  **{k: v for k, v in table.items()})
+        _save_npz(
+            args.output,
+            temperatures=temperatures,
+            tau_int=taus,
+            seed=seed,
+            method=method,
+            shape=np.array(model.shape),
+            q=args.q,
+            J=args.J,
+            h=args.h,
+            **{k: v for k, v in table.items()},
+        )
         print(f"wrote {args.output}")
     if args.plot:
         from ..plot import plot_scan
+
         exact = _onsager_curves(args, model, temperatures)
-        plot_scan(temperatures, table, args.plot, exact=exact,
-                  title=f"{'Ising' if args.q == 2 else f'{args.q}-state Potts'} "
-                        f"{'x'.join(map(str, model.shape))}, {method}")
+        plot_scan(
+            temperatures,
+            table,
+            args.plot,
+            exact=exact,
+            title=f"{'Ising' if args.q == 2 else f'{args.q}-state Potts'} {'x'.join(map(str, model.shape))}, {method}",
+        )
         print(f"wrote {args.plot}")
     return 0
 
@@ -129,9 +204,12 @@ def _onsager_curves(args: argparse.Namespace, model: Any, temperatures: np.ndarr
     if args.q != 2 or len(model.shape) != 2 or args.h != 0 or args.J <= 0:
         return None
     from ..exact import onsager_energy, onsager_magnetization, onsager_specific_heat
+
     t = np.linspace(temperatures.min(), temperatures.max(), 400)
     betas = 1.0 / t
-    return {"energy": (t, np.array([onsager_energy(b, args.J) for b in betas])),
-            "specific_heat": (t, np.array([onsager_specific_heat(b, args.J) for b in betas])),
-            "abs_magnetization": (t, np.array([onsager_magnetization(b, args.J) for b in betas])),
-            "label": "Onsager (infinite lattice)"}
+    return {
+        "energy": (t, np.array([onsager_energy(b, args.J) for b in betas])),
+        "specific_heat": (t, np.array([onsager_specific_heat(b, args.J) for b in betas])),
+        "abs_magnetization": (t, np.array([onsager_magnetization(b, args.J) for b in betas])),
+        "label": "Onsager (infinite lattice)",
+    }

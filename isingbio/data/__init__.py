@@ -3,12 +3,12 @@
 See ``README.md`` in this folder for the source (pagnani/ArDCAData, MIT licence) and for how
 the contact map was defined.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["example_alignment_path", "example_contacts_path", "example_alignment",
-           "example_contacts"]
+__all__ = ["example_alignment_path", "example_contacts_path", "example_alignment", "example_contacts"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -16,8 +16,9 @@ _HERE = Path(__file__).resolve().parent
 def _data_file(name: str) -> Path:
     path = _HERE / name
     if not path.is_file():
-        raise FileNotFoundError(f"isingbio example data file {name} is missing from {_HERE} "
-                                "(is the package installed with its data files?)")
+        raise FileNotFoundError(
+            f"isingbio example data file {name} is missing from {_HERE} (is the package installed with its data files?)"
+        )
     return path
 
 
@@ -34,6 +35,7 @@ def example_contacts_path() -> Path:
 def example_alignment(**kwargs):
     """The PF00014 alignment read with :func:`isingbio.alignment.read_alignment` (kwargs passed on)."""
     from ..alignment import read_alignment
+
     return read_alignment(example_alignment_path(), **kwargs)
 
 
@@ -43,4 +45,5 @@ def example_contacts():
     Contacts are minimum heavy-atom distances below 8 Angstrom, in alignment numbering.
     """
     from ..structure import ContactMap
+
     return ContactMap.from_npz(example_contacts_path())

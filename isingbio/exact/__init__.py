@@ -21,20 +21,51 @@ onsager
     The infinite square lattice: Onsager's free energy, energy, specific heat, Yang's
     magnetisation, critical points of the Ising and Potts models.
 """
-from .enumeration import (DEFAULT_MAX_CONFIGURATIONS, Thermodynamics, log_partition, marginals,
-                          probabilities, thermodynamics)
+
+from .enumeration import (
+    DEFAULT_MAX_CONFIGURATIONS,
+    Thermodynamics,
+    log_partition,
+    marginals,
+    probabilities,
+    thermodynamics,
+)
 from .kaufman import TorusThermodynamics, ising_torus_log_partition, ising_torus_thermodynamics
-from .onsager import (ISING_CRITICAL_COUPLING, ISING_LOG_Z_AT_CRITICAL, ising_critical_beta,
-                      ising_critical_temperature, onsager_energy, onsager_free_energy,
-                      onsager_log_partition_per_site, onsager_magnetization, onsager_specific_heat,
-                      potts_critical_beta)
+from .onsager import (
+    ISING_CRITICAL_COUPLING,
+    ISING_LOG_Z_AT_CRITICAL,
+    ising_critical_beta,
+    ising_critical_temperature,
+    onsager_energy,
+    onsager_free_energy,
+    onsager_log_partition_per_site,
+    onsager_magnetization,
+    onsager_specific_heat,
+    potts_critical_beta,
+)
 from .transfer import StripThermodynamics, potts_transfer_log_partition, potts_transfer_thermodynamics
 
 __all__ = [
-    "DEFAULT_MAX_CONFIGURATIONS", "Thermodynamics", "log_partition", "thermodynamics", "marginals",
-    "probabilities", "TorusThermodynamics", "ising_torus_log_partition", "ising_torus_thermodynamics",
-    "StripThermodynamics", "potts_transfer_log_partition", "potts_transfer_thermodynamics",
-    "ISING_CRITICAL_COUPLING", "ISING_LOG_Z_AT_CRITICAL", "ising_critical_beta",
-    "ising_critical_temperature", "potts_critical_beta", "onsager_log_partition_per_site",
-    "onsager_free_energy", "onsager_energy", "onsager_specific_heat", "onsager_magnetization",
+    "DEFAULT_MAX_CONFIGURATIONS",
+    "Thermodynamics",
+    "log_partition",
+    "thermodynamics",
+    "marginals",
+    "probabilities",
+    "TorusThermodynamics",
+    "ising_torus_log_partition",
+    "ising_torus_thermodynamics",
+    "StripThermodynamics",
+    "potts_transfer_log_partition",
+    "potts_transfer_thermodynamics",
+    "ISING_CRITICAL_COUPLING",
+    "ISING_LOG_Z_AT_CRITICAL",
+    "ising_critical_beta",
+    "ising_critical_temperature",
+    "potts_critical_beta",
+    "onsager_log_partition_per_site",
+    "onsager_free_energy",
+    "onsager_energy",
+    "onsager_specific_heat",
+    "onsager_magnetization",
 ]

@@ -18,6 +18,7 @@ about the energy of that most probable configuration (so the variance keeps its 
 at low temperature). Chunks of configurations run in parallel and are reduced in a fixed
 order: results do not depend on the number of threads.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,17 +27,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import resolve_threads
-from ._per_site import PerSite
 from .._validation import check_beta, check_positive_int
 from ..errors import InputError, TooLargeError
 from ..models import IsingModel, PottsModel
+from ._per_site import PerSite
 
-__all__ = ["Thermodynamics", "log_partition", "thermodynamics", "marginals", "probabilities",
-           "DEFAULT_MAX_CONFIGURATIONS"]
+__all__ = [
+    "Thermodynamics",
+    "log_partition",
+    "thermodynamics",
+    "marginals",
+    "probabilities",
+    "DEFAULT_MAX_CONFIGURATIONS",
+]
 
-DEFAULT_MAX_CONFIGURATIONS = 2 ** 30
-_INNER_CONFIGURATIONS = 2 ** 16      # configurations per chunk (at most)
-_MARGINAL_BATCH_DOUBLES = 1 << 23    # memory of the per-chunk marginal sums of one batch
+DEFAULT_MAX_CONFIGURATIONS = 2**30
+_INNER_CONFIGURATIONS = 2**16  # configurations per chunk (at most)
+_MARGINAL_BATCH_DOUBLES = 1 << 23  # memory of the per-chunk marginal sums of one batch
 
 
 @dataclass(frozen=True)
@@ -120,10 +127,10 @@ class _Tables:
         if self.nbr.size == 0:  # the kernel wants a valid pointer
             self.nbr = np.zeros(1, dtype=np.intc)
             self.tables = np.zeros((1, q, q))
-        self.n_configurations = q ** L
+        self.n_configurations = q**L
         inner = max(1, min(L, int(math.floor(math.log(_INNER_CONFIGURATIONS) / math.log(q) + 1e-9))))
         self.n_prefix = L - inner
-        self.n_chunks = q ** self.n_prefix
+        self.n_chunks = q**self.n_prefix
 
     def args(self) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.q, self.n_prefix, self.indptr, self.nbr, self.tables, self.h
@@ -139,7 +146,8 @@ def _prepare(model: IsingModel | PottsModel, max_configurations: int) -> _Tables
         raise TooLargeError(
             f"exact enumeration of this model needs {tables.q}^{tables.n_sites} = {count} configurations, "
             f"more than max_configurations = {limit:.4g}; use a smaller model, raise max_configurations, "
-            f"or an exact solution (ising_torus_log_partition, potts_transfer_log_partition)")
+            f"or an exact solution (ising_torus_log_partition, potts_transfer_log_partition)"
+        )
     return tables
 
 
@@ -174,23 +182,45 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
             n = min(batch, t.n_chunks - start)
             s1 = np.zeros((n, L, q))
             s2 = np.zeros((n, L, L, q, q))
-            kern.enumerate_sums(*t.args(), beta, beta_h, mag_mode, ref, e0_j, e0_h, start,
-                                sums[start:start + n], s1, s2, True, ibuf, dbuf, n_threads)
+            kern.enumerate_sums(
+                *t.args(),
+                beta,
+                beta_h,
+                mag_mode,
+                ref,
+                e0_j,
+                e0_h,
+                start,
+                sums[start : start + n],
+                s1,
+                s2,
+                True,
+                ibuf,
+                dbuf,
+                n_threads,
+            )
             for k in range(n):  # fixed order: independent of the number of threads
                 single += s1[k]
                 pair += s2[k]
     else:
         dummy1 = np.zeros((1, 1, 1))
         dummy2 = np.zeros((1, 1, 1, 1, 1))
-        kern.enumerate_sums(*t.args(), beta, beta_h, mag_mode, ref, e0_j, e0_h, 0, sums,
-                            dummy1, dummy2, False, ibuf, dbuf, n_threads)
+        kern.enumerate_sums(
+            *t.args(), beta, beta_h, mag_mode, ref, e0_j, e0_h, 0, sums, dummy1, dummy2, False, ibuf, dbuf, n_threads
+        )
     total = sums[:, 0::2].sum(axis=0) + sums[:, 1::2].sum(axis=0)  # value + compensation
     z = total[0]
     return t, beta, beta_h, ref, e0_j, e0_h, total, z, single, pair
 
 
-def log_partition(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
-                  max_configurations: int = DEFAULT_MAX_CONFIGURATIONS, n_threads: int | None = None) -> float:
+def log_partition(
+    model: IsingModel | PottsModel,
+    beta: float,
+    beta_h: float | None = None,
+    *,
+    max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
+    n_threads: int | None = None,
+) -> float:
     """Exact log Z of a small model by enumerating all q^L configurations.
 
     Parameters
@@ -222,9 +252,14 @@ def log_partition(model: IsingModel | PottsModel, beta: float, beta_h: float | N
     return ref + math.log(z)
 
 
-def thermodynamics(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
-                   max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
-                   n_threads: int | None = None) -> Thermodynamics:
+def thermodynamics(
+    model: IsingModel | PottsModel,
+    beta: float,
+    beta_h: float | None = None,
+    *,
+    max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
+    n_threads: int | None = None,
+) -> Thermodynamics:
     """Exact log Z, energy moments, specific heat and magnetisation by enumeration.
 
     Parameters are those of :func:`log_partition`.
@@ -235,9 +270,8 @@ def thermodynamics(model: IsingModel | PottsModel, beta: float, beta_h: float | 
         Totals over the system (see the class for the definitions; the specific heat is
         the total heat capacity var(beta H_J + beta_h H_h), in units of k_B).
     """
-    t, beta, beta_h, ref, e0_j, e0_h, s, z, _, _ = _run(model, beta, beta_h, max_configurations,
-                                                        n_threads, False)
-    mj, mh = s[1] / z, s[2] / z          # means of H_J - e0_j and H_h - e0_h
+    t, beta, beta_h, ref, e0_j, e0_h, s, z, _, _ = _run(model, beta, beta_h, max_configurations, n_threads, False)
+    mj, mh = s[1] / z, s[2] / z  # means of H_J - e0_j and H_h - e0_h
     vjj = max(s[3] / z - mj * mj, 0.0)
     vhh = max(s[5] / z - mh * mh, 0.0)
     vjh = s[4] / z - mj * mh
@@ -254,16 +288,33 @@ def thermodynamics(model: IsingModel | PottsModel, beta: float, beta_h: float | 
         mag = amag = (q * n1 / L - 1) / (q - 1)
         mag2 = ((q / L) ** 2 * n2 - 2 * q * n1 / L + 1) / (q - 1) ** 2
     return Thermodynamics(
-        log_z=ref + math.log(z), energy=e0_j + mj + e0_h + mh, energy_variance=var_e,
-        specific_heat=heat, energy_coupling=e0_j + mj, energy_field=e0_h + mh,
-        var_coupling=vjj, var_field=vhh, cov_coupling_field=vjh,
-        magnetization=float(mag), abs_magnetization=float(amag), magnetization_squared=float(mag2),
-        n_sites=L, n_configurations=t.n_configurations, beta=beta, beta_h=beta_h)
+        log_z=ref + math.log(z),
+        energy=e0_j + mj + e0_h + mh,
+        energy_variance=var_e,
+        specific_heat=heat,
+        energy_coupling=e0_j + mj,
+        energy_field=e0_h + mh,
+        var_coupling=vjj,
+        var_field=vhh,
+        cov_coupling_field=vjh,
+        magnetization=float(mag),
+        abs_magnetization=float(amag),
+        magnetization_squared=float(mag2),
+        n_sites=L,
+        n_configurations=t.n_configurations,
+        beta=beta,
+        beta_h=beta_h,
+    )
 
 
-def marginals(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
-              max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
-              n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def marginals(
+    model: IsingModel | PottsModel,
+    beta: float,
+    beta_h: float | None = None,
+    *,
+    max_configurations: int = DEFAULT_MAX_CONFIGURATIONS,
+    n_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact one- and two-site marginals by enumeration.
 
     Parameters are those of :func:`log_partition`. Marginals cost O(L) work per
@@ -286,9 +337,14 @@ def marginals(model: IsingModel | PottsModel, beta: float, beta_h: float | None 
     return single, pair
 
 
-def probabilities(model: IsingModel | PottsModel, beta: float, beta_h: float | None = None, *,
-                  max_configurations: int = 2 ** 22,
-                  n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def probabilities(
+    model: IsingModel | PottsModel,
+    beta: float,
+    beta_h: float | None = None,
+    *,
+    max_configurations: int = 2**22,
+    n_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Every configuration of a very small model with its exact probability.
 
     Parameters

@@ -20,12 +20,13 @@ cosh g_k - 1 = (sinh 2K - 1)^2 / sinh 2K + 2 sin^2(pi k / 2n) (no cancellation n
 T_c). The energy and specific heat come from analytic first and second derivatives of
 log Z in K, with the second derivative taken about the mean (no cancellation of large
 terms). Above K = 10 the low-temperature expansion Z = 2 e^{2mnK} (1 + d e^{-8K}) is exact to
-double precision and used instead (no overflow at any K). Measured precision: log Z agrees with 50-digit arithmetic to about 1e-15
-relative (1024 x 1024 at T_c: ~1e-16), the energy to ~1e-14 and the specific heat to
-~1e-12 relative for 0.01 < K < 2; the specific heat loses relative precision for 2.5 < K < 10
+double precision and used instead (no overflow at any K). Measured precision: log Z agrees
+with 50-digit arithmetic to about 1e-15 relative (1024 x 1024 at T_c: ~1e-16), the energy to
+~1e-14 and the specific heat to ~1e-12 relative for 0.01 < K < 2; the specific heat loses relative precision for 2.5 < K < 10
 (its e^{-8K} size is reached by cancellation of O(e^{-2K}) Fourier terms) and the energy for
 K < 1e-3 (relative error ~1e-16 / K^2); see tests/exact/test_kaufman.py.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._per_site import PerSite
 from .._validation import check_beta, check_positive_int
 from ..errors import InputError
+from ._per_site import PerSite
 
 __all__ = ["TorusThermodynamics", "ising_torus_log_partition", "ising_torus_thermodynamics"]
 
@@ -85,25 +86,25 @@ def _gammas(K: float, ks: np.ndarray, n: int):
     """g_k, g_k', g_k'' (derivatives in K) for k != 0 mod 2n."""
     s2, c2 = math.sinh(2 * K), math.cosh(2 * K)
     delta = (s2 - 1.0) ** 2 / s2 + 2.0 * np.sin(np.pi * ks / (2 * n)) ** 2
-    sh = np.sqrt(delta * (delta + 2.0))          # sinh g
+    sh = np.sqrt(delta * (delta + 2.0))  # sinh g
     g = np.log1p(delta + sh)
-    cp = 2 * c2 * (1 - 1 / s2 ** 2)              # d/dK (s2 + 1/s2)
-    cpp = 4 * s2 - 4 / s2 + 8 * c2 ** 2 / s2 ** 3
+    cp = 2 * c2 * (1 - 1 / s2**2)  # d/dK (s2 + 1/s2)
+    cpp = 4 * s2 - 4 / s2 + 8 * c2**2 / s2**3
     gp = cp / sh
-    gpp = (cpp - (1.0 + delta) * gp ** 2) / sh
+    gpp = (cpp - (1.0 + delta) * gp**2) / sh
     return g, gp, gpp
 
 
 def _gamma0(K: float):
     s2, c2 = math.sinh(2 * K), math.cosh(2 * K)
-    return 2 * K + math.log(math.tanh(K)), 2 + 2 / s2, -4 * c2 / s2 ** 2
+    return 2 * K + math.log(math.tanh(K)), 2 + 2 / s2, -4 * c2 / s2**2
 
 
 def _scaled_factor(kind: str, x: float, xp: float, xpp: float):
     """f, f', f'' of 2cosh(x) or 2sinh(x), all multiplied by exp(-|x|)."""
     e = math.exp(-2 * abs(x))
     sg = 1.0 if x >= 0 else -1.0
-    ch, sh = 1 + e, sg * (-math.expm1(-2 * abs(x)))    # 2cosh x e^-|x|, 2sinh x e^-|x|
+    ch, sh = 1 + e, sg * (-math.expm1(-2 * abs(x)))  # 2cosh x e^-|x|, 2sinh x e^-|x|
     if kind == "cosh":
         return ch, sh * xp, ch * xp * xp + sh * xpp
     return sh, ch * xp, sh * xp * xp + ch * xpp
@@ -143,14 +144,13 @@ def _kaufman(m: int, n: int, K: float):
     if not S > 0:
         raise ArithmeticError("Kaufman sum is not positive")  # cannot happen for K > 0
     D1 = sum(zi * (t[2] + t[1] * t[4]) for zi, t in zip(z, terms)) / S
-    V = sum(zi * (t[3] + 2 * t[2] * (t[4] - D1) + t[1] * ((t[4] - D1) ** 2 + t[5]))
-            for zi, t in zip(z, terms)) / S
+    V = sum(zi * (t[3] + 2 * t[2] * (t[4] - D1) + t[1] * ((t[4] - D1) ** 2 + t[5])) for zi, t in zip(z, terms)) / S
     mn = m * n
     s2 = math.sinh(2 * K)
     pre = 0.5 * mn * float(_log2sinh(2 * K))
     log_z = -math.log(2) + pre + B + math.log(S)
     d1 = mn / math.tanh(2 * K) + D1
-    d2 = -2 * mn / s2 ** 2 + V
+    d2 = -2 * mn / s2**2 + V
     return float(log_z), float(d1), float(d2)
 
 
@@ -168,7 +168,8 @@ def _check_torus(m, n, beta, J):
         raise InputError(
             f"Kaufman's solution covers an antiferromagnetic torus (J = {J}) only when both sides are even "
             f"(then it equals the ferromagnet); the {m} x {n} torus is frustrated: use exact.log_partition "
-            f"for a small one")
+            f"for a small one"
+        )
     return m, n, beta, J
 
 
@@ -185,7 +186,7 @@ def _torus(m, n, beta, J):
     return m, n, beta, J, log_z, d1, d2
 
 
-_LOW_T_K = 10.0   # above this e^{-4K} < 5e-18: the leading excitations are exact to double precision
+_LOW_T_K = 10.0  # above this e^{-4K} < 5e-18: the leading excitations are exact to double precision
 # (and the closed form would overflow past K ~ 177, and loses the specific heat to cancellation)
 
 
@@ -249,5 +250,6 @@ def ising_torus_thermodynamics(m: int, n: int, beta: float, J: float = 1.0) -> T
     m, n, beta, J, log_z, d1, d2 = _torus(m, n, beta, J)
     aj = abs(J)
     var = max(aj * aj * d2, 0.0)
-    return TorusThermodynamics(log_z=log_z, energy=-aj * d1, energy_variance=var,
-                               specific_heat=beta * beta * var, m=m, n=n, beta=beta, J=J)
+    return TorusThermodynamics(
+        log_z=log_z, energy=-aj * d1, energy_variance=var, specific_heat=beta * beta * var, m=m, n=n, beta=beta, J=J
+    )

@@ -16,6 +16,7 @@ K1, E1 complete elliptic integrals of modulus k):
                                low-temperature series in e^{-4K}, which keeps relative precision)
     m = (1 - sinh(2K)^-4)^(1/8) for K > K_c, 0 otherwise;  K_c = ln(1 + sqrt 2) / 2.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,10 +27,18 @@ from scipy import integrate, special
 from .._validation import check_beta
 from ..errors import InputError
 
-__all__ = ["ISING_CRITICAL_COUPLING", "ising_critical_beta", "ising_critical_temperature",
-           "potts_critical_beta", "onsager_log_partition_per_site", "onsager_free_energy",
-           "onsager_energy", "onsager_specific_heat", "onsager_magnetization",
-           "ISING_LOG_Z_AT_CRITICAL"]
+__all__ = [
+    "ISING_CRITICAL_COUPLING",
+    "ising_critical_beta",
+    "ising_critical_temperature",
+    "potts_critical_beta",
+    "onsager_log_partition_per_site",
+    "onsager_free_energy",
+    "onsager_energy",
+    "onsager_specific_heat",
+    "onsager_magnetization",
+    "ISING_LOG_Z_AT_CRITICAL",
+]
 
 ISING_CRITICAL_COUPLING = 0.5 * math.log1p(math.sqrt(2.0))  # K_c = beta_c J = 0.4406867935...
 CATALAN = 0.91596559417721901505
@@ -82,11 +91,11 @@ def onsager_log_partition_per_site(beta: float, J: float = 1.0) -> float:
     beta, J, K = _k(beta, J)
     if K == 0:
         return math.log(2.0)
-    m1 = (2 * math.tanh(2 * K) ** 2 - 1) ** 2     # k'^2 = 1 - k^2, accurate near T_c
+    m1 = (2 * math.tanh(2 * K) ** 2 - 1) ** 2  # k'^2 = 1 - k^2, accurate near T_c
     # 1 - k^2 sin^2 t written as cos^2 t + k'^2 sin^2 t: no cancellation near t = pi/2 at T_c
     f = lambda t: math.log1p(math.sqrt(math.cos(t) ** 2 + m1 * math.sin(t) ** 2)) - math.log(2.0)  # noqa: E731
     val, _ = integrate.quad(f, 0.0, 0.5 * math.pi, epsabs=1e-14, epsrel=1e-13, limit=200)
-    return 2 * K + math.log1p(math.exp(-4 * K)) + val / math.pi   # log(2 cosh 2K), no overflow
+    return 2 * K + math.log1p(math.exp(-4 * K)) + val / math.pi  # log(2 cosh 2K), no overflow
 
 
 def onsager_free_energy(beta: float, J: float = 1.0) -> float:
@@ -100,7 +109,7 @@ def onsager_free_energy(beta: float, J: float = 1.0) -> float:
 def _elliptic(K):
     """(k'(K), K1(k), E1(k)) with k' = 2 tanh^2 2K - 1 (K1 = inf at T_c)."""
     kp = 2 * math.tanh(2 * K) ** 2 - 1
-    m1 = kp * kp                              # 1 - k^2, accurate near T_c
+    m1 = kp * kp  # 1 - k^2, accurate near T_c
     K1 = special.ellipkm1(m1) if m1 > 0 else math.inf
     E1 = special.ellipe(1.0 - m1)
     return kp, K1, E1
@@ -128,27 +137,37 @@ def onsager_specific_heat(beta: float, J: float = 1.0) -> float:
         # The closed form below loses relative precision as e^{4K} at low temperature (terms of
         # order e^{-4K} cancel to leave e^{-8K}); the low-temperature series does not.
         u = math.exp(-4 * K)
-        return K * K * sum(a * (4 * j) ** 2 * u ** j for j, a in _LOW_T_SERIES)
+        return K * K * sum(a * (4 * j) ** 2 * u**j for j, a in _LOW_T_SERIES)
     kp, K1, E1 = _elliptic(K)
     if math.isinf(K1):
         return math.inf
     s2, c2 = math.sinh(2 * K), math.cosh(2 * K)
-    k = 2 * s2 / c2 ** 2
-    m1 = kp * kp                                     # k'^2 = 1 - k^2
-    dk = 4 * (1 - s2 * s2) / c2 ** 3                 # dk/dK
-    dkp = 8 * math.tanh(2 * K) / c2 ** 2             # dk'/dK
-    dK1 = E1 / (k * m1) - K1 / k                     # dK1/dk
+    k = 2 * s2 / c2**2
+    m1 = kp * kp  # k'^2 = 1 - k^2
+    dk = 4 * (1 - s2 * s2) / c2**3  # dk/dK
+    dkp = 8 * math.tanh(2 * K) / c2**2  # dk'/dK
+    dK1 = E1 / (k * m1) - K1 / k  # dK1/dk
     a = 1 + (2 / math.pi) * kp * K1
     da = (2 / math.pi) * (dkp * K1 + kp * dK1 * dk)
     coth = c2 / s2
-    return K * K * (-2 / s2 ** 2 * a + coth * da)
+    return K * K * (-2 / s2**2 * a + coth * da)
 
 
 #: log Z / N - 2K = sum_j a_j u^j, u = e^{-4K} (square-lattice low-temperature series; the
 #: coefficients were checked against 120-digit quadrature of Onsager's integral).
-_LOW_T_SERIES = ((2, 1.0), (3, 2.0), (4, 4.5), (5, 12.0), (6, 112 / 3), (7, 130.0), (8, 1961 / 4),
-                 (9, 5876 / 3), (10, 40871 / 5), (11, 35302.0))
-_LOW_T_SERIES_K = 1.5   # truncation error below 1e-20 relative from here on
+_LOW_T_SERIES = (
+    (2, 1.0),
+    (3, 2.0),
+    (4, 4.5),
+    (5, 12.0),
+    (6, 112 / 3),
+    (7, 130.0),
+    (8, 1961 / 4),
+    (9, 5876 / 3),
+    (10, 40871 / 5),
+    (11, 35302.0),
+)
+_LOW_T_SERIES_K = 1.5  # truncation error below 1e-20 relative from here on
 
 
 def onsager_magnetization(beta: float, J: float = 1.0) -> float:
@@ -159,5 +178,5 @@ def onsager_magnetization(beta: float, J: float = 1.0) -> float:
     beta, J, K = _k(beta, J)
     if K <= ISING_CRITICAL_COUPLING:
         return 0.0
-    inv_s2 = 2 * math.exp(-2 * K) / -math.expm1(-4 * K)   # 1 / sinh 2K without overflow
-    return (1.0 - inv_s2 ** 4) ** 0.125
+    inv_s2 = 2 * math.exp(-2 * K) / -math.expm1(-4 * K)  # 1 / sinh 2K without overflow
+    return (1.0 - inv_s2**4) ** 0.125

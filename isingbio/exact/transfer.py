@@ -32,6 +32,7 @@ Z would have used eigenvalues: long periodic strips). log_z from
 :func:`potts_transfer_thermodynamics` comes from the same products (equal to
 :func:`potts_transfer_log_partition` to rounding).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,14 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._typing import ArrayLike
-from ._per_site import PerSite
 from .._validation import check_beta, check_finite, check_memory, check_positive_int
 from ..errors import InputError, TooLargeError
+from ._per_site import PerSite
 
-__all__ = ["StripThermodynamics", "potts_transfer_log_partition", "potts_transfer_thermodynamics",
-           "MAX_ROW_STATES"]
+__all__ = ["StripThermodynamics", "potts_transfer_log_partition", "potts_transfer_thermodynamics", "MAX_ROW_STATES"]
 
-MAX_ROW_STATES = 3 ** 9   # q^width limit (19683)
+MAX_ROW_STATES = 3**9  # q^width limit (19683)
 _EIG_MAX_STATES = 3000
 _JETS_MAX_COLUMNS = 3e7  # thermodynamics: exact columns up to about a second of work
 _BLOCK_DOUBLES = 1 << 24  # memory of one block of columns (128 MiB)
@@ -103,10 +103,12 @@ class _Strip:
         check_finite(field, "h")
         self.field = field
         limit = check_positive_int(max_row_states, "max_row_states")
-        self.n = q ** W
+        self.n = q**W
         if self.n > limit:
-            raise TooLargeError(f"the transfer matrix of a width-{W} strip has q^width = {q}^{W} = {self.n} row "
-                                f"states, more than max_row_states = {limit}")
+            raise TooLargeError(
+                f"the transfer matrix of a width-{W} strip has q^width = {q}^{W} = {self.n} row "
+                f"states, more than max_row_states = {limit}"
+            )
         x = np.indices((q,) * W, dtype=np.int16).reshape(W, -1).T  # (n, W), column 0 most significant
         e = -field[x].sum(axis=1)
         if W > 1:
@@ -122,18 +124,18 @@ class _Strip:
         q, W, n = self.q, self.width, self.n
         logd = -beta * self.row_energy
         cd = logd.max()
-        d = np.exp(logd - cd)                      # D / e^cd
+        d = np.exp(logd - cd)  # D / e^cd
         k = beta * self.J_length
         cv = max(k, 0.0)
         # v / e^cv = off * (ones - I) + on * I, with v(a, b) = exp(k delta(a, b))
         off = math.exp(-cv)
         on = math.exp(k - cv)
-        step_log = cd + W * cv                     # log scale taken out of each D V
+        step_log = cd + W * cv  # log scale taken out of each D V
 
         def apply_v(X):  # V X for X of shape (n, b), one Kronecker factor at a time
             b = X.shape[1]
             for c in range(W):
-                X3 = X.reshape(q ** c, q, (q ** (W - c - 1)) * b)
+                X3 = X.reshape(q**c, q, (q ** (W - c - 1)) * b)
                 # sum over the other states from prefix and suffix sums: X >= 0, so nothing
                 # cancels (on - off times X would lose everything when on << off, J < 0)
                 pre = np.cumsum(X3, axis=1)
@@ -159,10 +161,10 @@ class _Strip:
         # eigenvalues only for J_length >= 0: then D^1/2 V D^1/2 is positive semi-definite and the
         # powers of its eigenvalues are added without cancellation (J_length < 0 gives negative
         # eigenvalues whose odd powers cancel, e.g. on a frustrated odd ring)
-        if k >= 0 and n <= _EIG_MAX_STATES and 4.0 * n ** 3 < cost_iter:
+        if k >= 0 and n <= _EIG_MAX_STATES and 4.0 * n**3 < cost_iter:
             check_memory(2 * 8 * n * n, f"a dense {n} x {n} transfer matrix")
             sd = np.sqrt(d)
-            S = apply_v(np.diag(sd)) * sd[:, None]   # D^1/2 V D^1/2 (symmetric)
+            S = apply_v(np.diag(sd)) * sd[:, None]  # D^1/2 V D^1/2 (symmetric)
             lam = np.linalg.eigvalsh(0.5 * (S + S.T))
             la = np.abs(lam)
             top = la.max()
@@ -213,7 +215,7 @@ class _Strip:
         bmin = min(-self.J_length, 0.0)
         c_on, c_off = -self.J_length - bmin, -bmin
         escale = max(float(erow.max()), abs(self.J_length), 1e-300)
-        tol = 1e-12 * escale   # energy differences below this are rounding: snapped to 0
+        tol = 1e-12 * escale  # energy differences below this are rounding: snapped to 0
 
         def snap(x):
             x[x < tol] = 0.0
@@ -222,9 +224,9 @@ class _Strip:
         def step(X, G, M, V):  # (D V) applied to the columns of X, with their G, M, V
             b = X.shape[1]
             for c in range(W):
-                shp = (q ** c, q, (q ** (W - c - 1)) * b)
+                shp = (q**c, q, (q ** (W - c - 1)) * b)
                 X3, G3, M3, V3 = X.reshape(shp), G.reshape(shp), M.reshape(shp), V.reshape(shp)
-                pre = np.cumsum(X3, axis=1)          # as in log_z: X is bit for bit the same
+                pre = np.cumsum(X3, axis=1)  # as in log_z: X is bit for bit the same
                 suf = np.cumsum(X3[:, ::-1], axis=1)[:, ::-1]
                 others = np.zeros_like(X3)
                 others[:, 1:] += pre[:, :-1]
@@ -330,7 +332,7 @@ class _Strip:
             n_bonds = (Lg - 1) * W
         else:
             block = max(1, min(n, _BLOCK_DOUBLES // (4 * n)))
-            big = 2.0 * W * abs(self.J_length) + escale + 1.0   # G of the absent entries
+            big = 2.0 * W * abs(self.J_length) + escale + 1.0  # G of the absent entries
             logs, bigs, smalls, vs = [], [], [], []
             for start in range(0, n, block):
                 cols = np.arange(start, min(n, start + block))
@@ -359,9 +361,18 @@ class _Strip:
         return float(logz), float(energy), max(float(var), 0.0)
 
 
-def potts_transfer_log_partition(q: int, width: int, length: int, beta: float, J: float | ArrayLike = 1.0,
-                                 h: float | ArrayLike = 0.0, periodic_width: bool = True,
-                                 periodic_length: bool = True, *, max_row_states: int = MAX_ROW_STATES) -> float:
+def potts_transfer_log_partition(
+    q: int,
+    width: int,
+    length: int,
+    beta: float,
+    J: float | ArrayLike = 1.0,
+    h: float | ArrayLike = 0.0,
+    periodic_width: bool = True,
+    periodic_length: bool = True,
+    *,
+    max_row_states: int = MAX_ROW_STATES,
+) -> float:
     """Exact log Z of the q-state Potts model on a torus, cylinder or strip of small width.
 
     Parameters
@@ -394,10 +405,18 @@ def potts_transfer_log_partition(q: int, width: int, length: int, beta: float, J
     return _Strip(q, width, length, J, h, periodic_width, periodic_length, max_row_states).log_z(beta)
 
 
-def potts_transfer_thermodynamics(q: int, width: int, length: int, beta: float, J: float | ArrayLike = 1.0,
-                                  h: float | ArrayLike = 0.0, periodic_width: bool = True,
-                                  periodic_length: bool = True, *, max_row_states: int = MAX_ROW_STATES
-                                  ) -> StripThermodynamics:
+def potts_transfer_thermodynamics(
+    q: int,
+    width: int,
+    length: int,
+    beta: float,
+    J: float | ArrayLike = 1.0,
+    h: float | ArrayLike = 0.0,
+    periodic_width: bool = True,
+    periodic_length: bool = True,
+    *,
+    max_row_states: int = MAX_ROW_STATES,
+) -> StripThermodynamics:
     """Exact log Z, mean energy and specific heat of a Potts strip by transfer matrix.
 
     Parameters are those of :func:`potts_transfer_log_partition`. The energy and
@@ -419,12 +438,17 @@ def potts_transfer_thermodynamics(q: int, width: int, length: int, beta: float, 
     strip = _Strip(q, width, length, J, h, periodic_width, periodic_length, max_row_states)
     n, lg = strip.n, strip.length
     columns = lg * (strip.width * strip.q + 1) * float(n) * n
-    if (strip.periodic_length and strip.J_length >= 0 and n <= _EIG_MAX_STATES
-            and columns > max(_JETS_MAX_COLUMNS, 4.0 * n ** 3)):
+    if (
+        strip.periodic_length
+        and strip.J_length >= 0
+        and n <= _EIG_MAX_STATES
+        and columns > max(_JETS_MAX_COLUMNS, 4.0 * n**3)
+    ):
         return _differences(strip, beta)  # long periodic strip: exact columns would take long
     log_z, energy, var = strip._jets(beta)
-    return StripThermodynamics(log_z=log_z, energy=energy, specific_heat=beta * beta * var,
-                               n_sites=strip.width * strip.length, beta=beta)
+    return StripThermodynamics(
+        log_z=log_z, energy=energy, specific_heat=beta * beta * var, n_sites=strip.width * strip.length, beta=beta
+    )
 
 
 def _differences(strip, beta) -> StripThermodynamics:
@@ -433,6 +457,7 @@ def _differences(strip, beta) -> StripThermodynamics:
     step = 0.01 / strip.scale
     f = [strip.log_z(beta + k * step) for k in (-3, -2, -1, 0, 1, 2, 3)]
     d1 = (-f[0] + 9 * f[1] - 45 * f[2] + 45 * f[4] - 9 * f[5] + f[6]) / (60 * step)
-    d2 = (2 * f[0] - 27 * f[1] + 270 * f[2] - 490 * f[3] + 270 * f[4] - 27 * f[5] + 2 * f[6]) / (180 * step ** 2)
-    return StripThermodynamics(log_z=f[3], energy=-d1, specific_heat=beta * beta * max(d2, 0.0),
-                               n_sites=strip.width * strip.length, beta=beta)
+    d2 = (2 * f[0] - 27 * f[1] + 270 * f[2] - 490 * f[3] + 270 * f[4] - 27 * f[5] + 2 * f[6]) / (180 * step**2)
+    return StripThermodynamics(
+        log_z=f[3], energy=-d1, specific_heat=beta * beta * max(d2, 0.0), n_sites=strip.width * strip.length, beta=beta
+    )

@@ -1,4 +1,5 @@
 """`isingbio contacts` end to end through isingbio.cli.main."""
+
 import os
 
 import numpy as np
@@ -30,8 +31,23 @@ def test_end_to_end(tmp_path, small_alignment, capsys):
     out = tmp_path / "contacts.csv"
     model = tmp_path / "model.npz"
     plot = tmp_path / "map.png"
-    rc = main(["contacts", str(small_alignment), "-o", str(out), "--save-model", str(model),
-               "--plot", str(plot), "--threads", "1", "--seed", "5", "--quiet"])
+    rc = main(
+        [
+            "contacts",
+            str(small_alignment),
+            "-o",
+            str(out),
+            "--save-model",
+            str(model),
+            "--plot",
+            str(plot),
+            "--threads",
+            "1",
+            "--seed",
+            "5",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # predictions only (no structure)
     assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "contacts.csv", "map.png", "model.npz"]
@@ -44,12 +60,14 @@ def test_end_to_end(tmp_path, small_alignment, capsys):
     assert (i, j) == (4, 11)  # the planted pair ranks first, with 1-based positions
     assert len(lines) - 1 == sum(1 for a in range(14) for b in range(a + 6, 14))
     from isingbio.io import load_model
+
     m = load_model(model)
     assert m.n_sites == 14 and m.metadata["seed"] == 5
     assert m.alphabet.letters == "-ACDEFGHIKLMNPQRSTVWY"
     np.testing.assert_array_equal(m.positions, np.arange(1, 15))
     # the CSV is the model's ranking: same scores as contact_scores of the saved model
     from isingbio.contacts import contact_scores
+
     s = contact_scores(m)
     i, j, v = lines[1].split(",")[:3]
     assert float(v) == pytest.approx(s[int(i) - 1, int(j) - 1], rel=1e-5)
@@ -71,38 +89,55 @@ def test_example(tmp_path, capsys):
 def test_focus_positions(tmp_path, capsys):
     seqs = ["xxACDEFGHIKLMNPQ", "--ACDEFGHIKLMNPQ", "--ACDQFGHIKLMNPE", "--ACDEFGWIKLMNPQ"]
     path = tmp_path / "f.fasta"
-    path.write_text(">t/5-18\n" + seqs[0].replace("x", "-") + "\n" +
-                    "".join(f">s{k}\n{s}\n" for k, s in enumerate(seqs[1:])))
+    path.write_text(
+        ">t/5-18\n" + seqs[0].replace("x", "-") + "\n" + "".join(f">s{k}\n{s}\n" for k, s in enumerate(seqs[1:]))
+    )
     out = tmp_path / "c.csv"
     assert main(["contacts", str(path), "--focus", "t/5-18", "-o", str(out), "--quiet", "--max-iter", "5"]) == 0
     rows = [list(map(int, line.split(",")[:2])) for line in out.read_text().splitlines()[1:]]
     assert min(r[0] for r in rows) == 5 and max(r[1] for r in rows) == 18
 
 
-@pytest.mark.parametrize("content, match", [
-    ("", "empty|no sequences"),
-    ("\n\n", "empty|no sequences"),
-    (">a\nACDEFGHIK\n", "at least 2"),
-    (">a\nACDEFGHIK\n>b\nACDEF\n", "length|columns"),
-    (">a\nACDEFGHIK\n>b\nACDEF1HIK\n", "bad.fasta.*line 4.*column 6"),
-    (">a\nACDEFGHIK\n>b\nACDEF?HIK\n", "'\\?'|unknown|character"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("", "empty|no sequences"),
+        ("\n\n", "empty|no sequences"),
+        (">a\nACDEFGHIK\n", "at least 2"),
+        (">a\nACDEFGHIK\n>b\nACDEF\n", "length|columns"),
+        (">a\nACDEFGHIK\n>b\nACDEF1HIK\n", "bad.fasta.*line 4.*column 6"),
+        (">a\nACDEFGHIK\n>b\nACDEF?HIK\n", "'\\?'|unknown|character"),
+    ],
+)
 def test_bad_input_no_output(tmp_path, capsys, content, match):
     path = tmp_path / "bad.fasta"
     path.write_text(content)
     out = tmp_path / "c.csv"
-    rc = main(["contacts", str(path), "-o", str(out), "--save-model", str(tmp_path / "m.npz"),
-               "--plot", str(tmp_path / "p.png"), "--quiet"])
+    rc = main(
+        [
+            "contacts",
+            str(path),
+            "-o",
+            str(out),
+            "--save-model",
+            str(tmp_path / "m.npz"),
+            "--plot",
+            str(tmp_path / "p.png"),
+            "--quiet",
+        ]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert err.startswith("isingbio contacts: error:") and len(err.strip().splitlines()) == 1
     import re
+
     assert re.search(match, err)
     assert os.listdir(tmp_path) == ["bad.fasta"]
 
 
 def test_memory_refusal(tmp_path, capsys, monkeypatch, small_alignment):
     import isingbio._validation as v
+
     monkeypatch.setattr(v, "available_memory", lambda: 1 << 20)
     out = tmp_path / "c.csv"
     rc = main(["contacts", str(small_alignment), "-o", str(out), "--quiet"])
@@ -123,8 +158,17 @@ def test_missing_file_and_options(tmp_path, capsys):
 def test_structure_precision_and_plot(tmp_path, capsys, shared_data):
     fam = shared_data / "1atzA"
     plot = tmp_path / "map.png"
-    rc = main(["contacts", str(fam / "prepared" / "1atzA.aln"), "--structure", str(fam / "1atzA.pdb"),
-               "--plot", str(plot), "--quiet"])
+    rc = main(
+        [
+            "contacts",
+            str(fam / "prepared" / "1atzA.aln"),
+            "--structure",
+            str(fam / "1atzA.pdb"),
+            "--plot",
+            str(plot),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     line = next(x for x in text.splitlines() if x.startswith("precision"))
@@ -135,21 +179,26 @@ def test_structure_precision_and_plot(tmp_path, capsys, shared_data):
 
 # ---- outputs: checked before the fit, written all together or not at all ---------------------
 
+
 def _no_fit(monkeypatch):
     def fail(*a, **k):
         raise AssertionError("the fit must not start")
+
     monkeypatch.setattr("isingbio.plm.fit_plm", fail)
 
 
-@pytest.mark.parametrize("extra, match", [
-    (["--plot", "{d}/map.notaformat"], "unknown figure format"),
-    (["-o", "{d}/sub"], "is a directory"),
-    (["-o", "{d}/sub/"], "is a directory"),
-    (["--save-model", "{d}/nodir/m.npz"], "does not exist"),
-    (["-o", "{d}/x.csv", "--plot", "{d}/x.csv"], "different files"),
-    (["-o", "{aln}"], "overwrite the input"),
-    (["--min-separation", "0"], "min-separation"),
-])
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (["--plot", "{d}/map.notaformat"], "unknown figure format"),
+        (["-o", "{d}/sub"], "is a directory"),
+        (["-o", "{d}/sub/"], "is a directory"),
+        (["--save-model", "{d}/nodir/m.npz"], "does not exist"),
+        (["-o", "{d}/x.csv", "--plot", "{d}/x.csv"], "different files"),
+        (["-o", "{aln}"], "overwrite the input"),
+        (["--min-separation", "0"], "min-separation"),
+    ],
+)
 def test_bad_outputs_refused_before_fitting(tmp_path, capsys, monkeypatch, small_alignment, extra, match):
     (tmp_path / "sub").mkdir()
     _no_fit(monkeypatch)
@@ -165,8 +214,17 @@ def test_bad_structure_refused_before_fitting(tmp_path, capsys, monkeypatch, sma
     pytest.importorskip("gemmi")
     (tmp_path / "s.pdb").write_text("not a structure\n")
     _no_fit(monkeypatch)
-    rc = main(["contacts", str(small_alignment), "--structure", str(tmp_path / "s.pdb"),
-               "-o", str(tmp_path / "c.csv"), "--quiet"])
+    rc = main(
+        [
+            "contacts",
+            str(small_alignment),
+            "--structure",
+            str(tmp_path / "s.pdb"),
+            "-o",
+            str(tmp_path / "c.csv"),
+            "--quiet",
+        ]
+    )
     assert rc == 2
     assert "s.pdb" in capsys.readouterr().err
     assert not (tmp_path / "c.csv").exists()
@@ -175,10 +233,23 @@ def test_bad_structure_refused_before_fitting(tmp_path, capsys, monkeypatch, sma
 def test_late_write_failure_leaves_no_output(tmp_path, capsys, monkeypatch, small_alignment):
     def broken(*a, **k):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr("isingbio.io.save_model", broken)
-    rc = main(["contacts", str(small_alignment), "-o", str(tmp_path / "c.csv"),
-               "--plot", str(tmp_path / "p.png"), "--save-model", str(tmp_path / "m.npz"),
-               "--max-iter", "3", "--quiet"])
+    rc = main(
+        [
+            "contacts",
+            str(small_alignment),
+            "-o",
+            str(tmp_path / "c.csv"),
+            "--plot",
+            str(tmp_path / "p.png"),
+            "--save-model",
+            str(tmp_path / "m.npz"),
+            "--max-iter",
+            "3",
+            "--quiet",
+        ]
+    )
     assert rc == 1
     err = capsys.readouterr().err
     assert "No space left on device" in err and len(err.strip().splitlines()) == 1
@@ -187,7 +258,6 @@ def test_late_write_failure_leaves_no_output(tmp_path, capsys, monkeypatch, smal
 
 def test_plot_without_extension_is_png(tmp_path, small_alignment):
     plot = tmp_path / "map"
-    assert main(["contacts", str(small_alignment), "--plot", str(plot), "--max-iter", "3",
-                 "--quiet"]) == 0
+    assert main(["contacts", str(small_alignment), "--plot", str(plot), "--max-iter", "3", "--quiet"]) == 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "map"]

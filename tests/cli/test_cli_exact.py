@@ -1,4 +1,5 @@
 """`isingbio exact` end to end through isingbio.cli.main."""
+
 import pytest
 
 from isingbio import IsingModel, exact
@@ -28,6 +29,7 @@ def test_lattice_enumeration_and_temperature(capsys):
     assert main(["exact", "--lattice", "3x3", "--q", "3", "--temperature", "2.0", "--threads", "1"]) == 0
     rows = parse(capsys.readouterr().out)
     from isingbio import PottsModel
+
     th = exact.thermodynamics(PottsModel.lattice((3, 3), 3), 0.5)
     assert float(rows["log Z"]) == pytest.approx(th.log_z, rel=1e-14)
     assert float(rows["specific heat per site"]) == pytest.approx(th.specific_heat / 9, rel=1e-13)
@@ -42,7 +44,8 @@ def test_strip_and_onsager(capsys):
     assert main(["exact", "--potts-strip", "3x10", "--q", "3", "--beta", "1.0", "--open-length"]) == 0
     rows = parse(capsys.readouterr().out)
     assert float(rows["log Z"]) == pytest.approx(
-        exact.potts_transfer_log_partition(3, 3, 10, 1.0, periodic_length=False), rel=1e-14)
+        exact.potts_transfer_log_partition(3, 3, 10, 1.0, periodic_length=False), rel=1e-14
+    )
     assert main(["exact", "--onsager", "--beta", "0.5"]) == 0
     rows = parse(capsys.readouterr().out)
     assert float(rows["energy per site"]) == pytest.approx(exact.onsager_energy(0.5), rel=1e-14)

@@ -9,8 +9,25 @@ from isingbio.cli import main
 def test_logz_prints_estimate_bounds_and_exact(tmp_path, capsys):
     out = tmp_path / "logz.npz"
     png = tmp_path / "logz.png"
-    code = main(["logz", "--shape", "6x6", "--chains", "64", "--steps", "150", "--seed", "3", "--exact",
-                 "-o", str(out), "--plot", str(png), "--quiet"])
+    code = main(
+        [
+            "logz",
+            "--shape",
+            "6x6",
+            "--chains",
+            "64",
+            "--steps",
+            "150",
+            "--seed",
+            "3",
+            "--exact",
+            "-o",
+            str(out),
+            "--plot",
+            str(png),
+            "--quiet",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "Ising model on a 6x6 periodic lattice" in text
@@ -28,19 +45,43 @@ def test_logz_prints_estimate_bounds_and_exact(tmp_path, capsys):
 
 
 def test_logz_potts_forward_only(capsys):
-    code = main(["logz", "--shape", "4x4", "--q", "3", "--temperature", "1.5", "--chains", "32", "--steps", "50",
-                 "--schedule", "linear", "--method", "heatbath", "--forward-only", "--seed", "1", "--quiet"])
+    code = main(
+        [
+            "logz",
+            "--shape",
+            "4x4",
+            "--q",
+            "3",
+            "--temperature",
+            "1.5",
+            "--chains",
+            "32",
+            "--steps",
+            "50",
+            "--schedule",
+            "linear",
+            "--method",
+            "heatbath",
+            "--forward-only",
+            "--seed",
+            "1",
+            "--quiet",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "3-state Potts" in text and "forward (lower)" in text and "reverse (upper)" not in text
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--shape", "axb"], "--shape"),
-    (["--temperature", "-1"], "temperature"),
-    (["--shape", "4x4x4"], "--beta"),
-    (["--chains", "0"], "n_chains"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--shape", "axb"], "--shape"),
+        (["--temperature", "-1"], "temperature"),
+        (["--shape", "4x4x4"], "--beta"),
+        (["--chains", "0"], "n_chains"),
+    ],
+)
 def test_logz_bad_input(argv, message, capsys):
     code = main(["logz", "--steps", "5", "--quiet"] + argv)
     assert code == 2
@@ -50,6 +91,7 @@ def test_logz_bad_input(argv, message, capsys):
 def test_logz_model_file(tmp_path, capsys):
     import isingbio
     from isingbio import io
+
     rng = np.random.default_rng(0)
     h = rng.normal(0, 0.5, size=(5, 3))
     J = rng.normal(0, 0.4, size=(5, 5, 3, 3))
@@ -66,8 +108,27 @@ def test_logz_model_file(tmp_path, capsys):
 
 def test_logz_exact_for_potts_lattices_by_transfer_matrix(capsys):
     from isingbio.exact import potts_transfer_log_partition
-    code = main(["logz", "--shape", "5x4", "--q", "3", "--beta", "0.9", "--chains", "32", "--steps", "50",
-                 "--forward-only", "--seed", "1", "--exact", "--quiet"])
+
+    code = main(
+        [
+            "logz",
+            "--shape",
+            "5x4",
+            "--q",
+            "3",
+            "--beta",
+            "0.9",
+            "--chains",
+            "32",
+            "--steps",
+            "50",
+            "--forward-only",
+            "--seed",
+            "1",
+            "--exact",
+            "--quiet",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     exact_line = next(line for line in text.splitlines() if line.strip().startswith("exact"))
@@ -77,8 +138,24 @@ def test_logz_exact_for_potts_lattices_by_transfer_matrix(capsys):
 
 def test_logz_bad_plot_path_leaves_no_output(tmp_path, capsys):
     out = tmp_path / "logz.npz"
-    code = main(["logz", "--shape", "4x4", "--chains", "8", "--steps", "10", "--seed", "1", "--quiet",
-                 "-o", str(out), "--plot", str(tmp_path / "missing" / "p.png")])
+    code = main(
+        [
+            "logz",
+            "--shape",
+            "4x4",
+            "--chains",
+            "8",
+            "--steps",
+            "10",
+            "--seed",
+            "1",
+            "--quiet",
+            "-o",
+            str(out),
+            "--plot",
+            str(tmp_path / "missing" / "p.png"),
+        ]
+    )
     assert code == 2
     assert "output directory does not exist" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []

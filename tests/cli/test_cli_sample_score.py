@@ -1,4 +1,5 @@
 """``isingbio sample`` and ``isingbio score`` end to end: sample -> FASTA -> score."""
+
 import csv
 import io as _io
 import os
@@ -44,13 +45,47 @@ def test_sample_then_score(tmp_path, model_file, capsys):
     out = tmp_path / "samples.fasta"
     png = tmp_path / "mixing.png"
     start = "ACDEFGHI"
-    code = main(["sample", model_file, "-n", "200", "--chains", "4", "--burn-in", "100", "--thin", "5",
-                 "--start", start, "--fix", "12=K", "--fix", "17=W", "--seed", "3", "--threads", "1",
-                 "-o", str(out), "--plot", str(png), "--quiet"])
+    code = main(
+        [
+            "sample",
+            model_file,
+            "-n",
+            "200",
+            "--chains",
+            "4",
+            "--burn-in",
+            "100",
+            "--thin",
+            "5",
+            "--start",
+            start,
+            "--fix",
+            "12=K",
+            "--fix",
+            "17=W",
+            "--seed",
+            "3",
+            "--threads",
+            "1",
+            "-o",
+            str(out),
+            "--plot",
+            str(png),
+            "--quiet",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
-    for key in ("L = 8, q = 21", "positions 10-17", "fixed: 12=K,17=W", "seed 3", "mixing diagnostics",
-                "R-hat", "started every chain from ACDEFGHI", "wrote 200 sequences"):
+    for key in (
+        "L = 8, q = 21",
+        "positions 10-17",
+        "fixed: 12=K,17=W",
+        "seed 3",
+        "mixing diagnostics",
+        "R-hat",
+        "started every chain from ACDEFGHI",
+        "wrote 200 sequences",
+    ):
         assert key in text
     aln = read_alignment(out)
     assert aln.N == 200 and aln.L == L
@@ -76,14 +111,35 @@ def test_sample_then_score(tmp_path, model_file, capsys):
 def test_same_seed_same_fasta(tmp_path, model_file):
     a, b = tmp_path / "a.fasta", tmp_path / "b.fasta"
     for path, threads in ((a, "1"), (b, "2")):
-        assert main(["sample", model_file, "-n", "30", "--chains", "3", "--burn-in", "10", "--seed", "8",
-                     "--threads", threads, "-o", str(path), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "sample",
+                    model_file,
+                    "-n",
+                    "30",
+                    "--chains",
+                    "3",
+                    "--burn-in",
+                    "10",
+                    "--seed",
+                    "8",
+                    "--threads",
+                    threads,
+                    "-o",
+                    str(path),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     assert a.read_text() == b.read_text()
 
 
 def _local_minimum(model, seq):
     """Steepest descent by single mutations from `seq`."""
     from isingbio.scoring import mutation_effects
+
     x = PROTEIN.encode(seq).astype(np.int64)
     while True:
         delta = mutation_effects(model, x)
@@ -99,8 +155,29 @@ def test_sample_to_stdout_from_fasta_start(tmp_path, model_file, capsys):
     start = tmp_path / "start.fasta"
     start.write_text(f">wt some description\n{wt}\n>other\nAAAAAAAA\n")
     # a local minimum at low temperature: the chains stay at their start, so it was used
-    code = main(["sample", model_file, "-n", "16", "--chains", "4", "--burn-in", "0", "--thin", "1",
-                 "--beta", "200", "--method", "metropolis", "--start", str(start), "--seed", "1", "--quiet"])
+    code = main(
+        [
+            "sample",
+            model_file,
+            "-n",
+            "16",
+            "--chains",
+            "4",
+            "--burn-in",
+            "0",
+            "--thin",
+            "1",
+            "--beta",
+            "200",
+            "--method",
+            "metropolis",
+            "--start",
+            str(start),
+            "--seed",
+            "1",
+            "--quiet",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert captured.out.startswith(">sample_000001")
@@ -109,8 +186,30 @@ def test_sample_to_stdout_from_fasta_start(tmp_path, model_file, capsys):
     assert "mixing diagnostics" in captured.err  # the report goes to stderr when FASTA goes to stdout
     assert all(s == wt for s in seqs)
     # from random starts the chains end elsewhere
-    assert main(["sample", model_file, "-n", "16", "--chains", "4", "--burn-in", "0", "--thin", "1",
-                 "--beta", "200", "--method", "metropolis", "--seed", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                model_file,
+                "-n",
+                "16",
+                "--chains",
+                "4",
+                "--burn-in",
+                "0",
+                "--thin",
+                "1",
+                "--beta",
+                "200",
+                "--method",
+                "metropolis",
+                "--seed",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert any(s != wt for s in capsys.readouterr().out.splitlines()[1::2])
 
 
@@ -142,6 +241,7 @@ def test_mutation_table_and_heatmap(tmp_path, model_file, capsys):
 def test_mutations_default_to_the_fitted_target(tmp_path, capsys):
     """A model fitted by PLM records its target; --mutations without a value scans it."""
     from isingbio import fit_plm, save_model
+
     aln_path = tmp_path / "aln.fasta"
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list("ACDEFG"), 8)) for _ in range(40)]
@@ -160,21 +260,24 @@ def test_mutations_default_to_the_fitted_target(tmp_path, capsys):
     assert "records no target sequence" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["sample", "{model}", "--fix", "99=K"], "position 99 is not a position of the model (positions 10-17)"),
-    (["sample", "{model}", "--fix", "12=B"], "letter 'B' at position 12 is not in the model's alphabet"),
-    (["sample", "{model}", "--fix", "12K"], "POSITION=LETTER"),
-    (["sample", "{model}", "--start", "ACD"], "--start: sequences have length 3 but the model has L = 8"),
-    (["sample", "{model}", "--start", "ACDEFGH@"], "--start: sequence 1: character '@'"),
-    (["sample", "{model}", "--start", "missing.fasta"], "--start: no such file: missing.fasta"),
-    (["sample", "{model}", "-n", "0"], "-n must be >= 1"),
-    (["sample", "{model}", "--thin", "0"], "thin must be >= 1"),
-    (["sample", "{model}", "--beta", "-1"], "beta must be >= 0"),
-    (["score", "{model}"], "give SEQUENCES.fasta to score, or --mutations TARGET"),
-    (["score", "{model}", "--mutations", "MKL"], "--mutations: sequences have length 3"),
-    (["score", "{model}", "{seqs}", "--log-z", "abc"], "--log-z must be a number or 'ais'"),
-    (["score", "{model}", "{short}"], "sequences have 3 columns but the model has L = 8"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sample", "{model}", "--fix", "99=K"], "position 99 is not a position of the model (positions 10-17)"),
+        (["sample", "{model}", "--fix", "12=B"], "letter 'B' at position 12 is not in the model's alphabet"),
+        (["sample", "{model}", "--fix", "12K"], "POSITION=LETTER"),
+        (["sample", "{model}", "--start", "ACD"], "--start: sequences have length 3 but the model has L = 8"),
+        (["sample", "{model}", "--start", "ACDEFGH@"], "--start: sequence 1: character '@'"),
+        (["sample", "{model}", "--start", "missing.fasta"], "--start: no such file: missing.fasta"),
+        (["sample", "{model}", "-n", "0"], "-n must be >= 1"),
+        (["sample", "{model}", "--thin", "0"], "thin must be >= 1"),
+        (["sample", "{model}", "--beta", "-1"], "beta must be >= 0"),
+        (["score", "{model}"], "give SEQUENCES.fasta to score, or --mutations TARGET"),
+        (["score", "{model}", "--mutations", "MKL"], "--mutations: sequences have length 3"),
+        (["score", "{model}", "{seqs}", "--log-z", "abc"], "--log-z must be a number or 'ais'"),
+        (["score", "{model}", "{short}"], "sequences have 3 columns but the model has L = 8"),
+    ],
+)
 def test_bad_input_is_a_one_line_error(tmp_path, model_file, capsys, argv, message):
     seqs = tmp_path / "seqs.fasta"
     seqs.write_text(">a\nMKLVWYAC\n")
@@ -212,9 +315,11 @@ def test_bad_plot_path_leaves_no_output(tmp_path, model_file, capsys, command):
     seqs = tmp_path / "seqs.fasta"
     seqs.write_text(">a\nMKLVWYAC\n")
     out = tmp_path / "out.txt"
-    argv = {"sample": ["sample", model_file, "-n", "4", "--burn-in", "1", "--quiet"],
-            "score": ["score", model_file, str(seqs)],
-            "mutations": ["score", model_file, "--mutations", "MKLVWYAC"]}[command]
+    argv = {
+        "sample": ["sample", model_file, "-n", "4", "--burn-in", "1", "--quiet"],
+        "score": ["score", model_file, str(seqs)],
+        "mutations": ["score", model_file, "--mutations", "MKLVWYAC"],
+    }[command]
     code = main(argv + ["-o", str(out), "--plot", str(tmp_path / "missing" / "p.png")])
     err = capsys.readouterr().err
     assert code == 2 and "output directory does not exist" in err and err.count("\n") == 1

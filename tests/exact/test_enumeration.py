@@ -1,4 +1,5 @@
 """Exact enumeration against brute-force numpy sums, for every model form."""
+
 import itertools
 import math
 
@@ -6,8 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from isingbio import InputError, IsingModel, PottsModel, TooLargeError
-from isingbio import exact
+from isingbio import InputError, IsingModel, PottsModel, TooLargeError, exact
 
 
 def brute(model, beta, beta_h=None):
@@ -68,7 +68,7 @@ def test_against_brute_force(rng, beta, beta_h):
         mag = model.magnetization(st)
         assert th.magnetization == pytest.approx(p @ mag, rel=1e-10, abs=1e-12)
         assert th.abs_magnetization == pytest.approx(p @ np.abs(mag), rel=1e-10, abs=1e-12)
-        assert th.magnetization_squared == pytest.approx(p @ mag ** 2, rel=1e-10, abs=1e-12)
+        assert th.magnetization_squared == pytest.approx(p @ mag**2, rel=1e-10, abs=1e-12)
 
         single, pair = exact.marginals(model, beta, beta_h)
         X = np.eye(model.q)[st if not isinstance(model, IsingModel) else (st + 1) // 2]
@@ -108,8 +108,9 @@ def test_potts_q2_is_ising():
     ising = IsingModel.lattice((3, 4), J=J / 2, h=0.25)
     potts = PottsModel.lattice((3, 4), 2, J=J, h=[-0.25, 0.25])
     n_bonds = len(potts.edges[0])
-    assert exact.log_partition(potts, beta) == pytest.approx(exact.log_partition(ising, beta) + beta * J * n_bonds / 2,
-                                                             rel=1e-14)
+    assert exact.log_partition(potts, beta) == pytest.approx(
+        exact.log_partition(ising, beta) + beta * J * n_bonds / 2, rel=1e-14
+    )
 
 
 def test_large_enumeration():

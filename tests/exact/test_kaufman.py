@@ -1,10 +1,10 @@
 """Kaufman's torus solution against enumeration, 50-digit arithmetic and Onsager's limit."""
+
 import math
 
 import pytest
 
-from isingbio import InputError, IsingModel
-from isingbio import exact
+from isingbio import InputError, IsingModel, exact
 
 KC = exact.ISING_CRITICAL_COUPLING
 BETAS = [0.0, 0.05, 0.3, KC, 0.6, 1.5, 5.0, 30.0]
@@ -26,7 +26,7 @@ def test_against_enumeration(m, n):
 
 
 def test_antiferromagnet():
-    for (m, n) in [(2, 2), (4, 4), (2, 4)]:
+    for m, n in [(2, 2), (4, 4), (2, 4)]:
         model = IsingModel.lattice((m, n), J=-0.8)
         th = exact.thermodynamics(model, 0.9)
         tk = exact.ising_torus_thermodynamics(m, n, 0.9, J=-0.8)
@@ -56,10 +56,15 @@ def kaufman_mp(m, n, K, dps):
 
         def g(k):
             return 2 * K + mp.log(mp.tanh(K)) if k == 0 else mp.acosh(c - mp.cos(mp.pi * k / n))
+
         go = [g(2 * r + 1) for r in range(n)]
         ge = [g(2 * r) for r in range(n)]
-        z = (mp.fprod(2 * mp.cosh(m * x / 2) for x in go) + mp.fprod(2 * mp.sinh(m * x / 2) for x in go)
-             + mp.fprod(2 * mp.cosh(m * x / 2) for x in ge) + mp.fprod(2 * mp.sinh(m * x / 2) for x in ge))
+        z = (
+            mp.fprod(2 * mp.cosh(m * x / 2) for x in go)
+            + mp.fprod(2 * mp.sinh(m * x / 2) for x in go)
+            + mp.fprod(2 * mp.cosh(m * x / 2) for x in ge)
+            + mp.fprod(2 * mp.sinh(m * x / 2) for x in ge)
+        )
         return mp.log(z) - mp.log(2) + (m * n / mp.mpf(2)) * mp.log(2 * mp.sinh(2 * K))
 
 
@@ -82,7 +87,7 @@ def test_derivatives_against_mpmath(m, n, K):
         h = mp.mpf(10) ** -15
         f = [kaufman_mp(m, n, Kmp + k * h, 80) for k in (-1, 0, 1)]
         d1 = (f[2] - f[0]) / (2 * h)
-        d2 = (f[2] - 2 * f[1] + f[0]) / h ** 2
+        d2 = (f[2] - 2 * f[1] + f[0]) / h**2
     t = exact.ising_torus_thermodynamics(m, n, K)
     assert t.log_z == pytest.approx(float(f[1]), rel=1e-14)
     assert t.energy == pytest.approx(-float(d1), rel=1e-13)
@@ -93,7 +98,7 @@ def test_approaches_onsager():
     """log Z / N at T_c -> ln2/2 + 2G/pi (finite-size correction ~ 1/N); energies away from T_c."""
     prev = None
     for L in (16, 64, 256, 1024):
-        err = abs(exact.ising_torus_log_partition(L, L, KC) / L ** 2 - exact.ISING_LOG_Z_AT_CRITICAL)
+        err = abs(exact.ising_torus_log_partition(L, L, KC) / L**2 - exact.ISING_LOG_Z_AT_CRITICAL)
         if prev is not None:
             assert err < prev / 10
         prev = err
@@ -111,10 +116,11 @@ def test_very_low_temperature_no_overflow():
     """K = 50, 300, 500 used to overflow (sinh 2K, cosh 2K squared); the specific heat at
     K = 10..60 is e^{-8K} small and must keep its relative precision."""
     import numpy as np
+
     for (m, n), d in [((2, 2), 6), ((2, 5), 20), ((4, 2), 14), ((3, 4), 12), ((5, 5), 25)]:
         for K in (12.0, 50.0, 500.0):
             t = exact.ising_torus_thermodynamics(m, n, K)
-            x = d * math.exp(-8 * K)   # lowest excitations, counted by enumeration
+            x = d * math.exp(-8 * K)  # lowest excitations, counted by enumeration
             assert t.log_z == pytest.approx(math.log(2) + 2 * m * n * K + math.log1p(x), rel=1e-15)
             assert t.energy == pytest.approx(-2 * m * n + 8 * x, rel=1e-15)
             assert t.specific_heat == pytest.approx(K * K * 64 * x, rel=1e-12)

@@ -4,6 +4,7 @@ Exact enumeration of tiny models (all states, Boltzmann probabilities, one-sweep
 matrices), the kernels' generator states, a wrapper that runs a record-writing kernel into
 freshly allocated outputs, a chi-square test on histograms and energy z-scores.
 """
+
 import itertools
 
 import numpy as np
@@ -12,24 +13,38 @@ from scipy import stats as sps
 
 from isingbio import IsingModel
 
+
 def _kernel_rng(n_chains, seed):
     return np.random.default_rng(seed).integers(0, 2**64, size=(n_chains, 32), dtype=np.uint64)
 
 
-def _run_records(head, kernel, model, states, rng, beta_J, beta_h=None, n_records=1, thin=1,
-                 n_threads=1):
+def _run_records(head, kernel, model, states, rng, beta_J, beta_h=None, n_records=1, thin=1, n_threads=1):
     """Call a kernel with freshly allocated outputs; returns them in a dict.
 
     head(model) gives the kernel's model arguments (those before `states`).
     """
     beta_h = beta_J if beta_h is None else beta_h
     n_chains = states.shape[0]
-    out = dict(e_coupling=np.full((n_chains, n_records), np.nan),
-               e_field=np.full((n_chains, n_records), np.nan),
-               magnetization=np.full((n_chains, n_records), np.nan),
-               stats=np.zeros((n_chains, 4)))
-    kernel(*head(model), states, rng, beta_J, beta_h, n_records, thin, out["e_coupling"],
-           out["e_field"], out["magnetization"], out["stats"], n_threads)
+    out = dict(
+        e_coupling=np.full((n_chains, n_records), np.nan),
+        e_field=np.full((n_chains, n_records), np.nan),
+        magnetization=np.full((n_chains, n_records), np.nan),
+        stats=np.zeros((n_chains, 4)),
+    )
+    kernel(
+        *head(model),
+        states,
+        rng,
+        beta_J,
+        beta_h,
+        n_records,
+        thin,
+        out["e_coupling"],
+        out["e_field"],
+        out["magnetization"],
+        out["stats"],
+        n_threads,
+    )
     out["states"], out["rng"] = states, rng
     return out
 
@@ -64,7 +79,7 @@ def _energy_z(model, out, beta_J, beta_h):
         mean = p @ exact
         var = p @ (exact - mean) ** 2
         sample = out[key][:, -1]
-        if var <= 1e-300:   # a constant part (e.g. H_h with h = 0): it must be exact
+        if var <= 1e-300:  # a constant part (e.g. H_h with h = 0): it must be exact
             np.testing.assert_allclose(sample, mean, atol=1e-12)
             continue
         zs.append(abs(sample.mean() - mean) / np.sqrt(var / sample.size))

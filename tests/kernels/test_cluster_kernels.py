@@ -5,6 +5,7 @@ states is compared with the exact Boltzmann distribution by a chi-square test wi
 bins and a p threshold of 1e-6 (a correct sampler fails about once in a million runs; a
 wrong one, such as the same samples judged at a different beta, fails at once).
 """
+
 import functools
 import zlib
 
@@ -26,8 +27,11 @@ KINDS = ["sw", "wolff", "sw_lat", "wolff_lat"]
 
 
 def lattice_arg(model):
-    return (np.asarray(model.shape, dtype=np.int64), np.asarray(model.periodic, dtype=np.uint8),
-            np.ascontiguousarray(model.lattice_J, dtype=np.float64))
+    return (
+        np.asarray(model.shape, dtype=np.int64),
+        np.asarray(model.periodic, dtype=np.uint8),
+        np.ascontiguousarray(model.lattice_J, dtype=np.float64),
+    )
 
 
 def kernel(kind, model):
@@ -49,8 +53,7 @@ def kernel(kind, model):
 # ------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------
-def run(kind, model, states, beta_J, beta_h, n_records=1, thin=1, n_threads=1, seed=0, rng=None,
-        clusters_per_sweep=0):
+def run(kind, model, states, beta_J, beta_h, n_records=1, thin=1, n_threads=1, seed=0, rng=None, clusters_per_sweep=0):
     """Run one kernel; return (states, e_coupling, e_field, magnetization, stats, rng)."""
     n_chains = states.shape[0]
     states = np.ascontiguousarray(states, dtype=np.int8).copy()
@@ -75,6 +78,7 @@ def random_states(model, n_chains, seed):
 def chi_square_p(all_states, boltzmann):
     """chi_square_p(model, samples, beta_J, beta_h): p-value of the sampled states against
     the exact distribution (bins pooled to >= 5)."""
+
     def chi_square_p(model, samples, beta_J, beta_h):
         configs, p = all_states(model).astype(np.int64), boltzmann(model, beta_J, beta_h)
         base = 2 if isinstance(model, IsingModel) else model.q
@@ -82,7 +86,7 @@ def chi_square_p(all_states, boltzmann):
         weights = base ** np.arange(model.n_sites)[::-1]
         code_cfg = ((configs + offset) // (2 if offset else 1)) @ weights
         code_smp = ((samples.astype(np.int64) + offset) // (2 if offset else 1)) @ weights
-        index = np.empty(base ** model.n_sites, dtype=np.int64)
+        index = np.empty(base**model.n_sites, dtype=np.int64)
         index[code_cfg] = np.arange(len(configs))
         observed = np.bincount(index[code_smp], minlength=len(configs)).astype(float)
         expected = p * len(samples)
@@ -97,6 +101,7 @@ def chi_square_p(all_states, boltzmann):
         chi2 = float(((obs - exp_) ** 2 / exp_).sum())
         dof = len(obs) - 1
         return float(sps.chi2.sf(chi2, dof))
+
     return chi_square_p
 
 
@@ -118,7 +123,7 @@ def ising_cases():
     gen = np.random.default_rng(7)
     J6 = signed_graph(6, 11)
     sparse = np.zeros((5, 5))
-    sparse[0, 1] = sparse[1, 0] = 0.8   # sites 2..4: isolated or on a short path
+    sparse[0, 1] = sparse[1, 0] = 0.8  # sites 2..4: isolated or on a short path
     sparse[2, 3] = sparse[3, 2] = -0.6
     return {
         "lattice3x3": (IsingModel.lattice((3, 3)), 0.4, 0.4),
@@ -127,15 +132,28 @@ def ising_cases():
         "lattice2x4_uniform_field": (IsingModel.lattice((2, 4), J=(0.7, 0.4), h=0.3), 0.5, 0.5),
         # lattice shapes for the implicit-neighbour path: open sides, 1D, 3D, periodic side 2
         # (doubled bonds), side 1, J = 0 along an axis, fields
-        "open3x2_field": (IsingModel.lattice((3, 2), J=(0.8, 0.5), h=gen.normal(0, 0.5, (3, 2)),
-                                             periodic=False), 0.6, 0.6),
+        "open3x2_field": (
+            IsingModel.lattice((3, 2), J=(0.8, 0.5), h=gen.normal(0, 0.5, (3, 2)), periodic=False),
+            0.6,
+            0.6,
+        ),
         "ring5_uniform_field": (IsingModel.lattice((5,), J=0.9, h=-0.3), 0.7, 0.7),
         "chain4_open": (IsingModel.lattice((4,), J=1.1, h=0.2, periodic=False), 0.6, 0.6),
         "cube2x2x2": (IsingModel.lattice((2, 2, 2), J=0.5), 0.5, 0.5),
-        "lattice3x1x3_field": (IsingModel.lattice((3, 1, 3), J=(0.6, 1.0, 0.45), periodic=(True, False, True),
-                                                  h=gen.normal(0, 0.4, (3, 1, 3))), 0.6, 0.6),
-        "lattice2x3x2_mixed": (IsingModel.lattice((2, 3, 2), J=(0.3, 0.5, 0.4), periodic=(True, True, False),
-                                                  h=gen.normal(0, 0.3, (2, 3, 2))), 0.7, 0.7),
+        "lattice3x1x3_field": (
+            IsingModel.lattice(
+                (3, 1, 3), J=(0.6, 1.0, 0.45), periodic=(True, False, True), h=gen.normal(0, 0.4, (3, 1, 3))
+            ),
+            0.6,
+            0.6,
+        ),
+        "lattice2x3x2_mixed": (
+            IsingModel.lattice(
+                (2, 3, 2), J=(0.3, 0.5, 0.4), periodic=(True, True, False), h=gen.normal(0, 0.3, (2, 3, 2))
+            ),
+            0.7,
+            0.7,
+        ),
         "lattice3x3_inner_J0": (IsingModel.lattice((3, 3), J=(0.7, 0.0), h=0.25), 0.6, 0.6),
         "lattice3x3_outer_J0": (IsingModel.lattice((3, 3), J=(0.0, 0.7), h=0.25), 0.6, 0.6),
         "graph6_signed": (IsingModel.from_graph(J6), 0.8, 0.8),
@@ -152,15 +170,17 @@ def potts_cases():
         "ring6": (PottsModel.lattice((6,), q=3), 1.0, 1.0),
         "ring6_uniform_field": (PottsModel.lattice((6,), q=3, h=[0.4, 0.0, -0.3]), 0.9, 0.9),
         "lattice2x3": (PottsModel.lattice((2, 3), q=3, J=(1.0, 0.6)), 0.7, 0.7),
-        "open2x3_field": (PottsModel.lattice((2, 3), q=3, J=(0.8, 0.5), h=gen.normal(0, 0.5, (2, 3, 3)),
-                                             periodic=False), 0.9, 0.9),
+        "open2x3_field": (
+            PottsModel.lattice((2, 3), q=3, J=(0.8, 0.5), h=gen.normal(0, 0.5, (2, 3, 3)), periodic=False),
+            0.9,
+            0.9,
+        ),
         "cube2x2x2": (PottsModel.lattice((2, 2, 2), q=3, J=0.4), 0.8, 0.8),
         "ring5_q4_field": (PottsModel.lattice((5,), q=4, h=[0.3, -0.2, 0.0, 0.5]), 1.0, 0.8),
         "lattice3x3_beta_ne": (PottsModel.lattice((3, 3), q=3, J=(0.5, 0.9)), 0.6, 1.0),
         "graph6": (PottsModel.from_graph(J6, q=3), 1.2, 1.2),
         "graph6_field": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))), 1.2, 1.2),
-        "graph6_betaJ_ne_betah": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))),
-                                  0.5, 1.4),
+        "graph6_betaJ_ne_betah": (PottsModel.from_graph(J6, q=3, h=gen.normal(0, 0.6, (6, 3))), 0.5, 1.4),
     }
 
 
@@ -196,8 +216,7 @@ def test_wolff_fixed_clusters_per_sweep(case, chi_square_p):
     """With an explicit number of cluster updates per sweep the chain is exactly invariant."""
     model, beta_J, beta_h = {**ISING, **POTTS}[case]
     x0 = random_states(model, N_CHAINS, seed=10)
-    x, *_, st, _ = run("wolff", model, x0, beta_J, beta_h, n_records=1, thin=40, seed=11,
-                       clusters_per_sweep=2)
+    x, *_, st, _ = run("wolff", model, x0, beta_J, beta_h, n_records=1, thin=40, seed=11, clusters_per_sweep=2)
     np.testing.assert_array_equal(st[:, 2], 80)
     assert chi_square_p(model, x, beta_J, beta_h) > P_MIN
 
@@ -220,10 +239,18 @@ def test_chi_square_detects_wrong_beta(kind, chi_square_p):
 # records, chunking, threads, stats
 # ------------------------------------------------------------------------------------------
 def all_cases():
-    out = [pytest.param(k, ISING[name], id=f"{k}-{name}") for k in KINDS for name in sorted(ISING)
-           if ISING[name][0].form == "lattice" or not k.endswith("_lat")]
-    out += [pytest.param(k, POTTS[name], id=f"{k}-potts-{name}") for k in KINDS
-            for name in sorted(POTTS) if POTTS[name][0].form == "lattice" or not k.endswith("_lat")]
+    out = [
+        pytest.param(k, ISING[name], id=f"{k}-{name}")
+        for k in KINDS
+        for name in sorted(ISING)
+        if ISING[name][0].form == "lattice" or not k.endswith("_lat")
+    ]
+    out += [
+        pytest.param(k, POTTS[name], id=f"{k}-potts-{name}")
+        for k in KINDS
+        for name in sorted(POTTS)
+        if POTTS[name][0].form == "lattice" or not k.endswith("_lat")
+    ]
     return out
 
 
@@ -234,13 +261,13 @@ def test_records_match_model_and_chunking(kind, case):
     with a fixed number of clusters per sweep, else each call runs its own pilot)."""
     model, beta_J, beta_h = case
     x0 = random_states(model, 6, seed=9)
-    x, e_c, e_f, mag, st, _ = run(kind, model, x0, beta_J, beta_h, n_records=4, thin=2, seed=3,
-                                  clusters_per_sweep=3)
+    x, e_c, e_f, mag, st, _ = run(kind, model, x0, beta_J, beta_h, n_records=4, thin=2, seed=3, clusters_per_sweep=3)
     rng = chain_rng_states(np.random.SeedSequence(3), 6)
     xs = x0.copy()
     for r in range(4):
-        xs, c1, f1, m1, _, rng = run(kind, model, xs, beta_J, beta_h, n_records=1, thin=2, rng=rng,
-                                     clusters_per_sweep=3)
+        xs, c1, f1, m1, _, rng = run(
+            kind, model, xs, beta_J, beta_h, n_records=1, thin=2, rng=rng, clusters_per_sweep=3
+        )
         ref_c, ref_f = model.energy_parts(xs)
         np.testing.assert_allclose(c1[:, 0], ref_c, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(f1[:, 0], ref_f, rtol=1e-12, atol=1e-12)
@@ -262,14 +289,21 @@ def test_thread_invariance(kind, potts):
         model = IsingModel.lattice((12, 10), h=gen.normal(0, 0.3, (12, 10)))
         beta = 0.44
     x0 = random_states(model, 7, seed=5)
-    results = [run(kind, model, x0, beta, beta, n_records=3, thin=4, n_threads=t, seed=8)
-               for t in (1, 2, 3)]
+    results = [run(kind, model, x0, beta, beta, n_records=3, thin=4, n_threads=t, seed=8) for t in (1, 2, 3)]
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
     # chains are independent of each other: chain 2 alone gives the same as in the batch
-    alone = run(kind, model, x0[2:3], beta, beta, n_records=3, thin=4,
-                rng=chain_rng_states(np.random.SeedSequence(8), 7)[2:3].copy())
+    alone = run(
+        kind,
+        model,
+        x0[2:3],
+        beta,
+        beta,
+        n_records=3,
+        thin=4,
+        rng=chain_rng_states(np.random.SeedSequence(8), 7)[2:3].copy(),
+    )
     np.testing.assert_array_equal(alone[0][0], results[0][0][2])
 
 
@@ -329,8 +363,7 @@ def test_states_out(kind, case):
     st = np.zeros((n_chains, 4))
     kern, args, wolff = kernel(kind, model)
     extra = (3,) if wolff else ()
-    kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 2, *extra,
-         states_out=wide[:, 2:6])
+    kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 2, *extra, states_out=wide[:, 2:6])
     for a, b in zip((states, e_c, e_f, mag, st, rng), ref):
         np.testing.assert_array_equal(a, b)
     assert np.all(wide[:, :2] == 99) and np.all(wide[:, 6:] == 99)
@@ -339,12 +372,25 @@ def test_states_out(kind, case):
     np.testing.assert_allclose(ref_c.reshape(n_chains, 4), e_c, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ref_f.reshape(n_chains, 4), e_f, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="states_out"):
-        kern(*args, states, rng, beta_J, beta_h, 4, 2, e_c, e_f, mag, st, 1, *extra,
-             states_out=np.zeros((n_chains, 3, n), np.int8))
+        kern(
+            *args,
+            states,
+            rng,
+            beta_J,
+            beta_h,
+            4,
+            2,
+            e_c,
+            e_f,
+            mag,
+            st,
+            1,
+            *extra,
+            states_out=np.zeros((n_chains, 3, n), np.int8),
+        )
 
 
-BETA_PATH = [(0.6, 0.4), (0.6, 0.4), (0.0, 0.0), (0.3, 0.4), (0.3, 0.9), (1.1, 0.0),
-             (1.1, 0.0), (0.5, 0.2)]
+BETA_PATH = [(0.6, 0.4), (0.6, 0.4), (0.0, 0.0), (0.3, 0.4), (0.3, 0.9), (1.1, 0.0), (1.1, 0.0), (0.5, 0.2)]
 
 
 @pytest.mark.parametrize("k_sweep", [3, 0])
@@ -362,8 +408,9 @@ def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
     xs, rng = x0.copy(), chain_rng_states(np.random.SeedSequence(22), n_chains)
     ref, ref_st, ref_seen = [[], [], []], np.zeros((n_chains, 4)), []
     for bj, bh in BETA_PATH:
-        xs, c1, f1, m1, st1, rng = run(kind, model, xs, bj, bh, n_records=1, thin=thin, rng=rng,
-                                       clusters_per_sweep=k_sweep)
+        xs, c1, f1, m1, st1, rng = run(
+            kind, model, xs, bj, bh, n_records=1, thin=thin, rng=rng, clusters_per_sweep=k_sweep
+        )
         for acc, v in zip(ref, (c1, f1, m1)):
             acc.append(v[:, 0])
         ref_st += st1
@@ -378,8 +425,22 @@ def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
         recs = [np.full((n_chains, n), np.nan) for _ in range(3)]
         st = np.zeros((n_chains, 4))
         seen = np.full((n_chains, n, model.n_sites), 99, dtype=np.int8)
-        kern(*args, states, r, 5.0, 5.0, n, thin, *recs, st, threads, *extra, states_out=seen,
-             beta_J_path=bjp, beta_h_path=bhp)
+        kern(
+            *args,
+            states,
+            r,
+            5.0,
+            5.0,
+            n,
+            thin,
+            *recs,
+            st,
+            threads,
+            *extra,
+            states_out=seen,
+            beta_J_path=bjp,
+            beta_h_path=bhp,
+        )
         np.testing.assert_array_equal(states, xs)
         np.testing.assert_array_equal(r, rng)
         np.testing.assert_array_equal(seen, np.stack(ref_seen, axis=1))
@@ -389,8 +450,9 @@ def test_beta_path_equals_one_record_calls(kind, case, k_sweep):
     # a path for beta_J alone: beta_h is the scalar
     xs, rng = x0.copy(), chain_rng_states(np.random.SeedSequence(22), n_chains)
     for bj, _ in BETA_PATH:
-        xs, _, _, _, _, rng = run(kind, model, xs, bj, 0.35, n_records=1, thin=thin, rng=rng,
-                                  clusters_per_sweep=k_sweep)
+        xs, _, _, _, _, rng = run(
+            kind, model, xs, bj, 0.35, n_records=1, thin=thin, rng=rng, clusters_per_sweep=k_sweep
+        )
     states, r = x0.copy(), chain_rng_states(np.random.SeedSequence(22), n_chains)
     outs = [np.zeros((n_chains, n)) for _ in range(4)]
     kern(*args, states, r, 5.0, 0.35, n, thin, *outs, 1, *extra, beta_J_path=bjp)
@@ -410,7 +472,7 @@ def test_sw_bond_probability_limits(potts, weighted):
     model = PottsModel.from_graph(J, 3) if potts else IsingModel.from_graph(J)
     x0 = np.zeros((3, L)) if potts else np.ones((3, L))
     xs, _, _, _, st, _ = run("sw", model, x0, 1e3, 0.0, n_records=2, thin=4, seed=3)
-    np.testing.assert_array_equal(st[:, 2], 8)   # one cluster per sweep
+    np.testing.assert_array_equal(st[:, 2], 8)  # one cluster per sweep
     assert np.all(xs == xs[:, :1])
     xs, _, _, _, st, _ = run("sw", model, x0, 0.0, 0.0, n_records=2, thin=4, seed=3)
-    np.testing.assert_array_equal(st[:, 2], 8 * L)   # beta_J = 0: p = 0, all singletons
+    np.testing.assert_array_equal(st[:, 2], 8 * L)  # beta_J = 0: p = 0, all singletons

@@ -5,7 +5,9 @@ the histogram of the final states of many independent chains against the Boltzma
 distribution (chi-square, pooled bins, p threshold 1e-6, fixed seeds), and the one-sweep
 transition matrix of a 2-site model against its exact value.
 """
+
 import functools
+
 import numpy as np
 import pytest
 
@@ -38,10 +40,11 @@ def model_args(model):
 @pytest.fixture
 def sample(run, kernel_rng):
     """sample(model, kernel, beta_J, beta_h, ...): many chains from random starts."""
+
     def sample(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1, n_threads=1):
         x0 = np.random.default_rng(seed).integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
-        return run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps,
-                   n_threads=n_threads)
+        return run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps, n_threads=n_threads)
+
     return sample
 
 
@@ -49,9 +52,11 @@ def sample(run, kernel_rng):
 def sample_pvalue(state_index, boltzmann, chi2_pvalue):
     """sample_pvalue(model, out, beta_J, beta_h, target=None): chi-square p-value of the
     final states against the Boltzmann distribution (or `target`)."""
+
     def sample_pvalue(model, out, beta_J, beta_h, target=None):
-        counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
+        counts = np.bincount(state_index(model, out["states"]), minlength=model.q**model.n_sites)
         return chi2_pvalue(counts, boltzmann(model, beta_J, beta_h) if target is None else target)
+
     return sample_pvalue
 
 
@@ -59,9 +64,13 @@ def sample_pvalue(state_index, boltzmann, chi2_pvalue):
 def layout(request, monkeypatch):
     """Run with J read in place or through the kernels' transposed copy (same results)."""
     for method, kernel in list(KERNELS.items()):
-        monkeypatch.setitem(KERNELS, method, functools.partial(
-            kernel, transpose_min_sweeps=0,
-            transpose_max_bytes=0 if request.param == "strided" else 1 << 40))
+        monkeypatch.setitem(
+            KERNELS,
+            method,
+            functools.partial(
+                kernel, transpose_min_sweeps=0, transpose_max_bytes=0 if request.param == "strided" else 1 << 40
+            ),
+        )
     yield request.param
 
 
@@ -103,6 +112,7 @@ def test_chi_square_detects_a_wrong_distribution(boltzmann, energy_z, sample_pva
 def test_q2_and_ising_equivalence(energy_z, sample_pvalue, sample):
     """q = 2: Metropolis always proposes the other state; an Ising model through to_dense."""
     from isingbio import IsingModel
+
     J = np.array([[0, 0.8, -0.5], [0.8, 0, 0.3], [-0.5, 0.3, 0]])
     model = IsingModel.from_graph(J, [0.2, -0.4, 0.1]).to_dense()
     for method, kernel in KERNELS.items():
@@ -155,8 +165,21 @@ def test_records_and_stats(method, dtype, layout, run, kernel_rng):
     assert np.all((st[:, 1] > 0) & (st[:, 1] <= st[:, 0]))
     assert np.all(st[:, 2:] == 0)
     stats = st.copy()  # accumulated with +=
-    kernel(model.h, model.J, full["states"], full["rng"], 0.8, 1.1, 1, 1, np.zeros((n_chains, 1)),
-           np.zeros((n_chains, 1)), np.zeros((n_chains, 1)), stats, 1)
+    kernel(
+        model.h,
+        model.J,
+        full["states"],
+        full["rng"],
+        0.8,
+        1.1,
+        1,
+        1,
+        np.zeros((n_chains, 1)),
+        np.zeros((n_chains, 1)),
+        np.zeros((n_chains, 1)),
+        stats,
+        1,
+    )
     assert np.all(stats[:, 0] == st[:, 0] + model.n_sites)
 
 
@@ -174,11 +197,9 @@ def test_thread_and_layout_invariance(method, dtype, run, kernel_rng):
     rng0 = kernel_rng(23, 5)
     results = []
     for min_sweeps, max_bytes in [(0, 0), (0, 1 << 40)]:
-        kernel = functools.partial(KERNELS[method], transpose_min_sweeps=min_sweeps,
-                                   transpose_max_bytes=max_bytes)
+        kernel = functools.partial(KERNELS[method], transpose_min_sweeps=min_sweeps, transpose_max_bytes=max_bytes)
         for n_threads in (1, 2):
-            results.append(run(kernel, model, x0.copy(), rng0.copy(), 1.0, 0.6, 5, 2,
-                               n_threads=n_threads))
+            results.append(run(kernel, model, x0.copy(), rng0.copy(), 1.0, 0.6, 5, 2, n_threads=n_threads))
     for other in results[1:]:
         for key in results[0]:
             np.testing.assert_array_equal(results[0][key], other[key], err_msg=key)
@@ -197,8 +218,21 @@ def test_records_into_column_slices(run, kernel_rng):
     x0 = np.random.default_rng(9).integers(0, model.q, size=(9, model.n_sites)).astype(np.int8)
     ref = run(KERNELS["metropolis"], model, x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2)
     wide = [np.full((9, 7), -99.0) for _ in range(3)]
-    KERNELS["metropolis"](model.h, model.J, x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2,
-                          wide[0][:, 2:], wide[1][:, 2:], wide[2][:, 2:], np.zeros((9, 4)), 1)
+    KERNELS["metropolis"](
+        model.h,
+        model.J,
+        x0.copy(),
+        kernel_rng(9, 24),
+        1.0,
+        1.0,
+        3,
+        2,
+        wide[0][:, 2:],
+        wide[1][:, 2:],
+        wide[2][:, 2:],
+        np.zeros((9, 4)),
+        1,
+    )
     for arr, key in zip(wide, ("e_coupling", "e_field", "magnetization")):
         np.testing.assert_array_equal(arr[:, 2:5], ref[key], err_msg=key)
         assert np.all(arr[:, :2] == -99.0) and np.all(arr[:, 5:] == -99.0)
@@ -220,13 +254,12 @@ def test_chunking_and_states_out(method, dtype, layout, run, kernel_rng):
     recs = [np.zeros((n_chains, n_records)) for _ in range(3)]
     stats = np.zeros((n_chains, 4))
     x, r = x0.copy(), rng0.copy()
-    kernel(model.h, model.J, x, r, 0.9, 1.2, n_records, thin, *recs, stats, 2,
-           states_out=wide[:, 1:1 + n_records])
+    kernel(model.h, model.J, x, r, 0.9, 1.2, n_records, thin, *recs, stats, 2, states_out=wide[:, 1 : 1 + n_records])
     for arr, key in zip(recs + [stats], ("e_coupling", "e_field", "magnetization", "stats")):
         np.testing.assert_array_equal(arr, ref[key], err_msg=key)
     np.testing.assert_array_equal(x, ref["states"])
     np.testing.assert_array_equal(r, ref["rng"])
-    assert np.all(wide[:, :1] == 99) and np.all(wide[:, 1 + n_records:] == 99)
+    assert np.all(wide[:, :1] == 99) and np.all(wide[:, 1 + n_records :] == 99)
     xs, rs = x0.copy(), rng0.copy()
     for k in range(n_records):
         part = run(kernel, model, xs, rs, 0.9, 1.2, 1, thin)
@@ -271,8 +304,22 @@ def test_beta_path_equals_one_record_calls(method, dtype, layout, run, kernel_rn
         recs = [np.full((n_chains, n), np.nan) for _ in range(3)]
         stats = np.zeros((n_chains, 4))
         seen = np.full((n_chains, n, model.n_sites), 99, dtype=np.int8)
-        kernel(model.h, model.J, x, r, 5.0, 5.0, n, thin, *recs, stats, threads,
-               states_out=seen, beta_J_path=bjp, beta_h_path=bhp)
+        kernel(
+            model.h,
+            model.J,
+            x,
+            r,
+            5.0,
+            5.0,
+            n,
+            thin,
+            *recs,
+            stats,
+            threads,
+            states_out=seen,
+            beta_J_path=bjp,
+            beta_h_path=bhp,
+        )
         np.testing.assert_array_equal(x, xs)
         np.testing.assert_array_equal(r, rs)
         np.testing.assert_array_equal(seen, np.stack(ref_seen, axis=1))
@@ -280,8 +327,7 @@ def test_beta_path_equals_one_record_calls(method, dtype, layout, run, kernel_rn
             if k == "magnetization" or dtype == np.float32:  # fixed-point cache: exact sums
                 np.testing.assert_array_equal(arr, np.stack(ref[k], axis=1), err_msg=k)
             else:  # double cache: energies are summed in another order (as with chunking)
-                np.testing.assert_allclose(arr, np.stack(ref[k], axis=1), rtol=1e-10,
-                                           atol=1e-10, err_msg=k)
+                np.testing.assert_allclose(arr, np.stack(ref[k], axis=1), rtol=1e-10, atol=1e-10, err_msg=k)
         np.testing.assert_array_equal(stats, ref_stats)
     # a path for beta_J alone: beta_h is the scalar
     xs, rs = x0.copy(), rng0.copy()
@@ -297,8 +343,21 @@ def test_beta_path_equals_one_record_calls(method, dtype, layout, run, kernel_rn
 def test_states_out_is_checked(kernel_rng):
     model = dense_model(3, 3, np.float64, seed=2)
     x0 = np.zeros((2, 3), np.int8)
-    args = (model.h, model.J, x0, kernel_rng(2, 0), 1.0, 1.0, 4, 1, np.zeros((2, 4)), np.zeros((2, 4)),
-            np.zeros((2, 4)), np.zeros((2, 4)), 1)
+    args = (
+        model.h,
+        model.J,
+        x0,
+        kernel_rng(2, 0),
+        1.0,
+        1.0,
+        4,
+        1,
+        np.zeros((2, 4)),
+        np.zeros((2, 4)),
+        np.zeros((2, 4)),
+        np.zeros((2, 4)),
+        1,
+    )
     with pytest.raises(ValueError, match="states_out"):
         KERNELS["heatbath"](*args, states_out=np.zeros((2, 3, 3), np.int8))
     with pytest.raises(ValueError, match="states_out"):
@@ -314,7 +373,7 @@ def test_float32_falls_back_to_double_cache(method, run, kernel_rng):
     J = g.normal(0.0, 1.0, (L, L, q, q))
     J = 0.5 * (J + J.transpose(1, 0, 3, 2))
     J[np.arange(L), np.arange(L)] = 0.0
-    J = (J * 3000.0).astype(np.float32)          # |F| ~ 1e4: S ~ 2^17, N / S > 2^-16
+    J = (J * 3000.0).astype(np.float32)  # |F| ~ 1e4: S ~ 2^17, N / S > 2^-16
     h = g.normal(0.0, 1.0, (L, q)).astype(np.float32)
     m32 = PottsModel(h, J)
     m64 = PottsModel(h.astype(np.float64), J.astype(np.float64))

@@ -5,6 +5,7 @@ states of many independent chains against the Boltzmann distribution (chi-square
 bins, p threshold 1e-6, fixed seeds), and the one-sweep transition matrix of a 2-site system
 against its exact value. Every test is seeded, so a pass is reproducible.
 """
+
 import numpy as np
 import pytest
 
@@ -39,16 +40,17 @@ Z_MAX = 5.5  # two-sided p ~ 4e-8 per moment
 def sample_pvalue(run, kernel_rng, state_index, boltzmann, chi2_pvalue):
     """sample_pvalue(model, kernel, beta_J, beta_h, ...) -> (p-value, run output): final
     states of many chains against the Boltzmann distribution (or `target`)."""
-    def sample_pvalue(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1,
-                      target=None):
+
+    def sample_pvalue(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=40, seed=1, target=None):
         g = np.random.default_rng(seed)
         x0 = g.integers(0, model.q, size=(n_chains, model.n_sites)).astype(np.int8)
         if isinstance(model, IsingModel):
             x0 = (2 * x0 - 1).astype(np.int8)
         out = run(kernel, model, x0, kernel_rng(n_chains, seed + 100), beta_J, beta_h, 1, sweeps)
-        counts = np.bincount(state_index(model, out["states"]), minlength=model.q ** model.n_sites)
+        counts = np.bincount(state_index(model, out["states"]), minlength=model.q**model.n_sites)
         probs = boltzmann(model, beta_J, beta_h) if target is None else target
         return chi2_pvalue(counts, probs), out
+
     return sample_pvalue
 
 
@@ -159,8 +161,20 @@ def test_records_and_stats(kind, method, run, kernel_rng):
     assert np.all(st[:, 2:] == 0)
     # stats accumulate (+=)
     stats = st.copy()
-    kernel(*model_args(model), full["states"], full["rng"], 0.9, 1.2, 1, 1, np.zeros((n_chains, 1)),
-           np.zeros((n_chains, 1)), np.zeros((n_chains, 1)), stats, 1)
+    kernel(
+        *model_args(model),
+        full["states"],
+        full["rng"],
+        0.9,
+        1.2,
+        1,
+        1,
+        np.zeros((n_chains, 1)),
+        np.zeros((n_chains, 1)),
+        np.zeros((n_chains, 1)),
+        stats,
+        1,
+    )
     assert np.all(stats[:, 0] == st[:, 0] + model.n_sites)
 
 
@@ -218,8 +232,20 @@ def test_records_into_column_slices(kind, run, kernel_rng):
         x0 = (2 * x0 - 1).astype(np.int8)
     ref = run(kernel, model, x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2)
     wide = [np.full((9, 7), -99.0) for _ in range(3)]
-    kernel(*model_args(model), x0.copy(), kernel_rng(9, 24), 1.0, 1.0, 3, 2, wide[0][:, 2:],
-           wide[1][:, 2:], wide[2][:, 2:], np.zeros((9, 4)), 1)
+    kernel(
+        *model_args(model),
+        x0.copy(),
+        kernel_rng(9, 24),
+        1.0,
+        1.0,
+        3,
+        2,
+        wide[0][:, 2:],
+        wide[1][:, 2:],
+        wide[2][:, 2:],
+        np.zeros((9, 4)),
+        1,
+    )
     for arr, key in zip(wide, ("e_coupling", "e_field", "magnetization")):
         np.testing.assert_array_equal(arr[:, 2:5], ref[key], err_msg=key)
         assert np.all(arr[:, :2] == -99.0) and np.all(arr[:, 5:] == -99.0)
@@ -230,7 +256,7 @@ def ring_ising(n=6, w=0.7, h=0.3):
     J = np.zeros((n, n))
     for i in range(n):
         J[i, (i + 1) % n] = J[(i + 1) % n, i] = w
-    J[0, 3] = J[3, 0] = w   # a chord: degrees 2 and 3
+    J[0, 3] = J[3, 0] = w  # a chord: degrees 2 and 3
     return IsingModel.from_graph(J, np.full(n, h))
 
 
@@ -267,8 +293,7 @@ def test_ising_uniform_boltzmann(method, w, h, energy_z, sample_pvalue):
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 def test_degree4_uniform_boltzmann(method, energy_z, sample_pvalue):
     """Uniform 4-regular graphs (3 x 3 tori): Ising and 3-state Potts."""
-    for model, kernels in [(torus_ising(), ISING), (torus_ising(J=-0.4, h=-0.2), ISING),
-                           (torus_potts(), POTTS)]:
+    for model, kernels in [(torus_ising(), ISING), (torus_ising(J=-0.4, h=-0.2), ISING), (torus_potts(), POTTS)]:
         p, out = sample_pvalue(model, kernels[method], 1.0, 1.0)
         assert p > P_MIN, f"{method} {model!r}: p = {p:.3g}"
         assert energy_z(model, out, 1.0, 1.0) < Z_MAX
@@ -279,7 +304,7 @@ def test_degree4_uniform_boltzmann(method, energy_z, sample_pvalue):
 def test_potts_uniform_boltzmann(method, w, q, energy_z, sample_pvalue):
     """q = 3: packed neighbour counts index cumulative thresholds; q = 5 (q * bits > 12):
     the tabulated weights exp(beta_J w0 n_a + beta_h h_a - M)."""
-    model = uniform_potts(w=w, q=q, complete=q == 5)   # K5: degree 4, 3 bits x 5 states
+    model = uniform_potts(w=w, q=q, complete=q == 5)  # K5: degree 4, 3 bits x 5 states
     for betas in [(1.0, 1.0), (1.4, 0.5)]:
         p, out = sample_pvalue(model, POTTS[method], *betas)
         assert p > P_MIN, f"{method} w={w} betas={betas}: p = {p:.3g}"
@@ -288,8 +313,10 @@ def test_potts_uniform_boltzmann(method, w, q, energy_z, sample_pvalue):
 
 def test_uniform_sweep_transition_matrix(run, kernel_rng, state_index, chi2_pvalue, sweep_matrix):
     """The table path's one-sweep transition matrix on 2 sites (Ising and Potts)."""
-    cases = [(IsingModel.from_graph([[0.0, 0.7], [0.7, 0.0]], [0.3, 0.3]), ISING),
-             (PottsModel.from_graph([[0.0, 0.9], [0.9, 0.0]], 3, [[0.2, -0.4, 0.5]] * 2), POTTS)]
+    cases = [
+        (IsingModel.from_graph([[0.0, 0.7], [0.7, 0.0]], [0.3, 0.3]), ISING),
+        (PottsModel.from_graph([[0.0, 0.9], [0.9, 0.0]], 3, [[0.2, -0.4, 0.5]] * 2), POTTS),
+    ]
     for model, kernels in cases:
         for method in ("metropolis", "heatbath"):
             T, xs = sweep_matrix(model, method, 1.1, 0.8)
@@ -328,16 +355,33 @@ def test_chunking_and_states_out(model, kernel, run, kernel_rng):
     x0, rng0 = random_start(model, n_chains, 3), kernel_rng(n_chains, 4)
     ref = run(kernel, model, x0.copy(), rng0.copy(), 0.9, 1.1, n_records, thin)
     wide = np.full((n_chains, n_records + 3, model.n_sites), 99, dtype=np.int8)
-    out = dict(e_coupling=np.zeros((n_chains, n_records)), e_field=np.zeros((n_chains, n_records)),
-               magnetization=np.zeros((n_chains, n_records)), stats=np.zeros((n_chains, 4)))
+    out = dict(
+        e_coupling=np.zeros((n_chains, n_records)),
+        e_field=np.zeros((n_chains, n_records)),
+        magnetization=np.zeros((n_chains, n_records)),
+        stats=np.zeros((n_chains, 4)),
+    )
     x, r = x0.copy(), rng0.copy()
-    kernel(*model_args(model), x, r, 0.9, 1.1, n_records, thin, out["e_coupling"], out["e_field"],
-           out["magnetization"], out["stats"], 2, states_out=wide[:, 2:2 + n_records])
+    kernel(
+        *model_args(model),
+        x,
+        r,
+        0.9,
+        1.1,
+        n_records,
+        thin,
+        out["e_coupling"],
+        out["e_field"],
+        out["magnetization"],
+        out["stats"],
+        2,
+        states_out=wide[:, 2 : 2 + n_records],
+    )
     for key in ("e_coupling", "e_field", "magnetization", "stats"):
         np.testing.assert_array_equal(out[key], ref[key], err_msg=key)
     np.testing.assert_array_equal(x, ref["states"])
     np.testing.assert_array_equal(r, ref["rng"])
-    assert np.all(wide[:, :2] == 99) and np.all(wide[:, 2 + n_records:] == 99)
+    assert np.all(wide[:, :2] == 99) and np.all(wide[:, 2 + n_records :] == 99)
     xs, rs = x0.copy(), rng0.copy()
     for k in range(n_records):
         part = run(kernel, model, xs, rs, 0.9, 1.1, 1, thin)
@@ -354,8 +398,7 @@ def test_chunking_and_states_out(model, kernel, run, kernel_rng):
 
 # repeated betas (one segment), beta 0, and a beta large enough to take the Potts heat-bath
 # tables off for one record
-BETA_PATH = [(0.9, 1.1), (0.9, 1.1), (0.0, 0.0), (0.4, 1.1), (300.0, 0.2), (1.3, 0.0),
-             (1.3, 0.0), (0.7, 0.5)]
+BETA_PATH = [(0.9, 1.1), (0.9, 1.1), (0.0, 0.0), (0.4, 1.1), (300.0, 0.2), (1.3, 0.0), (1.3, 0.0), (0.7, 0.5)]
 
 
 @pytest.mark.parametrize("model,kernel", chunk_cases())
@@ -381,15 +424,27 @@ def test_beta_path_equals_one_record_calls(model, kernel, run, kernel_rng):
         recs = [np.full((n_chains, n), np.nan) for _ in range(3)]
         stats = np.zeros((n_chains, 4))
         seen = np.full((n_chains, n, model.n_sites), 99, dtype=np.int8)
-        kernel(*model_args(model), x, r, 5.0, 5.0, n, thin, *recs, stats, threads,
-               states_out=seen, beta_J_path=bjp, beta_h_path=bhp)
+        kernel(
+            *model_args(model),
+            x,
+            r,
+            5.0,
+            5.0,
+            n,
+            thin,
+            *recs,
+            stats,
+            threads,
+            states_out=seen,
+            beta_J_path=bjp,
+            beta_h_path=bhp,
+        )
         np.testing.assert_array_equal(x, xs)
         np.testing.assert_array_equal(r, rs)
         np.testing.assert_array_equal(seen, np.stack(ref_seen, axis=1))
         np.testing.assert_array_equal(recs[2], np.stack(ref["magnetization"], axis=1))
         for arr, k in zip(recs[:2], ("e_coupling", "e_field")):
-            np.testing.assert_allclose(arr, np.stack(ref[k], axis=1), rtol=1e-12, atol=1e-12,
-                                       err_msg=k)
+            np.testing.assert_allclose(arr, np.stack(ref[k], axis=1), rtol=1e-12, atol=1e-12, err_msg=k)
         np.testing.assert_array_equal(stats, ref_stats)
     # a path for beta_J alone: beta_h is the scalar
     xs, rs = x0.copy(), rng0.copy()
@@ -406,6 +461,18 @@ def test_states_out_shape_is_checked(kernel_rng):
     model = ring_ising()
     x0 = random_start(model, 3, 1)
     with pytest.raises(ValueError, match="states_out"):
-        ISING["metropolis"](*model_args(model), x0, kernel_rng(3, 0), 1.0, 1.0, 4, 1, np.zeros((3, 4)),
-                            np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((3, 4)), 1,
-                            states_out=np.zeros((3, 3, model.n_sites), np.int8))
+        ISING["metropolis"](
+            *model_args(model),
+            x0,
+            kernel_rng(3, 0),
+            1.0,
+            1.0,
+            4,
+            1,
+            np.zeros((3, 4)),
+            np.zeros((3, 4)),
+            np.zeros((3, 4)),
+            np.zeros((3, 4)),
+            1,
+            states_out=np.zeros((3, 3, model.n_sites), np.int8),
+        )

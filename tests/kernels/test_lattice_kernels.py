@@ -20,14 +20,14 @@ SWEEPS = 25
 
 # (shape, periodic, J): odd periodic sides use the general engine, the rest the split one
 LATTICES = [
-    ((3, 3), True, (0.45, -0.35)),             # odd periodic: general engine
-    ((2, 4), True, (0.5, -0.4)),               # side 2: doubled bonds (2J)
+    ((3, 3), True, (0.45, -0.35)),  # odd periodic: general engine
+    ((2, 4), True, (0.5, -0.4)),  # side 2: doubled bonds (2J)
     ((4, 4), True, (0.3, -0.25)),
-    ((5,), True, (-0.6,)),                     # 1D odd
-    ((6,), False, (0.7,)),                     # 1D open, split engine
-    ((2, 2, 2), True, (0.3, -0.3, 0.2)),       # 3D, everything doubled
-    ((3, 2), False, (0.6, -0.5)),              # open, odd leading side: split engine
-    ((2, 3), (False, True), (0.5, -0.4)),      # odd periodic last axis: general engine
+    ((5,), True, (-0.6,)),  # 1D odd
+    ((6,), False, (0.7,)),  # 1D open, split engine
+    ((2, 2, 2), True, (0.3, -0.3, 0.2)),  # 3D, everything doubled
+    ((3, 2), False, (0.6, -0.5)),  # open, odd leading side: split engine
+    ((2, 3), (False, True), (0.5, -0.4)),  # odd periodic last axis: general engine
     ((3, 2, 2), (False, True, True), (0.4, -0.3, 0.35)),
 ]
 ISING_LATTICES = LATTICES
@@ -59,8 +59,7 @@ def chi2_pvalue(counts, probs):
 def make_model(kind, shape, periodic, J, q=3):
     if kind.startswith("ising"):
         return IsingModel.lattice(shape, J=J, h=0.3, periodic=periodic)
-    return PottsModel.lattice(shape, q, J=J, h=np.array([0.25, -0.2, 0.0, 0.1, -0.05][:q]),
-                              periodic=periodic)
+    return PottsModel.lattice(shape, q, J=J, h=np.array([0.25, -0.2, 0.0, 0.1, -0.05][:q]), periodic=periodic)
 
 
 # Keywords every run() passes to the kernel (tests set them with monkeypatch.setitem): the
@@ -70,8 +69,7 @@ KERNEL_KW = {}
 TABLES = {"1": 0, "2": 1}
 
 
-def run(kind, model, states, beta_J, beta_h, n_records=1, thin=SWEEPS, seed=0, n_threads=1,
-        rng=None, **kw):
+def run(kind, model, states, beta_J, beta_h, n_records=1, thin=SWEEPS, seed=0, n_threads=1, rng=None, **kw):
     n_chains = len(states)
     shape = np.asarray(model.shape, dtype=np.int64)
     periodic = np.asarray(model.periodic, dtype=np.uint8)
@@ -100,12 +98,14 @@ def random_states(model, n_chains, seed):
 def sample_pvalue(state_index, boltzmann):
     """sample_pvalue(kind, model, beta_J, beta_h, seed=1, target=None): chi-square p-value of
     the final states of N_CHAINS chains against the exact distribution (at `target` betas)."""
+
     def sample_pvalue(kind, model, beta_J, beta_h, seed=1, target=None):
         states = random_states(model, N_CHAINS, seed)
         run(kind, model, states, beta_J, beta_h, seed=seed)
         probs = boltzmann(model, *(target or (beta_J, beta_h)))
-        counts = np.bincount(state_index(model, states), minlength=model.q ** model.n_sites)
+        counts = np.bincount(state_index(model, states), minlength=model.q**model.n_sites)
         return chi2_pvalue(counts, probs)
+
     return sample_pvalue
 
 
@@ -126,8 +126,9 @@ def test_potts_matches_boltzmann(kind, shape, periodic, J, sample_pvalue):
 @pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
 def test_separate_betas(kind, sample_pvalue):
     """beta_J and beta_h act on H_J and H_h separately."""
-    model = make_model(kind, (2, 4) if kind.startswith("ising") else (3, 2), True if kind.startswith("ising") else False,
-                       (1.2, -0.9))
+    model = make_model(
+        kind, (2, 4) if kind.startswith("ising") else (3, 2), True if kind.startswith("ising") else False, (1.2, -0.9)
+    )
     assert sample_pvalue(kind, model, 0.3, 0.7) > P_MIN
 
 
@@ -153,17 +154,17 @@ def test_potts_without_tables(kind, q, knob, monkeypatch, sample_pvalue):
 
 
 @pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
-@pytest.mark.parametrize("shape,periodic", [((4, 6), True), ((3, 3), True), ((2, 2, 4), (True, False, True)),
-                                            ((7,), False)])
+@pytest.mark.parametrize(
+    "shape,periodic", [((4, 6), True), ((3, 3), True), ((2, 2, 4), (True, False, True)), ((7,), False)]
+)
 def test_records_and_threads(kind, shape, periodic):
     """Records equal the model's energy parts and magnetisation; n_threads changes nothing."""
-    model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[:len(shape)])
+    model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[: len(shape)])
     start = random_states(model, 6, 5)
     results = []
     for n_threads in (1, 2):
         states = start.copy()
-        out, stats = run(kind, model, states, 0.8, 0.5, n_records=4, thin=3, seed=9,
-                         n_threads=n_threads)
+        out, stats = run(kind, model, states, 0.8, 0.5, n_records=4, thin=3, seed=9, n_threads=n_threads)
         results.append((states, out, stats))
     (s1, o1, st1), (s2, o2, st2) = results
     np.testing.assert_array_equal(s1, s2)
@@ -184,8 +185,7 @@ def test_records_and_threads(kind, shape, periodic):
 
 
 # split engine (portable rows, AVX2 rows of 32), general engine, 3D, 1D
-CHUNK_LATTICES = [((4, 6), True), ((4, 70), True), ((3, 3), True), ((2, 2, 4), (True, False, True)),
-                  ((7,), False)]
+CHUNK_LATTICES = [((4, 6), True), ((4, 70), True), ((3, 3), True), ((2, 2, 4), (True, False, True)), ((7,), False)]
 PATH = [(0.3, 0.5), (0.3, 0.5), (0.55, 0.5), (0.8, 0.2), (0.8, 0.2), (1e3, 0.4), (0.0, 0.0), (0.8, 0.2)]
 
 
@@ -215,7 +215,7 @@ def test_states_out_and_beta_path_equal_one_record_calls(kind, shape, periodic, 
         if kind.startswith("ising"):
             pytest.skip("no Potts tables to remove")
         monkeypatch.setitem(KERNEL_KW, "tables", TABLES[no_tables])
-    model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[:len(shape)])
+    model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[: len(shape)])
     start = random_states(model, 5, 7)
     rng0 = chain_rng_states(np.random.SeedSequence(11), len(start))
     n, thin = len(PATH), 2
@@ -225,8 +225,20 @@ def test_states_out_and_beta_path_equal_one_record_calls(kind, shape, periodic, 
     seen = np.full((len(start), n + 2, model.n_sites), 99, dtype=np.int8)  # >= n_records rows
     bj = np.array([b for b, _ in PATH] + [9.0])  # length >= n_records
     bh = np.array([b for _, b in PATH])
-    out, stats = run(kind, model, states, 5.0, 5.0, n_records=n, thin=thin, rng=rng, n_threads=2,
-                     states_out=seen, beta_J_path=bj, beta_h_path=bh)
+    out, stats = run(
+        kind,
+        model,
+        states,
+        5.0,
+        5.0,
+        n_records=n,
+        thin=thin,
+        rng=rng,
+        n_threads=2,
+        states_out=seen,
+        beta_J_path=bj,
+        beta_h_path=bh,
+    )
     np.testing.assert_array_equal(states, ref_states)
     np.testing.assert_array_equal(rng, ref_rng)
     np.testing.assert_array_equal(seen[:, :n], ref_seen)
@@ -265,8 +277,20 @@ def test_beta_path_any_thread_count(kind, shape, periodic):
             states = start.copy()
             rng = chain_rng_states(np.random.SeedSequence(5), n_chains)
             seen = np.zeros((n_chains, len(PATH), model.n_sites), dtype=np.int8)
-            out, stats = run(kind, model, states, 0.1, 0.1, n_records=len(PATH), thin=2, rng=rng,
-                             n_threads=n_threads, states_out=seen, beta_J_path=bj, beta_h_path=bh)
+            out, stats = run(
+                kind,
+                model,
+                states,
+                0.1,
+                0.1,
+                n_records=len(PATH),
+                thin=2,
+                rng=rng,
+                n_threads=n_threads,
+                states_out=seen,
+                beta_J_path=bj,
+                beta_h_path=bh,
+            )
             results.append([states, rng, seen, stats, *out])
         for other in results[1:]:
             for a, b in zip(results[0], other):
@@ -288,15 +312,23 @@ def test_rng_fill_matches_rng_h():
 
 @pytest.mark.skipif(not _lattice.has_avx2(), reason="no AVX2 on this CPU")
 @pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
-@pytest.mark.parametrize("shape,periodic", [((8, 72), True), ((6, 64), (False, True)),
-                                            ((4, 6, 64), (True, False, True)), ((130,), False),
-                                            ((256, 256), True), ((1 << 16,), True)])
+@pytest.mark.parametrize(
+    "shape,periodic",
+    [
+        ((8, 72), True),
+        ((6, 64), (False, True)),
+        ((4, 6, 64), (True, False, True)),
+        ((130,), False),
+        ((256, 256), True),
+        ((1 << 16,), True),
+    ],
+)
 def test_avx2_same_as_portable(kind, shape, periodic, monkeypatch):
     """The AVX2 loops (1D-3D Ising, 2D q = 3 Potts heat-bath) give the portable results. The
     large lattices (2.4 million updates) make the 1D/2D Ising loops meet blocks where the top
     16 bits of a random number equal those of its threshold (2^-16 per site), decided exactly
     by the slow path."""
-    model = make_model(kind, shape, periodic, (0.6, -0.4, 0.3)[:len(shape)])
+    model = make_model(kind, shape, periodic, (0.6, -0.4, 0.3)[: len(shape)])
     start = random_states(model, 3, 2)
     res = []
     for env in (None, "1"):
@@ -327,12 +359,21 @@ def test_large_beta_extremes():
 
 
 # both engines, every d: split (2D portable and AVX2-width rows, 3D, 1D), general (odd sides)
-SPLIT_CALL_LATTICES = [((6, 8), True), ((4, 64), (False, True)), ((2, 4, 6), True), ((10,), False),
-                       ((5, 7), True), ((3, 3, 2), (True, False, False)), ((5,), True)]
+SPLIT_CALL_LATTICES = [
+    ((6, 8), True),
+    ((4, 64), (False, True)),
+    ((2, 4, 6), True),
+    ((10,), False),
+    ((5, 7), True),
+    ((3, 3, 2), (True, False, False)),
+    ((5,), True),
+]
 
 
 @pytest.mark.parametrize("kind", ISING_KERNELS + POTTS_KERNELS)
-@pytest.mark.parametrize("shape,periodic", SPLIT_CALL_LATTICES, ids=_ids([(s, p, None) for s, p in SPLIT_CALL_LATTICES]))
+@pytest.mark.parametrize(
+    "shape,periodic", SPLIT_CALL_LATTICES, ids=_ids([(s, p, None) for s, p in SPLIT_CALL_LATTICES])
+)
 @pytest.mark.parametrize("no_tables", [None, "1", "2"])
 def test_one_call_equals_one_record_calls(kind, shape, periodic, no_tables, monkeypatch):
     """1 call x n records == n calls x 1 record (states, generator, records, counts), with
@@ -343,14 +384,15 @@ def test_one_call_equals_one_record_calls(kind, shape, periodic, no_tables, monk
         pytest.skip("heat-bath has no intermediate table")
     if no_tables:
         monkeypatch.setitem(KERNEL_KW, "tables", TABLES[no_tables])
-    model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[:len(shape)], q=5 if no_tables else 3)
+    model = make_model(kind, shape, periodic, (0.5, -0.3, 0.2)[: len(shape)], q=5 if no_tables else 3)
     n_rec, thin, n_ch = 5, 3, 3
     start = random_states(model, n_ch, 7)
     rng0 = chain_rng_states(np.random.SeedSequence(11), n_ch)
     one_states, one_rng = start.copy(), rng0.copy()
     sout = np.full((n_ch, n_rec, model.n_sites), 99, dtype=np.int8)
-    one_out, one_stats = run(kind, model, one_states, 0.7, 0.4, n_records=n_rec, thin=thin,
-                             rng=one_rng, states_out=sout)
+    one_out, one_stats = run(
+        kind, model, one_states, 0.7, 0.4, n_records=n_rec, thin=thin, rng=one_rng, states_out=sout
+    )
     states, rng = start.copy(), rng0.copy()
     recs, stats = [[], [], []], np.zeros((n_ch, 4))
     for i in range(n_rec):
@@ -371,9 +413,21 @@ def test_states_out_is_keyword_only():
     model = make_model("ising_metropolis", (4, 4), True, (0.5, 0.5))
     with pytest.raises(TypeError):
         _lattice.ising_metropolis(
-            np.array([4, 4]), np.ones(2, np.uint8), np.ones(2), 0.0, random_states(model, 1, 1),
-            chain_rng_states(np.random.SeedSequence(1), 1), 0.5, 0.5, 1, 1,
-            *[np.zeros((1, 1)) for _ in range(3)], np.zeros((1, 4)), 1, np.zeros((1, 1, 16), np.int8))
+            np.array([4, 4]),
+            np.ones(2, np.uint8),
+            np.ones(2),
+            0.0,
+            random_states(model, 1, 1),
+            chain_rng_states(np.random.SeedSequence(1), 1),
+            0.5,
+            0.5,
+            1,
+            1,
+            *[np.zeros((1, 1)) for _ in range(3)],
+            np.zeros((1, 4)),
+            1,
+            np.zeros((1, 1, 16), np.int8),
+        )
 
 
 @pytest.mark.parametrize("kind", POTTS_KERNELS)

@@ -5,6 +5,7 @@ the sites of states_out): slices out[:, i:i + n] of wider arrays, or every other
 exactly what fresh contiguous arrays give; a states_out that is not contiguous along the
 sites, or too small, is refused with a ValueError.
 """
+
 import numpy as np
 import pytest
 
@@ -19,8 +20,16 @@ def _csr():
     rows = []
     for i in range(L0):
         for j in range(L1):
-            rows.append(sorted([((i + 1) % L0 * L1 + j, JL[0]), ((i - 1) % L0 * L1 + j, JL[0]),
-                                (i * L1 + (j + 1) % L1, JL[1]), (i * L1 + (j - 1) % L1, JL[1])]))
+            rows.append(
+                sorted(
+                    [
+                        ((i + 1) % L0 * L1 + j, JL[0]),
+                        ((i - 1) % L0 * L1 + j, JL[0]),
+                        (i * L1 + (j + 1) % L1, JL[1]),
+                        (i * L1 + (j - 1) % L1, JL[1]),
+                    ]
+                )
+            )
     indptr = np.array([0] + list(np.cumsum([len(r) for r in rows])), np.int64)
     indices = np.array([c for r in rows for c, _ in r], np.int32)
     weights = np.array([w for r in rows for _, w in r])
@@ -44,14 +53,18 @@ def _cases():
     hq = np.tile([0.1, -0.2, 0.05], (n, 1))
     return {
         "lattice_ising": (_lattice.ising_metropolis, (SHAPE, PER, JL, 0.1), n, 2, (), {}),
-        "lattice_potts": (_lattice.potts_heatbath, (SHAPE, PER, JL, 3, np.array([0.1, -0.2, 0.05])),
-                          n, 3, (), {}),
+        "lattice_potts": (_lattice.potts_heatbath, (SHAPE, PER, JL, 3, np.array([0.1, -0.2, 0.05])), n, 3, (), {}),
         "graph_ising": (_graph.ising_heatbath, (indptr, indices, weights, np.full(n, 0.1)), n, 2, (), {}),
         "graph_potts": (_graph.potts_metropolis, (indptr, indices, weights, 3, hq), n, 3, (), {}),
-        "cluster_sw": (_cluster.ising_swendsen_wang, (indptr, indices, weights, np.full(n, 0.1)),
-                       n, 2, (), {}),
-        "cluster_wolff": (_cluster.potts_wolff, (indptr, indices, weights, 3, hq), n, 3, (2,),
-                          {"lattice": (SHAPE, PER, JL)}),
+        "cluster_sw": (_cluster.ising_swendsen_wang, (indptr, indices, weights, np.full(n, 0.1)), n, 2, (), {}),
+        "cluster_wolff": (
+            _cluster.potts_wolff,
+            (indptr, indices, weights, 3, hq),
+            n,
+            3,
+            (2,),
+            {"lattice": (SHAPE, PER, JL)},
+        ),
         "dense": (_dense.potts_heatbath, (h_dense, J_dense), 5, 3, (), {}),
     }
 
@@ -72,8 +85,7 @@ def _rng():
 def _call(case, recs, states_out):
     kernel, head, n, q, tail, kw = CASES[case]
     states, rng, stats = _start(n, q), _rng(), np.zeros((N_CHAINS, 4))
-    kernel(*head, states, rng, 0.4, 0.3, N_REC, THIN, *recs, stats, 2, *tail,
-           states_out=states_out, **kw)
+    kernel(*head, states, rng, 0.4, 0.3, N_REC, THIN, *recs, stats, 2, *tail, states_out=states_out, **kw)
     return states, rng, stats
 
 
@@ -87,20 +99,20 @@ def test_strided_record_views(case):
     # column slices of wider arrays (the sampler's out[:, offset:offset + n])
     wide = [np.full((N_CHAINS, N_REC + 5), -7.0) for _ in range(3)]
     wide_so = np.full((N_CHAINS, N_REC + 3, n), 99, np.int8)
-    got = _call(case, [w[:, 2:2 + N_REC] for w in wide], wide_so[:, 1:1 + N_REC])
-    for a, b in zip(ref + tuple(ref_recs) + (ref_so,),
-                    got + tuple(w[:, 2:2 + N_REC] for w in wide) + (wide_so[:, 1:1 + N_REC],)):
+    got = _call(case, [w[:, 2 : 2 + N_REC] for w in wide], wide_so[:, 1 : 1 + N_REC])
+    for a, b in zip(
+        ref + tuple(ref_recs) + (ref_so,), got + tuple(w[:, 2 : 2 + N_REC] for w in wide) + (wide_so[:, 1 : 1 + N_REC],)
+    ):
         np.testing.assert_array_equal(a, b)
-    for w in wide:   # nothing written outside the view
-        assert np.all(w[:, :2] == -7.0) and np.all(w[:, 2 + N_REC:] == -7.0)
-    assert np.all(wide_so[:, 0] == 99) and np.all(wide_so[:, 1 + N_REC:] == 99)
+    for w in wide:  # nothing written outside the view
+        assert np.all(w[:, :2] == -7.0) and np.all(w[:, 2 + N_REC :] == -7.0)
+    assert np.all(wide_so[:, 0] == 99) and np.all(wide_so[:, 1 + N_REC :] == 99)
 
     # strided along the chain axis too (every other row), records transposed (F order)
     rows = [np.zeros((2 * N_CHAINS, N_REC)) for _ in range(2)] + [np.zeros((N_REC, N_CHAINS)).T]
     rows_so = np.zeros((2 * N_CHAINS, N_REC, n), np.int8)
     got = _call(case, [rows[0][::2], rows[1][::2], rows[2]], rows_so[::2])
-    for a, b in zip(ref + tuple(ref_recs) + (ref_so,),
-                    got + (rows[0][::2], rows[1][::2], rows[2], rows_so[::2])):
+    for a, b in zip(ref + tuple(ref_recs) + (ref_so,), got + (rows[0][::2], rows[1][::2], rows[2], rows_so[::2])):
         np.testing.assert_array_equal(a, b)
 
 
