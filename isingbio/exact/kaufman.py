@@ -23,8 +23,8 @@ terms). Above K = 10 the low-temperature expansion Z = 2 e^{2mnK} (1 + d e^{-8K}
 double precision and used instead (no overflow at any K). Measured precision: log Z agrees
 with 50-digit arithmetic to about 1e-15 relative (1024 x 1024 at T_c: ~1e-16), the energy to
 ~1e-14 and the specific heat to ~1e-12 relative for 0.01 < K < 2; the specific heat loses
-relative precision for 2.5 < K < 10 (its e^{-8K} size is reached by cancellation of O(e^{-2K}) Fourier terms) and the energy for
-K < 1e-3 (relative error ~1e-16 / K^2); see tests/exact/test_kaufman.py.
+relative precision for 2.5 < K < 10 (its e^{-8K} size is reached by cancellation of O(e^{-2K})
+Fourier terms) and the energy for K < 1e-3 (relative error ~1e-16 / K^2); see tests/exact/test_kaufman.py.
 """
 
 from __future__ import annotations
