@@ -244,6 +244,7 @@ class IsingModel(_Model):
     shape : tuple of int
         Lattice shape, or ``(L,)`` for a graph.
     n_sites : int
+        Number of sites L.
     h : ndarray of float64, shape (L,)
         Field on each site.
     lattice_J : ndarray of float64, shape (d,) or None
@@ -369,6 +370,7 @@ class PottsModel(_Model):
     form : {"lattice", "graph", "dense"}
     q : int
     n_sites : int
+        Number of sites L.
     shape : tuple of int
     h : ndarray, shape (L, q)
     J : ndarray, shape (L, L, q, q), or None
