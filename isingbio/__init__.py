@@ -18,7 +18,7 @@ Figures
     :mod:`plot` (matplotlib is imported only when a figure is drawn)
 """
 
-from . import exact, generative, stats
+from . import annealing, exact, generative, stats
 from ._config import build_config, show_config
 from ._version import __version__
 from .alignment import Alignment, read_alignment
@@ -97,6 +97,7 @@ __all__ = [
     "AISResult",
     "log_prob",
     "generative",
+    "annealing",
     "sample_sequences",
     "score_sequences",
     "mutation_effects",

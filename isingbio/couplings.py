@@ -115,6 +115,7 @@ class Couplings:
     """Base of the three storage forms (not instantiated itself)."""
 
     form: ClassVar[str]
+    constructor: ClassVar[str] = ""  # the model constructor of this form, for reprs
     n_sites: int
 
     @property
@@ -262,6 +263,7 @@ class LatticeCouplings(_EdgeCouplings):
     """
 
     form: ClassVar[str] = "lattice"
+    constructor: ClassVar[str] = ".lattice"
     shape: tuple[int, ...]
     J: np.ndarray
     periodic: tuple[bool, ...]
@@ -337,6 +339,7 @@ class GraphCouplings(_EdgeCouplings):
     """
 
     form: ClassVar[str] = "graph"
+    constructor: ClassVar[str] = ".from_graph"
     n_sites: int
     i: np.ndarray
     j: np.ndarray
@@ -398,6 +401,8 @@ class DenseCouplings(Couplings):
         J = np.asarray(J)
         if J.ndim != 4 or J.shape[0] != J.shape[1] or J.shape[2] != J.shape[3]:
             raise InputError(f"Potts couplings J must have shape (L, L, q, q), got {J.shape}")
+        if J.shape[0] < 1:
+            raise InputError("Potts couplings J must have at least one site, got L = 0")
         dtype = np.dtype(dtype or (np.float32 if J.dtype == np.float32 else np.float64))
         check_memory(J.size * dtype.itemsize, f"couplings of shape {J.shape}")
         J = np.ascontiguousarray(J, dtype=dtype)

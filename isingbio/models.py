@@ -212,10 +212,12 @@ class _Model:
         write_model(self, path, metadata)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.couplings.describe()}, {self._describe_field()})"
+        name = type(self).__name__ + self.couplings.constructor
+        return f"{name}({self.couplings.describe()}, {self._describe_field()})"
 
     def _describe_field(self) -> str:
-        return "h=per-site" if not np.all(self.h == self.h[0]) else f"h={np.asarray(self.h[0]).tolist()}"
+        uniform = self.h.size and np.all(self.h == self.h[0])
+        return f"h={np.asarray(self.h[0]).tolist()}" if uniform else "h=per-site"
 
 
 def _check_site_memory(couplings: Couplings, values_per_site: int) -> None:
@@ -324,7 +326,7 @@ class IsingModel(_Model):
         return float(self.h[0]) if np.all(self.h == self.h[0]) else None
 
     def _field_energy(self, x: np.ndarray) -> np.ndarray:
-        return -(x.astype(np.float64) @ self.h)
+        return -x.astype(np.float64) @ self.h  # (-x) @ h: a zero sum is +0.0, as before
 
     def _check_states(self, s: np.ndarray) -> None:
         if s.size and not np.all(np.abs(s) == 1):

@@ -181,3 +181,16 @@ def test_non_integer_shapes_and_complex_couplings_are_refused():
     assert IsingModel.lattice((4.0, np.int64(4))).shape == (4, 4)
     with pytest.raises(InputError, match="real"):
         IsingModel.from_graph(np.array([[0, 1j], [1j, 0]]))
+
+
+def test_models_describe_themselves_and_refuse_empty_dense_couplings():
+    assert repr(IsingModel.lattice((4, 5), J=0.7, h=0.1)).startswith("IsingModel.lattice(shape=(4, 5)")
+    assert repr(PottsModel.from_graph(np.array([[0, 1.0], [1.0, 0]]), 3)).startswith("PottsModel.from_graph(L=2")
+    assert repr(PottsModel(np.zeros((2, 3)), np.zeros((2, 2, 3, 3)))).startswith("PottsModel(L=2")
+    with pytest.raises(InputError, match="at least one site"):
+        PottsModel(np.zeros((0, 3)), np.zeros((0, 0, 3, 3)))
+
+
+def test_zero_field_energy_is_positive_zero():
+    _, e_field = IsingModel.lattice(4).energy_parts(np.ones(4, int))
+    assert e_field == 0.0 and np.copysign(1.0, e_field) == 1.0

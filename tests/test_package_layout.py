@@ -35,6 +35,8 @@ COMPAT = {
 def test_every_public_name_resolves():
     for name in isingbio.__all__:
         assert getattr(isingbio, name) is not None, name
+    for old in COMPAT:  # the compatibility modules are attributes of the package, as before
+        assert getattr(isingbio, old.split(".")[1]) is not None, old
 
 
 @pytest.mark.parametrize("old", sorted(COMPAT))

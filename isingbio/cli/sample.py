@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from ..models import PottsModel
 from .common import add_common_options, check_outputs, show_progress
 
 if TYPE_CHECKING:
     from ..alphabets import Alphabet
-    from ..models import PottsModel
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -80,14 +80,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def load_model_file(path: str) -> PottsModel:
-    """A dense model from a file written by :func:`isingbio.io.save_model`."""
+    """A dense model from a file written by :func:`isingbio.io.save_model`.
+
+    Lattice and graph models (saved in their own form) are converted to dense couplings, as
+    sampling and scoring of sequences need; Ising spins -1/+1 become states 0/1.
+    """
     from ..io import load_model
-    from ..models import PottsModel
 
     model = load_model(path)
-    if not isinstance(model, PottsModel) or model.J is None:
-        raise InputError(f"{path}: sampling and scoring need a dense Potts model, got {model!r}")
-    return model
+    if isinstance(model, PottsModel) and model.J is not None:
+        return model
+    dense = model.to_dense()
+    dense.alphabet, dense.positions, dense.metadata = model.alphabet, model.positions, model.metadata
+    return dense
 
 
 def read_sequence_arg(text: str, alphabet: Alphabet | str, L: int, what: str) -> tuple[str | None, np.ndarray]:

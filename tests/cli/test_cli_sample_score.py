@@ -332,3 +332,13 @@ def test_score_negative_beta_is_an_error_before_any_output(tmp_path, model_file,
     assert main(["score", model_file, str(seqs), "--beta", "-1", "--log-z", "3"]) == 2
     captured = capsys.readouterr()
     assert "beta must be >= 0" in captured.err and captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_lattice_models_saved_in_their_form_are_sampled_dense(tmp_path):
+    lattice = PottsModel.lattice((3, 4), 3, J=0.7)
+    save_model(lattice, tmp_path / "lat.npz")
+    save_model(lattice.to_dense(), tmp_path / "dense.npz")
+    for name in ("lat", "dense"):
+        argv = ["sample", str(tmp_path / f"{name}.npz"), "-n", "4", "--burn-in", "5", "--chains", "2"]
+        assert main([*argv, "--seed", "1", "-q", "-o", str(tmp_path / f"{name}.fa")]) == 0
+    assert (tmp_path / "lat.fa").read_text() == (tmp_path / "dense.fa").read_text()
