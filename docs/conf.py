@@ -4,8 +4,6 @@ Build (warnings are errors): ``sphinx-build -W --keep-going -b html docs docs/_b
 with the package importable (``pip install -e ".[docs]"``; the compiled kernels must be built).
 """
 
-import re
-
 import isingbio
 
 project = "isingbio"
@@ -42,22 +40,3 @@ suppress_warnings = ["myst.header"]  # README sections included from the middle 
 
 html_theme = "alabaster"
 html_title = f"isingbio {release}"
-
-
-# The docstrings are plain text first (read with help() and in editors): shapes are written
-# ``(n_chains, *model.shape)`` and absolute values ``|J|``. In reST a lone ``*`` opens
-# emphasis and ``|J|`` is a substitution, so both are escaped before numpydoc and docutils
-# read them. Only a ``*`` before a name with no closing ``*`` on the line, and ``|x|`` with
-# a short expression inside (``|i - j|``), are touched.
-_LONE_STAR = re.compile(r"(?<![\\*\w`])\*(?=[A-Za-z_(])(?![^*\n]*\*)")
-_BARS = re.compile(r"(?<![\\|`])\|([A-Za-z_](?:[\w^. +-]{0,10}[\w^.])?)\|(?!`)")
-
-
-def _escape_plain_text(app, what, name, obj, options, lines):
-    for k, line in enumerate(lines):
-        line = _LONE_STAR.sub(r"\\*", line)
-        lines[k] = _BARS.sub(r"\\|\1\\|", line)
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _escape_plain_text, priority=400)

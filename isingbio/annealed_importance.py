@@ -436,7 +436,7 @@ def ais(
     bidirectional : bool, optional
         Also run reverse AIS from equilibrium states back to the base: a stochastic upper
         bound; ``log_z`` is then the midpoint and the gap is reported.
-    reverse_states : array_like, shape (m, L) or (m, *model.shape), optional
+    reverse_states : array_like, shape (m, L) or ``(m, *model.shape)``, optional
         Equilibrium states of the target for the reverse pass (m reverse chains), e.g. from
         a long Swendsen-Wang run; implies ``bidirectional=True``. By default they are made
         from the forward pass's final states by `equilibration_sweeps` sweeps of

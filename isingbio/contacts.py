@@ -161,14 +161,14 @@ def ranked_pairs(
 def top_contacts(
     scores: ArrayLike, min_separation: int = 6, n: int | None = None, positions: ArrayLike | None = None
 ) -> np.ndarray:
-    """Pairs i < j with |i - j| >= min_separation, best first.
+    """Pairs i < j with ``|i - j| >= min_separation``, best first.
 
     Parameters
     ----------
     scores : array_like, shape (L, L)
         Symmetric pair scores (e.g. from :func:`contact_scores`).
     min_separation : int
-        Smallest |i - j| in columns (default 6).
+        Smallest ``|i - j|`` in columns (default 6).
     n : int, optional
         Keep the best n pairs (default: all).
     positions : array_like of int, shape (L,), optional

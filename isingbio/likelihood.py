@@ -29,7 +29,7 @@ def log_prob(
     Parameters
     ----------
     model : IsingModel or PottsModel
-    states : array_like of int, shape (..., L) or (..., *model.shape)
+    states : array_like of int, shape (..., L) or ``(..., *model.shape)``
         Configurations or sequences (Ising: spins -1/+1; Potts: 0..q-1).
     log_z : float or AISResult
         log Z(beta), e.g. from :func:`isingbio.ais` or :func:`isingbio.exact.log_partition`.

@@ -141,7 +141,7 @@ class _Model:
 
         Parameters
         ----------
-        states : array_like of int, shape (..., L) or (..., *shape)
+        states : array_like of int, shape (..., L) or ``(..., *shape)``
             Ising: spins -1/+1; Potts: states 0..q-1.
         name : str, optional
             What to call them in error messages.
@@ -177,7 +177,7 @@ class _Model:
 
         Parameters
         ----------
-        states : array_like of int, shape (..., L) or (..., *shape)
+        states : array_like of int, shape (..., L) or ``(..., *shape)``
 
         Returns
         -------
@@ -193,7 +193,7 @@ class _Model:
 
         Parameters
         ----------
-        states : array_like of int, shape (..., L) or (..., *shape)
+        states : array_like of int, shape (..., L) or ``(..., *shape)``
             Configurations (Ising: spins -1/+1; Potts: states 0..q-1).
 
         Returns
@@ -423,7 +423,7 @@ class PottsModel(_Model):
             Number of states, 2..127.
         J : float or sequence of float, optional
             Coupling, uniform or one per axis.
-        h : None, array_like of shape (q,), or of shape (*shape, q) or (L, q), optional
+        h : None, array_like of shape (q,), or of shape ``(*shape, q)`` or (L, q), optional
             Field: none, the same on every site, or per site.
         periodic : bool or sequence of bool, optional
 

@@ -103,8 +103,8 @@ class SampleResult:
         The coupling and field parts of H.
     magnetization : ndarray of float64, shape (n_chains, n_records)
         Ising: mean spin. Potts: (q max_a n_a / L - 1) / (q - 1).
-    final_states : ndarray of int8, shape (n_chains, *model.shape)
-    states : ndarray of int8, shape (n_chains, n_records, *model.shape), or None
+    final_states : ndarray of int8, shape ``(n_chains, *model.shape)``
+    states : ndarray of int8, shape ``(n_chains, n_records, *model.shape)``, or None
     seed : int
         The seed that reproduces this run (pass it back as ``seed``).
     beta, method, n_sweeps, burn_in, thin, n_sites, n_threads
@@ -185,7 +185,7 @@ class SampleResult:
         return _jackknife_blocks(self.energy, lambda e: self.beta**2 * e.var() / self.n_sites)
 
     def susceptibility(self) -> stats.Estimate:
-        """Susceptibility per site, beta L (<m^2> - <|m|>^2), with a jackknife error over blocks."""
+        """Susceptibility per site, ``beta L (<m^2> - <|m|>^2)``, with a jackknife error over blocks."""
         return _jackknife_blocks(
             self.magnetization, lambda m: self.beta * self.n_sites * ((m**2).mean() - np.abs(m).mean() ** 2)
         )
@@ -328,7 +328,7 @@ class Sampler:
 
     @property
     def states(self) -> np.ndarray:
-        """Current states, shape (n_chains, *model.shape), int8 (a copy)."""
+        """Current states, shape ``(n_chains, *model.shape)``, int8 (a copy)."""
         return self._states.reshape((self.n_chains,) + self.model.shape).copy()
 
     @states.setter

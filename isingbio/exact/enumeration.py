@@ -69,7 +69,7 @@ class Thermodynamics(PerSite):
     var_coupling, var_field, cov_coupling_field : float
         Second moments of (H_J, H_h) about their means.
     magnetization, abs_magnetization, magnetization_squared : float or None
-        <m>, <|m|>, <m^2> for the per-configuration order parameter of
+        ``<m>``, ``<|m|>``, ``<m^2>`` for the per-configuration order parameter of
         :meth:`IsingModel.magnetization` (mean spin) or :meth:`PottsModel.magnetization`
         ((q max_a n_a / L - 1) / (q - 1)).
     n_sites : int

@@ -224,7 +224,7 @@ def ising_torus_log_partition(m: int, n: int, beta: float, J: float = 1.0) -> fl
         Inverse temperature (>= 0).
     J : float, optional
         Coupling (H = -J sum_<ij> s_i s_j). Negative J is accepted when m and n are both
-        even (the result then equals that of |J|); odd sides with J < 0 are refused.
+        even (the result then equals that of ``|J|``); odd sides with J < 0 are refused.
 
     Returns
     -------
@@ -240,7 +240,7 @@ def ising_torus_thermodynamics(m: int, n: int, beta: float, J: float = 1.0) -> T
 
     Parameters are those of :func:`ising_torus_log_partition`. The energy and variance
     come from analytic derivatives of Kaufman's formula: <H> = -J d log Z / dK and
-    var(H) = J^2 d^2 log Z / dK^2 with K = beta |J| (J < 0: even tori only, equal to |J|).
+    var(H) = J^2 d^2 log Z / dK^2 with ``K = beta |J|`` (J < 0: even tori only, equal to ``|J|``).
 
     Returns
     -------

@@ -4,7 +4,7 @@ Conventions are those of :mod:`isingbio.models`: square lattice, H = -J sum_<ij>
 (Ising, spins -1/+1) or H = -J sum_<ij> delta(x_i, x_j) (Potts), p ~ exp(-beta H),
 K = beta J. Quantities are per site, in the thermodynamic limit; the specific heat is in
 units of k_B. For J < 0 (antiferromagnet, bipartite lattice) log Z, the energy and the
-specific heat equal those of |J| and :func:`onsager_magnetization` gives the staggered
+specific heat equal those of ``|J|`` and :func:`onsager_magnetization` gives the staggered
 magnetisation.
 
 Formulas (Onsager 1944, Yang 1952; k = 2 sinh 2K / cosh^2 2K, k' = 2 tanh^2 2K - 1,
@@ -12,7 +12,7 @@ K1, E1 complete elliptic integrals of modulus k):
 
     log Z / N = log(2 cosh 2K) + (1/pi) int_0^{pi/2} log[(1 + sqrt(1 - k^2 sin^2 t)) / 2] dt
     u = <H> / N = -J coth 2K [1 + (2/pi) k' K1(k)]
-    c = -K^2 d(u / |J|)/dK    (analytic derivative of u; diverges at T_c; for K >= 1.5 the
+    ``c = -K^2 d(u / |J|)/dK``    (analytic derivative of u; diverges at T_c; for K >= 1.5 the
                                low-temperature series in e^{-4K}, which keeps relative precision)
     m = (1 - sinh(2K)^-4)^(1/8) for K > K_c, 0 otherwise;  K_c = ln(1 + sqrt 2) / 2.
 """
@@ -57,12 +57,12 @@ def _coupling(J) -> float:
 
 
 def ising_critical_beta(J: float = 1.0) -> float:
-    """beta_c = ln(1 + sqrt 2) / (2 |J|) of the square-lattice Ising model (H = -J sum s s)."""
+    """``beta_c = ln(1 + sqrt 2) / (2 |J|)`` of the square-lattice Ising model (H = -J sum s s)."""
     return ISING_CRITICAL_COUPLING / abs(_coupling(J))
 
 
 def ising_critical_temperature(J: float = 1.0) -> float:
-    """T_c = 2 |J| / ln(1 + sqrt 2) = 2.269185... |J| (k_B = 1)."""
+    """``T_c = 2 |J| / ln(1 + sqrt 2) = 2.269185... |J|`` (k_B = 1)."""
     return 1.0 / ising_critical_beta(J)
 
 
@@ -116,7 +116,7 @@ def _elliptic(K):
 
 
 def onsager_energy(beta: float, J: float = 1.0) -> float:
-    """Mean energy per site <H>/N (finite and continuous at T_c: -sqrt(2) |J|)."""
+    """Mean energy per site <H>/N (finite and continuous at T_c: ``-sqrt(2) |J|``)."""
     beta, J, K = _k(beta, J)
     if K == 0:
         return 0.0
@@ -128,7 +128,7 @@ def onsager_energy(beta: float, J: float = 1.0) -> float:
 def onsager_specific_heat(beta: float, J: float = 1.0) -> float:
     """Specific heat per site c = beta^2 var(H)/N in units of k_B (inf at T_c).
 
-    Computed as c = -K^2 d(u/|J|)/dK from the analytic derivative of the energy.
+    Computed as ``c = -K^2 d(u/|J|)/dK`` from the analytic derivative of the energy.
     """
     beta, J, K = _k(beta, J)
     if K == 0:
