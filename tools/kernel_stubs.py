@@ -1,6 +1,7 @@
 """Write the .pyi stubs of the compiled kernel modules from their embedded signatures.
 
     python tools/kernel_stubs.py          # rewrite isingbio/_kernels/*.pyi after a .pyx change
+                                          # (then ruff format isingbio/_kernels)
     python tools/kernel_stubs.py --check  # exit 1 if a stub is out of date (tests run this)
 
 Cython embeds each def function's C signature in its docstring (embedsignature=True); C
