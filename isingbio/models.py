@@ -433,7 +433,7 @@ class PottsModel(_Model):
         """
         q = _check_q(q)
         couplings = LatticeCouplings(shape, J, periodic)
-        _check_site_memory(couplings, q)
+        _check_site_memory(couplings, q)  # before the (L, q) field is built, not only in __init__
         return cls(_potts_field(h, q, couplings.n_sites, couplings.shape), couplings)
 
     @classmethod
