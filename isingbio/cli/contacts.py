@@ -13,6 +13,8 @@ from ..errors import InputError, IsingbioError
 from .common import add_common_options, show_progress
 
 N_SHOWN = 10  # top pairs printed
+_ALIGNMENT_FORMATS = ["fasta", "a2m", "a3m", "stockholm", "aln"]
+_SCORE_FORMATS = ["csv", "plmc", "evcouplings", "ccmpred", "casp"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -37,10 +39,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--example", action="store_true", help="use the built-in example family (PF00014) and its contact map"
     )
     p.add_argument(
+        "--alignment-format",
+        dest="alignment_format",
+        default=None,
+        choices=_ALIGNMENT_FORMATS,
+        help="alignment format (default: detected)",
+    )
+    p.add_argument(
         "--format",
         default=None,
-        choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
-        help="alignment format (default: detected)",
+        choices=[*_SCORE_FORMATS, *_ALIGNMENT_FORMATS],
+        metavar="{" + ",".join(_SCORE_FORMATS) + "}",
+        help="format of -o: csv (i,j,score), plmc (couplings file), evcouplings (CouplingScores CSV), "
+        "ccmpred (.mat) or casp (RR); default: from the extension of -o (.couplings, .mat, .rr), else csv. "
+        "Scores are isingbio's (APC-corrected norms without the gap) in every format. An alignment "
+        "format name is still read as --alignment-format",
     )
     p.add_argument(
         "--focus",
@@ -127,6 +140,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
     if args.min_separation < 1:
         raise InputError(f"--min-separation must be >= 1, got {args.min_separation}")
+    aln_format, out_format = args.alignment_format, args.format
+    if out_format in _ALIGNMENT_FORMATS:  # --format used to name the alignment format
+        if aln_format is not None and aln_format != out_format:
+            raise InputError(f"--format {out_format} is an alignment format and --alignment-format says {aln_format}")
+        aln_format, out_format = out_format, None
+    if out_format is None and args.output is not None:
+        from ..interop.formats import format_from_extension
+
+        by_name = format_from_extension(args.output)
+        out_format = by_name[1] if by_name is not None and by_name[0] == "scores" else "csv"
 
     if example:
         from ..data import example_alignment_path
@@ -137,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         path = args.alignment
     aln = read_alignment(
         path,
-        format=args.format,
+        format=aln_format,
         focus=args.focus,
         max_gap_fraction_seq=args.max_gap_seq,
         max_gap_fraction_col=args.max_gap_col,
@@ -207,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     try:
         with atomic_paths() as stage:  # all outputs or none
-            if args.output is not None:
+            if args.output is not None and out_format in (None, "csv"):
                 n = write_contacts_csv(
                     stage(args.output, ".csv"),
                     scores,
@@ -216,6 +239,20 @@ def run(args: argparse.Namespace) -> int:
                     sequence=seq,
                 )
                 written.append(f"wrote {n} pairs to {args.output}")
+            elif args.output is not None:
+                from ..interop import ScoreTable, write_scores
+
+                fn = contact_scores(res.model, apc=False) if out_format == "evcouplings" else None
+                table = ScoreTable(cn=scores, fn=fn, positions=positions, sequence=seq)
+                n = write_scores(
+                    stage(args.output, ".txt"),
+                    table,
+                    str(out_format),
+                    min_separation=args.min_separation,
+                    target=os.path.splitext(os.path.basename(str(path)))[0],
+                )
+                what = "rows" if out_format == "ccmpred" else "pairs"
+                written.append(f"wrote {n} {what} ({out_format} format) to {args.output}")
             if args.plot is not None:
                 from ..plot import plot_contacts
 
