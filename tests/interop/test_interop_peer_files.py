@@ -150,3 +150,22 @@ def test_detection_and_load_model(interop):
     assert m2.n_sites == 53
     table = read_plmc_couplings(interop / "PF00014.plmc.q21.couplings")
     assert table.sequence is None and list(table.positions) == list(range(1, 54))
+
+
+def test_convert_reproduces_plmcs_couplings_file_and_round_trips(interop, tmp_path, rng):
+    from isingbio.cli import main
+
+    out = tmp_path / "q21.couplings"
+    assert main(["convert", str(interop / "PF00014.plmc.q21.params"), str(out), "-q"]) == 0
+    ours = [line.split() for line in out.read_text().splitlines()]
+    ref = [line.split() for line in (interop / "PF00014.plmc.q21.couplings").read_text().splitlines()]
+    assert [r[:5] for r in ours] == [r[:5] for r in ref]
+    assert max(abs(float(a[5]) - float(b[5])) for a, b in zip(ours, ref)) <= 1.01e-6  # one unit of %f
+    model = read_plmc(interop / "PF00014.plmc.q21.params")
+    x = rng.integers(0, 21, size=(100, 53))
+    for name in ("m.raw.gz", "m.params", "m.npz"):
+        assert main(["convert", str(interop / "PF00014.plmc.q21.params"), str(tmp_path / name), "-q"]) == 0
+        back = load_model(tmp_path / name)
+        d = model.energy(x) - back.energy(x)
+        assert np.ptp(d) < 1e-9 * np.abs(model.energy(x)).max() * 53
+        np.testing.assert_allclose(dca_scores(back, "isingbio")[1], dca_scores(model, "isingbio")[1], atol=1e-6)
