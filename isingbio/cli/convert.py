@@ -23,13 +23,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Read a model or score file and write it in another format. Formats are detected "
         "from the content of IN first, then its extension; that of OUT from its extension, unless "
         "--from / --to are given. A model can be written as a model file or as scores (computed in "
-        "the convention of the program that reads them, see --scores); a score file only as scores. "
-        + _FORMATS_HELP,
+        "the convention of the program that reads them, see --scores); a score file only as scores. " + _FORMATS_HELP,
     )
     p.add_argument("input", metavar="IN", help="model or score file")
     p.add_argument("output", metavar="OUT", help="file to write (atomically)")
     p.add_argument("--from", dest="from_format", default=None, metavar="FMT", help="format of IN (default: detected)")
-    p.add_argument("--to", dest="to_format", default=None, metavar="FMT", help="format of OUT (default: from its extension)")
+    p.add_argument(
+        "--to", dest="to_format", default=None, metavar="FMT", help="format of OUT (default: from its extension)"
+    )
     p.add_argument(
         "--scores",
         default=None,
@@ -43,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ALN",
         help="the model's alignment: its weighted frequencies and sequence weights go into a plmc parameter file",
     )
-    p.add_argument("--min-separation", type=int, default=6, metavar="K", help="csv and casp: list pairs with |i-j| >= K")
+    p.add_argument(
+        "--min-separation", type=int, default=6, metavar="K", help="csv and casp: list pairs with |i-j| >= K"
+    )
     p.add_argument("--target", default=None, metavar="NAME", help="casp: the TARGET record (default T0000)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log messages")
@@ -139,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
             table = score_table(model, convention)
             target = args.target or ((model.metadata or {}).get("target") or {}).get("id") or None
             n = write_scores(dst, table, fmt_out, min_separation=args.min_separation, target=target)
-            done = f"wrote {fmt_out} scores ({convention} convention, {n} {'rows' if fmt_out == 'ccmpred' else 'pairs'}) to {dst}"
+            unit = "rows" if fmt_out == "ccmpred" else "pairs"
+            done = f"wrote {fmt_out} scores ({convention} convention, {n} {unit}) to {dst}"
     else:
         table = read_scores(src, fmt_in)
         what = f"{fmt_in} scores (L = {len(table.positions)})"

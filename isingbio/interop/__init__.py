@@ -18,7 +18,15 @@ from typing import Any
 
 from ..errors import FormatError, InputError
 from .ccmpred import read_ccmpred_mat, read_ccmpred_raw, write_ccmpred_mat, write_ccmpred_raw
-from .formats import FORMAT_NAMES, MODEL_FORMATS, SCORE_FORMATS, detect_format, format_from_extension, model_format, score_format
+from .formats import (
+    FORMAT_NAMES,
+    MODEL_FORMATS,
+    SCORE_FORMATS,
+    detect_format,
+    format_from_extension,
+    model_format,
+    score_format,
+)
 from .plmc import read_plmc, write_plmc
 from .scores import (
     CONVENTIONS,
@@ -75,7 +83,9 @@ def read_scores(path: str | os.PathLike, format: str | None = None) -> ScoreTabl
     if format is None:
         found = detect_format(path)
         if found is None or found[0] != "scores":
-            raise FormatError("not a score file isingbio reads (plmc couplings, EVcouplings CSV, CCMpred .mat)", path=os.fspath(path))
+            raise FormatError(
+                "not a score file isingbio reads (plmc couplings, EVcouplings CSV, CCMpred .mat)", path=os.fspath(path)
+            )
         fmt = found[1]
     else:
         fmt = score_format(format)
@@ -110,7 +120,9 @@ def write_scores(
     if fmt == "evcouplings":
         fn = table.fn
         if fn is None:
-            raise InputError("an EVcouplings CSV needs fn scores (before APC): convert from a model or an EVcouplings file")
+            raise InputError(
+                "an EVcouplings CSV needs fn scores (before APC): convert from a model or an EVcouplings file"
+            )
         return write_evcouplings_csv(path, fn, table.cn, table.positions, table.sequence)
     if fmt == "ccmpred":
         write_ccmpred_mat(table.cn, path)
@@ -133,7 +145,9 @@ def load_model_file(path: Any, format: str | None = None) -> Any:
             return None  # isingbio.io says what it expected
         kind, fmt = found
         if kind != "model":
-            raise FormatError(f"is a {fmt} score file, not a model (scores cannot be turned back into a model)", path=name)
+            raise FormatError(
+                f"is a {fmt} score file, not a model (scores cannot be turned back into a model)", path=name
+            )
     else:
         fmt = model_format(format)
     if fmt == "plmc":

@@ -64,12 +64,18 @@ def read_text_lines(path: Any) -> tuple[list[str], str]:
 
 
 def dense_model(model: Any, what: str) -> Any:
-    """The model as a dense PottsModel (lattice and graph models converted), or an InputError."""
-    from ..models import PottsModel
+    """The model as a dense PottsModel (lattice, graph and Ising models converted), or an InputError."""
+    from ..models import IsingModel, PottsModel
 
+    if isinstance(model, IsingModel):
+        return model.to_dense()  # state 0 is s = -1, state 1 is s = +1
     if not isinstance(model, PottsModel):
         raise InputError(f"{what} needs a PottsModel, got {type(model).__name__}")
-    return model if model.J is not None else model.to_dense()
+    if model.J is not None:
+        return model
+    dense = model.to_dense()
+    dense.alphabet, dense.positions, dense.metadata = model.alphabet, model.positions, model.metadata
+    return dense
 
 
 def model_letters(model: Any) -> str:

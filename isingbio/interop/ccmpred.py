@@ -30,7 +30,7 @@ from ..errors import FormatError, InputError
 from ._common import dense_model, model_letters, read_text_lines
 
 if TYPE_CHECKING:
-    from ..models import PottsModel
+    from ..models import IsingModel, PottsModel
 
 __all__ = ["read_ccmpred_raw", "write_ccmpred_raw", "read_ccmpred_mat", "write_ccmpred_mat"]
 
@@ -86,7 +86,9 @@ def read_ccmpred_raw(path: str | os.PathLike) -> PottsModel:
     while L < len(lines) and not lines[L].startswith("#"):
         L += 1
     if L == 0:
-        raise FormatError("expected the single-site potentials (20 numbers per line) before any '# i j' line", path=name, line=1)
+        raise FormatError(
+            "expected the single-site potentials (20 numbers per line) before any '# i j' line", path=name, line=1
+        )
     h = np.zeros((L, _Q))
     for i in range(L):
         h[i, : _Q - 1] = _numbers(lines[i], _Q - 1, name, i + 1, "single-site potentials of ARNDCQEGHILKMFPSTWYV")
@@ -105,18 +107,26 @@ def read_ccmpred_raw(path: str | os.PathLike) -> PottsModel:
                     line=k + 1,
                 )
             if lines[k].split() != head.split():
-                raise FormatError(f"expected '{head}' (pair blocks in row order), got {lines[k][:40]!r}", path=name, line=k + 1)
+                raise FormatError(
+                    f"expected '{head}' (pair blocks in row order), got {lines[k][:40]!r}", path=name, line=k + 1
+                )
             if k + _Q + 1 > len(lines):
-                raise FormatError(f"truncated: the block '{head}' needs 21 lines of 21 numbers", path=name, line=len(lines))
+                raise FormatError(
+                    f"truncated: the block '{head}' needs 21 lines of 21 numbers", path=name, line=len(lines)
+                )
             block = np.empty((_Q, _Q))
             for a in range(_Q):
-                block[a] = _numbers(lines[k + 1 + a], _Q, name, k + 2 + a, f"row {a} of block {head}, alphabet ARNDCQEGHILKMFPSTWYV-")
+                block[a] = _numbers(
+                    lines[k + 1 + a], _Q, name, k + 2 + a, f"row {a} of block {head}, alphabet ARNDCQEGHILKMFPSTWYV-"
+                )
             J[i, j] = block
             J[j, i] = block.T
             k += _Q + 1
     rest = [n for n in range(k, len(lines)) if lines[n].strip()]
     if rest:
-        raise FormatError(f"expected the end of the file after {expected_lines} lines ({L} sites)", path=name, line=rest[0] + 1)
+        raise FormatError(
+            f"expected the end of the file after {expected_lines} lines ({L} sites)", path=name, line=rest[0] + 1
+        )
     perm = state_permutation(PROTEIN_GAP_LAST, PROTEIN)
     model = PottsModel(h[:, perm], J[:, :, perm][:, :, :, perm])
     model.alphabet = PROTEIN
@@ -125,7 +135,7 @@ def read_ccmpred_raw(path: str | os.PathLike) -> PottsModel:
     return model
 
 
-def write_ccmpred_raw(model: PottsModel, path: str | os.PathLike) -> None:
+def write_ccmpred_raw(model: PottsModel | IsingModel, path: str | os.PathLike) -> None:
     """Write a protein Potts model as CCMpred's raw parameter text (gzipped for a ``.gz`` path).
 
     Parameters
@@ -137,31 +147,29 @@ def write_ccmpred_raw(model: PottsModel, path: str | os.PathLike) -> None:
     path : str or os.PathLike
         Output file, written atomically.
     """
-    model = dense_model(model, "write_ccmpred_raw")
-    letters = model_letters(model)
-    if model.q != _Q or set(letters) != set(PROTEIN.letters):
+    dense = dense_model(model, "write_ccmpred_raw")
+    letters = model_letters(dense)
+    if dense.q != _Q or set(letters) != set(PROTEIN.letters):
         raise InputError(
             f"CCMpred's raw format holds protein models (21 states {PROTEIN_GAP_LAST.letters}); "
-            f"the model has q = {model.q} states {letters!r}"
+            f"the dense has q = {dense.q} states {letters!r}"
         )
     perm = state_permutation(letters, PROTEIN_GAP_LAST)
-    h = np.asarray(model.h, dtype=np.float64)[:, perm]
+    h = np.asarray(dense.h, dtype=np.float64)[:, perm]
     h = h - h[:, -1:]
-    J = np.asarray(model.J)
+    J = np.asarray(dense.J)
     fmt = "%.9g" if J.dtype == np.float32 else "%.17g"
     row = "\t".join([fmt] * _Q) + "\t\n"
     block_fmt = row * _Q
     field_fmt = "\t".join([fmt] * (_Q - 1)) + "\t\n"
-    L = model.n_sites
+    L = dense.n_sites
     with atomic_output(path, "wb") as raw:
         fh = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if os.fspath(path).endswith(".gz") else raw
         try:
             fh.write("".join(field_fmt % tuple(h[i, : _Q - 1]) for i in range(L)).encode())
             for i in range(L - 1):
                 Ji = np.asarray(J[i], dtype=np.float64)[:, perm][:, :, perm]
-                fh.write(
-                    "".join(f"# {i} {j}\n" + block_fmt % tuple(Ji[j].ravel()) for j in range(i + 1, L)).encode()
-                )
+                fh.write("".join(f"# {i} {j}\n" + block_fmt % tuple(Ji[j].ravel()) for j in range(i + 1, L)).encode())
         finally:
             if fh is not raw:
                 fh.close()

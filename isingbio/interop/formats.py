@@ -2,23 +2,18 @@
 
 Model files (:func:`isingbio.load_model` / :func:`isingbio.save_model`):
 
-===============  ==========================================================  ===========
-name             file                                                        extension
-===============  ==========================================================  ===========
-``isingbio``     isingbio's own ``.npz`` model file                          ``.npz``
-``plmc``         plmc's binary parameter file (``plmc -o``)                  ``.params``, ``.model_params``
-``ccmpred``      CCMpred's raw parameter text (``ccmpred -r``), gzip allowed  ``.raw``, ``.raw.gz``
-===============  ==========================================================  ===========
+* ``isingbio``: isingbio's own ``.npz`` model file (``.npz``);
+* ``plmc``: plmc's binary parameter file, ``plmc -o`` (``.params``, ``.model_params``);
+* ``ccmpred``: CCMpred's raw parameter text, ``ccmpred -r``, gzip allowed (``.raw``,
+  ``.raw.gz``).
 
 Score files (``isingbio contacts --format``, ``isingbio convert``):
 
-===============  ==========================================================  ===========
-``csv``          isingbio's contacts CSV (``i,j,score[,res_i,res_j]``)       ``.csv``
-``plmc``         plmc's couplings file (``i A_i j A_j 0 CN``)                ``.couplings``, ``.ec``
-``evcouplings``  EVcouplings' CouplingScores CSV (``i,A_i,j,A_j,fn,cn``)     (content)
-``ccmpred``      CCMpred's ``.mat`` (L x L scores)                           ``.mat``
-``casp``         CASP RR contact list (``PFRMAT RR``)                        ``.rr``, ``.casp``
-===============  ==========================================================  ===========
+* ``csv``: isingbio's contacts CSV, ``i,j,score[,res_i,res_j]`` (``.csv``);
+* ``plmc``: plmc's couplings file, ``i A_i j A_j 0 CN`` (``.couplings``, ``.ec``);
+* ``evcouplings``: EVcouplings' CouplingScores CSV, ``i,A_i,j,A_j,fn,cn`` (by content);
+* ``ccmpred``: CCMpred's ``.mat``, L x L scores (``.mat``);
+* ``casp``: a CASP RR contact list, ``PFRMAT RR`` (``.rr``, ``.casp``).
 
 The long names ``plmc-params``, ``plmc-couplings``, ``ccmpred-raw`` and ``ccmpred-mat`` say
 which of a program's two files is meant wherever a name is taken.
@@ -145,7 +140,7 @@ def detect_format(path: Any) -> tuple[str, str] | None:
         text = head.decode("ascii")
     except UnicodeDecodeError:
         return format_from_extension(name)
-    lines = [line for line in text.splitlines()[:-1 if len(head) == 4096 else None] if line.strip()]
+    lines = [line for line in text.splitlines()[: -1 if len(head) == 4096 else None] if line.strip()]
     if not lines:
         return format_from_extension(name)
     first = lines[0].strip()

@@ -2,19 +2,18 @@
 
 Layout (plmc ``OutputParametersFull``; little-endian on every machine plmc runs on, no padding):
 
-=========================================  ==================================================
-int32 ``L, q, N_valid, N_invalid, n_iter``  sites, states, sequences used and skipped, iterations
-float32 ``theta, lambda_h, lambda_e,``      identity threshold (1 - identity), regularisation,
-``lambda_group, N_eff``                     effective number of sequences
-int8 ``alphabet[q]``                        ``-ACDEFGHIKLMNPQRSTVWY`` (gap modelled, q = 21) or
-                                            ``ACDEFGHIKLMNPQRSTVWY`` (``-g``, q = 20)
-float32 ``weights[N_valid + N_invalid]``    sequence weights (0 for skipped sequences)
-int8 ``target[L]``                          focus sequence (all ``-`` without a focus)
-int32 ``offsets[L]``                        residue numbers of the sites
-float32 ``f_i[L][q]``, ``h_i[L][q]``        single-site frequencies and fields
-float32 ``f_ij[q][q]`` for each i < j       pair frequencies, pairs in row order
-float32 ``e_ij[q][q]`` for each i < j       couplings, pairs in row order
-=========================================  ==================================================
+* int32 ``L, q, N_valid, N_invalid, n_iter``: sites, states, sequences used and skipped,
+  iterations;
+* float32 ``theta, lambda_h, lambda_e, lambda_group, N_eff``: identity threshold
+  (1 - identity), regularisation strengths, effective number of sequences;
+* int8 ``alphabet[q]``: ``-ACDEFGHIKLMNPQRSTVWY`` (gap modelled, q = 21) or
+  ``ACDEFGHIKLMNPQRSTVWY`` (``-g``, q = 20);
+* float32 ``weights[N_valid + N_invalid]``: sequence weights (0 for skipped sequences);
+* int8 ``target[L]``: the focus sequence (all ``-`` without a focus);
+* int32 ``offsets[L]``: residue numbers of the sites;
+* float32 ``f_i[L][q]``, then ``h_i[L][q]``: site frequencies and fields;
+* float32 ``f_ij[q][q]`` for each pair i < j in row order, then ``e_ij[q][q]`` for each pair:
+  pair frequencies and couplings.
 
 plmc's model is log p(x) = sum_i h_i(x_i) + sum_{i<j} e_ij(x_i, x_j) - log Z, the
 same distribution as isingbio's p(x) = exp(-H(x)) / Z with H = -sum h - sum J: the fields
@@ -51,7 +50,7 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..alignment import Alignment
-    from ..models import PottsModel
+    from ..models import IsingModel, PottsModel
 
 __all__ = ["read_plmc", "write_plmc", "plmc_file_size"]
 
@@ -91,7 +90,9 @@ def read_plmc(path: str | os.PathLike) -> PottsModel:
 
     data, name = read_bytes(path)
     cur = BinaryCursor(data, name)
-    L, q, n_valid, n_invalid, n_iter = (int(v) for v in cur.take("<i4", 5, "the header (L, q, N_valid, N_invalid, n_iter)"))
+    L, q, n_valid, n_invalid, n_iter = (
+        int(v) for v in cur.take("<i4", 5, "the header (L, q, N_valid, N_invalid, n_iter)")
+    )
     if not 1 <= L <= 100_000:
         raise cur.fail(f"L = {L} in the header: expected a number of sites between 1 and 100000", offset=0)
     if not 2 <= q <= 126:
@@ -112,7 +113,7 @@ def read_plmc(path: str | os.PathLike) -> PottsModel:
     if any(c < 33 or c > 126 for c in letters_raw) or len(set(letters_raw)) != q:
         raise cur.fail(f"alphabet {letters_raw!r}: expected {q} distinct printable letters", offset=at)
     letters = letters_raw.decode("ascii")
-    weights = cur.take("<f4", n_valid + n_invalid, "the sequence weights")
+    cur.take("<f4", n_valid + n_invalid, "the sequence weights")
     at = cur.offset
     target_raw = cur.take("u1", L, "the target sequence").tobytes()
     if any(c < 33 or c > 126 for c in target_raw):
@@ -128,7 +129,9 @@ def read_plmc(path: str | os.PathLike) -> PottsModel:
     for arr, where, what in ((h, at, "fields h_i"), (e, at_e, "couplings e_ij")):
         bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
         if bad.size:
-            raise cur.fail(f"{what}: expected finite numbers, got {arr.reshape(-1)[bad[0]]}", offset=where + 4 * int(bad[0]))
+            raise cur.fail(
+                f"{what}: expected finite numbers, got {arr.reshape(-1)[bad[0]]}", offset=where + 4 * int(bad[0])
+            )
 
     modelled = "-" in letters
     if modelled:
@@ -203,7 +206,7 @@ def _frequencies(alignment: Any, weights: Any, letters: str) -> tuple[np.ndarray
 
 
 def write_plmc(
-    model: PottsModel,
+    model: PottsModel | IsingModel,
     path: str | os.PathLike,
     *,
     alignment: Alignment | None = None,
@@ -233,16 +236,16 @@ def write_plmc(
         is first put in the gauge where the gap's field and couplings are zero (energies
         change by a constant only).
     """
-    model = dense_model(model, "write_plmc")
-    letters = model_letters(model)
-    L = model.n_sites
-    h = np.asarray(model.h, dtype=np.float64)
-    J = np.asarray(model.J)
+    dense = dense_model(model, "write_plmc")
+    letters = model_letters(dense)
+    L = dense.n_sites
+    h = np.asarray(dense.h, dtype=np.float64)
+    J = np.asarray(dense.J)
     gap = gap_index(letters)
     if gap is not None and set(letters) == set(PROTEIN.letters) and letters != PROTEIN.letters:
         perm = state_permutation(letters, PROTEIN.letters)  # plmc's order: gap first
         h, J, letters, gap = h[:, perm], J[:, :, perm][:, :, :, perm], PROTEIN.letters, 0
-    modelled = gap is not None and (gaps_modelled(model, gap) if gaps is None else bool(gaps))
+    modelled = gap is not None and (gaps_modelled(dense, gap) if gaps is None else bool(gaps))
     keep = np.arange(len(letters))
     if gap is not None and not modelled:
         if np.any(h[:, gap]) or np.any(J[:, :, gap, :]) or np.any(J[:, :, :, gap]):
@@ -263,10 +266,10 @@ def write_plmc(
         fi = np.full((L, q), 1.0 / q)
         fij = np.full((len(iu), q, q), 1.0 / q**2)
         w = np.zeros(0)
-        n_eff = float((model.metadata or {}).get("n_eff") or 0.0)
-    meta = model.metadata or {}
+        n_eff = float((dense.metadata or {}).get("n_eff") or 0.0)
+    meta = dense.metadata or {}
     hyper = meta.get("hyperparameters") or {}
-    plmc = meta.get("plmc") or {}  # a model read from plmc keeps plmc's header
+    plmc = meta.get("plmc") or {}  # a dense read from plmc keeps plmc's header
     theta = plmc.get("theta", 1.0 - float(hyper.get("identity", 0.8)))
     header_i = np.array([L, q, len(w), 0, int(plmc.get("n_iter", meta.get("n_iter") or 0))], dtype="<i4")
     header_f = np.array(
@@ -279,7 +282,7 @@ def write_plmc(
         ],
         dtype="<f4",
     )
-    target = target_sequence(model)
+    target = target_sequence(dense)
     target_bytes = (target if target is not None else "-" * L).encode("ascii", errors="replace")
     with atomic_output(path, "wb") as fh:
         for part in (
@@ -288,7 +291,7 @@ def write_plmc(
             np.frombuffer(out_letters.encode("ascii"), dtype="u1"),
             np.asarray(w, dtype="<f4"),
             np.frombuffer(target_bytes, dtype="u1"),
-            model_positions(model).astype("<i4"),
+            model_positions(dense).astype("<i4"),
             np.asarray(fi, dtype="<f4"),
             np.asarray(h[:, keep], dtype="<f4"),
             np.asarray(fij, dtype="<f4"),

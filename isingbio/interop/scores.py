@@ -3,17 +3,15 @@
 Conventions of :func:`dca_scores` (FN: a norm per pair; CN: FN with the average product
 correction, APC):
 
-==============  ============================================================================
-``isingbio``    :func:`isingbio.contact_scores`: zero-sum gauge over all q states, norm over
-                the residue states (gap left out), APC over the off-diagonal pairs
-``plmc``        plmc's couplings file: the norm of the couplings as stored (no change of
-                gauge) over the modelled states (gap included when modelled), APC
-``evcouplings`` EVcouplings' CouplingsModel: zero-sum gauge over the modelled states, norm
-                over them, APC
-``ccmpred``     CCMpred's ``.mat``: each 21 x 21 block minus its mean, norm over the 20
-                residue states, CCMpred's APC (means over L with the diagonal, then shifted so
-                that the smallest off-diagonal score is 0)
-==============  ============================================================================
+* ``isingbio``: :func:`isingbio.contact_scores`: zero-sum gauge over all q states, norm over
+  the residue states (gap left out), APC over the off-diagonal pairs;
+* ``plmc``: plmc's couplings file: the norm of the couplings as stored (no change of gauge)
+  over the modelled states (gap included when modelled), APC;
+* ``evcouplings``: EVcouplings' CouplingsModel: zero-sum gauge over the modelled states,
+  norm over them, APC;
+* ``ccmpred``: CCMpred's ``.mat``: each 21 x 21 block minus its mean, norm over the 20
+  residue states, CCMpred's APC (means over L with the diagonal, then shifted so that the
+  smallest off-diagonal score is 0).
 
 The modelled states are all q states when ``metadata["gaps_modelled"]`` is true (plmc
 q = 21, CCMpred), else the residue states (plmc ``-g``; isingbio's default fit).
@@ -176,9 +174,7 @@ def _square(scores: Any, name: str = "scores") -> np.ndarray:
     return s
 
 
-def write_plmc_couplings(
-    path: str | os.PathLike, cn: Any, positions: Any = None, sequence: str | None = None
-) -> int:
+def write_plmc_couplings(path: str | os.PathLike, cn: Any, positions: Any = None, sequence: str | None = None) -> int:
     """Write plmc's couplings file: ``i A_i j A_j 0 CN`` for every pair i < j, in index order.
 
     Parameters
@@ -223,7 +219,9 @@ def _table_from_pairs(rows: list[tuple[int, str, int, str, float, float]], name:
     if fn is not None:
         np.fill_diagonal(fn, 0.0)
     seq = "".join(letters)
-    return ScoreTable(cn=cn, fn=fn, positions=np.array(numbers, dtype=np.int64), sequence=None if set(seq) == {"-"} else seq)
+    return ScoreTable(
+        cn=cn, fn=fn, positions=np.array(numbers, dtype=np.int64), sequence=None if set(seq) == {"-"} else seq
+    )
 
 
 def read_plmc_couplings(path: str | os.PathLike) -> ScoreTable:
@@ -245,7 +243,9 @@ def read_plmc_couplings(path: str | os.PathLike) -> ScoreTable:
                 raise ValueError
             rows.append((int(parts[0]), parts[1], int(parts[2]), parts[3], float(parts[4]), float(parts[5])))
         except ValueError:
-            raise FormatError(f"expected 'i A_i j A_j 0 CN' (plmc couplings), got {line[:50]!r}", path=name, line=n) from None
+            raise FormatError(
+                f"expected 'i A_i j A_j 0 CN' (plmc couplings), got {line[:50]!r}", path=name, line=n
+            ) from None
     if not rows:
         raise FormatError("empty file: expected lines 'i A_i j A_j 0 CN'", path=name)
     table = _table_from_pairs(rows, name, has_fn=False)
@@ -284,7 +284,9 @@ def write_evcouplings_csv(
     with atomic_output(path) as fh:
         fh.write(",".join(_EV_HEADER) + "\n")
         fh.write(
-            "".join(f"{pos[i]},{seq[i]},{pos[j]},{seq[j]},{float(f[i, j])!r},{float(c[i, j])!r}\n" for i, j in zip(iu, ju))
+            "".join(
+                f"{pos[i]},{seq[i]},{pos[j]},{seq[j]},{float(f[i, j])!r},{float(c[i, j])!r}\n" for i, j in zip(iu, ju)
+            )
         )
     return len(iu)
 
@@ -308,7 +310,9 @@ def read_evcouplings_csv(path: str | os.PathLike) -> ScoreTable:
             v = [parts[k].strip() for k in col]
             rows.append((int(float(v[0])), v[1] or "-", int(float(v[2])), v[3] or "-", float(v[4]), float(v[5])))
         except (ValueError, IndexError):
-            raise FormatError(f"expected {len(header)} comma-separated values with numbers in i, j, fn, cn", path=name, line=n) from None
+            raise FormatError(
+                f"expected {len(header)} comma-separated values with numbers in i, j, fn, cn", path=name, line=n
+            ) from None
     if not rows:
         raise FormatError("no pairs after the header", path=name, line=2)
     return _table_from_pairs(rows, name, has_fn=True)

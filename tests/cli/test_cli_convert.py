@@ -91,11 +91,25 @@ def write_fasta(path, rng):
     return path
 
 
-@pytest.mark.parametrize("fmt, name", [("plmc", "c.txt"), ("evcouplings", "c.csv"), ("ccmpred", "c.txt"), ("casp", "c.txt"), (None, "c.mat")])
+@pytest.mark.parametrize(
+    "fmt, name", [("plmc", "c.txt"), ("evcouplings", "c.csv"), ("ccmpred", "c.txt"), ("casp", "c.txt"), (None, "c.mat")]
+)
 def test_contacts_format(tmp_path, rng, fmt, name):
     aln = write_fasta(tmp_path / "a.fasta", rng)
     out = tmp_path / name
-    argv = ["contacts", str(aln), "-o", str(out), "--max-iter", "5", "--seed", "1", "-q", "--save-model", str(tmp_path / "m.npz")]
+    argv = [
+        "contacts",
+        str(aln),
+        "-o",
+        str(out),
+        "--max-iter",
+        "5",
+        "--seed",
+        "1",
+        "-q",
+        "--save-model",
+        str(tmp_path / "m.npz"),
+    ]
     if fmt:
         argv += ["--format", fmt]
     assert main(argv) == 0
@@ -114,6 +128,8 @@ def test_contacts_format(tmp_path, rng, fmt, name):
 
 def test_contacts_format_still_takes_an_alignment_format(tmp_path, rng):
     aln = write_fasta(tmp_path / "a.txt", rng)
-    assert main(["contacts", str(aln), "--format", "fasta", "--max-iter", "3", "-q", "-o", str(tmp_path / "c.csv")]) == 0
+    assert (
+        main(["contacts", str(aln), "--format", "fasta", "--max-iter", "3", "-q", "-o", str(tmp_path / "c.csv")]) == 0
+    )
     assert (tmp_path / "c.csv").read_text().startswith("i,j,score")
     assert main(["contacts", str(aln), "--alignment-format", "fasta", "--max-iter", "3", "-q"]) == 0

@@ -75,7 +75,9 @@ def test_plmc_wrong_alphabet_and_non_finite(tmp_path, plmc_file):
     data[41] = data[40]  # a letter twice
     bad = tmp_path / "a.params"
     bad.write_bytes(bytes(data))
-    with pytest.raises(FormatError, match="byte offset 40: alphabet .*: expected 21 distinct printable letters") as info:
+    with pytest.raises(
+        FormatError, match="byte offset 40: alphabet .*: expected 21 distinct printable letters"
+    ) as info:
         read_plmc(bad)
     one_line(info, bad)
     data = bytearray(good)
@@ -133,8 +135,13 @@ def test_fuzzed_files_raise_only_format_errors(tmp_path, rng):
     model.metadata = {"target": {"id": None, "sequence": "ACDE"}}
     write_plmc(model, tmp_path / "seed.params")
     write_ccmpred_raw(model, tmp_path / "seed.raw")
-    seeds = [(tmp_path / "seed.params").read_bytes(), (tmp_path / "seed.raw").read_bytes(),
-             b"1 A 2 C 0 0.5\n1 A 3 D 0 0.25\n", b"i,A_i,j,A_j,fn,cn\n1,A,2,C,0.5,0.4\n", b"0\t1\n1\t0\n"]
+    seeds = [
+        (tmp_path / "seed.params").read_bytes(),
+        (tmp_path / "seed.raw").read_bytes(),
+        b"1 A 2 C 0 0.5\n1 A 3 D 0 0.25\n",
+        b"i,A_i,j,A_j,fn,cn\n1,A,2,C,0.5,0.4\n",
+        b"0\t1\n1\t0\n",
+    ]
     path = tmp_path / "fuzz.dat"
     for trial in range(300):
         data = bytearray(seeds[trial % len(seeds)])

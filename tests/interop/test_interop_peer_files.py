@@ -96,7 +96,12 @@ def test_plmc_energies_follow_plmcs_hamiltonian(interop, rng):
     x = rng.integers(0, 21, size=(20, raw["L"]))
     iu, ju = np.triu_indices(raw["L"], 1)
     k = np.arange(len(iu))
-    ev = np.array([raw["h"][np.arange(raw["L"]), s].sum(dtype=np.float64) + raw["e"][k, s[iu], s[ju]].sum(dtype=np.float64) for s in x])
+    ev = np.array(
+        [
+            raw["h"][np.arange(raw["L"]), s].sum(dtype=np.float64) + raw["e"][k, s[iu], s[ju]].sum(dtype=np.float64)
+            for s in x
+        ]
+    )
     np.testing.assert_allclose(-model.energy(x), ev, rtol=1e-9, atol=1e-9)
     # mutation effects: EVcouplings' delta = H_ev(mutant) - H_ev(wt) = -(our Delta E)
     letters = model.alphabet.letters

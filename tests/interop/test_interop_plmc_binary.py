@@ -22,7 +22,17 @@ def test_plmc_focus_run(tmp_path, gapless):
     small = tmp_path / "small.fasta"
     small.write_text("\n".join(lines) + "\n")
     focus = lines[0][1:].split()[0]
-    cmd = [str(PLMC), "-o", str(tmp_path / "p.params"), "-c", str(tmp_path / "p.couplings"), "-le", "16.0", "-lh", "0.01"]
+    cmd = [
+        str(PLMC),
+        "-o",
+        str(tmp_path / "p.params"),
+        "-c",
+        str(tmp_path / "p.couplings"),
+        "-le",
+        "16.0",
+        "-lh",
+        "0.01",
+    ]
     cmd += ["-m", "20", "-n", "1", "-f", focus, *(["-g"] if gapless else []), str(small)]
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
     model = read_plmc(tmp_path / "p.params")

@@ -87,7 +87,9 @@ def test_plmc_drops_a_modelled_gap_through_a_gauge_change(tmp_path, rng):
 
 def test_plmc_gap_last_protein_and_rna(tmp_path, rng):
     model = random_model(rng)
-    last = PottsModel(reorder_states(model.h, PROTEIN, PROTEIN_GAP_LAST), reorder_states(model.J, PROTEIN, PROTEIN_GAP_LAST))
+    last = PottsModel(
+        reorder_states(model.h, PROTEIN, PROTEIN_GAP_LAST), reorder_states(model.J, PROTEIN, PROTEIN_GAP_LAST)
+    )
     last.alphabet = PROTEIN_GAP_LAST
     write_plmc(last, tmp_path / "p.params")
     assert independent_plmc(tmp_path / "p.params")["alphabet"] == PROTEIN.letters
@@ -152,8 +154,12 @@ def test_ccmpred_round_trip(tmp_path, rng, name):
         np.testing.assert_allclose(dca_scores(back, convention)[1], dca_scores(model, convention)[1], atol=1e-10)
     # an independent look at one value: block "# 0 1", row of A (CCMpred 0), column of V (19)
     ccm = PROTEIN_GAP_LAST.letters
-    assert float(lines[8 + 0].split()[19]) == pytest.approx(model.J[0, 1, PROTEIN.letters.index("A"), PROTEIN.letters.index("V")], rel=1e-15)
-    assert float(lines[0].split()[ccm.index("W")]) == pytest.approx(model.h[0, PROTEIN.letters.index("W")] - model.h[0, 0], rel=1e-14)
+    assert float(lines[8 + 0].split()[19]) == pytest.approx(
+        model.J[0, 1, PROTEIN.letters.index("A"), PROTEIN.letters.index("V")], rel=1e-15
+    )
+    assert float(lines[0].split()[ccm.index("W")]) == pytest.approx(
+        model.h[0, PROTEIN.letters.index("W")] - model.h[0, 0], rel=1e-14
+    )
 
 
 def test_ccmpred_needs_a_protein_model(tmp_path, rng):
@@ -196,7 +202,9 @@ def test_score_files_read_back(tmp_path, rng):
     write_scores(tmp_path / "again.mat", table, "ccmpred-mat")
     np.testing.assert_array_equal(read_ccmpred_mat(tmp_path / "again.mat"), cn)
     with pytest.raises(InputError, match="fn"):
-        write_scores(tmp_path / "x.csv", ScoreTable(cn=cn, fn=None, positions=model.positions, sequence=None), "evcouplings")
+        write_scores(
+            tmp_path / "x.csv", ScoreTable(cn=cn, fn=None, positions=model.positions, sequence=None), "evcouplings"
+        )
 
 
 def test_isingbio_convention_is_contact_scores(rng):
