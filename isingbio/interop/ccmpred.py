@@ -114,11 +114,20 @@ def read_ccmpred_raw(path: str | os.PathLike) -> PottsModel:
                 raise FormatError(
                     f"truncated: the block '{head}' needs 21 lines of 21 numbers", path=name, line=len(lines)
                 )
-            block = np.empty((_Q, _Q))
-            for a in range(_Q):
-                block[a] = _numbers(
-                    lines[k + 1 + a], _Q, name, k + 2 + a, f"row {a} of block {head}, alphabet ARNDCQEGHILKMFPSTWYV-"
-                )
+            try:  # the whole block at once; line by line only to say what is wrong
+                block = np.array(" ".join(lines[k + 1 : k + 1 + _Q]).split(), dtype=np.float64).reshape(_Q, _Q)
+                if not np.all(np.isfinite(block)) or any(len(line.split()) != _Q for line in lines[k + 1 : k + 1 + _Q]):
+                    raise ValueError
+            except ValueError:
+                for a in range(_Q):
+                    _numbers(
+                        lines[k + 1 + a],
+                        _Q,
+                        name,
+                        k + 2 + a,
+                        f"row {a} of block {head}, alphabet ARNDCQEGHILKMFPSTWYV-",
+                    )
+                raise FormatError(f"unreadable block {head}", path=name, line=k + 1) from None
             J[i, j] = block
             J[j, i] = block.T
             k += _Q + 1
@@ -164,7 +173,7 @@ def write_ccmpred_raw(model: PottsModel | IsingModel, path: str | os.PathLike) -
     field_fmt = "\t".join([fmt] * (_Q - 1)) + "\t\n"
     L = dense.n_sites
     with atomic_output(path, "wb") as raw:
-        fh = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if os.fspath(path).endswith(".gz") else raw
+        fh = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if os.fspath(path).endswith(".gz") else raw
         try:
             fh.write("".join(field_fmt % tuple(h[i, : _Q - 1]) for i in range(L)).encode())
             for i in range(L - 1):

@@ -113,6 +113,9 @@ def _plmc_header_ok(head: bytes, size: int) -> bool:
     return 1 <= L <= 100_000 and 2 <= q <= 126 and nv >= 0 and ni >= 0 and plmc_file_size(L, q, nv + ni) == size
 
 
+_HEAD = 1 << 20  # bytes read to detect a format (CCMpred's first '# 0 1' line comes after L lines)
+
+
 def detect_format(path: Any) -> tuple[str, str] | None:
     """(kind, name) of a file from its content, then its extension; None when neither tells.
 
@@ -121,7 +124,7 @@ def detect_format(path: Any) -> tuple[str, str] | None:
     name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(_HEAD)
             size = os.fstat(fh.fileno()).st_size
     except IsADirectoryError:
         raise FormatError("is a directory, not a file", path=name) from None
@@ -130,7 +133,7 @@ def detect_format(path: Any) -> tuple[str, str] | None:
     if head[:2] == b"\x1f\x8b":
         try:
             with gzip.open(name, "rb") as gz:
-                head = gz.read(4096)
+                head = gz.read(_HEAD)
             size = -1
         except (OSError, EOFError):
             return format_from_extension(name)
@@ -154,10 +157,15 @@ def detect_format(path: Any) -> tuple[str, str] | None:
     if _PLMC_LINE.match(first):
         return ("scores", "plmc")
     if _NUMBERS.match(first):
-        n_first = len(first.split())
-        hashes = [line for line in lines if line.startswith("#")]
-        if n_first == 20 and (hashes or len(lines) < 2 or len(lines[1].split()) == 20):
+        if any(line.startswith("# 0 1") for line in lines):
             return ("model", "ccmpred")
-        if all(_NUMBERS.match(line) and len(line.split()) == n_first for line in lines[1:]):
+        n_first = len(first.split())
+        rows = [line.split() for line in lines]
+        square = all(len(r) == n_first and _NUMBERS.match(line) for r, line in zip(rows, lines))
+        if square and all(float(r[k]) == 0.0 for k, r in enumerate(rows[:n_first])):
+            return ("scores", "ccmpred")  # a zero diagonal: CCMpred's .mat
+        if n_first == 20:
+            return ("model", "ccmpred")
+        if square:
             return ("scores", "ccmpred")
     return format_from_extension(name)
