@@ -8,7 +8,8 @@ Layout (plmc ``OutputParametersFull``; little-endian on every machine plmc runs 
   (1 - identity), regularisation strengths, effective number of sequences;
 * int8 ``alphabet[q]``: ``-ACDEFGHIKLMNPQRSTVWY`` (gap modelled, q = 21) or
   ``ACDEFGHIKLMNPQRSTVWY`` (``-g``, q = 20);
-* float32 ``weights[N_valid + N_invalid]``: sequence weights (0 for skipped sequences);
+* float32 ``weights[N_valid + N_invalid]``: what plmc writes there is each sequence's number
+  of neighbours (self included), 1 / weight, and 0 for skipped sequences;
 * int8 ``target[L]``: the focus sequence (all ``-`` without a focus);
 * int32 ``offsets[L]``: residue numbers of the sites;
 * float32 ``f_i[L][q]``, then ``h_i[L][q]``: site frequencies and fields;
@@ -173,11 +174,15 @@ def read_plmc(path: str | os.PathLike) -> PottsModel:
     return model
 
 
-def _frequencies(alignment: Any, weights: Any, letters: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _frequencies(
+    alignment: Any, weights: Any, letters: str, L: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Weighted f_i (L, q), f_ij (pairs, q, q) in `letters` order, the weights and N_eff."""
     from ..weights import sequence_weights
 
     matrix = np.asarray(alignment.matrix)
+    if matrix.ndim != 2 or matrix.shape[1] != L:
+        raise InputError(f"the alignment has {matrix.shape[-1]} columns but the model has L = {L} sites")
     aln_letters = alignment.alphabet.letters
     if set(aln_letters) != set(letters):
         raise InputError(f"the alignment's alphabet {aln_letters!r} does not hold the model's letters {letters!r}")
@@ -193,13 +198,16 @@ def _frequencies(alignment: Any, weights: Any, letters: str) -> tuple[np.ndarray
         n_eff = float(w.sum())
     w = np.asarray(w, dtype=np.float64)
     total = w.sum() if w.sum() > 0 else 1.0
-    X = np.zeros((N, L * q), dtype=np.float32)
-    X[np.arange(N)[:, None], np.arange(L)[None, :] * q + codes] = 1.0
-    fi = (w @ X / total).reshape(L, q)
-    Xw = X * (w / total)[:, None].astype(np.float32)
+    import scipy.sparse as sp
+
+    rows = np.repeat(np.arange(N), L)
+    cols = (np.arange(L)[None, :] * q + codes).reshape(-1)
+    X = sp.csc_matrix((np.ones(N * L), (rows, cols)), shape=(N, L * q))  # one-hot, L ones per row
+    Xw = sp.csr_matrix((np.repeat(w / total, L), (rows, cols)), shape=(N, L * q))
+    fi = np.asarray(Xw.sum(axis=0)).reshape(L, q)
     blocks = []
-    for i in range(L - 1):
-        F = (Xw[:, i * q : (i + 1) * q].T @ X[:, (i + 1) * q :]).reshape(q, L - i - 1, q)
+    for i in range(L - 1):  # one site's rows of the (Lq, Lq) pair matrix at a time
+        F = (X[:, i * q : (i + 1) * q].T @ Xw[:, (i + 1) * q :]).toarray().reshape(q, L - i - 1, q)
         blocks.append(F.transpose(1, 0, 2))
     fij = np.concatenate(blocks) if blocks else np.zeros((0, q, q))
     return fi, fij, w, float(n_eff)
@@ -224,9 +232,10 @@ def write_plmc(
         Output file, written atomically.
     alignment : Alignment, optional
         The fit's alignment: the file then holds its weighted frequencies f_i and f_ij, its
-        sequence weights and N_eff. Without it the frequencies are the placeholders 1/q and
-        1/q^2, there are no sequence weights (N_valid = 0) and N_eff is the model's
-        ``metadata["n_eff"]`` (0 when unknown).
+        sequences' numbers of neighbours (1 / weight, as plmc writes them) and N_eff: for
+        plmc's own alignment and settings, plmc's numbers. Without it the frequencies are
+        the placeholders 1/q and 1/q^2, there are no sequence weights (N_valid = 0) and
+        N_eff is the model's ``metadata["n_eff"]`` (0 when unknown).
     weights : array_like of float, shape (N,), optional
         Sequence weights for `alignment` (default: 80 % identity weights).
     gaps : bool, optional
@@ -256,7 +265,7 @@ def write_plmc(
     iu, ju = np.triu_indices(L, 1)
     e = np.asarray(J, dtype=np.float32)[iu, ju][:, keep][:, :, keep]
     if alignment is not None:
-        fi, fij, w, n_eff = _frequencies(alignment, weights, letters)
+        fi, fij, w, n_eff = _frequencies(alignment, weights, letters, L)
         fi, fij = fi[:, keep], fij[:, keep][:, :, keep]
         if q < len(letters):  # residues only: renormalise over the written states
             fi = fi / np.where(fi.sum(axis=1, keepdims=True) > 0, fi.sum(axis=1, keepdims=True), 1)
@@ -282,6 +291,8 @@ def write_plmc(
         ],
         dtype="<f4",
     )
+    w = np.asarray(w, dtype=np.float64)
+    neighbours = np.divide(1.0, w, out=np.zeros_like(w), where=w > 0)  # what plmc writes: 1 / weight
     target = target_sequence(dense)
     target_bytes = (target if target is not None else "-" * L).encode("ascii", errors="replace")
     with atomic_output(path, "wb") as fh:
@@ -289,7 +300,7 @@ def write_plmc(
             header_i,
             header_f,
             np.frombuffer(out_letters.encode("ascii"), dtype="u1"),
-            np.asarray(w, dtype="<f4"),
+            np.asarray(neighbours, dtype="<f4"),
             np.frombuffer(target_bytes, dtype="u1"),
             model_positions(dense).astype("<i4"),
             np.asarray(fi, dtype="<f4"),

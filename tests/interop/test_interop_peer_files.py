@@ -174,3 +174,28 @@ def test_convert_reproduces_plmcs_couplings_file_and_round_trips(interop, tmp_pa
         d = model.energy(x) - back.energy(x)
         assert np.ptp(d) < 1e-9 * np.abs(model.energy(x)).max() * 53
         np.testing.assert_allclose(dca_scores(back, "isingbio")[1], dca_scores(model, "isingbio")[1], atol=1e-6)
+
+
+def test_plmc_file_written_with_the_alignment_matches_plmcs(interop, shared_data, tmp_path):
+    """Frequencies, neighbour counts and N_eff of a file written with the fit's alignment are
+    plmc's own (80 % identity weights; plmc ran on the same prepared alignment)."""
+    from isingbio import read_alignment
+    from isingbio.interop import write_plmc
+
+    fasta = shared_data / "PF00014" / "prepared" / "PF00014.fasta"
+    if not fasta.exists():
+        pytest.skip("the PF00014 alignment is not present")
+    ref_path = interop / "PF00014.plmc.q21.params"
+    write_plmc(read_plmc(ref_path), tmp_path / "w.params", alignment=read_alignment(fasta))
+    ours, ref = (tmp_path / "w.params").read_bytes(), ref_path.read_bytes()
+    assert len(ours) == len(ref)
+    L, q, n = 53, 21, 13600
+    f32 = lambda b, count, off: np.frombuffer(b, "<f4", count, off).astype(np.float64)  # noqa: E731
+    assert f32(ours, 5, 20)[4] == pytest.approx(f32(ref, 5, 20)[4], rel=1e-6)  # N_eff
+    np.testing.assert_allclose(f32(ours, n, 61), f32(ref, n, 61), rtol=1e-6)  # neighbours
+    off = 61 + 4 * n + L + 4 * L
+    np.testing.assert_allclose(f32(ours, L * q, off), f32(ref, L * q, off), atol=1e-6)  # f_i
+    off += 8 * L * q
+    npq = L * (L - 1) // 2 * q * q
+    np.testing.assert_allclose(f32(ours, npq, off), f32(ref, npq, off), atol=1e-6)  # f_ij
+    assert ours[off + 4 * npq :] == ref[off + 4 * npq :]  # couplings, bit for bit

@@ -118,7 +118,7 @@ def test_plmc_frequencies_from_the_alignment(tmp_path, rng):
     n_eff = np.frombuffer(b, "<f4", 5, 20)[4]
     assert n_eff == pytest.approx(w.sum(), rel=1e-6)
     off = 40 + q
-    np.testing.assert_allclose(np.frombuffer(b, "<f4", 30, off), w, rtol=1e-6)
+    np.testing.assert_allclose(np.frombuffer(b, "<f4", 30, off), 1 / w, rtol=1e-6)  # plmc: neighbours
     off += 4 * 30 + L + 4 * L
     fi = np.frombuffer(b, "<f4", L * q, off).reshape(L, q)
     ref = np.zeros((L, q))
@@ -132,6 +132,9 @@ def test_plmc_frequencies_from_the_alignment(tmp_path, rng):
     for s, wk in zip(seqs, w):
         ref01[PROTEIN.letters.index(s[0]), PROTEIN.letters.index(s[1])] += wk
     np.testing.assert_allclose(f01, ref01 / w.sum(), atol=1e-6)
+    with pytest.raises(InputError, match="7 columns but the model has L = 5"):
+        write_plmc(random_model(rng, L=5), tmp_path / "x.params", alignment=aln)
+    assert not (tmp_path / "x.params").exists()
 
 
 @pytest.mark.parametrize("name", ["m.raw", "m.raw.gz"])
