@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ def read_bytes(path: Any) -> tuple[bytes, str]:
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise FormatError(f"damaged gzip file ({exc})", path=name) from None
     return data, name
 

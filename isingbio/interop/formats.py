@@ -24,6 +24,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from typing import Any
 
 from ..errors import FormatError, InputError
@@ -135,7 +136,7 @@ def detect_format(path: Any) -> tuple[str, str] | None:
             with gzip.open(name, "rb") as gz:
                 head = gz.read(_HEAD)
             size = -1
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):
             return format_from_extension(name)
     elif _plmc_header_ok(head, size):
         return ("model", "plmc")

@@ -242,6 +242,8 @@ def read_plmc_couplings(path: str | os.PathLike) -> ScoreTable:
             if len(parts) != 6 or len(parts[1]) != 1 or len(parts[3]) != 1:
                 raise ValueError
             rows.append((int(parts[0]), parts[1], int(parts[2]), parts[3], float(parts[4]), float(parts[5])))
+            if not np.isfinite(rows[-1][5]):
+                raise ValueError
         except ValueError:
             raise FormatError(
                 f"expected 'i A_i j A_j 0 CN' (plmc couplings), got {line[:50]!r}", path=name, line=n
@@ -309,9 +311,11 @@ def read_evcouplings_csv(path: str | os.PathLike) -> ScoreTable:
         try:
             v = [parts[k].strip() for k in col]
             rows.append((int(float(v[0])), v[1] or "-", int(float(v[2])), v[3] or "-", float(v[4]), float(v[5])))
-        except (ValueError, IndexError):
+            if not np.all(np.isfinite(rows[-1][4:])):
+                raise ValueError
+        except (ValueError, IndexError, OverflowError):
             raise FormatError(
-                f"expected {len(header)} comma-separated values with numbers in i, j, fn, cn", path=name, line=n
+                f"expected {len(header)} comma-separated values with finite numbers in i, j, fn, cn", path=name, line=n
             ) from None
     if not rows:
         raise FormatError("no pairs after the header", path=name, line=2)

@@ -141,9 +141,10 @@ def test_fuzzed_files_raise_only_format_errors(tmp_path, rng):
         b"1 A 2 C 0 0.5\n1 A 3 D 0 0.25\n",
         b"i,A_i,j,A_j,fn,cn\n1,A,2,C,0.5,0.4\n",
         b"0\t1\n1\t0\n",
+        gzip.compress((tmp_path / "seed.raw").read_bytes()),
     ]
     path = tmp_path / "fuzz.dat"
-    for trial in range(300):
+    for trial in range(600):
         data = bytearray(seeds[trial % len(seeds)])
         op = trial % 4
         if op == 0:
@@ -167,3 +168,22 @@ def test_fuzzed_files_raise_only_format_errors(tmp_path, rng):
 
 def test_protein_alphabet_kept(tmp_path, plmc_file):
     assert read_plmc(plmc_file).alphabet is PROTEIN
+
+
+@pytest.mark.parametrize(
+    "text, reader, message",
+    [
+        ("1 A 2 C 0 inf\n", read_plmc_couplings, "line 1: expected 'i A_i j A_j 0 CN'"),
+        ("1 A 2 C 0.5\n", read_plmc_couplings, "line 1: expected 'i A_i j A_j 0 CN'"),
+        ("i,A_i,j,A_j,fn,cn\n1,A,2,C,0.5,nan\n", read_evcouplings_csv, "line 2: expected 6"),
+        ("i,A_i,j,A_j,fn,cn\ninf,A,2,C,0.5,0.1\n", read_evcouplings_csv, "line 2: expected 6"),
+        ("i,j,fn\n", read_evcouplings_csv, "line 1: expected the columns"),
+        ("0 1\n1\n", read_ccmpred_mat, "line 2: expected 2 numbers"),
+    ],
+)
+def test_bad_score_files(tmp_path, text, reader, message):
+    path = tmp_path / "s.txt"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=message) as info:
+        reader(path)
+    one_line(info, path)
