@@ -199,3 +199,22 @@ def test_plmc_file_written_with_the_alignment_matches_plmcs(interop, shared_data
     npq = L * (L - 1) // 2 * q * q
     np.testing.assert_allclose(f32(ours, npq, off), f32(ref, npq, off), atol=1e-6)  # f_ij
     assert ours[off + 4 * npq :] == ref[off + 4 * npq :]  # couplings, bit for bit
+
+
+@pytest.mark.parametrize("kind", ["q21", "gapless"])
+def test_evcouplings_convention_from_the_file_itself(interop, kind):
+    """EVcouplings' fn/cn: zero-sum gauge of each block over the file's q states, Frobenius norm,
+    APC with means over the other sites (computed here from the raw file, not our reader)."""
+    raw = independent_plmc(interop / f"PF00014.plmc.{kind}.params")
+    e = raw["e"].astype(np.float64)
+    e0 = e - e.mean(axis=1, keepdims=True) - e.mean(axis=2, keepdims=True) + e.mean(axis=(1, 2), keepdims=True)
+    L = raw["L"]
+    fn = np.zeros((L, L))
+    iu, ju = np.triu_indices(L, 1)
+    fn[iu, ju] = fn[ju, iu] = np.sqrt((e0**2).sum(axis=(1, 2)))
+    col = fn.mean(axis=0) * L / (L - 1)
+    cn = fn - np.outer(col, col) / (fn.mean() * L / (L - 1))
+    np.fill_diagonal(cn, 0)
+    ours_fn, ours_cn = dca_scores(read_plmc(interop / f"PF00014.plmc.{kind}.params"), "evcouplings")
+    np.testing.assert_allclose(ours_fn, fn, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours_cn, cn, rtol=1e-12, atol=1e-12)
