@@ -75,7 +75,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--structure", default=None, metavar="FILE", help="PDB or mmCIF file of the target: report P@L/5, P@L/2, P@L"
     )
     p.add_argument("--chain", default=None, metavar="A", help="chain of --structure (default: first protein chain)")
-    p.add_argument("--save-model", default=None, metavar="MODEL.npz", help="write the fitted model (.npz)")
+    p.add_argument(
+        "--save-model",
+        default=None,
+        metavar="MODEL.npz",
+        help="write the fitted model: .npz (isingbio), .params (plmc, with the alignment's frequencies and "
+        "weights) or .raw / .raw.gz (CCMpred)",
+    )
     p.add_argument(
         "--lambda-j",
         type=float,
@@ -261,11 +267,19 @@ def run(args: argparse.Namespace) -> int:
                 )
                 written.append(f"wrote {args.plot}")
             if args.save_model is not None:
+                from ..interop import write_ccmpred_raw, write_plmc
+                from ..interop.formats import format_from_extension
                 from ..io import save_model
 
-                save_model(
-                    res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
-                )
+                kind = format_from_extension(args.save_model)  # .params: plmc, .raw[.gz]: CCMpred
+                if kind == ("model", "plmc"):  # with the fit's frequencies and weights
+                    write_plmc(res.model, stage(args.save_model), alignment=aln, weights=weights)
+                elif kind == ("model", "ccmpred"):
+                    write_ccmpred_raw(res.model, stage(args.save_model))  # gzipped for .raw.gz
+                else:
+                    save_model(
+                        res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
+                    )
                 written.append(f"wrote {args.save_model}")
     except OSError as exc:
         raise IsingbioError(

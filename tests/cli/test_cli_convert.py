@@ -133,3 +133,18 @@ def test_contacts_format_still_takes_an_alignment_format(tmp_path, rng):
     )
     assert (tmp_path / "c.csv").read_text().startswith("i,j,score")
     assert main(["contacts", str(aln), "--alignment-format", "fasta", "--max-iter", "3", "-q"]) == 0
+
+
+@pytest.mark.parametrize("name", ["m.params", "m.raw.gz", "m.raw"])
+def test_contacts_save_model_in_a_peer_format(tmp_path, rng, name):
+    aln = write_fasta(tmp_path / "a.fasta", rng)
+    argv = ["contacts", str(aln), "--max-iter", "3", "--seed", "1", "-q", "--save-model", str(tmp_path / "m.npz")]
+    assert main(argv) == 0
+    assert main([*argv[:-1], str(tmp_path / name)]) == 0
+    ours, peer = load_model(tmp_path / "m.npz"), load_model(tmp_path / name)
+    x = np.random.default_rng(2).integers(0, 21, size=(50, 12))
+    assert np.ptp(ours.energy(x) - peer.energy(x)) < 1e-4
+    if name.endswith(".gz"):
+        assert (tmp_path / name).read_bytes()[:2] == b"\x1f\x8b"
+    if name.endswith(".params"):  # the fit's alignment: 60 sequences' neighbour counts
+        assert np.frombuffer((tmp_path / name).read_bytes(), "<i4", 3)[2] == 60
