@@ -16,10 +16,18 @@ bit planes (ceil(log2 q) bits per residue), 64 positions are compared with a few
 operations and one popcount, each pair is compared once, a pair is abandoned as soon as it
 has too many mismatches, and rows are spread over OpenMP threads. The result is the same
 whatever ``n_threads`` is (the counts are integers).
+
+Long runs: the rows are compared in chunks of about a quarter of a second each, so Ctrl-C
+takes effect between chunks and a progress bar (``progress=True``) moves; the result does
+not depend on the chunks. The work is exact at every size (no sampling or clustering
+shortcut): it grows as N^2, about 1.5 minutes for N = 250,000 sequences of L = 200 on two
+cores (:func:`estimate_weights_seconds` gives the estimate that is logged before starting;
+figures in benchmarks/README.md).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING
 
@@ -32,7 +40,15 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .alignment import Alignment
 
-__all__ = ["sequence_weights", "neighbour_threshold"]
+__all__ = ["sequence_weights", "neighbour_threshold", "estimate_weights_seconds"]
+
+log = logging.getLogger(__name__)
+
+# 64-bit words compared per second and thread, all comparisons run to the end (no early exit);
+# measured on the development machine (benchmarks/bench_weights.py --scaling): a pessimistic
+# figure, since most pairs of a real family are abandoned after a block or two
+_WORDS_PER_SECOND = 3e9
+_CHUNK_SECONDS = 0.25  # work per kernel call: Ctrl-C and progress between calls
 
 _RULES = ("plmc", "ccmpred")
 
@@ -53,6 +69,32 @@ def neighbour_threshold(L: int, identity: float = 0.8, rule: str = "plmc") -> in
     return int(k)
 
 
+def _words_per_pair(L: int, q: int) -> int:
+    nbits = max(1, (max(q, 2) - 1).bit_length())
+    return max(1, (L + 63) // 64) * nbits
+
+
+def estimate_weights_seconds(N: int, L: int, q: int = 21, n_threads: int = 1) -> float:
+    """A rough upper estimate of the seconds :func:`sequence_weights` takes: N (N - 1) / 2 pairs,
+    each up to ``ceil(L / 64) * ceil(log2 q)`` word comparisons, at about 3e9 words per second
+    and thread (the development machine; a family's pairs usually stop early, so it is often
+    faster)."""
+    pairs = N * (N - 1) / 2
+    return pairs * _words_per_pair(L, q) / (_WORDS_PER_SECOND * max(1, n_threads))
+
+
+def _row_chunks(n: int, words: int, n_threads: int) -> list[tuple[int, int]]:
+    """Split rows 0..n-1 (row i compared with n - 1 - i rows) into calls of about _CHUNK_SECONDS."""
+    target = _CHUNK_SECONDS * _WORDS_PER_SECOND * n_threads / words  # pairs per call
+    pairs_after = np.cumsum(np.arange(n - 1, -1, -1, dtype=np.float64))  # pairs of rows 0..i
+    bounds = [0]
+    while bounds[-1] < n:
+        done = pairs_after[bounds[-1] - 1] if bounds[-1] else 0.0
+        stop = int(np.searchsorted(pairs_after, done + target, side="right"))
+        bounds.append(min(n, max(stop, bounds[-1] + 1)))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def _pack_bit_planes(matrix: np.ndarray, nbits: int) -> tuple[np.ndarray, int]:
     """(N, L) codes -> (N, nwords * nbits) uint64 bit planes, word-major (see _weights_impl.h)."""
     n, L = matrix.shape
@@ -68,7 +110,11 @@ def _pack_bit_planes(matrix: np.ndarray, nbits: int) -> tuple[np.ndarray, int]:
 
 
 def sequence_weights(
-    alignment: Alignment | ArrayLike, identity: float | None = 0.8, n_threads: int | None = None, rule: str = "plmc"
+    alignment: Alignment | ArrayLike,
+    identity: float | None = 0.8,
+    n_threads: int | None = None,
+    rule: str = "plmc",
+    progress: bool = False,
 ) -> tuple[np.ndarray, float]:
     """Weights ``1 / (number of neighbours at >= identity)`` and the effective number of sequences.
 
@@ -87,6 +133,9 @@ def sequence_weights(
     rule : {"plmc", "ccmpred"}
         ``"plmc"``: neighbours iff ``identical >= identity * L`` (default);
         ``"ccmpred"``: iff ``identical > ceil(identity * L)`` (CCMpred's exact rule).
+    progress : bool, default False
+        Show a progress bar on stderr. Either way the work goes in chunks of about a quarter
+        of a second, so Ctrl-C (KeyboardInterrupt) stops it promptly.
 
     Returns
     -------
@@ -130,8 +179,39 @@ def sequence_weights(
     n_threads = min(n_threads, max(1, n // 16))
     from ._kernels import _weights
 
+    from ._progress import progress_bar
+
     counts = np.zeros((n_threads, n), dtype=np.int32)
-    _weights.neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads)
+    words = nwords * nbits
+    pairs = n * (n - 1) / 2
+    log.info(
+        "sequence weights: N = %d sequences x L = %d columns, %.3g pairs at %.0f%% identity (exact), "
+        "about %s on %d thread(s) at most",
+        n,
+        L,
+        pairs,
+        100 * identity,
+        _format_seconds(estimate_weights_seconds(n, L, qmax, n_threads)),
+        n_threads,
+    )
+    bar = progress_bar(progress, pairs, "weights")
+    try:
+        for i0, i1 in _row_chunks(n, words, n_threads):
+            _weights.neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads, i0, i1)
+            # rows i0..i1-1 were compared with every row after them
+            bar.update((i1 - i0) * (n - 1) - (i1 * (i1 - 1) - i0 * (i0 - 1)) / 2)
+    finally:
+        bar.close()
     m = counts.sum(axis=0, dtype=np.int64) + 1
     w = 1.0 / m.astype(np.float64)
     return w, float(w.sum())
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds < 1:
+        return "<1 s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -3,7 +3,7 @@
 
 Contract (the Python layer in :mod:`isingbio.weights` validates and converts first):
 
-    neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads)
+    neighbour_counts(planes, nwords, nbits, max_mismatch, counts, n_threads, row_start=0, row_stop=-1)
 
     planes        const uint64[:, ::1]  (N, nwords * nbits) bit-plane packed sequences
                                         (see _weights_impl.h)
@@ -13,9 +13,13 @@ Contract (the Python layer in :mod:`isingbio.weights` validates and converts fir
                                         neighbour counts; their column sums, + 1 for the
                                         sequence itself, are the neighbourhood sizes
     n_threads     int                   OpenMP threads; rows are handed out dynamically
+    row_start, row_stop                 compare only rows i in [row_start, row_stop) with
+                                        the rows after them (row_stop -1: to the end), so
+                                        the caller can go over the rows in chunks and return
+                                        to Python between them (Ctrl-C, progress)
 
 Each unordered pair is compared once. Counts are integers, so the result does not depend
-on the number of threads or on the schedule.
+on the number of threads, on the schedule or on how the rows are split into calls.
 """
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport uint64_t, int32_t, int64_t
@@ -26,7 +30,8 @@ cdef extern from "_weights_impl.h" nogil:
 
 
 def neighbour_counts(const uint64_t[:, ::1] planes, int nwords, int nbits, int max_mismatch,
-                     int32_t[:, ::1] counts, int n_threads):
+                     int32_t[:, ::1] counts, int n_threads, Py_ssize_t row_start=0,
+                     Py_ssize_t row_stop=-1):
     cdef Py_ssize_t n = planes.shape[0]
     cdef Py_ssize_t i
     cdef int tid
@@ -37,8 +42,12 @@ def neighbour_counts(const uint64_t[:, ::1] planes, int nwords, int nbits, int m
         raise ValueError("planes has the wrong number of words per sequence")
     if counts.shape[1] != n or counts.shape[0] < n_threads:
         raise ValueError("counts must have shape (n_threads, N)")
+    if row_stop < 0 or row_stop > n:
+        row_stop = n
+    if row_start < 0 or row_start > row_stop:
+        raise ValueError("row_start must be in 0..row_stop")
     with nogil:
-        for i in prange(n, num_threads=n_threads, schedule="dynamic", chunksize=16):
+        for i in prange(row_start, row_stop, num_threads=n_threads, schedule="dynamic", chunksize=16):
             tid = threadid()
             found = isb_weights_row(&planes[0, 0], n, i, nwords, nbits, max_mismatch,
                                     &counts[tid, 0])
