@@ -61,7 +61,12 @@ def _cgroup_limits() -> list[tuple[int, str]]:
             continue
         _, controllers, path = parts
         if controllers == "":  # cgroup v2: memory.max, memory.current
-            root, limit_name, usage_name, label = "/sys/fs/cgroup", "memory.max", "memory.current", "cgroup v2 memory.max"
+            root, limit_name, usage_name, label = (
+                "/sys/fs/cgroup",
+                "memory.max",
+                "memory.current",
+                "cgroup v2 memory.max",
+            )
         elif "memory" in controllers.split(","):  # v1: memory.limit_in_bytes, memory.usage_in_bytes
             root, limit_name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
             usage_name, label = "memory.usage_in_bytes", "cgroup v1 memory.limit_in_bytes"

@@ -178,7 +178,6 @@ def sequence_weights(
     planes, nwords = _pack_bit_planes(codes, nbits)
     n_threads = min(n_threads, max(1, n // 16))
     from ._kernels import _weights
-
     from ._progress import progress_bar
 
     counts = np.zeros((n_threads, n), dtype=np.int32)
