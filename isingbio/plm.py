@@ -492,7 +492,7 @@ def fit_plm(
     x0[: L * q] = _initial_fields(m_fit, w_fit, q, ignore_gaps).ravel()
 
     log.info(
-        "plm: fitting, about %s per iteration on %d thread(s) (fits usually stop after 25-40 of at most %d)",
+        "plm: fitting, about %s per iteration on %d thread(s), at most %d iterations (fits usually stop after 25-40)",
         _format_seconds(estimate_plm_seconds(len(m_fit), L, q, n_threads, 1, dtype)),
         n_threads,
         max_iter,

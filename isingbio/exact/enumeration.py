@@ -46,6 +46,13 @@ DEFAULT_MAX_CONFIGURATIONS = 2**30
 _INNER_CONFIGURATIONS = 2**16  # configurations per chunk (at most)
 _MARGINAL_BATCH_DOUBLES = 1 << 23  # memory of the per-chunk marginal sums of one batch
 _CALL_SECONDS = 0.2  # kernel work per call: Ctrl-C acts between calls
+# configurations per second and thread of thermodynamics() (two passes), 2-core development machine
+_CONFIGURATIONS_PER_SECOND = 2e7
+
+
+def estimate_seconds(n_configurations: int, n_threads: int = 1) -> float:
+    """A rough estimate of the seconds :func:`thermodynamics` takes for `n_configurations`."""
+    return n_configurations / (_CONFIGURATIONS_PER_SECOND * max(1, n_threads))
 
 
 def _in_calls(n_chunks: int, n_threads: int, run, limit: int | None = None) -> None:
