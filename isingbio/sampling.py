@@ -25,8 +25,9 @@ Methods
     (stopping each sweep when its clusters cover L sites would bias the distribution). The
     burn-in sets it: its first three quarters build clusters until L sites in every sweep
     (fast from a disordered start, and it follows the cluster size as the chains relax), K is
-    the L / mean cluster size of the second half of those sweeps, and the last quarter
-    relaxes with K fixed. Without a burn-in, K comes from a pilot on copies of the starting
+    L / the mean cluster size of the last quarter of those sweeps, and the last quarter of
+    the burn-in relaxes with K fixed. A burn-in too short for the chains to reach equilibrium
+    (clusters still growing) leaves sweeps of many L flips: the result then warns. Without a burn-in, K comes from a pilot on copies of the starting
     states (then a sweep means L flips only if the chains start in equilibrium). Results
     report the flips per sweep (:attr:`SampleResult.flips_per_sweep`).
 
@@ -537,11 +538,12 @@ class Sampler:
         # Wolff: the first three quarters of the burn-in build clusters until N sites in every
         # sweep (-1: fast from a disordered start, and it follows the cluster size as the
         # chains relax, but it is not stationary for p); the count per sweep is then set from
-        # the mean cluster size of the second half of those sweeps, and the last quarter
-        # relaxes to p with it.
+        # the mean cluster size of the last of those sweeps, and the last quarter relaxes to p
+        # with it.
         if self.method == "wolff":
             adaptive = n_sweeps - n_sweeps // 4
-            parts = [(adaptive // 2, -1), (adaptive - adaptive // 2, -1), (n_sweeps - adaptive, None)]
+            recent = max(1, adaptive // 4)  # the mean cluster size of the last sweeps sets K
+            parts = [(adaptive - recent, -1), (recent, -1), (n_sweeps - adaptive, None)]
         else:
             parts = [(n_sweeps, None)]
         window = None
