@@ -13,5 +13,6 @@ def neighbour_counts(
     n_threads: int,
     row_start: int = ...,
     row_stop: int = ...,
+    mult: NDArray[Any] | None = ...,
 ) -> Any: ...
 def openmp_enabled() -> Any: ...

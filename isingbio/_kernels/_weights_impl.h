@@ -28,15 +28,16 @@ static int ISB_POPCOUNT64(uint64_t x) {
 #endif
 
 /* Compare row i with rows j = i+1 .. n-1. For every pair with at most max_mismatch
- * mismatching positions, add 1 to counts_i[0] (the neighbours of i) and to counts_j[j]
- * (a per-thread array of the neighbours of j). Gives up on a pair as soon as the mismatch
- * count exceeds max_mismatch (early exit between 64-residue blocks). Returns the number of
- * neighbours found. */
+ * mismatching positions, add mult[i] to counts_j[j] (a per-thread array of the neighbours
+ * of j) and mult[j] to the returned count (the neighbours of i); mult (the number of copies
+ * of each distinct sequence) may be NULL: one each. Gives up on a pair as soon as the
+ * mismatch count exceeds max_mismatch (early exit between 64-residue blocks). */
 ISB_TARGET_CLONES
 static int64_t isb_weights_row(const uint64_t *planes, ptrdiff_t n, ptrdiff_t i,
                                int nwords, int nbits, int max_mismatch,
-                               int32_t *counts_j)
+                               int32_t *counts_j, const int32_t *mult)
 {
+    const int32_t mult_i = mult ? mult[i] : 1;
     const ptrdiff_t stride = (ptrdiff_t)nwords * nbits;
     const uint64_t *a = planes + i * stride;
     int64_t found = 0;
@@ -52,8 +53,8 @@ static int64_t isb_weights_row(const uint64_t *planes, ptrdiff_t n, ptrdiff_t i,
             if (mism > max_mismatch) break;
         }
         if (mism <= max_mismatch) {
-            found++;
-            counts_j[j]++;
+            found += mult ? mult[j] : 1;
+            counts_j[j] += mult_i;
         }
     }
     return found;
