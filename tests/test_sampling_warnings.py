@@ -85,9 +85,7 @@ def test_wolff_sweep_flips_about_n_sites(init, temperature):
     model = isingbio.IsingModel.lattice((32, 32))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        res = isingbio.sample(
-            model, 1 / temperature, 400, burn_in=100, init=init, method="wolff", seed=6, n_threads=1
-        )
+        res = isingbio.sample(model, 1 / temperature, 400, burn_in=100, init=init, method="wolff", seed=6, n_threads=1)
     ratio = res.flips_per_sweep / model.n_sites
     assert 0.7 < ratio < 1.4, ratio
     assert "flips per sweep" in res.summary()
