@@ -27,9 +27,10 @@ Methods
     (fast from a disordered start, and it follows the cluster size as the chains relax), K is
     L / the mean cluster size of the last quarter of those sweeps, and the last quarter of
     the burn-in relaxes with K fixed. A burn-in too short for the chains to reach equilibrium
-    (clusters still growing) leaves sweeps of many L flips: the result then warns. Without a burn-in, K comes from a pilot on copies of the starting
-    states (then a sweep means L flips only if the chains start in equilibrium). Results
-    report the flips per sweep (:attr:`SampleResult.flips_per_sweep`).
+    (clusters still growing) leaves sweeps of many L flips: the result then warns. Without
+    a burn-in, K comes from a pilot on copies of the starting states (then a sweep means L
+    flips only if the chains start in equilibrium). Results report the flips per sweep
+    (:attr:`SampleResult.flips_per_sweep`).
 
 Short runs: :func:`sample` checks its result and warns (:class:`~isingbio.errors.SamplingWarning`,
 also listed in :attr:`SampleResult.warnings` and printed by :meth:`SampleResult.summary`) when
@@ -546,7 +547,7 @@ class Sampler:
             parts = [(adaptive - recent, -1), (recent, -1), (n_sweeps - adaptive, None)]
         else:
             parts = [(n_sweeps, None)]
-        window = None
+        window = self._stats.copy()
         for index, (count, per_sweep) in enumerate(parts):
             if index == 1:
                 window = self._stats.copy()

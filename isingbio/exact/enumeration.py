@@ -196,11 +196,12 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
     ibuf, dbuf = kern.scratch_buffers(n_threads, L, q, want_marginals)
     mag_mode = t.mag_mode if want_moments else 0  # 0: sum of weights only
 
+    targs = t.args()
     best = np.empty((t.n_chunks, 3))
     _in_calls(
         t.n_chunks,
         n_threads,
-        lambda a, b: kern.enumerate_max(*t.args(), beta, beta_h, best[a:b], ibuf, dbuf, n_threads, a),
+        lambda a, b: kern.enumerate_max(*targs, beta, beta_h, best[a:b], ibuf, dbuf, n_threads, a),
     )
     c = int(np.argmax(best[:, 0]))  # first chunk holding the maximum: deterministic
     ref, e0_j, e0_h = (float(v) for v in best[c])
@@ -212,13 +213,13 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
         per_chunk = L * q + L * L * q * q
         batch = max(1, min(t.n_chunks, _MARGINAL_BATCH_DOUBLES // per_chunk))
 
-        def marginal_sums(start: int, stop: int) -> None:
+        def marginal_sums(start, stop):
             nonlocal single, pair
             n = stop - start
             s1 = np.zeros((n, L, q))
             s2 = np.zeros((n, L, L, q, q))
             kern.enumerate_sums(
-                *t.args(),
+                *targs,
                 beta,
                 beta_h,
                 mag_mode,
@@ -246,7 +247,7 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
             t.n_chunks,
             n_threads,
             lambda a, b: kern.enumerate_sums(
-                *t.args(),
+                *targs,
                 beta,
                 beta_h,
                 mag_mode,
