@@ -21,9 +21,11 @@ whatever ``n_threads`` is (the counts are integers).
 
 Long runs: the rows are compared in chunks of about a quarter of a second each, so Ctrl-C
 takes effect between chunks and a progress bar (``progress=True``) moves; the result does
-not depend on the chunks. The work is exact at every size (no sampling or clustering
-shortcut): it grows as N^2, about 1.5 minutes for N = 250,000 sequences of L = 200 on two
-cores (:func:`estimate_weights_seconds` gives the estimate that is logged before starting;
+not depend on the chunks. The rows are compared against blocks of rows that stay in cache,
+so the time grows as N^2 and not faster. The weights are exact at every size (no sampling
+or clustering shortcut): for N = 250,000 sequences of L = 200, about 35 s on two cores for a
+synthetic family and at most about 2.5 minutes when every pair has to be compared to the
+end (:func:`estimate_weights_seconds` gives the upper estimate logged before starting;
 figures in benchmarks/README.md).
 """
 
@@ -46,10 +48,10 @@ __all__ = ["sequence_weights", "neighbour_threshold", "estimate_weights_seconds"
 
 log = logging.getLogger(__name__)
 
-# 64-bit words compared per second and thread, all comparisons run to the end (no early exit);
-# measured on the development machine (benchmarks/bench_weights.py --scaling): a pessimistic
-# figure, since most pairs of a real family are abandoned after a block or two
-_WORDS_PER_SECOND = 3e9
+# 64-bit words compared per second and thread when all comparisons run to the end (no early
+# exit): 2.3e9 measured on the development machine (N = 20,000 near-identical sequences of
+# L = 200); most pairs of a real family are abandoned after a block or two
+_WORDS_PER_SECOND = 2e9
 _CHUNK_SECONDS = 0.25  # work per kernel call: Ctrl-C and progress between calls
 
 _RULES = ("plmc", "ccmpred")
@@ -78,9 +80,9 @@ def _words_per_pair(L: int, q: int) -> int:
 
 def estimate_weights_seconds(N: int, L: int, q: int = 21, n_threads: int = 1) -> float:
     """A rough upper estimate of the seconds :func:`sequence_weights` takes: N (N - 1) / 2 pairs,
-    each up to ``ceil(L / 64) * ceil(log2 q)`` word comparisons, at about 3e9 words per second
-    and thread (the development machine; a family's pairs usually stop early, so it is often
-    faster)."""
+    each up to ``ceil(L / 64) * ceil(log2 q)`` word comparisons, at about 2e9 words per second
+    and thread (the development machine when every pair runs to the end; a family's pairs
+    usually stop early, so it is often 2-4 times faster)."""
     pairs = N * (N - 1) / 2
     return pairs * _words_per_pair(L, q) / (_WORDS_PER_SECOND * max(1, n_threads))
 

@@ -29,9 +29,9 @@ from cython.parallel cimport prange, threadid
 from libc.stdint cimport uint64_t, int32_t, int64_t
 
 cdef extern from "_weights_impl.h" nogil:
-    int64_t isb_weights_row(const uint64_t *planes, Py_ssize_t n, Py_ssize_t i,
-                            int nwords, int nbits, int max_mismatch, int32_t *counts_j,
-                            const int32_t *mult)
+    int64_t isb_weights_row(const uint64_t *planes, Py_ssize_t j_start, Py_ssize_t j_stop,
+                            Py_ssize_t i, int nwords, int nbits, int max_mismatch,
+                            int32_t *counts_j, const int32_t *mult)
 
 
 def neighbour_counts(const uint64_t[:, ::1] planes, int nwords, int nbits, int max_mismatch,
@@ -39,7 +39,7 @@ def neighbour_counts(const uint64_t[:, ::1] planes, int nwords, int nbits, int m
                      Py_ssize_t row_stop=-1, const int32_t[::1] mult=None):
     cdef Py_ssize_t n = planes.shape[0]
     cdef const int32_t *pm = NULL
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, jb, je, jblock, last
     cdef int tid
     cdef int64_t found
     if n == 0:
@@ -56,12 +56,22 @@ def neighbour_counts(const uint64_t[:, ::1] planes, int nwords, int nbits, int m
         row_stop = n
     if row_start < 0 or row_start > row_stop:
         raise ValueError("row_start must be in 0..row_stop")
+    # rows j go in blocks of about 512 KiB, which stay in cache while the rows i of this call
+    # are compared with them (without blocks, large N streams every row from memory for each i)
+    jblock = max(256, (512 * 1024) // (8 * nwords * nbits))
     with nogil:
-        for i in prange(row_start, row_stop, num_threads=n_threads, schedule="dynamic", chunksize=16):
-            tid = threadid()
-            found = isb_weights_row(&planes[0, 0], n, i, nwords, nbits, max_mismatch,
-                                    &counts[tid, 0], pm)
-            counts[tid, i] += <int32_t>found
+        jb = row_start + 1
+        while jb < n:
+            je = jb + jblock
+            if je > n:
+                je = n
+            last = row_stop if row_stop < je - 1 else je - 1
+            for i in prange(row_start, last, num_threads=n_threads, schedule="dynamic", chunksize=16):
+                tid = threadid()
+                found = isb_weights_row(&planes[0, 0], jb if jb > i + 1 else i + 1, je, i, nwords,
+                                        nbits, max_mismatch, &counts[tid, 0], pm)
+                counts[tid, i] += <int32_t>found
+            jb = je
 
 
 def openmp_enabled():
