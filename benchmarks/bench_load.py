@@ -24,13 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 try:
-    import isingbio  # noqa: F401
+    import isingbio
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import isingbio
+    import isingbio
 from isingbio._config import available_cores
 
 C_SOURCE = r"""

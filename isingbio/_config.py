@@ -46,29 +46,26 @@ def _proc_status_bytes(field: str) -> int:
     return 0
 
 
-def _cgroup_limits() -> list[tuple[int, str]]:
+def _cgroup_limits(cgroup_text: str | None = None, sysfs: str = "/sys/fs/cgroup") -> list[tuple[int, str]]:
     """Free room under the cgroup memory limits of this process (v2 and v1), innermost and
-    every parent (the tightest one binds)."""
+    every parent (the tightest one binds). `cgroup_text` (the content of /proc/self/cgroup)
+    and `sysfs` are for tests."""
     found: list[tuple[int, str]] = []
-    try:
-        with open("/proc/self/cgroup") as fh:
-            lines = fh.read().splitlines()
-    except OSError:
-        return found
-    for line in lines:
+    if cgroup_text is None:
+        try:
+            with open("/proc/self/cgroup") as fh:
+                cgroup_text = fh.read()
+        except OSError:
+            return found
+    for line in cgroup_text.splitlines():
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
         _, controllers, path = parts
         if controllers == "":  # cgroup v2: memory.max, memory.current
-            root, limit_name, usage_name, label = (
-                "/sys/fs/cgroup",
-                "memory.max",
-                "memory.current",
-                "cgroup v2 memory.max",
-            )
+            root, limit_name, usage_name, label = sysfs, "memory.max", "memory.current", "cgroup v2 memory.max"
         elif "memory" in controllers.split(","):  # v1: memory.limit_in_bytes, memory.usage_in_bytes
-            root, limit_name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+            root, limit_name = os.path.join(sysfs, "memory"), "memory.limit_in_bytes"
             usage_name, label = "memory.usage_in_bytes", "cgroup v1 memory.limit_in_bytes"
         else:
             continue

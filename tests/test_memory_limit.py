@@ -91,3 +91,45 @@ def test_cli_refusal_names_the_limit(tmp_path):
     assert out.returncode == 1, out.stderr
     err = out.stderr.strip().splitlines()
     assert len(err) == 1 and "RLIMIT_AS" in err[0] and "Traceback" not in out.stderr
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_v2_limit_of_the_process_and_its_parents(tmp_path):
+    from isingbio._config import _cgroup_limits
+
+    _write(tmp_path / "user.slice" / "job" / "memory.max", "max\n")
+    _write(tmp_path / "user.slice" / "job" / "memory.current", "1000\n")
+    _write(tmp_path / "user.slice" / "memory.max", str(8 << 30) + "\n")  # the parent binds
+    _write(tmp_path / "user.slice" / "memory.current", str(1 << 30) + "\n")
+    found = _cgroup_limits("0::/user.slice/job\n", str(tmp_path))
+    assert len(found) == 1
+    room, which = found[0]
+    assert room == 7 << 30
+    assert "cgroup v2 memory.max limit of 8.0 GiB" in which
+
+
+def test_cgroup_v1_limit(tmp_path):
+    from isingbio._config import _cgroup_limits
+
+    base = tmp_path / "memory" / "docker" / "abc"
+    _write(base / "memory.limit_in_bytes", str(2 << 30))
+    _write(base / "memory.usage_in_bytes", str(1 << 29))
+    _write(tmp_path / "memory" / "memory.limit_in_bytes", "9223372036854771712")  # no limit
+    found = _cgroup_limits("12:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n", str(tmp_path))
+    assert [room for room, _ in found] == [(2 << 30) - (1 << 29)]
+    assert "cgroup v1 memory.limit_in_bytes limit of 2.0 GiB" in found[0][1]
+
+
+def test_check_memory_names_a_cgroup_limit(monkeypatch):
+    import isingbio._config as cfg
+    from isingbio._validation import check_memory
+    from isingbio.errors import MemoryLimitError
+
+    monkeypatch.setattr(cfg, "_cgroup_limits", lambda: [(1 << 30, "the cgroup v2 memory.max limit of 1.0 GiB")])
+    with pytest.raises(MemoryLimitError, match="limit: the cgroup v2 memory.max limit of 1.0 GiB"):
+        check_memory(2 << 30, "a test allocation")
+    check_memory(1 << 20, "a small allocation")  # fits
