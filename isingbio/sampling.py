@@ -36,8 +36,8 @@ Short runs: :func:`sample` checks its result and warns (:class:`~isingbio.errors
 also listed in :attr:`SampleResult.warnings` and printed by :meth:`SampleResult.summary`) when
 a chain ran fewer than 50 integrated autocorrelation times (of the energy or magnetisation,
 the largest), when the burn-in was shorter than 3 of them, when the two halves of the records
-disagree (a drift), when no sweep was recorded, and when Wolff sweeps flipped far from L
-sites each.
+disagree (a drift), when no sweep was recorded, and when Wolff sweeps built clusters of far
+from L sites.
 
 Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
 dense-model sites in order 0..L-1. Acceptance decisions compare 32-bit random numbers with
@@ -132,7 +132,10 @@ class SampleResult:
         Cluster methods: mean number of sites per cluster built.
     flips_per_sweep : float or None
         Mean number of sites changed per sweep and chain (single-site methods: acceptance
-        rate times L; Wolff: sites of the flipped clusters, about L by construction).
+        rate times L; Wolff: sites of the flipped clusters, about L by construction when
+        there is no field; with a field, rejected cluster flips flip nothing).
+    cluster_sites_per_sweep : float or None
+        Wolff: sites in the clusters built per sweep and chain (about L).
     elapsed : float
         Wall time in seconds.
     warnings : list of str
@@ -158,6 +161,7 @@ class SampleResult:
     mean_cluster_size: float | None = None
     model_kind: str = field(default="ising")
     flips_per_sweep: float | None = None
+    cluster_sites_per_sweep: float | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -259,7 +263,7 @@ class SampleResult:
         the energy or the magnetisation (the largest); a burn-in shorter than
         ``MIN_TAU_BURN_IN`` (3) of them from a random or ordered start (`init`); no records;
         first and second halves of the records that differ by more than 4 standard errors
-        (a drift); Wolff sweeps that flipped under L / 2 or over 2 L sites.
+        (a drift); Wolff sweeps whose clusters held under L / 2 or over 2 L sites.
         """
         found = []
         if self.n_records == 0:
@@ -280,7 +284,8 @@ class SampleResult:
                         f"{name} (tau_int {tau:.3g} sweeps); under {MIN_TAU_PER_CHAIN} tau_int the estimates and "
                         "their error bars are unreliable: run longer"
                     )
-                if isinstance(init, str) and self.burn_in < MIN_TAU_BURN_IN * tau:
+                # (tau_int <= 1 sweep: one sweep nearly forgets the start; no burn-in warning)
+                if isinstance(init, str) and tau > 1 and self.burn_in < MIN_TAU_BURN_IN * tau:
                     article = "an" if init[:1] in "aeiou" else "a"
                     found.append(
                         f"short burn-in: {self.burn_in} sweeps from {article} {init} start, under "
@@ -301,12 +306,12 @@ class SampleResult:
                         f"differ by {abs(a.mean - b.mean) / err:.1f} standard errors: use a longer burn-in and run"
                     )
                     break
-        if self.method == "wolff" and self.flips_per_sweep is not None:
-            ratio = self.flips_per_sweep / self.n_sites
+        if self.method == "wolff" and self.cluster_sites_per_sweep is not None:
+            ratio = self.cluster_sites_per_sweep / self.n_sites
             if not 0.5 <= ratio <= 2.0:
                 found.append(
-                    f"Wolff sweeps flipped {ratio:.3g} L sites each (clusters per sweep calibrated on states "
-                    "out of equilibrium): use a longer burn-in"
+                    f"Wolff sweeps built clusters of {ratio:.3g} L sites each (clusters per sweep calibrated on "
+                    "states out of equilibrium): use a longer burn-in"
                 )
         return found
 
@@ -620,9 +625,10 @@ class Sampler:
         delta = self._stats - stats_before
         accept = float(delta[:, 1].sum() / delta[:, 0].sum()) if delta[:, 0].sum() else None
         cluster = float(delta[:, 3].sum() / delta[:, 2].sum()) if delta[:, 2].sum() else None
-        flips = None
+        flips = sites = None
         if n_sweeps and self.method == "wolff" and delta[:, 0].sum():
-            flips = float(delta[:, 3].sum() * delta[:, 1].sum() / delta[:, 0].sum()) / (c * n_sweeps)
+            sites = float(delta[:, 3].sum()) / (c * n_sweeps)
+            flips = sites * float(delta[:, 1].sum() / delta[:, 0].sum())
         elif n_sweeps and accept is not None and self.method in ("metropolis", "heatbath"):
             flips = float(delta[:, 1].sum()) / (c * n_sweeps)
         e_c, e_f, mag = out
@@ -647,6 +653,7 @@ class Sampler:
             mean_cluster_size=cluster,
             model_kind="ising" if isinstance(self.model, IsingModel) else "potts",
             flips_per_sweep=flips,
+            cluster_sites_per_sweep=sites,
         )
 
     def anneal(
@@ -758,8 +765,10 @@ def sample(
     --------
     >>> import isingbio
     >>> model = isingbio.IsingModel.lattice((32, 32))
-    >>> res = isingbio.sample(model, beta=0.44, n_sweeps=1000, burn_in=200, seed=1)
+    >>> res = isingbio.sample(model, beta=0.3, n_sweeps=2000, burn_in=200, seed=1)
     >>> e, err = res.estimate("energy_per_site")
+    >>> res.warnings  # long enough: no SamplingWarning
+    []
     """
     beta = check_beta(beta)
     burn_in = check_positive_int(burn_in, "burn_in", minimum=0)

@@ -88,6 +88,7 @@ def test_wolff_sweep_flips_about_n_sites(init, temperature):
         res = isingbio.sample(model, 1 / temperature, 400, burn_in=100, init=init, method="wolff", seed=6, n_threads=1)
     ratio = res.flips_per_sweep / model.n_sites
     assert 0.7 < ratio < 1.4, ratio
+    assert res.cluster_sites_per_sweep == pytest.approx(res.flips_per_sweep)  # no field: every flip accepted
     assert "flips per sweep" in res.summary()
 
 
@@ -99,6 +100,17 @@ def test_wolff_from_random_start_is_recalibrated_during_burn_in():
         warnings.simplefilter("ignore", SamplingWarning)
         res = isingbio.sample(model, BETA_C, 50, burn_in=200, init="random", method="wolff", seed=7, n_threads=1)
     assert 0.5 < res.flips_per_sweep / model.n_sites < 2.0
+    assert not any("Wolff" in w for w in res.warnings)
+
+
+def test_wolff_out_of_equilibrium_warns():
+    # a burn-in of 8 sweeps from a random start at T_c on 256^2: clusters are still growing when
+    # K is fixed, so recorded sweeps build clusters of several L sites each
+    model = isingbio.IsingModel.lattice((256, 256))
+    with pytest.warns(SamplingWarning) as record:
+        res = isingbio.sample(model, BETA_C, 20, burn_in=8, init="random", method="wolff", seed=9, n_threads=1)
+    assert res.cluster_sites_per_sweep > 2 * model.n_sites
+    assert any("Wolff sweeps built clusters of" in str(w.message) for w in record)
 
 
 def test_single_site_flips_per_sweep_is_acceptance_times_n():
