@@ -122,7 +122,7 @@ def memory_limit() -> tuple[int, str]:
             pass
     try:
         import resource
-    except ImportError:  # not on Windows
+    except ImportError:  # Windows has no resource module
         resource = None  # type: ignore[assignment]
     if resource is not None:
         for name, flag, field, shell in (
