@@ -98,6 +98,26 @@ def _check_output(path: str | None, option: str) -> None:
         ) from None
 
 
+def _announce(aln, args: argparse.Namespace, out) -> None:
+    """Say what a long run is about to do and how long it should take (from the sizes)."""
+    from .._config import resolve_threads
+    from ..plm import estimate_plm_seconds
+    from ..weights import _format_seconds, estimate_weights_seconds
+
+    threads = resolve_threads(args.threads)
+    t_w = estimate_weights_seconds(aln.N, aln.L, aln.q, threads)
+    dtype = np.float64 if args.float64 else np.float32
+    t_fit = estimate_plm_seconds(aln.N, aln.L, aln.q, threads, min(args.max_iter, 35), dtype)
+    if t_w + t_fit >= 30:
+        print(
+            f"about to weight {aln.N:,} sequences (exact, {aln.N * (aln.N - 1) / 2:.3g} pairs: up to "
+            f"{_format_seconds(t_w)}) and fit L = {aln.L} columns x q = {aln.q} states (about "
+            f"{_format_seconds(t_fit)}) on {threads} thread(s); Ctrl-C stops",
+            file=out,
+        )
+        out.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
@@ -160,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 
         cmap = example_contacts()
     t0 = time.perf_counter()
-    weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads)
+    _announce(aln, args, out)
+    weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads, progress=show_progress(args))
     print(aln.summary(n_eff=n_eff), file=out)
     out.flush()
 

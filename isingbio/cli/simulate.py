@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, SamplingWarning
 from .common import (
     add_common_options,
     add_lattice_options,
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     from ..sampling import sample
 
     check_outputs(args)
+    if args.sweeps < 1 or args.sweeps < args.thin:
+        raise InputError(f"--sweeps must be >= 1 and >= --thin (nothing would be recorded), got {args.sweeps}")
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:
@@ -87,19 +90,21 @@ def run(args: argparse.Namespace) -> int:
     if beta is None:
         beta = critical_beta(args, model)
     method = args.method or "metropolis"
-    result = sample(
-        model,
-        beta,
-        args.sweeps,
-        method=method,
-        n_chains=args.chains,
-        burn_in=args.burn_in,
-        thin=args.thin,
-        init=args.init,
-        seed=args.seed,
-        n_threads=args.threads,
-        progress=show_progress(args),
-    )
+    with warnings.catch_warnings():  # SamplingWarnings are printed by the summary
+        warnings.simplefilter("ignore", SamplingWarning)
+        result = sample(
+            model,
+            beta,
+            args.sweeps,
+            method=method,
+            n_chains=args.chains,
+            burn_in=args.burn_in,
+            thin=args.thin,
+            init=args.init,
+            seed=args.seed,
+            n_threads=args.threads,
+            progress=show_progress(args),
+        )
     print(result.summary())
     if args.output:
         _save_npz(
@@ -146,19 +151,21 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
         f"{'chi/N':>9} {'+/-':>8} {'tau_E':>7}"
     )
     for k, t in enumerate(temperatures):
-        res = sample(
-            model,
-            1.0 / t,
-            args.sweeps,
-            method=method,
-            n_chains=args.chains,
-            burn_in=args.burn_in,
-            thin=args.thin,
-            init=args.init,
-            seed=streams[k],
-            n_threads=args.threads,
-            progress=show_progress(args),
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SamplingWarning)
+            res = sample(
+                model,
+                1.0 / t,
+                args.sweeps,
+                method=method,
+                n_chains=args.chains,
+                burn_in=args.burn_in,
+                thin=args.thin,
+                init=args.init,
+                seed=streams[k],
+                n_threads=args.threads,
+                progress=show_progress(args),
+            )
         e = res.estimate("energy_per_site")
         c = res.specific_heat()
         m = res.estimate("abs_magnetization")
@@ -170,6 +177,9 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
             f"{t:8.4f} {e.mean:10.5f} {e.stderr:8.5f} {c.mean:9.4f} {c.stderr:8.4f} {m.mean:8.4f} "
             f"{m.stderr:8.4f} {chi.mean:9.3f} {chi.stderr:8.3f} {taus[k]:7.2f}"
         )
+        for w in caught:
+            if issubclass(w.category, SamplingWarning):
+                print(f"  warning at T = {t:g}: {w.message}")
     if args.output:
         _save_npz(
             args.output,
