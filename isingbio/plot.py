@@ -74,13 +74,20 @@ def save_figure(fig: Figure, path: PathLike, dpi: int = 120) -> str:
 
 
 def check_figure_format(path: PathLike | None, option: str = "--plot") -> None:
-    """Refuse, early, a file extension matplotlib cannot write (no extension: PNG)."""
+    """Refuse, early, a file extension matplotlib cannot write (no extension: PNG).
+
+    Uses the formats of matplotlib's base canvas (``matplotlib.backend_bases``), without
+    importing pyplot or drawing anything, so a command can check its ``--plot`` before any
+    work.
+    """
     if path is None:
         return
     ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
     if not ext:
         return
-    supported = figure().canvas.get_supported_filetypes()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
     if ext not in supported:
         raise InputError(f"{option} {path}: unknown figure format {ext!r} (use one of: {', '.join(sorted(supported))})")
 
