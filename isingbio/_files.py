@@ -29,6 +29,7 @@ import stat
 import tempfile
 import zlib
 from collections.abc import Iterable
+from typing import Any
 
 from .errors import FormatError, InputError
 
@@ -101,13 +102,13 @@ def same_file(a, b) -> bool:
 
 def check_not_input(output, inputs: Iterable[tuple[object, str]], option: str = "output") -> None:
     """Refuse `output` when it is one of `inputs` (pairs of path and what it is)."""
-    if output is None or os.fspath(output) == STDOUT:  # type: ignore[arg-type]
+    if output is None or os.fspath(output) == STDOUT:
         return
     for given, what in inputs:
         if given is None or not isinstance(given, (str, os.PathLike)) or os.fspath(given) == STDOUT:
             continue
         if same_file(output, given):
-            out, inp = os.fspath(output), os.fspath(given)  # type: ignore[arg-type]
+            out, inp = os.fspath(output), os.fspath(given)
             raise InputError(f"{option} {out} is the input {what} {inp}: it would be overwritten")
 
 
@@ -215,6 +216,7 @@ def decompress(data: bytes, path) -> bytes:
     out = []
     pos = 0
     while True:  # concatenated members (gzip -c a b > c, pbzip2, ...)
+        dec: Any
         if kind == "gzip":
             dec = zlib.decompressobj(wbits=31)
         elif kind == "bz2":

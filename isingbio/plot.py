@@ -238,6 +238,7 @@ def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: flo
     txt = f"log Z = {result.log_z:.5f} +/- {result.stderr:.5f}"
     if result.bidirectional:
         lower, upper = result.log_z_forward, result.log_z_reverse
+        assert upper is not None, "a bidirectional run has a reverse estimate"
         if lower <= upper:
             txt += f"\nbounds [{lower:.5f}, {upper:.5f}], gap {result.gap:.2g}"
         else:  # stochastic bounds: with too few chains or steps they can cross
