@@ -234,7 +234,7 @@ def decompress(data: bytes, path) -> bytes:
                 if dec.eof:
                     break
         except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
-            raise FormatError(f"damaged {kind} data near byte {pos} ({exc})", path) from None
+            raise FormatError(f"damaged {kind} data near byte {pos} ({_one_line(exc)})", path) from None
         if not dec.eof:
             raise FormatError(f"truncated {kind} data: the stream ends at byte {len(data)} before its end", path)
         if pos >= len(data) or compression_of(data[pos:]) != kind:
@@ -243,6 +243,12 @@ def decompress(data: bytes, path) -> bytes:
             return b"".join(out)
         if pos == start:  # no progress: cannot happen with a complete stream, but never loop
             raise FormatError(f"damaged {kind} data near byte {pos}", path)
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """`exc` as 'Type: message' on one line, at most about `limit` characters."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def read_npz(path) -> dict:
@@ -259,7 +265,7 @@ def read_npz(path) -> dict:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
-        raise FormatError(f"damaged .npz (zip) archive ({exc})", path=path) from None
+        raise FormatError(f"damaged .npz (zip) archive ({_one_line(exc)})", path=path) from None
     except (IsADirectoryError, NotADirectoryError):
         raise FormatError("is a directory, not a model file", path=path) from None
     member = ""
@@ -288,20 +294,8 @@ def read_npz(path) -> dict:
                         )
                 with zf.open(info) as fh:
                     arrays[key] = npformat.read_array(fh, allow_pickle=False)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        ValueError,
-        KeyError,
-        OSError,
-        NotImplementedError,
-        SyntaxError,
-        TypeError,
-        UnicodeDecodeError,
-        OverflowError,
-        RuntimeError,
-    ) as exc:
+    except Exception as exc:  # numpy's header parser on damaged bytes raises anything (SyntaxError,
+        # tokenize.TokenError, ...), as does the zip layer: the file is damaged
         where = f", member {member!r}" if member else ""
-        raise FormatError(f"damaged .npz archive{where} ({type(exc).__name__}: {exc})", path=path) from None
+        raise FormatError(f"damaged .npz archive{where} ({_one_line(exc)})", path=path) from None
     return arrays

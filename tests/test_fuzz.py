@@ -165,6 +165,28 @@ def non_utf8(data, rng):
     return data[:k] + bytes(rng.integers(0x80, 0x100, int(rng.integers(1, 4)), dtype=np.uint8)) + data[k:]
 
 
+def npz_member(data, rng):
+    """Damage one member of an .npz inside a valid archive (CRCs recomputed): the .npy
+    header or data must be checked by the reader itself, not by the zip layer."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    names = src.namelist()
+    victim = names[int(rng.integers(len(names)))]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name in names:
+            payload = src.read(name)
+            if name == victim:
+                if rng.random() < 0.5:  # within the header (first 128 bytes) or anywhere
+                    payload = flip_bytes(payload[:128], rng) + payload[128:]
+                else:
+                    payload = [flip_bytes, truncate, nuls][int(rng.integers(3))](payload, rng)
+            zf.writestr(name, payload)
+    return out.getvalue()
+
+
 TEXT_MUTATIONS = [flip_bytes, truncate, nuls, duplicate_line, delete_line, damage_header, crlf, non_utf8]
 BINARY_MUTATIONS = [flip_bytes, truncate, nuls]
 
@@ -175,6 +197,8 @@ def mutate(name, data, rng):
         inner = gzip.decompress(data)
         fn = TEXT_MUTATIONS[int(rng.integers(len(TEXT_MUTATIONS)))]
         return f"gz({fn.__name__})", gzip.compress(fn(inner, rng), mtime=0)
+    if name.endswith(".npz") and rng.random() < 0.5:
+        return "npz_member", npz_member(data, rng)
     kinds = BINARY_MUTATIONS if name.endswith((".gz", ".npz")) else TEXT_MUTATIONS
     fn = kinds[int(rng.integers(len(kinds)))]
     return fn.__name__, fn(data, rng)
