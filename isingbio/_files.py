@@ -79,7 +79,7 @@ def check_output_path(path) -> str:
     if mode is not None and not stat.S_ISREG(mode):
         what = "a directory, not an output file" if stat.S_ISDIR(mode) else _describe_special(mode)
         shown = path if target == path else f"{path} (-> {target})"
-        raise InputError(f"{shown} is {what}: isingbio writes only regular files (use '-' or a shell redirection)")
+        raise InputError(f"{shown} is {what}: isingbio writes only regular files, give a file name")
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, "output directory does not exist", directory)
