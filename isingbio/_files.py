@@ -294,6 +294,10 @@ def read_npz(path) -> dict:
                         )
                 with zf.open(info) as fh:
                     arrays[key] = npformat.read_array(fh, allow_pickle=False)
+                if arrays[key].dtype.kind == "U":  # code points beyond U+10FFFF make broken str objects
+                    native = np.ascontiguousarray(arrays[key], dtype=arrays[key].dtype.newbyteorder("="))
+                    if native.nbytes and native.reshape(-1).view(np.uint32).max(initial=0) > 0x10FFFF:
+                        raise ValueError("text beyond U+10FFFF (damaged bytes)")
     except Exception as exc:  # numpy's header parser on damaged bytes raises anything (SyntaxError,
         # tokenize.TokenError, ...), as does the zip layer: the file is damaged
         where = f", member {member!r}" if member else ""

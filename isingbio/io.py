@@ -120,6 +120,8 @@ def load_model(path: str | os.PathLike) -> IsingModel | PottsModel:
     letters = str(arrays.get("alphabet", ""))
     model.alphabet = _make_alphabet(letters, str(arrays.get("alphabet_name", ""))) if letters else None
     positions = arrays["positions"].astype(np.int64) if "positions" in arrays else np.zeros(0, np.int64)
+    if positions.ndim != 1 or positions.size not in (0, model.n_sites):
+        raise FormatError(f"positions has shape {positions.shape} but the model has {model.n_sites} sites", path=path)
     model.positions = positions if positions.size else np.arange(1, model.n_sites + 1, dtype=np.int64)
     model.metadata = metadata
     return model

@@ -194,3 +194,20 @@ def test_text_file_is_not_a_model_and_directory_is_not_an_output(tmp_path, rng):
         save_model(small_model(rng), tmp_path / "nodir" / "m.npz")
     assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "sub"]
     assert os.listdir(tmp_path / "sub") == []
+
+
+def test_text_arrays_beyond_unicode_are_format_errors(tmp_path, rng):
+    """A damaged 'U' member can hold code points beyond U+10FFFF, which make broken str
+    objects (SystemError later, in set() or hashing): refused when the file is read."""
+    import zipfile
+
+    save_model(small_model(rng), tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as zf:
+        with zipfile.ZipFile(tmp_path / "m.npz") as src:
+            for item in src.infolist():
+                payload = src.read(item)
+                if item.filename == "kind.npy":
+                    payload = payload[:-4] + b"\xff\xff\xff\x7f"  # the last character: 0x7fffffff
+                zf.writestr(item.filename, payload)
+    with pytest.raises(FormatError, match=r"bad\.npz: damaged \.npz archive, member 'kind\.npy'.*U\+10FFFF"):
+        load_model(tmp_path / "bad.npz")
