@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from ..errors import InputError, IsingbioError
-from .common import add_common_options, show_progress
+from .common import BINARY, FIGURE, STDOUT, TEXT, add_common_options, check_outputs, show_progress
 
 N_SHOWN = 10  # top pairs printed
 
@@ -83,21 +83,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     return p
 
 
-def _check_output(path: str | None, option: str) -> None:
-    """Refuse an output path before any work is done (a directory, a missing or read-only
-    parent directory)."""
-    if path is None:
-        return
-    from .._files import check_output_path
-
-    try:
-        check_output_path(path)
-    except OSError as exc:
-        raise InputError(
-            f"{option} {path}: {exc.strerror}" + (f": {exc.filename}" if exc.filename != path else "")
-        ) from None
-
-
 def _announce(aln, args: argparse.Namespace, out) -> None:
     """Say what a long run is about to do and how long it should take (from the sizes)."""
     from .._config import resolve_threads
@@ -122,23 +107,17 @@ def run(args: argparse.Namespace) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
     from ..plm import fit_plm
-    from ..plot import check_figure_format
     from ..weights import sequence_weights
 
-    out = sys.stdout
+    out = sys.stderr if args.output == STDOUT else sys.stdout  # the CSV alone on standard output
     example = args.example or args.alignment is None
     if args.example and args.alignment is not None:
         raise InputError("give either ALIGNMENT or --example, not both")
-    outputs = [(args.output, "-o"), (args.plot, "--plot"), (args.save_model, "--save-model")]
-    for path, opt in outputs:
-        _check_output(path, opt)
-    named = [os.path.abspath(p) for p, _ in outputs if p is not None]
-    if len(set(named)) < len(named):
-        raise InputError("-o, --plot and --save-model must name different files")
-    for given, opt in ((args.alignment, "ALIGNMENT"), (args.structure, "--structure")):
-        if given is not None and os.path.abspath(given) in named:
-            raise InputError(f"an output file would overwrite the input {opt} {given}")
-    check_figure_format(args.plot)  # refused before minutes of fitting
+    check_outputs(  # all refused before minutes of fitting
+        args,
+        [(args.output, "-o", TEXT), (args.plot, "--plot", FIGURE), (args.save_model, "--save-model", BINARY)],
+        [(args.alignment, "ALIGNMENT"), (args.structure, "--structure")],
+    )
     if args.chain is not None and args.structure is None:
         raise InputError("--chain needs --structure")
     if args.structure is not None and not os.path.exists(args.structure):
@@ -152,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
         from ..data import example_alignment_path
 
         path = example_alignment_path()
-        print("no ALIGNMENT given: using the built-in example family PF00014 (Kunitz domain)", file=out)
+        lead = "using" if args.example else "no ALIGNMENT given: using"
+        print(f"{lead} the built-in example family PF00014 (Kunitz domain)", file=out)
     else:
         path = args.alignment
     aln = read_alignment(
@@ -228,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     try:
         with atomic_paths() as stage:  # all outputs or none
-            if args.output is not None:
+            if args.output is not None and args.output != STDOUT:
                 n = write_contacts_csv(
                     stage(args.output, ".csv"),
                     scores,
@@ -255,6 +235,9 @@ def run(args: argparse.Namespace) -> int:
         raise IsingbioError(
             f"could not write the output: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         ) from None
+    if args.output == STDOUT:  # after the files: nothing on standard output if one of them fails
+        write_contacts_csv(sys.stdout, scores, min_separation=args.min_separation, positions=positions, sequence=seq)
+        sys.stdout.flush()
     for line in written:
         print(line, file=out)
     print(f"total {time.perf_counter() - t0:.1f} s", file=out)

@@ -194,8 +194,8 @@ def _no_fit(monkeypatch):
         (["-o", "{d}/sub"], "is a directory"),
         (["-o", "{d}/sub/"], "is a directory"),
         (["--save-model", "{d}/nodir/m.npz"], "does not exist"),
-        (["-o", "{d}/x.csv", "--plot", "{d}/x.csv"], "different files"),
-        (["-o", "{aln}"], "overwrite the input"),
+        (["-o", "{d}/x.csv", "--save-model", "{d}/x.csv"], "different files"),
+        (["-o", "{aln}"], "would be overwritten"),
         (["--min-separation", "0"], "min-separation"),
     ],
 )
