@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
@@ -56,18 +55,11 @@ def check_finite(array: np.ndarray, name: str) -> None:
 
 
 def available_memory() -> int:
-    """Bytes of memory available to this process (MemAvailable, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62
+    """Bytes of memory this process can still allocate (the tightest limit, see
+    :func:`isingbio._config.memory_limit`)."""
+    from ._config import memory_limit
+
+    return memory_limit()[0]
 
 
 def format_bytes(n: float) -> str:
@@ -79,10 +71,16 @@ def format_bytes(n: float) -> str:
 
 
 def check_memory(nbytes: float, what: str, hint: str = "") -> None:
-    """Refuse, before allocating, an allocation that would not fit in available memory."""
-    avail = available_memory()
+    """Refuse, before allocating, an allocation that would not fit under the tightest memory
+    limit (available memory, ``ulimit -v`` / ``-d``, cgroup); the message names that limit."""
+    from ._config import memory_limit
+
+    avail, which = memory_limit()
     if nbytes > 0.9 * avail:
-        msg = f"{what} needs {format_bytes(nbytes)} but only {format_bytes(avail)} of memory is available"
+        msg = (
+            f"{what} needs {format_bytes(nbytes)} but only {format_bytes(avail)} of memory is available "
+            f"(limit: {which})"
+        )
         if hint:
             msg += f"; {hint}"
         raise MemoryLimitError(msg)

@@ -526,7 +526,8 @@ def _build(records, fmt, path, alphabet, focus, max_gap_seq, max_gap_col, nonsta
             matrix, sel_raw, rows = matrix[sk], sel_raw[sk], rows[sk]
             ids = [ids[i] for i in rows]
     if matrix.shape[1] == 0:
-        raise FormatError("no columns left (all dropped by focus mode or the gap filter)", path)
+        why = "; ".join(f"{k}: {v} dropped" for k, v in dropped.items()) if dropped else "none read"
+        raise FormatError(f"no columns left ({why})", path)
 
     up_raw = np.where(_LOWER[sel_raw], sel_raw - 32, sel_raw).astype(np.uint8)
     nonstd = alpha._nonstd[up_raw] | alpha._nonstd[sel_raw]

@@ -10,7 +10,9 @@ Formats
 Detected from the content, then the extension (gzip is detected from the magic bytes): a
 ``# STOCKHOLM`` header means Stockholm, ``>`` headers mean FASTA / A2M / A3M (told apart by
 the extension, else by the content as below), rows without headers mean ``aln``, whatever the
-extension says. A file read as A2M or FASTA (by its extension) whose rows differ in length
+extension says. gzip, bzip2 and xz compression are detected from the magic bytes; a damaged
+or truncated stream is a :class:`~isingbio.errors.FormatError` with the byte offset. A file
+read as A2M or FASTA (by its extension) whose rows differ in length
 but agree in their number of match characters (upper case and ``-``) is read as A3M, with a
 logged warning.
 
@@ -28,7 +30,9 @@ logged warning.
     focus sequence has an upper-case letter (lower-case letters of the other rows in those
     columns are read as residues).
 ``stockholm``
-    ``# STOCKHOLM 1.0``, any number of blocks, ``#=GF/#=GS/#=GR`` ignored, ends at ``//``.
+    ``# STOCKHOLM 1.0``, any number of blocks, ``#=GF/#=GS/#=GR`` ignored, ends at ``//``
+    (required: a file without it is refused as truncated). Every block must hold every
+    sequence (a sequence missing from a block is an error naming it and the block).
     With a ``#=GC RF`` line the match columns are those whose RF character is not one of
     ``. - _ ~``; without one, the columns holding a lower-case letter are insert columns.
     ``.`` is a gap. Only the first alignment of the file is read.
@@ -41,13 +45,13 @@ One ``*`` ending a FASTA/A2M/A3M sequence (a stop marker some tools write) is dr
 from __future__ import annotations
 
 import bisect
-import gzip
 import logging
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._files import decompress
 from ._typing import PathLike
 from .errors import FormatError, InputError
 
@@ -85,11 +89,9 @@ def _read_text(path: str) -> str:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not an alignment file") from None
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise FormatError(f"corrupt gzip data ({exc})", path) from None
+    except NotADirectoryError:
+        raise InputError(f"{path}: no such file") from None
+    data = decompress(data, path)  # gzip, bz2, xz: damage is a FormatError with the offset
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     try:  # UTF-8 (ASCII included): columns in error messages count characters
@@ -253,6 +255,18 @@ def _parse_stockholm(lines: Sequence[str], path: str) -> tuple[list[_Record], _R
             order.append(name)
         rec.segments.append((ln, col, sum(len(p) for p in seq_parts[name])))
         seq_parts[name].append(seq)
+    if order and not ended:
+        raise FormatError("the Stockholm alignment has no '//' terminator (truncated file?)", path, _last_line(lines))
+    counts = [len(seq_parts[name]) for name in order]
+    n_blocks = max(set(counts), key=lambda c: (counts.count(c), c)) if counts else 0  # the usual count
+    for name, count in zip(order, counts):
+        if count != n_blocks:
+            raise FormatError(
+                f"sequence {name!r} has {count} line(s) where the other sequences have {n_blocks}: "
+                "every block must hold every sequence once",
+                path,
+                records[name].segments[-1][0],
+            )
     out = []
     for name in order:
         r = records[name]
@@ -262,6 +276,14 @@ def _parse_stockholm(lines: Sequence[str], path: str) -> tuple[list[_Record], _R
     if rf_parts:
         rf = _Record(-1, "#=GC RF", rf_segments[0][0], rf_segments, "".join(rf_parts))
     return out, rf
+
+
+def _last_line(lines: Sequence[str]) -> int:
+    """1-based number of the last non-blank line (1 for an empty file)."""
+    for k in range(len(lines), 0, -1):
+        if lines[k - 1].strip():
+            return k
+    return 1
 
 
 def read_records(path: PathLike, format: str | None = None) -> tuple[list[_Record], str, _Record | None]:
@@ -299,6 +321,10 @@ def read_records(path: PathLike, format: str | None = None) -> tuple[list[_Recor
         records = _parse_aln(lines, path_str)
     if not records:
         raise FormatError("no sequences found (empty file?)", path_str)
+    if all(not r.seq for r in records):
+        raise FormatError(
+            f"the {len(records)} record(s) hold no sequence characters (only headers?)", path_str, records[0].line
+        )
     if format is None and fmt in ("a2m", "fasta!") and _a3m_shaped(records):
         # rows of different lengths whose upper-case letters and '-' line up: an A3M file
         logger.warning(

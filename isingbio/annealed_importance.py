@@ -297,6 +297,8 @@ class AISResult:
                 f"ESS {self.ess_reverse:.1f} of {self.log_weights_reverse.size}"
             )
             lines.append(f"  gap                {self.gap:.6f}")
+            if self.gap is not None and self.gap < 0:
+                lines[-1] += "   (negative: the stochastic bounds cross; use more chains or steps)"
             lines.append(f"  reverse start      {self.reverse_init}")
         lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s)")
         return "\n".join(lines)

@@ -12,7 +12,7 @@ Score of a pair (the convention of plmc, CCMpred and plmDCA):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -200,7 +200,7 @@ def top_contacts(
 
 
 def write_contacts_csv(
-    path: PathLike,
+    path: PathLike | IO[str],
     scores: ArrayLike,
     *,
     min_separation: int = 6,
@@ -213,8 +213,9 @@ def write_contacts_csv(
 
     Parameters
     ----------
-    path : str or os.PathLike
-        Output file, written atomically (a temporary file renamed on success).
+    path : str, os.PathLike or file object
+        Output file, written atomically (a temporary file renamed on success), or an open
+        text file such as ``sys.stdout``.
     scores : array_like, shape (L, L)
     min_separation, n : see :func:`top_contacts`.
     positions : array_like of int, shape (L,), optional
@@ -240,7 +241,8 @@ def write_contacts_csv(
     if sequence is not None and len(sequence) != L:
         raise InputError(f"target sequence has {len(sequence)} residues but the scores cover {L} columns")
     ranked = top_contacts(s, min_separation=min_separation, n=n)
-    with atomic_output(path) as fh:
+
+    def _write(fh: IO[str]) -> None:
         if sequence is None:
             fh.write("i,j,score\n")
             for i, j, v in ranked:
@@ -249,4 +251,10 @@ def write_contacts_csv(
             fh.write("i,j,score,res_i,res_j\n")
             for i, j, v in ranked:
                 fh.write(f"{pos[i]},{pos[j]},{v:.6g},{sequence[i]},{sequence[j]}\n")
+
+    if hasattr(path, "write"):
+        _write(cast(IO[str], path))
+    else:
+        with atomic_output(path) as fh:
+            _write(fh)
     return len(ranked)

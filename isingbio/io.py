@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from typing import Any
 
 import numpy as np
 
+from ._files import read_npz
 from ._model_file import COUPLINGS_PREFIX, FORMAT, FORMAT_VERSION, LEGACY_FORMAT
 from ._version import __version__
 from .alphabets import Alphabet, get_alphabet
@@ -123,21 +122,14 @@ def load_model(path: str | os.PathLike, format: str | None = None) -> IsingModel
             "isingbio.save_model; plmc parameter files and CCMpred raw parameters are read too)",
             path=path,
         )
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"not a readable .npz file ({exc})", path=path) from None
-    try:
-        with data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:  # truncated or corrupt
-        raise FormatError(f"damaged model file ({type(exc).__name__}: {exc})", path=path) from None
+    arrays = read_npz(path)  # every damage of the archive: FormatError with the file
     file_format = str(arrays["format"]) if "format" in arrays else ""
     if file_format not in (FORMAT, LEGACY_FORMAT):
         raise FormatError(f"not an isingbio model file (no format = {FORMAT!r})", path=path)
-    version = int(arrays["format_version"]) if "format_version" in arrays else 1
+    try:
+        version = int(arrays["format_version"]) if "format_version" in arrays else 1
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"format_version is not a number ({exc})", path=path) from None
     if version > FORMAT_VERSION:
         raise FormatError(
             f"model file format version {version} is newer than this isingbio ({__version__}) reads ({FORMAT_VERSION})",
@@ -147,16 +139,20 @@ def load_model(path: str | os.PathLike, format: str | None = None) -> IsingModel
         model = _build_model(arrays, legacy=file_format == LEGACY_FORMAT)
     except KeyError as exc:
         raise FormatError(f"model file lacks {exc.args[0]}", path=path) from None
-    except InputError as exc:
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # InputError included
         raise FormatError(f"invalid model arrays: {exc}", path=path) from None
     try:
         metadata = json.loads(str(arrays.get("metadata", "{}")))
     except ValueError as exc:
         raise FormatError(f"metadata is not valid JSON ({exc})", path=path) from None
+    if not isinstance(metadata, dict):
+        raise FormatError("metadata is not a JSON object", path=path)
     metadata["isingbio_version"] = str(arrays.get("isingbio_version", "unknown"))
     letters = str(arrays.get("alphabet", ""))
     model.alphabet = _make_alphabet(letters, str(arrays.get("alphabet_name", ""))) if letters else None
     positions = arrays["positions"].astype(np.int64) if "positions" in arrays else np.zeros(0, np.int64)
+    if positions.ndim != 1 or positions.size not in (0, model.n_sites):
+        raise FormatError(f"positions has shape {positions.shape} but the model has {model.n_sites} sites", path=path)
     model.positions = positions if positions.size else np.arange(1, model.n_sites + 1, dtype=np.int64)
     model.metadata = metadata
     return model

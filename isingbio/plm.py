@@ -60,11 +60,15 @@ from .models import PottsModel
 if TYPE_CHECKING:
     from .alignment import Alignment
 
-__all__ = ["fit_plm", "PLMResult", "default_lambda_J", "estimate_plm_memory"]
+__all__ = ["fit_plm", "PLMResult", "default_lambda_J", "estimate_plm_memory", "estimate_plm_seconds"]
 
 log = logging.getLogger(__name__)
 
 _LBFGS_HISTORY = 5  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
+_CHUNK_SECONDS = 0.2  # site-kernel work per call: Ctrl-C and progress act between calls
+# multiply-adds per second and thread of the site kernel (sequences x L x L x q per evaluation,
+# float32; float64 half of it): the development machine, benchmarks/bench_contacts.py
+_SITE_RATE = 5e9
 
 
 def default_lambda_J(L: int, q: int, ignore_gaps: bool = False) -> float:
@@ -156,6 +160,24 @@ def estimate_plm_memory(
     return int(optimiser + internal + model + data)
 
 
+def estimate_plm_seconds(
+    N: int, L: int, q: int, n_threads: int = 1, n_iter: int = 35, dtype: DTypeLike = np.float32
+) -> float:
+    """A rough estimate of the seconds :func:`fit_plm` takes for ``n_iter`` L-BFGS iterations
+    of N distinct sequences, L columns and q states: about 1.25 evaluations per iteration of
+    N L^2 q multiply-adds each, at the development machine's rate (float64 half as fast)."""
+    per_eval = N * L * L * q / (_SITE_RATE * max(1, n_threads))
+    if np.dtype(dtype) == np.float64:
+        per_eval *= 2
+    return 1.25 * n_iter * per_eval
+
+
+def _format_seconds(seconds: float) -> str:
+    from .weights import _format_seconds as fmt
+
+    return fmt(seconds)
+
+
 def _block_size() -> int:
     # our own kernel: it imports or the build is broken (no fallback)
     from ._kernels._plm import block_size
@@ -209,13 +231,13 @@ def _as_codes(alignment, q):
     return np.ascontiguousarray(matrix, dtype=np.int8), int(q), alphabet, positions
 
 
-def _weights_for(alignment, matrix, q, weights, n_threads):
+def _weights_for(alignment, matrix, q, weights, n_threads, progress=False):
     N = matrix.shape[0]
     if weights is None:
         from .weights import sequence_weights
 
         src = alignment if getattr(alignment, "matrix", None) is not None else matrix
-        w, _ = sequence_weights(src, identity=0.8, n_threads=n_threads)
+        w, _ = sequence_weights(src, identity=0.8, n_threads=n_threads, progress=progress)
         return np.asarray(w, dtype=np.float64), "1/neighbours at >= 80% identity"
     if isinstance(weights, str):
         if weights == "uniform" or weights == "none":
@@ -289,25 +311,43 @@ class _Objective:
         self.ignore_gaps = bool(ignore_gaps)
         self.n_threads = int(n_threads)
         self.n_eval = 0
+        self.on_sites = None  # callback(sites done in this evaluation) between chunks
+        self._chunk = max(1, self.n_threads)  # sites per kernel call, tuned to _CHUNK_SECONDS
 
     def __call__(self, x):
         x = np.ascontiguousarray(x, dtype=np.float64)
         g = np.empty_like(x)
         p = self._plm
         p.unpack(x, self.h_int, self.J_int, self.n_threads)
-        p.site_terms(
-            self.h_int,
-            self.J_int,
-            self.x_t,
-            self.perm,
-            self.gstart,
-            self.w,
-            self.gh,
-            self.G,
-            self.f_site,
-            self.ignore_gaps,
-            self.n_threads,
-        )
+        # sites in chunks of about _CHUNK_SECONDS (each site's term is computed alone, so the
+        # chunks do not change the result): Ctrl-C and the progress bar act between them
+        start = 0
+        while start < self.L:
+            stop = min(self.L, start + self._chunk)
+            t = time.perf_counter()
+            p.site_terms(
+                self.h_int,
+                self.J_int,
+                self.x_t,
+                self.perm,
+                self.gstart,
+                self.w,
+                self.gh,
+                self.G,
+                self.f_site,
+                self.ignore_gaps,
+                self.n_threads,
+                start,
+                stop,
+            )
+            took = time.perf_counter() - t
+            if took < 0.5 * _CHUNK_SECONDS:
+                self._chunk = min(self.L, 2 * self._chunk)
+            elif took > 2 * _CHUNK_SECONDS and self._chunk > self.n_threads:
+                self._chunk = max(self.n_threads, self._chunk // 2)
+            start = stop
+            if self.on_sites is not None:
+                self.on_sites(stop)
         p.pack(x, self.gh, self.G, g, self.reg_site, self.lambda_h, self.lambda_J, self.ignore_gaps, self.n_threads)
         self.n_eval += 1
         f = math.fsum(self.f_site) + math.fsum(self.reg_site)
@@ -371,7 +411,8 @@ def fit_plm(
     n_threads : int, optional
         OpenMP threads (default: all available cores). The result does not depend on it.
     progress : bool
-        Show a progress bar on stderr.
+        Show progress bars on stderr (the weights, then the fit). Either way the kernel works
+        in chunks of about 0.2 s, so Ctrl-C (KeyboardInterrupt) stops the fit promptly.
     seed : int, optional
         The fit is deterministic; the seed is only recorded in the result and the model's
         metadata (for pipelines that pass one seed everywhere).
@@ -431,7 +472,7 @@ def fit_plm(
         "--max-gap-col, or keep a focus sequence's columns with focus= / --focus)",
     )
 
-    w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads)
+    w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads, progress)
     n_eff = float(w.sum())
     m_fit, w_fit = _merge_duplicates(matrix, w)
     log.info(
@@ -450,7 +491,27 @@ def fit_plm(
     x0 = np.zeros(n_parameters(L, q))
     x0[: L * q] = _initial_fields(m_fit, w_fit, q, ignore_gaps).ravel()
 
+    log.info(
+        "plm: fitting, about %s per iteration on %d thread(s), at most %d iterations (fits usually stop after 25-40)",
+        _format_seconds(estimate_plm_seconds(len(m_fit), L, q, n_threads, 1, dtype)),
+        n_threads,
+        max_iter,
+    )
     bar = progress_bar(progress, max_iter, "plm fit")
+    shown = [0.0, 0]  # bar position, iterations done
+
+    def _advance(to: float) -> None:
+        if to > shown[0]:
+            bar.update(to - shown[0])
+            shown[0] = to
+
+    def _on_iteration(k: int, f: float) -> None:
+        shown[1] = k
+        _advance(float(k))
+        log.debug("plm: iteration %d, objective %.8g, %d evaluations", k, f, obj.n_eval)
+
+    # within an iteration the bar moves with the sites of its evaluations (up to 0.9 of a step)
+    obj.on_sites = lambda done: _advance(shown[1] + 0.9 * done / L)
     try:
         opt = _lbfgs(
             obj,
@@ -459,10 +520,12 @@ def fit_plm(
             max_iter=max_iter,
             tol=float(tol),
             n_threads=n_threads,
-            callback=lambda k, f: bar.update(1),
+            callback=_on_iteration,
         )
     finally:
+        obj.on_sites = None
         bar.close()
+    log.info("plm: %d iterations, %s, %.1f s", opt["n_iter"], opt["message"], time.perf_counter() - t0)
     x, message, converged = opt["x"], opt["message"], opt["converged"]
     if opt["failed"]:
         warnings.warn(

@@ -74,18 +74,25 @@ def save_figure(fig: Figure, path: PathLike, dpi: int = 120) -> str:
 
 
 def check_figure_format(path: PathLike | None, option: str = "--plot") -> None:
-    """Refuse, early, a file extension matplotlib cannot write (no extension: PNG)."""
+    """Refuse, early, a file extension matplotlib cannot write (no extension: PNG).
+
+    Uses the formats of matplotlib's base canvas (``matplotlib.backend_bases``), without
+    importing pyplot or drawing anything, so a command can check its ``--plot`` before any
+    work.
+    """
     if path is None:
         return
     ext = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
     if not ext:
         return
-    supported = figure().canvas.get_supported_filetypes()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
     if ext not in supported:
         raise InputError(f"{option} {path}: unknown figure format {ext!r} (use one of: {', '.join(sorted(supported))})")
 
 
-def plot_traces(result: SampleResult, path: PathLike, max_chains: int = 8) -> str:
+def plot_traces(result: SampleResult, path: PathLike, max_chains: int = 8, max_points: int = 1000) -> str:
     """Energy per site and magnetisation against sweep number for each chain.
 
     Parameters
@@ -95,17 +102,23 @@ def plot_traces(result: SampleResult, path: PathLike, max_chains: int = 8) -> st
         PNG (or any format matplotlib knows from the extension).
     max_chains : int, optional
         Draw at most this many chains.
+    max_points : int, optional
+        Draw at most this many records per chain (every k-th record, said in the title).
     """
     fig = figure(figsize=(8, 5.5))
     axes = fig.subplots(2, 1, sharex=True)
     sweeps = result.burn_in + result.thin * np.arange(1, result.n_records + 1)
+    # at most max_points per chain: thousands of records per chain would draw a solid block
+    stride = max(1, -(-result.n_records // max_points))
+    shown = slice(None, None, stride)
     for c in range(min(result.n_chains, max_chains)):
-        axes[0].plot(sweeps, result.energy[c] / result.n_sites, lw=0.6, alpha=0.8)
-        axes[1].plot(sweeps, result.magnetization[c], lw=0.6, alpha=0.8)
+        axes[0].plot(sweeps[shown], result.energy[c][shown] / result.n_sites, lw=0.7, alpha=0.8)
+        axes[1].plot(sweeps[shown], result.magnetization[c][shown], lw=0.7, alpha=0.8)
     axes[0].set_ylabel("energy per site")
     axes[1].set_ylabel("magnetisation")
     axes[1].set_xlabel("sweep")
-    axes[0].set_title(f"{result.method}, beta = {result.beta:.4g}, {result.n_chains} chain(s)")
+    every = f", every {stride}th record shown" if stride > 1 else ""
+    axes[0].set_title(f"{result.method}, beta = {result.beta:.4g}, {result.n_chains} chain(s){every}")
     for ax in axes:
         ax.grid(alpha=0.3)
     return save_figure(fig, path)
@@ -199,8 +212,8 @@ def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: flo
                 label="reverse" if c == 0 else None,
             )
         axes[0].legend(loc="lower left", fontsize=8)
-    axes[0].set_ylabel("log-weight - log mean exp")
-    axes[0].set_xlabel("beta_coupling")
+    axes[0].set_ylabel("log-weight relative to the chains' mean")
+    axes[0].set_xlabel("inverse temperature along the annealing path")
     axes[0].set_title(
         f"AIS: {result.n_chains} chains x {result.n_steps} steps, {result.schedule_name} schedule, {result.method}"
     )
@@ -224,7 +237,12 @@ def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: flo
     axes[1].legend(loc="lower right", fontsize=8)
     txt = f"log Z = {result.log_z:.5f} +/- {result.stderr:.5f}"
     if result.bidirectional:
-        txt += f"\nbounds [{result.log_z_forward:.5f}, {result.log_z_reverse:.5f}], gap {result.gap:.2g}"
+        lower, upper = result.log_z_forward, result.log_z_reverse
+        assert upper is not None, "a bidirectional run has a reverse estimate"
+        if lower <= upper:
+            txt += f"\nbounds [{lower:.5f}, {upper:.5f}], gap {result.gap:.2g}"
+        else:  # stochastic bounds: with too few chains or steps they can cross
+            txt += f"\nforward {lower:.5f} above reverse {upper:.5f}: the bounds cross (more chains or steps)"
     axes[1].text(0.02, 0.95, txt, transform=axes[1].transAxes, va="top", fontsize=9)
 
     ess = np.array([_weight_stats(row)[2] for row in result.trace])
@@ -236,7 +254,7 @@ def plot_ais(result: AISResult, path: PathLike, max_chains: int = 64, exact: flo
         axes[2].legend(loc="lower left", fontsize=8)
     axes[2].set_ylabel("effective sample size")
     axes[2].set_ylim(0, result.n_chains * 1.05)
-    axes[2].set_xlabel("beta_coupling")
+    axes[2].set_xlabel("inverse temperature along the annealing path")
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()

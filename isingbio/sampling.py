@@ -20,12 +20,24 @@ Methods
     re-colouring every cluster from its conditional distribution.
 ``"wolff"``
     Single-cluster updates; a field enters through a Metropolis acceptance of the flip.
-    One Wolff sweep is K cluster updates, with K = round(L / mean cluster size) set once,
-    by a calibration pilot on copies of the states before the first recorded sweep, so that a
-    sweep flips about L sites on average. (K is fixed: stopping when the clusters cover L
-    sites would bias the distribution, so the pilot's end states are dropped.) The first
-    half of a burn-in does stop there (fast from a disordered start); K is then calibrated
-    and the second half relaxes with it.
+    One Wolff sweep is K cluster updates, with K = round(L / mean cluster size), so that a
+    sweep flips about L sites on average whatever the start. K is fixed while recording
+    (stopping each sweep when its clusters cover L sites would bias the distribution). The
+    burn-in sets it: its first three quarters build clusters until L sites in every sweep
+    (fast from a disordered start, and it follows the cluster size as the chains relax), K is
+    L / the mean cluster size of the last quarter of those sweeps, and the last quarter of
+    the burn-in relaxes with K fixed. A burn-in too short for the chains to reach equilibrium
+    (clusters still growing) leaves sweeps of many L flips: the result then warns. Without
+    a burn-in, K comes from a pilot on copies of the starting states (then a sweep means L
+    flips only if the chains start in equilibrium). Results report the flips per sweep
+    (:attr:`SampleResult.flips_per_sweep`).
+
+Short runs: :func:`sample` checks its result and warns (:class:`~isingbio.errors.SamplingWarning`,
+also listed in :attr:`SampleResult.warnings` and printed by :meth:`SampleResult.summary`) when
+a chain ran fewer than 50 integrated autocorrelation times (of the energy or magnetisation,
+the largest), when the burn-in was shorter than 3 of them, when the two halves of the records
+disagree (a drift), when no sweep was recorded, and when Wolff sweeps built clusters of far
+from L sites.
 
 Single-site sweeps visit lattice sites in checkerboard (sublattice) order and graph or
 dense-model sites in order 0..L-1. Acceptance decisions compare 32-bit random numbers with
@@ -39,6 +51,7 @@ methods need scalar couplings (lattice and graph forms): any sign for Ising, fer
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,7 +64,7 @@ from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
 from .couplings import CLUSTER_METHODS, METHODS
-from .errors import InputError, UnsupportedMethodError
+from .errors import InputError, SamplingWarning, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 
 __all__ = ["sample", "Sampler", "SampleResult", "METHODS", "CLUSTER_METHODS", "applicable_methods", "normalise_method"]
@@ -68,6 +81,9 @@ _ALIASES = {
 }
 # site updates per kernel call: big enough to amortise the call, small enough for progress
 _CHUNK_UPDATES = 2e7
+# thresholds of the short-run warnings, in integrated autocorrelation times
+MIN_TAU_PER_CHAIN = 50
+MIN_TAU_BURN_IN = 3
 
 
 def applicable_methods(model: IsingModel | PottsModel) -> tuple[str, ...]:
@@ -114,8 +130,16 @@ class SampleResult:
         fraction of accepted cluster flips).
     mean_cluster_size : float or None
         Cluster methods: mean number of sites per cluster built.
+    flips_per_sweep : float or None
+        Mean number of sites changed per sweep and chain (single-site methods: acceptance
+        rate times L; Wolff: sites of the flipped clusters, about L by construction when
+        there is no field; with a field, rejected cluster flips flip nothing).
+    cluster_sites_per_sweep : float or None
+        Wolff: sites in the clusters built per sweep and chain (about L).
     elapsed : float
         Wall time in seconds.
+    warnings : list of str
+        Why the estimates may not be trusted (see :func:`sample`); empty when none.
     """
 
     energy: np.ndarray
@@ -136,6 +160,9 @@ class SampleResult:
     acceptance_rate: float | None = None
     mean_cluster_size: float | None = None
     model_kind: str = field(default="ising")
+    flips_per_sweep: float | None = None
+    cluster_sites_per_sweep: float | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def n_chains(self) -> int:
@@ -217,12 +244,76 @@ class SampleResult:
         if self.mean_cluster_size is not None:
             share = self.mean_cluster_size / self.n_sites
             lines.append(f"  mean cluster size  {self.mean_cluster_size:.4g} sites ({share:.3%} of the system)")
+        if self.flips_per_sweep is not None:
+            lines.append(
+                f"  flips per sweep    {self.flips_per_sweep:.4g} sites ({self.flips_per_sweep / self.n_sites:.3g} L)"
+            )
         updates = self.n_chains * (self.n_sweeps + self.burn_in) * self.n_sites
         rate = updates / self.elapsed / 1e9 if self.elapsed > 0 else float("inf")
         lines.append(
             f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s), {rate:.3g} site updates per ns"
         )
+        lines.extend(f"  warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def check(self, init: str | None = None) -> list[str]:
+        """Reasons not to trust this run's estimates (the checks :func:`sample` warns about).
+
+        A chain shorter than ``MIN_TAU_PER_CHAIN`` (50) integrated autocorrelation times of
+        the energy or the magnetisation (the largest); a burn-in shorter than
+        ``MIN_TAU_BURN_IN`` (3) of them from a random or ordered start (`init`); no records;
+        first and second halves of the records that differ by more than 4 standard errors
+        (a drift); Wolff sweeps whose clusters held under L / 2 or over 2 L sites.
+        """
+        found = []
+        if self.n_records == 0:
+            found.append(f"nothing was recorded ({self.n_sweeps} sweeps, thin {self.thin}): run n_sweeps >= thin")
+            return found
+        if self.n_records >= 2:
+            taus = {}
+            for obs in ("energy", "magnetization", "abs_magnetization"):
+                tau = self.estimate(obs).tau_int * self.thin
+                if np.isfinite(tau):
+                    taus[obs] = tau
+            if taus:
+                obs, tau = max(taus.items(), key=lambda kv: kv[1])
+                name = obs.replace("abs_magnetization", "|magnetization|")
+                if self.n_sweeps < MIN_TAU_PER_CHAIN * tau:
+                    found.append(
+                        f"short run: {self.n_sweeps} sweeps per chain are {self.n_sweeps / tau:.3g} tau_int of the "
+                        f"{name} (tau_int {tau:.3g} sweeps); under {MIN_TAU_PER_CHAIN} tau_int the estimates and "
+                        "their error bars are unreliable: run longer"
+                    )
+                # (tau_int <= 1 sweep: one sweep nearly forgets the start; no burn-in warning)
+                if isinstance(init, str) and tau > 1 and self.burn_in < MIN_TAU_BURN_IN * tau:
+                    article = "an" if init[:1] in "aeiou" else "a"
+                    found.append(
+                        f"short burn-in: {self.burn_in} sweeps from {article} {init} start, under "
+                        f"{MIN_TAU_BURN_IN} tau_int of the {name} ({MIN_TAU_BURN_IN * tau:.3g} sweeps): "
+                        "the first records may be out of equilibrium"
+                    )
+        if self.n_records >= 20:  # drift: the halves of the records disagree
+            half = self.n_records // 2
+            for obs in ("energy", "abs_magnetization"):
+                series = self._series(obs)
+                a = stats.mean_and_error(series[:, :half])
+                b = stats.mean_and_error(series[:, half:])
+                err = float(np.hypot(a.stderr, b.stderr))
+                if err > 0 and abs(a.mean - b.mean) > 4 * err:
+                    name = obs.replace("abs_magnetization", "|magnetization|")
+                    found.append(
+                        f"not in equilibrium: the mean {name} of the first and second halves of the records "
+                        f"differ by {abs(a.mean - b.mean) / err:.1f} standard errors: use a longer burn-in and run"
+                    )
+                    break
+        if self.method == "wolff" and self.cluster_sites_per_sweep is not None:
+            ratio = self.cluster_sites_per_sweep / self.n_sites
+            if not 0.5 <= ratio <= 2.0:
+                found.append(
+                    f"Wolff sweeps built clusters of {ratio:.3g} L sites each (clusters per sweep calibrated on "
+                    "states out of equilibrium): use a longer burn-in"
+                )
+        return found
 
 
 def _jackknife_blocks(
@@ -450,14 +541,26 @@ class Sampler:
         scratch = tuple(np.empty((self.n_chains, 1)) for _ in range(3))
         step = max(1, self._chunk_records(1))
         bar = _progress(progress, n_sweeps, "burn-in")
-        # Wolff: the first half of the burn-in builds clusters until N sites in every sweep
-        # (-1: fast from a disordered start, whose tiny clusters would fix a huge count per
-        # sweep, but not stationary for p); the count is then calibrated on those states and
-        # the second half relaxes to p with it.
-        adaptive = n_sweeps // 2 if self.method == "wolff" else 0
-        for count, per_sweep in ((adaptive, -1), (n_sweeps - adaptive, None)):
-            if per_sweep is None and adaptive:
-                self._clusters_per_sweep = 0  # calibrate on the states the first half reached
+        # Wolff: the first three quarters of the burn-in build clusters until N sites in every
+        # sweep (-1: fast from a disordered start, and it follows the cluster size as the
+        # chains relax, but it is not stationary for p); the count per sweep is then set from
+        # the mean cluster size of the last of those sweeps, and the last quarter relaxes to p
+        # with it.
+        if self.method == "wolff":
+            adaptive = n_sweeps - n_sweeps // 4
+            recent = max(1, adaptive // 4)  # the mean cluster size of the last sweeps sets K
+            parts = [(adaptive - recent, -1), (recent, -1), (n_sweeps - adaptive, None)]
+        else:
+            parts = [(n_sweeps, None)]
+        window = self._stats.copy()
+        for index, (count, per_sweep) in enumerate(parts):
+            if index == 1:
+                window = self._stats.copy()
+            if index == 2:
+                delta = self._stats - window
+                if delta[:, 2].sum() > 0:
+                    mean_size = delta[:, 3].sum() / delta[:, 2].sum()
+                    self._clusters_per_sweep = max(1, int(round(self.model.n_sites / mean_size)))
             for done in range(0, count, step):
                 k = min(step, count - done)
                 self._call(1, k, scratch, 0, clusters_per_sweep=per_sweep)
@@ -522,6 +625,12 @@ class Sampler:
         delta = self._stats - stats_before
         accept = float(delta[:, 1].sum() / delta[:, 0].sum()) if delta[:, 0].sum() else None
         cluster = float(delta[:, 3].sum() / delta[:, 2].sum()) if delta[:, 2].sum() else None
+        flips = sites = None
+        if n_sweeps and self.method == "wolff" and delta[:, 0].sum():
+            sites = float(delta[:, 3].sum()) / (c * n_sweeps)
+            flips = sites * float(delta[:, 1].sum() / delta[:, 0].sum())
+        elif n_sweeps and accept is not None and self.method in ("metropolis", "heatbath"):
+            flips = float(delta[:, 1].sum()) / (c * n_sweeps)
         e_c, e_f, mag = out
         shape = self.model.shape
         return SampleResult(
@@ -543,6 +652,8 @@ class Sampler:
             acceptance_rate=accept,
             mean_cluster_size=cluster,
             model_kind="ising" if isinstance(self.model, IsingModel) else "potts",
+            flips_per_sweep=flips,
+            cluster_sites_per_sweep=sites,
         )
 
     def anneal(
@@ -636,6 +747,13 @@ def sample(
     progress : bool, optional
         Show a progress bar on stderr.
 
+    Warns
+    -----
+    SamplingWarning
+        The run is too short to trust (see :meth:`SampleResult.check`: under 50 tau_int per
+        chain, a burn-in under 3 tau_int, nothing recorded, Wolff sweeps far from L flips);
+        the messages are also in ``result.warnings`` and ``result.summary()``.
+
     Returns
     -------
     SampleResult
@@ -647,8 +765,10 @@ def sample(
     --------
     >>> import isingbio
     >>> model = isingbio.IsingModel.lattice((32, 32))
-    >>> res = isingbio.sample(model, beta=0.44, n_sweeps=1000, burn_in=200, seed=1)
+    >>> res = isingbio.sample(model, beta=0.3, n_sweeps=2000, burn_in=200, seed=1)
     >>> e, err = res.estimate("energy_per_site")
+    >>> res.warnings  # long enough: no SamplingWarning
+    []
     """
     beta = check_beta(beta)
     burn_in = check_positive_int(burn_in, "burn_in", minimum=0)
@@ -659,4 +779,7 @@ def sample(
     result = sampler.run(n_sweeps, thin, return_states=return_states, progress=progress)
     result.burn_in = burn_in
     result.elapsed += burn_time
+    result.warnings = result.check(init if isinstance(init, str) else None)
+    for message in result.warnings:
+        warnings.warn(message, SamplingWarning, stacklevel=2)
     return result

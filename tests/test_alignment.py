@@ -297,6 +297,49 @@ def test_stockholm_detected_from_content_without_rf(tmp_path):
     assert rows(aln) == ["ACDE", "ACDE", "A-DE"]
 
 
+def test_stockholm_without_terminator_is_refused(tmp_path):
+    # an interleaved file cut after its first block used to read as a shorter alignment
+    cut = STO[: STO.index("\nseq1/1-8      HIK")] + "\n"
+    with pytest.raises(FormatError, match=r"x\.sto, line 9: .*no '//' terminator"):
+        read_alignment(write(tmp_path, "x.sto", cut))
+
+
+def test_stockholm_block_missing_a_sequence_is_refused(tmp_path):
+    text = STO.replace("seq2          HIR\n", "")
+    with pytest.raises(FormatError, match=r"line 6: sequence 'seq2' has 1 line\(s\) where the other sequences have 2"):
+        read_alignment(write(tmp_path, "x.sto", text))
+    doubled = STO.replace("seq3          H-K\n", "seq3          H-K\nseq3          H-K\n")
+    with pytest.raises(FormatError, match="sequence 'seq3' has 3 line"):
+        read_alignment(write(tmp_path, "y.sto", doubled))
+
+
+def test_header_only_fasta_says_so(tmp_path):
+    with pytest.raises(FormatError, match=r"x\.fasta, line 1: the 2 record\(s\) hold no sequence characters"):
+        read_alignment(write(tmp_path, "x.fasta", ">a\n>b\n"))
+
+
+@pytest.mark.parametrize("kind", ["gz", "bz2", "xz"])
+def test_compressed_alignments_and_their_damage(tmp_path, kind):
+    import bz2
+    import gzip
+    import lzma
+
+    text = "".join(f">s{k}\nACDEFGHIKLMNPQ\n" for k in range(400)).encode()
+    pack = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind]
+    good = tmp_path / f"a.fasta.{kind}"
+    good.write_bytes(pack(text))
+    assert read_alignment(good).N == 400
+    damaged = bytearray(pack(text))
+    damaged[len(damaged) // 2] ^= 0x55
+    bad = tmp_path / f"b.fasta.{kind}"
+    bad.write_bytes(bytes(damaged))
+    with pytest.raises(FormatError, match=r"b\.fasta\.\w+: damaged \w+ data near byte \d+"):
+        read_alignment(bad)
+    bad.write_bytes(pack(text)[:-20])
+    with pytest.raises(FormatError, match="truncated"):
+        read_alignment(bad)
+
+
 # ------------------------------------------------------------------------------- .aln
 def test_aln_plain(tmp_path):
     aln = read_alignment(write(tmp_path, "x.aln", "ACDE\nAC-E\n\n-CDE\n", newline="\r\n"))

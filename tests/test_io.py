@@ -137,6 +137,32 @@ def test_damaged_files_are_named(tmp_path, rng):
         load_model(tmp_path / "cut.npz")
 
 
+def test_crc_damage_and_header_lies_are_format_errors(tmp_path, rng):
+    import zipfile
+
+    save_model(small_model(rng), tmp_path / "m.npz")
+    data = bytearray((tmp_path / "m.npz").read_bytes())
+    with zipfile.ZipFile(tmp_path / "m.npz") as zf:
+        info = zf.getinfo("couplings_J.npy")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    damaged = bytearray(data)
+    damaged[start + info.compress_size // 2] ^= 0xFF  # inside J's data
+    (tmp_path / "crc.npz").write_bytes(bytes(damaged))
+    with pytest.raises(FormatError, match=r"crc\.npz: damaged \.npz archive, member 'couplings_J\.npy'"):
+        load_model(tmp_path / "crc.npz")
+    # an .npy header whose shape claims far more data than the member holds: refused
+    # before allocating (a stored member, so that the header bytes are in the clear)
+    with zipfile.ZipFile(tmp_path / "big.npz", "w") as zf:
+        with zipfile.ZipFile(tmp_path / "m.npz") as src:
+            for item in src.infolist():
+                payload = src.read(item)
+                if item.filename == "h.npy":
+                    payload = payload.replace(b"'shape': (", b"'shape': (99999999999, ", 1)
+                zf.writestr(item.filename, payload)
+    with pytest.raises(FormatError, match=r"member 'h\.npy'.*header says"):
+        load_model(tmp_path / "big.npz")
+
+
 def test_bad_files(tmp_path, rng):
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
     with pytest.raises(FormatError, match="junk.npz"):
@@ -168,3 +194,20 @@ def test_text_file_is_not_a_model_and_directory_is_not_an_output(tmp_path, rng):
         save_model(small_model(rng), tmp_path / "nodir" / "m.npz")
     assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "sub"]
     assert os.listdir(tmp_path / "sub") == []
+
+
+def test_text_arrays_beyond_unicode_are_format_errors(tmp_path, rng):
+    """A damaged 'U' member can hold code points beyond U+10FFFF, which make broken str
+    objects (SystemError later, in set() or hashing): refused when the file is read."""
+    import zipfile
+
+    save_model(small_model(rng), tmp_path / "m.npz")
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as zf:
+        with zipfile.ZipFile(tmp_path / "m.npz") as src:
+            for item in src.infolist():
+                payload = src.read(item)
+                if item.filename == "kind.npy":
+                    payload = payload[:-4] + b"\xff\xff\xff\x7f"  # the last character: 0x7fffffff
+                zf.writestr(item.filename, payload)
+    with pytest.raises(FormatError, match=r"bad\.npz: damaged \.npz archive, member 'kind\.npy'.*U\+10FFFF"):
+        load_model(tmp_path / "bad.npz")

@@ -169,6 +169,35 @@ def test_result_independent_of_threads(rng):
     assert r1.objective == r2.objective
 
 
+def test_site_chunks_do_not_change_the_result(rng, monkeypatch):
+    # the kernel is called on chunks of sites (Ctrl-C and progress between them); chunks of
+    # one site must give the same objective and gradient bit for bit
+    import isingbio.plm as plm
+
+    m, w, x = small_problem(rng, N=300, L=17, q=21, ignore_gaps=True, scale=0.05)
+    whole = _Objective(m, w, 21, np.float32, 0.01, 1.0, True, 2)
+    whole._chunk = 17
+    f1, g1 = whole(x)
+    monkeypatch.setattr(plm, "_CHUNK_SECONDS", 0.0)  # every call is "too long": chunks shrink
+    pieces = _Objective(m, w, 21, np.float32, 0.01, 1.0, True, 1)
+    seen = []
+    pieces.on_sites = seen.append
+    f2, g2 = pieces(x)
+    assert seen == list(range(1, 18))  # one site per call
+    assert f1 == f2
+    np.testing.assert_array_equal(g1, g2)
+
+
+def test_fit_reports_progress_and_stages(rng, caplog):
+    import logging
+
+    m, w, _ = small_problem(rng, N=200, L=9, q=5, ignore_gaps=False, scale=0.1)
+    with caplog.at_level(logging.INFO, logger="isingbio"):
+        fit_plm(m, q=5, max_iter=3, n_threads=1)
+    text = caplog.text
+    assert "sequence weights: N = 200" in text and "plm: fitting, about" in text and "plm: 3 iterations" in text
+
+
 # ---- the fit ------------------------------------------------------------------------------
 
 

@@ -116,3 +116,30 @@ def test_large_family(shared_data):
     assert aln.matrix.shape == (16243, 106)
     w, neff = sequence_weights(aln, n_threads=2)
     assert neff == pytest.approx(4768.47, abs=0.01)
+
+
+@pytest.mark.parametrize("rule", ["plmc", "ccmpred"])
+def test_many_duplicates_match_naive(rng, rule):
+    # distinct sequences are compared once and count their copies: same weights as comparing all
+    base = rng.integers(0, 5, size=(40, 30))
+    base[20:] = base[:20]
+    base[20:, :4] = rng.integers(0, 5, size=(20, 4))  # near-copies (86% identical)
+    x = base[rng.integers(0, 40, size=300)]
+    for identity in (0.8, 0.9, 1.0):
+        w, n_eff = sequence_weights(x, identity=identity, rule=rule)
+        w_ref, _ = naive_weights(x, identity, rule)
+        np.testing.assert_array_equal(w, w_ref)
+        assert n_eff == pytest.approx(w_ref.sum())
+
+
+def test_chunked_rows_and_threads_give_the_same_counts(rng, monkeypatch):
+    import isingbio.weights as wmod
+
+    x = rng.integers(0, 3, size=(700, 20))
+    x[::3] = x[0]
+    expected, _ = sequence_weights(x, n_threads=1)
+    monkeypatch.setattr(wmod, "_CHUNK_SECONDS", 1e-7)
+    assert len(wmod._row_chunks(700, 2, 2)) > 500  # about one row per kernel call
+    for threads in (1, 2, 3):
+        w, _ = sequence_weights(x, n_threads=threads)
+        np.testing.assert_array_equal(w, expected)

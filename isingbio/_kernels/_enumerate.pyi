@@ -16,6 +16,8 @@ def enumerate_energies(
     ibuf: NDArray[Any],
     dbuf: NDArray[Any],
     n_threads: int,
+    first_chunk: Any = ...,
+    stop_chunk: Any = ...,
 ) -> Any: ...
 def enumerate_max(
     q: int,
@@ -30,6 +32,7 @@ def enumerate_max(
     ibuf: NDArray[Any],
     dbuf: NDArray[Any],
     n_threads: int,
+    first_chunk: Any = ...,
 ) -> Any: ...
 def enumerate_sums(
     q: int,

@@ -315,14 +315,15 @@ cdef Model make_model(int q, int n_prefix, const long long[::1] indptr, const in
 def enumerate_max(int q, int n_prefix, const long long[::1] indptr, const int[::1] nbr,
                   const double[:, :, ::1] tables, const double[:, ::1] h, double beta_J,
                   double beta_h, double[:, ::1] out, int[:, ::1] ibuf, double[:, ::1] dbuf,
-                  int n_threads):
-    """out[c] = (max log weight, H_J, H_h) over chunk c, for every chunk c = 0..q^n_prefix-1."""
+                  int n_threads, long long first_chunk=0):
+    """out[c] = (max log weight, H_J, H_h) over chunk first_chunk + c, for c = 0..len(out)-1
+    (the caller goes over the q^n_prefix chunks in calls of a fraction of a second)."""
     cdef Model m = make_model(q, n_prefix, indptr, nbr, tables, h, beta_J, beta_h, 0)
     cdef long long c, n_chunks = out.shape[0]
     cdef Scratch s
     for c in prange(n_chunks, nogil=True, schedule="dynamic", num_threads=n_threads):
         s = thread_scratch(ibuf, dbuf, threadid(), m.L, q)
-        chunk_max(&m, &s, c, &out[c, 0])
+        chunk_max(&m, &s, first_chunk + c, &out[c, 0])
 
 
 def enumerate_sums(int q, int n_prefix, const long long[::1] indptr, const int[::1] nbr,
@@ -351,8 +352,10 @@ def enumerate_sums(int q, int n_prefix, const long long[::1] indptr, const int[:
 def enumerate_energies(int q, int n_prefix, const long long[::1] indptr, const int[::1] nbr,
                        const double[:, :, ::1] tables, const double[:, ::1] h,
                        double[::1] out_j, double[::1] out_h, int[:, ::1] ibuf,
-                       double[:, ::1] dbuf, int n_threads):
-    """H_J and H_h of all q^L configurations in lexicographic order (site 0 most significant)."""
+                       double[:, ::1] dbuf, int n_threads, long long first_chunk=0,
+                       long long stop_chunk=-1):
+    """H_J and H_h of all q^L configurations in lexicographic order (site 0 most significant),
+    for the configurations of chunks first_chunk .. stop_chunk - 1 (stop_chunk -1: all)."""
     cdef Model m = make_model(q, n_prefix, indptr, nbr, tables, h, 1.0, 1.0, 0)
     cdef long long c, n_chunks = 1
     cdef Scratch s
@@ -362,7 +365,11 @@ def enumerate_energies(int q, int n_prefix, const long long[::1] indptr, const i
         power[k] = power[k + 1] * q
     for _k in range(n_prefix):
         n_chunks *= q
-    for c in prange(n_chunks, nogil=True, schedule="dynamic", num_threads=n_threads):
+    if stop_chunk < 0 or stop_chunk > n_chunks:
+        stop_chunk = n_chunks
+    if first_chunk < 0 or first_chunk > stop_chunk:
+        raise ValueError("first_chunk must be in 0..stop_chunk")
+    for c in prange(first_chunk, stop_chunk, nogil=True, schedule="dynamic", num_threads=n_threads):
         s = thread_scratch(ibuf, dbuf, threadid(), m.L, q)
         chunk_energies(&m, &s, c, &power[0], &out_j[0], &out_h[0])
 

@@ -85,8 +85,12 @@ def block_groups(const int8_t[:, ::1] x, int q):
 def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int, const int8_t[:, ::1] x_t,
                const uint8_t[:, :, ::1] perm, const int16_t[:, :, ::1] gstart, const floating[::1] w,
                floating[:, ::1] gh, floating[:, :, :, ::1] G, double[::1] f_site,
-               bint ignore_gaps, int n_threads):
+               bint ignore_gaps, int n_threads, Py_ssize_t site_start=0, Py_ssize_t site_stop=-1):
     """Negative weighted pseudo-log-likelihood, one term per site (f_site) and its gradient.
+
+    Only sites site_start <= i < site_stop (site_stop -1: to L) are computed, so that the
+    caller can go over the sites in chunks and return to Python between them (Ctrl-C,
+    progress); each site's outputs do not depend on the chunks.
 
     gh (L, qp) and G (L, L, q, qp) receive the gradient of each site term with respect to the
     internal parameters (row i from the site-i term only). Sites are shared between threads;
@@ -105,11 +109,15 @@ def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int,
         raise ValueError("site_terms: perm and gstart do not match the alignment (see block_groups)")
     if qp % 8 or qp < q or qp > 128:
         raise ValueError("site_terms: qp must be a multiple of 8 with q <= qp <= 128")
-    if L == 0:
+    if site_stop < 0 or site_stop > L:
+        site_stop = L
+    if site_start < 0 or site_start > site_stop:
+        raise ValueError("site_terms: site_start must be in 0..site_stop")
+    if site_start == site_stop:
         return
     with nogil, parallel(num_threads=n_threads):
         buf = <floating *> malloc(ISB_PLM_NB * qp * sizeof(floating))
-        for i in prange(L, schedule="dynamic"):
+        for i in prange(site_start, site_stop, schedule="dynamic"):
             if buf == NULL:
                 f_site[i] = NAN  # allocation failed in this thread: reported below
                 continue
@@ -124,7 +132,7 @@ def site_terms(const floating[:, ::1] h_int, const floating[:, :, :, ::1] J_int,
                                              &J_int[0, 0, 0, 0], &gh[0, 0], &G[0, 0, 0, 0], buf,
                                              ignore_gaps)
         free(buf)
-    for i in range(L):
+    for i in range(site_start, site_stop):
         if isnan(f_site[i]):
             raise MemoryError("pseudo-likelihood kernel: could not allocate per-thread scratch")
 

@@ -5,6 +5,14 @@ from typing import Any
 from numpy.typing import NDArray
 
 def neighbour_counts(
-    planes: NDArray[Any], nwords: int, nbits: int, max_mismatch: int, counts: NDArray[Any], n_threads: int
+    planes: NDArray[Any],
+    nwords: int,
+    nbits: int,
+    max_mismatch: int,
+    counts: NDArray[Any],
+    n_threads: int,
+    row_start: int = ...,
+    row_stop: int = ...,
+    mult: NDArray[Any] | None = ...,
 ) -> Any: ...
 def openmp_enabled() -> Any: ...

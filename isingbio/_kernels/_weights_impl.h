@@ -27,20 +27,23 @@ static int ISB_POPCOUNT64(uint64_t x) {
 }
 #endif
 
-/* Compare row i with rows j = i+1 .. n-1. For every pair with at most max_mismatch
- * mismatching positions, add 1 to counts_i[0] (the neighbours of i) and to counts_j[j]
- * (a per-thread array of the neighbours of j). Gives up on a pair as soon as the mismatch
- * count exceeds max_mismatch (early exit between 64-residue blocks). Returns the number of
- * neighbours found. */
+/* Compare row i with rows j (j > i). For every pair with at most max_mismatch
+ * mismatching positions, add mult[i] to counts_j[j] (a per-thread array of the neighbours
+ * of j) and mult[j] to the returned count (the neighbours of i); mult (the number of copies
+ * of each distinct sequence) may be NULL: one each. Gives up on a pair as soon as the
+ * mismatch count exceeds max_mismatch (early exit between 64-residue blocks). */
+/* Only rows j in [j_start, j_stop) (j_start > i) are compared: the caller goes over the rows j
+ * in blocks that stay in cache while many rows i are compared with them. */
 ISB_TARGET_CLONES
-static int64_t isb_weights_row(const uint64_t *planes, ptrdiff_t n, ptrdiff_t i,
-                               int nwords, int nbits, int max_mismatch,
-                               int32_t *counts_j)
+static int64_t isb_weights_row(const uint64_t *planes, ptrdiff_t j_start, ptrdiff_t j_stop,
+                               ptrdiff_t i, int nwords, int nbits, int max_mismatch,
+                               int32_t *counts_j, const int32_t *mult)
 {
+    const int32_t mult_i = mult ? mult[i] : 1;
     const ptrdiff_t stride = (ptrdiff_t)nwords * nbits;
     const uint64_t *a = planes + i * stride;
     int64_t found = 0;
-    for (ptrdiff_t j = i + 1; j < n; j++) {
+    for (ptrdiff_t j = j_start; j < j_stop; j++) {
         const uint64_t *b = planes + j * stride;
         int mism = 0;
         for (int w = 0; w < nwords; w++) {
@@ -52,8 +55,8 @@ static int64_t isb_weights_row(const uint64_t *planes, ptrdiff_t n, ptrdiff_t i,
             if (mism > max_mismatch) break;
         }
         if (mism <= max_mismatch) {
-            found++;
-            counts_j[j]++;
+            found += mult ? mult[j] : 1;
+            counts_j[j] += mult_i;
         }
     }
     return found;

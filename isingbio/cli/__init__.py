@@ -54,7 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"isingbio {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except MemoryError:
-        print(f"isingbio {args.command}: error: out of memory", file=sys.stderr)
+        from .._config import memory_limit
+
+        print(f"isingbio {args.command}: error: out of memory (limit: {memory_limit()[1]})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"isingbio {args.command}: interrupted", file=sys.stderr)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._files import atomic_output, atomic_path  # noqa: F401  (re-exported for subcommands)
+from .._files import STDOUT, atomic_output, atomic_path, atomic_paths  # noqa: F401  (re-exported for subcommands)
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -18,14 +19,19 @@ if TYPE_CHECKING:
 
 def add_common_options(
     parser: argparse.ArgumentParser,
-    seed: bool = True,
+    seed: bool | str = True,
     threads: bool = True,
     output: str | None = None,
     plot: bool | str = False,
 ) -> None:
     """Add the options every subcommand spells the same way."""
     if seed:
-        parser.add_argument("--seed", type=int, default=None, help="random seed (default: fresh entropy, printed)")
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help=seed if isinstance(seed, str) else "random seed (default: fresh entropy, printed)",
+        )
     if threads:
         parser.add_argument(
             "--threads",
@@ -35,7 +41,7 @@ def add_common_options(
             help="OpenMP threads (default: all cores); results do not depend on it",
         )
     if output:
-        parser.add_argument("-o", "--output", default=None, metavar="FILE", help=output)
+        parser.add_argument("-o", "--output", default=None, metavar="FILE", help=output)  # policy: check_outputs
     if plot:
         parser.add_argument(
             "--plot", default=None, metavar="PNG", help=plot if isinstance(plot, str) else "write a figure"
@@ -44,13 +50,54 @@ def add_common_options(
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log messages")
 
 
-def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse unwritable -o / --plot paths before any work, so a bad one leaves no partial result."""
-    from .._files import check_output_path
+TEXT, BINARY, FIGURE = "text", "binary", "figure"  # kinds of output: '-' is standard output only for text
 
-    for path in (getattr(args, "output", None), getattr(args, "plot", None)):
-        if path:
+
+def to_stdout(path: str | None) -> bool:
+    """True when a text output goes to standard output (no -o, or -o -)."""
+    return path is None or path == STDOUT
+
+
+def check_outputs(
+    args: argparse.Namespace,
+    outputs: Sequence[tuple[str | None, str, str]] | None = None,
+    inputs: Sequence[tuple[str | None, str]] = (),
+) -> None:
+    """The output policy of every command (see :mod:`isingbio._files`), before any work.
+
+    `outputs` are (path, option, kind) with kind TEXT (``-`` is standard output), BINARY or
+    FIGURE (``-`` refused; a figure's format is checked too); by default ``-o`` (BINARY) and
+    ``--plot``. `inputs` are (path, what) pairs no output may be, by name or as the same
+    file. Outputs must also differ from each other. Any refusal is an InputError naming
+    the option.
+    """
+    from .._files import check_not_input, check_output_path, same_file
+    from ..plot import check_figure_format
+
+    if outputs is None:
+        outputs = [(getattr(args, "output", None), "-o", BINARY), (getattr(args, "plot", None), "--plot", FIGURE)]
+    given = [(path, option, kind) for path, option, kind in outputs if path is not None]
+    for path, option, kind in given:
+        if path == STDOUT:
+            if kind == TEXT:
+                continue
+            what = "a figure" if kind == FIGURE else "a binary .npz file"
+            raise InputError(f"{option} -: {what} cannot go to standard output; give a file name")
+        try:
             check_output_path(path)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename and exc.filename != path else ""
+            raise InputError(f"{option} {path}: {exc.strerror or exc}{where}") from None
+        except InputError as exc:
+            raise InputError(f"{option}: {exc}") from None
+        if kind == FIGURE:
+            check_figure_format(path, option)
+        check_not_input(path, inputs, option)
+    files = [(path, option) for path, option, _ in given if path != STDOUT]
+    for k, (a, opt_a) in enumerate(files):
+        for b, opt_b in files[k + 1 :]:
+            if same_file(a, b):
+                raise InputError(f"{opt_a} and {opt_b} name the same file {a}: give different files")
 
 
 def show_progress(args: argparse.Namespace) -> bool:

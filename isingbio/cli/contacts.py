@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from ..errors import InputError, IsingbioError
-from .common import add_common_options, show_progress
+from .common import BINARY, FIGURE, STDOUT, TEXT, add_common_options, check_outputs, show_progress
 
 N_SHOWN = 10  # top pairs printed
 _ALIGNMENT_FORMATS = ["fasta", "a2m", "a3m", "stockholm", "aln"]
@@ -102,42 +102,52 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     return p
 
 
-def _check_output(path: str | None, option: str) -> None:
-    """Refuse an output path before any work is done (a directory, a missing or read-only
-    parent directory)."""
-    if path is None:
-        return
-    from .._files import check_output_path
+def _announce(aln, args: argparse.Namespace, out) -> None:
+    """Say what a long run is about to do and how long it should take (from the sizes)."""
+    from .._config import resolve_threads
+    from ..plm import estimate_plm_seconds
+    from ..weights import _format_seconds, estimate_weights_seconds
 
-    try:
-        check_output_path(path)
-    except OSError as exc:
-        raise InputError(
-            f"{option} {path}: {exc.strerror}" + (f": {exc.filename}" if exc.filename != path else "")
-        ) from None
+    threads = resolve_threads(args.threads)
+    t_w = estimate_weights_seconds(aln.N, aln.L, aln.q, threads)
+    dtype = np.float64 if args.float64 else np.float32
+    t_fit = estimate_plm_seconds(aln.N, aln.L, aln.q, threads, min(args.max_iter, 35), dtype)
+    if t_w + t_fit >= 30:
+        print(
+            f"about to weight {aln.N:,} sequences (exact, {aln.N * (aln.N - 1) / 2:.3g} pairs: up to "
+            f"{_format_seconds(t_w)}) and fit L = {aln.L} columns x q = {aln.q} states (about "
+            f"{_format_seconds(t_fit)}) on {threads} thread(s); Ctrl-C stops",
+            file=out,
+        )
+        out.flush()
+
+
+def _write_scores(dest, out_format, model, scores, positions, seq, args: argparse.Namespace, path) -> int:
+    """Write the scores in a peer's format (isingbio's scores; fn without APC for EVcouplings)."""
+    from ..contacts import contact_scores
+    from ..interop import ScoreTable, write_scores
+
+    fn = contact_scores(model, apc=False) if out_format == "evcouplings" else None
+    table = ScoreTable(cn=scores, fn=fn, positions=positions, sequence=seq)
+    target = os.path.splitext(os.path.basename(str(path)))[0]
+    return write_scores(dest, table, str(out_format), min_separation=args.min_separation, target=target)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
     from ..plm import fit_plm
-    from ..plot import check_figure_format
     from ..weights import sequence_weights
 
-    out = sys.stdout
+    out = sys.stderr if args.output == STDOUT else sys.stdout  # the CSV alone on standard output
     example = args.example or args.alignment is None
     if args.example and args.alignment is not None:
         raise InputError("give either ALIGNMENT or --example, not both")
-    outputs = [(args.output, "-o"), (args.plot, "--plot"), (args.save_model, "--save-model")]
-    for path, opt in outputs:
-        _check_output(path, opt)
-    named = [os.path.abspath(p) for p, _ in outputs if p is not None]
-    if len(set(named)) < len(named):
-        raise InputError("-o, --plot and --save-model must name different files")
-    for given, opt in ((args.alignment, "ALIGNMENT"), (args.structure, "--structure")):
-        if given is not None and os.path.abspath(given) in named:
-            raise InputError(f"an output file would overwrite the input {opt} {given}")
-    check_figure_format(args.plot)  # refused before minutes of fitting
+    check_outputs(  # all refused before minutes of fitting
+        args,
+        [(args.output, "-o", TEXT), (args.plot, "--plot", FIGURE), (args.save_model, "--save-model", BINARY)],
+        [(args.alignment, "ALIGNMENT"), (args.structure, "--structure")],
+    )
     if args.chain is not None and args.structure is None:
         raise InputError("--chain needs --structure")
     if args.structure is not None and not os.path.exists(args.structure):
@@ -161,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
         from ..data import example_alignment_path
 
         path = example_alignment_path()
-        print("no ALIGNMENT given: using the built-in example family PF00014 (Kunitz domain)", file=out)
+        lead = "using" if args.example else "no ALIGNMENT given: using"
+        print(f"{lead} the built-in example family PF00014 (Kunitz domain)", file=out)
     else:
         path = args.alignment
     aln = read_alignment(
@@ -189,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
 
         cmap = example_contacts()
     t0 = time.perf_counter()
-    weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads)
+    _announce(aln, args, out)
+    weights, n_eff = sequence_weights(aln, identity=0.8, n_threads=args.threads, progress=show_progress(args))
     print(aln.summary(n_eff=n_eff), file=out)
     out.flush()
 
@@ -236,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     try:
         with atomic_paths() as stage:  # all outputs or none
-            if args.output is not None and out_format in (None, "csv"):
+            if args.output is not None and args.output != STDOUT and out_format in (None, "csv"):
                 n = write_contacts_csv(
                     stage(args.output, ".csv"),
                     scores,
@@ -245,18 +257,8 @@ def run(args: argparse.Namespace) -> int:
                     sequence=seq,
                 )
                 written.append(f"wrote {n} pairs to {args.output}")
-            elif args.output is not None:
-                from ..interop import ScoreTable, write_scores
-
-                fn = contact_scores(res.model, apc=False) if out_format == "evcouplings" else None
-                table = ScoreTable(cn=scores, fn=fn, positions=positions, sequence=seq)
-                n = write_scores(
-                    stage(args.output, ".txt"),
-                    table,
-                    str(out_format),
-                    min_separation=args.min_separation,
-                    target=os.path.splitext(os.path.basename(str(path)))[0],
-                )
+            elif args.output is not None and args.output != STDOUT:
+                n = _write_scores(stage(args.output, ".txt"), out_format, res.model, scores, positions, seq, args, path)
                 what = "rows" if out_format == "ccmpred" else "pairs"
                 written.append(f"wrote {n} {what} ({out_format} format) to {args.output}")
             if args.plot is not None:
@@ -285,6 +287,12 @@ def run(args: argparse.Namespace) -> int:
         raise IsingbioError(
             f"could not write the output: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         ) from None
+    if args.output == STDOUT and out_format in (None, "csv"):  # after the files: nothing on stdout if one fails
+        write_contacts_csv(sys.stdout, scores, min_separation=args.min_separation, positions=positions, sequence=seq)
+        sys.stdout.flush()
+    elif args.output == STDOUT:
+        _write_scores(sys.stdout, out_format, res.model, scores, positions, seq, args, path)
+        sys.stdout.flush()
     for line in written:
         print(line, file=out)
     print(f"total {time.perf_counter() - t0:.1f} s", file=out)

@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..errors import InputError
+from .common import BINARY, STDOUT, TEXT, check_outputs
 
 _FORMATS_HELP = (
     "models: isingbio (.npz), plmc (binary parameters, .params), ccmpred (raw parameters, .raw[.gz]); "
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the convention of the program that reads them, see --scores); a score file only as scores. " + _FORMATS_HELP,
     )
     p.add_argument("input", metavar="IN", help="model or score file")
-    p.add_argument("output", metavar="OUT", help="file to write (atomically)")
+    p.add_argument("output", metavar="OUT", help="file to write (atomically); '-': standard output (score files)")
     p.add_argument("--from", dest="from_format", default=None, metavar="FMT", help="format of IN (default: detected)")
     p.add_argument(
         "--to", dest="to_format", default=None, metavar="FMT", help="format of OUT (default: from its extension)"
@@ -77,8 +78,12 @@ def _kind_of_name(name: str, path: str, detected: tuple[str, str] | None) -> tup
     return ("model", as_model) if as_model is not None else ("scores", str(as_scores))
 
 
+def _dest(path: str):
+    """Standard output for ``-``, else the file name."""
+    return sys.stdout if path == STDOUT else path
+
+
 def run(args: argparse.Namespace) -> int:
-    from .._files import check_output_path
     from ..interop import (
         detect_format,
         native_convention,
@@ -93,12 +98,6 @@ def run(args: argparse.Namespace) -> int:
     src, dst = args.input, args.output
     if not os.path.exists(src):
         raise InputError(f"IN {src}: no such file")
-    if os.path.abspath(src) == os.path.abspath(dst):
-        raise InputError(f"OUT {dst} would overwrite IN")
-    try:
-        check_output_path(dst)
-    except OSError as exc:
-        raise InputError(f"OUT {dst}: {exc.strerror}") from None
     if args.min_separation < 1:
         raise InputError(f"--min-separation must be >= 1, got {args.min_separation}")
 
@@ -119,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
             fmt_out = "evcouplings"
     else:
         raise InputError(f"cannot tell the output format from the name {dst}: give --to")
+    # the output policy of every command: '-' is standard output for score (text) files
+    check_outputs(args, [(dst, "OUT", TEXT if kind_out == "scores" else BINARY)], [(src, "IN")])
     if kind_in == "scores" and kind_out == "model":
         raise InputError(f"{src} is a {fmt_in} score file: scores cannot be turned into a model file")
     if kind_in == "scores" and args.scores is not None:
@@ -141,14 +142,14 @@ def run(args: argparse.Namespace) -> int:
             convention = args.scores or native_convention(fmt_out)
             table = score_table(model, convention)
             target = args.target or ((model.metadata or {}).get("target") or {}).get("id") or None
-            n = write_scores(dst, table, fmt_out, min_separation=args.min_separation, target=target)
+            n = write_scores(_dest(dst), table, fmt_out, min_separation=args.min_separation, target=target)
             unit = "rows" if fmt_out == "ccmpred" else "pairs"
             done = f"wrote {fmt_out} scores ({convention} convention, {n} {unit}) to {dst}"
     else:
         table = read_scores(src, fmt_in)
         what = f"{fmt_in} scores (L = {len(table.positions)})"
-        n = write_scores(dst, table, fmt_out, min_separation=args.min_separation, target=args.target)
+        n = write_scores(_dest(dst), table, fmt_out, min_separation=args.min_separation, target=args.target)
         done = f"wrote {fmt_out} scores ({n} {'rows' if fmt_out == 'ccmpred' else 'pairs'}) to {dst}"
-    if not args.quiet:
-        print(f"read {what} from {src}; {done}", file=sys.stdout)
+    if not args.quiet:  # on standard error when the scores went to standard output
+        print(f"read {what} from {src}; {done}", file=sys.stderr if dst == STDOUT else sys.stdout)
     return 0

@@ -22,13 +22,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--outdir", default=".", help="where to write the figures (default: current folder)")
     p.add_argument("--size", type=int, default=24, help="side of the Ising torus (default 24)")
-    add_common_options(p, seed=True, threads=True)
+    add_common_options(p, seed="random seed (default 2026: the demo's figures are the same every run)", threads=True)
     p.set_defaults(func=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    os.makedirs(args.outdir, exist_ok=True)
+    from .._files import check_output_path
+    from ..errors import InputError
+    from .common import FIGURE, TEXT, check_outputs
+
+    if os.path.exists(args.outdir) and not os.path.isdir(args.outdir):
+        raise InputError(f"--outdir {args.outdir}: not a directory")
+    try:
+        os.makedirs(args.outdir, exist_ok=True)
+        check_output_path(os.path.join(args.outdir, "demo_phase_transition.png"))
+    except OSError as exc:
+        raise InputError(f"--outdir {args.outdir}: {exc.strerror or exc}") from None
+    names = ("demo_phase_transition.png", "demo_contacts.png", "demo_contacts.csv")
+    check_outputs(
+        args, [(os.path.join(args.outdir, n), "--outdir", FIGURE if n.endswith(".png") else TEXT) for n in names]
+    )
     seed = 2026 if args.seed is None else args.seed
     _phase_transition(args, seed)
     print()

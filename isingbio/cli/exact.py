@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from .._validation import check_beta, check_temperature
 from ..errors import InputError
@@ -112,11 +113,30 @@ def run(args: argparse.Namespace) -> int:
             model = PottsModel.lattice(shape, args.q, J=args.J, h=field, periodic=periodic)
             label = f"{args.q}-state Potts lattice {args.lattice}, J = {args.J:g}, h = {args.h:g} on state 0"
         label += ", open" if args.open else ", periodic"
+        n_conf = args.q**model.n_sites
+        if n_conf >= 2**26 and not args.quiet and n_conf <= args.max_configurations:
+            from .._config import resolve_threads
+            from ..exact.enumeration import estimate_seconds
+            from ..weights import _format_seconds
+
+            threads = resolve_threads(args.threads)
+            print(
+                f"enumerating {n_conf:.4g} configurations on {threads} thread(s), about "
+                f"{_format_seconds(estimate_seconds(n_conf, threads))}; Ctrl-C stops",
+                file=sys.stderr,
+                flush=True,
+            )
         enum = exact.thermodynamics(model, beta, n_threads=args.threads, max_configurations=args.max_configurations)
         log_z, energy, heat, n_sites = enum.log_z, enum.energy, enum.specific_heat, enum.n_sites
         label += f" (enumeration of {enum.n_configurations} configurations)"
     else:
         width, length = _sides(args.potts_strip, "--potts-strip", 2, 2)
+        if args.q**width >= 2000 and not args.quiet:
+            print(
+                f"transfer matrix over {args.q**width} row states x length {length}; Ctrl-C stops",
+                file=sys.stderr,
+                flush=True,
+            )
         strip = exact.potts_transfer_thermodynamics(
             args.q,
             width,

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .common import (
+    BINARY,
+    FIGURE,
     add_common_options,
     add_lattice_options,
-    atomic_path,
+    atomic_paths,
     check_outputs,
     critical_beta,
     inverse_temperature,
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     from ..annealed_importance import ais
     from ..plot import plot_ais
 
-    check_outputs(args)
+    check_outputs(args, [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE)], [(args.model, "MODEL")])
     model, description = _build_model(args)
     beta = _beta(args, model)
     print(description)
@@ -186,41 +188,44 @@ def run(args: argparse.Namespace) -> int:
                 f"  exact              {value:.6f}   (error {res.log_z - value:+.6f} = "
                 f"{(res.log_z - value) / res.stderr if res.stderr > 0 else float('nan'):+.2f} standard errors)"
             )
+    extra: dict[str, Any] = {}  # the reverse pass's fields, for np.savez_compressed
+    if res.bidirectional:
+        extra = dict(
+            log_z_reverse=res.log_z_reverse,
+            stderr_reverse=res.stderr_reverse,
+            gap=res.gap,
+            log_weights_reverse=res.log_weights_reverse,
+            trace_reverse=res.trace_reverse,
+            trace_steps_reverse=res.trace_steps_reverse,
+        )
+    with atomic_paths() as stage:  # the .npz and the figure, or neither
+        if args.output:
+            with open(stage(args.output, ".npz"), "wb") as fh:  # a file object: numpy adds no .npz
+                np.savez_compressed(
+                    fh,
+                    log_z=res.log_z,
+                    stderr=res.stderr,
+                    log_z_forward=res.log_z_forward,
+                    stderr_forward=res.stderr_forward,
+                    ess=res.ess,
+                    log_weights=res.log_weights,
+                    trace=res.trace,
+                    trace_steps=res.trace_steps,
+                    schedule=res.schedule,
+                    log_z_base=res.log_z_base,
+                    beta=beta,
+                    method=res.method,
+                    base=res.base,
+                    seed=res.seed,
+                    n_chains=res.n_chains,
+                    n_steps=res.n_steps,
+                    sweeps_per_step=res.sweeps_per_step,
+                    **extra,
+                )
+        if args.plot:
+            plot_ais(res, stage(args.plot, ".png"), exact=value)
     if args.output:
-        extra: dict[str, Any] = {}  # the reverse pass's fields, for np.savez_compressed
-        if res.bidirectional:
-            extra = dict(
-                log_z_reverse=res.log_z_reverse,
-                stderr_reverse=res.stderr_reverse,
-                gap=res.gap,
-                log_weights_reverse=res.log_weights_reverse,
-                trace_reverse=res.trace_reverse,
-                trace_steps_reverse=res.trace_steps_reverse,
-            )
-        with atomic_path(args.output) as tmp:
-            np.savez_compressed(
-                tmp,
-                log_z=res.log_z,
-                stderr=res.stderr,
-                log_z_forward=res.log_z_forward,
-                stderr_forward=res.stderr_forward,
-                ess=res.ess,
-                log_weights=res.log_weights,
-                trace=res.trace,
-                trace_steps=res.trace_steps,
-                schedule=res.schedule,
-                log_z_base=res.log_z_base,
-                beta=beta,
-                method=res.method,
-                base=res.base,
-                seed=res.seed,
-                n_chains=res.n_chains,
-                n_steps=res.n_steps,
-                sweeps_per_step=res.sweeps_per_step,
-                **extra,
-            )
         print(f"wrote {args.output}")
     if args.plot:
-        plot_ais(res, args.plot, exact=value)
         print(f"wrote {args.plot}")
     return 0

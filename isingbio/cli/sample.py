@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..models import PottsModel
-from .common import add_common_options, check_outputs, show_progress
+from .common import FIGURE, TEXT, add_common_options, atomic_paths, check_outputs, show_progress, to_stdout
 
 if TYPE_CHECKING:
     from ..alphabets import Alphabet
+    from ..models import PottsModel
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_common_options(
         p,
-        output="FASTA file to write (default: standard output)",
+        output="FASTA file to write (default or '-': standard output)",
         plot="write a PNG of the mixing diagnostics (energy and Hamming-distance traces)",
     )
     p.set_defaults(func=run)
@@ -86,6 +86,7 @@ def load_model_file(path: str) -> PottsModel:
     sampling and scoring of sequences need; Ising spins -1/+1 become states 0/1.
     """
     from ..io import load_model
+    from ..models import PottsModel
 
     model = load_model(path)
     if isinstance(model, PottsModel) and model.J is not None:
@@ -136,14 +137,18 @@ def run(args: argparse.Namespace) -> int:
     from ..sequence_sampling import sample_sequences
     from ..sequences import format_positions, model_alphabet, model_positions
 
-    check_outputs(args)
+    start_file = args.start if args.start is not None and os.path.isfile(args.start) else None
+    check_outputs(
+        args,
+        [(args.output, "-o", TEXT), (args.plot, "--plot", FIGURE)],
+        [(args.model, "MODEL"), (start_file, "--start")],
+    )
     if args.n_sequences < 1:
         raise InputError(f"-n must be >= 1, got {args.n_sequences}")
     model = load_model_file(args.model)
     alpha = model_alphabet(model)
     beta = _beta(args)
-    out = sys.stdout if args.output is None else None
-    report = sys.stderr if out is not None else sys.stdout
+    report = sys.stderr if to_stdout(args.output) else sys.stdout  # FASTA alone on standard output
     start = None
     if args.start is not None:
         _, start = read_sequence_arg(args.start, alpha, model.n_sites, "--start")
@@ -180,16 +185,18 @@ def run(args: argparse.Namespace) -> int:
             f"samples differ from it at {d0:.3f} of positions on average",
             file=report,
         )
-    if out is not None:
-        samples.write_fasta(out)
-        out.flush()
+    if args.plot and samples.diagnostics is None:
+        print("no free positions: nothing to plot", file=report)
+    with atomic_paths() as stage:  # the FASTA and the figure, or neither
+        if not to_stdout(args.output):
+            samples.write_fasta(stage(args.output, ".fasta"))
+        if args.plot and samples.diagnostics is not None:
+            samples.diagnostics.plot(stage(args.plot, ".png"))
+    if to_stdout(args.output):
+        samples.write_fasta(sys.stdout)
+        sys.stdout.flush()
     else:
-        samples.write_fasta(args.output)
         print(f"wrote {len(samples)} sequences to {args.output}", file=report)
-    if args.plot:
-        if samples.diagnostics is None:
-            print("no free positions: nothing to plot", file=report)
-        else:
-            samples.diagnostics.plot(args.plot)
-            print(f"wrote {args.plot}", file=report)
+    if args.plot and samples.diagnostics is not None:
+        print(f"wrote {args.plot}", file=report)
     return 0

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._validation import check_beta
 from ..errors import InputError
-from .common import add_common_options, atomic_output, check_outputs, show_progress
+from .common import FIGURE, TEXT, add_common_options, atomic_paths, check_outputs, show_progress, to_stdout
 from .sample import load_model_file, read_sequence_arg
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_common_options(
         p,
-        output="CSV file to write (default: standard output)",
+        output="CSV file to write (default or '-': standard output)",
         plot="PNG: heat map of the mutation table (with --mutations), else the energy histogram",
     )
     p.set_defaults(func=run)
@@ -105,7 +105,12 @@ def run(args: argparse.Namespace) -> int:
     from ..scoring import mutation_effects, score_sequences, write_mutation_table
     from ..sequences import format_positions, model_alphabet, model_positions
 
-    check_outputs(args)
+    mutations_file = args.mutations if args.mutations and os.path.isfile(args.mutations) else None
+    check_outputs(
+        args,
+        [(args.output, "-o", TEXT), (args.plot, "--plot", FIGURE)],
+        [(args.model, "MODEL"), (args.sequences, "SEQUENCES"), (mutations_file, "--mutations")],
+    )
     if args.sequences is None and args.mutations is None:
         raise InputError("give SEQUENCES.fasta to score, or --mutations TARGET")
     check_beta(args.beta)
@@ -113,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     alpha = model_alphabet(model)
     L = model.n_sites
     positions = model_positions(model)
-    report = sys.stdout if args.output is not None else sys.stderr
+    report = sys.stderr if to_stdout(args.output) else sys.stdout  # the CSV alone on standard output
     if args.log_z is not None and str(args.log_z).lower() != "ais":
         _log_z(args, model, report)  # check it before any work
     aln = None
@@ -141,20 +146,24 @@ def run(args: argparse.Namespace) -> int:
             f"{int(positions[np.argmax(delta.mean(axis=1))])}",
             file=report,
         )
-        if args.output is None:
+        with atomic_paths() as stage:  # the table and the figure, or neither
+            if not to_stdout(args.output):
+                write_mutation_table(stage(args.output, ".csv"), delta, target, alpha, positions)
+            if args.plot:
+                plot_mutation_heatmap(
+                    delta,
+                    stage(args.plot, ".png"),
+                    target,
+                    alpha,
+                    positions,
+                    title=f"single mutants of {name}: Delta E = H(mutant) - H(target)",
+                )
+        if to_stdout(args.output):
             write_mutation_table(sys.stdout, delta, target, alpha, positions)
+            sys.stdout.flush()
         else:
-            write_mutation_table(args.output, delta, target, alpha, positions)
             print(f"wrote {args.output}", file=report)
         if args.plot:
-            plot_mutation_heatmap(
-                delta,
-                args.plot,
-                target,
-                alpha,
-                positions,
-                title=f"single mutants of {name}: Delta E = H(mutant) - H(target)",
-            )
             print(f"wrote {args.plot}", file=report)
         return 0
 
@@ -171,11 +180,19 @@ def run(args: argparse.Namespace) -> int:
                 row += f",{log_p[k] + 0.0:.6f}"
             fh.write(row + "\n")
 
-    if args.output is None:
+    assert args.sequences is not None, "SEQUENCES is read when --mutations is not given"
+    with atomic_paths() as stage:  # the table and the figure, or neither
+        if not to_stdout(args.output):
+            with open(stage(args.output, ".csv"), "w") as fh:
+                _write(fh)
+        if args.plot:
+            plot_energy_histogram(
+                energy, stage(args.plot, ".png"), title=f"{os.path.basename(args.sequences)}: {aln.N} sequences"
+            )
+    if to_stdout(args.output):
         _write(sys.stdout)
+        sys.stdout.flush()
     else:
-        with atomic_output(args.output) as fh:
-            _write(fh)
         print(f"wrote {args.output}", file=report)
     print(
         f"{aln.N} sequences: energy mean {energy.mean():.4f}, min {energy.min():.4f} "
@@ -183,6 +200,5 @@ def run(args: argparse.Namespace) -> int:
         file=report,
     )
     if args.plot:
-        plot_energy_histogram(energy, args.plot, title=f"{os.path.basename(args.sequences)}: {aln.N} sequences")
         print(f"wrote {args.plot}", file=report)
     return 0

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, SamplingWarning
 from .common import (
+    BINARY,
+    FIGURE,
     add_common_options,
     add_lattice_options,
-    atomic_path,
+    atomic_paths,
     check_outputs,
     critical_beta,
     inverse_temperature,
@@ -69,16 +72,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _save_npz(path: str, **arrays: Any) -> None:
     """np.savez_compressed through a file object: with a file name, numpy would append .npz
-    to the temporary name and leave the real output empty."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+    to a name without that extension."""
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..sampling import sample
 
-    check_outputs(args)
+    check_outputs(args, [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE)])
+    if args.sweeps < 1 or args.sweeps < args.thin:
+        raise InputError(f"--sweeps must be >= 1 and >= --thin (nothing would be recorded), got {args.sweeps}")
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:
@@ -87,41 +91,46 @@ def run(args: argparse.Namespace) -> int:
     if beta is None:
         beta = critical_beta(args, model)
     method = args.method or "metropolis"
-    result = sample(
-        model,
-        beta,
-        args.sweeps,
-        method=method,
-        n_chains=args.chains,
-        burn_in=args.burn_in,
-        thin=args.thin,
-        init=args.init,
-        seed=args.seed,
-        n_threads=args.threads,
-        progress=show_progress(args),
-    )
-    print(result.summary())
-    if args.output:
-        _save_npz(
-            args.output,
-            energy=result.energy,
-            magnetization=result.magnetization,
-            final_states=result.final_states,
-            seed=result.seed,
-            beta=beta,
+    with warnings.catch_warnings():  # SamplingWarnings are printed by the summary
+        warnings.simplefilter("ignore", SamplingWarning)
+        result = sample(
+            model,
+            beta,
+            args.sweeps,
             method=method,
-            shape=np.array(model.shape),
-            q=args.q,
-            J=args.J,
-            h=args.h,
+            n_chains=args.chains,
             burn_in=args.burn_in,
             thin=args.thin,
+            init=args.init,
+            seed=args.seed,
+            n_threads=args.threads,
+            progress=show_progress(args),
         )
+    print(result.summary())
+    with atomic_paths() as stage:  # the .npz and the figure, or neither
+        if args.output:
+            _save_npz(
+                stage(args.output, ".npz"),
+                energy=result.energy,
+                magnetization=result.magnetization,
+                final_states=result.final_states,
+                seed=result.seed,
+                beta=beta,
+                method=method,
+                shape=np.array(model.shape),
+                q=args.q,
+                J=args.J,
+                h=args.h,
+                burn_in=args.burn_in,
+                thin=args.thin,
+            )
+        if args.plot:
+            from ..plot import plot_traces
+
+            plot_traces(result, stage(args.plot, ".png"))
+    if args.output:
         print(f"wrote {args.output}")
     if args.plot:
-        from ..plot import plot_traces
-
-        plot_traces(result, args.plot)
         print(f"wrote {args.plot}")
     return 0
 
@@ -146,19 +155,21 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
         f"{'chi/N':>9} {'+/-':>8} {'tau_E':>7}"
     )
     for k, t in enumerate(temperatures):
-        res = sample(
-            model,
-            1.0 / t,
-            args.sweeps,
-            method=method,
-            n_chains=args.chains,
-            burn_in=args.burn_in,
-            thin=args.thin,
-            init=args.init,
-            seed=streams[k],
-            n_threads=args.threads,
-            progress=show_progress(args),
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SamplingWarning)
+            res = sample(
+                model,
+                1.0 / t,
+                args.sweeps,
+                method=method,
+                n_chains=args.chains,
+                burn_in=args.burn_in,
+                thin=args.thin,
+                init=args.init,
+                seed=streams[k],
+                n_threads=args.threads,
+                progress=show_progress(args),
+            )
         e = res.estimate("energy_per_site")
         c = res.specific_heat()
         m = res.estimate("abs_magnetization")
@@ -170,31 +181,38 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
             f"{t:8.4f} {e.mean:10.5f} {e.stderr:8.5f} {c.mean:9.4f} {c.stderr:8.4f} {m.mean:8.4f} "
             f"{m.stderr:8.4f} {chi.mean:9.3f} {chi.stderr:8.3f} {taus[k]:7.2f}"
         )
+        for w in caught:
+            if issubclass(w.category, SamplingWarning):
+                print(f"  warning at T = {t:g}: {w.message}")
+    with atomic_paths() as stage:  # the .npz and the figure, or neither
+        if args.output:
+            _save_npz(
+                stage(args.output, ".npz"),
+                temperatures=temperatures,
+                tau_int=taus,
+                seed=seed,
+                method=method,
+                shape=np.array(model.shape),
+                q=args.q,
+                J=args.J,
+                h=args.h,
+                **{k: v for k, v in table.items()},
+            )
+        if args.plot:
+            from ..plot import plot_scan
+
+            exact = _onsager_curves(args, model, temperatures)
+            kind = "Ising" if args.q == 2 else f"{args.q}-state Potts"
+            plot_scan(
+                temperatures,
+                table,
+                stage(args.plot, ".png"),
+                exact=exact,
+                title=f"{kind} {'x'.join(map(str, model.shape))}, {method}",
+            )
     if args.output:
-        _save_npz(
-            args.output,
-            temperatures=temperatures,
-            tau_int=taus,
-            seed=seed,
-            method=method,
-            shape=np.array(model.shape),
-            q=args.q,
-            J=args.J,
-            h=args.h,
-            **{k: v for k, v in table.items()},
-        )
         print(f"wrote {args.output}")
     if args.plot:
-        from ..plot import plot_scan
-
-        exact = _onsager_curves(args, model, temperatures)
-        plot_scan(
-            temperatures,
-            table,
-            args.plot,
-            exact=exact,
-            title=f"{'Ising' if args.q == 2 else f'{args.q}-state Potts'} {'x'.join(map(str, model.shape))}, {method}",
-        )
         print(f"wrote {args.plot}")
     return 0
 

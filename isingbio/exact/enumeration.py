@@ -22,6 +22,7 @@ order: results do not depend on the number of threads.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,34 @@ __all__ = [
 DEFAULT_MAX_CONFIGURATIONS = 2**30
 _INNER_CONFIGURATIONS = 2**16  # configurations per chunk (at most)
 _MARGINAL_BATCH_DOUBLES = 1 << 23  # memory of the per-chunk marginal sums of one batch
+_CALL_SECONDS = 0.2  # kernel work per call: Ctrl-C acts between calls
+# configurations per second and thread of thermodynamics() (two passes), 2-core development machine
+_CONFIGURATIONS_PER_SECOND = 2e7
+
+
+def estimate_seconds(n_configurations: int, n_threads: int = 1) -> float:
+    """A rough estimate of the seconds :func:`thermodynamics` takes for `n_configurations`."""
+    return n_configurations / (_CONFIGURATIONS_PER_SECOND * max(1, n_threads))
+
+
+def _in_calls(n_chunks: int, n_threads: int, run, limit: int | None = None) -> None:
+    """Call ``run(start, stop)`` over chunks 0..n_chunks-1 in consecutive pieces of about
+    _CALL_SECONDS (each chunk is computed alone, so the pieces do not change any result),
+    returning to Python between them so that Ctrl-C takes effect."""
+    step = max(1, 4 * n_threads)
+    start = 0
+    while start < n_chunks:
+        stop = min(n_chunks, start + step)
+        if limit is not None:
+            stop = min(stop, start + limit)
+        t = time.perf_counter()
+        run(start, stop)
+        took = time.perf_counter() - t
+        if took < 0.5 * _CALL_SECONDS:
+            step *= 2
+        elif took > 2 * _CALL_SECONDS:
+            step = max(n_threads, step // 2)
+        start = stop
 
 
 @dataclass(frozen=True)
@@ -167,8 +196,13 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
     ibuf, dbuf = kern.scratch_buffers(n_threads, L, q, want_marginals)
     mag_mode = t.mag_mode if want_moments else 0  # 0: sum of weights only
 
+    targs = t.args()
     best = np.empty((t.n_chunks, 3))
-    kern.enumerate_max(*t.args(), beta, beta_h, best, ibuf, dbuf, n_threads)
+    _in_calls(
+        t.n_chunks,
+        n_threads,
+        lambda a, b: kern.enumerate_max(*targs, beta, beta_h, best[a:b], ibuf, dbuf, n_threads, a),
+    )
     c = int(np.argmax(best[:, 0]))  # first chunk holding the maximum: deterministic
     ref, e0_j, e0_h = (float(v) for v in best[c])
 
@@ -178,12 +212,14 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
     if want_marginals:
         per_chunk = L * q + L * L * q * q
         batch = max(1, min(t.n_chunks, _MARGINAL_BATCH_DOUBLES // per_chunk))
-        for start in range(0, t.n_chunks, batch):
-            n = min(batch, t.n_chunks - start)
+
+        def marginal_sums(start, stop):
+            nonlocal single, pair
+            n = stop - start
             s1 = np.zeros((n, L, q))
             s2 = np.zeros((n, L, L, q, q))
             kern.enumerate_sums(
-                *t.args(),
+                *targs,
                 beta,
                 beta_h,
                 mag_mode,
@@ -191,7 +227,7 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
                 e0_j,
                 e0_h,
                 start,
-                sums[start : start + n],
+                sums[start:stop],
                 s1,
                 s2,
                 True,
@@ -199,14 +235,34 @@ def _run(model, beta, beta_h, max_configurations, n_threads, want_marginals, wan
                 dbuf,
                 n_threads,
             )
-            for k in range(n):  # fixed order: independent of the number of threads
+            for k in range(n):  # fixed order: independent of the number of threads and calls
                 single += s1[k]
                 pair += s2[k]
+
+        _in_calls(t.n_chunks, n_threads, marginal_sums, limit=batch)
     else:
         dummy1 = np.zeros((1, 1, 1))
         dummy2 = np.zeros((1, 1, 1, 1, 1))
-        kern.enumerate_sums(
-            *t.args(), beta, beta_h, mag_mode, ref, e0_j, e0_h, 0, sums, dummy1, dummy2, False, ibuf, dbuf, n_threads
+        _in_calls(
+            t.n_chunks,
+            n_threads,
+            lambda a, b: kern.enumerate_sums(
+                *targs,
+                beta,
+                beta_h,
+                mag_mode,
+                ref,
+                e0_j,
+                e0_h,
+                a,
+                sums[a:b],
+                dummy1,
+                dummy2,
+                False,
+                ibuf,
+                dbuf,
+                n_threads,
+            ),
         )
     total = sums[:, 0::2].sum(axis=0) + sums[:, 1::2].sum(axis=0)  # value + compensation
     z = total[0]
@@ -372,7 +428,11 @@ def probabilities(
     e_j = np.empty(n)
     e_h = np.empty(n)
     ibuf, dbuf = kern.scratch_buffers(n_threads, L, q, False)
-    kern.enumerate_energies(*t.args(), e_j, e_h, ibuf, dbuf, n_threads)
+    _in_calls(
+        t.n_chunks,
+        n_threads,
+        lambda a, b: kern.enumerate_energies(*t.args(), e_j, e_h, ibuf, dbuf, n_threads, a, b),
+    )
     logw = -(beta * e_j + beta_h * e_h)
     logw -= logw.max()
     p = np.exp(logw)

@@ -36,6 +36,7 @@ Z would have used eigenvalues: long periodic strips). log_z from
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,27 @@ MAX_ROW_STATES = 3**9  # q^width limit (19683)
 _EIG_MAX_STATES = 3000
 _JETS_MAX_COLUMNS = 3e7  # thermodynamics: exact columns up to about a second of work
 _BLOCK_DOUBLES = 1 << 24  # memory of one block of columns (128 MiB)
+
+
+def _interruptible(fn, *args):
+    """fn(*args) in a helper thread (LAPACK releases the GIL), the caller waiting in steps of
+    0.1 s: Ctrl-C (KeyboardInterrupt) reaches the caller within a fraction of a second even
+    while one LAPACK call takes seconds (the abandoned call finishes in its thread)."""
+    box: dict = {}
+
+    def work():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True, name="isingbio-eigvalsh")
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 @dataclass(frozen=True)
@@ -165,7 +187,7 @@ class _Strip:
             check_memory(2 * 8 * n * n, f"a dense {n} x {n} transfer matrix")
             sd = np.sqrt(d)
             S = apply_v(np.diag(sd)) * sd[:, None]  # D^1/2 V D^1/2 (symmetric)
-            lam = np.linalg.eigvalsh(0.5 * (S + S.T))
+            lam = _interruptible(np.linalg.eigvalsh, 0.5 * (S + S.T))
             la = np.abs(lam)
             top = la.max()
             terms = np.exp(Lg * (np.log(np.maximum(la, 1e-300)) - math.log(top)))

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import IO, Any
 
 from ..errors import FormatError, InputError
 from .ccmpred import read_ccmpred_mat, read_ccmpred_raw, write_ccmpred_mat, write_ccmpred_raw
@@ -100,7 +100,7 @@ def read_scores(path: str | os.PathLike, format: str | None = None) -> ScoreTabl
 
 
 def write_scores(
-    path: str | os.PathLike,
+    path: str | os.PathLike | IO[str],
     table: ScoreTable,
     format: str,
     *,

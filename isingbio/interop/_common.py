@@ -3,13 +3,16 @@ the file and the place of a problem, the protein alphabets and gauge helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import zlib
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 import numpy as np
 
+from .._files import atomic_output
 from ..alphabets import PROTEIN, Alphabet, get_alphabet
 from ..errors import FormatError, InputError
 
@@ -157,3 +160,13 @@ def model_positions(model: Any) -> np.ndarray:
     if pos is None or len(pos) != model.n_sites:
         return np.arange(1, model.n_sites + 1, dtype=np.int64)
     return np.asarray(pos, dtype=np.int64)
+
+
+@contextlib.contextmanager
+def text_output(path: Any) -> Iterator[IO[str]]:
+    """An open text stream (``sys.stdout``) as it is, else a file written atomically."""
+    if hasattr(path, "write"):
+        yield path
+    else:
+        with atomic_output(path) as fh:
+            yield fh

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import gzip
 import os
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from .._files import atomic_output
 from ..alphabets import PROTEIN, PROTEIN_GAP_LAST, state_permutation
 from ..errors import FormatError, InputError
-from ._common import dense_model, model_letters, read_text_lines
+from ._common import dense_model, model_letters, read_text_lines, text_output
 
 if TYPE_CHECKING:
     from ..models import IsingModel, PottsModel
@@ -207,18 +207,18 @@ def read_ccmpred_mat(path: str | os.PathLike) -> np.ndarray:
     return out
 
 
-def write_ccmpred_mat(scores: np.ndarray, path: str | os.PathLike) -> None:
+def write_ccmpred_mat(scores: np.ndarray, path: str | os.PathLike | IO[str]) -> None:
     """Write an (L, L) score matrix as CCMpred's ``.mat`` (``%.20e`` values, tab-separated).
 
     Parameters
     ----------
     scores : ndarray, shape (L, L)
-    path : str or os.PathLike
-        Output file, written atomically.
+    path : str or os.PathLike or text stream
+        Output file, written atomically, or an open text stream (``sys.stdout``).
     """
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 2 or s.shape[0] != s.shape[1]:
         raise InputError(f"scores must be a square (L, L) matrix, got shape {s.shape}")
     row = "%.20e\t" * s.shape[1] + "\n"
-    with atomic_output(path, "w") as fh:
+    with text_output(path) as fh:
         fh.write("".join(row % tuple(r) for r in s))

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from .._files import atomic_output
 from ..contacts import apc_correction, contact_scores, ranked_pairs
 from ..errors import FormatError, InputError
-from ._common import dense_model, gap_index, gaps_modelled, model_letters, read_text_lines
+from ._common import dense_model, gap_index, gaps_modelled, model_letters, read_text_lines, text_output
 
 __all__ = [
     "CONVENTIONS",
@@ -174,13 +173,15 @@ def _square(scores: Any, name: str = "scores") -> np.ndarray:
     return s
 
 
-def write_plmc_couplings(path: str | os.PathLike, cn: Any, positions: Any = None, sequence: str | None = None) -> int:
+def write_plmc_couplings(
+    path: str | os.PathLike | IO[str], cn: Any, positions: Any = None, sequence: str | None = None
+) -> int:
     """Write plmc's couplings file: ``i A_i j A_j 0 CN`` for every pair i < j, in index order.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Output file, written atomically.
+        Output file, written atomically, or an open text stream (``sys.stdout``).
     cn : array_like, shape (L, L)
         Scores (e.g. ``dca_scores(model, "plmc")[1]``), printed as plmc does (``%f``).
     positions : array_like of int, shape (L,), optional
@@ -197,7 +198,7 @@ def write_plmc_couplings(path: str | os.PathLike, cn: Any, positions: Any = None
     L = s.shape[0]
     pos, seq = _labels(positions, sequence, L)
     iu, ju = np.triu_indices(L, 1)
-    with atomic_output(path) as fh:
+    with text_output(path) as fh:
         fh.write("".join(f"{pos[i]} {seq[i]} {pos[j]} {seq[j]} 0 {s[i, j]:f}\n" for i, j in zip(iu, ju)))
     return len(iu)
 
@@ -258,14 +259,14 @@ _EV_HEADER = ["i", "A_i", "j", "A_j", "fn", "cn"]
 
 
 def write_evcouplings_csv(
-    path: str | os.PathLike, fn: Any, cn: Any, positions: Any = None, sequence: str | None = None
+    path: str | os.PathLike | IO[str], fn: Any, cn: Any, positions: Any = None, sequence: str | None = None
 ) -> int:
     """Write EVcouplings' CouplingScores CSV: ``i,A_i,j,A_j,fn,cn`` for every pair, best cn first.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Output file, written atomically.
+        Output file, written atomically, or an open text stream (``sys.stdout``).
     fn, cn : array_like, shape (L, L)
         Scores before and after APC (e.g. ``dca_scores(model, "evcouplings")``).
     positions : array_like of int, shape (L,), optional
@@ -283,7 +284,7 @@ def write_evcouplings_csv(
         raise InputError(f"fn and cn must have the same shape, got {f.shape} and {c.shape}")
     pos, seq = _labels(positions, sequence, c.shape[0])
     iu, ju, _ = ranked_pairs(c, min_separation=1)
-    with atomic_output(path) as fh:
+    with text_output(path) as fh:
         fh.write(",".join(_EV_HEADER) + "\n")
         fh.write(
             "".join(
@@ -323,7 +324,7 @@ def read_evcouplings_csv(path: str | os.PathLike) -> ScoreTable:
 
 
 def write_casp_rr(
-    path: str | os.PathLike,
+    path: str | os.PathLike | IO[str],
     scores: Any,
     positions: Any = None,
     sequence: str | None = None,
@@ -339,7 +340,7 @@ def write_casp_rr(
     Parameters
     ----------
     path : str or os.PathLike
-        Output file, written atomically.
+        Output file, written atomically, or an open text stream (``sys.stdout``).
     scores : array_like, shape (L, L)
     positions : array_like of int, shape (L,), optional
         Residue numbers (default 1..L).
@@ -369,7 +370,7 @@ def write_casp_rr(
         iu, ju, v = iu[:n], ju[:n], v[:n]
     top = v[0] if len(v) and v[0] > 0 else 1.0
     p = np.clip(v / top, 0.0, 1.0)
-    with atomic_output(path) as fh:
+    with text_output(path) as fh:
         fh.write(f"PFRMAT RR\nTARGET {target}\nAUTHOR {author}\nMETHOD {method}\nMODEL 1\n")
         if sequence is not None:
             fh.write("".join(sequence[k : k + 50] + "\n" for k in range(0, L, 50)))

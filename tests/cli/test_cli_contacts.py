@@ -136,14 +136,14 @@ def test_bad_input_no_output(tmp_path, capsys, content, match):
 
 
 def test_memory_refusal(tmp_path, capsys, monkeypatch, small_alignment):
-    import isingbio._validation as v
+    import isingbio._config as cfg
 
-    monkeypatch.setattr(v, "available_memory", lambda: 1 << 20)
+    monkeypatch.setattr(cfg, "memory_limit", lambda: (1 << 20, "RLIMIT_AS (ulimit -v) of 1.0 MiB"))
     out = tmp_path / "c.csv"
     rc = main(["contacts", str(small_alignment), "-o", str(out), "--quiet"])
     assert rc == 1
     err = capsys.readouterr().err
-    assert "needs" in err and "float32" in err
+    assert "needs" in err and "float32" in err and "limit: RLIMIT_AS (ulimit -v) of 1.0 MiB" in err
     assert not out.exists()
 
 
@@ -194,8 +194,8 @@ def _no_fit(monkeypatch):
         (["-o", "{d}/sub"], "is a directory"),
         (["-o", "{d}/sub/"], "is a directory"),
         (["--save-model", "{d}/nodir/m.npz"], "does not exist"),
-        (["-o", "{d}/x.csv", "--plot", "{d}/x.csv"], "different files"),
-        (["-o", "{aln}"], "overwrite the input"),
+        (["-o", "{d}/x.csv", "--save-model", "{d}/x.csv"], "different files"),
+        (["-o", "{aln}"], "would be overwritten"),
         (["--min-separation", "0"], "min-separation"),
     ],
 )

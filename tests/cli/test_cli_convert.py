@@ -57,7 +57,8 @@ def test_model_to_score_files(tmp_path, model_file):
     "args, message",
     [
         (["{d}/nothing", "{d}/o.npz"], "no such file"),
-        (["{m}", "{m}"], "would overwrite IN"),
+        (["{m}", "{m}"], "it would be overwritten"),
+        (["{m}", "-", "--to", "plmc-params"], "cannot go to standard output"),
         (["{m}", "{d}/o.unknown"], "give --to"),
         (["{m}", "{d}/o.x", "--to", "gremlin"], "unknown format 'gremlin'"),
         (["{d}/s.mat", "{d}/o.npz"], "cannot be turned into a model"),
@@ -148,3 +149,17 @@ def test_contacts_save_model_in_a_peer_format(tmp_path, rng, name):
         assert (tmp_path / name).read_bytes()[:2] == b"\x1f\x8b"
     if name.endswith(".params"):  # the fit's alignment: 60 sequences' neighbour counts
         assert np.frombuffer((tmp_path / name).read_bytes(), "<i4", 3)[2] == 60
+
+
+def test_scores_to_standard_output(tmp_path, model_file, capsys):
+    assert main(["convert", str(model_file), "-", "--to", "plmc-couplings"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].split()[:5] == ["10", "A", "11", "C", "0"]  # positions 10..17
+    assert "wrote plmc scores" in captured.err
+
+
+def test_contacts_scores_to_standard_output_in_a_peer_format(tmp_path, rng, capsys):
+    aln = write_fasta(tmp_path / "a.fasta", rng)
+    assert main(["contacts", str(aln), "--max-iter", "3", "--seed", "1", "-q", "-o", "-", "--format", "casp"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PFRMAT RR\nTARGET a\n") and out.endswith("END\n")

@@ -142,3 +142,36 @@ def test_too_large_message_for_huge_models():
     """q^L past 1e308 used to raise OverflowError while formatting the message."""
     with pytest.raises(TooLargeError, match=r"2\^1600 = about 10\^482 configurations"):
         exact.log_partition(IsingModel.lattice((40, 40)), 0.4)
+
+
+def test_calls_of_a_few_chunks_give_the_same_results(monkeypatch):
+    # the chunks go to the kernel in calls of a fraction of a second (Ctrl-C between them):
+    # calls of a single chunk must give the same numbers bit for bit
+    import isingbio.exact.enumeration as en
+    from isingbio.exact import marginals, probabilities, thermodynamics
+
+    rng = np.random.default_rng(3)
+    J = rng.normal(0, 0.4, size=(14, 14, 3, 3))
+    J = 0.5 * (J + J.transpose(1, 0, 3, 2))
+    J[np.arange(14), np.arange(14)] = 0.0
+    model = PottsModel(rng.normal(0, 0.3, size=(14, 3)), J)
+    small = PottsModel(model.h[:12], model.J[:12, :12])
+    expected = thermodynamics(model, 0.7, n_threads=2)
+    single, pair = marginals(small, 0.7, n_threads=2)
+    configs, p = probabilities(small, 0.7, n_threads=2)
+    monkeypatch.setattr(en, "_CALL_SECONDS", 0.0)  # every call too long: one chunk (thread) each
+    calls = []
+    real = en._in_calls
+    monkeypatch.setattr(
+        en,
+        "_in_calls",
+        lambda n, t, run, limit=None: real(n, t, lambda a, b: (calls.append(b - a), run(a, b))[1], limit),
+    )
+    got = thermodynamics(model, 0.7, n_threads=1)
+    assert max(calls) <= 4 and len(calls) > 10
+    assert (got.log_z, got.energy, got.specific_heat) == (expected.log_z, expected.energy, expected.specific_heat)
+    s2, p2 = marginals(small, 0.7, n_threads=1)
+    np.testing.assert_array_equal(s2, single)
+    np.testing.assert_array_equal(p2, pair)
+    c2, pp2 = probabilities(small, 0.7, n_threads=1)
+    np.testing.assert_array_equal(pp2, p)
