@@ -14,11 +14,14 @@ Partition functions
 Generative use of fitted models
     :func:`sample_sequences`, :func:`score_sequences`, :func:`mutation_effects`,
     :func:`compare_statistics`
+Other programs' files
+    :mod:`interop` (plmc, CCMpred, EVcouplings, CASP RR); :func:`load_model` and
+    :func:`save_model` take their format names
 Figures
     :mod:`plot` (matplotlib is imported only when a figure is drawn)
 """
 
-from . import annealing, exact, generative, stats
+from . import annealing, exact, generative, interop, stats
 from ._config import build_config, show_config
 from ._version import __version__
 from .alignment import Alignment, read_alignment
@@ -98,6 +101,7 @@ __all__ = [
     "log_prob",
     "generative",
     "annealing",
+    "interop",
     "sample_sequences",
     "score_sequences",
     "mutation_effects",

@@ -45,8 +45,10 @@ from .models import IsingModel, PottsModel
 __all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
 
 
-def save_model(model: IsingModel | PottsModel, path: str | os.PathLike, **metadata: Any) -> None:
-    """Write a model to ``path`` (.npz) in its own storage form, atomically.
+def save_model(
+    model: IsingModel | PottsModel, path: str | os.PathLike, format: str | None = None, **metadata: Any
+) -> None:
+    """Write a model to ``path`` in isingbio's .npz format or a peer's (plmc, CCMpred), atomically.
 
     Parameters
     ----------
@@ -57,16 +59,37 @@ def save_model(model: IsingModel | PottsModel, path: str | os.PathLike, **metada
         Output file, written under exactly this name. It is written to a temporary file
         beside it and renamed on success, so an interrupted save never leaves a truncated
         file.
+    format : {"isingbio", "plmc", "ccmpred"}, optional
+        ``isingbio``: the self-describing .npz file (every model form); ``plmc``: plmc's
+        binary parameter file (:func:`isingbio.interop.write_plmc`); ``ccmpred``: CCMpred's
+        raw parameters (:func:`isingbio.interop.write_ccmpred_raw`, protein models). Also
+        ``plmc-params``, ``ccmpred-raw``. Default: from the extension (``.params`` plmc,
+        ``.raw`` / ``.raw.gz`` CCMpred), else isingbio's .npz.
     **metadata
-        Extra JSON-serialisable items, merged over ``model.metadata`` (e.g. ``seed=1``).
+        Extra JSON-serialisable items, merged over ``model.metadata`` (e.g. ``seed=1``;
+        isingbio's format only).
     """
     if not isinstance(model, (IsingModel, PottsModel)):
         raise InputError(f"save_model needs an IsingModel or a PottsModel, got {type(model).__name__}")
+    if format is not None or not os.fspath(path).lower().endswith(".npz"):
+        from .interop import save_model_file
+
+        if save_model_file(model, path, format):
+            return
     model.save(path, **metadata)
 
 
-def load_model(path: str | os.PathLike) -> IsingModel | PottsModel:
-    """Read a model written by :func:`save_model` (``model.save``).
+def load_model(path: str | os.PathLike, format: str | None = None) -> IsingModel | PottsModel:
+    """Read a model written by :func:`save_model` (``model.save``), plmc or CCMpred.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    format : {"isingbio", "plmc", "ccmpred"}, optional
+        isingbio's .npz, plmc's binary parameter file (:func:`isingbio.interop.read_plmc`)
+        or CCMpred's raw parameters (:func:`isingbio.interop.read_ccmpred_raw`; also
+        ``plmc-params``, ``ccmpred-raw``). Default: detected from the content, then the
+        extension.
 
     Returns
     -------
@@ -78,9 +101,16 @@ def load_model(path: str | os.PathLike) -> IsingModel | PottsModel:
     Raises
     ------
     FormatError
-        Not an isingbio model file, or a damaged one (the message names the file).
+        Not a model file, or a damaged one (the message names the file and, for peers'
+        files, the byte offset or line and what was expected).
     """
     path = os.fspath(path)
+    if format is not None or os.path.isfile(path):
+        from .interop import load_model_file
+
+        peer = load_model_file(path, format)
+        if peer is not None:
+            return peer
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
@@ -88,7 +118,8 @@ def load_model(path: str | os.PathLike) -> IsingModel | PottsModel:
         raise FormatError("is a directory, not a model file", path=path) from None
     if magic[:2] != b"PK":  # np.load would try to unpickle it and say so
         raise FormatError(
-            "not an isingbio model file (model files are .npz archives written by model.save / isingbio.save_model)",
+            "not an isingbio model file (model files are .npz archives written by model.save / "
+            "isingbio.save_model; plmc parameter files and CCMpred raw parameters are read too)",
             path=path,
         )
     arrays = read_npz(path)  # every damage of the archive: FormatError with the file

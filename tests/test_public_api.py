@@ -7,7 +7,7 @@ import pytest
 
 import isingbio
 
-MODULES = ["isingbio", "isingbio.exact"]
+MODULES = ["isingbio", "isingbio.exact", "isingbio.interop"]
 
 
 def _public_callables():

@@ -13,6 +13,8 @@ from ..errors import InputError, IsingbioError
 from .common import BINARY, FIGURE, STDOUT, TEXT, add_common_options, check_outputs, show_progress
 
 N_SHOWN = 10  # top pairs printed
+_ALIGNMENT_FORMATS = ["fasta", "a2m", "a3m", "stockholm", "aln"]
+_SCORE_FORMATS = ["csv", "plmc", "evcouplings", "ccmpred", "casp"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -37,10 +39,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--example", action="store_true", help="use the built-in example family (PF00014) and its contact map"
     )
     p.add_argument(
+        "--alignment-format",
+        dest="alignment_format",
+        default=None,
+        choices=_ALIGNMENT_FORMATS,
+        help="alignment format (default: detected)",
+    )
+    p.add_argument(
         "--format",
         default=None,
-        choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
-        help="alignment format (default: detected)",
+        choices=[*_SCORE_FORMATS, *_ALIGNMENT_FORMATS],
+        metavar="{" + ",".join(_SCORE_FORMATS) + "}",
+        help="format of -o: csv (i,j,score), plmc (couplings file), evcouplings (CouplingScores CSV), "
+        "ccmpred (.mat) or casp (RR); default: from the extension of -o (.couplings, .mat, .rr), else csv. "
+        "Scores are isingbio's (APC-corrected norms without the gap) in every format. An alignment "
+        "format name is still read as --alignment-format",
     )
     p.add_argument(
         "--focus",
@@ -62,7 +75,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--structure", default=None, metavar="FILE", help="PDB or mmCIF file of the target: report P@L/5, P@L/2, P@L"
     )
     p.add_argument("--chain", default=None, metavar="A", help="chain of --structure (default: first protein chain)")
-    p.add_argument("--save-model", default=None, metavar="MODEL.npz", help="write the fitted model (.npz)")
+    p.add_argument(
+        "--save-model",
+        default=None,
+        metavar="MODEL.npz",
+        help="write the fitted model: .npz (isingbio), .params (plmc, with the alignment's frequencies and "
+        "weights) or .raw / .raw.gz (CCMpred)",
+    )
     p.add_argument(
         "--lambda-j",
         type=float,
@@ -103,6 +122,17 @@ def _announce(aln, args: argparse.Namespace, out) -> None:
         out.flush()
 
 
+def _write_scores(dest, out_format, model, scores, positions, seq, args: argparse.Namespace, path) -> int:
+    """Write the scores in a peer's format (isingbio's scores; fn without APC for EVcouplings)."""
+    from ..contacts import contact_scores
+    from ..interop import ScoreTable, write_scores
+
+    fn = contact_scores(model, apc=False) if out_format == "evcouplings" else None
+    table = ScoreTable(cn=scores, fn=fn, positions=positions, sequence=seq)
+    target = os.path.splitext(os.path.basename(str(path)))[0]
+    return write_scores(dest, table, str(out_format), min_separation=args.min_separation, target=target)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..alignment import read_alignment
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
@@ -126,6 +156,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
     if args.min_separation < 1:
         raise InputError(f"--min-separation must be >= 1, got {args.min_separation}")
+    aln_format, out_format = args.alignment_format, args.format
+    if out_format in _ALIGNMENT_FORMATS:  # --format used to name the alignment format
+        if aln_format is not None and aln_format != out_format:
+            raise InputError(f"--format {out_format} is an alignment format and --alignment-format says {aln_format}")
+        aln_format, out_format = out_format, None
+    if out_format is None and args.output is not None:
+        from ..interop.formats import format_from_extension
+
+        by_name = format_from_extension(args.output)
+        out_format = by_name[1] if by_name is not None and by_name[0] == "scores" else "csv"
 
     if example:
         from ..data import example_alignment_path
@@ -137,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         path = args.alignment
     aln = read_alignment(
         path,
-        format=args.format,
+        format=aln_format,
         focus=args.focus,
         max_gap_fraction_seq=args.max_gap_seq,
         max_gap_fraction_col=args.max_gap_col,
@@ -208,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
     written = []
     try:
         with atomic_paths() as stage:  # all outputs or none
-            if args.output is not None and args.output != STDOUT:
+            if args.output is not None and args.output != STDOUT and out_format in (None, "csv"):
                 n = write_contacts_csv(
                     stage(args.output, ".csv"),
                     scores,
@@ -217,6 +257,10 @@ def run(args: argparse.Namespace) -> int:
                     sequence=seq,
                 )
                 written.append(f"wrote {n} pairs to {args.output}")
+            elif args.output is not None and args.output != STDOUT:
+                n = _write_scores(stage(args.output, ".txt"), out_format, res.model, scores, positions, seq, args, path)
+                what = "rows" if out_format == "ccmpred" else "pairs"
+                written.append(f"wrote {n} {what} ({out_format} format) to {args.output}")
             if args.plot is not None:
                 from ..plot import plot_contacts
 
@@ -225,18 +269,29 @@ def run(args: argparse.Namespace) -> int:
                 )
                 written.append(f"wrote {args.plot}")
             if args.save_model is not None:
+                from ..interop import write_ccmpred_raw, write_plmc
+                from ..interop.formats import format_from_extension
                 from ..io import save_model
 
-                save_model(
-                    res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
-                )
+                kind = format_from_extension(args.save_model)  # .params: plmc, .raw[.gz]: CCMpred
+                if kind == ("model", "plmc"):  # with the fit's frequencies and weights
+                    write_plmc(res.model, stage(args.save_model), alignment=aln, weights=weights)
+                elif kind == ("model", "ccmpred"):
+                    write_ccmpred_raw(res.model, stage(args.save_model))  # gzipped for .raw.gz
+                else:
+                    save_model(
+                        res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
+                    )
                 written.append(f"wrote {args.save_model}")
     except OSError as exc:
         raise IsingbioError(
             f"could not write the output: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         ) from None
-    if args.output == STDOUT:  # after the files: nothing on standard output if one of them fails
+    if args.output == STDOUT and out_format in (None, "csv"):  # after the files: nothing on stdout if one fails
         write_contacts_csv(sys.stdout, scores, min_separation=args.min_separation, positions=positions, sequence=seq)
+        sys.stdout.flush()
+    elif args.output == STDOUT:
+        _write_scores(sys.stdout, out_format, res.model, scores, positions, seq, args, path)
         sys.stdout.flush()
     for line in written:
         print(line, file=out)
