@@ -24,6 +24,7 @@ from ._version import __version__
 from .alignment import Alignment, read_alignment
 from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
 from .annealed_importance import AISResult, ais
+from .boltzmann import BMResult, fit_bm
 from .contacts import contact_scores, top_contacts, write_contacts_csv
 from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
 from .errors import (
@@ -38,7 +39,7 @@ from .errors import (
 )
 from .evaluation import evaluate_contacts
 from .io import load_model, save_model
-from .likelihood import log_prob
+from .likelihood import LogLikelihood, log_likelihood, log_prob
 from .models import IsingModel, PottsModel
 from .plm import PLMResult, fit_plm
 from .plot import plot_contacts
@@ -84,6 +85,10 @@ __all__ = [
     "sequence_weights",
     "fit_plm",
     "PLMResult",
+    "fit_bm",
+    "BMResult",
+    "log_likelihood",
+    "LogLikelihood",
     "contact_scores",
     "top_contacts",
     "write_contacts_csv",

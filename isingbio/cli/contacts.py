@@ -225,11 +225,17 @@ def run(args: argparse.Namespace) -> int:
                 written.append(f"wrote {args.plot}")
             if args.save_model is not None:
                 from ..io import save_model
+                from ..sequences import gaps_modelled
 
                 save_model(
                     res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
                 )
-                written.append(f"wrote {args.save_model}")
+                kind = (
+                    "gaps modelled as a state"
+                    if gaps_modelled(res.model)
+                    else "gaps as missing data: good for contacts; to sample or score, fit with `isingbio fit`"
+                )
+                written.append(f"wrote {args.save_model} ({kind})")
     except OSError as exc:
         raise IsingbioError(
             f"could not write the output: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
