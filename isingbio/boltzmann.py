@@ -395,7 +395,8 @@ def fit_bm(
     n_eff = float(w.sum())
     pc = 1.0 / n_eff if pseudocount is None else float(pseudocount)
     if not (0 <= pc < 1):
-        raise InputError(f"pseudocount must be in [0, 1), got {pc}")
+        why = f" (the default 1 / N_eff, with N_eff = sum of the weights = {n_eff:.4g})" if pseudocount is None else ""
+        raise InputError(f"pseudocount must be in [0, 1), got {pc}{why}: give pseudocount=")
     seq = as_seed_sequence(seed)
     seed_used = seed_entropy(seq)
     kernel = _dense.potts_metropolis if method == "metropolis" else _dense.potts_heatbath

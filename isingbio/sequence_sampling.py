@@ -517,7 +517,7 @@ def sample_sequences(
 
     _check_dense(model)
     note = gap_note(model)
-    if note and warn:
+    if note:  # also with warn=False, which is about the mixing diagnostics
         warnings.warn(note, ModelWarning, stacklevel=2)
     n = check_positive_int(n, "n")
     beta = check_beta(beta)
