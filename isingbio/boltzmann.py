@@ -65,8 +65,8 @@ logger = logging.getLogger(__name__)
 _CHECKPOINT_FORMAT = "isingbio-bm-checkpoint"
 _CHECKPOINT_VERSION = 1
 # chains lag when their identity with their own past exceeds that between chains by more than
-# three standard errors plus this (differences of a percent of sites are of no consequence)
-_LAG_TOLERANCE = 0.01
+# three standard errors plus this (differences of two percent of sites are of no consequence)
+_LAG_TOLERANCE = 0.02
 _TRACE_KEYS = ("step", "pearson", "slope", "pearson_one_site", "slope_one_site", "sweeps", "seconds")
 
 
@@ -237,6 +237,28 @@ def _identity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(s.mean()), float(s.std() / math.sqrt(max(len(s) - 1, 1)))
 
 
+_LR_UP, _LR_DOWN, _LR_MAX, _LR_MIN = 1.2, 0.5, 40.0, 0.01
+
+
+def _adaptive_steps(opt: dict[str, np.ndarray], g1: np.ndarray, g2: np.ndarray, lr: float) -> dict[str, np.ndarray]:
+    """Per-parameter step sizes after a step with gradients g1 (fields) and g2 (couplings).
+
+    New arrays (the old ones are left alone, so that an interrupted step changes nothing).
+    g2 is symmetric, so the coupling step sizes are too, exactly.
+    """
+    out = {}
+    for key, g in (("h", g1), ("J", g2)):
+        sign = np.sign(g).astype(np.int8)
+        if "lr_" + key not in opt:
+            out["lr_" + key] = np.full(g.shape, lr)
+        else:
+            agree = sign * opt["sign_" + key]
+            step = np.where(agree > 0, _LR_UP, np.where(agree < 0, _LR_DOWN, 1.0))
+            out["lr_" + key] = np.clip(opt["lr_" + key] * step, lr * _LR_MIN, lr * _LR_MAX)
+        out["sign_" + key] = sign
+    return out
+
+
 def _fingerprint(matrix: np.ndarray, w: np.ndarray, q: int) -> str:
     d = hashlib.sha256()
     d.update(np.asarray(matrix.shape, dtype=np.int64).tobytes())
@@ -286,11 +308,13 @@ def fit_bm(
     q: int | None = None,
     weights: str | ArrayLike | None = None,
     init: str | PottsModel = "plm",
-    n_chains: int = 5000,
+    n_chains: int = 10000,
     sweeps_per_step: int = 10,
     learning_rate: float = 0.05,
+    optimizer: str = "adaptive",
     target_pearson: float = 0.95,
     max_steps: int = 2000,
+    max_time: float | None = None,
     lambda_h: float = 0.0,
     lambda_J: float = 0.0,
     pseudocount: float | None = None,
@@ -318,16 +342,28 @@ def fit_bm(
         Start: a pseudo-likelihood fit with gaps as a state (default), the independent-site
         model, or a given dense model.
     n_chains : int, optional
-        Persistent chains (default 5000); the noise of the model's statistics falls as
-        ``1 / sqrt(n_chains)``.
+        Persistent chains (default 10000, as adabmDCA). The noise of the model's statistics
+        falls as ``1 / sqrt(n_chains)`` and caps the Pearson the chains can show: 5000
+        independent draws from the PF00014 alignment itself give a connected Pearson of only
+        0.94 against it, 10000 draws 0.97, 20000 0.98.
     sweeps_per_step : int, optional
         Sweeps of every chain per gradient step (default 10); raised when chains lag.
     learning_rate : float, optional
         Step size of the plain gradient (default 0.05, as adabmDCA).
+    optimizer : {"adaptive", "sgd"}, optional
+        ``"sgd"``: every parameter moves by ``learning_rate`` times its gradient.
+        ``"adaptive"`` (default): each parameter has its own step size, starting at
+        ``learning_rate``, multiplied by 1.2 (up to ``40 * learning_rate``) while its gradient
+        keeps its sign and halved (down to ``learning_rate / 100``) when the sign flips:
+        parameters far from their value (rare pairs) speed up, those that only jitter in the
+        chains' noise slow down, which also damps the noise.
     target_pearson : float, optional
         Stop when the Pearson correlation of the connected correlations reaches it, in (0, 1].
     max_steps : int, optional
         Stop after this many gradient steps (counted over resumed runs).
+    max_time : float, optional
+        Also stop after this many seconds (of this call). A fit cut short by time is not
+        reproducible step for step; resume it with a larger limit from its checkpoint.
     lambda_h, lambda_J : float, optional
         L2 strengths on fields and couplings (default 0: the pseudocount regularises).
     pseudocount : float, optional
@@ -379,6 +415,8 @@ def fit_bm(
     max_sweeps = max(sweeps, check_positive_int(max_sweeps, "max_sweeps"))
     burn_in = 10 * sweeps if burn_in is None else check_positive_int(burn_in, "burn_in", minimum=0)
     learning_rate = float(learning_rate)
+    if optimizer not in ("adaptive", "sgd"):
+        raise InputError(f"optimizer must be 'adaptive' or 'sgd', got {optimizer!r}")
     lambda_h, lambda_J = float(lambda_h), float(lambda_J)
     for name, val in (("learning_rate", learning_rate), ("lambda_h", lambda_h), ("lambda_J", lambda_J)):
         if not math.isfinite(val) or val < 0 or (name == "learning_rate" and val == 0):
@@ -408,6 +446,7 @@ def fit_bm(
         n_chains=n_chains,
         sweeps_per_step=sweeps,
         learning_rate=learning_rate,
+        optimizer=optimizer,
         lambda_h=lambda_h,
         lambda_J=lambda_J,
         pseudocount=pc,
@@ -432,6 +471,7 @@ def fit_bm(
         states = np.ascontiguousarray(resumed["states"], dtype=np.int8)
         rng = np.ascontiguousarray(resumed["rng"], dtype=np.uint64)
         last_check = np.ascontiguousarray(resumed["last_check"], dtype=np.int8)
+        opt = {k[4:]: resumed[k].copy() for k in resumed if k.startswith("opt_")}
         step0 = int(resumed["meta"]["step"])
         sweeps = int(resumed["meta"]["sweeps"])
         equilibrated = resumed["meta"]["equilibrated"]
@@ -464,6 +504,8 @@ def fit_bm(
         states = init_rng.integers(0, q, size=(n_chains, L), dtype=np.int8)
         last_check = states.copy()
 
+    if resumed is None:
+        opt = {}
     scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
     kstats = np.zeros((n_chains, 4))
 
@@ -486,6 +528,7 @@ def fit_bm(
             elapsed=elapsed_before + time.perf_counter() - t_start,
         )
         out: dict[str, Any] = dict(meta=meta, h=h, M=M, states=states, rng=rng, last_check=last_check)
+        out.update({"opt_" + k: v for k, v in opt.items()})
         for k in _TRACE_KEYS:
             out["trace_" + k] = np.asarray(trace[k], dtype=np.float64)
         return out
@@ -498,6 +541,9 @@ def fit_bm(
     bar = progress_bar(progress, max(max_steps - step0, 0), "bm fit")
     try:
         while step < max_steps and not converged:
+            if max_time is not None and time.perf_counter() - t_start >= max_time:
+                logger.info("bm: time limit of %.0f s reached at step %d", max_time, step)
+                break
             # one step on copies, committed at the end, so Ctrl-C leaves a consistent state
             x, r = states.copy(), rng.copy()
             run_chains(h, M, x, r, sweeps)
@@ -510,8 +556,14 @@ def fit_bm(
             g2 = g2 + g2.T
             if lambda_J:
                 g2 -= lambda_J * M
-            h_new = h + learning_rate * g1
-            M_new = M + learning_rate * g2
+            if optimizer == "sgd":
+                h_new = h + learning_rate * g1
+                M_new = M + learning_rate * g2
+                opt_new = opt
+            else:
+                opt_new = _adaptive_steps(opt, g1, g2, learning_rate)
+                h_new = h + opt_new["lr_h"] * g1
+                M_new = M + opt_new["lr_J"] * g2
             r2, s2 = _r_slope(c_data, _connected(f1m, f2m, mask))
             r1, s1 = _r_slope(f1d.ravel(), f1m.ravel())
             new_sweeps, new_eq, new_check = sweeps, equilibrated, last_check
@@ -533,6 +585,7 @@ def fit_bm(
             row = (step + 1, r2, s2, r1, s1, sweeps, elapsed)
             # commit
             h, M, states, rng, last_check, sweeps, equilibrated = h_new, M_new, x, r, new_check, new_sweeps, new_eq
+            opt = opt_new
             for k, v in zip(_TRACE_KEYS, row):
                 trace[k].append(float(v))
             step += 1

@@ -74,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--method", choices=["bm", "plm"], default="bm", help="bm (default) or plm")
     p.add_argument("--target-pearson", type=float, default=0.95, metavar="R", help="BM: stop at this Pearson (0.95)")
     p.add_argument("--max-steps", type=int, default=2000, metavar="N", help="BM: gradient steps at most (2000)")
-    p.add_argument("--chains", type=int, default=5000, metavar="N", help="BM: persistent chains (5000)")
+    p.add_argument("--chains", type=int, default=10000, metavar="N", help="BM: persistent chains (10000)")
     p.add_argument("--sweeps", type=int, default=10, metavar="N", help="BM: sweeps per step at the start (10)")
     p.add_argument("--learning-rate", type=float, default=0.05, metavar="X", help="BM: gradient step size (0.05)")
     p.add_argument("--init", choices=["plm", "profile"], default="plm", help="BM: start model (plm)")
