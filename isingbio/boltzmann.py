@@ -442,7 +442,7 @@ def fit_bm(
     f1d, f2d = _data_statistics(matrix, w, q, pc, n_threads)
     mask = _upper_mask(L, q)
     c_data = _connected(f1d, f2d, mask)
-    settings = dict(
+    settings: dict[str, Any] = dict(
         n_chains=n_chains,
         sweeps_per_step=sweeps,
         learning_rate=learning_rate,
@@ -462,7 +462,7 @@ def fit_bm(
     resumed = None
     if ckpt is not None and os.path.exists(ckpt):
         resumed = _load_checkpoint(ckpt, fingerprint, settings, seed is not None)
-        seed_used = int(settings["seed"])
+        seed_used = int(str(settings["seed"]))
 
     trace: dict[str, list[float]] = {k: [] for k in _TRACE_KEYS}
     if resumed is not None:
