@@ -10,9 +10,10 @@ frequencies (with a pseudocount) and the model's:
 The model's frequencies come from persistent chains (``n_chains`` sequences that are carried
 from step to step, ``sweeps_per_step`` Metropolis or heat-bath sweeps per step, on the dense
 kernels of :mod:`isingbio._kernels._dense`), counted by a compiled kernel. Gaps are a state
-like any other (a generative model must emit them). Parameters are kept in float64; the
-couplings are stored as a symmetric ``(L q, L q)`` matrix, so ``J[i, j, a, b] == J[j, i, b,
-a]`` holds exactly at every step; the kernels get a float32 copy.
+like any other (a generative model must emit them). Parameters are kept in float64, the
+couplings as one vector of the entries ``J[i, j, a, b]`` with ``i < j``; the kernels get a
+float32 copy in which each entry is written to both ``J[i, j, a, b]`` and ``J[j, i, b, a]``,
+so the symmetry holds exactly at every step.
 
 Each step records the Pearson correlation and slope (model against data) of the connected
 correlations ``C_ij(a, b) = f_ij(a, b) - f_i(a) f_j(b)`` over ``i < j`` and of the one-site
@@ -174,43 +175,66 @@ def _as_model_init(init: Any, L: int, q: int) -> str | PottsModel:
     return str(init)
 
 
-def _data_statistics(matrix: np.ndarray, w: np.ndarray, q: int, pseudocount: float, n_threads: int):
-    """One-site (L, q) and two-site (L q, L q) frequencies, pseudocount mixed in, symmetric."""
+class _Layout:
+    """Index arrays of the coupling entries J[i, j, a, b] with i < j (the free parameters).
+
+    Entry k sits at row ``rows[k] = i q + a`` and column ``cols[k] = j q + b`` of the
+    (L q, L q) count matrix of :func:`isingbio._kernels._dense.pair_counts` (flat index
+    ``flat[k]``), and at flat indices ``jflat[k]`` ((i, j, a, b)) and ``jflat_t[k]``
+    ((j, i, b, a)) of the (L, L, q, q) couplings: writing one value to both keeps J exactly
+    symmetric.
+    """
+
+    def __init__(self, L: int, q: int) -> None:
+        self.L, self.q = L, q
+        i, j = np.triu_indices(L, 1)
+        a, b = np.meshgrid(np.arange(q), np.arange(q), indexing="ij")
+        ii, jj = i[:, None, None], j[:, None, None]
+        self.rows = (ii * q + a[None]).reshape(-1)
+        self.cols = (jj * q + b[None]).reshape(-1)
+        self.flat = self.rows * (L * q) + self.cols
+        self.jflat = (((ii * L + jj) * q + a[None]) * q + b[None]).reshape(-1)
+        self.jflat_t = (((jj * L + ii) * q + b[None]) * q + a[None]).reshape(-1)
+        self.J32 = np.zeros((L, L, q, q), dtype=np.float32)  # diagonal blocks stay zero
+
+    @property
+    def size(self) -> int:
+        return int(self.flat.size)
+
+    def pairs(self, counts: np.ndarray) -> np.ndarray:
+        """The i < j entries of a count matrix, as a vector."""
+        return counts.reshape(-1)[self.flat]
+
+    def one_site(self, counts: np.ndarray) -> np.ndarray:
+        return np.diag(counts).reshape(self.L, self.q).copy()
+
+    def connected(self, f1: np.ndarray, f2: np.ndarray) -> np.ndarray:
+        flat = f1.reshape(-1)
+        return f2 - flat[self.rows] * flat[self.cols]
+
+    def from_model(self, J: np.ndarray | None) -> np.ndarray:
+        """The i < j entries of (L, L, q, q) couplings (which are assumed symmetric)."""
+        assert J is not None, "a dense model has couplings"
+        return np.asarray(J, dtype=np.float64).reshape(-1)[self.jflat]
+
+    def couplings(self, Jv: np.ndarray) -> np.ndarray:
+        """float32 (L, L, q, q) couplings of the vector (a buffer reused from call to call)."""
+        flat = self.J32.reshape(-1)
+        flat[self.jflat] = Jv
+        flat[self.jflat_t] = Jv
+        return self.J32
+
+
+def _data_statistics(matrix: np.ndarray, w: np.ndarray, lay: _Layout, pseudocount: float, n_threads: int):
+    """One-site (L, q) and i < j two-site frequencies (vector), with the pseudocount."""
     from ._kernels._dense import pair_counts
 
-    L = matrix.shape[1]
-    f2 = np.zeros((L * q, L * q))
-    pair_counts(matrix, w / w.sum(), f2, n_threads)
-    f2 = _symmetrise_upper(f2, L, q)
-    f1 = np.diag(f2).reshape(L, q).copy()
-    f1 = (1 - pseudocount) * f1 + pseudocount / q
-    f2 = (1 - pseudocount) * f2 + pseudocount / (q * q)
-    for i in range(L):
-        f2[i * q : (i + 1) * q, i * q : (i + 1) * q] = np.diag(f1[i])
+    L, q = lay.L, lay.q
+    counts = np.zeros((L * q, L * q))
+    pair_counts(matrix, w / w.sum(), counts, n_threads)
+    f1 = (1 - pseudocount) * lay.one_site(counts) + pseudocount / q
+    f2 = (1 - pseudocount) * lay.pairs(counts) + pseudocount / (q * q)
     return f1, f2
-
-
-def _symmetrise_upper(upper: np.ndarray, L: int, q: int) -> np.ndarray:
-    """The symmetric matrix whose upper blocks (i < j) and diagonal blocks are `upper`'s."""
-    mask = _upper_mask(L, q)
-    diag = np.zeros_like(upper)
-    for i in range(L):
-        s = slice(i * q, (i + 1) * q)
-        diag[s, s] = upper[s, s]
-    off = np.where(mask, upper, 0.0)
-    return off + off.T + diag
-
-
-_MASKS: dict[tuple[int, int], np.ndarray] = {}
-
-
-def _upper_mask(L: int, q: int) -> np.ndarray:
-    """(L q, L q) bool: True in the blocks i < j."""
-    key = (L, q)
-    if key not in _MASKS:
-        _MASKS.clear()
-        _MASKS[key] = np.kron(np.triu(np.ones((L, L), dtype=bool), 1), np.ones((q, q), dtype=bool))
-    return _MASKS[key]
 
 
 def _r_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -218,17 +242,6 @@ def _r_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
     r = sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else float("nan")
     return r, (sxy / sxx if sxx > 0 else float("nan"))
-
-
-def _connected(f1: np.ndarray, f2: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    flat = f1.reshape(-1)
-    return (f2 - np.outer(flat, flat))[mask]
-
-
-def _model_arrays(h: np.ndarray, M: np.ndarray, L: int, q: int) -> tuple[np.ndarray, np.ndarray]:
-    """float32 (L, q) fields and (L, L, q, q) couplings of the (L q, L q) coupling matrix."""
-    J = M.reshape(L, q, L, q).transpose(0, 2, 1, 3).astype(np.float32)
-    return np.ascontiguousarray(h, dtype=np.float32), np.ascontiguousarray(J)
 
 
 def _identity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
@@ -244,7 +257,6 @@ def _adaptive_steps(opt: dict[str, np.ndarray], g1: np.ndarray, g2: np.ndarray, 
     """Per-parameter step sizes after a step with gradients g1 (fields) and g2 (couplings).
 
     New arrays (the old ones are left alone, so that an interrupted step changes nothing).
-    g2 is symmetric, so the coupling step sizes are too, exactly.
     """
     out = {}
     for key, g in (("h", g1), ("J", g2)):
@@ -428,7 +440,7 @@ def fit_bm(
         raise InputError("method must be 'metropolis' or 'heatbath'")
     init = _as_model_init(init, L, q)
     n_threads = resolve_threads(n_threads)
-    check_memory((L * q) ** 2 * 8 * 6, f"Boltzmann-machine learning of {L} sites x {q} states")
+    check_memory((L * q) ** 2 * 8 * 10, f"Boltzmann-machine learning of {L} sites x {q} states")
     w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads)
     n_eff = float(w.sum())
     pc = 1.0 / n_eff if pseudocount is None else float(pseudocount)
@@ -439,9 +451,9 @@ def fit_bm(
     seed_used = seed_entropy(seq)
     kernel = _dense.potts_metropolis if method == "metropolis" else _dense.potts_heatbath
 
-    f1d, f2d = _data_statistics(matrix, w, q, pc, n_threads)
-    mask = _upper_mask(L, q)
-    c_data = _connected(f1d, f2d, mask)
+    lay = _Layout(L, q)
+    f1d, f2d = _data_statistics(matrix, w, lay, pc, n_threads)
+    c_data = lay.connected(f1d, f2d)
     settings: dict[str, Any] = dict(
         n_chains=n_chains,
         sweeps_per_step=sweeps,
@@ -467,7 +479,7 @@ def fit_bm(
     trace: dict[str, list[float]] = {k: [] for k in _TRACE_KEYS}
     if resumed is not None:
         h = resumed["h"].astype(np.float64)
-        M = resumed["M"].astype(np.float64)
+        Jv = resumed["Jv"].astype(np.float64)
         states = np.ascontiguousarray(resumed["states"], dtype=np.int8)
         rng = np.ascontiguousarray(resumed["rng"], dtype=np.uint64)
         last_check = np.ascontiguousarray(resumed["last_check"], dtype=np.int8)
@@ -483,22 +495,17 @@ def fit_bm(
         step0, equilibrated, elapsed_before = 0, None, 0.0
         if isinstance(init, PottsModel):
             h = init.h.astype(np.float64)
-            J0 = np.asarray(init.J, dtype=np.float64)
-            M = J0.transpose(0, 2, 1, 3).reshape(L * q, L * q)
-            M = np.where(mask, M, 0.0)
-            M = M + M.T
+            Jv = lay.from_model(init.J)
         elif init == "plm":
             from .plm import fit_plm
 
             plm = fit_plm(matrix, q=q, weights=w, ignore_gaps=False, n_threads=n_threads, dtype=np.float64)
             h = plm.model.h.astype(np.float64)
-            M = np.asarray(plm.model.J).transpose(0, 2, 1, 3).reshape(L * q, L * q)
-            M = np.where(mask, M, 0.0)
-            M = M + M.T
+            Jv = lay.from_model(plm.model.J)
         else:
             h = np.log(f1d)
             h -= h.mean(axis=1, keepdims=True)
-            M = np.zeros((L * q, L * q))
+            Jv = np.zeros(lay.size)
         rng = chain_rng_states(seq, n_chains)
         init_rng = np.random.default_rng(seq.spawn(1)[0])
         states = init_rng.integers(0, q, size=(n_chains, L), dtype=np.int8)
@@ -509,12 +516,12 @@ def fit_bm(
     scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
     kstats = np.zeros((n_chains, 4))
 
-    def run_chains(h_: np.ndarray, M_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:
-        hh, JJ = _model_arrays(h_, M_, L, q)
-        kernel(hh, JJ, x, r, 1.0, 1.0, 1, n_sweeps, *scratch, kstats, n_threads)
+    def run_chains(h_: np.ndarray, Jv_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:
+        hh = np.ascontiguousarray(h_, dtype=np.float32)
+        kernel(hh, lay.couplings(Jv_), x, r, 1.0, 1.0, 1, n_sweeps, *scratch, kstats, n_threads)
 
     if resumed is None and burn_in:
-        run_chains(h, M, states, rng, burn_in)
+        run_chains(h, Jv, states, rng, burn_in)
         last_check = states.copy()
 
     def snapshot(step: int) -> dict[str, Any]:
@@ -527,7 +534,7 @@ def fit_bm(
             equilibrated=equilibrated,
             elapsed=elapsed_before + time.perf_counter() - t_start,
         )
-        out: dict[str, Any] = dict(meta=meta, h=h, M=M, states=states, rng=rng, last_check=last_check)
+        out: dict[str, Any] = dict(meta=meta, h=h, Jv=Jv, states=states, rng=rng, last_check=last_check)
         out.update({"opt_" + k: v for k, v in opt.items()})
         for k in _TRACE_KEYS:
             out["trace_" + k] = np.asarray(trace[k], dtype=np.float64)
@@ -546,25 +553,24 @@ def fit_bm(
                 break
             # one step on copies, committed at the end, so Ctrl-C leaves a consistent state
             x, r = states.copy(), rng.copy()
-            run_chains(h, M, x, r, sweeps)
+            run_chains(h, Jv, x, r, sweeps)
             counts[:] = 0.0
             _dense.pair_counts(x, wm, counts, n_threads)
-            f2m = _symmetrise_upper(counts, L, q)
-            f1m = np.diag(f2m).reshape(L, q).copy()
+            f2m = lay.pairs(counts)
+            f1m = lay.one_site(counts)
             g1 = f1d - f1m - lambda_h * h
-            g2 = np.where(mask, f2d - f2m, 0.0)
-            g2 = g2 + g2.T
+            g2 = f2d - f2m
             if lambda_J:
-                g2 -= lambda_J * M
+                g2 -= lambda_J * Jv
             if optimizer == "sgd":
                 h_new = h + learning_rate * g1
-                M_new = M + learning_rate * g2
+                J_new = Jv + learning_rate * g2
                 opt_new = opt
             else:
                 opt_new = _adaptive_steps(opt, g1, g2, learning_rate)
                 h_new = h + opt_new["lr_h"] * g1
-                M_new = M + opt_new["lr_J"] * g2
-            r2, s2 = _r_slope(c_data, _connected(f1m, f2m, mask))
+                J_new = Jv + opt_new["lr_J"] * g2
+            r2, s2 = _r_slope(c_data, lay.connected(f1m, f2m))
             r1, s1 = _r_slope(f1d.ravel(), f1m.ravel())
             new_sweeps, new_eq, new_check = sweeps, equilibrated, last_check
             if (step + 1) % check_every == 0:
@@ -584,7 +590,7 @@ def fit_bm(
             elapsed = elapsed_before + time.perf_counter() - t_start
             row = (step + 1, r2, s2, r1, s1, sweeps, elapsed)
             # commit
-            h, M, states, rng, last_check, sweeps, equilibrated = h_new, M_new, x, r, new_check, new_sweeps, new_eq
+            h, Jv, states, rng, last_check, sweeps, equilibrated = h_new, J_new, x, r, new_check, new_sweeps, new_eq
             opt = opt_new
             for k, v in zip(_TRACE_KEYS, row):
                 trace[k].append(float(v))
@@ -606,8 +612,7 @@ def fit_bm(
     if ckpt is not None:
         _save_checkpoint(ckpt, snapshot(step))
 
-    h32, J32 = _model_arrays(h, M, L, q)
-    model = PottsModel(h32, J32)
+    model = PottsModel(np.ascontiguousarray(h, dtype=np.float32), lay.couplings(Jv).copy())
     model.alphabet = alphabet
     model.positions = None if positions is None else np.asarray(positions, dtype=np.int64)
     hyper = dict(settings, target_pearson=target_pearson, max_steps=max_steps, weights=weight_kind)
