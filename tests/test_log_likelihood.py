@@ -103,6 +103,8 @@ def test_gaps_modelled_and_notes(tmp_path):
     assert "\n" not in str(rec[0].message)
     with pytest.warns(ModelWarning):
         isingbio.score_sequences(loaded, aln.matrix[:3])
+    with pytest.warns(ModelWarning):
+        isingbio.compare_statistics(aln.matrix[:20], aln, model=loaded)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ModelWarning)
         isingbio.score_sequences(as_state, aln.matrix[:3])
