@@ -85,7 +85,8 @@ class BMResult:
         (sweeps per step used), ``seconds`` (wall time since the start, resumed runs
         included).
     converged : bool
-        The connected Pearson reached the target.
+        The connected Pearson reached the target, with the chains at equilibrium by the last
+        check.
     equilibrated : bool or None
         Whether the last equilibration check found the chains decorrelated (None: no check
         ran, too few steps).
@@ -370,7 +371,9 @@ def fit_bm(
         parameters far from their value (rare pairs) speed up, those that only jitter in the
         chains' noise slow down, which also damps the noise.
     target_pearson : float, optional
-        Stop when the Pearson correlation of the connected correlations reaches it, in (0, 1].
+        Stop when the Pearson correlation of the connected correlations reaches it, in (0, 1],
+        unless the last equilibration check found the chains lagging (then the sweeps are
+        raised and the fit goes on: lagging chains flatter the model).
     max_steps : int, optional
         Stop after this many gradient steps (counted over resumed runs).
     max_time : float, optional
@@ -543,7 +546,7 @@ def fit_bm(
     counts = np.zeros((L * q, L * q))
     wm = np.full(n_chains, 1.0 / n_chains)
     step = step0
-    converged = bool(trace["pearson"] and trace["pearson"][-1] >= target_pearson)
+    converged = bool(trace["pearson"] and trace["pearson"][-1] >= target_pearson and equilibrated is not False)
     last_save = time.perf_counter()
     bar = progress_bar(progress, max(max_steps - step0, 0), "bm fit")
     try:
@@ -595,7 +598,9 @@ def fit_bm(
             for k, v in zip(_TRACE_KEYS, row):
                 trace[k].append(float(v))
             step += 1
-            converged = r2 >= target_pearson
+            # the chains' statistics are those of the model only if the chains keep up with it:
+            # while the last check found them lagging, the target does not count
+            converged = r2 >= target_pearson and equilibrated is not False
             bar.update(1)
             if step % 10 == 0:
                 logger.info("bm step %d: Pearson %.4f slope %.4f (one-site %.4f)", step, r2, s2, r1)
