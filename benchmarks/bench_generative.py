@@ -96,6 +96,34 @@ def bench(model, label, args, threads_list):
     return rows
 
 
+def overhead(model, label, threads_list, repeats=3):
+    """sample_sequences against one bare kernel run of the same sweeps (best of `repeats`)."""
+    print(f"\n{label}: sample_sequences (burn-in 200, 200 records every 10 sweeps) against one bare run")
+    L = model.n_sites
+    for method in ("metropolis", "heatbath"):
+        for t in threads_list:
+            chains = 8 * t
+            sweeps = 200 + 200 * 10
+            best_w = best_b = float("inf")
+            for rep in range(repeats):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    start = time.perf_counter()
+                    sample_sequences(
+                        model, chains * 200, n_chains=chains, burn_in=200, thin=10, method=method, seed=rep, n_threads=t
+                    )
+                    best_w = min(best_w, time.perf_counter() - start)
+                sampler = Sampler(model, 1.0, method=method, n_chains=chains, seed=rep, n_threads=t)
+                start = time.perf_counter()
+                sampler.run(sweeps, sweeps)
+                best_b = min(best_b, time.perf_counter() - start)
+            u = chains * sweeps * L / 1e6
+            print(
+                f"  {method:<10} {t} thread(s), {chains} chains: {u / best_w:.2f} updates/us against "
+                f"{u / best_b:.2f} bare: ratio {best_w / best_b:.2f}"
+            )
+
+
 def example(args, threads_list):
     from isingbio.data import example_alignment
     from isingbio.plm import fit_plm
@@ -106,6 +134,7 @@ def example(args, threads_list):
     print(f"\nfitted the PF00014 example by PLM in {time.perf_counter() - start:.1f} s (N = {aln.N}, L = {aln.L})")
     model = fit.model
     bench(model, "PF00014 (PLM fit)", args, threads_list)
+    overhead(model, "PF00014 (PLM fit)", threads_list)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
         s = sample_sequences(

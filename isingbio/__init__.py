@@ -27,6 +27,7 @@ from ._version import __version__
 from .alignment import Alignment, read_alignment
 from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
 from .annealed_importance import AISResult, ais
+from .boltzmann import BMResult, fit_bm
 from .contacts import contact_scores, top_contacts, write_contacts_csv
 from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
 from .errors import (
@@ -35,13 +36,14 @@ from .errors import (
     InputError,
     IsingbioError,
     MemoryLimitError,
+    ModelWarning,
     SamplingWarning,
     TooLargeError,
     UnsupportedMethodError,
 )
 from .evaluation import evaluate_contacts
 from .io import load_model, save_model
-from .likelihood import log_prob
+from .likelihood import LogLikelihood, log_likelihood, log_prob
 from .models import IsingModel, PottsModel
 from .plm import PLMResult, fit_plm
 from .plot import plot_contacts
@@ -65,6 +67,7 @@ __all__ = [
     "UnsupportedMethodError",
     "ConvergenceWarning",
     "SamplingWarning",
+    "ModelWarning",
     "IsingModel",
     "PottsModel",
     "LatticeCouplings",
@@ -87,6 +90,10 @@ __all__ = [
     "sequence_weights",
     "fit_plm",
     "PLMResult",
+    "fit_bm",
+    "BMResult",
+    "log_likelihood",
+    "LogLikelihood",
     "contact_scores",
     "top_contacts",
     "write_contacts_csv",

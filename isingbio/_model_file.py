@@ -60,6 +60,9 @@ def write_model(model: Any, path: Any, metadata: dict) -> None:
         raise InputError(f"model positions must have shape ({L},), got {positions.shape}")
     meta = dict(getattr(model, "metadata", None) or {})
     meta.update(metadata)
+    hyper = meta.get("hyperparameters")
+    if "gaps_modelled" not in meta and isinstance(hyper, dict) and isinstance(hyper.get("ignore_gaps"), bool):
+        meta["gaps_modelled"] = not hyper["ignore_gaps"]  # a fit records whether the gap was a state
     try:
         meta_text = json.dumps(meta, default=_json_default, sort_keys=True)
     except (TypeError, ValueError) as exc:

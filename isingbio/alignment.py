@@ -40,7 +40,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ._typing import ArrayLike, PathLike
+from ._typing import ArrayLike, PathLike, SeedLike
 from .alignment_io import FORMATS, _Record, read_records
 from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, get_alphabet, reorder_states, state_permutation
 from .errors import FormatError, InputError
@@ -234,6 +234,34 @@ class Alignment:
             n_read=self.n_read,
             n_columns_read=self.n_columns_read,
         )
+
+    def split(self, test_fraction: float = 0.2, seed: SeedLike = None) -> tuple[Alignment, Alignment]:
+        """A random held-out split: (train, test), rows in their original order.
+
+        Parameters
+        ----------
+        test_fraction : float
+            Fraction of the sequences in the test part, in (0, 1); both parts get at least
+            one sequence.
+        seed : int or numpy Generator, optional
+
+        Returns
+        -------
+        (Alignment, Alignment)
+        """
+        import numbers
+
+        if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real):
+            raise InputError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+        if not 0 < float(test_fraction) < 1:
+            raise InputError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        if self.N < 2:
+            raise InputError(f"cannot split an alignment of {self.N} sequence(s)")
+        n_test = min(self.N - 1, max(1, int(round(float(test_fraction) * self.N))))
+        rng = np.random.default_rng(seed)
+        test = np.zeros(self.N, dtype=bool)
+        test[rng.permutation(self.N)[:n_test]] = True
+        return self.subset(rows=~test), self.subset(rows=test)
 
     def summary(self, n_eff: float | None = None) -> str:
         """A few lines: sequences read and kept, L, q, what was dropped and why, N_eff."""

@@ -49,3 +49,7 @@ class ConvergenceWarning(UserWarning):
 
 class SamplingWarning(UserWarning):
     """Monte Carlo estimates are unreliable (few independent samples, collapsed weights)."""
+
+
+class ModelWarning(UserWarning):
+    """A model is used for something it was not fitted for (e.g. sampling a model fitted with gaps as missing data)."""

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from .alphabets import Alphabet
     from .annealed_importance import AISResult
+    from .boltzmann import BMResult
     from .sampling import SampleResult
     from .sequence_sampling import MixingDiagnostics
     from .sequence_statistics import StatisticsComparison
@@ -55,6 +56,7 @@ __all__ = [
     "plot_statistics",
     "plot_mutation_heatmap",
     "plot_energy_histogram",
+    "plot_training",
 ]
 
 
@@ -492,4 +494,31 @@ def plot_energy_histogram(energy: ArrayLike, path: PathLike, title: str = "") ->
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_training(result: BMResult, path: PathLike) -> str:
+    """Training trace of :func:`isingbio.fit_bm`: Pearson and slope of the connected
+    correlations and one-site frequencies against the step, and the sweeps per step."""
+    t = result.trace
+    fig = figure(figsize=(8, 6.5))
+    axes = fig.subplots(2, 1, sharex=True)
+    axes[0].plot(t["step"], t["pearson"], label="Pearson, connected", color="C0")
+    axes[0].plot(t["step"], t["pearson_one_site"], label="Pearson, one-site", color="C1", lw=0.8)
+    axes[0].plot(t["step"], t["slope"], label="slope, connected", color="C2", ls="--")
+    target = result.hyperparameters.get("target_pearson")
+    if target is not None:
+        axes[0].axhline(float(target), color="grey", ls=":", lw=0.8, label="target")
+    axes[0].set_ylabel("model vs data")
+    axes[0].legend(fontsize=8, loc="lower right")
+    axes[1].plot(t["step"], t["sweeps"], color="k", drawstyle="steps-post")
+    axes[1].set_ylabel("sweeps per step")
+    axes[1].set_xlabel("gradient step")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    eq = {True: "chains at equilibrium", False: "chains NOT at equilibrium", None: "equilibrium not checked"}
+    axes[0].set_title(
+        f"{result.n_steps} steps, {result.n_chains} chains, {result.time:.0f} s: {eq[result.equilibrated]}",
+        fontsize=9,
+    )
     return save_figure(fig, path)

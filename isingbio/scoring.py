@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, cast
 
@@ -18,9 +19,9 @@ import numpy as np
 from ._files import atomic_output
 from ._typing import ArrayLike, PathLike
 from .alphabets import Alphabet, get_alphabet
-from .errors import InputError
+from .errors import InputError, ModelWarning
 from .likelihood import default_beta, resolve_log_z
-from .sequences import _check_dense, encode_sequences, model_alphabet
+from .sequences import _check_dense, encode_sequences, gap_note, model_alphabet
 
 if TYPE_CHECKING:
     from .alignment import Alignment
@@ -56,6 +57,9 @@ def score_sequences(
         ``-beta H(x) - log Z`` (natural log), None without `log_z`.
     """
     _check_dense(model)
+    note = gap_note(model)
+    if note:
+        warnings.warn(note, ModelWarning, stacklevel=2)
     beta = default_beta(log_z, beta)
     codes = getattr(sequences, "matrix", None)
     if codes is None:

@@ -31,13 +31,14 @@ from ._progress import progress_bar
 from ._typing import ArrayLike, PathLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int
 from .alphabets import Alphabet
-from .errors import InputError, SamplingWarning
+from .errors import InputError, ModelWarning, SamplingWarning
 from .models import PottsModel
 from .sequences import (
     _check_dense,
     decode_states,
     encode_sequences,
     format_positions,
+    gap_note,
     model_alphabet,
     model_positions,
     write_fasta,
@@ -515,6 +516,9 @@ def sample_sequences(
     from .sampling import Sampler, normalise_method
 
     _check_dense(model)
+    note = gap_note(model)
+    if note:  # also with warn=False, which is about the mixing diagnostics
+        warnings.warn(note, ModelWarning, stacklevel=2)
     n = check_positive_int(n, "n")
     beta = check_beta(beta)
     n_chains = min(check_positive_int(n_chains, "n_chains"), n)
@@ -563,28 +567,34 @@ def sample_sequences(
             initial[:, fixed_idx] = fixed_codes
         x0 = sampler.states
         initial[:, free] = x0
-        bar = progress_bar(progress, burn_in + records * thin, "sampling")
-        # burn-in in up to 16 blocks, recording diagnostics at each checkpoint
+        # one kernel run for the burn-in (its states at up to 16 checkpoints recorded inside
+        # the kernel, for the diagnostics) and one for the records: the per-call setup
+        # (transposed couplings, local fields) is paid once, not once per record
         n_blocks = min(16, burn_in)
-        edges = np.linspace(0, burn_in, n_blocks + 1).astype(np.int64) if n_blocks else np.zeros(1, np.int64)
+        block = burn_in // n_blocks if n_blocks else 0
+        rest = burn_in - n_blocks * block
         b_energy, b_states = [cond.energy(x0) + const], [x0]
-        for k in range(n_blocks):
-            step = int(edges[k + 1] - edges[k])
-            res = sampler.run(step, step)
-            b_energy.append(res.energy[:, 0] + const)
-            b_states.append(res.final_states)
-            bar.update(step)
-        bsweeps = edges.astype(np.int64)
-        n_accept = n_tried = 0.0
-        for r in range(records):
-            res = sampler.run(thin, thin)
-            full[:, r, free] = res.final_states
-            energy[:, r] = res.energy[:, 0] + const
-            if res.acceptance_rate is not None:
-                n_tried += 1.0
-                n_accept += res.acceptance_rate
-            bar.update(thin)
+        edges = [0]
+        bar = progress_bar(progress, burn_in + records * thin, "sampling")
+        for n_sweeps, every in ((n_blocks * block, block), (rest, rest)):
+            if n_sweeps == 0:
+                continue
+            res = sampler.run(n_sweeps, every, return_states=True)
+            assert res.states is not None
+            for k in range(res.n_records):
+                b_energy.append(res.energy[:, k] + const)
+                b_states.append(res.states[:, k])
+                edges.append(edges[-1] + every)
+            bar.update(n_sweeps)
+        bsweeps = np.asarray(edges, dtype=np.int64)
+        res = sampler.run(records * thin, thin, return_states=True)
+        assert res.states is not None
+        full[:, :, free] = res.states.reshape(n_chains, records, -1)
+        energy[:] = res.energy + const
+        bar.update(records * thin)
         bar.close()
+        n_tried = 1.0 if res.acceptance_rate is not None else 0.0
+        n_accept = res.acceptance_rate or 0.0
         accept = n_accept / n_tried if n_tried else None
         # diagnostics over the free sites
         sweeps = np.concatenate([bsweeps, burn_in + thin * np.arange(1, records + 1, dtype=np.int64)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,8 @@ import numpy as np
 
 from ._typing import ArrayLike, PathLike
 from ._validation import check_memory, check_positive_int
-from .errors import InputError
-from .sequences import format_positions
+from .errors import InputError, ModelWarning
+from .sequences import format_positions, gap_note
 from .weights import sequence_weights
 
 if TYPE_CHECKING:
@@ -217,6 +218,9 @@ def compare_statistics(
     """
     if model is None:
         model = getattr(samples, "model", None)
+    note = gap_note(model)
+    if note:
+        warnings.warn(note, ModelWarning, stacklevel=2)
     s_codes = getattr(samples, "states", None)
     if s_codes is None:
         s_codes = getattr(samples, "matrix", samples)

@@ -175,3 +175,34 @@ def write_fasta(path: PathLike | IO[str], sequences: Sequence[str], headers: Seq
         return
     with atomic_output(path) as fh:
         _write(fh)
+
+
+def gaps_modelled(model: Any) -> bool | None:
+    """Whether a fitted model treats the gap as a state (True) or as missing data (False).
+
+    Read from ``model.metadata["gaps_modelled"]`` (written by :func:`isingbio.fit_bm`,
+    :func:`isingbio.fit_plm` fits saved with :func:`isingbio.save_model`, and ``isingbio
+    fit``/``contacts --save-model``), else from the ``ignore_gaps`` hyperparameter of a PLM
+    fit; None when unknown (a model built by hand, or a file from before 0.3.0 that does not
+    say): unknown models are used without comment.
+    """
+    meta = getattr(model, "metadata", None) or {}
+    value = meta.get("gaps_modelled")
+    if isinstance(value, bool):
+        return value
+    hyper = meta.get("hyperparameters")
+    if isinstance(hyper, dict) and isinstance(hyper.get("ignore_gaps"), bool):
+        return not hyper["ignore_gaps"]
+    return None
+
+
+GAPS_AS_MISSING_NOTE = (
+    "this model was fitted with gaps as missing data (the contacts default): its samples carry "
+    "too few gaps and it does not reproduce the alignment's statistics; for generation and "
+    "scoring fit with gaps as a state (isingbio fit, fit_bm, or fit_plm(ignore_gaps=False))"
+)
+
+
+def gap_note(model: Any) -> str | None:
+    """The one-line note for a model fitted with gaps as missing data, else None."""
+    return GAPS_AS_MISSING_NOTE if gaps_modelled(model) is False else None

@@ -171,3 +171,32 @@ def potts_heatbath(const floating[:, ::1] h, const floating[:, :, :, ::1] J,
     _dense_run(h, J, states, rng, beta_J, beta_h, n_records, thin, e_coupling, e_field,
                magnetization, stats, n_threads, True, states_out, beta_J_path, beta_h_path,
                transpose_min_sweeps, transpose_max_bytes)
+
+
+def pair_counts(const int8_t[:, ::1] x, const double[::1] w, double[:, ::1] out, int n_threads):
+    """Add the weighted one- and two-site counts of sequences x (M, N) to out (N q, N q).
+
+    out[i q + a, j q + b] += sum_m w[m] [x[m, i] == a][x[m, j] == b] for i <= j (the upper
+    block triangle and the diagonal blocks, whose diagonals are the one-site counts); the
+    lower blocks are left alone. Rows of blocks are shared out among threads, so each
+    entry is summed in sequence order whatever n_threads is. Codes must be in 0..q-1
+    with q = out.shape[0] // N (not checked per entry).
+    """
+    cdef Py_ssize_t M = x.shape[0], n = x.shape[1], i, j, m
+    cdef Py_ssize_t q
+    cdef double wm
+    cdef double *row
+    if n == 0 or M == 0:
+        return
+    q = out.shape[0] // n
+    if out.shape[0] != n * q or out.shape[1] != n * q or q < 1:
+        raise ValueError(f"out must have shape ({n} q, {n} q)")
+    if w.shape[0] != M:
+        raise ValueError(f"w must have shape ({M},)")
+    with nogil:
+        for i in prange(n, num_threads=n_threads, schedule="dynamic"):
+            for m in range(M):
+                wm = w[m]
+                row = &out[i * q + x[m, i], 0]
+                for j in range(i, n):
+                    row[j * q + x[m, j]] += wm

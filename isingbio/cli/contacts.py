@@ -272,6 +272,7 @@ def run(args: argparse.Namespace) -> int:
                 from ..interop import write_ccmpred_raw, write_plmc
                 from ..interop.formats import format_from_extension
                 from ..io import save_model
+                from ..sequences import gaps_modelled
 
                 kind = format_from_extension(args.save_model)  # .params: plmc, .raw[.gz]: CCMpred
                 if kind == ("model", "plmc"):  # with the fit's frequencies and weights
@@ -282,7 +283,12 @@ def run(args: argparse.Namespace) -> int:
                     save_model(
                         res.model, stage(args.save_model, ".npz"), seed=args.seed, alignment=str(path), focus=args.focus
                     )
-                written.append(f"wrote {args.save_model}")
+                gap_kind = (
+                    "gaps modelled as a state"
+                    if gaps_modelled(res.model)
+                    else "gaps as missing data: good for contacts; to sample or score, fit with `isingbio fit`"
+                )
+                written.append(f"wrote {args.save_model} ({gap_kind})")
     except OSError as exc:
         raise IsingbioError(
             f"could not write the output: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")

@@ -96,6 +96,15 @@ def load_model_file(path: str) -> PottsModel:
     return dense
 
 
+def print_gap_note(model: PottsModel) -> None:
+    """Say in one line on stderr when the model was fitted with gaps as missing data."""
+    from ..sequences import gap_note
+
+    note = gap_note(model)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+
+
 def read_sequence_arg(text: str, alphabet: Alphabet | str, L: int, what: str) -> tuple[str | None, np.ndarray]:
     """A literal aligned sequence, or the first sequence of a FASTA/alignment file: (id, codes)."""
     from ..alignment import read_alignment
@@ -153,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     if args.start is not None:
         _, start = read_sequence_arg(args.start, alpha, model.n_sites, "--start")
     fixed = ",".join(args.fix) if args.fix else None
+    print_gap_note(model)
     import warnings
 
     with warnings.catch_warnings():

@@ -6,14 +6,15 @@ import argparse
 import math
 import os
 import sys
+import warnings
 from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
 from .._validation import check_beta
-from ..errors import InputError
+from ..errors import InputError, ModelWarning
 from .common import FIGURE, TEXT, add_common_options, atomic_paths, check_outputs, show_progress, to_stdout
-from .sample import load_model_file, read_sequence_arg
+from .sample import load_model_file, print_gap_note, read_sequence_arg
 
 if TYPE_CHECKING:
     from ..alignment import Alignment
@@ -169,7 +170,10 @@ def run(args: argparse.Namespace) -> int:
 
     assert aln is not None, "SEQUENCES is read when --mutations is not given (checked above)"
     log_z = _log_z(args, model, report)
-    energy, log_p = score_sequences(model, aln, log_z=log_z, beta=args.beta)
+    print_gap_note(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)  # said in one line just above
+        energy, log_p = score_sequences(model, aln, log_z=log_z, beta=args.beta)
     header = "id,energy" + (",log_prob" if log_p is not None else "")
 
     def _write(fh):

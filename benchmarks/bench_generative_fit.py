@@ -1,0 +1,131 @@
+"""Boltzmann-machine learning (isingbio.fit_bm) on real families: speed and quality.
+
+For each family of ../shared/data (prepared/<fam>.fasta; PF00014 by default) the alignment is
+split 80/20 (seed 0). On the training part it fits PLM (gaps as a state) and BM (from the
+PLM model, --chains chains, --sweeps sweeps per step, adaptive steps), then prints:
+
+* seconds per gradient step (median), steps and seconds to connected Pearson 0.95 (chains
+  against the reweighted training alignment, as the fit measures it);
+* Pearson and slope (connected and one-site) of 10,000 fresh samples of the BM and PLM
+  models against the reweighted training alignment;
+* the test log-likelihood per sequence (with error, AIS log Z) of the profile, PLM and BM
+  models on the held-out 20%.
+
+adabmDCA is not run here (it needs torch and wandb; see benchmarks/README.md).
+
+    python benchmarks/bench_generative_fit.py [--families PF00014 DHFR] [--chains 10000]
+        [--sweeps 10] [--max-minutes 30] [--threads N] [--plot-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import isingbio
+except ImportError:  # run from a source checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import isingbio
+from isingbio.boltzmann import fit_bm
+from isingbio.cli.evaluate import profile_model
+from isingbio.likelihood import log_likelihood
+from isingbio.plm import fit_plm
+from isingbio.sequence_sampling import sample_sequences
+from isingbio.sequence_statistics import compare_statistics
+from isingbio.weights import sequence_weights
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def fresh_samples(model, n, threads, seed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sample_sequences(
+            model, n, n_chains=1000, burn_in=1000, thin=20, method="metropolis", seed=seed, n_threads=threads
+        )
+
+
+def family(name, args):
+    path = DATA / name / "prepared" / f"{name}.fasta"
+    aln = isingbio.read_alignment(path)
+    train, test = aln.split(0.2, seed=0)
+    w_train, neff = sequence_weights(train, n_threads=args.threads)
+    w_test, _ = sequence_weights(test, n_threads=args.threads)
+    print(f"\n{name}: L = {aln.L}, N = {aln.N} (train {train.N}, N_eff {neff:.0f}; test {test.N})")
+    t = time.perf_counter()
+    plm = fit_plm(train, weights=w_train, ignore_gaps=False, n_threads=args.threads).model
+    print(f"  PLM (gaps as a state): {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    bm = fit_bm(
+        train,
+        weights=w_train,
+        init=plm,
+        n_chains=args.chains,
+        sweeps_per_step=args.sweeps,
+        max_steps=100000,
+        max_time=args.max_minutes * 60,
+        seed=1,
+        n_threads=args.threads,
+    )
+    wall = time.perf_counter() - t
+    tr = bm.trace
+    per_step = float(np.median(np.diff(np.concatenate([[0.0], tr["seconds"]]))))
+    hit = np.flatnonzero(tr["pearson"] >= 0.95)
+    to_target = f"step {int(tr['step'][hit[0]])}, {tr['seconds'][hit[0]]:.0f} s" if hit.size else "not reached"
+    print(
+        f"  BM: {bm.n_steps} steps in {wall:.0f} s, {per_step:.3f} s per step (median; {args.chains} chains, "
+        f"{args.sweeps} sweeps at the start, {bm.sweeps_per_step} at the end); Pearson 0.95: {to_target}"
+    )
+    print("  " + bm.summary().replace("\n", "\n  "))
+    if args.plot_dir:
+        bm.plot(os.path.join(args.plot_dir, f"bm_{name}.png"))
+    rows = []
+    for label, model in (("profile", profile_model(train, w_train)), ("PLM", plm), ("BM", bm.model)):
+        log_z = None
+        if label != "profile":
+            log_z = isingbio.ais(model, n_chains=64, n_steps=4000, seed=2, n_threads=args.threads)
+        ll = log_likelihood(model, test, log_z=log_z, weights=w_test)
+        stats = ""
+        if label != "profile":
+            s = fresh_samples(model, 10000, args.threads, seed=3)
+            cmp = compare_statistics(s, train, weights=w_train, model=model)
+            stats = (
+                f"connected r {cmp.pearson['two_site']:.4f} slope {cmp.slope['two_site']:.3f}; "
+                f"one-site r {cmp.pearson['one_site']:.4f} slope {cmp.slope['one_site']:.3f}"
+            )
+        rows.append(f"  {label:<8} test log-lik/seq {ll.mean:9.3f} +- {ll.stderr:.3f} (log Z {ll.log_z:.3f})  {stats}")
+    print("  10,000 fresh samples against the reweighted training alignment; held-out log-likelihood:")
+    print("\n".join(rows))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--families", nargs="+", default=["PF00014"])
+    p.add_argument("--chains", type=int, default=10000)
+    p.add_argument("--sweeps", type=int, default=10)
+    p.add_argument("--max-minutes", type=float, default=30.0)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--plot-dir", default=None)
+    args = p.parse_args(argv)
+    print(
+        f"isingbio {isingbio.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f}"
+    )
+    if not DATA.is_dir():
+        print(f"{DATA} not found: nothing to do")
+        return 0
+    for name in args.families:
+        family(name, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Boltzmann-machine learning (isingbio.boltzmann.fit_bm) against exact statistics."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import isingbio
+from isingbio import boltzmann
+from isingbio.boltzmann import fit_bm
+from isingbio.errors import FormatError, InputError
+from isingbio.models import PottsModel
+
+L, Q = 5, 3
+
+
+def zero_sum(h, J):
+    """Fields and couplings in the zero-sum (Ising) gauge, H unchanged."""
+    h, J = np.asarray(h, dtype=float), np.asarray(J, dtype=float)
+    Jz = J - J.mean(axis=2, keepdims=True) - J.mean(axis=3, keepdims=True) + J.mean(axis=(2, 3), keepdims=True)
+    hz = h + (J.mean(axis=3) - J.mean(axis=(2, 3))[:, :, None]).sum(axis=1)
+    return hz - hz.mean(axis=1, keepdims=True), Jz
+
+
+@pytest.fixture(scope="module")
+def exact_case():
+    rng = np.random.default_rng(3)
+    h = rng.normal(0, 0.5, (L, Q))
+    J = rng.normal(0, 0.5, (L, L, Q, Q))
+    J = (J + J.transpose(1, 0, 3, 2)) / 2
+    for i in range(L):
+        J[i, i] = 0
+    model = PottsModel(h, J)
+    X = np.array(list(itertools.product(range(Q), repeat=L)), dtype=np.int8)
+    E = model.energy(X)
+    p = np.exp(-(E - E.min()))
+    return model, X, p / p.sum()
+
+
+def frequencies(X, p):
+    """Exact one- and two-site frequencies (L q, L q) of the distribution p over rows of X."""
+    oh = np.zeros((len(X), L * Q))
+    oh[np.repeat(np.arange(len(X)), L), (X + np.arange(L) * Q).ravel()] = 1
+    return oh.T @ (oh * p[:, None])
+
+
+def exact_p(model, X):
+    E = model.energy(X)
+    p = np.exp(-(E - E.min()))
+    return p / p.sum()
+
+
+N_CHAINS = 4000
+
+
+@pytest.fixture(scope="module")
+def fitted(exact_case):
+    model, X, p = exact_case
+    return fit_bm(
+        X,
+        q=Q,
+        weights=p,
+        pseudocount=0,
+        init="profile",
+        n_chains=N_CHAINS,
+        sweeps_per_step=5,
+        learning_rate=1.0,
+        target_pearson=1.0,  # not reachable with noisy chains: run all steps
+        max_steps=300,
+        seed=1,
+        n_threads=1,
+    )
+
+
+def test_fit_recovers_statistics_and_parameters(exact_case, fitted):
+    model, X, p = exact_case
+    res = fitted
+    assert not res.converged and res.n_steps == 300 and res.trace["pearson"][-50:].min() >= 0.95
+    # the fitted model's exact statistics match the data's within the chains' sampling error:
+    # a frequency from n chains has standard error <= sqrt(1/4n); the final model fluctuates
+    # about the fixed point by about that much
+    sigma = np.sqrt(0.25 / N_CHAINS)
+    F, Ff = frequencies(X, p), frequencies(X, exact_p(res.model, X))
+    assert np.abs(F - Ff).max() < 5 * sigma
+    # parameters (zero-sum gauge): a statistics error of 5 sigma moves a parameter by at
+    # most about 5 sigma / min variance of a letter (here > 0.1), i.e. about 0.4
+    h0, J0 = zero_sum(model.h, model.J)
+    h1, J1 = zero_sum(res.model.h, res.model.J)
+    assert np.abs(J1 - J0).max() < 0.25
+    assert np.abs(h1 - h0).max() < 0.25
+    # and is far closer to the truth than the profile model it started from
+    assert np.abs(J1 - J0).max() < 0.5 * np.abs(J0).max()
+
+
+def test_stops_at_the_target(exact_case):
+    _, X, p = exact_case
+    res = fit_bm(
+        X, q=Q, weights=p, pseudocount=0, init="profile", n_chains=2000, sweeps_per_step=5, learning_rate=1.0, seed=3
+    )
+    assert res.converged and res.pearson >= 0.95 and res.trace["pearson"][:-1].max() < 0.95
+    assert res.n_steps < 2000
+
+
+def test_couplings_exactly_symmetric_and_metadata(fitted):
+    J = fitted.model.J
+    assert np.array_equal(J, J.transpose(1, 0, 3, 2))
+    assert not np.any(J[np.arange(L), np.arange(L)])
+    assert fitted.model.metadata["gaps_modelled"] is True
+    t = fitted.trace
+    assert len(t["step"]) == fitted.n_steps and np.all(np.diff(t["seconds"]) >= 0)
+    assert "Pearson" in fitted.summary()
+
+
+def test_resume_from_checkpoint_is_bit_identical(exact_case, tmp_path, monkeypatch):
+    _, X, p = exact_case
+    kw = dict(
+        q=Q, weights=p, pseudocount=0.01, init="profile", n_chains=200, sweeps_per_step=2, learning_rate=0.5, seed=7
+    )
+    kw.update(target_pearson=1.0, check_every=3, n_threads=1)
+    full = fit_bm(X, max_steps=20, **kw)
+    ck = tmp_path / "fit.ckpt.npz"
+    part = fit_bm(X, max_steps=8, checkpoint=ck, **kw)
+    assert part.n_steps == 8 and ck.exists()
+    # an interrupt (Ctrl-C) in the middle of a step leaves the checkpoint at the last whole step
+    calls = {"n": 0}
+    real = boltzmann._r_slope
+
+    def interrupt(x, y):
+        calls["n"] += 1
+        if calls["n"] == 9:  # second statistic of step 13
+            raise KeyboardInterrupt
+        return real(x, y)
+
+    monkeypatch.setattr(boltzmann, "_r_slope", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        fit_bm(X, max_steps=20, checkpoint=ck, **kw)
+    monkeypatch.setattr(boltzmann, "_r_slope", real)
+    resumed = fit_bm(X, max_steps=20, checkpoint=ck, **kw)
+    assert resumed.resumed_from == 12
+    assert np.array_equal(resumed.model.J, full.model.J)
+    assert np.array_equal(resumed.model.h, full.model.h)
+    assert np.array_equal(resumed.chains, full.chains)
+    for key in ("pearson", "slope", "sweeps"):
+        assert np.array_equal(resumed.trace[key], full.trace[key])
+
+
+def test_checkpoint_from_another_alignment_or_settings(exact_case, tmp_path):
+    _, X, p = exact_case
+    ck = tmp_path / "c.npz"
+    kw = dict(q=Q, pseudocount=0.01, init="profile", n_chains=50, sweeps_per_step=1, max_steps=2, seed=1, checkpoint=ck)
+    fit_bm(X, weights=p, **kw)
+    with pytest.raises(InputError, match="another alignment") as err:
+        fit_bm(X[::-1], weights=p[::-1], **kw)
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="other settings.*learning_rate"):
+        fit_bm(X, weights=p, learning_rate=0.2, **kw)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(FormatError):
+        fit_bm(X, weights=p, **dict(kw, checkpoint=bad))
+
+
+def test_bad_input(exact_case):
+    _, X, p = exact_case
+    with pytest.raises(InputError, match="at least 2 sequences"):
+        fit_bm(X[:1], q=Q)
+    for target in (0, 1.5, -0.1):
+        with pytest.raises(InputError, match="target_pearson"):
+            fit_bm(X, q=Q, target_pearson=target)
+    other = PottsModel(np.zeros((L + 1, Q)), np.zeros((L + 1, L + 1, Q, Q)))
+    with pytest.raises(InputError, match="does not match the alignment"):
+        fit_bm(X, q=Q, init=other)
+    with pytest.raises(InputError, match="init"):
+        fit_bm(X, q=Q, init="nonsense")
+    with pytest.raises(InputError, match="learning_rate"):
+        fit_bm(X, q=Q, learning_rate=0)
+
+
+def test_plm_init_and_plot(exact_case, tmp_path):
+    pytest.importorskip("matplotlib")
+    _, X, p = exact_case
+    res = isingbio.fit_bm(X, q=Q, weights=p * len(p), init="plm", n_chains=100, max_steps=3, seed=2)
+    assert res.n_steps == 3 and res.trace["pearson"].shape == (3,)
+    out = res.plot(tmp_path / "training.png")
+    assert (tmp_path / "training.png").stat().st_size > 0 and out.endswith("training.png")
