@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import IsingbioError
-from . import config, contacts, demo, exact, logz, sample, score, simulate
+from . import batch, config, contacts, demo, exact, logz, sample, score, simulate
 
 # each module's register(subparsers) adds its parser; heavy imports wait inside the commands
-SUBCOMMANDS = [demo, simulate, exact, contacts, logz, sample, score, config]
+SUBCOMMANDS = [demo, simulate, exact, contacts, logz, sample, score, batch, config]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -300,7 +300,7 @@ def _new_row(family: str) -> dict:
 
 def _run_batch(
     kind: str,
-    alignments: Sequence[str],
+    alignments: Sequence[str | os.PathLike],
     outdir: str,
     *,
     client: Any,
