@@ -78,11 +78,24 @@ def worker_pool(client: Any) -> WorkerPool:
         with_resource &= res is not None
         capacity[addr] = int(res if res is not None else (w.get("memory_limit") or 0))
         slots += int(w.get("nthreads", 1))
-    dashboard = None
-    if "dashboard" in info.get("services", {}):
-        with contextlib.suppress(Exception):
-            dashboard = client.dashboard_link
-    return WorkerPool(capacity, with_resource and bool(capacity), max(1, slots), dashboard)
+    return WorkerPool(capacity, with_resource and bool(capacity), max(1, slots), _dashboard(client, info))
+
+
+def _dashboard(client: Any, info: dict) -> str | None:
+    """The dashboard's address when something answers there (a scheduler started with
+    --no-dashboard still lists the port)."""
+    import socket
+    from urllib.parse import urlparse
+
+    if "dashboard" not in info.get("services", {}):
+        return None
+    try:
+        link = client.dashboard_link
+        url = urlparse(link)
+        with socket.create_connection((url.hostname, url.port or 80), timeout=0.5):
+            return link
+    except Exception:
+        return None
 
 
 @contextlib.contextmanager

@@ -106,7 +106,7 @@ def temperature_scan(
         ``susceptibility``: (n, 2) arrays of (mean, stderr) per site; ``tau_int`` (n,);
         ``warnings``: list of (temperature, message); ``seed`` and ``method``.
     """
-    from .._random import as_seed_sequence, seed_entropy
+    from .._random import as_seed_sequence, chain_seed_sequences, seed_entropy
     from ._cluster import connect
 
     temps = np.asarray(temperatures, dtype=np.float64).ravel()
@@ -116,7 +116,7 @@ def temperature_scan(
         raise InputError(f"block must be a positive integer, got {block!r}")
     method = method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
     seq = as_seed_sequence(seed)
-    streams = seq.spawn(temps.size)
+    streams = chain_seed_sequences(seq, temps.size)  # children 0.. of the seed, even if it was spawned
     kwargs = dict(n_sweeps=n_sweeps, method=method, n_chains=n_chains, burn_in=burn_in, thin=thin, init=init)
     kwargs["n_threads"] = threads or (1 if client is None else None)
     with connect(client, n_workers=n_workers, threads=threads) as c:
