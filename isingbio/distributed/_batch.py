@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InputError, IsingbioError
-from ._cluster import MEMORY, connect, task_failure, worker_pool
+from ._cluster import MEMORY, connect, require_dask, task_failure, worker_pool
 
 COLUMNS = (
     "family",
@@ -315,6 +315,7 @@ def _run_batch(
 ) -> Any:
     from .._progress import progress_bar
 
+    require_dask()  # before anything is created
     unknown = set(options) - set(_DEFAULTS) - {"bm_options"}
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_DEFAULTS))}")
