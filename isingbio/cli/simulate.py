@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args)
     if args.sweeps < 1 or args.sweeps < args.thin:
         raise InputError(f"--sweeps must be >= 1 and >= --thin (nothing would be recorded), got {args.sweeps}")
+    if not args.temperatures and (args.scheduler is not None or args.workers is not None):
+        raise InputError("--scheduler and --workers apply to a scan (--temperatures)")
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:

@@ -50,3 +50,10 @@ def test_simulate_cli_workers_same_output(capsys):
     serial = capsys.readouterr().out
     assert main([*argv, "--workers", "2", "--threads", "1"]) == 0
     assert capsys.readouterr().out == serial
+
+
+def test_simulate_cluster_options_need_a_scan(capsys):
+    from isingbio.cli import main
+
+    assert main(["simulate", "--shape", "4x4", "--workers", "2"]) == 2
+    assert "apply to a scan" in capsys.readouterr().err
