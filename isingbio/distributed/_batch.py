@@ -15,6 +15,7 @@ import glob
 import json
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -128,10 +129,13 @@ def completed_row(outdir: str, family: str) -> dict | None:
 
 
 def _clean_stale(outdir: str, family: str) -> None:
-    """Delete temporaries a killed attempt left (``.<family>.XXXX.ext``)."""
+    """Delete temporaries a killed attempt left (``.<family>.XXXXXXXX.csv`` from mkstemp),
+    and only this family's (``PF1.2`` is another family than ``PF1``)."""
+    own = re.compile(rf"\.{re.escape(family)}\.[a-z0-9_]{{8}}\.(csv|npz)")
     for path in glob.glob(os.path.join(glob.escape(outdir), f".{glob.escape(family)}.*")):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        if own.fullmatch(os.path.basename(path)):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _write_marker(outdir: str, row: dict, outputs: Sequence[str]) -> None:
