@@ -713,7 +713,8 @@ def ais(
         Default: 200 for cluster methods, else max(500, n_steps * sweeps_per_step / 2). With
         `reverse_states` given: sweeps run on them first (default 0).
     seed : int, numpy Generator or SeedSequence, optional
-        The same seed gives the same result whatever `n_threads` is.
+        The same seed gives the same result whatever `n_threads` is. Every chain draws from
+        its own streams, so :func:`isingbio.distributed.ais` gives the same result too.
     n_threads : int, optional
         OpenMP threads. Default: all cores, or one when a step has fewer than 32768 site
         updates (too little work to share). Results do not depend on it.

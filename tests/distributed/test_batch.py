@@ -109,3 +109,19 @@ def test_bad_arguments(tmp_path, capsys, families):
         map_contacts([families[0], families[0]], tmp_path)
     with pytest.raises(ValueError, match="exceeds the"):
         map_contacts(families, tmp_path, n_workers=os.cpu_count() + 1)
+
+
+def test_batch_fit_cli_on_a_running_scheduler(tmp_path, client, capsys):
+    import isingbio
+    from isingbio.data import example_alignment_path
+    from isingbio.io import load_model
+
+    path = str(example_alignment_path())
+    address = client.scheduler.address
+    argv = ["batch", "fit", path, "-o", str(tmp_path / "plm"), "--scheduler", address, "--max-iter", "2", "-q"]
+    assert main(argv) == 0
+    assert load_model(tmp_path / "plm" / "PF00014.npz").n_sites == 53
+    if not hasattr(isingbio, "fit_bm"):  # issue 15 adds it on another branch
+        argv = ["batch", "fit", path, "-o", str(tmp_path / "bm"), "--method", "bm", "--scheduler", address, "-q"]
+        assert main(argv) == 1
+        assert "needs fit_bm" in capsys.readouterr().err
