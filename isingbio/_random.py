@@ -38,9 +38,23 @@ def seed_entropy(seq: np.random.SeedSequence) -> int:
     return entropy
 
 
-def chain_rng_states(seq: np.random.SeedSequence, n_chains: int) -> np.ndarray:
-    """Independent kernel RNG states, one row of 32 uint64 words per chain."""
-    children = seq.spawn(n_chains)
+def chain_seed_sequences(seq: np.random.SeedSequence, n_chains: int, first: int = 0) -> list[np.random.SeedSequence]:
+    """Children ``first .. first + n_chains - 1`` of `seq`, as ``seq.spawn`` makes them on a
+    fresh `seq`, without spawning (`seq` is not advanced): chain c's stream depends only on
+    (seq, c), so a group of the chains run elsewhere (a Dask worker) draws exactly what the
+    whole run would."""
+    return [
+        np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, first + c), pool_size=seq.pool_size)
+        for c in range(n_chains)
+    ]
+
+
+def chain_rng_states(seq: np.random.SeedSequence, n_chains: int, first: int | None = None) -> np.ndarray:
+    """Independent kernel RNG states, one row of 32 uint64 words per chain.
+
+    With `first`, the states of chains ``first ..`` of a larger run (`seq` is not advanced).
+    """
+    children = seq.spawn(n_chains) if first is None else chain_seed_sequences(seq, n_chains, first)
     out = np.empty((n_chains, RNG_WORDS), dtype=np.uint64)
     for c, child in enumerate(children):
         words = child.generate_state(RNG_WORDS, np.uint64)

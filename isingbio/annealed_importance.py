@@ -60,7 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._progress import progress_bar
-from ._random import as_seed_sequence, seed_entropy
+from ._random import as_seed_sequence, chain_rng_states, chain_seed_sequences, seed_entropy
 from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int
 from .errors import InputError, SamplingWarning
@@ -152,20 +152,22 @@ def base_log_partition(model: IsingModel | PottsModel, beta: float = 1.0, base: 
     return float((np.log(np.exp(logits - m).sum(axis=1)) + m[:, 0]).sum())
 
 
-def _sample_base(model, logits: np.ndarray, n_chains: int, rng: np.random.Generator) -> np.ndarray:
-    """Exact independent draws from the base: (n_chains, L) int8 states."""
+def _sample_base(model, logits: np.ndarray, n_chains: int, seq: np.random.SeedSequence, first: int = 0) -> np.ndarray:
+    """Exact independent draws from the base: (n_chains, L) int8 states of chains first.. .
+
+    Chain c draws from its own stream (child c of `seq`), so a group of chains drawn on
+    another worker gets the same states as in one run.
+    """
     n, q = logits.shape
     out = np.empty((n_chains, n), dtype=np.int8)
+    children = chain_seed_sequences(seq, n_chains, first)
     if q == 2:
         p1 = 1.0 / (1.0 + np.exp(logits[:, 0] - logits[:, 1]))
-        x = rng.random((n_chains, n)) < p1
-        out[:] = x
-    else:  # Gumbel-max, a block of chains at a time
-        block = max(1, (1 << 22) // max(1, n * q))
-        for start in range(0, n_chains, block):
-            k = min(block, n_chains - start)
-            g = rng.gumbel(size=(k, n, q)) + logits
-            out[start : start + k] = np.argmax(g, axis=2)
+        for c, child in enumerate(children):
+            out[c] = np.random.default_rng(child).random(n) < p1
+    else:  # Gumbel-max
+        for c, child in enumerate(children):
+            out[c] = np.argmax(np.random.default_rng(child).gumbel(size=(n, q)) + logits, axis=1)
     if isinstance(model, IsingModel):
         out = (2 * out - 1).astype(np.int8)
     return out
@@ -388,6 +390,270 @@ def _default_equilibration(model, method, reverse_method, reverse_sweeps, n_step
     return reverse_method, check_positive_int(reverse_sweeps, "equilibration_sweeps", minimum=0)
 
 
+@dataclass
+class _ChainPlan:
+    """Everything a group of chains needs to run its part of an AIS run (picklable: the
+    distributed AIS ships it to Dask workers). Chain c of the forward pass draws from child c
+    of `seq_base` and `seq_fwd` (reverse chain c: of `seq_eq` and `seq_rev`) whatever group
+    runs it, so any split of the chains gives the same log-weights."""
+
+    model: IsingModel | PottsModel
+    beta: float
+    base: str
+    method: str
+    sweeps_per_step: int
+    n_threads: int | None
+    n_chains: int
+    n_steps: int
+    seq_base: np.random.SeedSequence
+    seq_fwd: np.random.SeedSequence
+    seq_eq: np.random.SeedSequence
+    seq_rev: np.random.SeedSequence
+    seed: int
+    schedule_name: str
+    bidirectional: bool
+    schedule: np.ndarray | None = None
+    eq_method: str | None = None
+    eq_sweeps: int = 0
+    x_given: np.ndarray | None = None
+
+    @property
+    def n_reverse(self) -> int:
+        """Reverse chains: one per forward chain, or one per given reverse state."""
+        if not self.bidirectional:
+            return 0
+        return self.n_chains if self.x_given is None else self.x_given.shape[0]
+
+    @property
+    def logits(self) -> np.ndarray:
+        return _site_logits(self.model, self.beta, self.base)
+
+    @property
+    def log_z0(self) -> float:
+        return base_log_partition(self.model, self.beta, self.base)
+
+
+def _plan(
+    model,
+    beta,
+    n_chains,
+    n_steps,
+    schedule,
+    sweeps_per_step,
+    method,
+    base,
+    bidirectional,
+    reverse_states,
+    equilibration_method,
+    equilibration_sweeps,
+    seed,
+    n_threads,
+):
+    """Check the arguments of :func:`ais`; returns (plan, (pilot_steps, seq_pilot))."""
+    _check_model(model)
+    beta = check_beta(beta)
+    n_chains = check_positive_int(n_chains, "n_chains")
+    sweeps_per_step = check_positive_int(sweeps_per_step, "sweeps_per_step")
+    base = _normalise_base(base)
+    adaptive = isinstance(schedule, str) and schedule.lower().strip() == "adaptive"
+    if isinstance(schedule, str):
+        s = None if adaptive else make_schedule(schedule, n_steps)
+        schedule_name = schedule.lower().strip()
+        if adaptive:
+            n_steps = check_positive_int(n_steps, "n_steps")
+    else:
+        s = make_schedule(schedule)
+        schedule_name = "user"
+    if reverse_states is not None:
+        bidirectional = True
+    if isinstance(method, str) and method.lower().strip() == "auto":
+        method = "metropolis" if model.q == 2 else "heatbath"
+
+    seq = as_seed_sequence(seed)
+    seed_int = seed_entropy(seq)
+    seq_base, seq_fwd, seq_pilot, seq_eq, seq_rev = seq.spawn(5)
+
+    k_total = n_steps if s is None else s.size - 1
+    trace_points = min(k_total, _MAX_TRACE) + 1
+    check_memory(
+        n_chains * trace_points * 8 * (2 if bidirectional else 1),
+        f"log-weight traces of {n_chains} chains x {trace_points} points",
+    )
+    pilot_steps = min(2000, max(20, k_total // 4)) if adaptive else 0
+    method = normalise_method(method, model)
+    eq_method = x_given = None
+    eq_sweeps = 0
+    if bidirectional:
+        if reverse_states is None:
+            eq_method, eq_sweeps = _default_equilibration(
+                model, method, equilibration_method, equilibration_sweeps, k_total, sweeps_per_step
+            )
+        else:
+            eq_method = equilibration_method or method
+            eq_sweeps = check_positive_int(equilibration_sweeps or 0, "equilibration_sweeps", minimum=0)
+            x_given = _check_reverse_states(model, reverse_states)
+        eq_method = normalise_method(eq_method, model)
+    plan = _ChainPlan(
+        model=model,
+        beta=beta,
+        base=base,
+        method=method,
+        sweeps_per_step=sweeps_per_step,
+        n_threads=n_threads,
+        n_chains=n_chains,
+        n_steps=k_total,
+        seq_base=seq_base,
+        seq_fwd=seq_fwd,
+        seq_eq=seq_eq,
+        seq_rev=seq_rev,
+        seed=seed_int,
+        schedule_name=schedule_name,
+        bidirectional=bidirectional,
+        schedule=s,
+        eq_method=eq_method,
+        eq_sweeps=eq_sweeps,
+        x_given=x_given,
+    )
+    return plan, (pilot_steps, seq_pilot)
+
+
+def _new_sampler(plan: _ChainPlan, chains, init, seq, method=None, first=0, total=None):
+    """A sampler for chains first .. first+chains-1 of a run of `total` chains."""
+    fresh = np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key, pool_size=seq.pool_size)
+    smp = Sampler(
+        plan.model,
+        plan.beta,
+        method=method or plan.method,
+        n_chains=chains,
+        init=init,
+        seed=fresh,
+        n_threads=plan.n_threads,
+    )
+    smp._rng = chain_rng_states(seq, chains, first)
+    smp._chunk_chains = chains if total is None else total
+    # a kernel that opens a parallel region per step of the path is faster on one
+    # thread when the steps are small
+    if (
+        plan.n_threads is None
+        and not smp.kernel.region_per_call
+        and chains * plan.model.n_sites * plan.sweeps_per_step < _SERIAL_UPDATES
+    ):
+        smp.n_threads = 1
+    smp.calibrate()  # Wolff: clusters per sweep at the target beta, not the path's first point
+    return smp
+
+
+def _run_pilot(plan: _ChainPlan, pilot, bar) -> None:
+    """The adaptive schedule: a pilot run along a linear path places the steps."""
+    pilot_steps, seq_pilot = pilot
+    if not pilot_steps:
+        return
+    model, beta, base = plan.model, plan.beta, plan.base
+    bar = bar if bar is not None else progress_bar(False, 0, "")
+    pilot_chains = min(plan.n_chains, 32)
+    seq_pb, seq_ps = seq_pilot.spawn(2)
+    x0 = _sample_base(model, plan.logits, pilot_chains, seq_pb)
+    sampler = _new_sampler(plan, pilot_chains, x0, seq_ps)
+    s_pilot = np.linspace(0.0, 1.0, pilot_steps + 1)
+    e0 = _path_energy(model, x0, beta, base)
+    _, _, _, energies = _anneal(model, sampler, s_pilot, beta, base, e0, plan.sweeps_per_step, bar, record="energies")
+    plan.schedule = _adaptive_schedule(s_pilot, energies, plan.n_steps)
+
+
+def _run_chains(plan: _ChainPlan, first: int, count: int, rev_first: int = 0, rev_count: int = 0, bar=None) -> dict:
+    """Forward chains first..first+count-1 (and reverse chains rev_first..) of a run.
+
+    Without given reverse states, reverse chain c starts from forward chain c (then
+    `rev_first, rev_count` must equal `first, count`). Returns their log-weights and traces.
+    """
+    model, beta, base, s = plan.model, plan.beta, plan.base, plan.schedule
+    assert s is not None, "made from the schedule argument, or by the adaptive pilot"
+    bar = bar if bar is not None else progress_bar(False, 0, "")
+    out: dict = {"w": np.zeros(0), "trace": np.zeros((0, 0)), "steps": None, "n_threads": 1}
+    sampler = None
+    if count:
+        x0 = _sample_base(model, plan.logits, count, plan.seq_base, first)
+        sampler = _new_sampler(plan, count, x0, plan.seq_fwd, None, first, plan.n_chains)
+        e0 = _path_energy(model, x0, beta, base)
+        w, trace, steps, _ = _anneal(model, sampler, s, beta, base, e0, plan.sweeps_per_step, bar)
+        out.update(w=w, trace=trace, steps=steps, n_threads=sampler.n_threads)
+    if plan.bidirectional and rev_count:
+        m = plan.n_reverse
+        if plan.x_given is None:
+            assert sampler is not None and (rev_first, rev_count) == (first, count), "reverse chain c starts at c"
+            eq = _new_sampler(plan, count, sampler.states, plan.seq_eq, plan.eq_method, first, m)
+            eq.burn(plan.eq_sweeps)
+            x_eq = eq.states.reshape(-1, model.n_sites)
+        else:
+            x_eq = plan.x_given[rev_first : rev_first + rev_count]
+            if plan.eq_sweeps:
+                eq = _new_sampler(plan, rev_count, x_eq, plan.seq_eq, plan.eq_method, rev_first, m)
+                eq.burn(plan.eq_sweeps)
+                x_eq = eq.states.reshape(-1, model.n_sites)
+        rev = _new_sampler(plan, rev_count, x_eq, plan.seq_rev, None, rev_first, m)
+        e0 = _path_energy(model, rev.states, beta, base)
+        w_r, trace_r, steps_r, _ = _anneal(model, rev, s[::-1].copy(), beta, base, e0, plan.sweeps_per_step, bar)
+        out.update(w_r=w_r, trace_r=trace_r, steps_r=steps_r)
+    return out
+
+
+def _combine(plan: _ChainPlan, parts: list[dict], elapsed: float) -> AISResult:
+    """The result of a run from its groups of chains (in chain order), as one run gives it."""
+    assert plan.schedule is not None, "set before any chain runs"
+    log_z0 = plan.log_z0
+    lw = np.concatenate([p["w"] for p in parts]) + log_z0
+    trace = np.concatenate([p["trace"] for p in parts if p["w"].size], axis=1) + log_z0
+    steps = next(p["steps"] for p in parts if p["w"].size)
+    est_f, se_f, ess_f = _weight_stats(lw)
+    result = AISResult(
+        log_z=est_f,
+        stderr=se_f,
+        log_z_forward=est_f,
+        stderr_forward=se_f,
+        ess=ess_f,
+        log_weights=lw,
+        trace=trace,
+        trace_steps=steps,
+        schedule=plan.schedule,
+        log_z_base=log_z0,
+        base=plan.base,
+        method=plan.method,
+        beta=plan.beta,
+        n_chains=plan.n_chains,
+        n_steps=plan.n_steps,
+        sweeps_per_step=plan.sweeps_per_step,
+        seed=plan.seed,
+        n_threads=max(p["n_threads"] for p in parts),
+        elapsed=elapsed,
+        n_sites=plan.model.n_sites,
+        schedule_name=plan.schedule_name,
+    )
+    if plan.bidirectional:
+        rev = [p for p in parts if "w_r" in p]
+        lw_r = np.concatenate([p["w_r"] for p in rev]) - log_z0
+        est_r, se_r, ess_r = _weight_stats(lw_r)
+        upper = -est_r
+        gap = upper - est_f
+        result.log_z_reverse, result.stderr_reverse, result.ess_reverse = upper, se_r, ess_r
+        result.gap = gap
+        result.log_weights_reverse = lw_r
+        result.trace_reverse = np.concatenate([p["trace_r"] for p in rev], axis=1)
+        result.trace_steps_reverse = rev[0]["steps_r"]
+        m = plan.n_reverse
+        if plan.x_given is None:
+            how = f"{plan.eq_method}, {plan.eq_sweeps} sweeps at the target from the forward pass's final states"
+        elif plan.eq_sweeps:
+            how = f"{m} given states, then {plan.eq_sweeps} {plan.eq_method} sweeps at the target"
+        else:
+            how = f"{m} given states"
+        result.reverse_init = how
+        result.log_z = 0.5 * (est_f + upper)
+        noise = se_f**2 + se_r**2
+        result.stderr = float(math.sqrt(0.25 * noise + max(0.0, gap**2 - noise) / 12.0))
+    _warn(result)
+    return result
+
+
 def ais(
     model: IsingModel | PottsModel,
     beta: float = 1.0,
@@ -449,7 +715,8 @@ def ais(
         Default: 200 for cluster methods, else max(500, n_steps * sweeps_per_step / 2). With
         `reverse_states` given: sweeps run on them first (default 0).
     seed : int, numpy Generator or SeedSequence, optional
-        The same seed gives the same result whatever `n_threads` is.
+        The same seed gives the same result whatever `n_threads` is. Every chain draws from
+        its own streams, so :func:`isingbio.distributed.ais` gives the same result too.
     n_threads : int, optional
         OpenMP threads. Default: all cores, or one when a step has fewer than 32768 site
         updates (too little work to share). Results do not depend on it.
@@ -478,170 +745,30 @@ def ais(
     True
     """
     start = time.perf_counter()
-    _check_model(model)
-    beta = check_beta(beta)
-    n_chains = check_positive_int(n_chains, "n_chains")
-    sweeps_per_step = check_positive_int(sweeps_per_step, "sweeps_per_step")
-    base = _normalise_base(base)
-    adaptive = isinstance(schedule, str) and schedule.lower().strip() == "adaptive"
-    if isinstance(schedule, str):
-        s = None if adaptive else make_schedule(schedule, n_steps)
-        schedule_name = schedule.lower().strip()
-        if adaptive:
-            n_steps = check_positive_int(n_steps, "n_steps")
-    else:
-        s = make_schedule(schedule)
-        schedule_name = "user"
-    if reverse_states is not None:
-        bidirectional = True
-    if isinstance(method, str) and method.lower().strip() == "auto":
-        method = "metropolis" if model.q == 2 else "heatbath"
-
-    seq = as_seed_sequence(seed)
-    seed_int = seed_entropy(seq)
-    seq_base, seq_fwd, seq_pilot, seq_eq, seq_rev = seq.spawn(5)
-
-    logits = _site_logits(model, beta, base)
-    log_z0 = base_log_partition(model, beta, base)
-    k_total = n_steps if s is None else s.size - 1
-    trace_points = min(k_total, _MAX_TRACE) + 1
-    check_memory(
-        n_chains * trace_points * 8 * (2 if bidirectional else 1),
-        f"log-weight traces of {n_chains} chains x {trace_points} points",
+    plan, pilot = _plan(
+        model,
+        beta,
+        n_chains,
+        n_steps,
+        schedule,
+        sweeps_per_step,
+        method,
+        base,
+        bidirectional,
+        reverse_states,
+        equilibration_method,
+        equilibration_sweeps,
+        seed,
+        n_threads,
     )
-
-    def new_sampler(chains, init, seq_, meth=method):
-        smp = Sampler(model, beta, method=meth, n_chains=chains, init=init, seed=seq_, n_threads=n_threads)
-        # a kernel that opens a parallel region per step of the path is faster on one
-        # thread when the steps are small
-        if (
-            n_threads is None
-            and not smp.kernel.region_per_call
-            and chains * model.n_sites * sweeps_per_step < _SERIAL_UPDATES
-        ):
-            smp.n_threads = 1
-        smp.calibrate()  # Wolff: clusters per sweep at the target beta, not the path's first point
-        return smp
-
-    # -- adaptive schedule: a pilot run along a linear path -----------------------------
-    pilot_steps = min(2000, max(20, k_total // 4)) if adaptive else 0
-    method = normalise_method(method, model)
-    eq_method = eq_sweeps = x_given = None
-    if bidirectional:
-        if reverse_states is None:
-            eq_method, eq_sweeps = _default_equilibration(
-                model, method, equilibration_method, equilibration_sweeps, k_total, sweeps_per_step
-            )
-        else:
-            eq_method = equilibration_method or method
-            eq_sweeps = check_positive_int(equilibration_sweeps or 0, "equilibration_sweeps", minimum=0)
-            x_given = _check_reverse_states(model, reverse_states)
-        eq_method = normalise_method(eq_method, model)
-    total = pilot_steps + k_total * (2 if bidirectional else 1)
+    total = pilot[0] + plan.n_steps * (2 if plan.bidirectional else 1)
     bar = progress_bar(progress, total, "AIS")
-    n_threads_used = None
     try:
-        if adaptive:
-            pilot_chains = min(n_chains, 32)
-            seq_pb, seq_ps = seq_pilot.spawn(2)
-            x0 = _sample_base(model, logits, pilot_chains, np.random.default_rng(seq_pb))
-            sampler = new_sampler(pilot_chains, x0, seq_ps)
-            s_pilot = np.linspace(0.0, 1.0, pilot_steps + 1)
-            _, _, _, energies = _anneal(
-                model,
-                sampler,
-                s_pilot,
-                beta,
-                base,
-                _path_energy(model, x0, beta, base),
-                sweeps_per_step,
-                bar,
-                record="energies",
-            )
-            s = _adaptive_schedule(s_pilot, energies, k_total)
-        assert s is not None, "made from the schedule argument, or by the adaptive pilot above"
-
-        # -- forward pass ---------------------------------------------------------------
-        rng_b = np.random.default_rng(seq_base)
-        x0 = _sample_base(model, logits, n_chains, rng_b)
-        sampler = new_sampler(n_chains, x0, seq_fwd)
-        n_threads_used = sampler.n_threads
-        w, trace, steps, _ = _anneal(
-            model, sampler, s, beta, base, _path_energy(model, x0, beta, base), sweeps_per_step, bar
-        )
-        lw = w + log_z0
-        trace += log_z0
-        est_f, se_f, ess_f = _weight_stats(lw)
-        result = AISResult(
-            log_z=est_f,
-            stderr=se_f,
-            log_z_forward=est_f,
-            stderr_forward=se_f,
-            ess=ess_f,
-            log_weights=lw,
-            trace=trace,
-            trace_steps=steps,
-            schedule=s,
-            log_z_base=log_z0,
-            base=base,
-            method=sampler.method,
-            beta=beta,
-            n_chains=n_chains,
-            n_steps=k_total,
-            sweeps_per_step=sweeps_per_step,
-            seed=seed_int,
-            n_threads=n_threads_used,
-            elapsed=0.0,
-            n_sites=model.n_sites,
-            schedule_name=schedule_name,
-        )
-
-        # -- reverse pass ---------------------------------------------------------------
-        if bidirectional:
-            if reverse_states is None:
-                eq = new_sampler(n_chains, sampler.states, seq_eq, eq_method)
-                eq.burn(eq_sweeps)
-                x_eq = eq.states.reshape(-1, model.n_sites)
-                how = f"{eq.method}, {eq_sweeps} sweeps at the target from the forward pass's final states"
-            else:
-                assert x_given is not None, "checked from reverse_states above"
-                x_eq = x_given
-                if eq_sweeps:
-                    eq = new_sampler(x_eq.shape[0], x_eq, seq_eq, eq_method)
-                    eq.burn(eq_sweeps)
-                    x_eq = eq.states.reshape(-1, model.n_sites)
-                    how = f"{x_eq.shape[0]} given states, then {eq_sweeps} {eq.method} sweeps at the target"
-                else:
-                    how = f"{x_eq.shape[0]} given states"
-            m = x_eq.shape[0]
-            rev = new_sampler(m, x_eq, seq_rev)
-            w_r, trace_r, steps_r, _ = _anneal(
-                model,
-                rev,
-                s[::-1].copy(),
-                beta,
-                base,
-                _path_energy(model, rev.states, beta, base),
-                sweeps_per_step,
-                bar,
-            )
-            lw_r = w_r - log_z0
-            est_r, se_r, ess_r = _weight_stats(lw_r)
-            upper = -est_r
-            gap = upper - est_f
-            result.log_z_reverse, result.stderr_reverse, result.ess_reverse = upper, se_r, ess_r
-            result.gap = gap
-            result.log_weights_reverse = lw_r
-            result.trace_reverse, result.trace_steps_reverse = trace_r, steps_r
-            result.reverse_init = how
-            result.log_z = 0.5 * (est_f + upper)
-            noise = se_f**2 + se_r**2
-            result.stderr = float(math.sqrt(0.25 * noise + max(0.0, gap**2 - noise) / 12.0))
+        _run_pilot(plan, pilot, bar)
+        part = _run_chains(plan, 0, plan.n_chains, 0, plan.n_reverse, bar)
     finally:
         bar.close()
-    result.elapsed = time.perf_counter() - start
-    _warn(result)
-    return result
+    return _combine(plan, [part], time.perf_counter() - start)
 
 
 def _warn(res: AISResult) -> None:
@@ -654,7 +781,7 @@ def _warn(res: AISResult) -> None:
             f"log Z is probably underestimated and its error bar too small; use more steps "
             f"(n_steps={res.n_steps}) or sweeps_per_step",
             SamplingWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     if res.bidirectional:
         # a bidirectional run sets all of the reverse fields together
@@ -666,7 +793,7 @@ def _warn(res: AISResult) -> None:
                 f"AIS reverse weights collapsed: effective sample size {res.ess_reverse:.1f} of {m} chains; "
                 f"use more steps",
                 SamplingWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         sigma = math.sqrt(res.stderr_forward**2 + res.stderr_reverse**2)
         if math.isfinite(sigma) and not abs(res.gap) <= _GAP_SIGMAS * sigma:  # NaN: one chain, no error bar
@@ -681,7 +808,7 @@ def _warn(res: AISResult) -> None:
                 f"AIS bounds disagree: forward {res.log_z_forward:.6g}, reverse {res.log_z_reverse:.6g}, "
                 f"gap {res.gap:.3g} = {res.gap / sigma:.1f} standard errors; {why}",
                 SamplingWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
 

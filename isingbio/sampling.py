@@ -387,6 +387,8 @@ class Sampler:
         self.seed = seed_entropy(seq)
         check_memory(self.n_chains * model.n_sites * 2, f"states of {self.n_chains} chains x {model.n_sites} sites")
         self._rng = chain_rng_states(seq, self.n_chains)
+        # chains whose count sets where kernel calls end (a group of a larger run uses the run's)
+        self._chunk_chains = self.n_chains
         self._init_rng = np.random.default_rng(seq.spawn(1)[0])
         self._states = self._initial_states(init)
         self.kernel = model.kernel(self.method)
@@ -530,7 +532,7 @@ class Sampler:
 
     def _chunk_records(self, thin: int) -> int:
         # independent of n_threads: where a kernel call ends may matter to its random stream
-        per_record = max(1, self.model.n_sites * thin * self.n_chains)
+        per_record = max(1, self.model.n_sites * thin * self._chunk_chains)
         return max(1, int(_CHUNK_UPDATES / per_record))
 
     def burn(self, n_sweeps: int, progress: bool = False) -> None:

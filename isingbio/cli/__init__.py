@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import IsingbioError
-from . import config, contacts, convert, demo, evaluate, exact, fit, logz, sample, score, simulate
+from . import batch, config, contacts, convert, demo, evaluate, exact, fit, logz, sample, score, simulate
 
 # each module's register(subparsers) adds its parser; heavy imports wait inside the commands
-SUBCOMMANDS = [demo, simulate, exact, contacts, fit, logz, sample, score, evaluate, convert, config]
+SUBCOMMANDS = [demo, simulate, exact, contacts, fit, logz, sample, score, evaluate, convert, batch, config]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -134,9 +134,8 @@ def _write_scores(dest, out_format, model, scores, positions, seq, args: argpars
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..alignment import read_alignment
+    from .._family import family_numbering, fit_family, read_family, write_family_contacts
     from ..contacts import contact_scores, top_contacts, write_contacts_csv
-    from ..plm import fit_plm
     from ..weights import sequence_weights
 
     out = sys.stderr if args.output == STDOUT else sys.stdout  # the CSV alone on standard output
@@ -175,17 +174,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{lead} the built-in example family PF00014 (Kunitz domain)", file=out)
     else:
         path = args.alignment
-    aln = read_alignment(
-        path,
-        format=aln_format,
-        focus=args.focus,
-        max_gap_fraction_seq=args.max_gap_seq,
-        max_gap_fraction_col=args.max_gap_col,
+    aln = read_family(
+        path, format=aln_format, focus=args.focus, max_gap_seq=args.max_gap_seq, max_gap_col=args.max_gap_col
     )
-    if aln.N < 2:
-        raise InputError(f"{path}: the alignment has {aln.N} sequence(s); at least 2 are needed")
-    if aln.L < 2:
-        raise InputError(f"{path}: the alignment has {aln.L} column(s); at least 2 are needed")
     # the structure is read (and checked) before the fit, not after minutes of fitting
     cmap = None
     if args.structure is not None:
@@ -205,15 +196,14 @@ def run(args: argparse.Namespace) -> int:
     print(aln.summary(n_eff=n_eff), file=out)
     out.flush()
 
-    dtype = np.float64 if args.float64 else np.float32
-    res = fit_plm(
+    res = fit_family(
         aln,
-        weights=weights,
+        weights,
         lambda_h=args.lambda_h,
-        lambda_J=args.lambda_j,
+        lambda_j=args.lambda_j,
         max_iter=args.max_iter,
-        dtype=dtype,
-        n_threads=args.threads,
+        float64=args.float64,
+        threads=args.threads,
         progress=show_progress(args),
         seed=args.seed,
     )
@@ -225,8 +215,7 @@ def run(args: argparse.Namespace) -> int:
         file=out,
     )
     scores = contact_scores(res.model)
-    positions = np.asarray(aln.positions, dtype=np.int64)
-    seq = aln.target_sequence if len(aln.target_sequence or "") == aln.L else None
+    positions, seq = family_numbering(aln)
 
     ranked = top_contacts(scores, min_separation=args.min_separation, n=N_SHOWN)
     print(f"top {len(ranked)} pairs (|i-j| >= {args.min_separation}, 1-based positions):", file=out)
@@ -249,13 +238,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with atomic_paths() as stage:  # all outputs or none
             if args.output is not None and args.output != STDOUT and out_format in (None, "csv"):
-                n = write_contacts_csv(
-                    stage(args.output, ".csv"),
-                    scores,
-                    min_separation=args.min_separation,
-                    positions=positions,
-                    sequence=seq,
-                )
+                n = write_family_contacts(stage(args.output, ".csv"), aln, scores, args.min_separation)
                 written.append(f"wrote {n} pairs to {args.output}")
             elif args.output is not None and args.output != STDOUT:
                 n = _write_scores(stage(args.output, ".txt"), out_format, res.model, scores, positions, seq, args, path)

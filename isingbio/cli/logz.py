@@ -85,6 +85,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="also print the exact log Z where it is available (2D Ising torus in zero field: "
         "Kaufman; models with at most 2^26 configurations: enumeration)",
     )
+    from .batch import add_cluster_options
+
+    add_cluster_options(p)  # chains split into groups over Dask workers; the same log Z
     add_common_options(
         p,
         output="write an .npz with the log-weights, traces and schedule",
@@ -162,9 +165,18 @@ def run(args: argparse.Namespace) -> int:
     model, description = _build_model(args)
     beta = _beta(args, model)
     print(description)
+    distributed: dict[str, Any] = {}
+    if args.scheduler is not None or args.workers is not None:
+        from ..distributed import ais  # type: ignore[assignment]  # the same result, on Dask
+        from .batch import cluster_client
+
+        distributed = dict(client=cluster_client(args), n_workers=args.workers)
+    else:
+        distributed = dict(progress=show_progress(args))
     res = ais(
         model,
         beta,
+        **distributed,
         n_chains=args.chains,
         n_steps=args.steps,
         schedule=args.schedule,
@@ -175,7 +187,6 @@ def run(args: argparse.Namespace) -> int:
         equilibration_sweeps=args.equilibration_sweeps,
         seed=args.seed,
         n_threads=args.threads,
-        progress=show_progress(args),
     )
     print(res.summary())
     value = None

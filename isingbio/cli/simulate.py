@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--thin", type=int, default=1, help="sweeps between records (default 1)")
     p.add_argument("--chains", type=int, default=2, help="independent chains (default 2)")
     p.add_argument("--init", default="random", choices=["random", "ordered"], help="starting states")
+    from .batch import add_cluster_options
+
+    add_cluster_options(p)  # for --temperatures: one Dask task per temperature
     add_common_options(
         p,
         output="write an .npz with the recorded series and final states",
@@ -83,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args, [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE)])
     if args.sweeps < 1 or args.sweeps < args.thin:
         raise InputError(f"--sweeps must be >= 1 and >= --thin (nothing would be recorded), got {args.sweeps}")
+    if not args.temperatures and (args.scheduler is not None or args.workers is not None):
+        raise InputError("--scheduler and --workers apply to a scan (--temperatures)")
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:
@@ -137,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int:
     from .._random import as_seed_sequence, seed_entropy
-    from ..sampling import sample
 
     method = args.method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
     seq = as_seed_sequence(args.seed)
@@ -154,36 +158,17 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
         f"{'T':>8} {'E/N':>10} {'+/-':>8} {'C/N':>9} {'+/-':>8} {'|m|':>8} {'+/-':>8} "
         f"{'chi/N':>9} {'+/-':>8} {'tau_E':>7}"
     )
-    for k, t in enumerate(temperatures):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SamplingWarning)
-            res = sample(
-                model,
-                1.0 / t,
-                args.sweeps,
-                method=method,
-                n_chains=args.chains,
-                burn_in=args.burn_in,
-                thin=args.thin,
-                init=args.init,
-                seed=streams[k],
-                n_threads=args.threads,
-                progress=show_progress(args),
-            )
-        e = res.estimate("energy_per_site")
-        c = res.specific_heat()
-        m = res.estimate("abs_magnetization")
-        chi = res.susceptibility()
-        for key, est in zip(keys, (e, c, m, chi)):
-            table[key][k] = est.mean, est.stderr
-        taus[k] = e.tau_int * res.thin
+    kwargs = dict(n_sweeps=args.sweeps, method=method, n_chains=args.chains, burn_in=args.burn_in, thin=args.thin)
+    for k, (t, row) in enumerate(zip(temperatures, _scan_rows(args, model, temperatures, streams, kwargs))):
+        for key in keys:
+            table[key][k] = row[key]
+        taus[k] = row["tau_int"]
+        (e, se), (c, sc), (m, sm), (chi, schi) = (row[key] for key in keys)
         print(
-            f"{t:8.4f} {e.mean:10.5f} {e.stderr:8.5f} {c.mean:9.4f} {c.stderr:8.4f} {m.mean:8.4f} "
-            f"{m.stderr:8.4f} {chi.mean:9.3f} {chi.stderr:8.3f} {taus[k]:7.2f}"
+            f"{t:8.4f} {e:10.5f} {se:8.5f} {c:9.4f} {sc:8.4f} {m:8.4f} {sm:8.4f} {chi:9.3f} {schi:8.3f} {taus[k]:7.2f}"
         )
-        for w in caught:
-            if issubclass(w.category, SamplingWarning):
-                print(f"  warning at T = {t:g}: {w.message}")
+        for w in row["warnings"]:
+            print(f"  warning at T = {t:g}: {w}")
     with atomic_paths() as stage:  # the .npz and the figure, or neither
         if args.output:
             _save_npz(
@@ -215,6 +200,36 @@ def _scan(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int
     if args.plot:
         print(f"wrote {args.plot}")
     return 0
+
+
+def _scan_rows(args: argparse.Namespace, model: Any, temperatures: np.ndarray, streams: list, kwargs: dict):
+    """Rows of the scan: one at a time here, or all at once from Dask (--scheduler/--workers)."""
+    from ..distributed._scan import KEYS, scan_point
+
+    if args.scheduler is None and args.workers is None:
+        for t, stream in zip(temperatures, streams):
+            yield scan_point(
+                model, t, stream, init=args.init, n_threads=args.threads, progress=show_progress(args), **kwargs
+            )
+        return
+    from ..distributed import temperature_scan
+    from .batch import cluster_client
+
+    scan = temperature_scan(
+        model,
+        temperatures,
+        client=cluster_client(args),
+        n_workers=args.workers,
+        threads=args.threads,
+        init=args.init,
+        seed=np.random.SeedSequence(streams[0].entropy),  # spawns the same streams
+        **kwargs,
+    )
+    for k, t in enumerate(temperatures):
+        row: dict[str, Any] = {key: tuple(scan[key][k]) for key in KEYS}
+        row["tau_int"] = scan["tau_int"][k]
+        row["warnings"] = [w for tw, w in scan["warnings"] if tw == float(t)]
+        yield row
 
 
 def _onsager_curves(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> dict[str, Any] | None:
