@@ -66,6 +66,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         q.add_argument("--resume", action="store_true", help="skip families whose outputs are complete")
         if name == "fit":
             q.add_argument("--method", default="plm", choices=["plm", "bm"], help="fit method (default plm)")
+            q.add_argument("--target-pearson", type=float, default=0.95, metavar="R", help="BM: stop at this Pearson")
+            q.add_argument("--max-steps", type=int, default=2000, metavar="N", help="BM: gradient steps at most")
+            q.add_argument("--chains", type=int, default=10000, metavar="N", help="BM: persistent chains")
+            q.add_argument("--sweeps", type=int, default=10, metavar="N", help="BM: sweeps per step at the start")
         q.add_argument("--format", default=None, choices=["fasta", "a2m", "a3m", "stockholm", "aln"])
         q.add_argument("--max-gap-col", type=float, default=None, metavar="F")
         q.add_argument("--max-gap-seq", type=float, default=None, metavar="F")
@@ -100,6 +104,13 @@ def run(args: argparse.Namespace) -> int:
         float64=args.float64,
         seed=args.seed,
     )
+    if kind == "bm":
+        options["bm_options"] = dict(
+            target_pearson=args.target_pearson,
+            max_steps=args.max_steps,
+            n_chains=args.chains,
+            sweeps_per_step=args.sweeps,
+        )
 
     def announce(line: str) -> None:
         print(line, flush=True)

@@ -235,10 +235,8 @@ def _family_task(item: dict, options: dict, threads: int, kind: str) -> dict:
 
 
 def _fit_bm(aln: Any, weights: Any, options: dict, threads: int) -> Any:
-    try:
-        from .. import fit_bm  # type: ignore[attr-defined]  # issue 15, on its own branch
-    except ImportError:
-        raise IsingbioError("method 'bm' needs fit_bm (isingbio.fit_bm), which this isingbio lacks") from None
+    from ..boltzmann import fit_bm
+
     res = fit_bm(aln, weights=weights, seed=options["seed"], n_threads=threads, **options.get("bm_options", {}))
     return res.model
 

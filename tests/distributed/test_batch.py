@@ -121,7 +121,12 @@ def test_batch_fit_cli_on_a_running_scheduler(tmp_path, client, capsys):
     argv = ["batch", "fit", path, "-o", str(tmp_path / "plm"), "--scheduler", address, "--max-iter", "2", "-q"]
     assert main(argv) == 0
     assert load_model(tmp_path / "plm" / "PF00014.npz").n_sites == 53
-    if not hasattr(isingbio, "fit_bm"):  # issue 15 adds it on another branch
-        argv = ["batch", "fit", path, "-o", str(tmp_path / "bm"), "--method", "bm", "--scheduler", address, "-q"]
-        assert main(argv) == 1
-        assert "needs fit_bm" in capsys.readouterr().err
+    argv = ["batch", "fit", path, "-o", str(tmp_path / "bm"), "--method", "bm", "--scheduler", address, "-q"]
+    argv += ["--max-steps", "3", "--chains", "200", "--sweeps", "2", "--seed", "5"]
+    assert main(argv) == 0
+    model = load_model(tmp_path / "bm" / "PF00014.npz")
+    assert model.n_sites == 53 and model.metadata["gaps_modelled"] is True
+    serial = isingbio.fit_bm(
+        isingbio.read_alignment(path), max_steps=3, n_chains=200, sweeps_per_step=2, seed=5, n_threads=1
+    )
+    np.testing.assert_array_equal(model.J, serial.model.J)
