@@ -21,15 +21,12 @@ Figures
     :mod:`plot` (matplotlib is imported only when a figure is drawn)
 """
 
-from . import annealing, exact, generative, interop, stats
-from ._config import build_config, show_config
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .alignment import Alignment, read_alignment
-from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
-from .annealed_importance import AISResult, ais
-from .boltzmann import BMResult, fit_bm
-from .contacts import contact_scores, top_contacts, write_contacts_csv
-from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
 from .errors import (
     ConvergenceWarning,
     FormatError,
@@ -41,19 +38,98 @@ from .errors import (
     TooLargeError,
     UnsupportedMethodError,
 )
-from .evaluation import evaluate_contacts
-from .io import load_model, save_model
-from .likelihood import LogLikelihood, log_likelihood, log_prob
-from .models import IsingModel, PottsModel
-from .plm import PLMResult, fit_plm
-from .plot import plot_contacts
-from .sampling import METHODS, Sampler, SampleResult, sample
-from .scoring import mutation_effects, score_sequences
-from .sequence_sampling import GeneratedSamples, MixingDiagnostics, sample_sequences
-from .sequence_statistics import StatisticsComparison, compare_statistics
-from .sequences import decode_states, encode_sequences
-from .structure import ContactMap, contact_map_from_structure
-from .weights import sequence_weights
+
+if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and editors
+    from . import annealing, exact, generative, interop, stats
+    from ._config import build_config, show_config
+    from .alignment import Alignment, read_alignment
+    from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
+    from .annealed_importance import AISResult, ais
+    from .boltzmann import BMResult, fit_bm
+    from .contacts import contact_scores, top_contacts, write_contacts_csv
+    from .couplings import DenseCouplings, GraphCouplings, LatticeCouplings
+    from .evaluation import evaluate_contacts
+    from .io import load_model, save_model
+    from .likelihood import LogLikelihood, log_likelihood, log_prob
+    from .models import IsingModel, PottsModel
+    from .plm import PLMResult, fit_plm
+    from .plot import plot_contacts
+    from .sampling import METHODS, Sampler, SampleResult, sample
+    from .scoring import mutation_effects, score_sequences
+    from .sequence_sampling import GeneratedSamples, MixingDiagnostics, sample_sequences
+    from .sequence_statistics import StatisticsComparison, compare_statistics
+    from .sequences import decode_states, encode_sequences
+    from .structure import ContactMap, contact_map_from_structure
+    from .weights import sequence_weights
+
+# `import isingbio` loads only the version and the errors; every other public name (and
+# scipy behind it) loads on first use, so `isingbio --version` and the CLI start fast
+_SUBMODULES = frozenset({"annealing", "exact", "generative", "interop", "stats"})
+_HOMES = {
+    "build_config": "_config",
+    "show_config": "_config",
+    "Alignment": "alignment",
+    "read_alignment": "alignment",
+    "DNA": "alphabets",
+    "PROTEIN": "alphabets",
+    "PROTEIN_GAP_LAST": "alphabets",
+    "RNA": "alphabets",
+    "Alphabet": "alphabets",
+    "reorder_states": "alphabets",
+    "AISResult": "annealed_importance",
+    "ais": "annealed_importance",
+    "BMResult": "boltzmann",
+    "fit_bm": "boltzmann",
+    "contact_scores": "contacts",
+    "top_contacts": "contacts",
+    "write_contacts_csv": "contacts",
+    "DenseCouplings": "couplings",
+    "GraphCouplings": "couplings",
+    "LatticeCouplings": "couplings",
+    "evaluate_contacts": "evaluation",
+    "load_model": "io",
+    "save_model": "io",
+    "LogLikelihood": "likelihood",
+    "log_likelihood": "likelihood",
+    "log_prob": "likelihood",
+    "IsingModel": "models",
+    "PottsModel": "models",
+    "PLMResult": "plm",
+    "fit_plm": "plm",
+    "plot_contacts": "plot",
+    "METHODS": "sampling",
+    "Sampler": "sampling",
+    "SampleResult": "sampling",
+    "sample": "sampling",
+    "mutation_effects": "scoring",
+    "score_sequences": "scoring",
+    "GeneratedSamples": "sequence_sampling",
+    "MixingDiagnostics": "sequence_sampling",
+    "sample_sequences": "sequence_sampling",
+    "StatisticsComparison": "sequence_statistics",
+    "compare_statistics": "sequence_statistics",
+    "decode_states": "sequences",
+    "encode_sequences": "sequences",
+    "ContactMap": "structure",
+    "contact_map_from_structure": "structure",
+    "sequence_weights": "weights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value: Any = importlib.import_module(f"{__name__}.{name}")
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "__version__",
