@@ -64,7 +64,6 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
 
 # `import isingbio` loads only the version and the errors; every other public name (and
 # scipy behind it) loads on first use, so `isingbio --version` and the CLI start fast
-_SUBMODULES = frozenset({"annealing", "exact", "generative", "interop", "stats"})
 _HOMES = {
     "build_config": "_config",
     "show_config": "_config",
@@ -117,12 +116,15 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        value: Any = importlib.import_module(f"{__name__}.{name}")
-    elif name in _HOMES:
+    if name in _HOMES:
         value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:  # a submodule, `isingbio.plm` after `import isingbio` (found as before, when all loaded)
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     globals()[name] = value  # later lookups skip this function
     return value
 
