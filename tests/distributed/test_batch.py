@@ -64,6 +64,25 @@ def test_map_contacts_table_and_resume(tmp_path, client, families, serial_csvs):
         assert "resumed" in again["message"][k]
 
 
+def test_resume_reruns_a_family_done_with_other_options(tmp_path, client):
+    """--resume after changing an option (or the fit method) must not keep the old outputs."""
+    from isingbio.data import example_alignment_path
+
+    path = [str(example_alignment_path())]
+    first = map_contacts(path, tmp_path, client=client, max_iter=2, seed=1, threads=1)
+    assert first["status"][0] == "ok"
+    same = map_contacts(path, tmp_path, client=client, max_iter=2, seed=1, threads=1, resume=True)
+    assert "resumed" in same["message"][0]
+    other = map_contacts(path, tmp_path, client=client, max_iter=3, seed=1, threads=1, resume=True)
+    assert other["status"][0] == "ok" and "resumed" not in other["message"][0]
+    # a model fitted by another method in the same directory is not complete either
+    plm = map_fits(path, tmp_path / "m", method="plm", client=client, max_iter=2, seed=1, threads=1)
+    assert plm["status"][0] == "ok"
+    bm = dict(n_chains=20, max_steps=1, sweeps_per_step=1, init="profile")
+    again = map_fits(path, tmp_path / "m", method="bm", client=client, seed=1, threads=1, resume=True, bm_options=bm)
+    assert again["status"][0] == "ok" and "resumed" not in again["message"][0]
+
+
 def test_map_fits_plm_models(tmp_path, client):
     from isingbio._family import fit_family, read_family
     from isingbio.data import example_alignment_path
