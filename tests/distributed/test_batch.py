@@ -122,6 +122,10 @@ def test_family_larger_than_any_worker_is_refused(tmp_path):
 def test_bad_arguments(tmp_path, capsys, families):
     assert main(["batch", "contacts", families[0], "-o", str(tmp_path), "--workers", "1", "--scheduler", "x"]) == 2
     assert "either --scheduler or --workers" in capsys.readouterr().err
+    # the alignment format is spelled as in `contacts` (parsed, then the same cluster error)
+    argv = ["batch", "contacts", families[0], "-o", str(tmp_path), "--alignment-format", "fasta"]
+    assert main([*argv, "--workers", "1", "--scheduler", "x"]) == 2
+    assert "either --scheduler or --workers" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown option"):
         map_contacts(families, tmp_path, max_iterations=3)
     with pytest.raises(ValueError, match="same output"):
