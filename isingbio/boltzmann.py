@@ -519,9 +519,18 @@ def fit_bm(
     scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
     kstats = np.zeros((n_chains, 4))
 
+    # Ctrl-C is seen between kernel calls: a long run of sweeps (the burn-in, steps whose
+    # sweeps were raised) goes in calls of at most 2 x the initial sweeps per step (the chains
+    # and their random streams carry over, so the result is the same as one call)
+    max_call = 2 * int(settings["sweeps_per_step"])
+
     def run_chains(h_: np.ndarray, Jv_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:
         hh = np.ascontiguousarray(h_, dtype=np.float32)
-        kernel(hh, lay.couplings(Jv_), x, r, 1.0, 1.0, 1, n_sweeps, *scratch, kstats, n_threads)
+        JJ = lay.couplings(Jv_)
+        while n_sweeps > 0:
+            now = min(n_sweeps, max_call)
+            kernel(hh, JJ, x, r, 1.0, 1.0, 1, now, *scratch, kstats, n_threads)
+            n_sweeps -= now
 
     if resumed is None and burn_in:
         run_chains(h, Jv, states, rng, burn_in)

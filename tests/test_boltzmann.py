@@ -183,3 +183,33 @@ def test_plm_init_and_plot(exact_case, tmp_path):
     assert res.n_steps == 3 and res.trace["pearson"].shape == (3,)
     out = res.plot(tmp_path / "training.png")
     assert (tmp_path / "training.png").stat().st_size > 0 and out.endswith("training.png")
+
+
+def test_burn_in_runs_in_short_kernel_calls(exact_case, monkeypatch):
+    """Ctrl-C is only seen between kernel calls: a long burn-in must not be one call, and
+    splitting it must not change the fit."""
+    from isingbio._kernels import _dense
+
+    _, X, p = exact_case
+    kw = dict(q=Q, weights=p, pseudocount=0.01, init="profile", n_chains=100, sweeps_per_step=3, max_steps=4)
+    kw.update(burn_in=50, seed=5, n_threads=1, target_pearson=1.0)
+    real = _dense.potts_metropolis
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args[7])  # sweeps per record of this call
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_dense, "potts_metropolis", counting)
+    res = fit_bm(X, **kw)
+    assert sum(calls) == 50 + 4 * 3 and max(calls) <= 6
+    # the same chains as one uninterrupted run of 50 sweeps on the initial (profile) model
+    monkeypatch.setattr(_dense, "potts_metropolis", real)
+    one = fit_bm(X, **dict(kw, max_steps=0))
+    model = PottsModel(one.model.h, one.model.J)
+    seq = boltzmann.as_seed_sequence(5)  # as fit_bm draws its chains' streams and start
+    rng_states = boltzmann.chain_rng_states(seq, 100)
+    x = np.random.default_rng(seq.spawn(1)[0]).integers(0, Q, size=(100, L), dtype=np.int8)
+    scratch = tuple(np.empty((100, 1)) for _ in range(3))
+    real(model.h, model.J, x, rng_states, 1.0, 1.0, 1, 50, *scratch, np.zeros((100, 4)), 1)
+    assert np.array_equal(one.chains, x) and res.n_steps == 4

@@ -70,7 +70,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             q.add_argument("--max-steps", type=int, default=2000, metavar="N", help="BM: gradient steps at most")
             q.add_argument("--chains", type=int, default=10000, metavar="N", help="BM: persistent chains")
             q.add_argument("--sweeps", type=int, default=10, metavar="N", help="BM: sweeps per step at the start")
-        q.add_argument("--format", default=None, choices=["fasta", "a2m", "a3m", "stockholm", "aln"])
+        q.add_argument(
+            "--alignment-format",
+            "--format",
+            dest="format",
+            default=None,
+            choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
+            help="alignment format (default: detected)",
+        )
         q.add_argument("--max-gap-col", type=float, default=None, metavar="F")
         q.add_argument("--max-gap-seq", type=float, default=None, metavar="F")
         q.add_argument("--lambda-j", type=float, default=None, metavar="X")

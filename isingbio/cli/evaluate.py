@@ -41,7 +41,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--samples", type=int, default=5000, metavar="N", help="sequences sampled per model (5000)")
     p.add_argument("--ais-chains", type=int, default=64, metavar="N", help="AIS chains for log Z (64)")
     p.add_argument("--ais-steps", type=int, default=2000, metavar="N", help="AIS temperatures for log Z (2000)")
-    p.add_argument("--format", default=None, choices=["fasta", "a2m", "a3m", "stockholm", "aln"])
+    p.add_argument(
+        "--alignment-format",
+        "--format",
+        dest="format",
+        default=None,
+        choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
+        help="format of --test and --train (default: detected)",
+    )
     add_common_options(p)
     p.set_defaults(func=run)
     return p

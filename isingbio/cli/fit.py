@@ -19,13 +19,16 @@ from .common import add_common_options, check_outputs, show_progress
 
 
 def add_alignment_options(p: argparse.ArgumentParser) -> None:
-    """The alignment options of ``contacts``: --format, --focus, --max-gap-col, --max-gap-seq."""
+    """The alignment options of ``contacts``: --alignment-format (or --format), --focus,
+    --max-gap-col, --max-gap-seq."""
     p.add_argument("alignment", metavar="ALIGNMENT", help="FASTA, A2M, A3M, Stockholm or .aln file (gzip allowed)")
     p.add_argument(
+        "--alignment-format",
         "--format",
+        dest="format",
         default=None,
         choices=["fasta", "a2m", "a3m", "stockholm", "aln"],
-        help="alignment format (default: detected)",
+        help="alignment format (default: detected); --format is the same option",
     )
     p.add_argument(
         "--focus",

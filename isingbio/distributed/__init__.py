@@ -13,7 +13,8 @@ install.
   MEMORY=<bytes>``); families larger than any worker are refused up front, large families
   run first, and a failure (a malformed file, a refusal, a dead worker) marks only its row.
   With ``resume=True`` an item is skipped when its done-marker ``OUTDIR/.done/<family>.json``
-  exists and the outputs it lists have the sizes it records.
+  exists, records the same method and options, and the outputs it lists have the sizes it
+  records.
 * :func:`temperature_scan`: one task per temperature (or block).
 * :func:`ais`: chains split into groups over workers; the same seed gives the same log Z as
   :func:`isingbio.ais`, bit for bit, for any number of workers.

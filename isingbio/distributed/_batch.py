@@ -2,7 +2,9 @@
 summary table, memory-aware placement, failures that do not sink the batch, resume.
 
 An item is *complete* when its done-marker ``OUTDIR/.done/<family>.json`` exists, parses,
-and every output it lists exists with the size it records. The marker is written
+records the same workload and options as this run (``--resume`` after changing
+``--max-iter`` or ``--method`` reruns the family), and every output it lists exists with the
+size it records. The marker is written
 (atomically) only after the outputs have been renamed into place, so a worker killed at
 any moment leaves either a complete item or no output at all (at most a hidden temporary,
 ``OUTDIR/.<family>.*``, which the next attempt deletes).
@@ -115,11 +117,21 @@ def _marker(outdir: str, family: str) -> str:
     return os.path.join(outdir, ".done", family + ".json")
 
 
-def completed_row(outdir: str, family: str) -> dict | None:
-    """The summary row of a complete item (see the module docstring), else None."""
+def _settings(kind: str, options: dict) -> dict:
+    """What a done-marker records of the run that made its outputs (JSON-comparable)."""
+    return json.loads(json.dumps(dict(kind=kind, options=options), sort_keys=True, default=str))
+
+
+def completed_row(outdir: str, family: str, settings: dict | None = None) -> dict | None:
+    """The summary row of a complete item (see the module docstring), else None.
+
+    With `settings` (:func:`_settings`), a marker written with other settings is not complete.
+    """
     try:
         with open(_marker(outdir, family)) as fh:
             row = json.load(fh)
+        if settings is not None and row.get("_settings") != settings:
+            return None
         for path, size in row["_files"].items():
             if os.path.getsize(os.path.join(outdir, path)) != size:
                 return None
@@ -138,11 +150,11 @@ def _clean_stale(outdir: str, family: str) -> None:
                 os.unlink(path)
 
 
-def _write_marker(outdir: str, row: dict, outputs: Sequence[str]) -> None:
+def _write_marker(outdir: str, row: dict, outputs: Sequence[str], settings: dict | None = None) -> None:
     from .._files import atomic_output
 
     os.makedirs(os.path.join(outdir, ".done"), exist_ok=True)
-    row = dict(row, _files={os.path.basename(p): os.path.getsize(p) for p in outputs})
+    row = dict(row, _files={os.path.basename(p): os.path.getsize(p) for p in outputs}, _settings=settings)
     with atomic_output(_marker(outdir, row["family"])) as fh:
         json.dump(row, fh)
 
@@ -230,7 +242,7 @@ def _family_task(item: dict, options: dict, threads: int, kind: str) -> dict:
     row["seconds"] = round(time.perf_counter() - t0, 3)
     row["peak_memory_mb"] = round(peak.peak / _MB, 1) if "peak" in locals() else math.nan
     if row["status"] == "ok":
-        _write_marker(outdir, row, outputs)
+        _write_marker(outdir, row, outputs, _settings(kind, options))
     return row
 
 
@@ -341,9 +353,10 @@ def _run_batch(
     rows = {fam: _new_row(fam) for fam in families}
     todo = []
     for fam, p in zip(families, paths):
-        done = completed_row(outdir, fam) if resume else None
+        done = completed_row(outdir, fam, _settings(kind, options)) if resume else None
         if done is not None:
             done.pop("_files", None)
+            done.pop("_settings", None)
             rows[fam].update(done, status="ok", message="resumed: complete from an earlier run")
         elif not os.path.exists(p):
             rows[fam].update(status="failed", message=f"{p}: no such file")

@@ -55,6 +55,19 @@ def scan_point(
     return row
 
 
+def _check_scan(model: Any, method: str, n_sweeps: int, n_chains: int, burn_in: int, thin: int) -> None:
+    """The checks :func:`isingbio.sample` makes, here before any task is sent (a bad argument
+    is a one-line error, not a failed task per temperature logged by every worker)."""
+    from .._validation import check_positive_int
+    from ..sampling import normalise_method
+
+    normalise_method(method, model)
+    check_positive_int(n_chains, "n_chains")
+    check_positive_int(burn_in, "burn_in", minimum=0)
+    if check_positive_int(n_sweeps, "n_sweeps", minimum=0) < check_positive_int(thin, "thin"):
+        raise InputError("no records: run with n_sweeps >= thin")
+
+
 def _block_task(model: Any, temps: list[float], seeds: list, kwargs: dict) -> list[dict]:
     return [scan_point(model, t, s, **kwargs) for t, s in zip(temps, seeds)]
 
@@ -115,6 +128,7 @@ def temperature_scan(
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
         raise InputError(f"block must be a positive integer, got {block!r}")
     method = method or ("swendsen-wang" if model.is_ferromagnetic else "metropolis")
+    _check_scan(model, method, n_sweeps, n_chains, burn_in, thin)
     seq = as_seed_sequence(seed)
     streams = chain_seed_sequences(seq, temps.size)  # children 0.. of the seed, even if it was spawned
     kwargs = dict(n_sweeps=n_sweeps, method=method, n_chains=n_chains, burn_in=burn_in, thin=thin, init=init)

@@ -83,3 +83,14 @@ def test_sample_and_contacts_say_which_kind_of_model(split_files, tmp_path, caps
     err = capsys.readouterr().err
     notes = [line for line in err.splitlines() if "gaps as missing data" in line]
     assert len(notes) == 1 and notes[0].startswith("note:")
+
+
+def test_alignment_format_is_spelled_as_in_contacts(split_files, tmp_path, capsys):
+    """``contacts`` names the alignment format --alignment-format; fit and evaluate accept it too."""
+    d = split_files
+    m = tmp_path / "m.npz"
+    fit = ["fit", str(d / "train.fasta"), "-o", str(m), "--method", "plm", "--max-iter", "3", "-q"]
+    assert main([*fit, "--alignment-format", "fasta"]) == 0
+    assert main([*fit, "--format", "fasta"]) == 0  # the older spelling still works
+    assert main(["evaluate", str(m), "--test", str(d / "test.fasta"), "--alignment-format", "fasta", "-q"]) == 0
+    capsys.readouterr()

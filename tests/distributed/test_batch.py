@@ -64,6 +64,25 @@ def test_map_contacts_table_and_resume(tmp_path, client, families, serial_csvs):
         assert "resumed" in again["message"][k]
 
 
+def test_resume_reruns_a_family_done_with_other_options(tmp_path, client):
+    """--resume after changing an option (or the fit method) must not keep the old outputs."""
+    from isingbio.data import example_alignment_path
+
+    path = [str(example_alignment_path())]
+    first = map_contacts(path, tmp_path, client=client, max_iter=2, seed=1, threads=1)
+    assert first["status"][0] == "ok"
+    same = map_contacts(path, tmp_path, client=client, max_iter=2, seed=1, threads=1, resume=True)
+    assert "resumed" in same["message"][0]
+    other = map_contacts(path, tmp_path, client=client, max_iter=3, seed=1, threads=1, resume=True)
+    assert other["status"][0] == "ok" and "resumed" not in other["message"][0]
+    # a model fitted by another method in the same directory is not complete either
+    plm = map_fits(path, tmp_path / "m", method="plm", client=client, max_iter=2, seed=1, threads=1)
+    assert plm["status"][0] == "ok"
+    bm = dict(n_chains=20, max_steps=1, sweeps_per_step=1, init="profile")
+    again = map_fits(path, tmp_path / "m", method="bm", client=client, seed=1, threads=1, resume=True, bm_options=bm)
+    assert again["status"][0] == "ok" and "resumed" not in again["message"][0]
+
+
 def test_map_fits_plm_models(tmp_path, client):
     from isingbio._family import fit_family, read_family
     from isingbio.data import example_alignment_path
@@ -102,6 +121,10 @@ def test_family_larger_than_any_worker_is_refused(tmp_path):
 
 def test_bad_arguments(tmp_path, capsys, families):
     assert main(["batch", "contacts", families[0], "-o", str(tmp_path), "--workers", "1", "--scheduler", "x"]) == 2
+    assert "either --scheduler or --workers" in capsys.readouterr().err
+    # the alignment format is spelled as in `contacts` (parsed, then the same cluster error)
+    argv = ["batch", "contacts", families[0], "-o", str(tmp_path), "--alignment-format", "fasta"]
+    assert main([*argv, "--workers", "1", "--scheduler", "x"]) == 2
     assert "either --scheduler or --workers" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown option"):
         map_contacts(families, tmp_path, max_iterations=3)

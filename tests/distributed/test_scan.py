@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import isingbio
 from isingbio.distributed import temperature_scan
@@ -57,3 +58,21 @@ def test_simulate_cluster_options_need_a_scan(capsys):
 
     assert main(["simulate", "--shape", "4x4", "--workers", "2"]) == 2
     assert "apply to a scan" in capsys.readouterr().err
+
+
+def test_scan_arguments_checked_before_any_task():
+    """A bad argument is refused here, before the cluster is even reached."""
+    import isingbio
+    from isingbio.distributed import temperature_scan
+    from isingbio.errors import InputError
+
+    model = isingbio.IsingModel.lattice((4, 4))
+    nowhere = "tcp://127.0.0.1:1"  # no scheduler: reaching it would fail after a timeout
+    for kwargs, match in (
+        (dict(n_sweeps=0), "no records"),
+        (dict(n_sweeps=10, thin=20), "no records"),
+        (dict(n_sweeps=10, n_chains=0), "n_chains"),
+        (dict(n_sweeps=10, method="bogus"), "bogus"),
+    ):
+        with pytest.raises(InputError, match=match):
+            temperature_scan(model, [1.0, 2.0], client=nowhere, **kwargs)
