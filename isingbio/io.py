@@ -64,7 +64,8 @@ def save_model(
         binary parameter file (:func:`isingbio.interop.write_plmc`); ``ccmpred``: CCMpred's
         raw parameters (:func:`isingbio.interop.write_ccmpred_raw`, protein models). Also
         ``plmc-params``, ``ccmpred-raw``. Default: from the extension (``.params`` plmc,
-        ``.raw`` / ``.raw.gz`` CCMpred), else isingbio's .npz.
+        ``.raw`` / ``.raw.gz`` CCMpred), else isingbio's .npz; the extension of a score
+        file (``.csv``, ``.couplings``, ``.mat``, ``.rr``) is refused (InputError).
     **metadata
         Extra JSON-serialisable items, merged over ``model.metadata`` (e.g. ``seed=1``;
         isingbio's format only).

@@ -99,6 +99,8 @@ def sources(tmp_path_factory):
     dense.alphabet = PROTEIN
     save_model(dense, folder / "dense.npz")
     save_model(IsingModel.lattice((3, 3), h=0.1), folder / "lattice.npz")
+    save_model(dense, folder / "dense.params")  # plmc's binary parameter file
+    save_model(dense, folder / "dense.raw")  # CCMpred's raw parameter text
     return {
         "aln.fasta": _fasta(records),
         "aln.sto": _stockholm(records),
@@ -106,6 +108,8 @@ def sources(tmp_path_factory):
         "aln.fasta.gz": gzip.compress(_fasta(records), mtime=0),
         "model.npz": (folder / "dense.npz").read_bytes(),
         "lattice.npz": (folder / "lattice.npz").read_bytes(),
+        "model.params": (folder / "dense.params").read_bytes(),
+        "model.raw": (folder / "dense.raw").read_bytes(),
         "seqs.fasta": b"".join(
             b">s%d\n%s\n" % (k, s[:8].replace("-", "A").encode()) for k, (_, s) in enumerate(records)
         ),
@@ -206,7 +210,16 @@ def mutate(name, data, rng):
 
 # ---- readers --------------------------------------------------------------------------------
 
-READER_SOURCES = ["aln.fasta", "aln.sto", "aln.a2m", "aln.fasta.gz", "model.npz", "lattice.npz"]
+READER_SOURCES = [
+    "aln.fasta",
+    "aln.sto",
+    "aln.a2m",
+    "aln.fasta.gz",
+    "model.npz",
+    "lattice.npz",
+    "model.params",
+    "model.raw",
+]
 
 
 @pytest.mark.parametrize("source", READER_SOURCES)
@@ -221,7 +234,7 @@ def test_readers_on_mutated_files(sources, tmp_path, source):
         path.write_bytes(data)
         try:
             with time_limit(CASE_TIMEOUT):
-                if source.endswith(".npz"):
+                if source.endswith((".npz", ".params", ".raw")):
                     load_model(path)
                 else:
                     read_alignment(path)
@@ -243,6 +256,7 @@ COMMANDS = {
     "aln.fasta": [
         ["contacts", "{f}", "--max-iter", "2", "-o", "{o}.csv"],
         ["sample", "{m}", "--start", "{f}", "-o", "{o}.fa"],
+        ["fit", "{f}", "--method", "plm", "--max-iter", "2", "-o", "{o}.npz"],
     ],
     "aln.sto": [["contacts", "{f}", "--max-iter", "2", "-o", "{o}.csv", "--save-model", "{o}.npz"]],
     "aln.fasta.gz": [["contacts", "{f}", "--max-iter", "2", "-o", "{o}.csv"]],
@@ -250,8 +264,12 @@ COMMANDS = {
     "model.npz": [
         ["sample", "{f}", "-n", "4", "--chains", "2", "--burn-in", "2", "--thin", "1", "-o", "{o}.fa"],
         ["score", "{f}", "{s}", "-o", "{o}.csv"],
+        ["convert", "{f}", "{o}.params"],
+        ["convert", "{f}", "{o}.couplings"],
     ],
     "lattice.npz": [["logz", "{f}", "--chains", "4", "--steps", "5", "--schedule", "linear", "-o", "{o}.npz"]],
+    "model.params": [["convert", "{f}", "{o}.npz"], ["score", "{f}", "{s}", "-o", "{o}.csv"]],
+    "model.raw": [["convert", "{f}", "{o}.mat"]],
 }
 N_COMMAND_CASES = 10 * SCALE  # per (source, command)
 
@@ -275,7 +293,7 @@ def test_commands_on_mutated_files(sources, tmp_path, capsys, source, which):
         f.write_bytes(data)
         argv = [
             a.format(f=f, m=good / "model.npz", s=good / "seqs.fasta", o=work / "out") for a in COMMANDS[source][which]
-        ] + ["--quiet", "--seed", "1", "--threads", "1"]
+        ] + (["--quiet"] if COMMANDS[source][which][0] == "convert" else ["--quiet", "--seed", "1", "--threads", "1"])
         before = sorted(os.listdir(work))
         with time_limit(CASE_TIMEOUT):
             try:

@@ -10,12 +10,11 @@ model emits them) unless ``--ignore-gaps`` is given; the saved model records whi
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 from ..errors import InputError
-from .common import add_common_options, check_outputs, show_progress
+from .common import BINARY, FIGURE, add_common_options, check_outputs, show_progress
 
 
 def add_alignment_options(p: argparse.ArgumentParser) -> None:
@@ -100,13 +99,13 @@ def run(args: argparse.Namespace) -> int:
     from ..io import save_model
     from ..plot import check_figure_format
 
-    check_outputs(args)
+    # the checkpoint is an output too (and read when it exists): never a FIFO, device or input
+    check_outputs(
+        args,
+        [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE), (args.checkpoint, "--checkpoint", BINARY)],
+        inputs=[(args.alignment, "ALIGNMENT")],
+    )
     check_figure_format(args.plot)
-    named = [os.path.abspath(p) for p in (args.output, args.plot, args.checkpoint) if p]
-    if len(set(named)) < len(named):
-        raise InputError("-o, --plot and --checkpoint must name different files")
-    if os.path.abspath(args.alignment) in named:
-        raise InputError(f"an output file would overwrite the input ALIGNMENT {args.alignment}")
     if not 0 < args.target_pearson <= 1:
         raise InputError(f"--target-pearson must be in (0, 1], got {args.target_pearson}")
     if args.method == "plm" and args.plot:

@@ -312,6 +312,24 @@ def _new_row(family: str) -> dict:
     )
 
 
+def _check_batch_outputs(kind: str, outdir: str, families: list[str], paths: list[str], summary: str | None) -> None:
+    """The output policy (isingbio._files) for every file the batch will write, before any work:
+    no output may be an input alignment (by name or through a link), nor a FIFO or device."""
+    from .._files import check_not_input, check_output_path
+
+    inputs = [(p, "alignment") for p in paths]
+    ext = ".csv" if kind == "contacts" else ".npz"
+    outs = [os.path.join(outdir, fam + ext) for fam in families]
+    if summary is not None:
+        outs.append(os.path.join(outdir, summary))
+    for out in outs:
+        try:
+            check_output_path(out)
+        except OSError as exc:
+            raise InputError(f"output {out}: {exc.strerror or exc}") from None
+        check_not_input(out, inputs, "output")
+
+
 def _run_batch(
     kind: str,
     alignments: Sequence[str | os.PathLike],
@@ -349,6 +367,8 @@ def _run_batch(
     os.makedirs(outdir, exist_ok=True)
     if not os.access(outdir, os.W_OK | os.X_OK):
         raise InputError(f"output directory {outdir} is not writable")
+
+    _check_batch_outputs(kind, outdir, families, paths, summary)
 
     rows = {fam: _new_row(fam) for fam in families}
     todo = []

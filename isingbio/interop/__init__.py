@@ -161,7 +161,12 @@ def save_model_file(model: Any, path: Any, format: str | None = None) -> bool:
     """Write `model` in a peer's format; False when the format is isingbio's own (.npz)."""
     if format is None:
         found = format_from_extension(path)
-        fmt = found[1] if found is not None and found[0] == "model" else "isingbio"
+        if found is not None and found[0] == "scores":  # a model written as a zip under a score file's name
+            raise InputError(
+                f"{os.fspath(path)}: the name says a {found[1]} score file, not a model file: "
+                "save the model as .npz, .params (plmc) or .raw[.gz] (CCMpred), or give format="
+            )
+        fmt = found[1] if found is not None else "isingbio"
     else:
         fmt = model_format(format)
     if fmt == "plmc":

@@ -1,5 +1,8 @@
 """``isingbio fit`` and ``isingbio evaluate`` end to end, and the gap notes of ``sample``."""
 
+import os
+import threading
+
 import numpy as np
 import pytest
 
@@ -94,3 +97,40 @@ def test_alignment_format_is_spelled_as_in_contacts(split_files, tmp_path, capsy
     assert main([*fit, "--format", "fasta"]) == 0  # the older spelling still works
     assert main(["evaluate", str(m), "--test", str(d / "test.fasta"), "--alignment-format", "fasta", "-q"]) == 0
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("option", ["-o", "--checkpoint"])
+def test_fit_refuses_an_output_that_links_to_the_alignment(split_files, tmp_path, capsys, option):
+    aln = tmp_path / "aln.fasta"
+    aln.write_bytes((split_files / "train.fasta").read_bytes())
+    before = aln.read_bytes()
+    link = tmp_path / "link.npz"
+    link.symlink_to(aln)
+    extra = ["-o", str(tmp_path / "m.npz")] if option == "--checkpoint" else []
+    rc = main(["fit", str(aln), option, str(link), *extra, "--method", "plm", "--max-steps", "1", "-q"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "ALIGNMENT" in err, err
+    assert aln.read_bytes() == before and link.is_symlink()
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_fit_refuses_a_fifo_checkpoint(split_files, tmp_path, capsys):
+    fifo = tmp_path / "ck"
+    os.mkfifo(fifo)
+    out = tmp_path / "m.npz"
+
+    def unblock():  # a reader blocked on the FIFO (the defect) gets end-of-file instead of hanging the test
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+
+    timer = threading.Timer(10.0, unblock)
+    timer.start()
+    try:
+        rc = main(["fit", str(split_files / "train.fasta"), "-o", str(out), "--checkpoint", str(fifo), "-q"])
+    finally:
+        timer.cancel()
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "--checkpoint" in err and "FIFO" in err, err
+    assert not out.exists()

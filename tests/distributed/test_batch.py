@@ -134,6 +134,23 @@ def test_bad_arguments(tmp_path, capsys, families):
         map_contacts(families, tmp_path, n_workers=os.cpu_count() + 1)
 
 
+def test_an_output_that_links_to_an_input_is_refused_before_any_work(tmp_path, capsys):
+    """OUTDIR/<family>.csv a symbolic link to the alignment: refused, the alignment untouched."""
+    rng = np.random.default_rng(3)
+    letters = np.array(list("ACDEFGHIKLMNPQRSTVWY"))
+    aln = tmp_path / "fam.fasta"
+    aln.write_text("".join(f">s{k}\n{''.join(rng.choice(letters, 10))}\n" for k in range(20)))
+    before = aln.read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fam.csv").symlink_to(aln)
+    rc = main(["batch", "contacts", str(aln), "-o", str(out), "--workers", "1", "--max-iter", "2", "-q"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "is the input alignment" in err, err
+    assert aln.read_bytes() == before and (out / "fam.csv").is_symlink()
+    assert sorted(os.listdir(out)) == ["fam.csv"]  # no summary, no marker
+
+
 def test_batch_fit_cli_on_a_running_scheduler(tmp_path, client, capsys):
     import isingbio
     from isingbio.data import example_alignment_path

@@ -6,8 +6,8 @@ import gzip
 import numpy as np
 import pytest
 
-from isingbio import PROTEIN, load_model
-from isingbio.errors import FormatError
+from isingbio import PROTEIN, load_model, save_model
+from isingbio.errors import FormatError, InputError
 from isingbio.interop import (
     read_ccmpred_mat,
     read_ccmpred_raw,
@@ -122,6 +122,15 @@ def test_load_model_names_a_score_file(tmp_path):
         load_model(path)
     with pytest.raises(FormatError, match="expected 20 numbers"):
         load_model(path, format="ccmpred")
+
+
+@pytest.mark.parametrize("name", ["m.couplings", "m.mat", "m.rr", "m.csv"])
+def test_save_model_refuses_a_score_file_name(tmp_path, rng, name):
+    with pytest.raises(InputError, match="score file, not a model file"):
+        save_model(random_model(rng, L=4), tmp_path / name)
+    assert not (tmp_path / name).exists()
+    save_model(random_model(rng, L=4), tmp_path / name, format="isingbio")  # said explicitly: written
+    assert load_model(tmp_path / name).n_sites == 4
 
 
 READERS = [read_plmc, read_ccmpred_raw, read_ccmpred_mat, read_plmc_couplings, read_evcouplings_csv, load_model]
