@@ -63,7 +63,7 @@ from ._progress import progress_bar as _progress
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
-from .couplings import CLUSTER_METHODS, METHODS
+from .couplings import CLUSTER_METHODS, METHODS, DenseCouplings
 from .errors import InputError, SamplingWarning, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 
@@ -533,7 +533,15 @@ class Sampler:
     def _chunk_records(self, thin: int) -> int:
         # independent of n_threads: where a kernel call ends may matter to its random stream
         per_record = max(1, self.model.n_sites * thin * self._chunk_chains)
-        return max(1, int(_CHUNK_UPDATES / per_record))
+        updates = _CHUNK_UPDATES
+        if isinstance(self.model.couplings, DenseCouplings):
+            # a dense update reads L couplings, so 2e7 / L updates keep Ctrl-C within a fraction
+            # of a second; but a call also copies J (L^2 q^2) into its transposed layout, so at
+            # least 10 L q^2 updates keep that copy under a tenth of the call (dense results do
+            # not depend on where calls end)
+            n, q = self.model.n_sites, self.model.q
+            updates = max(_CHUNK_UPDATES / n, 10.0 * n * q * q)
+        return max(1, int(updates / per_record))
 
     def burn(self, n_sweeps: int, progress: bool = False) -> None:
         """Advance the chains by `n_sweeps` without recording."""
