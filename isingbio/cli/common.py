@@ -81,7 +81,7 @@ def check_outputs(
         if path == STDOUT:
             if kind == TEXT:
                 continue
-            what = "a figure" if kind == FIGURE else "a binary .npz file"
+            what = "a figure" if kind == FIGURE else "a binary file"
             raise InputError(f"{option} -: {what} cannot go to standard output; give a file name")
         try:
             check_output_path(path)

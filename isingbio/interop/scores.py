@@ -345,7 +345,8 @@ def write_casp_rr(
     positions : array_like of int, shape (L,), optional
         Residue numbers (default 1..L).
     sequence : str, optional
-        The target sequence, written in lines of 50 after ``MODEL 1`` (left out when unknown).
+        The target sequence, written in lines of 50 after ``MODEL 1`` (left out when unknown
+        or when it has gaps: an RR sequence holds residues only).
     target, author, method : str
         The ``TARGET``, ``AUTHOR`` and ``METHOD`` records.
     min_separation : int, default 6
@@ -372,7 +373,7 @@ def write_casp_rr(
     p = np.clip(v / top, 0.0, 1.0)
     with text_output(path) as fh:
         fh.write(f"PFRMAT RR\nTARGET {target}\nAUTHOR {author}\nMETHOD {method}\nMODEL 1\n")
-        if sequence is not None:
+        if sequence is not None and sequence.isalpha():
             fh.write("".join(sequence[k : k + 50] + "\n" for k in range(0, L, 50)))
         fh.write("".join(f"{pos[i]} {pos[j]} 0 8 {pk:.3f}\n" for i, j, pk in zip(iu, ju, p)))
         fh.write("END\n")

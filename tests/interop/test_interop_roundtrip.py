@@ -200,6 +200,8 @@ def test_score_files_read_back(tmp_path, rng):
     assert all(int(j) - int(i) >= 2 and d1 == "0" and d2 == "8" for i, j, d1, d2, _ in rows)
     p = [float(r[4]) for r in rows]
     assert p[0] == 1.0 and p == sorted(p, reverse=True) and min(p) >= 0
+    write_casp_rr(tmp_path / "gapped.rr", cn, model.positions, "AC-EFGH", min_separation=2)
+    assert "AC-EFGH" not in (tmp_path / "gapped.rr").read_text()  # an RR sequence holds residues only
     # through the generic reader / writer
     table = read_scores(tmp_path / "e.csv")
     write_scores(tmp_path / "again.mat", table, "ccmpred-mat")
