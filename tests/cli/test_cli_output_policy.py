@@ -67,6 +67,14 @@ COMMANDS = {
         "binary",
         ".npz",
     ),
+    # -o is required: a later -o in a case replaces this one
+    "fit": (
+        ["fit", "{d}/aln.fasta", "-o", "{d}/fit.npz", "--max-steps", "1", "--chains", "20", "--sweeps", "1"]
+        + ["--max-iter", "3", "--seed", "1"],
+        ["aln.fasta"],
+        "binary",
+        ".npz",
+    ),
 }
 
 
