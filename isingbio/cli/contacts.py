@@ -147,6 +147,15 @@ def run(args: argparse.Namespace) -> int:
         [(args.output, "-o", TEXT), (args.plot, "--plot", FIGURE), (args.save_model, "--save-model", BINARY)],
         [(args.alignment, "ALIGNMENT"), (args.structure, "--structure")],
     )
+    if args.save_model is not None:
+        from ..interop.formats import format_from_extension
+
+        named = format_from_extension(args.save_model)
+        if named is not None and named[0] != "model":  # a score file's name would get a model
+            raise InputError(
+                f"--save-model {args.save_model}: a {named[1]} score file's name; a model is written as "
+                ".npz, plmc .params or CCMpred .raw / .raw.gz (scores: -o with --format)"
+            )
     if args.chain is not None and args.structure is None:
         raise InputError("--chain needs --structure")
     if args.structure is not None and not os.path.exists(args.structure):

@@ -261,3 +261,11 @@ def test_plot_without_extension_is_png(tmp_path, small_alignment):
     assert main(["contacts", str(small_alignment), "--plot", str(plot), "--max-iter", "3", "--quiet"]) == 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(os.listdir(tmp_path)) == ["aln.fasta", "map"]
+
+
+@pytest.mark.parametrize("name", ["m.csv", "m.couplings", "m.mat", "m.rr"])
+def test_save_model_under_a_score_file_name_is_refused_before_work(tmp_path, capsys, name):
+    rc = main(["contacts", "--example", "--save-model", str(tmp_path / name), "-q"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "--save-model" in err and "score file" in err, err
+    assert os.listdir(tmp_path) == []
