@@ -68,6 +68,8 @@ _CHECKPOINT_VERSION = 1
 # chains lag when their identity with their own past exceeds that between chains by more than
 # three standard errors plus this (differences of two percent of sites are of no consequence)
 _LAG_TOLERANCE = 0.02
+# site updates x L (coupling reads) per kernel call: a fraction of a second, so Ctrl-C acts
+_CALL_UPDATES = 2e7
 _TRACE_KEYS = ("step", "pearson", "slope", "pearson_one_site", "slope_one_site", "sweeps", "seconds")
 
 
@@ -519,10 +521,12 @@ def fit_bm(
     scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
     kstats = np.zeros((n_chains, 4))
 
-    # Ctrl-C is seen between kernel calls: a long run of sweeps (the burn-in, steps whose
-    # sweeps were raised) goes in calls of at most 2 x the initial sweeps per step (the chains
-    # and their random streams carry over, so the result is the same as one call)
-    max_call = 2 * int(settings["sweeps_per_step"])
+    # Ctrl-C is seen between kernel calls, so sweeps go in calls of about _CALL_UPDATES / L updates
+    # (a dense update reads L couplings: a fraction of a second), but at least 10 L q^2 (the
+    # call's transposed copy of J stays under a tenth of it) and one sweep of every chain. The
+    # chains and their random streams carry over: the result is the same as one call.
+    per_call = max(_CALL_UPDATES / L, 10.0 * L * q * q) / (n_chains * L)
+    max_call = max(1, int(per_call))
 
     def run_chains(h_: np.ndarray, Jv_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:
         hh = np.ascontiguousarray(h_, dtype=np.float32)

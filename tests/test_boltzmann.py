@@ -201,8 +201,12 @@ def test_burn_in_runs_in_short_kernel_calls(exact_case, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(_dense, "potts_metropolis", counting)
+    # calls of 4e4 / L updates at most (the real budget, 2e7, would take this tiny model's
+    # burn-in in one call), but at least 10 L q^2 and one sweep of every chain
+    monkeypatch.setattr(boltzmann, "_CALL_UPDATES", 4e4)
+    per_call = int(max(4e4 / L, 10 * L * Q * Q) / (100 * L))
     res = fit_bm(X, **kw)
-    assert sum(calls) == 50 + 4 * 3 and max(calls) <= 6
+    assert sum(calls) == 50 + 4 * 3 and max(calls) <= per_call < 50
     # the same chains as one uninterrupted run of 50 sweeps on the initial (profile) model
     monkeypatch.setattr(_dense, "potts_metropolis", real)
     one = fit_bm(X, **dict(kw, max_steps=0))

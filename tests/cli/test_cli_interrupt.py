@@ -170,3 +170,24 @@ def test_sample_interrupted(tmp_path):
     isingbio.save_model(isingbio.PottsModel(rng.normal(0, 0.3, size=(L, q)), J.astype(np.float32)), tmp_path / "m.npz")
     args = ["sample", "m.npz", "-n", "400000", "--seed", "1", "--threads", "1", "-o", "s.fasta"]
     _check(tmp_path, args, ["s.fasta"])
+
+
+def test_fit_interrupted_in_the_boltzmann_learning(tmp_path):
+    """Ctrl-C in the Boltzmann stage (no PLM start): exit 130, no model, no checkpoint left
+    half-written (an interrupted fit writes its checkpoint whole, or none is asked for)."""
+    from isingbio.data import example_alignment_path
+
+    args = ["fit", str(example_alignment_path()), "-o", "model.npz", "--init", "profile"]
+    args += ["--chains", "20000", "--max-steps", "100000", "--threads", "1", "--seed", "1"]
+    _check(tmp_path, args, ["model.npz"])
+
+
+def test_batch_interrupted(tmp_path, wide_alignment):
+    """Ctrl-C in `batch contacts` on a LocalCluster, mid-fit: exit 130, no file in OUTDIR (no
+    partial output, no temporary, no summary)."""
+    pytest.importorskip("distributed")
+    args = ["batch", "contacts", str(wide_alignment), "-o", "out", "--workers", "1", "--threads", "1"]
+    code, err, took = _interrupt(args, tmp_path, delay=3.0)
+    assert code == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert took < 5.0, f"stopped {took:.2f} s after SIGINT"  # the cluster's shutdown included
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
