@@ -53,6 +53,7 @@ from ._progress import progress_bar
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, PathLike, SeedLike
 from ._validation import check_memory, check_positive_int
+from .couplings import dense_updates_per_call
 from .errors import FormatError, InputError
 from .models import PottsModel
 
@@ -521,11 +522,9 @@ def fit_bm(
     scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
     kstats = np.zeros((n_chains, 4))
 
-    # Ctrl-C is seen between kernel calls, so sweeps go in calls of about _CALL_UPDATES / L updates
-    # (a dense update reads L couplings: a fraction of a second), but at least 10 L q^2 (the
-    # call's transposed copy of J stays under a tenth of it) and one sweep of every chain. The
-    # chains and their random streams carry over: the result is the same as one call.
-    per_call = max(_CALL_UPDATES / L, 10.0 * L * q * q) / (n_chains * L)
+    # Ctrl-C is seen between kernel calls: sweeps go in calls sized by their work (at least one
+    # sweep of every chain); chains and random streams carry over, so the result is one call's
+    per_call = dense_updates_per_call(L, q, _CALL_UPDATES) / (n_chains * L)
     max_call = max(1, int(per_call))
 
     def run_chains(h_: np.ndarray, Jv_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:

@@ -479,6 +479,17 @@ FORMS: dict[str, type[Couplings]] = {
 }
 
 
+def dense_updates_per_call(n_sites: int, q: int, budget: float) -> float:
+    """Site updates per dense-kernel call for a budget of coupling reads (`budget`).
+
+    A dense update reads L couplings, so ``budget / L`` updates keep a call (and the wait for
+    Ctrl-C) to a fraction of a second; but a call also copies J (L^2 q^2) into its transposed
+    layout, so at least ``10 L q^2`` updates keep that copy under a tenth of the call. Dense
+    results do not depend on where calls end.
+    """
+    return max(budget / n_sites, 10.0 * n_sites * q * q)
+
+
 def couplings_from_arrays(form: str, arrays: Mapping[str, np.ndarray]) -> Couplings:
     """Rebuild couplings written by :meth:`Couplings.to_arrays` (``form`` names the type)."""
     if form not in FORMS:

@@ -63,7 +63,7 @@ from ._progress import progress_bar as _progress
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
-from .couplings import CLUSTER_METHODS, METHODS, DenseCouplings
+from .couplings import CLUSTER_METHODS, METHODS, DenseCouplings, dense_updates_per_call
 from .errors import InputError, SamplingWarning, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 
@@ -534,13 +534,8 @@ class Sampler:
         # independent of n_threads: where a kernel call ends may matter to its random stream
         per_record = max(1, self.model.n_sites * thin * self._chunk_chains)
         updates = _CHUNK_UPDATES
-        if isinstance(self.model.couplings, DenseCouplings):
-            # a dense update reads L couplings, so 2e7 / L updates keep Ctrl-C within a fraction
-            # of a second; but a call also copies J (L^2 q^2) into its transposed layout, so at
-            # least 10 L q^2 updates keep that copy under a tenth of the call (dense results do
-            # not depend on where calls end)
-            n, q = self.model.n_sites, self.model.q
-            updates = max(_CHUNK_UPDATES / n, 10.0 * n * q * q)
+        if isinstance(self.model.couplings, DenseCouplings):  # an update reads L couplings
+            updates = dense_updates_per_call(self.model.n_sites, self.model.q, _CHUNK_UPDATES)
         return max(1, int(updates / per_record))
 
     def burn(self, n_sweeps: int, progress: bool = False) -> None:
