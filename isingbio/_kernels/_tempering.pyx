@@ -21,9 +21,11 @@ cdef extern from "tempering_impl.h" nogil:
         const double *h
         const void *J
         int j_float
-        int pm, degmax
+        int pm, degmax, regular
         double w0, h0
         int8_t *sgn
+        int32_t *lidx
+        int8_t *lc
     ctypedef struct tp_run:
         int64_t R, K
         const double *betas
@@ -45,6 +47,7 @@ cdef extern from "tempering_impl.h" nogil:
         double *energy
         double *mag
         double *overlap
+        int8_t *states_out
         int64_t rec_stride, rec_offset
         int init, n_threads
     int tp_run_all(tp_model *g, const tp_run *a)
@@ -86,7 +89,8 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                   Py_ssize_t n_sweeps, Py_ssize_t swap_every, Py_ssize_t thin, *,
                   const double[::1] J_double=None, const float[::1] J_float=None,
                   double[:, :, ::1] energy=None, double[:, :, ::1] magnetization=None,
-                  double[:, :, ::1] overlap=None, Py_ssize_t rec_offset=0, bint init=False,
+                  double[:, :, ::1] overlap=None, int8_t[:, :, :, ::1] states_out=None,
+                  Py_ssize_t rec_offset=0, bint init=False,
                   int n_threads=1, bint allow_pm=True):
     """Run n_sweeps sweeps of R runs x K rungs with swaps every swap_every sweeps.
 
@@ -96,7 +100,7 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     states (R K, n), rng (R K, 32), e_j, e_h (R K), cache (R K, n q) (dense; else (0, 0)),
     rep_at (R, K), direction, trip_start (R K), clock (2), swaps (K - 1, 2), trips,
     trip_time (R), flow (K, 2): updated in place. energy, magnetization (R, K, n_rec)
-    and overlap (R (R - 1) / 2, K, n_rec) may be None (no records); record i of this call
+    overlap (R (R - 1) / 2, K, n_rec) and states_out (R, K, n_rec, n) may be None (no records); record i of this call
     goes to column rec_offset + i, one record every thin sweeps (n_sweeps a multiple of
     thin). init: compute the energies (and dense caches) from the states first.
     """
@@ -128,6 +132,9 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     g.j_float = 0
     g.pm = 0
     g.sgn = NULL
+    g.lidx = NULL
+    g.lc = NULL
+    g.regular = 0
     g.h = &h[0]
     if kind == TP_DENSE:
         if J_float is not None:
@@ -178,6 +185,7 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     a.energy = NULL
     a.mag = NULL
     a.overlap = NULL
+    a.states_out = NULL
     a.rec_stride = 0
     a.rec_offset = rec_offset
     if energy is not None:
@@ -197,6 +205,11 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                     or overlap.shape[2] != energy.shape[2]):
                 raise ValueError("tempering: overlap must have shape (R (R - 1) / 2, K, records)")
             a.overlap = &overlap[0, 0, 0]
+        if states_out is not None:
+            if (states_out.shape[0] != R or states_out.shape[1] != K
+                    or states_out.shape[2] != energy.shape[2] or states_out.shape[3] != n):
+                raise ValueError("tempering: states_out must have shape (R, K, records, n)")
+            a.states_out = &states_out[0, 0, 0, 0]
     a.init = init
     a.n_threads = n_threads if n_threads > 0 else 1
     with nogil:

@@ -41,9 +41,11 @@ typedef struct {
     const void *J;              /* dense: (n, n, q, q) C order */
     int j_float;
     /* +-J path (graph Ising, every |w| = w0 > 0, h uniform = h0, degree <= TP_MAX_DEG) */
-    int pm, degmax;
+    int pm, degmax, regular;    /* regular: every row has this many entries (else 0) */
     double w0, h0;
     int8_t *sgn;                /* sign of each CSR entry */
+    int32_t *lidx;              /* indices with the entries i - 1 of row i set to i */
+    int8_t *lc;                 /* sum of the signs of those entries */
 } tp_model;
 
 typedef struct {
@@ -65,6 +67,7 @@ typedef struct {
     int64_t n_sweeps, swap_every, thin;
     double *energy, *mag;       /* (R, K, rec_stride) or NULL: records from rec_offset */
     double *overlap;            /* (R (R - 1) / 2, K, rec_stride) or NULL */
+    int8_t *states_out;         /* (R, K, rec_stride, n) or NULL: the state at each record */
     int64_t rec_stride, rec_offset;
     int init, n_threads;
 } tp_run;
@@ -129,41 +132,99 @@ static void tp_pm_table(const tp_model *g, double beta, uint64_t *tab) {
     }
 }
 
-/* Graph Ising, +-J path: integer local fields, one random word per site (blocks of 8 lanes). */
-static void tp_ising_pm(const tp_model *g, int8_t *restrict s, uint64_t *rng,
-                        const uint64_t *restrict tab, double *ej, double *eh) {
+/* Graph Ising, +-J path: integer local fields k = sum_j sign_ij s_j, one random word per site
+ * (blocks of 8 lanes). The spin of site i - 1, just written, is kept in a register (prev): the
+ * lists lidx have s[i] stand in for it (lc[i] = sum of the signs of the entries i - 1 of row i),
+ * both outcomes are decided and prev picks one, so no update waits for the previous store
+ * (graph_impl.h's ISB_G_NEIGHBOUR_SUMS with signs). DEG > 0: every row has DEG entries. */
+ISB_INLINE void tp_ising_pm_sweep(const tp_model *g, int8_t *restrict s, uint64_t *restrict w,
+                                  const uint64_t *restrict tab, int64_t *dbp, int64_t *dmp,
+                                  const int DEG) {
     const int64_t n = g->n;
     const int64_t *restrict indptr = g->indptr;
-    const int32_t *restrict indices = g->indices;
+    const int32_t *restrict lidx = g->lidx;
     const int8_t *restrict sg = g->sgn;
+    const int8_t *restrict lc = g->lc;
     const int d = g->degmax, nd = 2 * d + 1, hb = g->heatbath;
-    uint64_t w[ISB_RNG_WORDS], ubuf[TP_BLK];
-    memcpy(w, rng, sizeof(w));
+    uint64_t ubuf[TP_BLK];
     int64_t db = 0, dm = 0;   /* change of sum_{i<j} sign s_i s_j, of sum s_i */
+    int32_t prev = 1;
     for (int64_t i0 = 0; i0 < n; i0 += TP_BLK) {
         const int64_t nb = n - i0 < TP_BLK ? n - i0 : TP_BLK;
         isb_fill8(w, ubuf, (nb + 7) >> 3);
         for (int64_t i = i0; i < i0 + nb; i++) {
             int32_t k = 0;
-            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) k += sg[p] * s[indices[p]];
-            const int32_t si = s[i];
-            const uint64_t u = ubuf[i - i0];
-            int32_t sn;
-            if (hb) {
-                sn = u <= tab[k + d] ? 1 : -1;
+            if (DEG > 0) {
+                const int32_t *restrict nb_ = lidx + (int64_t)DEG * i;
+                const int8_t *restrict sg_ = sg + (int64_t)DEG * i;
+                for (int p = 0; p < DEG; p++) k += sg_[p] * s[nb_[p]];
             } else {
-                const int32_t ev = u <= tab[(si > 0) * nd + k + d];
-                sn = si * (1 - 2 * ev);
+                for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) k += sg[p] * s[lidx[p]];
+            }
+            const int32_t si = s[i], c = lc[i];
+            k -= c * si;                       /* k without site i - 1 */
+            const int32_t kp = k + c, km = k - c;
+            const uint64_t u = ubuf[i - i0];
+            int32_t sn, kk = prev > 0 ? kp : km;
+            if (hb) {
+                const int32_t ep = u <= tab[kp + d], em = u <= tab[km + d];
+                sn = 2 * (prev > 0 ? ep : em) - 1;
+            } else {
+                const uint64_t *restrict ts = tab + (si > 0) * nd + d;
+                const int32_t ep = u <= ts[kp], em = u <= ts[km];
+                sn = si * (1 - 2 * (prev > 0 ? ep : em));
             }
             s[i] = (int8_t)sn;
+            prev = sn;
             const int32_t ch = sn != si;
-            db += ch * sn * k;   /* s_i k changes by 2 sn k */
+            db += ch * sn * kk;   /* s_i k changes by 2 sn k */
             dm += ch * sn;
         }
     }
+    *dbp = db;
+    *dmp = dm;
+}
+
+static void tp_ising_pm(const tp_model *g, int8_t *restrict s, uint64_t *rng,
+                        const uint64_t *restrict tab, double *ej, double *eh) {
+    uint64_t w[ISB_RNG_WORDS];
+    memcpy(w, rng, sizeof(w));
+    int64_t db, dm;
+    if (g->regular == 6) tp_ising_pm_sweep(g, s, w, tab, &db, &dm, 6);
+    else if (g->regular == 4) tp_ising_pm_sweep(g, s, w, tab, &db, &dm, 4);
+    else tp_ising_pm_sweep(g, s, w, tab, &db, &dm, 0);
     *ej -= g->w0 * (double)(2 * db);
     *eh -= g->h0 * (double)(2 * dm);
     memcpy(rng, w, sizeof(w));
+}
+
+/* The lists of the +-J path: sgn, lidx (entries i - 1 of row i point to i), lc, regular.
+ * Returns ISB_OK or ISB_ENOMEM. */
+static int tp_pm_lists(tp_model *g) {
+    const int64_t n = g->n, nnz = g->indptr[n];
+    g->sgn = (int8_t *)malloc((size_t)(nnz ? nnz : 1));
+    g->lidx = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nnz ? nnz : 1));
+    g->lc = (int8_t *)malloc((size_t)(n ? n : 1));
+    if (!g->sgn || !g->lidx || !g->lc) return ISB_ENOMEM;
+    g->regular = g->degmax;
+    for (int64_t i = 0; i <= n && g->regular; i++)
+        if (g->indptr[i] != (int64_t)g->regular * i) g->regular = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = 0;
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) {
+            g->sgn[p] = g->w[p] > 0 ? 1 : -1;
+            const int hit = g->indices[p] == i - 1;
+            g->lidx[p] = hit ? (int32_t)i : g->indices[p];
+            c += hit * g->sgn[p];
+        }
+        g->lc[i] = (int8_t)c;
+    }
+    return ISB_OK;
+}
+
+static void tp_pm_free(tp_model *g) {
+    free(g->sgn); free(g->lidx); free(g->lc);
+    g->sgn = NULL; g->lidx = NULL; g->lc = NULL;
 }
 
 /* Graph Potts, double local fields (graph_impl.h's general path). */
@@ -404,6 +465,9 @@ static void tp_record(const tp_model *g, const tp_run *a, int64_t rec) {
             const int64_t c = r * K + a->rep_at[r * K + k];
             a->energy[(r * K + k) * a->rec_stride + at] = a->e_j[c] + a->e_h[c];
             a->mag[(r * K + k) * a->rec_stride + at] = tp_order(g, a->states + c * n);
+            if (a->states_out)
+                memcpy(a->states_out + ((r * K + k) * a->rec_stride + at) * n, a->states + c * n,
+                       (size_t)n);
         }
     if (!a->overlap) return;
     int64_t p = 0;
@@ -425,16 +489,14 @@ static int tp_run_all(tp_model *g, const tp_run *a) {
     uint64_t *tabs = NULL;
     if (!rung_of) return ISB_ENOMEM;
     g->sgn = NULL;
+    g->lidx = NULL;
+    g->lc = NULL;
     if (g->pm) {
-        const int64_t nnz = g->indptr[n];
-        g->sgn = (int8_t *)malloc((size_t)(nnz ? nnz : 1));
         tabs = (uint64_t *)malloc(sizeof(uint64_t) * 2 * nd * (size_t)(K ? K : 1));
-        if (!g->sgn || !tabs) {
-            free(g->sgn); free(tabs); free(rung_of);
-            g->sgn = NULL;
+        if (!tabs || tp_pm_lists(g) != ISB_OK) {
+            tp_pm_free(g); free(tabs); free(rung_of);
             return ISB_ENOMEM;
         }
-        for (int64_t p = 0; p < nnz; p++) g->sgn[p] = g->w[p] > 0 ? 1 : -1;
         for (int64_t k = 0; k < K; k++) tp_pm_table(g, a->betas[k], tabs + 2 * nd * k);
     }
     for (int64_t r = 0; r < R; r++)
@@ -484,8 +546,7 @@ static int tp_run_all(tp_model *g, const tp_run *a) {
         }
     }
     free(tabs);
-    free(g->sgn);
-    g->sgn = NULL;
+    tp_pm_free(g);
     free(rung_of);
     return ISB_OK;
 }
