@@ -50,7 +50,7 @@ cdef extern from "tempering_impl.h" nogil:
         int8_t *states_out
         int64_t rec_stride, rec_offset
         int init, n_threads
-    int tp_run_all(tp_model *g, const tp_run *a)
+    int tp_run_all(tp_model *g, const tp_run *a, int fast)
 
 
 cdef int _graph_pm(tp_model *g, const double[::1] h) noexcept:
@@ -91,7 +91,7 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                   double[:, :, ::1] energy=None, double[:, :, ::1] magnetization=None,
                   double[:, :, ::1] overlap=None, int8_t[:, :, :, ::1] states_out=None,
                   Py_ssize_t rec_offset=0, bint init=False,
-                  int n_threads=1, bint allow_pm=True):
+                  int n_threads=1, int fast=2):
     """Run n_sweeps sweeps of R runs x K rungs with swaps every swap_every sweeps.
 
     kind: 0 graph Ising, 1 graph Potts (indptr, indices, weights: CSR), 2 dense Potts (J_double
@@ -102,7 +102,8 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     trip_time (R), flow (K, 2): updated in place. energy, magnetization (R, K, n_rec)
     overlap (R (R - 1) / 2, K, n_rec) and states_out (R, K, n_rec, n) may be None (no records); record i of this call
     goes to column rec_offset + i, one record every thin sweeps (n_sweeps a multiple of
-    thin). init: compute the energies (and dense caches) from the states first.
+    thin). init: compute the energies (and dense caches) from the states first. fast: 0 general
+    paths only, 1 also the +-J path, 2 also the +-J path across chains (default; testing).
     """
     cdef tp_model g
     cdef tp_run a
@@ -160,7 +161,7 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
         g.w = &weights[0] if weights.shape[0] > 0 else NULL
         if h.shape[0] != (n if kind == TP_GRAPH_ISING else n * q):
             raise ValueError("tempering: h has the wrong size")
-        if kind == TP_GRAPH_ISING and allow_pm:
+        if kind == TP_GRAPH_ISING and fast > 0:
             g.pm = _graph_pm(&g, h)
     a.R = R
     a.K = K
@@ -213,5 +214,5 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     a.init = init
     a.n_threads = n_threads if n_threads > 0 else 1
     with nogil:
-        rc = tp_run_all(&g, &a)
+        rc = tp_run_all(&g, &a, fast)
     check_status(rc, "tempering")

@@ -49,7 +49,7 @@ def _arrays(model, R, betas, seed=1):
     )
 
 
-def _run(a, n_sweeps, *, swap_every=1, thin=1, records=True, init=True, n_threads=1, allow_pm=True):
+def _run(a, n_sweeps, *, swap_every=1, thin=1, records=True, init=True, n_threads=1, fast=2):
     R, K = a["rep_at"].shape
     out = {}
     if records:
@@ -60,7 +60,7 @@ def _run(a, n_sweeps, *, swap_every=1, thin=1, records=True, init=True, n_thread
         0, False, 2, *(a[k] for k in ("indptr", "indices", "weights", "h", "betas", "states", "rng", "swap_rng",
                                       "e_j", "e_h", "cache", "rep_at", "direction", "trip_start", "clock",
                                       "swaps", "trips", "trip_time", "flow")),
-        n_sweeps, swap_every, thin, init=init, n_threads=n_threads, allow_pm=allow_pm, **out,
+        n_sweeps, swap_every, thin, init=init, n_threads=n_threads, fast=fast, **out,
     )  # fmt: skip
     return out
 
@@ -86,19 +86,24 @@ def test_bookkeeping(h):
     assert a["flow"].sum() > 0
 
 
-def test_pm_path_equals_general_path_in_law():
-    """The +-J path and the general path use different random words (so different bits) but
-    must give the same mean energies."""
-    model = _ea(4, seed=2)
+@pytest.mark.parametrize("h", [0.0, 0.25])
+def test_fast_paths_equal_general_path_in_law(h):
+    """The +-J path (fast=1), the +-J path across chains (fast=2, no field only) and the general
+    path (fast=0) draw different random words (so different bits) but must give the same mean
+    energies."""
+    model = _ea(4, seed=2, h=h)
     means = []
-    for allow_pm in (True, False):
+    for fast in (0, 1, 2):
         a = _arrays(model, 4, [0.3, 0.8, 1.4], seed=3)
-        _run(a, 200, records=False)
-        out = _run(a, 8000, init=False, allow_pm=allow_pm)
+        _run(a, 200, records=False, fast=fast)
+        out = _run(a, 8000, init=False, fast=fast)
+        np.testing.assert_allclose(a["e_j"] + a["e_h"], model.energy(a["states"]), atol=1e-9)
+        np.testing.assert_allclose(out["energy"], model.energy(out["states_out"]), atol=1e-9)
         e = out["energy"]
         means.append((e.mean(axis=(0, 2)), e.std(axis=(0, 2)) / np.sqrt(e.shape[0] * e.shape[2] / 20)))
-    (m1, s1), (m2, s2) = means
-    assert np.all(np.abs(m1 - m2) < 5 * np.hypot(s1, s2))
+    for m2, s2 in means[1:]:
+        m1, s1 = means[0]
+        assert np.all(np.abs(m1 - m2) < 5 * np.hypot(s1, s2))
 
 
 def test_split_calls_equal_one_call():
