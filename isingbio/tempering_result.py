@@ -161,7 +161,8 @@ class TemperingResult:
         return density, edges
 
     def summary(self) -> str:
-        """A table per rung: T, beta, <E>/L +- err, <|m|>, swap acceptance, and the round trips."""
+        """A table per rung (T, beta, mean energy per site and its error, mean absolute
+        magnetisation, swap acceptance) and the round trips."""
         lines = [
             f"parallel tempering, {self.method}, {self.n_rungs} rungs x {self.n_runs} run(s), "
             f"{self.n_sweeps} sweeps after {self.burn_in} burn-in, swaps every {self.swap_every}, "

@@ -40,5 +40,5 @@ def tempering_run(
     rec_offset: int = ...,
     init: Any = ...,
     n_threads: int = ...,
-    allow_pm: Any = ...,
+    fast: int = ...,
 ) -> Any: ...
