@@ -54,6 +54,7 @@ _ALIASES = {"metropolis": "metropolis", "heatbath": "heatbath", "heat-bath": "he
 _CHUNK_WORK = 5e7
 # adaptive burn-in: the first half of burn-in adapts the ladder in at most this many stages
 _MAX_STAGES = 10
+_FEEDBACK_STAGES = 4
 _MIN_STAGE = 20  # sweeps per stage at least
 _LOW_ACCEPTANCE = 0.05
 _KIND_GRAPH_ISING, _KIND_GRAPH_POTTS, _KIND_DENSE = 0, 1, 2  # tempering_impl.h: TP_*
@@ -313,20 +314,23 @@ class TemperingSampler:
         """Advance the chains by `n_sweeps` without recording.
 
         With ``adapt`` (True or "acceptance": equal swap acceptance; "feedback": Katzgraber
-        et al. 2006) the first half of the sweeps moves the inner rungs in stages
-        (:mod:`isingbio.ladders`); the ladder is then frozen for the second half.
+        et al. 2006) the first half of the sweeps moves the inner rungs in stages (equal ones;
+        for "feedback" 4 stages doubling in length; :mod:`isingbio.ladders`); the ladder is then
+        frozen for the second half.
         """
         n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
         mode = _adapt_mode(adapt)
         bar = progress_bar(progress, n_sweeps, "burn-in")
         K = self._betas.size
         adapt_sweeps = n_sweeps // 2 if (mode is not None and K >= 3) else 0
-        n_stages = min(_MAX_STAGES, adapt_sweeps // _MIN_STAGE)
+        n_stages = min(_MAX_STAGES if mode == "acceptance" else _FEEDBACK_STAGES, adapt_sweeps // _MIN_STAGE)
         done = 0
         if n_stages >= 1:
-            stage = adapt_sweeps // n_stages
-            for s in range(n_stages):
-                length = stage if s < n_stages - 1 else adapt_sweeps - stage * (n_stages - 1)
+            # acceptance: equal stages; feedback: stages doubling in length (f needs round trips)
+            weights = np.ones(n_stages) if mode == "acceptance" else 2.0 ** np.arange(n_stages)
+            ends = np.rint(np.cumsum(weights) / weights.sum() * adapt_sweeps).astype(int)
+            for end in ends:
+                length = int(end) - done
                 self._reset_counters()
                 self._sweeps(length, bar)
                 done += length
