@@ -3,6 +3,7 @@ a trap that plain Metropolis cannot leave, and bit-identical results for any thr
 any split of a run into calls. Thresholds are 5 autocorrelation-aware standard errors with
 fixed seeds, so a correct sampler passes and a wrong swap rule fails."""
 
+import importlib
 import os
 import signal
 import threading
@@ -13,11 +14,14 @@ import pytest
 import scipy.sparse as sp
 
 import isingbio
-import isingbio.tempering as tempering_module
 from isingbio import IsingModel, PottsModel, exact
 from isingbio.errors import InputError, UnsupportedMethodError
 from isingbio.ladders import geometric_ladder
 from isingbio.tempering import TemperingSampler, tempering
+
+# the module (``import isingbio.tempering as m`` may give the function: the package attribute
+# `tempering` is the function once it has been looked up)
+tempering_module = importlib.import_module("isingbio.tempering")
 
 
 def ea_torus(L, seed):
