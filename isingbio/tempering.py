@@ -24,6 +24,7 @@ calls. Ladders: :mod:`isingbio.ladders`.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 import types
@@ -536,13 +537,17 @@ def tempering(
 class _CallableModule(types.ModuleType):
     """This module, callable as :func:`tempering`.
 
-    ``isingbio.tempering`` is the function; but importing this module (``import
-    isingbio.tempering``, ``from isingbio.tempering import ...``) binds the package attribute
-    to the module, so the module itself forwards calls to the function.
+    ``isingbio.tempering`` is this module (the package's lazy attribute and ``import
+    isingbio.tempering`` give the same object), and calling it calls the function
+    :func:`tempering`, with its signature.
     """
 
     def __call__(self, *args: Any, **kwargs: Any) -> TemperingResult:
         return tempering(*args, **kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(tempering)
 
 
 sys.modules[__name__].__class__ = _CallableModule

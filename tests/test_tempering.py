@@ -4,6 +4,7 @@ any split of a run into calls. Thresholds are 5 autocorrelation-aware standard e
 fixed seeds, so a correct sampler passes and a wrong swap rule fails."""
 
 import importlib
+import inspect
 import os
 import signal
 import threading
@@ -19,8 +20,6 @@ from isingbio.errors import InputError, UnsupportedMethodError
 from isingbio.ladders import geometric_ladder
 from isingbio.tempering import TemperingSampler, tempering
 
-# the module (``import isingbio.tempering as m`` may give the function: the package attribute
-# `tempering` is the function once it has been looked up)
 tempering_module = importlib.import_module("isingbio.tempering")
 
 
@@ -282,9 +281,9 @@ def test_bad_inputs_are_one_line_errors(kwargs, exc, match):
 
 
 def test_exported_from_the_package():
-    # the package attribute may be the function or (after `import isingbio.tempering`) the
-    # module, which forwards calls to the function
-    assert callable(isingbio.tempering)
+    # `isingbio.tempering` is the module, callable as the function, whatever was imported first
+    assert isingbio.tempering is tempering_module
+    assert "betas" in inspect.signature(isingbio.tempering).parameters
     res = isingbio.tempering(IsingModel.lattice((3, 3)), [0.2, 0.5], 5, seed=1)
     assert isinstance(res, isingbio.TemperingResult)
     assert isingbio.TemperingSampler is TemperingSampler
