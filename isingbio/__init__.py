@@ -40,7 +40,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and editors
-    from . import annealing, exact, generative, interop, stats
+    from . import annealing, exact, generative, interop, ladders, stats
     from ._config import build_config, show_config
     from .alignment import Alignment, read_alignment
     from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
@@ -60,8 +60,13 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .sequence_statistics import StatisticsComparison, compare_statistics
     from .sequences import decode_states, encode_sequences
     from .structure import ContactMap, contact_map_from_structure
+    from .tempering import TemperingSampler, tempering
+    from .tempering_result import TemperingResult
     from .weights import sequence_weights
 
+# `isingbio.tempering` is the module isingbio/tempering.py, which is callable as the function
+# tempering() (it shares the function's name, so it is not in _HOMES: the same object whatever
+# was imported first).
 # `import isingbio` loads only the version and the errors; every other public name (and
 # scipy behind it) loads on first use, so `isingbio --version` and the CLI start fast
 _HOMES = {
@@ -112,6 +117,8 @@ _HOMES = {
     "ContactMap": "structure",
     "contact_map_from_structure": "structure",
     "sequence_weights": "weights",
+    "TemperingSampler": "tempering",
+    "TemperingResult": "tempering_result",
 }
 
 
@@ -196,4 +203,8 @@ __all__ = [
     "GeneratedSamples",
     "MixingDiagnostics",
     "StatisticsComparison",
+    "tempering",
+    "TemperingSampler",
+    "TemperingResult",
+    "ladders",
 ]
