@@ -20,10 +20,16 @@ cdef extern from "lattice_impl.h" nogil:
         double h_ising
         const double *h_potts
         int simd, tables
+        const double *chain_beta
+        int engine
     int lat_run(const lat_model *m, const isb_run *a)
     int lat_fill_check(uint64_t *w, uint64_t *out, int64_t nblk, int which)
     int lat_cpu_avx2()
     int lat_split_ok(int d, const int64_t *shape, const uint8_t *periodic)
+    int rep_applies(const lat_model *m)
+
+
+_ENGINES = {"auto": -1, "sublattice": 0, "replica": 1}
 
 
 cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
@@ -32,7 +38,8 @@ cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
               Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
               double[:, :] e_field, double[:, :] magnetization, double[:, ::1] stats,
               int n_threads, int8_t[:, :, :] states_out, const double[::1] beta_J_path,
-              const double[::1] beta_h_path, bint simd, int tables) except -1:
+              const double[::1] beta_h_path, bint simd, int tables,
+              const double[::1] chain_beta, str engine) except -1:
     """One call: the model as a lat_model, the common arguments as an isb_run, lat_run."""
     cdef isb_run a
     cdef lat_model m
@@ -54,6 +61,15 @@ cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
     m.h_potts = h_potts
     m.simd = simd
     m.tables = tables
+    m.chain_beta = NULL
+    if chain_beta is not None:
+        if chain_beta.shape[0] != states.shape[0]:
+            raise ValueError(f"chain_beta needs one entry per chain ({states.shape[0]}), "
+                             f"got {chain_beta.shape[0]}")
+        m.chain_beta = &chain_beta[0] if chain_beta.shape[0] > 0 else NULL
+    if engine not in _ENGINES:
+        raise ValueError(f"engine must be one of {sorted(_ENGINES)}, got {engine!r}")
+    m.engine = _ENGINES[engine]
     with nogil:
         rc = lat_run(&m, &a)
     return check_status(rc, "lattice")
@@ -65,11 +81,12 @@ def ising_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, cons
                      double[:, :] e_coupling, double[:, :] e_field,
                      double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                      int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                     const double[::1] beta_h_path=None, bint simd=True, int tables=2):
+                     const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                     const double[::1] chain_beta=None, str engine="auto"):
     """Single-spin-flip Metropolis, checkerboard sweeps (contract: README.md)."""
     _run(LAT_ISING_METRO, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out,
-         beta_J_path, beta_h_path, simd, tables)
+         beta_J_path, beta_h_path, simd, tables, chain_beta, engine)
 
 
 def ising_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
@@ -78,11 +95,12 @@ def ising_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const 
                    double[:, :] e_coupling, double[:, :] e_field,
                    double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                    int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                   const double[::1] beta_h_path=None, bint simd=True, int tables=2):
+                   const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                   const double[::1] chain_beta=None, str engine="auto"):
     """Heat-bath (Glauber) single-spin updates, checkerboard sweeps (contract: README.md)."""
     _run(LAT_ISING_HB, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out,
-         beta_J_path, beta_h_path, simd, tables)
+         beta_J_path, beta_h_path, simd, tables, chain_beta, engine)
 
 
 def potts_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
@@ -91,14 +109,15 @@ def potts_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, cons
                      double[:, :] e_coupling, double[:, :] e_field,
                      double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                      int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                     const double[::1] beta_h_path=None, bint simd=True, int tables=2):
+                     const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                     const double[::1] chain_beta=None, str engine="auto"):
     """Metropolis with a uniform proposal among the q - 1 other states (contract: README.md).
 
     With the tuple tables (all but large q) each update draws the new value from the
     Metropolis transition law with one 32-bit random number (lattice_impl.h)."""
     _run(LAT_POTTS_METRO, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out,
-         beta_J_path, beta_h_path, simd, tables)
+         beta_J_path, beta_h_path, simd, tables, chain_beta, engine)
 
 
 def potts_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const double[::1] J,
@@ -107,11 +126,27 @@ def potts_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const 
                    double[:, :] e_coupling, double[:, :] e_field,
                    double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                    int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                   const double[::1] beta_h_path=None, bint simd=True, int tables=2):
+                   const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                   const double[::1] chain_beta=None, str engine="auto"):
     """Heat-bath: each site drawn from its conditional law, checkerboard sweeps (README.md)."""
     _run(LAT_POTTS_HB, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,
          n_records, thin, e_coupling, e_field, magnetization, stats, n_threads, states_out,
-         beta_J_path, beta_h_path, simd, tables)
+         beta_J_path, beta_h_path, simd, tables, chain_beta, engine)
+
+
+def uses_replicas(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic, int q,
+                  int tables=2):
+    """True if these kernels run this model with the replica engine (chains vectorised, site by
+    site): kind 0..3 = Ising Metropolis, Ising heat-bath, Potts Metropolis, Potts heat-bath."""
+    cdef lat_model m
+    m.kind = kind
+    m.d = <int>shape.shape[0]
+    m.q = 2 if kind < 2 else q
+    m.shape = &shape[0]
+    m.periodic = &periodic[0]
+    m.tables = tables
+    m.engine = -1
+    return bool(rep_applies(&m))
 
 
 def uses_split_layout(const int64_t[::1] shape, const uint8_t[::1] periodic):

@@ -1213,10 +1213,14 @@ typedef struct {
     double h_ising;
     const double *h_potts;
     int simd, tables;
+    const double *chain_beta;  /* NULL, or n_chains factors of each chain's beta_J and beta_h */
+    int engine;                /* -1: chosen from the model; 0: sublattice / general; 1: replica */
 } lat_model;
 
 #define LAT_FAIL_NOMEM 1
 #define LAT_FAIL_BOUNDS 2
+
+#include "replica_impl.h"
 
 /* One thread's part of the call: a contiguous block [c0, c1) of the chains (by rank in the team
  * actually granted) with the thread's own plan, through all the segments. Every thread of the
@@ -1254,6 +1258,11 @@ static void lat_block(const lat_model *m, const isb_run *a, int *fail) {
                                            &bj, &bh);
             for (int64_t c = c0; c < c1; c++) {
                 const isb_out o = isb_rec_chain(&a->rec, c, 0);
+                if (m->chain_beta && (c == c0 || m->chain_beta[c] != m->chain_beta[c - 1])
+                    && lat_plan_tables(&plan, bj * m->chain_beta[c], bh * m->chain_beta[c]) != 0) {
+                    isb_flag_or(fail, LAT_FAIL_NOMEM);
+                    break;
+                }
                 if (lat_chain_run(&plan, &chains[c - c0], a->rng + c * a->rng_stride, i0, i1,
                                   a->thin, &o) != 0)
                     isb_flag_or(fail, LAT_FAIL_BOUNDS);
@@ -1263,7 +1272,7 @@ static void lat_block(const lat_model *m, const isb_run *a, int *fail) {
                 if (isb_flag_get(fail) != 0) break;  /* another block failed: stop early */
                 bj = bjp ? bjp[i0] : a->beta_J;
                 bh = bhp ? bhp[i0] : a->beta_h;
-                if (lat_plan_tables(&plan, bj, bh) != 0) {
+                if (!m->chain_beta && lat_plan_tables(&plan, bj, bh) != 0) {
                     isb_flag_or(fail, LAT_FAIL_NOMEM);
                     break;
                 }
@@ -1299,10 +1308,14 @@ static int lat_run(const lat_model *m, const isb_run *a) {
         return ISB_EBOUNDS;
     int n_team = (int)(a->n_chains < a->n_threads ? a->n_chains : a->n_threads);
     if (n_team < 1) n_team = 1;
+    const int rep = rep_applies(m);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_team)
 #endif
-    lat_block(m, a, &fail);
+    {
+        if (rep) rep_block(m, a, &fail);
+        else lat_block(m, a, &fail);
+    }
     (void)n_team;
     if (fail & LAT_FAIL_NOMEM) return ISB_ENOMEM;
     if (fail & LAT_FAIL_BOUNDS) return ISB_EBOUNDS;
