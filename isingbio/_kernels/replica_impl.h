@@ -108,29 +108,61 @@ static int rep_geo_init(rep_geo *g, const lat_plan *p) {
 /* 16 32-bit random words per chain (r[m * REP_B + c], m < 16): one step of the 8 lanes of each
  * chain's generator (w chain-minor), word 2 k (low half) and 2 k + 1 (high half) from lane k:
  * the order of the chain's isb_fill8 output read as 32-bit words. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint32_t rep_u32x8 __attribute__((vector_size(32)));
+#if defined(__clang__)
+#define REP_EVEN(x, y) __builtin_shufflevector(x, y, 0, 2, 4, 6, 8, 10, 12, 14)
+#define REP_ODD(x, y) __builtin_shufflevector(x, y, 1, 3, 5, 7, 9, 11, 13, 15)
+#else
+#define REP_EVEN(x, y) __builtin_shuffle(x, y, (rep_u32x8){0, 2, 4, 6, 8, 10, 12, 14})
+#define REP_ODD(x, y) __builtin_shuffle(x, y, (rep_u32x8){1, 3, 5, 7, 9, 11, 13, 15})
+#endif
+/* GCC vector extensions (like isb_fill8): SIMD whatever the cost model says */
 ISB_INLINE void rep_fill16(uint64_t *restrict w, uint32_t *restrict r) {
     for (int k = 0; k < 8; k++) {
-        uint64_t *restrict s0 = w + (0 * 8 + k) * REP_B, *restrict s1 = w + (1 * 8 + k) * REP_B;
-        uint64_t *restrict s2 = w + (2 * 8 + k) * REP_B, *restrict s3 = w + (3 * 8 + k) * REP_B;
-        uint32_t *restrict lo = r + (2 * k) * REP_B, *restrict hi = r + (2 * k + 1) * REP_B;
+        uint64_t *s0 = w + (0 * 8 + k) * REP_B, *s1 = w + (1 * 8 + k) * REP_B;
+        uint64_t *s2 = w + (2 * 8 + k) * REP_B, *s3 = w + (3 * 8 + k) * REP_B;
+        uint32_t *lo = r + (2 * k) * REP_B, *hi = r + (2 * k + 1) * REP_B;
+        for (int c = 0; c < REP_B; c += 8) {
+            isb_u64x4 a0, a1, a2, a3, b0, b1, b2, b3, ra, rb;
+            memcpy(&a0, s0 + c, 32); memcpy(&b0, s0 + c + 4, 32);
+            memcpy(&a1, s1 + c, 32); memcpy(&b1, s1 + c + 4, 32);
+            memcpy(&a2, s2 + c, 32); memcpy(&b2, s2 + c + 4, 32);
+            memcpy(&a3, s3 + c, 32); memcpy(&b3, s3 + c + 4, 32);
+            ISB_STEP4(a0, a1, a2, a3, ra);
+            ISB_STEP4(b0, b1, b2, b3, rb);
+            memcpy(s0 + c, &a0, 32); memcpy(s0 + c + 4, &b0, 32);
+            memcpy(s1 + c, &a1, 32); memcpy(s1 + c + 4, &b1, 32);
+            memcpy(s2 + c, &a2, 32); memcpy(s2 + c + 4, &b2, 32);
+            memcpy(s3 + c, &a3, 32); memcpy(s3 + c + 4, &b3, 32);
+            const rep_u32x8 x = (rep_u32x8)ra, y = (rep_u32x8)rb;
+            const rep_u32x8 ev = REP_EVEN(x, y), od = REP_ODD(x, y);  /* little-endian halves */
+            memcpy(lo + c, &ev, 32);
+            memcpy(hi + c, &od, 32);
+        }
+    }
+}
+#else
+ISB_INLINE void rep_fill16(uint64_t *restrict w, uint32_t *restrict r) {
+    for (int k = 0; k < 8; k++) {
+        uint64_t *s0 = w + (0 * 8 + k) * REP_B, *s1 = w + (1 * 8 + k) * REP_B;
+        uint64_t *s2 = w + (2 * 8 + k) * REP_B, *s3 = w + (3 * 8 + k) * REP_B;
+        uint32_t *lo = r + (2 * k) * REP_B, *hi = r + (2 * k + 1) * REP_B;
         for (int c = 0; c < REP_B; c++) {
-            uint64_t x = s1[c] + (s1[c] << 2);         /* s1 * 5 */
-            x = (x << 7) | (x >> 57);                   /* rotl 7 */
-            const uint64_t res = x + (x << 3);          /* * 9 */
+            const uint64_t x = isb_rotl(s1[c] + (s1[c] << 2), 7), res = x + (x << 3);
             const uint64_t t = s1[c] << 17;
-            uint64_t a0 = s0[c], a1 = s1[c], a2 = s2[c], a3 = s3[c];
-            a2 ^= a0;
-            a3 ^= a1;
-            a1 ^= a2;
-            a0 ^= a3;
-            a2 ^= t;
-            a3 = (a3 << 45) | (a3 >> 19);
-            s0[c] = a0; s1[c] = a1; s2[c] = a2; s3[c] = a3;
+            s2[c] ^= s0[c];
+            s3[c] ^= s1[c];
+            s1[c] ^= s2[c];
+            s0[c] ^= s3[c];
+            s2[c] ^= t;
+            s3[c] = isb_rotl(s3[c], 45);
             lo[c] = (uint32_t)res;
             hi[c] = (uint32_t)(res >> 32);
         }
     }
 }
+#endif
 
 /* One site of every chain of the block: s the site's REP_B values, nb its 2d neighbours as
  * byte offsets from s, r the chains' random words, acc their counts of changed sites. kind, d
@@ -208,8 +240,10 @@ ISB_INLINE void rep_sweep_impl(int8_t *restrict x, uint64_t *restrict w,
 #define REP_SWEEPS(NAME, ATTR) \
 ATTR void NAME(int8_t *x, uint64_t *w, const int32_t *order, const int32_t *nbo, int64_t N, \
                int kind, int d, int q, int64_t ntup, const uint32_t *tab, const int32_t *off, \
-               int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps) { \
+               int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps, const lat_plan *p, \
+               int shared) { \
     int32_t acc[REP_B]; \
+    (void)p; (void)shared; \
     memset(acc, 0, sizeof acc); \
     if (q == 3 && (kind == LAT_POTTS_METRO || kind == LAT_POTTS_HB)) kind += 4; \
     switch (kind * 4 + d) { \
@@ -238,6 +272,12 @@ REP_SWEEPS(rep_sweeps_portable, static)
 #undef REP_SWEEPS
 
 #if LAT_HAVE_AVX2
+static int rep_cpu_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+           && __builtin_cpu_supports("avx512bw");
+}
+
 /* The AVX2 twins of rep_site: the same indices, tables and comparisons (r <= t as
  * max(r, t) == t), 8 chains per gather; they return the byte mask of the chains whose value
  * changed. */
@@ -331,7 +371,8 @@ LAT_AVX2_INLINE void rep_sweep_avx2_impl(int8_t *restrict x, uint64_t *restrict 
                                          const int d, const int q, int64_t ntup,
                                          const uint32_t *restrict tab,
                                          const int32_t *restrict off, int64_t *restrict acc64,
-                                         uint32_t *restrict rbuf) {
+                                         uint32_t *restrict rbuf, const lat_plan *p,
+                                         const int shared) {
     const int nn = 2 * d;
     const int ising = kind == LAT_ISING_METRO || kind == LAT_ISING_HB;
     const int metro = kind == LAT_ISING_METRO || kind == LAT_POTTS_METRO;
@@ -343,8 +384,22 @@ LAT_AVX2_INLINE void rep_sweep_avx2_impl(int8_t *restrict x, uint64_t *restrict 
         for (int64_t j = j0; j < j1; j++) {
             int8_t *s = x + (int64_t)order[j] * REP_B;
             const uint32_t *r = rbuf + (j - j0) * REP_B;
-            const __m256i ch = ising ? rep_ising_site_avx2(s, nbo + j * nn, d, metro, tab, off, r)
-                                     : rep_potts_site_avx2(s, nbo + j * nn, d, metro, q, ntup, tab, off, r);
+            __m256i ch;
+            if (ising && d <= 2 && shared) {  /* one table: the exact pshufb lookups */
+                const int32_t *nb = nbo + j * nn;
+                const __m256i sv = _mm256_loadu_si256((const __m256i *)s);
+                if (d == 1)
+                    lat_ising_row_shuf_avx2(s, s + nb[0], s + nb[1], s, s, r, p, REP_B, 0, metro);
+                else
+                    lat_ising_row_shuf_avx2(s, s + nb[2], s + nb[3], s + nb[0], s + nb[1], r, p,
+                                            REP_B, 1, metro);
+                ch = _mm256_andnot_si256(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)s), sv),
+                                         _mm256_set1_epi8(-1));
+            } else if (ising) {
+                ch = rep_ising_site_avx2(s, nbo + j * nn, d, metro, tab, off, r);
+            } else {
+                ch = rep_potts_site_avx2(s, nbo + j * nn, d, metro, q, ntup, tab, off, r);
+            }
             acc8 = _mm256_sub_epi8(acc8, ch);
         }
         _mm256_storeu_si256((__m256i *)cnt, acc8);
@@ -355,28 +410,35 @@ LAT_AVX2_INLINE void rep_sweep_avx2_impl(int8_t *restrict x, uint64_t *restrict 
 #define REP_CASE(K, D, QQ) \
     case (K) * 4 + (D): \
         for (int64_t t = 0; t < n_sweeps; t++) \
-            rep_sweep_avx2_impl(x, w, order, nbo, N, K, D, QQ, ntup, tab, off, acc64, rbuf); \
+            rep_sweep_avx2_impl(x, w, order, nbo, N, K, D, QQ, ntup, tab, off, acc64, rbuf, p, shared); \
         break;
 #define REP_CASE3(K, D) \
     case ((K) + 4) * 4 + (D): \
         for (int64_t t = 0; t < n_sweeps; t++) \
-            rep_sweep_avx2_impl(x, w, order, nbo, N, K, D, 3, ntup, tab, off, acc64, rbuf); \
+            rep_sweep_avx2_impl(x, w, order, nbo, N, K, D, 3, ntup, tab, off, acc64, rbuf, p, shared); \
         break;
-LAT_AVX2 static void rep_sweeps_avx2(int8_t *x, uint64_t *w, const int32_t *order,
-                                     const int32_t *nbo, int64_t N, int kind, int d, int q,
-                                     int64_t ntup, const uint32_t *tab, const int32_t *off,
-                                     int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps) {
-    if (q == 3 && (kind == LAT_POTTS_METRO || kind == LAT_POTTS_HB)) kind += 4;
-    switch (kind * 4 + d) {
-    REP_CASE(LAT_ISING_METRO, 1, 2) REP_CASE(LAT_ISING_METRO, 2, 2) REP_CASE(LAT_ISING_METRO, 3, 2)
-    REP_CASE(LAT_ISING_HB, 1, 2) REP_CASE(LAT_ISING_HB, 2, 2) REP_CASE(LAT_ISING_HB, 3, 2)
-    REP_CASE(LAT_POTTS_METRO, 1, q) REP_CASE(LAT_POTTS_METRO, 2, q) REP_CASE(LAT_POTTS_METRO, 3, q)
-    REP_CASE(LAT_POTTS_HB, 1, q) REP_CASE(LAT_POTTS_HB, 2, q) REP_CASE(LAT_POTTS_HB, 3, q)
-    REP_CASE3(LAT_POTTS_METRO, 1) REP_CASE3(LAT_POTTS_METRO, 2) REP_CASE3(LAT_POTTS_METRO, 3)
-    REP_CASE3(LAT_POTTS_HB, 1) REP_CASE3(LAT_POTTS_HB, 2) REP_CASE3(LAT_POTTS_HB, 3)
-    default: break;
-    }
+#define REP_SWEEPS_AVX2(NAME, ATTR) \
+ATTR static void NAME(int8_t *x, uint64_t *w, const int32_t *order, \
+                                     const int32_t *nbo, int64_t N, int kind, int d, int q, \
+                                     int64_t ntup, const uint32_t *tab, const int32_t *off, \
+                                     int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps, \
+                                     const lat_plan *p, int shared) { \
+    if (q == 3 && (kind == LAT_POTTS_METRO || kind == LAT_POTTS_HB)) kind += 4; \
+    switch (kind * 4 + d) { \
+    REP_CASE(LAT_ISING_METRO, 1, 2) REP_CASE(LAT_ISING_METRO, 2, 2) REP_CASE(LAT_ISING_METRO, 3, 2) \
+    REP_CASE(LAT_ISING_HB, 1, 2) REP_CASE(LAT_ISING_HB, 2, 2) REP_CASE(LAT_ISING_HB, 3, 2) \
+    REP_CASE(LAT_POTTS_METRO, 1, q) REP_CASE(LAT_POTTS_METRO, 2, q) REP_CASE(LAT_POTTS_METRO, 3, q) \
+    REP_CASE(LAT_POTTS_HB, 1, q) REP_CASE(LAT_POTTS_HB, 2, q) REP_CASE(LAT_POTTS_HB, 3, q) \
+    REP_CASE3(LAT_POTTS_METRO, 1) REP_CASE3(LAT_POTTS_METRO, 2) REP_CASE3(LAT_POTTS_METRO, 3) \
+    REP_CASE3(LAT_POTTS_HB, 1) REP_CASE3(LAT_POTTS_HB, 2) REP_CASE3(LAT_POTTS_HB, 3) \
+    default: break; \
+    } \
 }
+REP_SWEEPS_AVX2(rep_sweeps_avx2, LAT_AVX2)
+/* the same code where AVX-512 is there too: the compiler's rotates and 8 lanes for the
+ * generator (rep_fill16), the same bits */
+REP_SWEEPS_AVX2(rep_sweeps_avx512, __attribute__((target("avx2,popcnt,avx512f,avx512vl,avx512bw"))))
+#undef REP_SWEEPS_AVX2
 #undef REP_CASE
 #undef REP_CASE3
 #endif
@@ -444,9 +506,9 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
     int64_t tsize = 0;
     void (*sweeps)(int8_t *, uint64_t *, const int32_t *, const int32_t *, int64_t, int, int,
                    int, int64_t, const uint32_t *, const int32_t *, int64_t *, uint32_t *,
-                   int64_t) = rep_sweeps_portable;
+                   int64_t, const lat_plan *, int) = rep_sweeps_portable;
 #if LAT_HAVE_AVX2
-    if (m->simd && lat_cpu_avx2()) sweeps = rep_sweeps_avx2;
+    if (m->simd && lat_cpu_avx2()) sweeps = rep_cpu_avx512() ? rep_sweeps_avx512 : rep_sweeps_avx2;
 #endif
     if (n > 0) {
         if (lat_plan_init(&plan, m->kind, m->d, m->shape, m->periodic, m->J, m->q, m->h_ising,
@@ -523,7 +585,7 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
                 for (int64_t i = i0; i < i1; i++) {
                     sweeps(x + b * bs, w + b * 32 * REP_B, geo.order, nbo, N, plan.kind,
                                plan.d, plan.q, plan.ntup, tab, off + b * REP_B,
-                               acc + b * REP_B, rbuf, a->thin);
+                               acc + b * REP_B, rbuf, a->thin, &plan, nd == 1);
                     rep_record(&plan, &geo, x + b * bs, nc, a, c0 + b * REP_B, i, bond, count);
                 }
             }
