@@ -27,6 +27,8 @@ def ising_heatbath(
     beta_h_path: NDArray[Any] | None = ...,
     simd: Any = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
 def ising_metropolis(
     shape: NDArray[Any],
@@ -50,6 +52,8 @@ def ising_metropolis(
     beta_h_path: NDArray[Any] | None = ...,
     simd: Any = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
 def potts_heatbath(
     shape: NDArray[Any],
@@ -74,6 +78,8 @@ def potts_heatbath(
     beta_h_path: NDArray[Any] | None = ...,
     simd: Any = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
 def potts_metropolis(
     shape: NDArray[Any],
@@ -98,5 +104,8 @@ def potts_metropolis(
     beta_h_path: NDArray[Any] | None = ...,
     simd: Any = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
+def uses_replicas(kind: int, shape: NDArray[Any], periodic: NDArray[Any], q: int, tables: int = ...) -> Any: ...
 def uses_split_layout(shape: NDArray[Any], periodic: NDArray[Any]) -> Any: ...
