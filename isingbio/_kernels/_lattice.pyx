@@ -38,7 +38,7 @@ cdef int _run(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
               Py_ssize_t n_records, Py_ssize_t thin, double[:, :] e_coupling,
               double[:, :] e_field, double[:, :] magnetization, double[:, ::1] stats,
               int n_threads, int8_t[:, :, :] states_out, const double[::1] beta_J_path,
-              const double[::1] beta_h_path, bint simd, int tables,
+              const double[::1] beta_h_path, int simd, int tables,
               const double[::1] chain_beta, str engine) except -1:
     """One call: the model as a lat_model, the common arguments as an isb_run, lat_run."""
     cdef isb_run a
@@ -81,7 +81,7 @@ def ising_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, cons
                      double[:, :] e_coupling, double[:, :] e_field,
                      double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                      int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                     const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                     const double[::1] beta_h_path=None, int simd=1, int tables=2,
                      const double[::1] chain_beta=None, str engine="auto"):
     """Single-spin-flip Metropolis, checkerboard sweeps (contract: README.md)."""
     _run(LAT_ISING_METRO, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
@@ -95,7 +95,7 @@ def ising_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const 
                    double[:, :] e_coupling, double[:, :] e_field,
                    double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                    int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                   const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                   const double[::1] beta_h_path=None, int simd=1, int tables=2,
                    const double[::1] chain_beta=None, str engine="auto"):
     """Heat-bath (Glauber) single-spin updates, checkerboard sweeps (contract: README.md)."""
     _run(LAT_ISING_HB, shape, periodic, J, 2, h, NULL, states, rng, beta_J, beta_h,
@@ -109,7 +109,7 @@ def potts_metropolis(const int64_t[::1] shape, const uint8_t[::1] periodic, cons
                      double[:, :] e_coupling, double[:, :] e_field,
                      double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                      int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                     const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                     const double[::1] beta_h_path=None, int simd=1, int tables=2,
                      const double[::1] chain_beta=None, str engine="auto"):
     """Metropolis with a uniform proposal among the q - 1 other states (contract: README.md).
 
@@ -126,7 +126,7 @@ def potts_heatbath(const int64_t[::1] shape, const uint8_t[::1] periodic, const 
                    double[:, :] e_coupling, double[:, :] e_field,
                    double[:, :] magnetization, double[:, ::1] stats, int n_threads, *,
                    int8_t[:, :, :] states_out=None, const double[::1] beta_J_path=None,
-                   const double[::1] beta_h_path=None, bint simd=True, int tables=2,
+                   const double[::1] beta_h_path=None, int simd=1, int tables=2,
                    const double[::1] chain_beta=None, str engine="auto"):
     """Heat-bath: each site drawn from its conditional law, checkerboard sweeps (README.md)."""
     _run(LAT_POTTS_HB, shape, periodic, J, q, 0.0, &h[0], states, rng, beta_J, beta_h,

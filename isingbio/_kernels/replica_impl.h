@@ -508,7 +508,8 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
                    int, int64_t, const uint32_t *, const int32_t *, int64_t *, uint32_t *,
                    int64_t, const lat_plan *, int) = rep_sweeps_portable;
 #if LAT_HAVE_AVX2
-    if (m->simd && lat_cpu_avx2()) sweeps = rep_cpu_avx512() ? rep_sweeps_avx512 : rep_sweeps_avx2;
+    if (m->simd && lat_cpu_avx2())  /* simd = 2: AVX2 without AVX-512 (testing) */
+        sweeps = m->simd != 2 && rep_cpu_avx512() ? rep_sweeps_avx512 : rep_sweeps_avx2;
 #endif
     if (n > 0) {
         if (lat_plan_init(&plan, m->kind, m->d, m->shape, m->periodic, m->J, m->q, m->h_ising,
