@@ -443,31 +443,106 @@ REP_SWEEPS_AVX2(rep_sweeps_avx512, __attribute__((target("avx2,popcnt,avx512f,av
 #undef REP_CASE3
 #endif
 
-/* Record of the chains of a block: per-axis bond sums and state counts, chain by chain. */
+/* Bond sums per axis (bond[a * REP_B + c]) and state counts (count[v * REP_B + c]; Ising:
+ * the number of +1 spins in count[REP_B + c]) of the chains of a block, in 32-bit
+ * accumulators (vectorised across chains). */
+#define REP_COUNTS(NAME, ATTR) \
+ATTR void NAME(const int8_t *restrict x, const int32_t *restrict fwd, int64_t N, int d, \
+               int q, int ising, int32_t *restrict bond, int32_t *restrict count) { \
+    memset(bond, 0, sizeof(int32_t) * 3 * REP_B); \
+    memset(count, 0, sizeof(int32_t) * (size_t)(q * REP_B)); \
+    for (int64_t i = 0; i < N; i++) { \
+        const int8_t *restrict s = x + i * REP_B; \
+        for (int ax = 0; ax < d; ax++) { \
+            const int8_t *restrict y = x + (int64_t)fwd[i * d + ax] * REP_B; \
+            int32_t *restrict b = bond + ax * REP_B; \
+            if (ising) \
+                for (int c = 0; c < REP_B; c++) b[c] += (int16_t)(s[c] * y[c]); \
+            else \
+                for (int c = 0; c < REP_B; c++) b[c] += s[c] == y[c]; \
+        } \
+        if (ising) { \
+            int32_t *restrict up = count + REP_B; \
+            for (int c = 0; c < REP_B; c++) up[c] += s[c] > 0; \
+        } else if (q == 3) { \
+            for (int c = 0; c < REP_B; c++) { \
+                count[c] += s[c] == 0; \
+                count[REP_B + c] += s[c] == 1; \
+                count[2 * REP_B + c] += s[c] == 2; \
+            } \
+        } else { \
+            for (int c = 0; c < REP_B; c++) count[s[c] * REP_B + c]++; \
+        } \
+    } \
+}
+REP_COUNTS(rep_counts_portable, static)
+#undef REP_COUNTS
+#if LAT_HAVE_AVX2
+/* The same sums with byte accumulators (Ising bond s * y as sign(y, s)), widened to 32 bits
+ * every 127 sites. */
+LAT_AVX2_INLINE void rep_widen_add(int32_t *restrict dst, __m256i v8) {
+    const __m128i lo = _mm256_castsi256_si128(v8), hi = _mm256_extracti128_si256(v8, 1);
+    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int j = 0; j < 4; j++) {
+        __m256i *p = (__m256i *)(dst + 8 * j);
+        _mm256_storeu_si256(p, _mm256_add_epi32(_mm256_loadu_si256(p), _mm256_cvtepi8_epi32(parts[j])));
+    }
+}
+
+LAT_AVX2 static void rep_counts_avx2(const int8_t *restrict x, const int32_t *restrict fwd,
+                                     int64_t N, int d, int q, int ising, int32_t *restrict bond,
+                                     int32_t *restrict count) {
+    memset(bond, 0, sizeof(int32_t) * 3 * REP_B);
+    memset(count, 0, sizeof(int32_t) * (size_t)(q * REP_B));
+    const int nv = ising ? 1 : q;
+    for (int64_t i0 = 0; i0 < N; i0 += 127) {
+        const int64_t i1 = i0 + 127 < N ? i0 + 127 : N;
+        __m256i b8[3], c8[ISB_MAX_Q > 128 ? 128 : 8];
+        for (int ax = 0; ax < 3; ax++) b8[ax] = _mm256_setzero_si256();
+        if (nv <= 8) {
+            for (int v = 0; v < 8; v++) c8[v] = _mm256_setzero_si256();
+        }
+        for (int64_t i = i0; i < i1; i++) {
+            const __m256i sv = _mm256_loadu_si256((const __m256i *)(x + i * REP_B));
+            for (int ax = 0; ax < d; ax++) {
+                const __m256i yv = _mm256_loadu_si256((const __m256i *)(x + (int64_t)fwd[i * d + ax] * REP_B));
+                b8[ax] = ising ? _mm256_add_epi8(b8[ax], _mm256_sign_epi8(yv, sv))
+                               : _mm256_sub_epi8(b8[ax], _mm256_cmpeq_epi8(yv, sv));
+            }
+            if (ising) {
+                c8[0] = _mm256_sub_epi8(c8[0], _mm256_cmpgt_epi8(sv, _mm256_setzero_si256()));
+            } else if (nv <= 8) {
+                for (int v = 0; v < nv; v++)
+                    c8[v] = _mm256_sub_epi8(c8[v], _mm256_cmpeq_epi8(sv, _mm256_set1_epi8((char)v)));
+            } else {
+                for (int c = 0; c < REP_B; c++) count[x[i * REP_B + c] * REP_B + c]++;
+            }
+        }
+        for (int ax = 0; ax < d; ax++) rep_widen_add(bond + ax * REP_B, b8[ax]);
+        if (ising) {
+            /* counts of up to 127 fit in a signed byte */
+            rep_widen_add(count + REP_B, c8[0]);
+        } else if (nv <= 8) {
+            for (int v = 0; v < nv; v++) rep_widen_add(count + v * REP_B, c8[v]);
+        }
+    }
+}
+#endif
+
+/* Record rec of the nc chains of a block (chains chain0.. of the call): energies, order
+ * parameter and (when asked) the state. */
 static void rep_record(const lat_plan *p, const rep_geo *g, const int8_t *x, int64_t nc,
-                       const isb_run *a, int64_t chain0, int64_t rec, int64_t *bond,
-                       int64_t *count) {
+                       const isb_run *a, int64_t chain0, int64_t rec, int32_t *bond,
+                       int32_t *count, int avx2) {
     const int d = p->d, q = p->q;
     const int64_t N = g->N;
     const int ising = p->kind == LAT_ISING_METRO || p->kind == LAT_ISING_HB;
-    /* bond: 3 x REP_B, count: q x REP_B */
-    memset(bond, 0, sizeof(int64_t) * 3 * REP_B);
-    memset(count, 0, sizeof(int64_t) * (size_t)(q * REP_B));
-    for (int64_t i = 0; i < N; i++) {
-        const int8_t *s = x + i * REP_B;
-        for (int ax = 0; ax < d; ax++) {
-            const int8_t *y = x + (int64_t)g->fwd[i * d + ax] * REP_B;
-            int64_t *b = bond + ax * REP_B;
-            if (ising)
-                for (int c = 0; c < REP_B; c++) b[c] += s[c] * y[c];
-            else
-                for (int c = 0; c < REP_B; c++) b[c] += s[c] == y[c];
-        }
-        if (ising)
-            for (int c = 0; c < REP_B; c++) count[REP_B + c] += s[c] > 0;
-        else
-            for (int c = 0; c < REP_B; c++) count[s[c] * REP_B + c]++;
-    }
+#if LAT_HAVE_AVX2
+    if (avx2) rep_counts_avx2(x, g->fwd, N, d, q, ising, bond, count);
+    else
+#endif
+    rep_counts_portable(x, g->fwd, N, d, q, ising, bond, count);
+    (void)avx2;
     for (int64_t c = 0; c < nc; c++) {
         int64_t bd[3] = {0, 0, 0}, ct[ISB_MAX_Q];
         for (int ax = 0; ax < d; ax++) bd[ax] = bond[ax * REP_B + c];
@@ -499,7 +574,7 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
     int64_t *acc = NULL;
     uint32_t *tab = NULL, *rbuf = NULL;
     double *dist = NULL;
-    int64_t *bond = NULL, *count = NULL;
+    int32_t *bond = NULL, *count = NULL;
     memset(&plan, 0, sizeof plan);
     memset(&geo, 0, sizeof geo);
     const int64_t N = a->n_sites, bs = (N + 1) * REP_B;
@@ -527,8 +602,8 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
             tab = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n * tsize));
             rbuf = (uint32_t *)malloc(sizeof(uint32_t) * 16 * REP_B);
             dist = (double *)malloc(sizeof(double) * (size_t)(2 * n));
-            bond = (int64_t *)malloc(sizeof(int64_t) * 3 * REP_B);
-            count = (int64_t *)malloc(sizeof(int64_t) * (size_t)(m->q * REP_B));
+            bond = (int32_t *)malloc(sizeof(int32_t) * 3 * REP_B);
+            count = (int32_t *)malloc(sizeof(int32_t) * (size_t)(m->q * REP_B));
             if (!x || !w || !acc || !off || !nbo || !tab || !rbuf || !dist || !bond || !count) {
                 isb_flag_or(fail, LAT_FAIL_NOMEM);
             } else {
@@ -587,7 +662,8 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
                     sweeps(x + b * bs, w + b * 32 * REP_B, geo.order, nbo, N, plan.kind,
                                plan.d, plan.q, plan.ntup, tab, off + b * REP_B,
                                acc + b * REP_B, rbuf, a->thin, &plan, nd == 1);
-                    rep_record(&plan, &geo, x + b * bs, nc, a, c0 + b * REP_B, i, bond, count);
+                    rep_record(&plan, &geo, x + b * bs, nc, a, c0 + b * REP_B, i, bond, count,
+                               sweeps != rep_sweeps_portable);
                 }
             }
             i0 = i1;
