@@ -27,6 +27,9 @@ cdef extern from "lattice_impl.h" nogil:
     int lat_cpu_avx2()
     int lat_split_ok(int d, const int64_t *shape, const uint8_t *periodic)
     int rep_applies(const lat_model *m)
+    int lat_advance(const lat_model *m, int64_t n_sites, int8_t *states, uint64_t *rng,
+                    double *stats, int64_t c0, int64_t c1, int64_t n_sweeps, const double *beta,
+                    double *energy, int n_threads)
 
 
 _ENGINES = {"auto": -1, "sublattice": 0, "replica": 1}
@@ -147,6 +150,37 @@ def uses_replicas(int kind, const int64_t[::1] shape, const uint8_t[::1] periodi
     m.tables = tables
     m.engine = -1
     return bool(rep_applies(&m))
+
+
+def _advance(int kind, const int64_t[::1] shape, const uint8_t[::1] periodic,
+             const double[::1] J, int q, const double[::1] h, int8_t[:, ::1] states,
+             uint64_t[:, ::1] rng, double[:, ::1] stats, Py_ssize_t c0, Py_ssize_t c1,
+             Py_ssize_t n_sweeps, const double[::1] beta, double[::1] energy, int n_threads):
+    """Testing hook for lat_advance (the C drivers' entry point, README.md): chains [c0, c1)
+    by n_sweeps sweeps, chain c at beta[c]; energy[c - c0] = H_J + H_h of its final state.
+    kind 0..3 as in uses_replicas; h: (1,) Ising field or (q,) Potts fields."""
+    cdef lat_model m
+    cdef int rc
+    if not (0 <= c0 <= c1 <= states.shape[0] and rng.shape[0] == states.shape[0]
+            and rng.shape[1] == 32 and stats.shape[0] == states.shape[0] and stats.shape[1] == 4
+            and beta.shape[0] >= c1 and energy.shape[0] >= c1 - c0):
+        raise ValueError("_advance: inconsistent shapes")
+    m.kind = kind
+    m.d = <int>shape.shape[0]
+    m.q = 2 if kind < 2 else q
+    m.shape = &shape[0]
+    m.periodic = &periodic[0]
+    m.J = &J[0]
+    m.h_ising = h[0]
+    m.h_potts = &h[0]
+    m.simd = 1
+    m.tables = 2
+    m.chain_beta = NULL
+    m.engine = -1
+    with nogil:
+        rc = lat_advance(&m, states.shape[1], &states[0, 0], &rng[0, 0], &stats[0, 0], c0, c1,
+                         n_sweeps, &beta[0], &energy[0], n_threads)
+    check_status(rc, "lattice")
 
 
 def uses_split_layout(const int64_t[::1] shape, const uint8_t[::1] periodic):

@@ -1322,4 +1322,49 @@ static int lat_run(const lat_model *m, const isb_run *a) {
     return ISB_OK;
 }
 
+/* For C drivers (replica exchange): advances chains [c0, c1) of the (n_chains, n_sites)
+ * row-major states (rng: 32 words per chain, stats: 4 per chain, accumulated, or NULL) by
+ * n_sweeps sweeps of m's kind, chain c at inverse temperature beta[c] (beta_J = beta_h =
+ * beta[c]; m->chain_beta is ignored), and writes the energy H_J + H_h (not multiplied by beta)
+ * of chain c's final state to energy[c - c0]. The engine is the one lat_run chooses for m
+ * (the replica engine on small lattices), so a chain's result depends only on its own state,
+ * generator and beta: the same as the kernels' chain_beta calls. n_threads OpenMP threads
+ * (one parallel region); no global state. Returns ISB_OK, ISB_ENOMEM or ISB_EBOUNDS. */
+static int lat_advance(const lat_model *m, int64_t n_sites, int8_t *states, uint64_t *rng,
+                       double *stats, int64_t c0, int64_t c1, int64_t n_sweeps,
+                       const double *beta, double *energy, int n_threads) {
+    const int64_t n = c1 - c0;
+    if (n <= 0 || n_sweeps <= 0) return ISB_OK;
+    double *buf = (double *)malloc(sizeof(double) * (size_t)(n * (stats ? 3 : 7)));
+    if (!buf) return ISB_ENOMEM;
+    lat_model mm = *m;
+    mm.chain_beta = beta + c0;
+    isb_run a;
+    memset(&a, 0, sizeof a);
+    a.n_chains = n;
+    a.n_sites = n_sites;
+    a.states = states + c0 * n_sites;
+    a.rng = rng + c0 * ISB_RNG_WORDS;
+    a.rng_stride = ISB_RNG_WORDS;
+    a.stats = stats ? stats + c0 * 4 : buf + 3 * n;
+    if (!stats) memset(a.stats, 0, sizeof(double) * (size_t)(4 * n));
+    a.stats_stride = 4;
+    a.beta_J = a.beta_h = 1.0;
+    a.n_records = 1;
+    a.thin = n_sweeps;
+    a.rec.ec = buf;
+    a.rec.ef = buf + n;
+    a.rec.mg = buf + 2 * n;
+    a.rec.ec_sc = a.rec.ef_sc = a.rec.mg_sc = 1;
+    a.rec.ec_sr = a.rec.ef_sr = a.rec.mg_sr = 1;
+    a.rec.n_records = 1;
+    a.rec.n_sites = n_sites;
+    a.n_threads = n_threads;
+    const int rc = lat_run(&mm, &a);
+    if (rc == ISB_OK)
+        for (int64_t k = 0; k < n; k++) energy[k] = buf[k] + buf[n + k];
+    free(buf);
+    return rc;
+}
+
 #endif

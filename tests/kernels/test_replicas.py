@@ -190,3 +190,47 @@ def test_chain_beta_ones_is_the_plain_call(kind):
             res.append([states, rng, stats, *out])
         for a, b in zip(*res):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_c_driver_entry_point_equals_the_kernel(kind):
+    """lat_advance (the C drivers' entry point, through the _advance hook) on chains [c0, c1) at
+    their own betas equals a kernel call with chain_beta on those chains, and leaves the other
+    chains alone; its energies are H_J + H_h of the final states."""
+    model = make_model(kind, (8, 8), True, (0.5, -0.3))
+    n, c0, c1 = 50, 7, 45
+    start = random_states(model, n, 1)
+    rng0 = chain_rng_states(np.random.SeedSequence(6), n)
+    beta = np.random.default_rng(2).uniform(0.2, 1.2, n)
+    states, rng, stats = start.copy(), rng0.copy(), np.zeros((n, 4))
+    energy = np.zeros(c1 - c0)
+    q = 2 if kind.startswith("ising") else model.q
+    h = np.atleast_1d(np.asarray(model.uniform_field, dtype=np.float64))
+    _lattice._advance(
+        KIND_CODE[kind],
+        np.asarray(model.shape, dtype=np.int64),
+        np.asarray(model.periodic, dtype=np.uint8),
+        np.ascontiguousarray(model.lattice_J, dtype=np.float64),
+        q,
+        np.ascontiguousarray(h),
+        states,
+        rng,
+        stats,
+        c0,
+        c1,
+        5,
+        beta,
+        energy,
+        2,
+    )
+    ref_states, ref_rng = start[c0:c1].copy(), rng0[c0:c1].copy()
+    out, ref_stats = run(kind, model, ref_states, 1.0, 1.0, thin=5, rng=ref_rng, chain_beta=beta[c0:c1].copy())
+    np.testing.assert_array_equal(states[c0:c1], ref_states)
+    np.testing.assert_array_equal(rng[c0:c1], ref_rng)
+    np.testing.assert_array_equal(stats[c0:c1], ref_stats)
+    np.testing.assert_array_equal(energy, out[0][:, 0] + out[1][:, 0])
+    np.testing.assert_allclose(energy, model.energy(states[c0:c1]), atol=1e-9)
+    for sl in (slice(0, c0), slice(c1, n)):
+        np.testing.assert_array_equal(states[sl], start[sl])
+        np.testing.assert_array_equal(rng[sl], rng0[sl])
+        assert np.all(stats[sl] == 0)
