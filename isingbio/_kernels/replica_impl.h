@@ -365,6 +365,41 @@ LAT_AVX2_INLINE __m256i rep_potts_site_avx2(int8_t *restrict s, const int32_t *r
     return _mm256_andnot_si256(_mm256_cmpeq_epi8(nw, sv), _mm256_set1_epi8(-1));
 }
 
+/* q = 3, d <= 2: the tuple index in bytes (u + 4 (v + 4 (w + 4 z)) < 256, as in
+ * lat_potts3_row_avx2), the same entries as rep_potts_site_avx2. */
+LAT_AVX2_INLINE __m256i rep_potts3_site_avx2(int8_t *restrict s, const int32_t *restrict nb,
+                                             const int d, const int metro,
+                                             const uint32_t *restrict tab,
+                                             const int32_t *restrict off,
+                                             const uint32_t *restrict r) {
+    const __m256i sv = _mm256_loadu_si256((const __m256i *)s);
+#define REP_LD(k) _mm256_loadu_si256((const __m256i *)(s + nb[k]))
+    __m256i idx = REP_LD(2 * d - 1);
+    for (int k = 2 * d - 2; k >= 0; k--)  /* 16-bit shifts: every value < 64 before a shift */
+        idx = _mm256_add_epi8(_mm256_slli_epi16(idx, 2), REP_LD(k));
+#undef REP_LD
+    const __m128i lo = _mm256_castsi256_si128(idx), hi = _mm256_extracti128_si256(idx, 1);
+    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    const __m128i slo = _mm256_castsi256_si128(sv), shi = _mm256_extracti128_si256(sv, 1);
+    const __m128i sparts[4] = {slo, _mm_srli_si128(slo, 8), shi, _mm_srli_si128(shi, 8)};
+    const int shift = d == 1 ? 4 : 8;  /* ntup = 4^(2d) */
+    __m256i m[4];
+    for (int j = 0; j < 4; j++) {
+        __m256i ix = _mm256_cvtepu8_epi32(parts[j]);
+        if (metro) ix = _mm256_add_epi32(ix, _mm256_slli_epi32(_mm256_cvtepu8_epi32(sparts[j]), shift));
+        ix = _mm256_add_epi32(_mm256_slli_epi32(ix, 1), _mm256_loadu_si256((const __m256i *)(off + 8 * j)));
+        const __m256i rv = _mm256_loadu_si256((const __m256i *)(r + 8 * j));
+        const __m256i t0 = _mm256_i32gather_epi32((const int *)tab, ix, 4);
+        const __m256i t1 = _mm256_i32gather_epi32((const int *)(tab + 1), ix, 4);
+        m[j] = _mm256_add_epi32(_mm256_set1_epi32(2),
+                                _mm256_add_epi32(_mm256_cmpeq_epi32(_mm256_max_epu32(rv, t0), t0),
+                                                 _mm256_cmpeq_epi32(_mm256_max_epu32(rv, t1), t1)));
+    }
+    const __m256i nw = rep_pack_mask_avx2(m);
+    _mm256_storeu_si256((__m256i *)s, nw);
+    return _mm256_andnot_si256(_mm256_cmpeq_epi8(nw, sv), _mm256_set1_epi8(-1));
+}
+
 LAT_AVX2_INLINE void rep_sweep_avx2_impl(int8_t *restrict x, uint64_t *restrict w,
                                          const int32_t *restrict order,
                                          const int32_t *restrict nbo, int64_t N, const int kind,
@@ -397,6 +432,8 @@ LAT_AVX2_INLINE void rep_sweep_avx2_impl(int8_t *restrict x, uint64_t *restrict 
                                          _mm256_set1_epi8(-1));
             } else if (ising) {
                 ch = rep_ising_site_avx2(s, nbo + j * nn, d, metro, tab, off, r);
+            } else if (q == 3 && d <= 2) {
+                ch = rep_potts3_site_avx2(s, nbo + j * nn, d, metro, tab, off, r);
             } else {
                 ch = rep_potts_site_avx2(s, nbo + j * nn, d, metro, q, ntup, tab, off, r);
             }
