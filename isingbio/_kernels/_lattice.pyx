@@ -3,6 +3,8 @@
 # this folder. The hot loops are C (lattice_impl.h); this module checks nothing the Python
 # layer has already checked; the common arguments become an isb_run (_core.pxd) and
 # lat_run runs the chains in one parallel region (blocks of chains, each with its own tables).
+# Every kernel also takes chain_beta (a factor of beta_J and beta_h per chain) and the engine
+# switch ("auto": the replica engine for many chains of a small lattice, replica_impl.h).
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint64_t
 
 from ._core cimport ISB_MAX_Q, check_status, fill_run, isb_run

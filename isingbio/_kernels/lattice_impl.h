@@ -1,7 +1,9 @@
 /* Single-site Metropolis and heat-bath kernels for Ising and Potts models on hypercubic
  * lattices (d = 1, 2, 3), per-axis couplings, uniform field. Included by _lattice.pyx.
  *
- * Two engines, chosen per call by lat_plan_init:
+ * Three engines. lat_run first asks rep_applies (replica_impl.h): many chains of a small lattice
+ * (at most REP_MAX_SITES sites, or odd periodic sides) with a tuple table run in the replica
+ * engine, vectorised across chains. Otherwise one of two engines, chosen by lat_plan_init:
  *
  * - "split" (fast): valid when the lattice is 2-colourable along the layout below: the last
  *   axis has an even side (periodic or open) and every other periodic axis has an even side
