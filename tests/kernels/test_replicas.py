@@ -148,8 +148,9 @@ def test_simd_paths_same_bits(kind, shape, periodic, shared):
 
 
 def test_engine_chosen_from_the_model():
-    """The replica engine takes small lattices and those the sublattice engine cannot take, for
-    the kinds with a tuple table; never depending on the number of chains or threads."""
+    """The replica engine takes lattices of at most 4096 sites whose last side is below 64 or
+    that the sublattice engine cannot take, for the kinds with a tuple table; never depending
+    on the number of chains or threads."""
 
     def uses(kind, shape, periodic=True, q=3):
         d = len(shape)
@@ -157,9 +158,12 @@ def test_engine_chosen_from_the_model():
             KIND_CODE[kind], np.array(shape, dtype=np.int64), np.full(d, periodic, dtype=np.uint8), q
         )
 
-    assert uses("ising_metropolis", (16, 16)) and uses("ising_heatbath", (64, 64))
+    assert uses("ising_metropolis", (16, 16)) and uses("ising_heatbath", (32, 32))
+    assert uses("ising_metropolis", (16, 16, 16)) and uses("ising_metropolis", (62,))
+    assert not uses("ising_heatbath", (64, 64))  # rows of 32: the sublattice engine's AVX2 rows
     assert not uses("ising_metropolis", (128, 128)) and not uses("ising_metropolis", (8, 8, 128))
-    assert uses("ising_metropolis", (101, 101))  # odd periodic sides: no sublattice engine
+    assert uses("ising_metropolis", (63, 63))  # odd periodic sides: no sublattice engine
+    assert not uses("ising_metropolis", (101, 101))  # too large
     assert uses("potts_metropolis", (16, 16)) and uses("potts_heatbath", (8, 8, 8), q=3)
     assert not uses("potts_metropolis", (16, 16), q=6)  # no tuple table
     assert not uses("potts_heatbath", (4, 4, 4), q=5)
