@@ -526,6 +526,108 @@ REP_SWEEPS_AVX2(rep_sweeps_avx512, __attribute__((target("avx2,popcnt,avx512f,av
 #undef REP_CASE3
 #endif
 
+/* n_sweeps sweeps of chain c of a block alone (blocks of at most REP_NARROW chains): the same
+ * updates, random words and order as the block loops, on a compact copy of the chain (x1:
+ * N + 1 bytes, ghost last) with its generator in rng.h's layout (w1, 32 words), drawn a sweep
+ * at a time by isb_fill8 (ceil(N / 16) blocks, as rep_fill16 does). nb: N x 2d neighbour
+ * sites (geo.nb), rbuf: >= 8 ceil(N / 16) words. Returns the changed sites. */
+ISB_INLINE int64_t rep_chain_sweeps_impl(int8_t *restrict x1, uint64_t *restrict w1,
+                                         const int32_t *restrict order,
+                                         const int32_t *restrict nb, int64_t N, const int kind,
+                                         const int d, const int q, int64_t ntup,
+                                         const uint32_t *restrict T, uint64_t *restrict rbuf,
+                                         int64_t n_sweeps) {
+    const int64_t nblk = (N + 15) / 16;
+    const int nn = 2 * d, Q = q + 1;
+    int64_t acc = 0;
+    for (int64_t t = 0; t < n_sweeps; t++) {
+        isb_fill8(w1, rbuf, nblk);
+        const lat_u32a *r32 = (const lat_u32a *)rbuf;
+        for (int64_t j = 0; j < N; j++) {
+            const int64_t i = order[j];
+            const int32_t *v = nb + i * nn;
+            const int8_t old = x1[i];
+            const uint32_t r = r32[j];
+            int8_t nw;
+            if (kind == LAT_ISING_METRO || kind == LAT_ISING_HB) {
+                int idx = x1[v[0]] + x1[v[1]] + 2;
+                if (d >= 2) idx += 5 * (x1[v[2]] + x1[v[3]] + 2);
+                if (d >= 3) idx += 25 * (x1[v[4]] + x1[v[5]] + 2);
+                if (kind == LAT_ISING_METRO) nw = r <= T[idx + 125 * (old > 0)] ? (int8_t)-old : old;
+                else nw = r <= T[idx] ? 1 : -1;
+            } else {
+                int idx = x1[v[0]] + Q * x1[v[1]];
+                if (d >= 2) idx += Q * Q * (x1[v[2]] + Q * x1[v[3]]);
+                if (d >= 3) idx += Q * Q * Q * Q * (x1[v[4]] + Q * x1[v[5]]);
+                if (kind == LAT_POTTS_METRO) idx += old * (int)ntup;
+                const uint32_t *Tb = T + idx * (q - 1);
+                int a = 0;
+                for (int b = 0; b < q - 1; b++) a += r > Tb[b];
+                nw = (int8_t)a;
+            }
+            acc += nw != old;
+            x1[i] = nw;
+        }
+    }
+    return acc;
+}
+
+#define REP_CASE(K, D, QQ) \
+    case (K) * 4 + (D): \
+        return rep_chain_sweeps_impl(x1, w1, order, nb, N, K, D, QQ, ntup, T, rbuf, n_sweeps);
+#define REP_CHAIN(NAME, ATTR) \
+ATTR int64_t NAME(int8_t *x1, uint64_t *w1, const int32_t *order, const int32_t *nb, \
+                  int64_t N, int kind, int d, int q, int64_t ntup, const uint32_t *T, \
+                  uint64_t *rbuf, int64_t n_sweeps) { \
+    if (q == 3 && (kind == LAT_POTTS_METRO || kind == LAT_POTTS_HB)) kind += 4; \
+    switch (kind * 4 + d) { \
+    REP_CASE(LAT_ISING_METRO, 1, 2) REP_CASE(LAT_ISING_METRO, 2, 2) REP_CASE(LAT_ISING_METRO, 3, 2) \
+    REP_CASE(LAT_ISING_HB, 1, 2) REP_CASE(LAT_ISING_HB, 2, 2) REP_CASE(LAT_ISING_HB, 3, 2) \
+    REP_CASE(LAT_POTTS_METRO, 1, q) REP_CASE(LAT_POTTS_METRO, 2, q) REP_CASE(LAT_POTTS_METRO, 3, q) \
+    REP_CASE(LAT_POTTS_HB, 1, q) REP_CASE(LAT_POTTS_HB, 2, q) REP_CASE(LAT_POTTS_HB, 3, q) \
+    case (LAT_POTTS_METRO + 4) * 4 + 1: return rep_chain_sweeps_impl(x1, w1, order, nb, N, LAT_POTTS_METRO, 1, 3, ntup, T, rbuf, n_sweeps); \
+    case (LAT_POTTS_METRO + 4) * 4 + 2: return rep_chain_sweeps_impl(x1, w1, order, nb, N, LAT_POTTS_METRO, 2, 3, ntup, T, rbuf, n_sweeps); \
+    case (LAT_POTTS_METRO + 4) * 4 + 3: return rep_chain_sweeps_impl(x1, w1, order, nb, N, LAT_POTTS_METRO, 3, 3, ntup, T, rbuf, n_sweeps); \
+    case (LAT_POTTS_HB + 4) * 4 + 1: return rep_chain_sweeps_impl(x1, w1, order, nb, N, LAT_POTTS_HB, 1, 3, ntup, T, rbuf, n_sweeps); \
+    case (LAT_POTTS_HB + 4) * 4 + 2: return rep_chain_sweeps_impl(x1, w1, order, nb, N, LAT_POTTS_HB, 2, 3, ntup, T, rbuf, n_sweeps); \
+    case (LAT_POTTS_HB + 4) * 4 + 3: return rep_chain_sweeps_impl(x1, w1, order, nb, N, LAT_POTTS_HB, 3, 3, ntup, T, rbuf, n_sweeps); \
+    default: return 0; \
+    } \
+}
+REP_CHAIN(rep_chain_sweeps_portable, static)
+#if LAT_HAVE_AVX2
+REP_CHAIN(rep_chain_sweeps_avx2, LAT_AVX2 static)
+#endif
+#undef REP_CASE
+#undef REP_CHAIN
+
+/* The chains c < nc of a block, one at a time (rep_chain_sweeps): copied out of the block's
+ * layout and back. x1: N + 1 bytes, rbuf: 8 ceil(N / 16) words. */
+static void rep_narrow_sweeps(int8_t *x, uint64_t *w, const rep_geo *g, const lat_plan *p,
+                              const uint32_t *tab, const int32_t *off, int64_t *acc64,
+                              int64_t nc, int64_t n_sweeps, int8_t *x1, uint64_t *rbuf,
+                              int avx2) {
+    const int64_t N = g->N;
+    uint64_t w1[ISB_RNG_WORDS];
+    for (int64_t c = 0; c < nc; c++) {
+        for (int64_t i = 0; i <= N; i++) x1[i] = x[i * REP_B + c];
+        for (int k = 0; k < ISB_RNG_WORDS; k++) w1[k] = w[k * REP_B + c];
+        int64_t a;
+#if LAT_HAVE_AVX2
+        if (avx2)
+            a = rep_chain_sweeps_avx2(x1, w1, g->order, g->nb, N, p->kind, p->d, p->q, p->ntup,
+                                      tab + off[c], rbuf, n_sweeps);
+        else
+#endif
+        a = rep_chain_sweeps_portable(x1, w1, g->order, g->nb, N, p->kind, p->d, p->q, p->ntup,
+                                      tab + off[c], rbuf, n_sweeps);
+        (void)avx2;
+        acc64[c] += a;
+        for (int64_t i = 0; i < N; i++) x[i * REP_B + c] = x1[i];
+        for (int k = 0; k < ISB_RNG_WORDS; k++) w[k * REP_B + c] = w1[k];
+    }
+}
+
 /* Bond sums per axis (bond[a * REP_B + c]) and state counts (count[v * REP_B + c]; Ising:
  * the number of +1 spins in count[REP_B + c]) of the chains of a block, in 32-bit
  * accumulators (vectorised across chains). */
@@ -656,6 +758,8 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
     int32_t *off = NULL, *nbo = NULL;
     int64_t *acc = NULL;
     uint32_t *tab = NULL, *rbuf = NULL;
+    int8_t *x1 = NULL;
+    uint64_t *rbuf1 = NULL;
     double *dist = NULL;
     int32_t *bond = NULL, *count = NULL;
     memset(&plan, 0, sizeof plan);
@@ -684,10 +788,13 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
             nbo = (int32_t *)malloc(sizeof(int32_t) * (size_t)(N * 2 * d));
             tab = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n * tsize));
             rbuf = (uint32_t *)malloc(sizeof(uint32_t) * 16 * REP_B);
+            x1 = (int8_t *)malloc((size_t)(N + 1));
+            rbuf1 = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(8 * ((N + 15) / 16)));
             dist = (double *)malloc(sizeof(double) * (size_t)(2 * n));
             bond = (int32_t *)malloc(sizeof(int32_t) * 3 * REP_B);
             count = (int32_t *)malloc(sizeof(int32_t) * (size_t)(m->q * REP_B));
-            if (!x || !w || !acc || !off || !nbo || !tab || !rbuf || !dist || !bond || !count) {
+            if (!x || !w || !acc || !off || !nbo || !tab || !rbuf || !dist || !bond || !count
+                || !x1 || !rbuf1) {
                 isb_flag_or(fail, LAT_FAIL_NOMEM);
             } else {
                 /* neighbours as byte offsets from the site, in sweep order */
@@ -743,10 +850,9 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
                 const int64_t nc = (c1 - c0 - b * REP_B) < REP_B ? (c1 - c0 - b * REP_B) : REP_B;
                 for (int64_t i = i0; i < i1; i++) {
                     if (nc <= REP_NARROW)  /* few chains: no work on empty lanes, same bits */
-                        rep_sweeps_portable(x + b * bs, w + b * 32 * REP_B, geo.order, nbo, N,
-                                            plan.kind, plan.d, plan.q, plan.ntup, tab,
-                                            off + b * REP_B, acc + b * REP_B, rbuf, a->thin,
-                                            (int)nc);
+                        rep_narrow_sweeps(x + b * bs, w + b * 32 * REP_B, &geo, &plan, tab,
+                                          off + b * REP_B, acc + b * REP_B, nc, a->thin, x1,
+                                          rbuf1, sweeps != rep_sweeps_portable_full);
                     else
                         sweeps(x + b * bs, w + b * 32 * REP_B, geo.order, nbo, N, plan.kind,
                                plan.d, plan.q, plan.ntup, tab, off + b * REP_B,
@@ -777,7 +883,7 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
         }
     }
     free(x); free(w); free(acc); free(off); free(nbo); free(tab); free(rbuf); free(dist);
-    free(bond); free(count);
+    free(bond); free(count); free(x1); free(rbuf1);
     rep_geo_free(&geo);
     lat_plan_free(&plan);
 }
