@@ -765,7 +765,7 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
     memset(&plan, 0, sizeof plan);
     memset(&geo, 0, sizeof geo);
     const int64_t N = a->n_sites, bs = (N + 1) * REP_B;
-    int64_t tsize = 0;
+    int64_t tsize = 0, ncap = 1;  /* tables of tsize entries: room for ncap */
     void (*sweeps)(int8_t *, uint64_t *, const int32_t *, const int32_t *, int64_t, int, int,
                    int, int64_t, const uint32_t *, const int32_t *, int64_t *, uint32_t *,
                    int64_t, const lat_plan *, int) = rep_sweeps_portable_full;
@@ -786,7 +786,7 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
             acc = (int64_t *)calloc((size_t)(nblk * REP_B), sizeof(int64_t));
             off = (int32_t *)calloc((size_t)(nblk * REP_B), sizeof(int32_t));
             nbo = (int32_t *)malloc(sizeof(int32_t) * (size_t)(N * 2 * d));
-            tab = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n * tsize));
+            tab = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)tsize);  /* grown on demand */
             rbuf = (uint32_t *)malloc(sizeof(uint32_t) * 16 * REP_B);
             x1 = (int8_t *)malloc((size_t)(N + 1));
             rbuf1 = (uint64_t *)malloc(sizeof(uint64_t) * (size_t)(8 * ((N + 15) / 16)));
@@ -837,6 +837,14 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
                 int64_t k = 0;
                 while (k < nd && !(dist[2 * k] == ej && dist[2 * k + 1] == eh)) k++;
                 if (k == nd) {
+                    if (nd == ncap) {  /* room for more tables (offsets are int32) */
+                        const int64_t cap = 2 * ncap < n ? 2 * ncap : n;
+                        uint32_t *t2 = (cap * tsize <= INT32_MAX)
+                            ? (uint32_t *)realloc(tab, sizeof(uint32_t) * (size_t)(cap * tsize)) : NULL;
+                        if (!t2) { isb_flag_or(fail, LAT_FAIL_NOMEM); break; }
+                        tab = t2;
+                        ncap = cap;
+                    }
                     if (lat_plan_tables(&plan, ej, eh) != 0) { isb_flag_or(fail, LAT_FAIL_NOMEM); break; }
                     memcpy(tab + nd * tsize, plan.T32, sizeof(uint32_t) * (size_t)tsize);
                     dist[2 * nd] = ej;
