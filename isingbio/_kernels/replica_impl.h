@@ -169,40 +169,19 @@ ISB_INLINE void rep_fill16(uint64_t *restrict w, uint32_t *restrict r) {
 }
 #endif
 
-/* rep_fill16 for the first `width` chains of the block only (scalar: few chains). */
-static inline void rep_fill16_narrow(uint64_t *restrict w, uint32_t *restrict r, int width) {
-    for (int k = 0; k < 8; k++) {
-        uint64_t *s0 = w + (0 * 8 + k) * REP_B, *s1 = w + (1 * 8 + k) * REP_B;
-        uint64_t *s2 = w + (2 * 8 + k) * REP_B, *s3 = w + (3 * 8 + k) * REP_B;
-        uint32_t *lo = r + (2 * k) * REP_B, *hi = r + (2 * k + 1) * REP_B;
-        for (int c = 0; c < width; c++) {
-            const uint64_t x = isb_rotl(s1[c] + (s1[c] << 2), 7), res = x + (x << 3);
-            const uint64_t t = s1[c] << 17;
-            s2[c] ^= s0[c];
-            s3[c] ^= s1[c];
-            s1[c] ^= s2[c];
-            s0[c] ^= s3[c];
-            s2[c] ^= t;
-            s3[c] = isb_rotl(s3[c], 45);
-            lo[c] = (uint32_t)res;
-            hi[c] = (uint32_t)(res >> 32);
-        }
-    }
-}
-
 /* One site of every chain of the block: s the site's REP_B values, nb its 2d neighbours as
  * byte offsets from s, r the chains' random words, acc their counts of changed sites. kind, d
  * and q (Potts q = 3) are constants after inlining. */
 ISB_INLINE void rep_site(int8_t *restrict s, const int32_t *restrict nb, const int kind,
                          const int d, const int q, const int64_t ntup,
                          const uint32_t *restrict tab, const int32_t *restrict off,
-                         const uint32_t *restrict r, int32_t *restrict acc, const int width) {
+                         const uint32_t *restrict r, int32_t *restrict acc) {
     const int8_t *restrict n0 = s + nb[0], *restrict n1 = s + nb[1], *restrict n2 = s;
     const int8_t *restrict n3 = s, *restrict n4 = s, *restrict n5 = s;
     if (d >= 2) { n2 = s + nb[2]; n3 = s + nb[3]; }
     if (d >= 3) { n4 = s + nb[4]; n5 = s + nb[5]; }
     if (kind == LAT_ISING_METRO || kind == LAT_ISING_HB) {
-        for (int c = 0; c < width; c++) {
+        for (int c = 0; c < REP_B; c++) {
             int idx = n0[c] + n1[c] + 2;
             if (d >= 2) idx += 5 * (n2[c] + n3[c] + 2);
             if (d >= 3) idx += 25 * (n4[c] + n5[c] + 2);
@@ -220,7 +199,7 @@ ISB_INLINE void rep_site(int8_t *restrict s, const int32_t *restrict nb, const i
         }
     } else {
         const int Q = q + 1;
-        for (int c = 0; c < width; c++) {
+        for (int c = 0; c < REP_B; c++) {
             int idx = n0[c] + Q * n1[c];
             if (d >= 2) idx += Q * Q * (n2[c] + Q * n3[c]);
             if (d >= 3) idx += Q * Q * Q * Q * (n4[c] + Q * n5[c]);
@@ -243,15 +222,14 @@ ISB_INLINE void rep_sweep_impl(int8_t *restrict x, uint64_t *restrict w,
                                int64_t N, const int kind, const int d, const int q,
                                int64_t ntup, const uint32_t *restrict tab,
                                const int32_t *restrict off, int32_t *restrict acc,
-                               uint32_t *restrict rbuf, const int width) {
+                               uint32_t *restrict rbuf) {
     const int nn = 2 * d;
     for (int64_t j0 = 0; j0 < N; j0 += 16) {
-        if (width == REP_B) rep_fill16(w, rbuf);
-        else rep_fill16_narrow(w, rbuf, width);
+        rep_fill16(w, rbuf);
         const int64_t j1 = j0 + 16 < N ? j0 + 16 : N;
         for (int64_t j = j0; j < j1; j++)
             rep_site(x + (int64_t)order[j] * REP_B, nbo + j * nn, kind, d, q, ntup, tab, off,
-                     rbuf + (j - j0) * REP_B, acc, width);
+                     rbuf + (j - j0) * REP_B, acc);
     }
 }
 
@@ -259,7 +237,7 @@ ISB_INLINE void rep_sweep_impl(int8_t *restrict x, uint64_t *restrict w,
 #define REP_CASE(K, D, QQ) \
     case (K) * 4 + (D): \
         for (int64_t t = 0; t < n_sweeps; t++) { \
-            rep_sweep_impl(x, w, order, nbo, N, K, D, QQ, ntup, tab, off, acc, rbuf, rep_w); \
+            rep_sweep_impl(x, w, order, nbo, N, K, D, QQ, ntup, tab, off, acc, rbuf); \
             for (int c = 0; c < REP_B; c++) { acc64[c] += acc[c]; acc[c] = 0; } \
         } \
         break;
@@ -275,43 +253,29 @@ ISB_INLINE void rep_sweep_impl(int8_t *restrict x, uint64_t *restrict w,
     default: break; \
     }
 
-/* The portable sweeps: all REP_B chains of the block (width = REP_B, vectorised by the
- * compiler as it can), or only the first `width` (a block of few chains, scalar). */
+/* The portable sweeps of a block (vectorised by the compiler as it can). */
 #define REP_SWEEPS(NAME, ATTR) \
 ATTR void NAME(int8_t *x, uint64_t *w, const int32_t *order, const int32_t *nbo, int64_t N, \
                int kind, int d, int q, int64_t ntup, const uint32_t *tab, const int32_t *off, \
-               int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps, int width) { \
+               int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps, const lat_plan *p, \
+               int shared) { \
     int32_t acc[REP_B]; \
+    (void)p; (void)shared; \
     memset(acc, 0, sizeof acc); \
     if (q == 3 && (kind == LAT_POTTS_METRO || kind == LAT_POTTS_HB)) kind += 4; \
-    if (width == REP_B) { \
-        const int rep_w = REP_B; \
-        REP_SWITCH \
-    } else { \
-        const int rep_w = width; \
-        REP_SWITCH \
-    } \
+    REP_SWITCH \
 }
 
 /* q = 3 Potts: its own case (kind + 4) with q a constant */
 #define REP_CASE3(K, D) \
     case ((K) + 4) * 4 + (D): \
         for (int64_t t = 0; t < n_sweeps; t++) { \
-            rep_sweep_impl(x, w, order, nbo, N, K, D, 3, ntup, tab, off, acc, rbuf, rep_w); \
+            rep_sweep_impl(x, w, order, nbo, N, K, D, 3, ntup, tab, off, acc, rbuf); \
             for (int c = 0; c < REP_B; c++) { acc64[c] += acc[c]; acc[c] = 0; } \
         } \
         break;
 
 REP_SWEEPS(rep_sweeps_portable, static)
-
-static void rep_sweeps_portable_full(int8_t *x, uint64_t *w, const int32_t *order,
-                                     const int32_t *nbo, int64_t N, int kind, int d, int q,
-                                     int64_t ntup, const uint32_t *tab, const int32_t *off,
-                                     int64_t *acc64, uint32_t *rbuf, int64_t n_sweeps,
-                                     const lat_plan *p, int shared) {
-    (void)p; (void)shared;
-    rep_sweeps_portable(x, w, order, nbo, N, kind, d, q, ntup, tab, off, acc64, rbuf, n_sweeps, REP_B);
-}
 #undef REP_CASE
 #undef REP_CASE3
 #undef REP_SWITCH
@@ -768,7 +732,7 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
     int64_t tsize = 0, ncap = 1;  /* tables of tsize entries: room for ncap */
     void (*sweeps)(int8_t *, uint64_t *, const int32_t *, const int32_t *, int64_t, int, int,
                    int, int64_t, const uint32_t *, const int32_t *, int64_t *, uint32_t *,
-                   int64_t, const lat_plan *, int) = rep_sweeps_portable_full;
+                   int64_t, const lat_plan *, int) = rep_sweeps_portable;
 #if LAT_HAVE_AVX2
     if (m->simd && lat_cpu_avx2())  /* simd = 2: AVX2 without AVX-512 (testing) */
         sweeps = m->simd != 2 && rep_cpu_avx512() ? rep_sweeps_avx512 : rep_sweeps_avx2;
@@ -860,13 +824,13 @@ static void rep_block(const lat_model *m, const isb_run *a, int *fail) {
                     if (nc <= REP_NARROW)  /* few chains: no work on empty lanes, same bits */
                         rep_narrow_sweeps(x + b * bs, w + b * 32 * REP_B, &geo, &plan, tab,
                                           off + b * REP_B, acc + b * REP_B, nc, a->thin, x1,
-                                          rbuf1, sweeps != rep_sweeps_portable_full);
+                                          rbuf1, sweeps != rep_sweeps_portable);
                     else
                         sweeps(x + b * bs, w + b * 32 * REP_B, geo.order, nbo, N, plan.kind,
                                plan.d, plan.q, plan.ntup, tab, off + b * REP_B,
                                acc + b * REP_B, rbuf, a->thin, &plan, nd == 1);
                     rep_record(&plan, &geo, x + b * bs, nc, a, c0 + b * REP_B, i, bond, count,
-                               sweeps != rep_sweeps_portable_full);
+                               sweeps != rep_sweeps_portable);
                 }
             }
             i0 = i1;
