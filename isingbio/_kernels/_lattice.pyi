@@ -25,8 +25,10 @@ def ising_heatbath(
     states_out: NDArray[Any] | None = ...,
     beta_J_path: NDArray[Any] | None = ...,
     beta_h_path: NDArray[Any] | None = ...,
-    simd: Any = ...,
+    simd: int = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
 def ising_metropolis(
     shape: NDArray[Any],
@@ -48,8 +50,10 @@ def ising_metropolis(
     states_out: NDArray[Any] | None = ...,
     beta_J_path: NDArray[Any] | None = ...,
     beta_h_path: NDArray[Any] | None = ...,
-    simd: Any = ...,
+    simd: int = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
 def potts_heatbath(
     shape: NDArray[Any],
@@ -72,8 +76,10 @@ def potts_heatbath(
     states_out: NDArray[Any] | None = ...,
     beta_J_path: NDArray[Any] | None = ...,
     beta_h_path: NDArray[Any] | None = ...,
-    simd: Any = ...,
+    simd: int = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
 def potts_metropolis(
     shape: NDArray[Any],
@@ -96,7 +102,10 @@ def potts_metropolis(
     states_out: NDArray[Any] | None = ...,
     beta_J_path: NDArray[Any] | None = ...,
     beta_h_path: NDArray[Any] | None = ...,
-    simd: Any = ...,
+    simd: int = ...,
     tables: int = ...,
+    chain_beta: NDArray[Any] | None = ...,
+    engine: str = ...,
 ) -> Any: ...
+def uses_replicas(kind: int, shape: NDArray[Any], periodic: NDArray[Any], q: int, tables: int = ...) -> Any: ...
 def uses_split_layout(shape: NDArray[Any], periodic: NDArray[Any]) -> Any: ...

@@ -1,7 +1,9 @@
 /* Single-site Metropolis and heat-bath kernels for Ising and Potts models on hypercubic
  * lattices (d = 1, 2, 3), per-axis couplings, uniform field. Included by _lattice.pyx.
  *
- * Two engines, chosen per call by lat_plan_init:
+ * Three engines. lat_run first asks rep_applies (replica_impl.h): many chains of a small lattice
+ * (at most REP_MAX_SITES sites, or odd periodic sides) with a tuple table run in the replica
+ * engine, vectorised across chains. Otherwise one of two engines, chosen by lat_plan_init:
  *
  * - "split" (fast): valid when the lattice is 2-colourable along the layout below: the last
  *   axis has an even side (periodic or open) and every other periodic axis has an even side
@@ -1213,10 +1215,14 @@ typedef struct {
     double h_ising;
     const double *h_potts;
     int simd, tables;
+    const double *chain_beta;  /* NULL, or n_chains factors of each chain's beta_J and beta_h */
+    int engine;                /* -1: chosen from the model; 0: sublattice / general; 1: replica */
 } lat_model;
 
 #define LAT_FAIL_NOMEM 1
 #define LAT_FAIL_BOUNDS 2
+
+#include "replica_impl.h"
 
 /* One thread's part of the call: a contiguous block [c0, c1) of the chains (by rank in the team
  * actually granted) with the thread's own plan, through all the segments. Every thread of the
@@ -1254,6 +1260,11 @@ static void lat_block(const lat_model *m, const isb_run *a, int *fail) {
                                            &bj, &bh);
             for (int64_t c = c0; c < c1; c++) {
                 const isb_out o = isb_rec_chain(&a->rec, c, 0);
+                if (m->chain_beta && (c == c0 || m->chain_beta[c] != m->chain_beta[c - 1])
+                    && lat_plan_tables(&plan, bj * m->chain_beta[c], bh * m->chain_beta[c]) != 0) {
+                    isb_flag_or(fail, LAT_FAIL_NOMEM);
+                    break;
+                }
                 if (lat_chain_run(&plan, &chains[c - c0], a->rng + c * a->rng_stride, i0, i1,
                                   a->thin, &o) != 0)
                     isb_flag_or(fail, LAT_FAIL_BOUNDS);
@@ -1263,7 +1274,7 @@ static void lat_block(const lat_model *m, const isb_run *a, int *fail) {
                 if (isb_flag_get(fail) != 0) break;  /* another block failed: stop early */
                 bj = bjp ? bjp[i0] : a->beta_J;
                 bh = bhp ? bhp[i0] : a->beta_h;
-                if (lat_plan_tables(&plan, bj, bh) != 0) {
+                if (!m->chain_beta && lat_plan_tables(&plan, bj, bh) != 0) {
                     isb_flag_or(fail, LAT_FAIL_NOMEM);
                     break;
                 }
@@ -1299,14 +1310,63 @@ static int lat_run(const lat_model *m, const isb_run *a) {
         return ISB_EBOUNDS;
     int n_team = (int)(a->n_chains < a->n_threads ? a->n_chains : a->n_threads);
     if (n_team < 1) n_team = 1;
+    const int rep = rep_applies(m);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_team)
 #endif
-    lat_block(m, a, &fail);
+    {
+        if (rep) rep_block(m, a, &fail);
+        else lat_block(m, a, &fail);
+    }
     (void)n_team;
     if (fail & LAT_FAIL_NOMEM) return ISB_ENOMEM;
     if (fail & LAT_FAIL_BOUNDS) return ISB_EBOUNDS;
     return ISB_OK;
+}
+
+/* For C drivers (replica exchange): advances chains [c0, c1) of the (n_chains, n_sites)
+ * row-major states (rng: 32 words per chain, stats: 4 per chain, accumulated, or NULL) by
+ * n_sweeps sweeps of m's kind, chain c at inverse temperature beta[c] (beta_J = beta_h =
+ * beta[c]; m->chain_beta is ignored), and writes the energy H_J + H_h (not multiplied by beta)
+ * of chain c's final state to energy[c - c0]. The engine is the one lat_run chooses for m
+ * (the replica engine on small lattices), so a chain's result depends only on its own state,
+ * generator and beta: the same as the kernels' chain_beta calls. n_threads OpenMP threads
+ * (one parallel region); no global state. Returns ISB_OK, ISB_ENOMEM or ISB_EBOUNDS. */
+static int lat_advance(const lat_model *m, int64_t n_sites, int8_t *states, uint64_t *rng,
+                       double *stats, int64_t c0, int64_t c1, int64_t n_sweeps,
+                       const double *beta, double *energy, int n_threads) {
+    const int64_t n = c1 - c0;
+    if (n <= 0 || n_sweeps <= 0) return ISB_OK;
+    double *buf = (double *)malloc(sizeof(double) * (size_t)(n * (stats ? 3 : 7)));
+    if (!buf) return ISB_ENOMEM;
+    lat_model mm = *m;
+    mm.chain_beta = beta + c0;
+    isb_run a;
+    memset(&a, 0, sizeof a);
+    a.n_chains = n;
+    a.n_sites = n_sites;
+    a.states = states + c0 * n_sites;
+    a.rng = rng + c0 * ISB_RNG_WORDS;
+    a.rng_stride = ISB_RNG_WORDS;
+    a.stats = stats ? stats + c0 * 4 : buf + 3 * n;
+    if (!stats) memset(a.stats, 0, sizeof(double) * (size_t)(4 * n));
+    a.stats_stride = 4;
+    a.beta_J = a.beta_h = 1.0;
+    a.n_records = 1;
+    a.thin = n_sweeps;
+    a.rec.ec = buf;
+    a.rec.ef = buf + n;
+    a.rec.mg = buf + 2 * n;
+    a.rec.ec_sc = a.rec.ef_sc = a.rec.mg_sc = 1;
+    a.rec.ec_sr = a.rec.ef_sr = a.rec.mg_sr = 1;
+    a.rec.n_records = 1;
+    a.rec.n_sites = n_sites;
+    a.n_threads = n_threads;
+    const int rc = lat_run(&mm, &a);
+    if (rc == ISB_OK)
+        for (int64_t k = 0; k < n; k++) energy[k] = buf[k] + buf[n + k];
+    free(buf);
+    return rc;
 }
 
 #endif

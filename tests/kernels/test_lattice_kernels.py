@@ -4,6 +4,8 @@ Every sampler is run on tiny lattices (odd periodic sides, side 2 doubling, open
 2D, 3D) with one ferromagnetic and one antiferromagnetic axis and a field, with many
 independent chains, and the histogram of final states is compared with the exact Boltzmann
 distribution by a chi-square test (pooled low-count bins, fixed seeds, p threshold 1e-6).
+Every test runs with each engine (fixture `engine`); tests/kernels/test_replicas.py has the
+replica engine's own contract (per-chain betas, groups of chains).
 """
 
 import numpy as np
@@ -67,6 +69,15 @@ def make_model(kind, shape, periodic, J, q=3):
 # tables / with only the Metropolis threshold table); TABLES maps the tests' knob names.
 KERNEL_KW = {}
 TABLES = {"1": 0, "2": 1}
+
+
+@pytest.fixture(autouse=True, params=["auto", "sublattice", "replica"])
+def engine(request, monkeypatch):
+    """Every test runs three times: with the engine chosen from the model (the replica engine
+    on these small lattices), with the sublattice / general engine forced, and with the replica
+    engine forced wherever it applies (large lattices too)."""
+    monkeypatch.setitem(KERNEL_KW, "engine", request.param)
+    return request.param
 
 
 def run(kind, model, states, beta_J, beta_h, n_records=1, thin=SWEEPS, seed=0, n_threads=1, rng=None, **kw):
