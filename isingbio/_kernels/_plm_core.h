@@ -122,6 +122,13 @@ ISB_PLM_INLINE isb_v4d isb_plm_exp_v(isb_v4d x) {
     return y;
 }
 
+/* ---- vector passes of the L-BFGS optimiser (templated in _plm_site.h) -------------------- */
+#define ISB_LANES 8
+
+ISB_PLM_INLINE double isb_lanes_sum(const double *acc) {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 /* ---- single precision -------------------------------------------------------------------- */
 #define ISB_T float
 #define ISB_SUFFIX f32
@@ -155,99 +162,6 @@ ISB_PLM_INLINE isb_v4d isb_plm_exp_v(isb_v4d x) {
 #undef ISB_VL
 #undef ISB_EXPV
 #undef ISB_VMAX
-
-/* ---- vector passes of the L-BFGS optimiser (on one block [0, n) of the vectors) ------------ */
-/* Sums are kept in 8 partial lanes, combined in a fixed order: the compiler vectorises the
- * loops without reassociating anything, and the result depends only on the block bounds. */
-#define ISB_LANES 8
-
-ISB_PLM_INLINE double isb_lanes_sum(const double *acc) {
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-/* v = (init ? init[t] * init_scale : d[t]) + (xv ? alpha * xv[t] : 0); d[t] = float(v * post);
- * returns sum_t d[t] * (dot32 ? dot32[t] : dot64 ? dot64[t] : 0). */
-#define ISB_VFUSED_BODY(LOAD, DOT)                                                              \
-    {                                                                                          \
-        size_t t = 0;                                                                          \
-        for (; t + ISB_LANES <= n; t += ISB_LANES)                                             \
-            for (int k = 0; k < ISB_LANES; k++) {                                              \
-                const size_t u = t + k;                                                        \
-                const float r = (float)((LOAD) * post);                                        \
-                d[u] = r;                                                                      \
-                acc[k] += (double)r * (DOT);                                                   \
-            }                                                                                  \
-        for (; t < n; t++) {                                                                   \
-            const size_t u = t;                                                                \
-            const float r = (float)((LOAD) * post);                                            \
-            d[u] = r;                                                                          \
-            acc[0] += (double)r * (DOT);                                                       \
-        }                                                                                      \
-    }
-
-ISB_PLM_CLONES
-double isb_vfused(size_t n, float *d, const double *init, double init_scale, double alpha,
-                  const float *xv, double post, const float *dot32, const double *dot64)
-{
-    double acc[ISB_LANES] = {0, 0, 0, 0, 0, 0, 0, 0};
-    if (init && !xv) {
-        if (dot32) ISB_VFUSED_BODY(init[u] * init_scale, (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY(init[u] * init_scale, dot64[u])
-        else ISB_VFUSED_BODY(init[u] * init_scale, 0.0)
-    } else if (init) {
-        if (dot32) ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], dot64[u])
-        else ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], 0.0)
-    } else if (xv) {
-        if (dot32) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], dot64[u])
-        else ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], 0.0)
-    } else {
-        if (dot32) ISB_VFUSED_BODY((double)d[u], (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY((double)d[u], dot64[u])
-        else ISB_VFUSED_BODY((double)d[u], 0.0)
-    }
-    return isb_lanes_sum(acc);
-}
-#undef ISB_VFUSED_BODY
-
-/* s = float(x_new - x), y = float(g_new - g); out[0..2] = s.y, y.y, g_new.g_new */
-ISB_PLM_CLONES
-void isb_vupdate(size_t n, const double *x_new, const double *x, const double *g_new,
-                 const double *g, float *s, float *y, double *out)
-{
-    double a[ISB_LANES] = {0}, b[ISB_LANES] = {0}, c[ISB_LANES] = {0};
-    size_t t = 0;
-    for (; t + ISB_LANES <= n; t += ISB_LANES)
-        for (int k = 0; k < ISB_LANES; k++) {
-            const float sv = (float)(x_new[t + k] - x[t + k]);
-            const float yv = (float)(g_new[t + k] - g[t + k]);
-            s[t + k] = sv;
-            y[t + k] = yv;
-            a[k] += (double)sv * (double)yv;
-            b[k] += (double)yv * (double)yv;
-            c[k] += g_new[t + k] * g_new[t + k];
-        }
-    for (; t < n; t++) {
-        const float sv = (float)(x_new[t] - x[t]);
-        const float yv = (float)(g_new[t] - g[t]);
-        s[t] = sv;
-        y[t] = yv;
-        a[0] += (double)sv * (double)yv;
-        b[0] += (double)yv * (double)yv;
-        c[0] += g_new[t] * g_new[t];
-    }
-    out[0] = isb_lanes_sum(a);
-    out[1] = isb_lanes_sum(b);
-    out[2] = isb_lanes_sum(c);
-}
-
-/* out = x + alpha * d */
-ISB_PLM_CLONES
-void isb_vstep(size_t n, const double *x, double alpha, const float *d, double *out)
-{
-    for (size_t t = 0; t < n; t++) out[t] = x[t] + alpha * (double)d[t];
-}
 
 /* Which instruction set the dispatcher picks on this CPU (for show_config and benchmarks). */
 static const char *isb_plm_simd(void) {
