@@ -55,16 +55,17 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from ._validation import check_memory, check_positive_int, format_bytes
 from .errors import ConvergenceWarning, InputError
-from .models import PottsModel
 
 if TYPE_CHECKING:
     from .alignment import Alignment
+    from .models import PottsModel  # imported when the model is built (it brings scipy.sparse)
 
 __all__ = ["fit_plm", "PLMResult", "default_lambda_J", "estimate_plm_memory", "estimate_plm_seconds"]
 
 log = logging.getLogger(__name__)
 
-_LBFGS_HISTORY = 5  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
+_LBFGS_HISTORY = 3  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
+_MIN_HISTORY = 1  # fewer pairs when memory is short (long proteins), down to this
 _CHUNK_SECONDS = 0.2  # site-kernel work per call: Ctrl-C and progress act between calls
 # multiply-adds per second and thread of the site kernel (sequences x L x L x q per evaluation,
 # float32; float64 half of it): the development machine, benchmarks/bench_contacts.py
@@ -180,6 +181,26 @@ def estimate_plm_seconds(
     if np.dtype(dtype) == np.float64:
         per_eval *= 2
     return 1.25 * n_iter * per_eval
+
+
+def _history_for(N: int, L: int, q: int, dtype, n_threads: int) -> int:
+    """L-BFGS pairs kept: _LBFGS_HISTORY, or fewer (down to _MIN_HISTORY) when the fit would not
+    fit in memory otherwise (each pair is two parameter vectors)."""
+    from ._config import memory_limit
+
+    avail, which = memory_limit()
+    history = _LBFGS_HISTORY
+    while history > _MIN_HISTORY and estimate_plm_memory(N, L, q, dtype, n_threads, history) > 0.9 * avail:
+        history -= 1
+    if history < _LBFGS_HISTORY:
+        log.warning(
+            "plm: memory is short (%s available, limit: %s): L-BFGS keeps %d correction pair(s) instead of %d",
+            format_bytes(avail),
+            which,
+            history,
+            _LBFGS_HISTORY,
+        )
+    return history
 
 
 def _format_seconds(seconds: float) -> str:
@@ -495,19 +516,21 @@ def fit_plm(
     for name, val in (("lambda_h", lambda_h), ("lambda_J", lambda_J), ("tol", float(tol))):
         if not math.isfinite(val) or val < 0:
             raise InputError(f"{name} must be finite and >= 0, got {val}")
-    need = estimate_plm_memory(N, L, q, dtype, n_threads)
+    history = _history_for(N, L, q, dtype, n_threads)
+    need = estimate_plm_memory(N, L, q, dtype, n_threads, history)
     check_memory(
         need,
         f"a pseudo-likelihood fit of L={L} columns, q={q} states, N={N} sequences "
-        f"({n_parameters(L, q):,} parameters, {dtype.name})",
+        f"({n_parameters(L, q):,} parameters, {dtype.name}, L-BFGS history {history})",
         "memory grows as L^2 q^2: "
         + (
             "use dtype=np.float32 (half the size; on the command line, leave out --float64), or "
             if dtype != np.float32
             else ""
         )
-        + "fit fewer columns (drop gappy columns with read_alignment's max_gap_fraction_col / "
-        "--max-gap-col, or keep a focus sequence's columns with focus= / --focus)",
+        + "fit fewer columns (crop the alignment to a domain, drop gappy columns with read_alignment's "
+        "max_gap_fraction_col / --max-gap-col, or keep a focus sequence's columns with focus= / --focus), "
+        "or use fewer states (a reduced alphabet)",
     )
 
     w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads, progress)
@@ -554,7 +577,7 @@ def fit_plm(
         opt = _lbfgs(
             obj,
             x0,
-            m=_LBFGS_HISTORY,
+            m=history,
             max_iter=max_iter,
             tol=float(tol),
             n_threads=n_threads,
@@ -575,6 +598,8 @@ def fit_plm(
     del obj, opt["x"], x0  # the kernel's scratch and data go before the model is built
     h, J = _model_arrays(x, L, q, dtype, perm)
     del x
+    from .models import PottsModel
+
     model = PottsModel(h, J)
     hyper = dict(
         lambda_h=lambda_h,
@@ -583,7 +608,7 @@ def fit_plm(
         tol=float(tol),
         dtype=dtype.name,
         ignore_gaps=bool(ignore_gaps),
-        lbfgs_history=_LBFGS_HISTORY,
+        lbfgs_history=history,
         weights=weight_kind,
         method="symmetric pseudo-likelihood, L-BFGS",
     )
