@@ -29,16 +29,25 @@ the gap as a 21st state (CCMpred's choice, ``ignore_gaps=False``): P@L 1a3a 0.72
 DHFR 0.660 against 0.654, 1atzA 0.533 both (prepared alignments, default settings). A plain
 matrix has no gap state unless ``ignore_gaps=True`` is asked for (then state 0 is the gap).
 
+Memory: the packed parameter vector (L q + L (L-1)/2 q^2 numbers of the fit's dtype, float32 by
+default) is the only copy of the parameters. The site kernel copies the L coupling blocks of its
+site into per-thread scratch rows and adds its share of the gradient into the packed gradient
+(each pair's block under a spin lock, the two halves in either order: a + b == b + a, so the
+result does not depend on the thread count). L-BFGS keeps 3 correction pairs (fewer, down to 1,
+when the memory limit would refuse the fit otherwise: long proteins), so a fit holds 2 m + 3 = 9
+parameter vectors: 36 bytes a parameter in float32 (L = 1000, q = 21: 7.4 GiB; with m = 2,
+5.8 GiB; L = 1500 with m = 2: 13 GiB). :func:`estimate_plm_memory` is that sum (measured peaks
+within 1%), checked against the memory limit before anything is allocated.
+
 Speed: the objective and its gradient are computed site by site (one thread per site, results
 independent of the thread count) by a C kernel (isingbio/_kernels/_plm_core.h) whose inner
 loops run over the q states of contiguous coupling rows in 256-bit vectors; sequences are
 taken in blocks whose coupling gradient rows are summed in registers per state (the block's
 sequences grouped by their state at each column once per fit), identical sequences are merged
 (their weights summed), and sequences with a gap at site i are skipped for that site's term.
-L-BFGS keeps its history and search direction in float32 and runs each two-loop step as one
-fused, vectorised pass. Single thread on a 2-core AMD EPYC (benchmarks/bench_contacts.py; read,
-weights, fit and scores): 1atzA (L=75) 2.0 s, 1a3a (L=145) 4.4 s, DHFR (L=159, focus A2M)
-10.6 s, 4.7 to 5 times faster than CCMpred on one thread, with the same or higher precision.
+The line search evaluates x + step d without forming it (the kernel reads both), and each
+two-loop step is one fused, vectorised pass. Figures against CCMpred and plmc, measured side by
+side: benchmarks/README.md (benchmarks/bench_contacts.py).
 """
 
 from __future__ import annotations
@@ -394,6 +403,10 @@ class _Objective:
         self.n_eval += 1
         return math.fsum(self.f_site) + math.fsum(self.reg_site)
 
+    def release(self) -> None:
+        """Free the scratch and the data arrays (the objective cannot be evaluated afterwards)."""
+        self.scratch = self.x_t = self.perm = self.gstart = self.cnt = self.lock = None
+
     def __call__(self, x):
         """(f, gradient) at x (converted to the objective's dtype); for tests."""
         x = np.ascontiguousarray(x, dtype=self.dtype)
@@ -462,8 +475,8 @@ def fit_plm(
         (``f_k - f_{k+1} <= tol * max(|f_{k+1}|, 1)``, L-BFGS-B's ``ftol``) or the gradient
         vanishes (``||g|| <= 1e-12 * max(|f|, 1)``).
     dtype : numpy float type
-        float32 (default: half the memory, SIMD twice as wide) or float64 for the kernel and the
-        returned model; the optimiser's vector is float64 either way.
+        float32 (default: half the memory, SIMD twice as wide) or float64 for the parameters, the
+        optimiser's vectors and the returned model (objective sums are float64 either way).
     ignore_gaps : bool, optional
         Treat gaps as missing data (plmc ``-g``). Default: True when the alignment's alphabet
         has a gap state, False for a plain matrix (where True means state 0 is the gap).
@@ -595,7 +608,8 @@ def fit_plm(
             stacklevel=2,
         )
     n_eval = obj.n_eval
-    del obj, opt["x"], x0  # the kernel's scratch and data go before the model is built
+    obj.release()  # the kernel's scratch and data go before the model is built
+    del opt["x"], x0
     h, J = _model_arrays(x, L, q, dtype, perm)
     del x
     from .models import PottsModel

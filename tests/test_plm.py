@@ -303,3 +303,18 @@ def test_real_family_precision(shared_data):
     prec = evaluate_contacts(contact_scores(res.model), ContactMap.from_npz(fam / "1atzA.contacts.npz"))
     assert prec["P@L"] >= 0.5, prec
     assert prec["P@L/5"] >= 0.8, prec
+
+
+def test_float32_and_float64_fits_give_the_same_contacts(shared_data):
+    # the float32 fit (parameters, gradient and L-BFGS history all float32) ranks the same top-L
+    # pairs as the float64 one, up to near-ties at the end of the list
+    from isingbio.alignment import read_alignment
+    from isingbio.contacts import contact_scores, top_contacts
+
+    aln = read_alignment(shared_data / "1atzA" / "prepared" / "1atzA.aln")
+    top = {}
+    for dtype in (np.float32, np.float64):
+        s = contact_scores(fit_plm(aln, dtype=dtype, n_threads=2).model)
+        top[dtype] = {(int(i), int(j)) for i, j, _ in top_contacts(s, min_separation=6, n=aln.L)}
+    common = len(top[np.float32] & top[np.float64])
+    assert common >= aln.L - 2, common

@@ -8,7 +8,6 @@
 # site kernel itself is C (_plm_core.h, _plm_site.h).
 from cython.parallel cimport prange, parallel, threadid
 from libc.stdint cimport int8_t, int16_t, uint8_t
-from libc.math cimport NAN, isnan
 
 ctypedef fused floating:
     float

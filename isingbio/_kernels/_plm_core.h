@@ -2,19 +2,18 @@
  * (private kernel behind isingbio._kernels._plm and isingbio.plm.fit_plm), and the vector
  * passes of its L-BFGS optimiser.
  *
- * Internal layout (qp = q rounded up to a multiple of 8, padding entries are zero):
+ * Layout (qp = q rounded up to a multiple of 8, padding entries are zero):
  *   x_t    int8   (L, N)          column-major alignment: x_t[j*N + n] = state of site j in sequence n
  *   perm   uint8  (B, L, NB)      per block of NB = ISB_PLM_NB sequences and column j, the block's
  *                                 sequences (0..NB-1) grouped by their state at j (_plm.block_groups)
  *   gstart int16  (B, L, q + 1)   where the group of each state starts in perm
  *   w      T      (N,)            sequence weights
- *   h      T      (L, qp)         fields, h[i*qp + a] = h_i(a)
- *   J      T      (L, L, q, qp)   couplings transposed per block: J[((i*L + j)*q + b)*qp + a] = J_ij(a, b),
- *                                 zero diagonal blocks J[i][i]
- *   gh     T      (L, qp)         out: gradient of the site-i term with respect to h_i
- *   G      T      (L, L, q, qp)   out: rows i: gradient of the site-i term with respect to J_ij(a, b),
- *                                 stored like J (the caller adds G[i][j][b][a] + G[j][i][a][b]);
- *                                 G[i][i] is scratch
+ *   x, g   T      packed          the optimiser's parameter vector and gradient: h[i*q + a], then one
+ *                                 q x q block per pair i < j (row-major pair order), block[a][b] = J_ij(a, b)
+ *   per-thread scratch, filled for one site i at a time (_plm_site.h, isb_plm_site_packed_*):
+ *   Ji     T      (L, q, qp)      Ji[(j*q + b)*qp + a] = J_ij(a, b) (copied from x + step*d), Ji[i] = 0
+ *   Gi     T      (L, q, qp)      gradient of the site-i term with respect to J_ij(a, b), stored like
+ *                                 Ji, then added into g's pair blocks under per-pair spin locks
  *
  * The site-i term is  sum_n w_n (log Z_i(n) - l_i(n, x_i^n)),  l_i(n, a) = h_i(a) + sum_{j != i}
  * J_ij(a, x_j^n). For a fixed i every inner loop runs over a (qp wide: whole 256-bit vectors).
@@ -26,8 +25,9 @@
  *      lists them state by state, so each row of G is summed in registers and written once per
  *      block (a scatter-add per sequence would be bound by stores and, on conserved columns,
  *      by store-to-load forwarding).
- * Every output row i is written by one call, in a fixed order: the result does not depend on
- * how sites are shared between threads.
+ * Every site's outputs are computed by one call, in a fixed order, and each pair block of g
+ * receives exactly two additions (site i's and site j's; a + b == b + a): the result does not
+ * depend on how sites are shared between threads.
  *
  * With ignore_gaps (state 0 is the gap), the conditional of site i is normalised over the states
  * 1..q-1, sequences with a gap at site i contribute nothing to it (plmc's --gapignore) and are
