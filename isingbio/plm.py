@@ -201,7 +201,7 @@ def _history_for(N: int, L: int, q: int, dtype, n_threads: int) -> int:
     history = _LBFGS_HISTORY
     while history > _MIN_HISTORY and estimate_plm_memory(N, L, q, dtype, n_threads, history) > 0.9 * avail:
         history -= 1
-    if history < _LBFGS_HISTORY:
+    if history < _LBFGS_HISTORY and estimate_plm_memory(N, L, q, dtype, n_threads, history) <= 0.9 * avail:
         log.warning(
             "plm: memory is short (%s available, limit: %s): L-BFGS keeps %d correction pair(s) instead of %d",
             format_bytes(avail),

@@ -99,10 +99,11 @@ _MEASURE = """
 """
 
 
-@pytest.mark.parametrize("L", [120, 200, 300])
+@pytest.mark.parametrize("L", [200, 280, 360])
 def test_memory_estimate_matches_the_measured_peak(L):
     # enough iterations for every L-BFGS slot to be written (history + 1), so that the
-    # measured peak is the fit's whole working set
+    # measured peak is the fit's whole working set; sizes of 0.3-1 GB, so that pages of shared
+    # libraries evicted and read back on a busy machine stay well inside the 10%
     out = _run(_MEASURE.format(N=40, L=L, max_iter=6, setup=""))
     assert out.returncode == 0, out.stderr
     peak, est, n_iter, history = map(int, out.stdout.split())
@@ -142,7 +143,7 @@ def test_cli_refusal_names_the_limit(tmp_path):
     fasta = tmp_path / "wide.fasta"
     with open(fasta, "w") as fh:
         for n in range(20):
-            fh.write(f">s{n}\n" + "".join(rng.choice(list(letters), size=400)) + "\n")
+            fh.write(f">s{n}\n" + "".join(rng.choice(list(letters), size=800)) + "\n")
     out = _run(
         f"""
         import resource, sys

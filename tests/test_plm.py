@@ -285,7 +285,9 @@ def test_memory_refused_before_allocating(monkeypatch):
     assert "L=20000" in msg and "GiB" in msg and "float32" in msg
     assert allocations == []
     # the figure in the message is the estimate
-    assert val.format_bytes(estimate_plm_memory(2, L, q)) in msg
+    # the figure in the message is the estimate with the smallest L-BFGS history (tried last)
+    assert val.format_bytes(estimate_plm_memory(2, L, q, history=1)) in msg
+    assert "history 1" in msg
 
 
 # ---- a real family -------------------------------------------------------------------------
