@@ -20,6 +20,7 @@ L = 1000 columns (random sequences, q = 21, --synthetic-iter iterations): second
     python benchmarks/bench_contacts.py                          # all families, 1 thread, peers
     python benchmarks/bench_contacts.py 1atzA DHFR --repeat 3 --no-plmc
     python benchmarks/bench_contacts.py DHFR --threads 1 --threads 2 --no-peers   # OpenMP speed-up
+    python benchmarks/bench_contacts.py none --synthetic-iter 3                   # only the L = 1000 row
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def main(argv=None) -> int:
     )
     ratios: dict[str, dict[str, list[float]]] = {}
     fams = [f for f in args.families if (DATA / f / "prepared").is_dir()]
-    if not fams and args.families:
+    if not fams and args.families != ["none"]:
         print(f"no family found in {DATA}")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
