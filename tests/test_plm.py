@@ -273,7 +273,7 @@ def test_memory_refused_before_allocating(monkeypatch):
 
     L, q = 20000, 21
     need = estimate_plm_memory(1000, L, q)
-    assert need > 2 * L * L * q * q * 4  # at least the couplings and their gradient
+    assert need > 9 * (L * (L - 1) // 2) * q * q * 4  # at least the 9 float32 parameter vectors
     allocations = []
     monkeypatch.setattr("isingbio.plm._Objective", lambda *a, **k: allocations.append(a))
     # a fake alignment of 2 x L columns is cheap; the fit must refuse before allocating
