@@ -1,185 +1,266 @@
-"""Contact prediction benchmark on the real families of ../shared/data.
+"""Contact prediction benchmark: isingbio against CCMpred and plmc, side by side, same run.
 
-For each family: read the alignment (the prepared one, target first and only the target's
-columns; DHFR from the original DHFR.a2m in focus mode, DYR_ECOLI/1-159, as plmc reads it),
-weight the sequences (80% identity), fit by pseudo-likelihood (isingbio.fit_plm defaults), score
-pairs (APC-corrected Frobenius norms) and report wall time (read + weights + fit + scores), the
-fit's share, CPU time, peak memory (ru_maxrss of a fresh subprocess per run), and P@L/5, P@L/2,
-P@L and long-range P@L (|i-j| >= 6, resp. >= 24; pairs with a known contact state). The peers'
-figures (../shared/data/README.md, same machine type) are printed alongside, and pydca's are
-measured in the same run when pydca is installed.
+For each family of ../shared/data: the prepared alignment (target first, only its columns; the
+same file for every tool: ``prepared/<fam>.aln`` for isingbio and CCMpred, ``.fasta`` for plmc),
+each tool in a fresh process: wall and CPU seconds (read, weights, fit, scores), peak memory
+(ru_maxrss of that process) and P@L/5, P@L/2, P@L and long-range P@L (|i-j| >= 6, resp.
+>= 24; pairs with a known contact state) of its APC-corrected scores. Settings:
 
-    python benchmarks/bench_contacts.py                 # all families, 1 thread and all cores
-    python benchmarks/bench_contacts.py 1atzA DHFR --threads 1
+- isingbio: ``fit_plm`` defaults, ``n_threads`` as asked;
+- CCMpred: ``ccmpred -t 1 ALN OUT`` (its defaults);
+- plmc: the settings EVcouplings passes, ``-g -m 100 -t 0.2 -lh 0.01 -le 0.19 (L-1) -n THREADS``.
+
+Peers are found through $ISINGBIO_CCMPRED / $ISINGBIO_PLMC, then PATH, then ../shared/peers.
+Ratios (peer / isingbio for time and memory, so > 1 means isingbio is faster or smaller) are
+taken within one repeat, so a busy machine slows both sides of a ratio alike; with --repeat R
+every family runs R times and the summary gives the median and the spread (min-max) of each
+ratio and the geometric mean over the families. A last row fits a synthetic alignment of
+L = 1000 columns (random sequences, q = 21, --synthetic-iter iterations): seconds and peak.
+
+    python benchmarks/bench_contacts.py                          # all families, 1 thread, peers
+    python benchmarks/bench_contacts.py 1atzA DHFR --repeat 3 --no-plmc
+    python benchmarks/bench_contacts.py DHFR --threads 1 --threads 2 --no-peers   # OpenMP speed-up
+    python benchmarks/bench_contacts.py none --synthetic-iter 3                   # only the L = 1000 row
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import math
+import os
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-FAMILIES = ["1atzA", "1a3a", "DHFR", "PF00014", "T0900"]
-# alignment file (relative to the family folder) and read_alignment keywords
-SOURCES = {"DHFR": ("DHFR.a2m", {"focus": "DYR_ECOLI/1-159"})}
-# (tool, threads, wall s, P@L) from ../shared/data/README.md
-PEERS = {
-    "1atzA": [("CCMpred", 1, 9.6, 0.51), ("plmc", 1, 30.6, 0.53), ("pydca", 1, 35.0, 0.53)],
-    "1a3a": [("CCMpred", 1, 20.4, 0.68), ("plmc", 1, 52.7, 0.72), ("pydca", 2, 33.9, 0.73)],
-    "DHFR": [("CCMpred", 1, 53.4, 0.66), ("plmc", 2, 85.1, 0.67), ("pydca", 2, 115.2, 0.66)],
-    "PF00014": [("CCMpred", 2, 27.1, 0.93)],
-    "T0900": [("CCMpred", 2, 82.7, 0.40)],
-}
+PEERS = ROOT.parent / "shared" / "peers"
+FAMILIES = ["1atzA", "PF00014", "T0900", "1a3a", "DHFR"]
+KEYS = ("P@L/5", "P@L/2", "P@L", "LR P@L")
 
 
-def one(family: str, threads) -> dict:
-    """Run one family in this process and return its figures."""
+def _precision(scores, family: str) -> dict:
     import numpy as np
 
-    sys.path.insert(0, str(ROOT))
+    from isingbio.evaluation import evaluate_contacts
+
+    cmap = np.load(DATA / family / "prepared" / f"{family}.contacts.npz")["contact"]
+    prec = evaluate_contacts(scores, cmap)
+    return {k: float(prec[k]) for k in KEYS}
+
+
+def one(family: str, threads: int) -> dict:
+    """isingbio on one family, in this (fresh) process."""
+    import resource
+
     from isingbio.alignment import read_alignment
     from isingbio.contacts import contact_scores
-    from isingbio.evaluation import evaluate_contacts
     from isingbio.plm import fit_plm
-    from isingbio.weights import sequence_weights
 
-    prep = DATA / family / "prepared"
-    cmap = np.load(prep / f"{family}.contacts.npz")["contact"]
-    rel, kwargs = SOURCES.get(family, (f"prepared/{family}.aln", {}))
     t0, c0 = time.perf_counter(), time.process_time()
-    aln = read_alignment(DATA / family / rel, **kwargs)
-    w, n_eff = sequence_weights(aln, n_threads=threads)
-    t1 = time.perf_counter()
-    res = fit_plm(aln, weights=w, n_threads=threads)
-    t2 = time.perf_counter()
+    aln = read_alignment(DATA / family / "prepared" / f"{family}.aln")
+    res = fit_plm(aln, n_threads=threads)
     scores = contact_scores(res.model)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    if cmap.shape != scores.shape:
-        raise SystemExit(f"{family}: contact map {cmap.shape} does not match the alignment's L = {aln.L}")
-    prec = evaluate_contacts(scores, cmap)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
-    return dict(
-        family=family,
-        L=aln.L,
-        N=aln.N,
-        n_eff=round(float(n_eff), 1),
-        threads=threads,
-        wall=wall,
-        cpu=cpu,
-        read_weights=t1 - t0,
-        fit=t2 - t1,
-        n_iter=res.n_iter,
-        n_eval=res.n_eval,
-        peak_mb=rss,
-        **{k: prec[k] for k in ("P@L/5", "P@L/2", "P@L", "LR P@L")},
-    )
+    return dict(wall=wall, cpu=cpu, mb=rss, n_iter=res.n_iter, L=aln.L, N=aln.N, **_precision(scores, family))
 
 
-def pydca_run(family: str) -> dict | None:
-    """pydca's plmDCA on the same alignment, when pydca is installed."""
-    try:
-        from pydca.plmdca import plmdca
-    except ImportError:
-        return None
+def synthetic(L: int, n_iter: int, threads: int) -> dict:
+    """A random alignment of 200 sequences and L columns (q = 21), n_iter L-BFGS iterations."""
+    import resource
+    import warnings
+
     import numpy as np
 
-    from isingbio.evaluation import evaluate_contacts
+    from isingbio.plm import estimate_plm_memory, fit_plm
 
-    prep = DATA / family / "prepared"
-    cmap = np.load(prep / f"{family}.contacts.npz")["contact"]
+    x = np.random.default_rng(0).integers(0, 21, size=(200, L)).astype(np.int8)
+    t0, c0 = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_plm(x, q=21, weights="uniform", n_threads=threads, max_iter=n_iter, tol=0.0)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    est = estimate_plm_memory(200, L, 21, n_threads=threads, history=res.hyperparameters["lbfgs_history"])
+    return dict(wall=wall, cpu=cpu, mb=rss, est_mb=est / 2**20, n_iter=res.n_iter)
+
+
+def _find(name: str, env: str) -> str | None:
+    path = os.environ.get(env) or shutil.which(name)
+    if path:
+        return path
+    local = PEERS / name
+    return str(local) if local.is_file() and os.access(local, os.X_OK) else None
+
+
+def _timed(cmd: list[str]) -> dict:
+    """Run cmd; wall and CPU seconds and peak MB of that process (os.wait4)."""
     t0 = time.perf_counter()
-    inst = plmdca.PlmDCA(
-        str(prep / f"{family}.fasta"),
-        "protein",
-        seqid=0.8,
-        lambda_h=1.0,
-        lambda_J=20.0,
-        num_threads=1,
-        max_iterations=500,
-    )
-    ranked = inst.compute_sorted_FN_APC()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    L = cmap.shape[0]
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if status:
+        raise RuntimeError(f"{cmd[0]} failed ({status}): {err[-500:]}")
+    return dict(wall=wall, cpu=ru.ru_utime + ru.ru_stime, mb=ru.ru_maxrss / 1024)
+
+
+def ccmpred(exe: str, family: str, tmp: Path) -> dict:
+    import numpy as np
+
+    out = tmp / f"{family}.mat"
+    r = _timed([exe, "-t", "1", str(DATA / family / "prepared" / f"{family}.aln"), str(out)])
+    r.update(_precision(np.loadtxt(out), family))
+    return r
+
+
+def plmc(exe: str, family: str, L: int, threads: int, tmp: Path) -> dict:
+    import numpy as np
+
+    out = tmp / f"{family}.couplings"
+    le = 0.01 * (20 - 1) * (L - 1)
+    cmd = [exe, "-c", str(out), "-le", f"{le:g}", "-lh", "0.01", "-m", "100", "-t", "0.2", "-g"]
+    cmd += ["-n", str(threads), str(DATA / family / "prepared" / f"{family}.fasta")]
+    r = _timed(cmd)
     s = np.zeros((L, L))
-    for (i, j), v in ranked:
-        s[i, j] = s[j, i] = v
-    prec = evaluate_contacts(s, cmap)
-    return dict(family=family, wall=wall, **{k: prec[k] for k in ("P@L/5", "P@L/2", "P@L", "LR P@L")})
+    for line in out.read_text().splitlines():  # i A_i j A_j 0 score (1-based, APC-corrected)
+        f = line.split()
+        i, j = int(f[0]) - 1, int(f[2]) - 1
+        s[i, j] = s[j, i] = float(f[5])
+    r.update(_precision(s, family))
+    return r
+
+
+def _row(tool: str, fam: str, thr: int, r: dict, ref: dict | None) -> str:
+    ratio = ""
+    if ref is not None and tool != "isingbio":
+        ratio = (
+            f"  {tool}/isingbio: wall {r['wall'] / ref['wall']:.2f}x, CPU {r['cpu'] / ref['cpu']:.2f}x, "
+            f"peak memory {r['mb'] / ref['mb']:.2f}x"
+        )
+    return (
+        f"{fam:8s} {tool:9s} {thr:3d} {r['wall']:8.2f} {r['cpu']:8.2f} {r['mb']:8.0f} "
+        + " ".join(f"{r[k]:6.3f}" for k in KEYS)
+        + ratio
+    )
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("families", nargs="*", default=FAMILIES)
-    ap.add_argument(
-        "--threads",
-        type=int,
-        action="append",
-        default=None,
-        help="thread counts to run (repeatable; default: 1 and all cores)",
-    )
+    ap.add_argument("--threads", type=int, action="append", default=None, help="isingbio threads (repeatable; 1)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per family and tool (default 1)")
+    ap.add_argument("--no-peers", action="store_true", help="isingbio only")
+    ap.add_argument("--no-plmc", action="store_true", help="leave out plmc (the slowest)")
+    ap.add_argument("--synthetic-L", type=int, default=1000, help="columns of the synthetic row (0: none)")
+    ap.add_argument("--synthetic-iter", type=int, default=10, help="iterations of the synthetic fit")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--synthetic", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    threads = list(dict.fromkeys(args.threads or [1]))
     if args.one:
-        print(json.dumps(one(args.families[0], args.threads[0] if args.threads else None)))
+        print(json.dumps(one(args.families[0], threads[0])))
         return 0
-    if not DATA.is_dir():
-        print(f"{DATA} is absent: nothing to benchmark")
+    if args.synthetic:
+        print(json.dumps(synthetic(args.synthetic_L, args.synthetic_iter, threads[0])))
         return 0
     from isingbio._config import available_cores
-
-    threads = args.threads or [1, available_cores()]
-    threads = list(dict.fromkeys(threads))
     from isingbio._kernels._plm import simd_level
 
-    print(f"isingbio contacts benchmark; kernel: {simd_level()}; cores: {available_cores()}")
+    ccm = None if args.no_peers else _find("ccmpred", "ISINGBIO_CCMPRED")
+    pl = None if (args.no_peers or args.no_plmc) else _find("plmc", "ISINGBIO_PLMC")
+    print(f"isingbio contacts benchmark; kernel: {simd_level()}; cores: {available_cores()}; ", end="")
+    print(f"load average {os.getloadavg()[0]:.1f}; CCMpred: {ccm or 'not found'}; plmc: {pl or 'not found'}")
     print(
-        f"{'family':8s} {'L':>4s} {'N':>6s} {'thr':>3s} {'wall s':>7s} {'fit s':>6s} {'cpu s':>7s} "
-        f"{'iter':>4s} {'peak MB':>7s} {'P@L/5':>6s} {'P@L/2':>6s} {'P@L':>6s} {'LR P@L':>6s}"
-        f"   peers (tool, threads, s, P@L)"
+        f"{'family':8s} {'tool':9s} {'thr':>3s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s} "
+        + " ".join(f"{k:>6s}" for k in KEYS)
     )
-    for fam in args.families:
-        if not (DATA / fam / "prepared").is_dir():
-            print(f"{fam}: not in {DATA}, skipped")
-            continue
-        for t in threads:
-            out = subprocess.run(
-                [sys.executable, __file__, fam, "--one", "--threads", str(t)], capture_output=True, text=True
-            )
-            if out.returncode:
-                print(f"{fam}: failed\n{out.stderr}")
-                continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            peers = "; ".join(f"{n} {th}t {s:g} s {p:.2f}" for n, th, s, p in PEERS.get(fam, []))
-            ccm = [s for n, th, s, _ in PEERS.get(fam, []) if n == "CCMpred" and th == 1]
-            ratio = f"  ({ccm[0] / r['wall']:.1f}x CCMpred 1t)" if ccm else ""
-            print(
-                f"{fam:8s} {r['L']:4d} {r['N']:6d} {t:3d} {r['wall']:7.2f} {r['fit']:6.2f} {r['cpu']:7.2f} "
-                f"{r['n_iter']:4d} {r['peak_mb']:7.0f} {r['P@L/5']:6.3f} {r['P@L/2']:6.3f} {r['P@L']:6.3f} "
-                f"{r['LR P@L']:6.3f}   {peers}{ratio}",
-                flush=True,
-            )
-        try:
-            pd = pydca_run(fam)
-        except Exception as exc:
-            print(f"  pydca {fam}: failed ({type(exc).__name__}: {exc})")
-            continue
-        if pd is None:
-            if fam == args.families[0]:
-                print(
-                    "  (pydca is not installed: its figures above are those of ../shared/data/README.md, "
-                    "measured on a machine of this kind)"
+    ratios: dict[str, dict[str, list[float]]] = {}
+    fams = [f for f in args.families if (DATA / f / "prepared").is_dir()]
+    if not fams and args.families != ["none"]:
+        print(f"no family found in {DATA}")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for fam in fams:
+            for _ in range(args.repeat):
+                mine = {}
+                for t in threads:
+                    out = subprocess.run(
+                        [sys.executable, __file__, fam, "--one", "--threads", str(t)], capture_output=True, text=True
+                    )
+                    if out.returncode:
+                        print(f"{fam}: isingbio failed\n{out.stderr[-2000:]}")
+                        break
+                    mine[t] = json.loads(out.stdout.strip().splitlines()[-1])
+                    print(_row("isingbio", fam, t, mine[t], None), flush=True)
+                if 1 not in mine:
+                    continue
+                if len(mine) > 1:
+                    for t in mine:
+                        if t != 1:
+                            sp = mine[1]["wall"] / mine[t]["wall"]
+                            print(f"{fam:8s} isingbio {t} threads: {sp:.2f}x the 1-thread wall time")
+                            ratios.setdefault(f"{t}-thread speed-up", {}).setdefault(fam, []).append(sp)
+                ref = mine[1]
+                peers = [("CCMpred", ccm), ("plmc", pl)]
+                for name, exe in peers:
+                    if exe is None:
+                        continue
+                    try:
+                        r = ccmpred(exe, fam, tmp) if name == "CCMpred" else plmc(exe, fam, ref["L"], 1, tmp)
+                    except Exception as exc:
+                        print(f"{fam:8s} {name}: failed ({exc})")
+                        continue
+                    print(_row(name, fam, 1, r, ref), flush=True)
+                    for what, key in (("wall", "wall"), ("CPU", "cpu"), ("memory", "mb")):
+                        ratios.setdefault(f"{name}/isingbio {what}", {}).setdefault(fam, []).append(r[key] / ref[key])
+                    ratios.setdefault(f"P@L isingbio - {name}", {}).setdefault(fam, []).append(ref["P@L"] - r["P@L"])
+        if ratios:
+            print("\nsummary: median (min-max) over repeats; geometric mean of the medians over families")
+            for name, per in ratios.items():
+                cells = "; ".join(f"{f} {_spread(v)}" for f, v in per.items())
+                meds = [statistics.median(v) for v in per.values()]
+                gm = (
+                    f"  [geometric mean {math.exp(sum(math.log(m) for m in meds) / len(meds)):.2f}]"
+                    if all(m > 0 for m in meds) and not name.startswith("P@L")
+                    else ""
                 )
+                print(f"  {name}: {cells}{gm}")
+    if args.synthetic_L:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--synthetic",
+                "--synthetic-L",
+                str(args.synthetic_L),
+                "--synthetic-iter",
+                str(args.synthetic_iter),
+                "--threads",
+                str(threads[0]),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode:
+            print(f"synthetic L = {args.synthetic_L}: failed\n{out.stderr[-2000:]}")
         else:
+            r = json.loads(out.stdout.strip().splitlines()[-1])
             print(
-                f"  pydca {fam}: {pd['wall']:.1f} s, P@L/5 {pd['P@L/5']:.3f} P@L/2 {pd['P@L/2']:.3f} "
-                f"P@L {pd['P@L']:.3f} LR P@L {pd['LR P@L']:.3f}"
+                f"synthetic L = {args.synthetic_L}, N = 200, q = 21, {threads[0]} thread(s): {r['n_iter']} iterations, "
+                f"{r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU ({r['cpu'] / max(r['n_iter'], 1):.2f} s an iteration), "
+                f"peak {r['mb']:.0f} MB (estimate {r['est_mb']:.0f} MB + interpreter)"
             )
     return 0
 

@@ -29,16 +29,25 @@ the gap as a 21st state (CCMpred's choice, ``ignore_gaps=False``): P@L 1a3a 0.72
 DHFR 0.660 against 0.654, 1atzA 0.533 both (prepared alignments, default settings). A plain
 matrix has no gap state unless ``ignore_gaps=True`` is asked for (then state 0 is the gap).
 
+Memory: the packed parameter vector (L q + L (L-1)/2 q^2 numbers of the fit's dtype, float32 by
+default) is the only copy of the parameters. The site kernel copies the L coupling blocks of its
+site into per-thread scratch rows and adds its share of the gradient into the packed gradient
+(each pair's block under a spin lock, the two halves in either order: a + b == b + a, so the
+result does not depend on the thread count). L-BFGS keeps 3 correction pairs (fewer, down to 1,
+when the memory limit would refuse the fit otherwise: long proteins), so a fit holds 2 m + 3 = 9
+parameter vectors: 36 bytes a parameter in float32 (L = 1000, q = 21: 7.4 GiB; with m = 2,
+5.8 GiB; L = 1500 with m = 2: 13 GiB). :func:`estimate_plm_memory` is that sum (measured peaks
+within 1%), checked against the memory limit before anything is allocated.
+
 Speed: the objective and its gradient are computed site by site (one thread per site, results
 independent of the thread count) by a C kernel (isingbio/_kernels/_plm_core.h) whose inner
 loops run over the q states of contiguous coupling rows in 256-bit vectors; sequences are
 taken in blocks whose coupling gradient rows are summed in registers per state (the block's
 sequences grouped by their state at each column once per fit), identical sequences are merged
 (their weights summed), and sequences with a gap at site i are skipped for that site's term.
-L-BFGS keeps its history and search direction in float32 and runs each two-loop step as one
-fused, vectorised pass. Single thread on a 2-core AMD EPYC (benchmarks/bench_contacts.py; read,
-weights, fit and scores): 1atzA (L=75) 2.0 s, 1a3a (L=145) 4.4 s, DHFR (L=159, focus A2M)
-10.6 s, 4.7 to 5 times faster than CCMpred on one thread, with the same or higher precision.
+The line search evaluates x + step d without forming it (the kernel reads both), and each
+two-loop step is one fused, vectorised pass. Figures against CCMpred and plmc, measured side by
+side: benchmarks/README.md (benchmarks/bench_contacts.py).
 """
 
 from __future__ import annotations
@@ -55,16 +64,17 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from ._validation import check_memory, check_positive_int, format_bytes
 from .errors import ConvergenceWarning, InputError
-from .models import PottsModel
 
 if TYPE_CHECKING:
     from .alignment import Alignment
+    from .models import PottsModel  # imported when the model is built (it brings scipy.sparse)
 
 __all__ = ["fit_plm", "PLMResult", "default_lambda_J", "estimate_plm_memory", "estimate_plm_seconds"]
 
 log = logging.getLogger(__name__)
 
-_LBFGS_HISTORY = 5  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
+_LBFGS_HISTORY = 3  # L-BFGS corrections kept (memory: 2 * m parameter vectors)
+_MIN_HISTORY = 1  # fewer pairs when memory is short (long proteins), down to this
 _CHUNK_SECONDS = 0.2  # site-kernel work per call: Ctrl-C and progress act between calls
 # multiply-adds per second and thread of the site kernel (sequences x L x L x q per evaluation,
 # float32; float64 half of it): the development machine, benchmarks/bench_contacts.py
@@ -139,25 +149,35 @@ def n_parameters(L: int, q: int) -> int:
 
 
 def estimate_plm_memory(
-    N: int, L: int, q: int, dtype=np.float32, n_threads: int = 1, history: int = _LBFGS_HISTORY
+    N: int, L: int, q: int, dtype: DTypeLike = np.float32, n_threads: int = 1, history: int | None = None
 ) -> int:
-    """Bytes :func:`fit_plm` needs for an alignment of N sequences, L columns and q states.
+    """Bytes :func:`fit_plm` needs for an alignment of N sequences, L columns and q states
+    (beyond what the process holds before the fit).
 
-    Optimiser: the float32 history (2 * history parameter vectors) and search direction, and
-    six float64 parameter vectors (start, iterate, trial point, two gradients, one spare);
-    internal couplings and their gradient (2 arrays of L * L * q * qp numbers of `dtype`,
-    qp = q rounded up to a multiple of 8); the output model (L * L * q * q); the alignment
-    (two copies), its per-block grouping by state, the weights and per-thread scratch.
+    The optimiser keeps 2 * history + 3 packed parameter vectors of `dtype` (iterate, gradient,
+    search direction and the L-BFGS pairs); there is no other copy of the parameters. Besides
+    them: per-thread scratch (2 L q qp numbers, qp = q rounded up to a multiple of 8), the
+    alignment (a few copies of N L bytes), its per-block grouping by state and the weights.
+    After the fit the returned model holds L^2 q^2 numbers (the optimiser's vectors are freed
+    by then but for the iterate).
+
+    Examples
+    --------
+    >>> estimate_plm_memory(1000, 1000, 21) < 8 * 2**30  # L = 1000 fits in 8 GB
+    True
     """
     itemsize = np.dtype(dtype).itemsize
+    history = _LBFGS_HISTORY if history is None else int(history)
     n_par = n_parameters(L, q)
     nb = _block_size()
     n_blocks = -(-N // nb)
-    optimiser = (2 * history + 1) * n_par * 4 + 6 * n_par * 8
-    internal = 2 * L * L * q * _qp(q) * itemsize + 2 * L * _qp(q) * itemsize
-    model = L * L * q * q * itemsize
-    data = N * L * 2 + n_blocks * L * (nb + 2 * (q + 1)) + N * (8 + itemsize) + n_threads * nb * _qp(q) * itemsize
-    return int(optimiser + internal + model + data)
+    qp = _qp(q)
+    vectors = (2 * history + 3) * n_par * itemsize
+    scratch = n_threads * (2 * L * q * qp + 2 * qp + nb * qp) * itemsize
+    pairs = L * (L - 1)  # two bytes per pair
+    data = 4 * N * L + n_blocks * L * (nb + 2 * (q + 1)) + N * (24 + itemsize)
+    model = (L * L * q * q + n_par) * itemsize
+    return int(max(vectors + scratch + pairs, model) + data)
 
 
 def estimate_plm_seconds(
@@ -170,6 +190,26 @@ def estimate_plm_seconds(
     if np.dtype(dtype) == np.float64:
         per_eval *= 2
     return 1.25 * n_iter * per_eval
+
+
+def _history_for(N: int, L: int, q: int, dtype, n_threads: int) -> int:
+    """L-BFGS pairs kept: _LBFGS_HISTORY, or fewer (down to _MIN_HISTORY) when the fit would not
+    fit in memory otherwise (each pair is two parameter vectors)."""
+    from ._config import memory_limit
+
+    avail, which = memory_limit()
+    history = _LBFGS_HISTORY
+    while history > _MIN_HISTORY and estimate_plm_memory(N, L, q, dtype, n_threads, history) > 0.9 * avail:
+        history -= 1
+    if history < _LBFGS_HISTORY and estimate_plm_memory(N, L, q, dtype, n_threads, history) <= 0.9 * avail:
+        log.warning(
+            "plm: memory is short (%s available, limit: %s): L-BFGS keeps %d correction pair(s) instead of %d",
+            format_bytes(avail),
+            which,
+            history,
+            _LBFGS_HISTORY,
+        )
+    return history
 
 
 def _format_seconds(seconds: float) -> str:
@@ -289,36 +329,42 @@ def _initial_fields(matrix, w, q, ignore_gaps, pseudocount=1.0):
 
 
 class _Objective:
-    """f and gradient on the float64 parameter vector; internal arrays allocated once."""
+    """f and gradient of the packed parameter vector (float32 or float64, the fit's dtype).
+
+    The kernel reads the parameters straight from the optimiser's vector (no internal copy of
+    the couplings) and adds each site's share of the gradient into the packed gradient; all it
+    keeps besides the data are per-thread scratch rows (2 L q qp numbers a thread) and two bytes
+    per pair. Everything is allocated here, once per fit.
+    """
 
     def __init__(self, matrix, w, q, dtype, lambda_h, lambda_J, ignore_gaps, n_threads):
         from ._kernels import _plm
 
         self._plm = _plm
         N, L = matrix.shape
-        qp = _qp(q)
-        self.L, self.q, self.qp = L, q, qp
+        self.L, self.q, self.dtype = L, q, np.dtype(dtype)
         self.x_t = np.ascontiguousarray(matrix.T)
         self.perm, self.gstart = _plm.block_groups(np.ascontiguousarray(matrix, dtype=np.int8), q)
         self.w = np.ascontiguousarray(w, dtype=dtype)
-        self.h_int = np.zeros((L, qp), dtype=dtype)
-        self.J_int = np.zeros((L, L, q, qp), dtype=dtype)
-        self.gh = np.zeros((L, qp), dtype=dtype)
-        self.G = np.zeros((L, L, q, qp), dtype=dtype)
+        npairs = L * (L - 1) // 2
+        self.cnt = np.zeros(npairs, dtype=np.uint8)
+        self.lock = np.zeros(npairs, dtype=np.uint8)
+        self.n_threads = int(n_threads)
+        self.scratch = np.zeros((self.n_threads, _plm.scratch_size(L, q)), dtype=dtype)
         self.f_site = np.zeros(L)
         self.reg_site = np.zeros(L)
         self.lambda_h, self.lambda_J = float(lambda_h), float(lambda_J)
         self.ignore_gaps = bool(ignore_gaps)
-        self.n_threads = int(n_threads)
         self.n_eval = 0
         self.on_sites = None  # callback(sites done in this evaluation) between chunks
         self._chunk = max(1, self.n_threads)  # sites per kernel call, tuned to _CHUNK_SECONDS
+        self._empty = np.empty(0, dtype=dtype)
 
-    def __call__(self, x):
-        x = np.ascontiguousarray(x, dtype=np.float64)
-        g = np.empty_like(x)
+    def evaluate(self, x, d, step, g):
+        """f at x + step * d (d None: at x); its gradient is written into g (packed, x's dtype)."""
         p = self._plm
-        p.unpack(x, self.h_int, self.J_int, self.n_threads)
+        d = self._empty if d is None else d
+        self.cnt.fill(0)
         # sites in chunks of about _CHUNK_SECONDS (each site's term is computed alone, so the
         # chunks do not change the result): Ctrl-C and the progress bar act between them
         start = 0
@@ -326,15 +372,21 @@ class _Objective:
             stop = min(self.L, start + self._chunk)
             t = time.perf_counter()
             p.site_terms(
-                self.h_int,
-                self.J_int,
+                x,
+                d,
+                float(step),
                 self.x_t,
                 self.perm,
                 self.gstart,
                 self.w,
-                self.gh,
-                self.G,
+                g,
                 self.f_site,
+                self.reg_site,
+                self.cnt,
+                self.lock,
+                self.scratch,
+                self.lambda_h,
+                self.lambda_J,
                 self.ignore_gaps,
                 self.n_threads,
                 start,
@@ -348,20 +400,40 @@ class _Objective:
             start = stop
             if self.on_sites is not None:
                 self.on_sites(stop)
-        p.pack(x, self.gh, self.G, g, self.reg_site, self.lambda_h, self.lambda_J, self.ignore_gaps, self.n_threads)
         self.n_eval += 1
-        f = math.fsum(self.f_site) + math.fsum(self.reg_site)
-        return f, g
+        return math.fsum(self.f_site) + math.fsum(self.reg_site)
+
+    def release(self) -> None:
+        """Free the scratch and the data arrays (the objective cannot be evaluated afterwards)."""
+        self.scratch = self.x_t = self.perm = self.gstart = self.cnt = self.lock = None
+
+    def __call__(self, x):
+        """(f, gradient) at x (converted to the objective's dtype); for tests."""
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        g = np.empty_like(x)
+        return self.evaluate(x, None, 0.0, g), g
 
     def to_model_arrays(self, x, dtype):
-        L, q = self.L, self.q
-        h = x[: L * q].reshape(L, q).astype(dtype)
-        blocks = x[L * q :].reshape(-1, q, q)
-        J = np.zeros((L, L, q, q), dtype=dtype)
-        iu, ju = np.triu_indices(L, k=1)
-        J[iu, ju] = blocks
-        J[ju, iu] = blocks.transpose(0, 2, 1)
-        return h, J
+        return _model_arrays(x, self.L, self.q, dtype)
+
+
+def _model_arrays(x, L, q, dtype, perm=None):
+    """Packed vector -> h (L, q) and the full symmetric J (L, L, q, q), without temporaries of
+    the size of J; `perm` reorders the states (h[:, perm], J[..., perm, perm])."""
+    h = np.array(x[: L * q].reshape(L, q), dtype=dtype)
+    if perm is not None:
+        h = np.ascontiguousarray(h[:, perm])
+    J = np.zeros((L, L, q, q), dtype=dtype)
+    k = L * q
+    for i in range(L - 1):
+        n = L - 1 - i
+        blocks = x[k : k + n * q * q].reshape(n, q, q)
+        if perm is not None:
+            blocks = blocks[:, perm][:, :, perm]
+        J[i, i + 1 :] = blocks
+        J[i + 1 :, i] = blocks.transpose(0, 2, 1)
+        k += n * q * q
+    return h, J
 
 
 def fit_plm(
@@ -403,8 +475,8 @@ def fit_plm(
         (``f_k - f_{k+1} <= tol * max(|f_{k+1}|, 1)``, L-BFGS-B's ``ftol``) or the gradient
         vanishes (``||g|| <= 1e-12 * max(|f|, 1)``).
     dtype : numpy float type
-        float32 (default: half the memory, SIMD twice as wide) or float64 for the kernel and the
-        returned model; the optimiser's vector is float64 either way.
+        float32 (default: half the memory, SIMD twice as wide) or float64 for the parameters, the
+        optimiser's vectors and the returned model (objective sums are float64 either way).
     ignore_gaps : bool, optional
         Treat gaps as missing data (plmc ``-g``). Default: True when the alignment's alphabet
         has a gap state, False for a plain matrix (where True means state 0 is the gap).
@@ -457,19 +529,21 @@ def fit_plm(
     for name, val in (("lambda_h", lambda_h), ("lambda_J", lambda_J), ("tol", float(tol))):
         if not math.isfinite(val) or val < 0:
             raise InputError(f"{name} must be finite and >= 0, got {val}")
-    need = estimate_plm_memory(N, L, q, dtype, n_threads)
+    history = _history_for(N, L, q, dtype, n_threads)
+    need = estimate_plm_memory(N, L, q, dtype, n_threads, history)
     check_memory(
         need,
         f"a pseudo-likelihood fit of L={L} columns, q={q} states, N={N} sequences "
-        f"({n_parameters(L, q):,} parameters, {dtype.name})",
+        f"({n_parameters(L, q):,} parameters, {dtype.name}, L-BFGS history {history})",
         "memory grows as L^2 q^2: "
         + (
             "use dtype=np.float32 (half the size; on the command line, leave out --float64), or "
             if dtype != np.float32
             else ""
         )
-        + "fit fewer columns (drop gappy columns with read_alignment's max_gap_fraction_col / "
-        "--max-gap-col, or keep a focus sequence's columns with focus= / --focus)",
+        + "fit fewer columns (crop the alignment to a domain, drop gappy columns with read_alignment's "
+        "max_gap_fraction_col / --max-gap-col, or keep a focus sequence's columns with focus= / --focus), "
+        "or use fewer states (a reduced alphabet)",
     )
 
     w, weight_kind = _weights_for(alignment, matrix, q, weights, n_threads, progress)
@@ -488,7 +562,7 @@ def fit_plm(
     )
 
     obj = _Objective(m_fit, w_fit, q, dtype, lambda_h, lambda_J, ignore_gaps, n_threads)
-    x0 = np.zeros(n_parameters(L, q))
+    x0 = np.zeros(n_parameters(L, q), dtype=dtype)
     x0[: L * q] = _initial_fields(m_fit, w_fit, q, ignore_gaps).ravel()
 
     log.info(
@@ -516,7 +590,7 @@ def fit_plm(
         opt = _lbfgs(
             obj,
             x0,
-            m=_LBFGS_HISTORY,
+            m=history,
             max_iter=max_iter,
             tol=float(tol),
             n_threads=n_threads,
@@ -533,10 +607,13 @@ def fit_plm(
             ConvergenceWarning,
             stacklevel=2,
         )
-    h, J = obj.to_model_arrays(x, dtype)
-    if perm is not None:
-        h = np.ascontiguousarray(h[:, perm])
-        J = np.ascontiguousarray(J[:, :, perm][:, :, :, perm])
+    n_eval = obj.n_eval
+    obj.release()  # the kernel's scratch and data go before the model is built
+    del opt["x"], x0
+    h, J = _model_arrays(x, L, q, dtype, perm)
+    del x
+    from .models import PottsModel
+
     model = PottsModel(h, J)
     hyper = dict(
         lambda_h=lambda_h,
@@ -545,7 +622,7 @@ def fit_plm(
         tol=float(tol),
         dtype=dtype.name,
         ignore_gaps=bool(ignore_gaps),
-        lbfgs_history=_LBFGS_HISTORY,
+        lbfgs_history=history,
         weights=weight_kind,
         method="symmetric pseudo-likelihood, L-BFGS",
     )
@@ -572,7 +649,7 @@ def fit_plm(
         model=model,
         converged=converged,
         n_iter=opt["n_iter"],
-        n_eval=obj.n_eval,
+        n_eval=n_eval,
         objective=opt["f"],
         message=message,
         time=elapsed,
@@ -600,38 +677,40 @@ def _weights_summary(w) -> dict:
 # with 1 and 2 threads. So: 2-5x faster, half the peak memory, same precision, and only this
 # one can keep its history in float32 (scipy's is float64), which the goal of a PLM peak below
 # CCMpred's (219 MB on 1a3a) needs.
-def _lbfgs(fun, x0, *, m, max_iter, tol, n_threads, callback=None, c1=1e-4, max_ls=20):
-    """Minimise a smooth function with L-BFGS (two-loop recursion, backtracking Armijo line search).
+def _lbfgs(obj, x, *, m, max_iter, tol, n_threads, callback=None, c1=1e-4, max_ls=20):
+    """Minimise obj (an :class:`_Objective`) with L-BFGS from x (changed in place: it becomes the
+    iterate): two-loop recursion, backtracking Armijo line search.
 
-    The objective of :func:`fit_plm` is convex, so curvature pairs are almost always usable
-    (pairs with s.y <= 0 are skipped). History and search direction are stored in float32 (half
-    the memory and memory traffic of a float64 L-BFGS; the iterate and gradient stay float64).
-    Each step of the two-loop recursion is one fused pass (kernels._plm.vfused) that also
-    takes the dot product the next step needs; sums run over fixed blocks in a fixed order,
-    so the path does not depend on n_threads.
+    Every vector (iterate, gradient, direction, the m pairs s, y) has the dtype of x, and there
+    are 2 m + 3 of them, allocated here once: the line search evaluates the trial point
+    x + step d without forming it (the kernel reads x and d), the trial gradient goes straight
+    into the slot of the pair it will become (the oldest pair, no longer needed once the
+    direction is computed), and accepting a step updates x, s, y and g in one pass. The
+    objective is convex, so curvature pairs are almost always usable (pairs with s.y <= 0 are
+    skipped). Each step of the two-loop recursion is one fused pass (kernels._plm.vfused) that
+    also takes the dot product the next step needs; sums run over fixed blocks in a fixed
+    order, so the path does not depend on n_threads.
 
     Stops when the relative decrease of f over one iteration is at most `tol`
     ((f_k - f_{k+1}) <= tol * max(|f_{k+1}|, 1), L-BFGS-B's ftol), when the gradient vanishes,
     or after max_iter iterations.
     """
-    from ._kernels._plm import vdot, vfused, vstep, vupdate
+    from ._kernels._plm import vaccept, vfused
 
-    n = x0.size
-    x = np.asarray(x0, dtype=np.float64)  # no copy: the caller's start vector becomes the iterate
-    f, g = fun(x)
-    S = np.empty((m, n), dtype=np.float32)
-    Y = np.empty((m, n), dtype=np.float32)
+    n = x.size
+    g = np.empty_like(x)
+    f = obj.evaluate(x, None, 0.0, g)
+    d = np.empty_like(x)
+    S = np.empty((m, n), dtype=x.dtype)
+    Y = np.empty((m, n), dtype=x.dtype)
     rho = np.zeros(m)
     yy = np.zeros(m)
     alpha = np.zeros(m)
-    x_new = np.empty_like(x)
-    d = np.empty(n, dtype=np.float32)  # the search direction needs no more precision than S and Y
-    e64 = np.empty(0)
-    e32 = np.empty(0, dtype=np.float32)
+    e = np.empty(0, dtype=x.dtype)
     count, newest = 0, -1
     n_iter, failed, converged = 0, False, False
     message = f"reached max_iter = {max_iter} iterations"
-    gnorm = math.sqrt(vdot(g, g, n_threads))
+    gnorm = math.sqrt(vfused(d, g, 1.0, 0.0, e, 1.0, g, n_threads))
     if gnorm == 0.0:
         return dict(x=x, f=float(f), n_iter=0, converged=True, failed=False, message="gradient is zero at the start")
     while n_iter < max_iter:
@@ -640,30 +719,32 @@ def _lbfgs(fun, x0, *, m, max_iter, tol, n_threads, callback=None, c1=1e-4, max_
         if count:
             order = [(newest - k) % m for k in range(count)]  # newest first
             gamma = 1.0 / (rho[newest] * yy[newest])
-            acc = vfused(d, g, 1.0, 0.0, e32, 1.0, S[order[0]], e64, n_threads)
+            acc = vfused(d, g, 1.0, 0.0, e, 1.0, S[order[0]], n_threads)
             for idx, k in enumerate(order):
                 alpha[k] = rho[k] * acc
                 if idx + 1 < count:
-                    acc = vfused(d, e64, 1.0, -alpha[k], Y[k], 1.0, S[order[idx + 1]], e64, n_threads)
+                    acc = vfused(d, e, 1.0, -alpha[k], Y[k], 1.0, S[order[idx + 1]], n_threads)
                 else:  # scale by the initial Hessian gamma, then start the second loop
-                    acc = vfused(d, e64, 1.0, -alpha[k], Y[k], gamma, Y[order[-1]], e64, n_threads)
+                    acc = vfused(d, e, 1.0, -alpha[k], Y[k], gamma, Y[order[-1]], n_threads)
             back = order[::-1]  # oldest first
             for idx, k in enumerate(back):
                 beta = rho[k] * acc
                 if idx + 1 < count:
-                    acc = vfused(d, e64, 1.0, alpha[k] - beta, S[k], 1.0, Y[back[idx + 1]], e64, n_threads)
+                    acc = vfused(d, e, 1.0, alpha[k] - beta, S[k], 1.0, Y[back[idx + 1]], n_threads)
                 else:  # d = -H g, and g.d
-                    gd = vfused(d, e64, 1.0, alpha[k] - beta, S[k], -1.0, e32, g, n_threads)
+                    gd = vfused(d, e, 1.0, alpha[k] - beta, S[k], -1.0, g, n_threads)
         else:
-            gd = vfused(d, g, -1.0 / gnorm, 0.0, e32, 1.0, e32, g, n_threads)  # first step: unit length
+            gd = vfused(d, g, -1.0 / gnorm, 0.0, e, 1.0, g, n_threads)  # first step: unit length
         if not gd < 0:  # not a descent direction (numerical trouble): restart from steepest descent
             count = 0
-            gd = vfused(d, g, -1.0 / gnorm, 0.0, e32, 1.0, e32, g, n_threads)
+            gd = vfused(d, g, -1.0 / gnorm, 0.0, e, 1.0, g, n_threads)
+        slot = (newest + 1) % m
+        if count == m:  # the oldest pair's slot receives the trial gradients: drop that pair
+            count = m - 1
         # backtracking line search (Armijo), quadratic interpolation
         step = 1.0
         for _ in range(max_ls):
-            vstep(x, step, d, x_new, n_threads)
-            f_new, g_new = fun(x_new)
+            f_new = obj.evaluate(x, d, step, Y[slot])
             if math.isfinite(f_new) and f_new <= f + c1 * step * gd:
                 break
             if math.isfinite(f_new):
@@ -677,15 +758,13 @@ def _lbfgs(fun, x0, *, m, max_iter, tol, n_threads, callback=None, c1=1e-4, max_
             message = f"line search failed after {max_ls} trials"
             break
         n_iter += 1
-        slot = (newest + 1) % m
-        sy, yy_new, gg = vupdate(x_new, x, g_new, g, S[slot], Y[slot], n_threads)
+        sy, yy_new, gg = vaccept(x, d, step, S[slot], Y[slot], g, n_threads)
         if sy > 1e-10 * max(yy_new, 1e-300):
             rho[slot] = 1.0 / sy
             yy[slot] = yy_new
             newest = slot
             count = min(count + 1, m)
-        x, x_new = x_new, x
-        f_old, f, g = f, f_new, g_new
+        f_old, f = f, f_new
         gnorm = math.sqrt(gg)
         if callback is not None:
             callback(n_iter, f)

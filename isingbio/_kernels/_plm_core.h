@@ -2,19 +2,18 @@
  * (private kernel behind isingbio._kernels._plm and isingbio.plm.fit_plm), and the vector
  * passes of its L-BFGS optimiser.
  *
- * Internal layout (qp = q rounded up to a multiple of 8, padding entries are zero):
+ * Layout (qp = q rounded up to a multiple of 8, padding entries are zero):
  *   x_t    int8   (L, N)          column-major alignment: x_t[j*N + n] = state of site j in sequence n
  *   perm   uint8  (B, L, NB)      per block of NB = ISB_PLM_NB sequences and column j, the block's
  *                                 sequences (0..NB-1) grouped by their state at j (_plm.block_groups)
  *   gstart int16  (B, L, q + 1)   where the group of each state starts in perm
  *   w      T      (N,)            sequence weights
- *   h      T      (L, qp)         fields, h[i*qp + a] = h_i(a)
- *   J      T      (L, L, q, qp)   couplings transposed per block: J[((i*L + j)*q + b)*qp + a] = J_ij(a, b),
- *                                 zero diagonal blocks J[i][i]
- *   gh     T      (L, qp)         out: gradient of the site-i term with respect to h_i
- *   G      T      (L, L, q, qp)   out: rows i: gradient of the site-i term with respect to J_ij(a, b),
- *                                 stored like J (the caller adds G[i][j][b][a] + G[j][i][a][b]);
- *                                 G[i][i] is scratch
+ *   x, g   T      packed          the optimiser's parameter vector and gradient: h[i*q + a], then one
+ *                                 q x q block per pair i < j (row-major pair order), block[a][b] = J_ij(a, b)
+ *   per-thread scratch, filled for one site i at a time (_plm_site.h, isb_plm_site_packed_*):
+ *   Ji     T      (L, q, qp)      Ji[(j*q + b)*qp + a] = J_ij(a, b) (copied from x + step*d), Ji[i] = 0
+ *   Gi     T      (L, q, qp)      gradient of the site-i term with respect to J_ij(a, b), stored like
+ *                                 Ji, then added into g's pair blocks under per-pair spin locks
  *
  * The site-i term is  sum_n w_n (log Z_i(n) - l_i(n, x_i^n)),  l_i(n, a) = h_i(a) + sum_{j != i}
  * J_ij(a, x_j^n). For a fixed i every inner loop runs over a (qp wide: whole 256-bit vectors).
@@ -26,8 +25,9 @@
  *      lists them state by state, so each row of G is summed in registers and written once per
  *      block (a scatter-add per sequence would be bound by stores and, on conserved columns,
  *      by store-to-load forwarding).
- * Every output row i is written by one call, in a fixed order: the result does not depend on
- * how sites are shared between threads.
+ * Every site's outputs are computed by one call, in a fixed order, and each pair block of g
+ * receives exactly two additions (site i's and site j's; a + b == b + a): the result does not
+ * depend on how sites are shared between threads.
  *
  * With ignore_gaps (state 0 is the gap), the conditional of site i is normalised over the states
  * 1..q-1, sequences with a gap at site i contribute nothing to it (plmc's --gapignore) and are
@@ -122,6 +122,13 @@ ISB_PLM_INLINE isb_v4d isb_plm_exp_v(isb_v4d x) {
     return y;
 }
 
+/* ---- vector passes of the L-BFGS optimiser (templated in _plm_site.h) -------------------- */
+#define ISB_LANES 8
+
+ISB_PLM_INLINE double isb_lanes_sum(const double *acc) {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 /* ---- single precision -------------------------------------------------------------------- */
 #define ISB_T float
 #define ISB_SUFFIX f32
@@ -155,99 +162,6 @@ ISB_PLM_INLINE isb_v4d isb_plm_exp_v(isb_v4d x) {
 #undef ISB_VL
 #undef ISB_EXPV
 #undef ISB_VMAX
-
-/* ---- vector passes of the L-BFGS optimiser (on one block [0, n) of the vectors) ------------ */
-/* Sums are kept in 8 partial lanes, combined in a fixed order: the compiler vectorises the
- * loops without reassociating anything, and the result depends only on the block bounds. */
-#define ISB_LANES 8
-
-ISB_PLM_INLINE double isb_lanes_sum(const double *acc) {
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-/* v = (init ? init[t] * init_scale : d[t]) + (xv ? alpha * xv[t] : 0); d[t] = float(v * post);
- * returns sum_t d[t] * (dot32 ? dot32[t] : dot64 ? dot64[t] : 0). */
-#define ISB_VFUSED_BODY(LOAD, DOT)                                                              \
-    {                                                                                          \
-        size_t t = 0;                                                                          \
-        for (; t + ISB_LANES <= n; t += ISB_LANES)                                             \
-            for (int k = 0; k < ISB_LANES; k++) {                                              \
-                const size_t u = t + k;                                                        \
-                const float r = (float)((LOAD) * post);                                        \
-                d[u] = r;                                                                      \
-                acc[k] += (double)r * (DOT);                                                   \
-            }                                                                                  \
-        for (; t < n; t++) {                                                                   \
-            const size_t u = t;                                                                \
-            const float r = (float)((LOAD) * post);                                            \
-            d[u] = r;                                                                          \
-            acc[0] += (double)r * (DOT);                                                       \
-        }                                                                                      \
-    }
-
-ISB_PLM_CLONES
-double isb_vfused(size_t n, float *d, const double *init, double init_scale, double alpha,
-                  const float *xv, double post, const float *dot32, const double *dot64)
-{
-    double acc[ISB_LANES] = {0, 0, 0, 0, 0, 0, 0, 0};
-    if (init && !xv) {
-        if (dot32) ISB_VFUSED_BODY(init[u] * init_scale, (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY(init[u] * init_scale, dot64[u])
-        else ISB_VFUSED_BODY(init[u] * init_scale, 0.0)
-    } else if (init) {
-        if (dot32) ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], dot64[u])
-        else ISB_VFUSED_BODY(init[u] * init_scale + alpha * (double)xv[u], 0.0)
-    } else if (xv) {
-        if (dot32) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], dot64[u])
-        else ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], 0.0)
-    } else {
-        if (dot32) ISB_VFUSED_BODY((double)d[u], (double)dot32[u])
-        else if (dot64) ISB_VFUSED_BODY((double)d[u], dot64[u])
-        else ISB_VFUSED_BODY((double)d[u], 0.0)
-    }
-    return isb_lanes_sum(acc);
-}
-#undef ISB_VFUSED_BODY
-
-/* s = float(x_new - x), y = float(g_new - g); out[0..2] = s.y, y.y, g_new.g_new */
-ISB_PLM_CLONES
-void isb_vupdate(size_t n, const double *x_new, const double *x, const double *g_new,
-                 const double *g, float *s, float *y, double *out)
-{
-    double a[ISB_LANES] = {0}, b[ISB_LANES] = {0}, c[ISB_LANES] = {0};
-    size_t t = 0;
-    for (; t + ISB_LANES <= n; t += ISB_LANES)
-        for (int k = 0; k < ISB_LANES; k++) {
-            const float sv = (float)(x_new[t + k] - x[t + k]);
-            const float yv = (float)(g_new[t + k] - g[t + k]);
-            s[t + k] = sv;
-            y[t + k] = yv;
-            a[k] += (double)sv * (double)yv;
-            b[k] += (double)yv * (double)yv;
-            c[k] += g_new[t + k] * g_new[t + k];
-        }
-    for (; t < n; t++) {
-        const float sv = (float)(x_new[t] - x[t]);
-        const float yv = (float)(g_new[t] - g[t]);
-        s[t] = sv;
-        y[t] = yv;
-        a[0] += (double)sv * (double)yv;
-        b[0] += (double)yv * (double)yv;
-        c[0] += g_new[t] * g_new[t];
-    }
-    out[0] = isb_lanes_sum(a);
-    out[1] = isb_lanes_sum(b);
-    out[2] = isb_lanes_sum(c);
-}
-
-/* out = x + alpha * d */
-ISB_PLM_CLONES
-void isb_vstep(size_t n, const double *x, double alpha, const float *d, double *out)
-{
-    for (size_t t = 0; t < n; t++) out[t] = x[t] + alpha * (double)d[t];
-}
 
 /* Which instruction set the dispatcher picks on this CPU (for show_config and benchmarks). */
 static const char *isb_plm_simd(void) {

@@ -8,17 +8,13 @@
 
 ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
         int i, int L, int q, const int QP, int N, const int8_t *x_t, const uint8_t *perm,
-        const int16_t *gstart, const ISB_T *w, const ISB_T *h, const ISB_T *J, ISB_T *gh, ISB_T *G,
+        const int16_t *gstart, const ISB_T *w, const ISB_T *hi, const ISB_T *Ji, ISB_T *ghi, ISB_T *Gi,
         ISB_T *buf, int ignore_gaps)
 {
     typedef ISB_V V;                                 /* 32-byte vector of ISB_VL numbers */
     const int NV = QP / ISB_VL;                      /* vectors per row (QP is a multiple of 8) */
     const int a0 = ignore_gaps ? 1 : 0;
     const size_t row = (size_t)q * (size_t)QP;       /* one (q, QP) block J[i][j] */
-    const ISB_T *Ji = J + (size_t)i * (size_t)L * row;
-    ISB_T *Gi = G + (size_t)i * (size_t)L * row;
-    ISB_T *ghi = gh + (size_t)i * (size_t)QP;
-    const ISB_T *hi = h + (size_t)i * (size_t)QP;
     const int8_t *xi = x_t + (size_t)i * (size_t)N;
     V valid[ISB_PLM_MAXQP / ISB_VL], hv[ISB_PLM_MAXQP / ISB_VL], gacc[ISB_PLM_MAXQP / ISB_VL];
     int idx[ISB_PLM_NB];
@@ -136,25 +132,208 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
     return f;
 }
 
-/* The site-i term of the negative pseudo-log-likelihood; fills gh row i and G rows i.
- * buf: scratch of ISB_PLM_NB * qp numbers, private to the calling thread. */
+/* Pair index of i < j in row-major order and the offset of its q x q block in the packed vector. */
+ISB_PLM_INLINE size_t ISB_FN(isb_plm_pair_)(size_t i, size_t j, size_t L) {
+    return i * (2 * L - i - 1) / 2 + (j - i - 1);
+}
+
+/* The site-i term of the negative pseudo-log-likelihood of the packed parameter vector at the
+ * trial point x + step * d (d may be x with step 0), plus site i's share of the gradient and of
+ * the L2 penalty:
+ *   - row i of the fields: g[i*q + a] = d/dh_i(a) of the site term + 2 lambda_h h_i(a);
+ *   - for every pair (i, j), j != i, the site-i part of d/dJ_ij, added into the pair's packed
+ *     block under the pair's spin lock (lock[p]); cnt[p] counts the contributions so far (0 at
+ *     the start of an evaluation): the first one is stored, the second one is added and the
+ *     block's 2 lambda_J J_ij term after it. a + b == b + a exactly, so the result does not
+ *     depend on which site (thread) comes first;
+ *   - *reg: lambda_h |h_i|^2 + lambda_J sum_{j > i} |J_ij|^2 (the pairs where i is the lower site).
+ * scratch (private to the calling thread, zeroed once by the caller; padding entries stay zero):
+ * Ji and Gi (L * q * qp each), hi and ghi (qp each), then buf (ISB_PLM_NB * qp). */
 ISB_PLM_CLONES
-double ISB_FN(isb_plm_site_)(int i, int L, int q, int qp, int N, const int8_t *x_t, const uint8_t *perm,
-                             const int16_t *gstart, const ISB_T *w, const ISB_T *h, const ISB_T *J, ISB_T *gh, ISB_T *G, ISB_T *buf,
-                             int ignore_gaps)
+double ISB_FN(isb_plm_site_packed_)(int i, int L, int q, int qp, int N, const int8_t *x_t, const uint8_t *perm,
+                                    const int16_t *gstart, const ISB_T *w, const ISB_T *x, const ISB_T *d,
+                                    double step_d, ISB_T *g, uint8_t *cnt, uint8_t *lock, double lambda_h,
+                                    double lambda_J, ISB_T *scratch, int ignore_gaps, double *reg)
 {
+    const size_t row = (size_t)q * (size_t)qp, qq = (size_t)q * (size_t)q, Lq = (size_t)L * (size_t)q;
+    const ISB_T step = (ISB_T)step_d;
+    ISB_T *Ji = scratch, *Gi = Ji + (size_t)L * row, *hi = Gi + (size_t)L * row, *ghi = hi + qp;
+    ISB_T *buf = ghi + qp;
+    double rh = 0.0, rj = 0.0;
+    for (int a = 0; a < q; a++) {
+        const size_t k = (size_t)i * q + a;
+        const ISB_T v = x[k] + step * d[k];
+        hi[a] = v;
+        rh += (double)v * (double)v;
+    }
+    for (int j = 0; j < L; j++) {
+        ISB_T *Jj = Ji + (size_t)j * row;
+        if (j == i) {
+            for (size_t t = 0; t < row; t++) Jj[t] = 0;
+        } else if (j < i) {        /* block (j, i)[b][a] = J_ji(b, a) = J_ij(a, b): rows as they are */
+            const size_t off = Lq + ISB_FN(isb_plm_pair_)(j, i, L) * qq;
+            for (int b = 0; b < q; b++) {
+                const ISB_T *xs = x + off + (size_t)b * q, *ds = d + off + (size_t)b * q;
+                ISB_T *dst = Jj + (size_t)b * qp;
+                for (int a = 0; a < q; a++) dst[a] = xs[a] + step * ds[a];
+            }
+        } else {                   /* block (i, j)[a][b] = J_ij(a, b): transposed */
+            const size_t off = Lq + ISB_FN(isb_plm_pair_)(i, j, L) * qq;
+            const ISB_T *xs = x + off, *ds = d + off;
+            double r = 0.0;
+            for (size_t t = 0; t < qq; t++) {
+                const ISB_T v = xs[t] + step * ds[t];
+                r += (double)v * (double)v;
+            }
+            rj += r;
+            for (int a = 0; a < q; a++)
+                for (int b = 0; b < q; b++) {
+                    const size_t t = (size_t)a * q + b;
+                    Jj[(size_t)b * qp + a] = xs[t] + step * ds[t];
+                }
+        }
+    }
+    *reg = lambda_h * rh + lambda_J * rj;
+    double f;
     switch (qp) {
     case 8:
-        return ISB_FN(isb_plm_site_body_)(i, L, q, 8, N, x_t, perm, gstart, w, h, J, gh, G, buf, ignore_gaps);
+        f = ISB_FN(isb_plm_site_body_)(i, L, q, 8, N, x_t, perm, gstart, w, hi, Ji, ghi, Gi, buf, ignore_gaps);
+        break;
     case 16:
-        return ISB_FN(isb_plm_site_body_)(i, L, q, 16, N, x_t, perm, gstart, w, h, J, gh, G, buf, ignore_gaps);
+        f = ISB_FN(isb_plm_site_body_)(i, L, q, 16, N, x_t, perm, gstart, w, hi, Ji, ghi, Gi, buf, ignore_gaps);
+        break;
     case 24:
-        return ISB_FN(isb_plm_site_body_)(i, L, q, 24, N, x_t, perm, gstart, w, h, J, gh, G, buf, ignore_gaps);
+        f = ISB_FN(isb_plm_site_body_)(i, L, q, 24, N, x_t, perm, gstart, w, hi, Ji, ghi, Gi, buf, ignore_gaps);
+        break;
     case 32:
-        return ISB_FN(isb_plm_site_body_)(i, L, q, 32, N, x_t, perm, gstart, w, h, J, gh, G, buf, ignore_gaps);
+        f = ISB_FN(isb_plm_site_body_)(i, L, q, 32, N, x_t, perm, gstart, w, hi, Ji, ghi, Gi, buf, ignore_gaps);
+        break;
     default:
-        return ISB_FN(isb_plm_site_body_)(i, L, q, qp, N, x_t, perm, gstart, w, h, J, gh, G, buf, ignore_gaps);
+        f = ISB_FN(isb_plm_site_body_)(i, L, q, qp, N, x_t, perm, gstart, w, hi, Ji, ghi, Gi, buf, ignore_gaps);
     }
+    const ISB_T two_lh = (ISB_T)(2.0 * lambda_h), two_lj = (ISB_T)(2.0 * lambda_J);
+    for (int a = 0; a < q; a++) g[(size_t)i * q + a] = ghi[a] + two_lh * hi[a];
+    if (ignore_gaps) g[(size_t)i * q] = 0;
+    for (int j = 0; j < L; j++) {
+        if (j == i) continue;
+        const int lo = j < i ? j : i, hi_ = j < i ? i : j;
+        const size_t p = ISB_FN(isb_plm_pair_)(lo, hi_, L), off = Lq + p * qq;
+        const ISB_T *Gj = Gi + (size_t)j * row;
+        ISB_T *gb = g + off;
+        const ISB_T *xs = x + off, *ds = d + off;
+        while (__atomic_test_and_set(&lock[p], __ATOMIC_ACQUIRE)) {
+        }
+        const int first = cnt[p] == 0;
+        if (j < i) {               /* gb[b][a] += Gj[b][a] */
+            for (int b = 0; b < q; b++) {
+                const ISB_T *src = Gj + (size_t)b * qp;
+                ISB_T *dst = gb + (size_t)b * q;
+                if (first) {
+                    for (int a = 0; a < q; a++) dst[a] = src[a];
+                } else {
+                    const size_t o = (size_t)b * q;
+                    for (int a = 0; a < q; a++) dst[a] = (dst[a] + src[a]) + two_lj * (xs[o + a] + step * ds[o + a]);
+                }
+            }
+        } else {                   /* gb[a][b] += Gj[b][a] */
+            for (int a = 0; a < q; a++) {
+                ISB_T *dst = gb + (size_t)a * q;
+                if (first) {
+                    for (int b = 0; b < q; b++) dst[b] = Gj[(size_t)b * qp + a];
+                } else {
+                    const size_t o = (size_t)a * q;
+                    for (int b = 0; b < q; b++)
+                        dst[b] = (dst[b] + Gj[(size_t)b * qp + a]) + two_lj * (xs[o + b] + step * ds[o + b]);
+                }
+            }
+        }
+        if (!first && ignore_gaps) {   /* gap parameters stay at zero */
+            for (int t = 0; t < q; t++) {
+                gb[t] = 0;
+                gb[(size_t)t * q] = 0;
+            }
+        }
+        cnt[p] = first ? 1 : 2;
+        __atomic_clear(&lock[p], __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+/* ---- vector passes of the L-BFGS optimiser on one block [0, n) of the packed vectors ------ */
+/* Sums are kept in 8 partial lanes, combined in a fixed order: the result depends only on the
+ * block bounds (never on the number of threads). */
+
+/* v = (init ? init[t] * init_scale : d[t]) + (xv ? alpha * xv[t] : 0); d[t] = T(v * post);
+ * returns sum_t d[t] * dotv[t] (0 without dotv). */
+#define ISB_VFUSED_BODY(LOAD, DOT)                                                              \
+    {                                                                                          \
+        size_t t = 0;                                                                          \
+        for (; t + ISB_LANES <= n; t += ISB_LANES)                                             \
+            for (int k = 0; k < ISB_LANES; k++) {                                              \
+                const size_t u = t + k;                                                        \
+                const ISB_T r = (ISB_T)((LOAD) * post);                                        \
+                d[u] = r;                                                                      \
+                acc[k] += (double)r * (DOT);                                                   \
+            }                                                                                  \
+        for (; t < n; t++) {                                                                   \
+            const size_t u = t;                                                                \
+            const ISB_T r = (ISB_T)((LOAD) * post);                                            \
+            d[u] = r;                                                                          \
+            acc[0] += (double)r * (DOT);                                                       \
+        }                                                                                      \
+    }
+
+ISB_PLM_CLONES
+double ISB_FN(isb_vfused_)(size_t n, ISB_T *d, const ISB_T *init, double init_scale, double alpha,
+                           const ISB_T *xv, double post, const ISB_T *dotv)
+{
+    double acc[ISB_LANES] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (init && !xv) {
+        if (dotv) ISB_VFUSED_BODY((double)init[u] * init_scale, (double)dotv[u])
+        else ISB_VFUSED_BODY((double)init[u] * init_scale, 0.0)
+    } else if (init) {
+        if (dotv) ISB_VFUSED_BODY((double)init[u] * init_scale + alpha * (double)xv[u], (double)dotv[u])
+        else ISB_VFUSED_BODY((double)init[u] * init_scale + alpha * (double)xv[u], 0.0)
+    } else if (xv) {
+        if (dotv) ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], (double)dotv[u])
+        else ISB_VFUSED_BODY((double)d[u] + alpha * (double)xv[u], 0.0)
+    } else {
+        if (dotv) ISB_VFUSED_BODY((double)d[u], (double)dotv[u])
+        else ISB_VFUSED_BODY((double)d[u], 0.0)
+    }
+    return isb_lanes_sum(acc);
+}
+#undef ISB_VFUSED_BODY
+
+/* Accept a step: s = T(step * d); x += s; y = g_new - g where y holds g_new on entry; g = g_new.
+ * out[0..2] = s.y, y.y, g_new.g_new (as stored). */
+ISB_PLM_CLONES
+void ISB_FN(isb_vaccept_)(size_t n, ISB_T *x, const ISB_T *d, double step_d, ISB_T *s, ISB_T *y, ISB_T *g,
+                          double *out)
+{
+    const ISB_T step = (ISB_T)step_d;
+    double a[ISB_LANES] = {0}, b[ISB_LANES] = {0}, c[ISB_LANES] = {0};
+    size_t t = 0;
+#define ISB_ACCEPT_ONE(u, k)                                                                    \
+    {                                                                                          \
+        const ISB_T sv = step * d[u];                                                          \
+        x[u] = x[u] + sv;                                                                      \
+        const ISB_T gn = y[u];                                                                 \
+        const ISB_T yv = gn - g[u];                                                            \
+        s[u] = sv;                                                                             \
+        y[u] = yv;                                                                             \
+        g[u] = gn;                                                                             \
+        a[k] += (double)sv * (double)yv;                                                       \
+        b[k] += (double)yv * (double)yv;                                                       \
+        c[k] += (double)gn * (double)gn;                                                       \
+    }
+    for (; t + ISB_LANES <= n; t += ISB_LANES)
+        for (int k = 0; k < ISB_LANES; k++) ISB_ACCEPT_ONE(t + k, k)
+    for (; t < n; t++) ISB_ACCEPT_ONE(t, 0)
+#undef ISB_ACCEPT_ONE
+    out[0] = isb_lanes_sum(a);
+    out[1] = isb_lanes_sum(b);
+    out[2] = isb_lanes_sum(c);
 }
 
 #undef ISB_FN

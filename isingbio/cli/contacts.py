@@ -105,18 +105,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _announce(aln, args: argparse.Namespace, out) -> None:
     """Say what a long run is about to do and how long it should take (from the sizes)."""
     from .._config import resolve_threads
-    from ..plm import estimate_plm_seconds
+    from .._validation import format_bytes
+    from ..plm import estimate_plm_memory, estimate_plm_seconds
     from ..weights import _format_seconds, estimate_weights_seconds
 
     threads = resolve_threads(args.threads)
     t_w = estimate_weights_seconds(aln.N, aln.L, aln.q, threads)
     dtype = np.float64 if args.float64 else np.float32
     t_fit = estimate_plm_seconds(aln.N, aln.L, aln.q, threads, min(args.max_iter, 35), dtype)
-    if t_w + t_fit >= 30:
+    mem = estimate_plm_memory(aln.N, aln.L, aln.q, dtype, threads)
+    if t_w + t_fit >= 30 or mem >= 2**30:
         print(
             f"about to weight {aln.N:,} sequences (exact, {aln.N * (aln.N - 1) / 2:.3g} pairs: up to "
             f"{_format_seconds(t_w)}) and fit L = {aln.L} columns x q = {aln.q} states (about "
-            f"{_format_seconds(t_fit)}) on {threads} thread(s); Ctrl-C stops",
+            f"{_format_seconds(t_fit)}, {format_bytes(mem)} of memory) on {threads} thread(s); Ctrl-C stops",
             file=out,
         )
         out.flush()
