@@ -187,7 +187,12 @@ def sherrington_kirkpatrick(n: int, *, couplings: str = "gaussian", seed: SeedLi
     J[i, j] = w
     J[j, i] = w
     model = IsingModel.from_graph(sp.csr_matrix(J))
-    model.metadata = {"spin_glass": "sherrington_kirkpatrick", "n": n, "couplings": couplings, "seed": seed_entropy(seq)}
+    model.metadata = {
+        "spin_glass": "sherrington_kirkpatrick",
+        "n": n,
+        "couplings": couplings,
+        "seed": seed_entropy(seq),
+    }
     return model
 
 
