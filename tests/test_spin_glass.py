@@ -60,6 +60,15 @@ def test_sherrington_kirkpatrick():
     assert np.array_equal(sherrington_kirkpatrick(10, seed=9).edges[2], sherrington_kirkpatrick(10, seed=9).edges[2])
 
 
+def test_dense_sk_is_the_same_law():
+    from isingbio import exact
+
+    graph = sherrington_kirkpatrick(8, seed=6)
+    dense = sherrington_kirkpatrick(8, seed=6, form="dense")
+    assert dense.form == "dense" and dense.q == 2 and dense.metadata["seed"] == 6
+    assert exact.log_partition(dense, 1.3) == pytest.approx(exact.log_partition(graph, 1.3), rel=1e-12)
+
+
 def test_saved_instance_keeps_its_recipe(tmp_path):
     from isingbio.io import load_model
 
@@ -82,6 +91,7 @@ def test_saved_instance_keeps_its_recipe(tmp_path):
         (lambda: sherrington_kirkpatrick(1), ">= 2"),
         (lambda: sherrington_kirkpatrick(4.5), "integer"),
         (lambda: sherrington_kirkpatrick(8, couplings="cauchy"), "pm_j, gaussian"),
+        (lambda: sherrington_kirkpatrick(8, form="sparse"), "'graph' or 'dense'"),
     ],
 )
 def test_bad_input(call, match):
