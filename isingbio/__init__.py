@@ -43,7 +43,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and editors
-    from . import annealing, exact, generative, interop, stats
+    from . import annealing, exact, generative, interop, ladders, stats
     from ._config import build_config, show_config
     from .alignment import Alignment, read_alignment
     from .alphabets import DNA, PROTEIN, PROTEIN_GAP_LAST, RNA, Alphabet, reorder_states
@@ -65,6 +65,8 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .sequences import decode_states, encode_sequences
     from .spin_glass import edwards_anderson, sherrington_kirkpatrick
     from .structure import ContactMap, contact_map_from_structure
+    from .tempering import TemperingSampler, tempering
+    from .tempering_result import TemperingResult
     from .weights import sequence_weights
 
 # `import isingbio` loads only the version and the errors; every other public name (and
@@ -121,6 +123,9 @@ _HOMES = {
     "ContactMap": "structure",
     "contact_map_from_structure": "structure",
     "sequence_weights": "weights",
+    "TemperingSampler": "tempering",
+    "tempering": "tempering",
+    "TemperingResult": "tempering_result",
 }
 
 
@@ -209,4 +214,8 @@ __all__ = [
     "GeneratedSamples",
     "MixingDiagnostics",
     "StatisticsComparison",
+    "tempering",
+    "TemperingSampler",
+    "TemperingResult",
+    "ladders",
 ]

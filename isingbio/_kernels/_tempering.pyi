@@ -1,0 +1,43 @@
+"""Type stubs of the compiled kernel module _tempering (signatures from the .pyx)."""
+
+from typing import Any
+
+from numpy.typing import NDArray
+
+def tempering_run(
+    kind: int,
+    heatbath: Any,
+    q: int,
+    indptr: NDArray[Any],
+    indices: NDArray[Any],
+    weights: NDArray[Any],
+    h: NDArray[Any],
+    betas: NDArray[Any],
+    states: NDArray[Any],
+    rng: NDArray[Any],
+    swap_rng: NDArray[Any],
+    e_j: NDArray[Any],
+    e_h: NDArray[Any],
+    cache: NDArray[Any],
+    rep_at: NDArray[Any],
+    direction: NDArray[Any],
+    trip_start: NDArray[Any],
+    clock: NDArray[Any],
+    swaps: NDArray[Any],
+    trips: NDArray[Any],
+    trip_time: NDArray[Any],
+    flow: NDArray[Any],
+    n_sweeps: int,
+    swap_every: int,
+    thin: int,
+    *,
+    J_double: NDArray[Any] | None = ...,
+    J_float: NDArray[Any] | None = ...,
+    energy: NDArray[Any] | None = ...,
+    magnetization: NDArray[Any] | None = ...,
+    overlap: NDArray[Any] | None = ...,
+    rec_offset: int = ...,
+    init: Any = ...,
+    n_threads: int = ...,
+    allow_pm: Any = ...,
+) -> Any: ...

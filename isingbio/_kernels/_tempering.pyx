@@ -1,0 +1,204 @@
+# Parallel tempering (replica exchange) of graph and dense models: many sweeps of R runs of K
+# replicas with neighbour swaps in one call (one OpenMP region). The loops are in
+# tempering_impl.h (contract there). Every array a call needs to continue lives with the caller
+# (isingbio/tempering.py), so results do not depend on how a run is split into calls, nor on
+# n_threads. The Python layer validates everything; this kernel checks shapes only.
+from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+
+from ._core cimport check_status
+
+cdef extern from "tempering_impl.h" nogil:
+    int TP_GRAPH_ISING
+    int TP_GRAPH_POTTS
+    int TP_DENSE
+    int TP_MAX_DEG
+    ctypedef struct tp_model:
+        int kind, heatbath
+        int64_t n, q
+        const int64_t *indptr
+        const int32_t *indices
+        const double *w
+        const double *h
+        const void *J
+        int j_float
+        int pm, degmax
+        double w0, h0
+        int8_t *sgn
+    ctypedef struct tp_run:
+        int64_t R, K
+        const double *betas
+        int8_t *states
+        uint64_t *rng
+        uint64_t *swap_rng
+        double *e_j
+        double *e_h
+        double *cache
+        int64_t *rep_at
+        int8_t *dir
+        int64_t *trip_start
+        int64_t *clock
+        int64_t *swaps
+        int64_t *trips
+        double *trip_time
+        int64_t *flow
+        int64_t n_sweeps, swap_every, thin
+        double *energy
+        double *mag
+        double *overlap
+        int64_t rec_stride, rec_offset
+        int init, n_threads
+    int tp_run_all(tp_model *g, const tp_run *a)
+
+
+cdef int _graph_pm(tp_model *g, const double[::1] h) noexcept:
+    """Whether the +-J path applies (every |w| equal and > 0, uniform field, degree <= 64)."""
+    cdef Py_ssize_t i, p
+    cdef int64_t d
+    g.degmax = 0
+    for i in range(g.n):
+        d = g.indptr[i + 1] - g.indptr[i]
+        if d > TP_MAX_DEG:
+            return 0
+        if d > g.degmax:
+            g.degmax = <int>d
+    if g.indptr[g.n] == 0:
+        return 0
+    g.w0 = abs(g.w[0])
+    if not g.w0 > 0:
+        return 0
+    for p in range(g.indptr[g.n]):
+        if abs(g.w[p]) != g.w0:
+            return 0
+    g.h0 = h[0]
+    for i in range(g.n):
+        if h[i] != g.h0:
+            return 0
+    return 1
+
+
+def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indptr,
+                  const int32_t[::1] indices, const double[::1] weights, const double[::1] h,
+                  const double[::1] betas, int8_t[:, ::1] states, uint64_t[:, ::1] rng,
+                  uint64_t[:, ::1] swap_rng, double[::1] e_j, double[::1] e_h,
+                  double[:, ::1] cache, int64_t[:, ::1] rep_at, int8_t[::1] direction,
+                  int64_t[::1] trip_start, int64_t[::1] clock, int64_t[:, ::1] swaps,
+                  int64_t[::1] trips, double[::1] trip_time, int64_t[:, ::1] flow,
+                  Py_ssize_t n_sweeps, Py_ssize_t swap_every, Py_ssize_t thin, *,
+                  const double[::1] J_double=None, const float[::1] J_float=None,
+                  double[:, :, ::1] energy=None, double[:, :, ::1] magnetization=None,
+                  double[:, :, ::1] overlap=None, Py_ssize_t rec_offset=0, bint init=False,
+                  int n_threads=1, bint allow_pm=True):
+    """Run n_sweeps sweeps of R runs x K rungs with swaps every swap_every sweeps.
+
+    kind: 0 graph Ising, 1 graph Potts (indptr, indices, weights: CSR), 2 dense Potts (J_double
+    or J_float: the flat (n, n, q, q) couplings). h: flat fields (n, or n q).
+
+    states (R K, n), rng (R K, 32), e_j, e_h (R K), cache (R K, n q) (dense; else (0, 0)),
+    rep_at (R, K), direction, trip_start (R K), clock (2), swaps (K - 1, 2), trips,
+    trip_time (R), flow (K, 2): updated in place. energy, magnetization (R, K, n_rec)
+    and overlap (R (R - 1) / 2, K, n_rec) may be None (no records); record i of this call
+    goes to column rec_offset + i, one record every thin sweeps (n_sweeps a multiple of
+    thin). init: compute the energies (and dense caches) from the states first.
+    """
+    cdef tp_model g
+    cdef tp_run a
+    cdef int rc
+    cdef Py_ssize_t R = rep_at.shape[0], K = rep_at.shape[1], C = R * K
+    cdef Py_ssize_t n = states.shape[1], n_rec
+    if K < 1 or R < 1 or n < 1 or n_sweeps <= 0:
+        return
+    if betas.shape[0] != K or states.shape[0] != C or rng.shape[0] != C or rng.shape[1] != 32:
+        raise ValueError("tempering: betas, states and rng must match rep_at (R, K)")
+    if swap_rng.shape[0] != R or swap_rng.shape[1] != 32 or e_j.shape[0] != C or e_h.shape[0] != C:
+        raise ValueError("tempering: swap_rng, e_j, e_h have wrong shapes")
+    if direction.shape[0] != C or trip_start.shape[0] != C or clock.shape[0] != 2:
+        raise ValueError("tempering: direction, trip_start, clock have wrong shapes")
+    if swaps.shape[0] != max(K - 1, 1) or trips.shape[0] != R or trip_time.shape[0] != R:
+        raise ValueError("tempering: swaps, trips, trip_time have wrong shapes")
+    if flow.shape[0] != K or swap_every < 1 or thin < 1:
+        raise ValueError("tempering: flow, swap_every or thin wrong")
+    g.kind = kind
+    g.heatbath = heatbath
+    g.n = n
+    g.q = q
+    g.indptr = NULL
+    g.indices = NULL
+    g.w = NULL
+    g.J = NULL
+    g.j_float = 0
+    g.pm = 0
+    g.sgn = NULL
+    g.h = &h[0]
+    if kind == TP_DENSE:
+        if J_float is not None:
+            if J_float.shape[0] != n * n * q * q:
+                raise ValueError("tempering: J has the wrong size")
+            g.J = &J_float[0]
+            g.j_float = 1
+        else:
+            if J_double is None or J_double.shape[0] != n * n * q * q:
+                raise ValueError("tempering: J has the wrong size")
+            g.J = &J_double[0]
+        if cache.shape[0] != C or cache.shape[1] != n * q:
+            raise ValueError("tempering: cache must have shape (R K, n q)")
+        if h.shape[0] != n * q:
+            raise ValueError("tempering: h must have n q entries")
+    else:
+        if indptr.shape[0] != n + 1:
+            raise ValueError(f"tempering: indptr must have length {n + 1}")
+        if indices.shape[0] < indptr[n] or weights.shape[0] < indptr[n]:
+            raise ValueError("tempering: indices and weights shorter than indptr says")
+        g.indptr = &indptr[0]
+        g.indices = &indices[0] if indices.shape[0] > 0 else NULL
+        g.w = &weights[0] if weights.shape[0] > 0 else NULL
+        if h.shape[0] != (n if kind == TP_GRAPH_ISING else n * q):
+            raise ValueError("tempering: h has the wrong size")
+        if kind == TP_GRAPH_ISING and allow_pm:
+            g.pm = _graph_pm(&g, h)
+    a.R = R
+    a.K = K
+    a.betas = &betas[0]
+    a.states = &states[0, 0]
+    a.rng = &rng[0, 0]
+    a.swap_rng = &swap_rng[0, 0]
+    a.e_j = &e_j[0]
+    a.e_h = &e_h[0]
+    a.cache = &cache[0, 0] if kind == TP_DENSE else NULL
+    a.rep_at = &rep_at[0, 0]
+    a.dir = &direction[0]
+    a.trip_start = &trip_start[0]
+    a.clock = &clock[0]
+    a.swaps = &swaps[0, 0]
+    a.trips = &trips[0]
+    a.trip_time = &trip_time[0]
+    a.flow = &flow[0, 0]
+    a.n_sweeps = n_sweeps
+    a.swap_every = swap_every
+    a.thin = thin
+    a.energy = NULL
+    a.mag = NULL
+    a.overlap = NULL
+    a.rec_stride = 0
+    a.rec_offset = rec_offset
+    if energy is not None:
+        if n_sweeps % thin != 0:
+            raise ValueError("tempering: n_sweeps must be a multiple of thin when recording")
+        n_rec = n_sweeps // thin
+        if (magnetization is None or energy.shape[0] != R or energy.shape[1] != K
+                or energy.shape[2] < rec_offset + n_rec
+                or magnetization.shape[0] != R or magnetization.shape[1] != K
+                or magnetization.shape[2] != energy.shape[2]):
+            raise ValueError("tempering: energy, magnetization must have shape (R, K, >= records)")
+        a.energy = &energy[0, 0, 0]
+        a.mag = &magnetization[0, 0, 0]
+        a.rec_stride = energy.shape[2]
+        if overlap is not None and R >= 2:
+            if (overlap.shape[0] != R * (R - 1) // 2 or overlap.shape[1] != K
+                    or overlap.shape[2] != energy.shape[2]):
+                raise ValueError("tempering: overlap must have shape (R (R - 1) / 2, K, records)")
+            a.overlap = &overlap[0, 0, 0]
+    a.init = init
+    a.n_threads = n_threads if n_threads > 0 else 1
+    with nogil:
+        rc = tp_run_all(&g, &a)
+    check_status(rc, "tempering")

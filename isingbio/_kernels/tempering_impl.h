@@ -1,0 +1,493 @@
+/* Parallel tempering (replica exchange): many chains, each at the beta of the rung it occupies,
+ * neighbour swaps with the Metropolis criterion, all in one OpenMP region per call.
+ *
+ * Used by _tempering.pyx. A call runs n_sweeps sweeps of R independent runs of K replicas
+ * (chain c = r K + j is replica j of run r). Between swap rounds the threads advance the chains
+ * in parallel, each at betas[rung of c] (tp_advance: the per-form step, one sweep of one chain);
+ * a swap round (every swap_every sweeps, counted on the persistent clock) is done by one thread
+ * per call from the swap stream of each run (swap_rng[r]), even pairs (0,1),(2,3).. on even
+ * rounds and odd pairs on odd rounds. Swaps exchange the rungs of two replicas (their betas),
+ * never their states. Every state a call needs to continue (energies, caches, replica labels,
+ * clock, round-trip labels) lives in the caller's arrays, so how a run is split into calls
+ * does not change a bit, nor does the number of threads (each chain draws only from its own
+ * rng row; swaps from their own stream).
+ *
+ * Forms (TP_*): graph Ising, graph Potts (CSR, double local fields as graph_impl.h's general
+ * path; Ising with every |J_ij| equal and a uniform field: integer local fields and per-rung
+ * threshold tables, the +-J spin glass path), dense Potts (cache of local fields F[k, a] kept
+ * across calls, dense_impl.h's row updates). Lattices come as graphs. Energies are tracked
+ * incrementally from one evaluation when the chains are (re)initialised (init = 1).
+ */
+#ifndef ISINGBIO_TEMPERING_IMPL_H
+#define ISINGBIO_TEMPERING_IMPL_H
+
+#include "isb_core.h"
+#include "rng.h"
+#include "dense_impl.h"
+
+#define TP_GRAPH_ISING 0
+#define TP_GRAPH_POTTS 1
+#define TP_DENSE 2
+#define TP_MAX_DEG 64   /* +-J path: degree limit */
+#define TP_BLK 256   /* random words per block in the +-J path (all 8 lanes, as graph_impl.h) */
+
+typedef struct {
+    int kind, heatbath;
+    int64_t n, q;
+    const int64_t *indptr;
+    const int32_t *indices;
+    const double *w;
+    const double *h;            /* Ising: n; Potts: n * q */
+    const void *J;              /* dense: (n, n, q, q) C order */
+    int j_float;
+    /* +-J path (graph Ising, every |w| = w0 > 0, h uniform = h0, degree <= TP_MAX_DEG) */
+    int pm, degmax;
+    double w0, h0;
+    int8_t *sgn;                /* sign of each CSR entry */
+} tp_model;
+
+typedef struct {
+    int64_t R, K;
+    const double *betas;        /* K, increasing */
+    int8_t *states;             /* R K n */
+    uint64_t *rng;              /* R K x 32 */
+    uint64_t *swap_rng;         /* R x 32 */
+    double *e_j, *e_h;          /* R K */
+    double *cache;              /* dense: R K n q */
+    int64_t *rep_at;            /* R K: replica (0..K-1) at rung k of run r */
+    int8_t *dir;                /* R K per replica: 0 none, 1 last end visited rung 0, 2 rung K-1 */
+    int64_t *trip_start;        /* R K per replica: clock when it last left rung 0 for a trip */
+    int64_t *clock;             /* [0] sweeps done, [1] swap rounds done */
+    int64_t *swaps;             /* (K - 1) x 2: attempted, accepted (all runs) */
+    int64_t *trips;             /* R: completed round trips */
+    double *trip_time;          /* R: their summed durations in sweeps */
+    int64_t *flow;              /* K x 2: replicas seen at rung k with dir 1, dir 2 */
+    int64_t n_sweeps, swap_every, thin;
+    double *energy, *mag;       /* (R, K, rec_stride) or NULL: records from rec_offset */
+    double *overlap;            /* (R (R - 1) / 2, K, rec_stride) or NULL */
+    int64_t rec_stride, rec_offset;
+    int init, n_threads;
+} tp_run;
+
+/* ---- one sweep of one chain, per form --------------------------------------------------- */
+
+/* Graph Ising, double local fields (graph_impl.h's general path, energies incremental). */
+static void tp_ising_general(const tp_model *g, int8_t *restrict s, uint64_t *rng, double beta,
+                             double *ej, double *eh) {
+    const int64_t n = g->n;
+    const int64_t *restrict indptr = g->indptr;
+    const int32_t *restrict indices = g->indices;
+    const double *restrict wt = g->w;
+    const double *restrict h = g->h;
+    uint64_t w[ISB_RNG_WORDS];
+    memcpy(w, rng, sizeof(w));
+    double e_j = *ej, e_h = *eh;
+    for (int64_t i = 0; i < n; i++) {
+        double f = 0.0;
+        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) f += wt[p] * s[indices[p]];
+        const int8_t si = s[i];
+        const double x = beta * (f + h[i]);
+        int flip;
+        if (g->heatbath) {
+            const double u = isb_uniform(w);
+            flip = (u * (1.0 + exp(-2.0 * x)) < 1.0) != (si > 0);
+        } else {
+            const double de = 2.0 * si * x;
+            if (fabs(de) <= ISB_TIE) {
+                flip = (int)(isb_next(w) >> 63);
+            } else if (de <= 0.0) {
+                flip = 1;
+            } else {
+                const double u = isb_uniform(w);
+                flip = u < 1.0 - de || (u * (1.0 + de) < 1.0 && u < exp(-de));
+            }
+        }
+        if (flip) {
+            s[i] = (int8_t)(-si);
+            e_j += 2.0 * si * f;
+            e_h += 2.0 * si * h[i];
+        }
+    }
+    *ej = e_j;
+    *eh = e_h;
+    memcpy(rng, w, sizeof(w));
+}
+
+/* The thresholds of the +-J path at one beta: tab[(s_i > 0) (2d + 1) + k + d] (Metropolis) or
+ * tab[k + d] (heat-bath, P(s_i = +1)), k = sum_j sign_ij s_j; events "u <= t" as graph_impl.h. */
+static void tp_pm_table(const tp_model *g, double beta, uint64_t *tab) {
+    const int d = g->degmax, nd = 2 * d + 1;
+    for (int k = -d; k <= d; k++) {
+        const double x = beta * (g->w0 * k + g->h0);
+        for (int sp = 0; sp < 2; sp++) {
+            const double de = 2.0 * (sp ? 1.0 : -1.0) * x;
+            const double p = g->heatbath ? 1.0 / (1.0 + exp(-2.0 * x))
+                                         : (fabs(de) <= ISB_TIE ? 0.5 : (de <= 0.0 ? 1.0 : exp(-de)));
+            const uint64_t t = p >= 1.0 ? UINT64_MAX : isb_thr64(p);
+            tab[sp * nd + k + d] = t == UINT64_MAX || t == 0 ? t : t - 1;
+        }
+    }
+}
+
+/* Graph Ising, +-J path: integer local fields, one random word per site (blocks of 8 lanes). */
+static void tp_ising_pm(const tp_model *g, int8_t *restrict s, uint64_t *rng,
+                        const uint64_t *restrict tab, double *ej, double *eh) {
+    const int64_t n = g->n;
+    const int64_t *restrict indptr = g->indptr;
+    const int32_t *restrict indices = g->indices;
+    const int8_t *restrict sg = g->sgn;
+    const int d = g->degmax, nd = 2 * d + 1, hb = g->heatbath;
+    uint64_t w[ISB_RNG_WORDS], ubuf[TP_BLK];
+    memcpy(w, rng, sizeof(w));
+    int64_t db = 0, dm = 0;   /* change of sum_{i<j} sign s_i s_j, of sum s_i */
+    for (int64_t i0 = 0; i0 < n; i0 += TP_BLK) {
+        const int64_t nb = n - i0 < TP_BLK ? n - i0 : TP_BLK;
+        isb_fill8(w, ubuf, (nb + 7) >> 3);
+        for (int64_t i = i0; i < i0 + nb; i++) {
+            int32_t k = 0;
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) k += sg[p] * s[indices[p]];
+            const int32_t si = s[i];
+            const uint64_t u = ubuf[i - i0];
+            int32_t sn;
+            if (hb) {
+                sn = u <= tab[k + d] ? 1 : -1;
+            } else {
+                const int32_t ev = u <= tab[(si > 0) * nd + k + d];
+                sn = si * (1 - 2 * ev);
+            }
+            s[i] = (int8_t)sn;
+            const int32_t ch = sn != si;
+            db += ch * sn * k;   /* s_i k changes by 2 sn k */
+            dm += ch * sn;
+        }
+    }
+    *ej -= g->w0 * (double)(2 * db);
+    *eh -= g->h0 * (double)(2 * dm);
+    memcpy(rng, w, sizeof(w));
+}
+
+/* Graph Potts, double local fields (graph_impl.h's general path). */
+static void tp_potts_general(const tp_model *g, int8_t *restrict x, uint64_t *rng, double beta,
+                             double *ej, double *eh) {
+    const int64_t n = g->n;
+    const int q = (int)g->q;
+    const int64_t *restrict indptr = g->indptr;
+    const int32_t *restrict indices = g->indices;
+    const double *restrict wt = g->w;
+    uint64_t w[ISB_RNG_WORDS];
+    memcpy(w, rng, sizeof(w));
+    double lf[ISB_MAX_Q], cum[ISB_MAX_Q];
+    double e_j = *ej, e_h = *eh;
+    for (int64_t i = 0; i < n; i++) {
+        const int old = x[i];
+        const double *restrict hi = g->h + i * q;
+        int b;
+        double fa, fb;
+        if (g->heatbath) {
+            for (int a = 0; a < q; a++) lf[a] = 0.0;
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) lf[x[indices[p]]] += wt[p];
+            double mx = -INFINITY;
+            for (int a = 0; a < q; a++) {
+                cum[a] = beta * (lf[a] + hi[a]);
+                if (cum[a] > mx) mx = cum[a];
+            }
+            double tot = 0.0;
+            for (int a = 0; a < q; a++) {
+                tot += exp(cum[a] - mx);
+                cum[a] = tot;
+            }
+            const double u = isb_uniform(w) * tot;
+            b = 0;
+            while (b < q - 1 && cum[b] <= u) b++;
+            if (b == old) continue;
+            fa = lf[old];
+            fb = lf[b];
+        } else {
+            b = (int)isb_bounded(w, (uint64_t)(q - 1));
+            b += b >= old;
+            fa = 0.0;
+            fb = 0.0;
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
+                const int8_t xk = x[indices[p]];
+                if (xk == old) fa += wt[p];
+                else if (xk == b) fb += wt[p];
+            }
+            const double de = -beta * ((fb - fa) + (hi[b] - hi[old]));
+            if (q == 2 && fabs(de) <= ISB_TIE) {
+                if (!(isb_next(w) >> 63)) continue;
+            } else if (de > 0.0) {
+                const double u = isb_uniform(w);
+                if (!(u < 1.0 - de || (u * (1.0 + de) < 1.0 && u < exp(-de)))) continue;
+            }
+        }
+        x[i] = (int8_t)b;
+        e_j -= fb - fa;
+        e_h -= hi[b] - hi[old];
+    }
+    *ej = e_j;
+    *eh = e_h;
+    memcpy(rng, w, sizeof(w));
+}
+
+/* Dense Potts: F[k, a] = sum_j J[j, k, x_j, a] kept across calls (double). */
+#define TP_DENSE_SWEEP(NAME, T, MOVE)                                                          \
+static void NAME(const tp_model *g, int8_t *restrict x, uint64_t *rng, double beta,           \
+                 double *ej, double *eh, double *restrict F) {                                \
+    const ptrdiff_t n = g->n, q = g->q, nqq = n * q * q;                                      \
+    const T *restrict J = (const T *)g->J;                                                    \
+    const double *restrict h = g->h;                                                          \
+    double cum[ISB_MAX_Q];                                                                    \
+    double e_j = *ej, e_h = *eh;                                                              \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                       \
+        const double *hi = h + i * q;                                                         \
+        double *Fi = F + i * q;                                                               \
+        const ptrdiff_t old = x[i];                                                           \
+        ptrdiff_t b;                                                                          \
+        if (g->heatbath) {                                                                    \
+            for (ptrdiff_t a = 0; a < q; a++) cum[a] = beta * (Fi[a] + hi[a]);                \
+            const double tot = isb_dense_softmax_cum(cum, q);                                 \
+            const double u = isb_uniform(rng) * tot;                                          \
+            b = 0;                                                                            \
+            while (b < q - 1 && cum[b] <= u) b += 1;                                          \
+            if (b == old) continue;                                                           \
+        } else {                                                                              \
+            b = (ptrdiff_t)isb_bounded(rng, (uint64_t)(q - 1));                               \
+            if (b >= old) b += 1;                                                             \
+            const double d = -beta * ((Fi[b] - Fi[old]) + (hi[b] - hi[old]));                 \
+            if (q == 2 && isb_is_tie(d)) {                                                    \
+                if (!(isb_uniform(rng) < 0.5)) continue;                                      \
+            } else if (d > 0.0 && !(isb_uniform(rng) < exp(-d))) {                            \
+                continue;                                                                     \
+            }                                                                                 \
+        }                                                                                     \
+        e_j -= Fi[b] - Fi[old];                                                               \
+        e_h -= hi[b] - hi[old];                                                               \
+        MOVE(F, J + i * nqq + b * q, J + i * nqq + old * q, n, q, q * q);                     \
+        x[i] = (int8_t)b;                                                                     \
+    }                                                                                         \
+    *ej = e_j;                                                                                \
+    *eh = e_h;                                                                                \
+}
+TP_DENSE_SWEEP(tp_dense_sweep_d, double, isb_dense_move_d)
+TP_DENSE_SWEEP(tp_dense_sweep_f, float, isb_dense_move_f)
+
+/* Energies (and the dense cache) of chain x from scratch. */
+static void tp_init_chain(const tp_model *g, const int8_t *x, double *ej, double *eh, double *F) {
+    const int64_t n = g->n, q = g->q;
+    double e_j = 0.0, e_h = 0.0;
+    if (g->kind == TP_GRAPH_ISING) {
+        for (int64_t i = 0; i < n; i++) {
+            double f = 0.0;
+            for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) f += g->w[p] * x[g->indices[p]];
+            e_j -= 0.5 * x[i] * f;
+            e_h -= g->h[i] * x[i];
+        }
+    } else if (g->kind == TP_GRAPH_POTTS) {
+        for (int64_t i = 0; i < n; i++) {
+            double fa = 0.0;
+            for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++)
+                if (x[g->indices[p]] == x[i]) fa += g->w[p];
+            e_j -= 0.5 * fa;
+            e_h -= g->h[i * q + x[i]];
+        }
+    } else {
+        const int64_t nqq = n * q * q;
+        for (int64_t a = 0; a < n * q; a++) F[a] = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            if (g->j_float) isb_dense_add_f(F, (const float *)g->J + i * nqq + x[i] * q, n, q, q * q);
+            else isb_dense_add_d(F, (const double *)g->J + i * nqq + x[i] * q, n, q, q * q);
+        }
+        for (int64_t i = 0; i < n; i++) {
+            double d = 0.0;
+            for (int64_t j = 0; j < n; j++) {
+                const int64_t at = i * nqq + j * q * q + x[i] * q + x[j];
+                d += g->j_float ? (double)((const float *)g->J)[at] : ((const double *)g->J)[at];
+            }
+            e_j -= 0.5 * d;
+            e_h -= g->h[i * q + x[i]];
+        }
+    }
+    *ej = e_j;
+    *eh = e_h;
+}
+
+/* Ising: mean spin; Potts: (q max_a n_a / n - 1) / (q - 1). */
+static double tp_order(const tp_model *g, const int8_t *x) {
+    const int64_t n = g->n;
+    if (g->kind == TP_GRAPH_ISING) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++) m += x[i];
+        return (double)m / (double)n;
+    }
+    int64_t counts[ISB_MAX_Q];
+    for (int a = 0; a < g->q; a++) counts[a] = 0;
+    for (int64_t i = 0; i < n; i++) counts[x[i]]++;
+    return isb_potts_order(counts, (int)g->q, n);
+}
+
+/* Overlap of two states: Ising (1/n) sum s_i t_i; Potts mean of (q delta(x_i, y_i) - 1) / (q - 1). */
+static double tp_overlap(const tp_model *g, const int8_t *x, const int8_t *y) {
+    const int64_t n = g->n;
+    int64_t acc = 0;
+    if (g->kind == TP_GRAPH_ISING) {
+        for (int64_t i = 0; i < n; i++) acc += x[i] * y[i];
+        return (double)acc / (double)n;
+    }
+    for (int64_t i = 0; i < n; i++) acc += x[i] == y[i];
+    const double q = (double)g->q;
+    return (q * (double)acc / (double)n - 1.0) / (q - 1.0);
+}
+
+/* The per-form step: one sweep of chain c at beta (tab: its rung's +-J table). */
+static inline void tp_advance(const tp_model *g, const tp_run *a, int64_t c, double beta,
+                              const uint64_t *tab) {
+    int8_t *x = a->states + c * g->n;
+    uint64_t *rng = a->rng + c * ISB_RNG_WORDS;
+    double *ej = a->e_j + c, *eh = a->e_h + c;
+    if (g->kind == TP_GRAPH_ISING) {
+        if (g->pm) tp_ising_pm(g, x, rng, tab, ej, eh);
+        else tp_ising_general(g, x, rng, beta, ej, eh);
+    } else if (g->kind == TP_GRAPH_POTTS) {
+        tp_potts_general(g, x, rng, beta, ej, eh);
+    } else {
+        double *F = a->cache + c * g->n * g->q;
+        if (g->j_float) tp_dense_sweep_f(g, x, rng, beta, ej, eh, F);
+        else tp_dense_sweep_d(g, x, rng, beta, ej, eh, F);
+    }
+}
+
+/* One swap round of run r (parity: which pairs), then the round-trip labels and the flow. */
+static void tp_swap_round(const tp_run *a, int64_t r, int parity, int64_t *rung_of, int64_t now) {
+    const int64_t K = a->K;
+    int64_t *rep = a->rep_at + r * K;
+    uint64_t *w = a->swap_rng + r * ISB_RNG_WORDS;
+    for (int64_t k = parity; k + 1 < K; k += 2) {
+        const int64_t ca = r * K + rep[k], cb = r * K + rep[k + 1];
+        const double ea = a->e_j[ca] + a->e_h[ca], eb = a->e_j[cb] + a->e_h[cb];
+        const double lr = (a->betas[k + 1] - a->betas[k]) * (eb - ea);
+        const double u = isb_uniform(w);
+        a->swaps[2 * k]++;
+        if (lr >= 0.0 || u < exp(lr)) {
+            a->swaps[2 * k + 1]++;
+            const int64_t t = rep[k];
+            rep[k] = rep[k + 1];
+            rep[k + 1] = t;
+            rung_of[ca] = k + 1;
+            rung_of[cb] = k;
+        }
+    }
+    if (K < 2) return;
+    for (int64_t k = 0; k < K; k++) {
+        const int64_t c = r * K + rep[k];
+        if (k == 0) {
+            if (a->dir[c] == 2) {
+                a->trips[r]++;
+                a->trip_time[r] += (double)(now - a->trip_start[c]);
+            }
+            if (a->dir[c] != 1) {
+                a->dir[c] = 1;
+                a->trip_start[c] = now;
+            }
+        } else if (k == K - 1 && a->dir[c] == 1) {
+            a->dir[c] = 2;
+        }
+        if (a->dir[c] == 1) a->flow[2 * k]++;
+        else if (a->dir[c] == 2) a->flow[2 * k + 1]++;
+    }
+}
+
+/* Record rec (relative to rec_offset) of every run and rung. */
+static void tp_record(const tp_model *g, const tp_run *a, int64_t rec) {
+    const int64_t R = a->R, K = a->K, n = g->n, at = a->rec_offset + rec;
+    for (int64_t r = 0; r < R; r++)
+        for (int64_t k = 0; k < K; k++) {
+            const int64_t c = r * K + a->rep_at[r * K + k];
+            a->energy[(r * K + k) * a->rec_stride + at] = a->e_j[c] + a->e_h[c];
+            a->mag[(r * K + k) * a->rec_stride + at] = tp_order(g, a->states + c * n);
+        }
+    if (!a->overlap) return;
+    int64_t p = 0;
+    for (int64_t r1 = 0; r1 < R; r1++)
+        for (int64_t r2 = r1 + 1; r2 < R; r2++, p++)
+            for (int64_t k = 0; k < K; k++) {
+                const int64_t c1 = r1 * K + a->rep_at[r1 * K + k];
+                const int64_t c2 = r2 * K + a->rep_at[r2 * K + k];
+                a->overlap[(p * K + k) * a->rec_stride + at] =
+                    tp_overlap(g, a->states + c1 * n, a->states + c2 * n);
+            }
+}
+
+/* One call. Returns ISB_OK or ISB_ENOMEM (nothing was run). */
+static int tp_run_all(tp_model *g, const tp_run *a) {
+    const int64_t R = a->R, K = a->K, C = R * K, n = g->n;
+    const int nd = 2 * TP_MAX_DEG + 1;
+    int64_t *rung_of = (int64_t *)malloc(sizeof(int64_t) * (size_t)(C ? C : 1));
+    uint64_t *tabs = NULL;
+    if (!rung_of) return ISB_ENOMEM;
+    g->sgn = NULL;
+    if (g->pm) {
+        const int64_t nnz = g->indptr[n];
+        g->sgn = (int8_t *)malloc((size_t)(nnz ? nnz : 1));
+        tabs = (uint64_t *)malloc(sizeof(uint64_t) * 2 * nd * (size_t)(K ? K : 1));
+        if (!g->sgn || !tabs) {
+            free(g->sgn); free(tabs); free(rung_of);
+            g->sgn = NULL;
+            return ISB_ENOMEM;
+        }
+        for (int64_t p = 0; p < nnz; p++) g->sgn[p] = g->w[p] > 0 ? 1 : -1;
+        for (int64_t k = 0; k < K; k++) tp_pm_table(g, a->betas[k], tabs + 2 * nd * k);
+    }
+    for (int64_t r = 0; r < R; r++)
+        for (int64_t k = 0; k < K; k++) rung_of[r * K + a->rep_at[r * K + k]] = k;
+    const int recording = a->energy != NULL;
+    const int64_t every = a->swap_every, thin = a->thin, total = a->n_sweeps;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(a->n_threads)
+#endif
+    {
+        if (a->init) {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int64_t c = 0; c < C; c++)
+                tp_init_chain(g, a->states + c * n, a->e_j + c, a->e_h + c,
+                              g->kind == TP_DENSE ? a->cache + c * n * g->q : NULL);
+        }
+        int64_t clk = a->clock[0];   /* private copy, advanced the same way by every thread */
+        for (int64_t t = 0; t < total;) {
+            /* sweeps to the next swap round, record or the end */
+            int64_t step = every - clk % every;
+            if (recording && thin - t % thin < step) step = thin - t % thin;
+            if (total - t < step) step = total - t;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int64_t c = 0; c < C; c++) {
+                const int64_t k = rung_of[c];
+                for (int64_t s = 0; s < step; s++)
+                    tp_advance(g, a, c, a->betas[k], g->pm ? tabs + 2 * nd * k : NULL);
+            }
+            t += step;
+            clk += step;
+#ifdef _OPENMP
+#pragma omp single
+#endif
+            {
+                if (clk % every == 0) {
+                    const int parity = (int)(a->clock[1] & 1);
+                    for (int64_t r = 0; r < R; r++) tp_swap_round(a, r, parity, rung_of, clk);
+                    a->clock[1]++;
+                }
+                if (recording && t % thin == 0) tp_record(g, a, t / thin - 1);
+                a->clock[0] = clk;
+            }
+        }
+    }
+    free(tabs);
+    free(g->sgn);
+    g->sgn = NULL;
+    free(rung_of);
+    return ISB_OK;
+}
+
+#endif
