@@ -160,11 +160,21 @@ def test_energy_overlap():
     assert 0.5 < energy_overlap(x, x + 1.0) < 0.7  # two unit normals one sigma apart: 0.617
 
 
-def test_mbar_thins_correlated_series(ea, rng):
+def test_errors_grow_with_autocorrelation(ea, rng):
+    """Each record repeated 10 times: no new information, so the errors must stay those of the
+    original series (about sqrt(10) times the independent-sample formula)."""
     betas = np.linspace(0.0, 1.0, 5)
-    e = np.repeat(ea.draw(betas, 400, rng), 10, axis=2)  # each value repeated: tau_int ~ 5-10
+    base = ea.draw(betas, 400, rng)
+    e = np.repeat(base, 10, axis=2)
+    one = mbar(betas, base, log_z0=ea.log_z0)
     res = mbar(betas, e, log_z0=ea.log_z0)
-    assert np.all(res.stride >= 5)
+    assert res.log_z[-1] == pytest.approx(one.log_z[-1], abs=1e-9)
+    assert res.stderr[-1] == pytest.approx(one.stderr[-1], rel=0.3)
+    assert res.stderr[-1] > 2.5 * res.stderr_independent[-1]
+    assert one.stderr[-1] == pytest.approx(one.stderr_independent[-1], rel=0.2)  # the same for independent draws
+    ti_one = thermodynamic_integration(betas, base, log_z0=ea.log_z0)
+    ti = thermodynamic_integration(betas, e, log_z0=ea.log_z0)
+    assert ti.stderr[-1] == pytest.approx(ti_one.stderr[-1], rel=0.3)
     assert abs(res.log_z[-1] - ea.log_z(1.0)) < 4.5 * res.stderr[-1]
 
 
