@@ -310,8 +310,34 @@ def ladder_table(result: Any) -> dict[str, np.ndarray]:
     return table
 
 
+def _kaufman_curves(model: Any, temperatures: np.ndarray) -> dict[str, Any] | None:
+    """Exact E/N and C/N of the same finite torus (Kaufman), for a 2D Ising torus in zero field."""
+    from ..exact import ising_torus_thermodynamics
+    from ..models import IsingModel
+
+    J, periodic = model.lattice_J, model.periodic
+    if (
+        not isinstance(model, IsingModel)
+        or J is None
+        or periodic is None
+        or len(model.shape) != 2
+        or not all(periodic)
+        or J[0] != J[1]
+        or model.uniform_field != 0.0
+    ):
+        return None
+    t = np.linspace(temperatures.min(), temperatures.max(), 200)
+    rows = [ising_torus_thermodynamics(model.shape[0], model.shape[1], 1.0 / x, J=float(J[0])) for x in t]
+    return {
+        "energy": (t, np.array([r.energy_per_site for r in rows])),
+        "specific_heat": (t, np.array([r.specific_heat_per_site for r in rows])),
+        "label": "exact (Kaufman, same torus)",
+    }
+
+
 def plot_ladder(result: Any, path: str, title: str = "") -> str:
-    """plot_tempering of a TemperingResult (temperatures 1/beta; a beta = 0 rung is left out)."""
+    """plot_tempering of a TemperingResult (temperatures 1/beta; a beta = 0 rung is left out),
+    with the exact curves of a 2D Ising torus in zero field."""
     from ..plot import plot_tempering
 
     betas = np.asarray(result.betas, dtype=np.float64)
@@ -319,11 +345,14 @@ def plot_ladder(result: Any, path: str, title: str = "") -> str:
     table = ladder_table(result)
     acc = np.asarray(result.swap_acceptance, dtype=np.float64)
     pairs = keep[1:] & keep[:-1]
+    temperatures = 1.0 / betas[keep]
+    exact = _kaufman_curves(result.model, temperatures) if temperatures.size else None
     return plot_tempering(
-        1.0 / betas[keep],
+        temperatures,
         {k: v[keep] for k, v in table.items()},
         acc[pairs],
         path,
+        exact=exact,
         title=title or f"parallel tempering, {result.method}",
     )
 
@@ -394,7 +423,8 @@ def _tempering(args: argparse.Namespace) -> int:
                 round_trips=trips,
                 seed=result.seed,
                 method=method,
-                **{k: v for k, v in table.items()},
+                **{f"{k}_per_site" if k != "tau_int" else k: v for k, v in table.items() if k != "abs_magnetization"},
+                abs_magnetization=table["abs_magnetization"],
             )
         if args.plot:
             plot_ladder(result, stage(args.plot, ".png"), title=f"{description}; parallel tempering, {method}")
