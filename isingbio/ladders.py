@@ -12,7 +12,7 @@ Markov chain:
 * ``"feedback"``: the feedback-optimised ladder of Katzgraber, Trebst, Huse and Troyer
   (J. Stat. Mech. P03018, 2006). f(k) is the fraction of the replicas at rung k that last
   visited the hot end (rung 0) rather than the cold end; the optimal density of rungs is
-  proportional to sqrt(density x |df/dbeta|), so the new rungs split
+  proportional to sqrt(density x abs(df / dbeta)), so the new rungs split
   sum_k sqrt(f(k) - f(k + 1)) / (beta_{k+1} - beta_k) dbeta into equal parts.
 
 Both keep the end points and move the inner rungs by a damped step, so a ladder stays

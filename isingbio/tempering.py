@@ -24,7 +24,10 @@ calls. Ladders: :mod:`isingbio.ladders`.
 
 from __future__ import annotations
 
+import sys
 import time
+import types
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -254,7 +257,7 @@ class TemperingSampler:
         return max(1, min(self.n_threads, int(per_round / _UPDATES_PER_THREAD)))
 
     def _call(self, n_sweeps: int, thin: int, out: tuple | None, offset: int) -> None:
-        energy, mag, overlap = out if out is not None else (None, None, None)
+        energy, mag, overlap, states_out = out if out is not None else (None, None, None, None)
         indptr, indices, weights = self._graph
         _tempering.tempering_run(
             self._kind,
@@ -287,6 +290,7 @@ class TemperingSampler:
             energy=energy,
             magnetization=mag,
             overlap=overlap,
+            states_out=states_out,
             rec_offset=offset,
             init=self._need_init,
             n_threads=self._threads(),
@@ -346,6 +350,7 @@ class TemperingSampler:
         *,
         adapt: bool | str = False,
         return_states: bool = False,
+        record_states: bool = False,
         progress: bool = False,
     ) -> TemperingResult:
         """Run `burn_in` sweeps (adapting the ladder if asked), then `n_sweeps` recorded ones.
@@ -362,6 +367,9 @@ class TemperingSampler:
             Adapt the ladder during the first half of the burn-in, then freeze it.
         return_states : bool, optional
             Also return the final configuration of every rung.
+        record_states : bool, optional
+            Also return the configuration of every rung at every record
+            (``recorded_states``, n_runs x n_rungs x n_records x L bytes).
         progress : bool, optional
             Show a progress bar on stderr.
 
@@ -384,15 +392,20 @@ class TemperingSampler:
         energy = np.zeros((R, K, n_records))
         mag = np.zeros((R, K, n_records))
         overlap = np.zeros((n_pairs, K, n_records)) if n_pairs else None
+        recorded = None
+        if record_states:
+            n = self.model.n_sites
+            check_memory(R * K * n_records * n, f"states of {R} x {K} rungs x {n_records} records")
+            recorded = np.zeros((R, K, n_records, n), dtype=np.int8)
         bar = progress_bar(progress, n_sweeps, "tempering")
         step = self._chunk(thin)
-        recorded = n_records * thin
-        for done in range(0, recorded, step):
-            k = min(step, recorded - done)
-            self._call(k, thin, (energy, mag, overlap), done // thin)
+        total = n_records * thin
+        for done in range(0, total, step):
+            k = min(step, total - done)
+            self._call(k, thin, (energy, mag, overlap, recorded), done // thin)
             bar.update(k)
-        if n_sweeps > recorded:
-            self._sweeps(n_sweeps - recorded, bar)
+        if n_sweeps > total:
+            self._sweeps(n_sweeps - total, bar)
         bar.close()
         acceptance = self._acceptance()
         trips = int(self._trips.sum())
@@ -431,6 +444,7 @@ class TemperingSampler:
             initial_betas=initial,
             flow_fraction=flow,
             overlap_samples=overlap,
+            recorded_states=recorded,
             swap_attempts=self._swaps[: max(K - 1, 0), 0].copy(),
             warnings=warnings,
         )
@@ -509,3 +523,18 @@ def tempering(
         model, betas, method=method, n_runs=n_runs, swap_every=swap_every, seed=seed, n_threads=n_threads
     )
     return sampler.run(n_sweeps, burn_in, thin, adapt=adapt, return_states=return_states, progress=progress)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`tempering`.
+
+    ``isingbio.tempering`` is the function; but importing this module (``import
+    isingbio.tempering``, ``from isingbio.tempering import ...``) binds the package attribute
+    to the module, so the module itself forwards calls to the function.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> TemperingResult:
+        return tempering(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -47,6 +47,13 @@ class TemperingResult:
         the last rung (Katzgraber et al. 2006; NaN where neither).
     overlap_samples : ndarray of float64, shape (n_pairs, n_rungs, n_records), or None
         Replica overlap between every pair of runs (i < j) at each record (n_runs >= 2).
+    swap_attempts : ndarray of int64, shape (n_rungs - 1,)
+        Swaps attempted per neighbouring pair during production.
+    recorded_states : ndarray of int8, shape (n_runs, n_rungs, n_records, n_sites), or None
+        The configuration of every rung at every record (``record_states=True`` of
+        :meth:`TemperingSampler.run`).
+    warnings : list of str
+        Why the estimates may not be trusted (low swap acceptance, no round trips).
     """
 
     betas: np.ndarray
@@ -71,6 +78,7 @@ class TemperingResult:
     flow_fraction: np.ndarray | None = None
     overlap_samples: np.ndarray | None = None
     swap_attempts: np.ndarray | None = None
+    recorded_states: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -153,7 +161,8 @@ class TemperingResult:
         return density, edges
 
     def summary(self) -> str:
-        """A table per rung: T, beta, <E>/L +- err, <|m|>, swap acceptance, and the round trips."""
+        """A table per rung (T, beta, mean energy per site and its error, mean absolute
+        magnetisation, swap acceptance) and the round trips."""
         lines = [
             f"parallel tempering, {self.method}, {self.n_rungs} rungs x {self.n_runs} run(s), "
             f"{self.n_sweeps} sweeps after {self.burn_in} burn-in, swaps every {self.swap_every}, "

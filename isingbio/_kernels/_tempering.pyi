@@ -36,8 +36,9 @@ def tempering_run(
     energy: NDArray[Any] | None = ...,
     magnetization: NDArray[Any] | None = ...,
     overlap: NDArray[Any] | None = ...,
+    states_out: NDArray[Any] | None = ...,
     rec_offset: int = ...,
     init: Any = ...,
     n_threads: int = ...,
-    allow_pm: Any = ...,
+    fast: int = ...,
 ) -> Any: ...

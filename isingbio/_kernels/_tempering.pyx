@@ -21,9 +21,11 @@ cdef extern from "tempering_impl.h" nogil:
         const double *h
         const void *J
         int j_float
-        int pm, degmax
+        int pm, degmax, regular
         double w0, h0
         int8_t *sgn
+        int32_t *lidx
+        int8_t *lc
     ctypedef struct tp_run:
         int64_t R, K
         const double *betas
@@ -45,9 +47,10 @@ cdef extern from "tempering_impl.h" nogil:
         double *energy
         double *mag
         double *overlap
+        int8_t *states_out
         int64_t rec_stride, rec_offset
         int init, n_threads
-    int tp_run_all(tp_model *g, const tp_run *a)
+    int tp_run_all(tp_model *g, const tp_run *a, int fast)
 
 
 cdef int _graph_pm(tp_model *g, const double[::1] h) noexcept:
@@ -86,8 +89,9 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                   Py_ssize_t n_sweeps, Py_ssize_t swap_every, Py_ssize_t thin, *,
                   const double[::1] J_double=None, const float[::1] J_float=None,
                   double[:, :, ::1] energy=None, double[:, :, ::1] magnetization=None,
-                  double[:, :, ::1] overlap=None, Py_ssize_t rec_offset=0, bint init=False,
-                  int n_threads=1, bint allow_pm=True):
+                  double[:, :, ::1] overlap=None, int8_t[:, :, :, ::1] states_out=None,
+                  Py_ssize_t rec_offset=0, bint init=False,
+                  int n_threads=1, int fast=2):
     """Run n_sweeps sweeps of R runs x K rungs with swaps every swap_every sweeps.
 
     kind: 0 graph Ising, 1 graph Potts (indptr, indices, weights: CSR), 2 dense Potts (J_double
@@ -96,9 +100,10 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     states (R K, n), rng (R K, 32), e_j, e_h (R K), cache (R K, n q) (dense; else (0, 0)),
     rep_at (R, K), direction, trip_start (R K), clock (2), swaps (K - 1, 2), trips,
     trip_time (R), flow (K, 2): updated in place. energy, magnetization (R, K, n_rec)
-    and overlap (R (R - 1) / 2, K, n_rec) may be None (no records); record i of this call
+    overlap (R (R - 1) / 2, K, n_rec) and states_out (R, K, n_rec, n) may be None (no records); record i of this call
     goes to column rec_offset + i, one record every thin sweeps (n_sweeps a multiple of
-    thin). init: compute the energies (and dense caches) from the states first.
+    thin). init: compute the energies (and dense caches) from the states first. fast: 0 general
+    paths only, 1 also the +-J path, 2 also the +-J path across chains (default; testing).
     """
     cdef tp_model g
     cdef tp_run a
@@ -128,6 +133,9 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     g.j_float = 0
     g.pm = 0
     g.sgn = NULL
+    g.lidx = NULL
+    g.lc = NULL
+    g.regular = 0
     g.h = &h[0]
     if kind == TP_DENSE:
         if J_float is not None:
@@ -153,7 +161,7 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
         g.w = &weights[0] if weights.shape[0] > 0 else NULL
         if h.shape[0] != (n if kind == TP_GRAPH_ISING else n * q):
             raise ValueError("tempering: h has the wrong size")
-        if kind == TP_GRAPH_ISING and allow_pm:
+        if kind == TP_GRAPH_ISING and fast > 0:
             g.pm = _graph_pm(&g, h)
     a.R = R
     a.K = K
@@ -178,6 +186,7 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     a.energy = NULL
     a.mag = NULL
     a.overlap = NULL
+    a.states_out = NULL
     a.rec_stride = 0
     a.rec_offset = rec_offset
     if energy is not None:
@@ -197,8 +206,13 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                     or overlap.shape[2] != energy.shape[2]):
                 raise ValueError("tempering: overlap must have shape (R (R - 1) / 2, K, records)")
             a.overlap = &overlap[0, 0, 0]
+        if states_out is not None:
+            if (states_out.shape[0] != R or states_out.shape[1] != K
+                    or states_out.shape[2] != energy.shape[2] or states_out.shape[3] != n):
+                raise ValueError("tempering: states_out must have shape (R, K, records, n)")
+            a.states_out = &states_out[0, 0, 0, 0]
     a.init = init
     a.n_threads = n_threads if n_threads > 0 else 1
     with nogil:
-        rc = tp_run_all(&g, &a)
+        rc = tp_run_all(&g, &a, fast)
     check_status(rc, "tempering")

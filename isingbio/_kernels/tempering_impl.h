@@ -41,9 +41,11 @@ typedef struct {
     const void *J;              /* dense: (n, n, q, q) C order */
     int j_float;
     /* +-J path (graph Ising, every |w| = w0 > 0, h uniform = h0, degree <= TP_MAX_DEG) */
-    int pm, degmax;
+    int pm, degmax, regular;    /* regular: every row has this many entries (else 0) */
     double w0, h0;
     int8_t *sgn;                /* sign of each CSR entry */
+    int32_t *lidx;              /* indices with the entries i - 1 of row i set to i */
+    int8_t *lc;                 /* sum of the signs of those entries */
 } tp_model;
 
 typedef struct {
@@ -65,6 +67,7 @@ typedef struct {
     int64_t n_sweeps, swap_every, thin;
     double *energy, *mag;       /* (R, K, rec_stride) or NULL: records from rec_offset */
     double *overlap;            /* (R (R - 1) / 2, K, rec_stride) or NULL */
+    int8_t *states_out;         /* (R, K, rec_stride, n) or NULL: the state at each record */
     int64_t rec_stride, rec_offset;
     int init, n_threads;
 } tp_run;
@@ -129,41 +132,99 @@ static void tp_pm_table(const tp_model *g, double beta, uint64_t *tab) {
     }
 }
 
-/* Graph Ising, +-J path: integer local fields, one random word per site (blocks of 8 lanes). */
-static void tp_ising_pm(const tp_model *g, int8_t *restrict s, uint64_t *rng,
-                        const uint64_t *restrict tab, double *ej, double *eh) {
+/* Graph Ising, +-J path: integer local fields k = sum_j sign_ij s_j, one random word per site
+ * (blocks of 8 lanes). The spin of site i - 1, just written, is kept in a register (prev): the
+ * lists lidx have s[i] stand in for it (lc[i] = sum of the signs of the entries i - 1 of row i),
+ * both outcomes are decided and prev picks one, so no update waits for the previous store
+ * (graph_impl.h's ISB_G_NEIGHBOUR_SUMS with signs). DEG > 0: every row has DEG entries. */
+ISB_INLINE void tp_ising_pm_sweep(const tp_model *g, int8_t *restrict s, uint64_t *restrict w,
+                                  const uint64_t *restrict tab, int64_t *dbp, int64_t *dmp,
+                                  const int DEG) {
     const int64_t n = g->n;
     const int64_t *restrict indptr = g->indptr;
-    const int32_t *restrict indices = g->indices;
+    const int32_t *restrict lidx = g->lidx;
     const int8_t *restrict sg = g->sgn;
+    const int8_t *restrict lc = g->lc;
     const int d = g->degmax, nd = 2 * d + 1, hb = g->heatbath;
-    uint64_t w[ISB_RNG_WORDS], ubuf[TP_BLK];
-    memcpy(w, rng, sizeof(w));
+    uint64_t ubuf[TP_BLK];
     int64_t db = 0, dm = 0;   /* change of sum_{i<j} sign s_i s_j, of sum s_i */
+    int32_t prev = 1;
     for (int64_t i0 = 0; i0 < n; i0 += TP_BLK) {
         const int64_t nb = n - i0 < TP_BLK ? n - i0 : TP_BLK;
         isb_fill8(w, ubuf, (nb + 7) >> 3);
         for (int64_t i = i0; i < i0 + nb; i++) {
             int32_t k = 0;
-            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) k += sg[p] * s[indices[p]];
-            const int32_t si = s[i];
-            const uint64_t u = ubuf[i - i0];
-            int32_t sn;
-            if (hb) {
-                sn = u <= tab[k + d] ? 1 : -1;
+            if (DEG > 0) {
+                const int32_t *restrict nb_ = lidx + (int64_t)DEG * i;
+                const int8_t *restrict sg_ = sg + (int64_t)DEG * i;
+                for (int p = 0; p < DEG; p++) k += sg_[p] * s[nb_[p]];
             } else {
-                const int32_t ev = u <= tab[(si > 0) * nd + k + d];
-                sn = si * (1 - 2 * ev);
+                for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) k += sg[p] * s[lidx[p]];
+            }
+            const int32_t si = s[i], c = lc[i];
+            k -= c * si;                       /* k without site i - 1 */
+            const int32_t kp = k + c, km = k - c;
+            const uint64_t u = ubuf[i - i0];
+            int32_t sn, kk = prev > 0 ? kp : km;
+            if (hb) {
+                const int32_t ep = u <= tab[kp + d], em = u <= tab[km + d];
+                sn = 2 * (prev > 0 ? ep : em) - 1;
+            } else {
+                const uint64_t *restrict ts = tab + (si > 0) * nd + d;
+                const int32_t ep = u <= ts[kp], em = u <= ts[km];
+                sn = si * (1 - 2 * (prev > 0 ? ep : em));
             }
             s[i] = (int8_t)sn;
+            prev = sn;
             const int32_t ch = sn != si;
-            db += ch * sn * k;   /* s_i k changes by 2 sn k */
+            db += ch * sn * kk;   /* s_i k changes by 2 sn k */
             dm += ch * sn;
         }
     }
+    *dbp = db;
+    *dmp = dm;
+}
+
+static void tp_ising_pm(const tp_model *g, int8_t *restrict s, uint64_t *rng,
+                        const uint64_t *restrict tab, double *ej, double *eh) {
+    uint64_t w[ISB_RNG_WORDS];
+    memcpy(w, rng, sizeof(w));
+    int64_t db, dm;
+    if (g->regular == 6) tp_ising_pm_sweep(g, s, w, tab, &db, &dm, 6);
+    else if (g->regular == 4) tp_ising_pm_sweep(g, s, w, tab, &db, &dm, 4);
+    else tp_ising_pm_sweep(g, s, w, tab, &db, &dm, 0);
     *ej -= g->w0 * (double)(2 * db);
     *eh -= g->h0 * (double)(2 * dm);
     memcpy(rng, w, sizeof(w));
+}
+
+/* The lists of the +-J path: sgn, lidx (entries i - 1 of row i point to i), lc, regular.
+ * Returns ISB_OK or ISB_ENOMEM. */
+static int tp_pm_lists(tp_model *g) {
+    const int64_t n = g->n, nnz = g->indptr[n];
+    g->sgn = (int8_t *)malloc((size_t)(nnz ? nnz : 1));
+    g->lidx = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nnz ? nnz : 1));
+    g->lc = (int8_t *)malloc((size_t)(n ? n : 1));
+    if (!g->sgn || !g->lidx || !g->lc) return ISB_ENOMEM;
+    g->regular = g->degmax;
+    for (int64_t i = 0; i <= n && g->regular; i++)
+        if (g->indptr[i] != (int64_t)g->regular * i) g->regular = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t c = 0;
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) {
+            g->sgn[p] = g->w[p] > 0 ? 1 : -1;
+            const int hit = g->indices[p] == i - 1;
+            g->lidx[p] = hit ? (int32_t)i : g->indices[p];
+            c += hit * g->sgn[p];
+        }
+        g->lc[i] = (int8_t)c;
+    }
+    return ISB_OK;
+}
+
+static void tp_pm_free(tp_model *g) {
+    free(g->sgn); free(g->lidx); free(g->lc);
+    g->sgn = NULL; g->lidx = NULL; g->lc = NULL;
 }
 
 /* Graph Potts, double local fields (graph_impl.h's general path). */
@@ -396,14 +457,133 @@ static void tp_swap_round(const tp_run *a, int64_t r, int parity, int64_t *rung_
     }
 }
 
-/* Record rec (relative to rec_offset) of every run and rung. */
-static void tp_record(const tp_model *g, const tp_run *a, int64_t rec) {
-    const int64_t R = a->R, K = a->K, n = g->n, at = a->rec_offset + rec;
+/* ---- the +-J path across chains ----------------------------------------------------------
+ * Graph Ising with every |J_ij| = w0 and no field: the flip probability of site i depends only
+ * on v = s_i sum_j sign_ij s_j, in [-d, d]. The chains of a call are stored site-major,
+ * X[i * C + c], and a sweep updates site i of a block of chains (lanes) at once: every loop
+ * below runs over the lanes, so the compiler makes it SIMD (AVX2 clone where available). Each
+ * chain draws 32-bit words from its own stream (both halves of its 64-bit words, blocks of 8
+ * lanes, the words left at the end of a sweep discarded) and compares them with the thresholds
+ * of its rung's beta, TT[(v + d) * C + c] (isb_thr32_le: probability (t + 1) / 2^32). */
+#define TP_LANES 32   /* chains per block; C is padded to a multiple (idle lanes are ignored) */
+#define TP_SITES 64   /* sites per batch of random words (a sweep's last batch may be shorter) */
+
+static void tp_vec_table(const tp_model *g, double beta, uint32_t *t) {
+    const int d = g->degmax;
+    for (int v = -d; v <= d; v++) {
+        const double x = 2.0 * beta * g->w0 * v;   /* beta-weighted energy change of the flip */
+        const double p = g->heatbath ? 1.0 / (1.0 + exp(x))
+                                     : (fabs(x) <= ISB_TIE ? 0.5 : (x <= 0.0 ? 1.0 : exp(-x)));
+        t[v + d] = isb_thr32_le(p);
+    }
+}
+
+/* One sweep of the TP_LANES lanes from c0 (row stride Cp), nl of them real chains. U:
+ * (TP_SITES + 1) * TP_LANES words of scratch (each lane draws 8 words of its 8 generator lanes
+ * at a time, the words of 16 sites, TP_SITES sites at a time; words left at a sweep's end are
+ * discarded); dv[l] += the v of every flip of lane l (H_J changes by 2 w0 v).
+ * vstep: 2 when every v has the parity of d (rows of one degree), else 1. Written with GCC
+ * vector extensions (32 int8 lanes: one AVX2 register; thresholds in 4 x 8 uint32 lanes). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TP_HAVE_VEC 1
+typedef int8_t tp_i8v __attribute__((vector_size(32)));
+typedef int8_t tp_i8q __attribute__((vector_size(8)));
+typedef int32_t tp_i32v __attribute__((vector_size(32)));
+typedef uint32_t tp_u32v __attribute__((vector_size(32)));
+
+ISB_CLONES("avx2", "default")
+static void tp_vec_sweep(const tp_model *g, int8_t *restrict X, int64_t Cp, int64_t c0, int nl,
+                         uint64_t *rng, const uint32_t *restrict TT, uint32_t *restrict U,
+                         int64_t *restrict dv, int vstep) {
+    const int64_t n = g->n;
+    const int d = g->degmax;
+    uint64_t buf[TP_SITES / 2];
+    tp_i32v acc[4] = {{0}, {0}, {0}, {0}};
+    for (int64_t i = 0; i < n; i++) {
+        if (i % TP_SITES == 0) {   /* the words of the next TP_SITES sites, site-major */
+            const int64_t m = n - i < TP_SITES ? n - i : TP_SITES;
+            for (int l = 0; l < nl; l++) {
+                isb_fill8(rng + (c0 + l) * ISB_RNG_WORDS, buf, ((m + 1) / 2 + 7) >> 3);
+                uint32_t *restrict Ul = U + l;
+                for (int64_t j = 0; j < (m + 1) / 2; j++) {
+                    Ul[2 * j * TP_LANES] = (uint32_t)buf[j];
+                    Ul[(2 * j + 1) * TP_LANES] = (uint32_t)(buf[j] >> 32);
+                }
+            }
+        }
+        int8_t *xi = X + i * Cp + c0;
+        tp_i8v k = {0}, x, v, fm;
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) {
+            tp_i8v xn;
+            memcpy(&xn, X + (int64_t)g->indices[p] * Cp + c0, 32);
+            const tp_i8v ms = (tp_i8v){0} + (int8_t)(g->sgn[p] < 0 ? -1 : 0);
+            k += (xn ^ ms) - ms;                 /* sign_ij s_j */
+        }
+        memcpy(&x, xi, 32);
+        const tp_i8v mi = x >> 7;                /* -1 where s_i = -1 */
+        v = (k ^ mi) - mi;                       /* s_i k */
+        int8_t vb[TP_LANES], fb[TP_LANES];
+        memcpy(vb, &v, 32);
+        for (int q = 0; q < 4; q++) {
+            tp_i8q v8;
+            memcpy(&v8, vb + 8 * q, 8);
+            const tp_i32v v32 = __builtin_convertvector(v8, tp_i32v);
+            tp_u32v tb = {0}, tv, u;
+            for (int vv = -d; vv <= d; vv += vstep) {
+                memcpy(&tv, TT + (int64_t)(vv + d) * Cp + c0 + 8 * q, 32);
+                tb |= tv & (tp_u32v)(v32 == vv);
+            }
+            memcpy(&u, U + (i % TP_SITES) * TP_LANES + 8 * q, 32);
+            const tp_i32v flip = (tp_i32v)(u <= tb);   /* -1: flip */
+            acc[q] += v32 & flip;
+            const tp_i8q f8 = __builtin_convertvector(flip, tp_i8q);
+            memcpy(fb + 8 * q, &f8, 8);
+        }
+        memcpy(&fm, fb, 32);
+        x = (x ^ fm) - fm;
+        memcpy(xi, &x, 32);
+    }
+    for (int q = 0; q < 4; q++)
+        for (int j = 0; j < 8; j++) dv[8 * q + j] += acc[q][j];
+}
+#else
+#define TP_HAVE_VEC 0
+static void tp_vec_sweep(const tp_model *g, int8_t *X, int64_t Cp, int64_t c0, int nl,
+                         uint64_t *rng, const uint32_t *TT, uint32_t *U, int64_t *dv, int vstep) {
+    (void)g; (void)X; (void)Cp; (void)c0; (void)nl; (void)rng; (void)TT; (void)U; (void)dv;
+    (void)vstep;
+}
+#endif
+
+/* The state of chain c (site-major layout X when not NULL) copied to out. */
+static const int8_t *tp_state(const tp_model *g, const tp_run *a, const int8_t *X, int64_t c,
+                              int8_t *out) {
+    if (!X) return a->states + c * g->n;
+    const int64_t Cp = (a->R * a->K + TP_LANES - 1) / TP_LANES * TP_LANES;
+    for (int64_t i = 0; i < g->n; i++) out[i] = X[i * Cp + c];
+    return out;
+}
+
+/* Record rec (relative to rec_offset) of every run and rung. X: the site-major states of the
+ * chains (the +-J path across chains) or NULL; scratch: 2 n bytes, msum: R K words. */
+static void tp_record(const tp_model *g, const tp_run *a, int64_t rec, const int8_t *X,
+                      int8_t *scratch, int64_t *msum) {
+    const int64_t R = a->R, K = a->K, C = R * K, n = g->n, at = a->rec_offset + rec;
+    const int64_t Cp = (C + TP_LANES - 1) / TP_LANES * TP_LANES;
+    if (X) {   /* Ising: the sums of the spins of every chain, site by site */
+        for (int64_t c = 0; c < C; c++) msum[c] = 0;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t c = 0; c < C; c++) msum[c] += X[i * Cp + c];
+    }
     for (int64_t r = 0; r < R; r++)
         for (int64_t k = 0; k < K; k++) {
             const int64_t c = r * K + a->rep_at[r * K + k];
             a->energy[(r * K + k) * a->rec_stride + at] = a->e_j[c] + a->e_h[c];
-            a->mag[(r * K + k) * a->rec_stride + at] = tp_order(g, a->states + c * n);
+            a->mag[(r * K + k) * a->rec_stride + at] =
+                X ? (double)msum[c] / (double)n : tp_order(g, a->states + c * n);
+            if (a->states_out)
+                memcpy(a->states_out + ((r * K + k) * a->rec_stride + at) * n,
+                       tp_state(g, a, X, c, scratch), (size_t)n);
         }
     if (!a->overlap) return;
     int64_t p = 0;
@@ -413,30 +593,57 @@ static void tp_record(const tp_model *g, const tp_run *a, int64_t rec) {
                 const int64_t c1 = r1 * K + a->rep_at[r1 * K + k];
                 const int64_t c2 = r2 * K + a->rep_at[r2 * K + k];
                 a->overlap[(p * K + k) * a->rec_stride + at] =
-                    tp_overlap(g, a->states + c1 * n, a->states + c2 * n);
+                    tp_overlap(g, tp_state(g, a, X, c1, scratch), tp_state(g, a, X, c2, scratch + n));
             }
 }
 
-/* One call. Returns ISB_OK or ISB_ENOMEM (nothing was run). */
-static int tp_run_all(tp_model *g, const tp_run *a) {
+/* One call. fast: 0 general paths only, 1 also the +-J path, 2 also the +-J path across
+ * chains (chosen from the model and fast alone, never from the threads or the call's length).
+ * Returns ISB_OK or ISB_ENOMEM (nothing was run). */
+static int tp_run_all(tp_model *g, const tp_run *a, int fast) {
     const int64_t R = a->R, K = a->K, C = R * K, n = g->n;
     const int nd = 2 * TP_MAX_DEG + 1;
     int64_t *rung_of = (int64_t *)malloc(sizeof(int64_t) * (size_t)(C ? C : 1));
+    int64_t *msum = (int64_t *)malloc(sizeof(int64_t) * (size_t)(C ? C : 1));
+    int8_t *scratch = (int8_t *)malloc((size_t)(2 * n));
     uint64_t *tabs = NULL;
-    if (!rung_of) return ISB_ENOMEM;
+    uint32_t *tabs32 = NULL, *TT = NULL, *U = NULL;
+    int8_t *X = NULL;
+    int64_t *dv = NULL;
+    int fail = !rung_of || !msum || !scratch;
     g->sgn = NULL;
-    if (g->pm) {
-        const int64_t nnz = g->indptr[n];
-        g->sgn = (int8_t *)malloc((size_t)(nnz ? nnz : 1));
-        tabs = (uint64_t *)malloc(sizeof(uint64_t) * 2 * nd * (size_t)(K ? K : 1));
-        if (!g->sgn || !tabs) {
-            free(g->sgn); free(tabs); free(rung_of);
-            g->sgn = NULL;
-            return ISB_ENOMEM;
-        }
-        for (int64_t p = 0; p < nnz; p++) g->sgn[p] = g->w[p] > 0 ? 1 : -1;
-        for (int64_t k = 0; k < K; k++) tp_pm_table(g, a->betas[k], tabs + 2 * nd * k);
+    g->lidx = NULL;
+    g->lc = NULL;
+    if (!fast) g->pm = 0;
+    const int vec = TP_HAVE_VEC && g->pm && fast >= 2 && g->h0 == 0.0;
+    const int64_t n_blocks = (C + TP_LANES - 1) / TP_LANES, Cp = n_blocks * TP_LANES;
+    if (!fail && g->pm) {
+        tabs = (uint64_t *)malloc(sizeof(uint64_t) * 2 * nd * (size_t)K);
+        fail = !tabs || tp_pm_lists(g) != ISB_OK;
+        if (!fail) for (int64_t k = 0; k < K; k++) tp_pm_table(g, a->betas[k], tabs + 2 * nd * k);
     }
+    if (!fail && vec) {
+        tabs32 = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(nd * K));
+        TT = (uint32_t *)calloc((size_t)(nd * Cp), sizeof(uint32_t));
+        U = (uint32_t *)calloc((size_t)((TP_SITES + 1) * Cp), sizeof(uint32_t));
+        X = (int8_t *)malloc((size_t)(n * Cp));
+        dv = (int64_t *)malloc(sizeof(int64_t) * (size_t)Cp);
+        fail = !tabs32 || !TT || !U || !X || !dv;
+        if (!fail) for (int64_t k = 0; k < K; k++) tp_vec_table(g, a->betas[k], tabs32 + nd * k);
+    }
+    if (fail) {
+        tp_pm_free(g);
+        free(tabs); free(tabs32); free(TT); free(U); free(X); free(dv);
+        free(rung_of); free(msum); free(scratch);
+        return ISB_ENOMEM;
+    }
+    int vstep = 1;
+    if (vec) {   /* one degree in every row: v has the parity of d */
+        vstep = 2;
+        for (int64_t i = 0; i < n && vstep == 2; i++)
+            if ((g->indptr[i + 1] - g->indptr[i]) % 2 != g->degmax % 2) vstep = 1;
+    }
+    const int d = g->degmax, nv = 2 * d + 1;
     for (int64_t r = 0; r < R; r++)
         for (int64_t k = 0; k < K; k++) rung_of[r * K + a->rep_at[r * K + k]] = k;
     const int recording = a->energy != NULL;
@@ -453,19 +660,46 @@ static int tp_run_all(tp_model *g, const tp_run *a) {
                 tp_init_chain(g, a->states + c * n, a->e_j + c, a->e_h + c,
                               g->kind == TP_DENSE ? a->cache + c * n * g->q : NULL);
         }
+        if (vec) {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t c = 0; c < Cp; c++) X[i * Cp + c] = c < C ? a->states[c * n + i] : 1;
+#ifdef _OPENMP
+#pragma omp single
+#endif
+            for (int64_t c = 0; c < C; c++)   /* each chain's thresholds: its rung's */
+                for (int v = 0; v < nv; v++) TT[v * Cp + c] = tabs32[nd * rung_of[c] + v];
+        }
         int64_t clk = a->clock[0];   /* private copy, advanced the same way by every thread */
         for (int64_t t = 0; t < total;) {
             /* sweeps to the next swap round, record or the end */
             int64_t step = every - clk % every;
             if (recording && thin - t % thin < step) step = thin - t % thin;
             if (total - t < step) step = total - t;
+            if (vec) {
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (int64_t c = 0; c < C; c++) {
-                const int64_t k = rung_of[c];
-                for (int64_t s = 0; s < step; s++)
-                    tp_advance(g, a, c, a->betas[k], g->pm ? tabs + 2 * nd * k : NULL);
+                for (int64_t b = 0; b < n_blocks; b++) {
+                    const int64_t c0 = b * TP_LANES;
+                    const int nl = (int)(C - c0 < TP_LANES ? C - c0 : TP_LANES);
+                    for (int l = 0; l < TP_LANES; l++) dv[c0 + l] = 0;
+                    for (int64_t s = 0; s < step; s++)
+                        tp_vec_sweep(g, X, Cp, c0, nl, a->rng, TT, U + b * (TP_SITES + 1) * TP_LANES,
+                                     dv + c0, vstep);
+                    for (int l = 0; l < nl; l++) a->e_j[c0 + l] += 2.0 * g->w0 * (double)dv[c0 + l];
+                }
+            } else {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+                for (int64_t c = 0; c < C; c++) {
+                    const int64_t k = rung_of[c];
+                    for (int64_t s = 0; s < step; s++)
+                        tp_advance(g, a, c, a->betas[k], g->pm ? tabs + 2 * nd * k : NULL);
+                }
             }
             t += step;
             clk += step;
@@ -477,16 +711,25 @@ static int tp_run_all(tp_model *g, const tp_run *a) {
                     const int parity = (int)(a->clock[1] & 1);
                     for (int64_t r = 0; r < R; r++) tp_swap_round(a, r, parity, rung_of, clk);
                     a->clock[1]++;
+                    if (vec)
+                        for (int64_t c = 0; c < C; c++)
+                            for (int v = 0; v < nv; v++) TT[v * Cp + c] = tabs32[nd * rung_of[c] + v];
                 }
-                if (recording && t % thin == 0) tp_record(g, a, t / thin - 1);
+                if (recording && t % thin == 0) tp_record(g, a, t / thin - 1, X, scratch, msum);
                 a->clock[0] = clk;
             }
         }
+        if (vec) {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t i = 0; i < n; i++) a->states[c * n + i] = X[i * Cp + c];
+        }
     }
-    free(tabs);
-    free(g->sgn);
-    g->sgn = NULL;
-    free(rung_of);
+    tp_pm_free(g);
+    free(tabs); free(tabs32); free(TT); free(U); free(X); free(dv);
+    free(rung_of); free(msum); free(scratch);
     return ISB_OK;
 }
 
