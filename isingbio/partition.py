@@ -426,30 +426,3 @@ def _by_tempering(model, beta, seq, n_threads, progress, start, options) -> LogZ
         mbar=mb,
         notes=notes,
     )
-
-
-def ladder_from_temperatures(text: str) -> np.ndarray:
-    """'1.5:3.0:16' -> 16 temperatures from 1.5 to 3.0 spaced geometrically, as increasing betas.
-
-    Parameters
-    ----------
-    text : str
-        ``T_min:T_max:n`` with 0 < T_min < T_max and n >= 2.
-
-    Returns
-    -------
-    ndarray of float64, shape (n,)
-        Increasing inverse temperatures 1/T_max .. 1/T_min.
-    """
-    parts = text.split(":")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        raise InputError(f"a tempering ladder must look like T_min:T_max:n, e.g. 1.5:3.0:16, got {text!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not 0 < lo < hi:
-        raise InputError(f"a tempering ladder needs 0 < T_min < T_max, got {text!r}")
-    if n < 2:
-        raise InputError(f"a tempering ladder needs n >= 2 temperatures, got {text!r}")
-    return np.sort(1.0 / np.geomspace(lo, hi, n))

@@ -7,8 +7,9 @@ import pytest
 
 import isingbio
 from isingbio import exact
+from isingbio.cli.simulate import _tempering_ladder
 from isingbio.errors import InputError
-from isingbio.partition import LogZResult, default_ladder, ladder_from_temperatures
+from isingbio.partition import LogZResult, default_ladder
 from isingbio.spin_glass import edwards_anderson, sherrington_kirkpatrick
 
 
@@ -123,14 +124,14 @@ def test_default_ladder():
         default_ladder(model, 0.44, 12, "cubic")
 
 
-def test_ladder_from_temperatures():
-    b = ladder_from_temperatures("1.5:3.0:4")
+def test__tempering_ladder():
+    b = _tempering_ladder("1.5:3.0:4")
     assert np.all(np.diff(b) > 0) and b[0] == pytest.approx(1 / 3.0) and b[-1] == pytest.approx(1 / 1.5)
     t = 1 / b[::-1]
     assert np.allclose(t[1:] / t[:-1], t[1] / t[0])  # geometric in T
     for bad in ["1.5:3.0", "a:b:c", "3.0:1.5:4", "0:1:4", "1:2:1", "1:inf:3"]:
         with pytest.raises(InputError):
-            ladder_from_temperatures(bad)
+            _tempering_ladder(bad)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ acceptance of each neighbouring pair and the round trips of the replicas.
 from __future__ import annotations
 
 import argparse
+import math
 import warnings
 from typing import Any
 
@@ -288,6 +289,35 @@ def _onsager_curves(args: argparse.Namespace, model: Any, temperatures: np.ndarr
 # ----------------------------------------------------------------------------------------
 # --tempering
 # ----------------------------------------------------------------------------------------
+def _tempering_ladder(text: str) -> np.ndarray:
+    """'1.5:3.0:16' -> 16 temperatures from 1.5 to 3.0 spaced geometrically, as increasing betas.
+
+    Parameters
+    ----------
+    text : str
+        ``T_min:T_max:n`` with 0 < T_min < T_max and n >= 2.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Increasing inverse temperatures 1/T_max .. 1/T_min.
+    """
+    parts = text.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise InputError(f"a tempering ladder must look like T_min:T_max:n, e.g. 1.5:3.0:16, got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not 0 < lo < hi:
+        raise InputError(f"a tempering ladder needs 0 < T_min < T_max, got {text!r}")
+    if n < 2:
+        raise InputError(f"a tempering ladder needs n >= 2 temperatures, got {text!r}")
+    from ..ladders import temperature_ladder
+
+    return temperature_ladder(lo, hi, n)
+
+
 def ladder_table(result: Any) -> dict[str, np.ndarray]:
     """Per-site energy, specific heat and |m| at each rung of a TemperingResult: (n_rungs, 2)
     arrays of (mean, standard error), in the rung order (increasing beta)."""
@@ -358,13 +388,12 @@ def plot_ladder(result: Any, path: str, title: str = "") -> str:
 
 
 def _tempering(args: argparse.Namespace) -> int:
-    from ..partition import ladder_from_temperatures
     from ..tempering import tempering
 
     misplaced = [flag for flag, value in [("--chains", args.chains), ("--init", args.init)] if value is not None]
     if misplaced:
         raise InputError(f"{', '.join(misplaced)} do(es) not apply to --tempering (use --runs for independent runs)")
-    betas = ladder_from_temperatures(args.tempering)
+    betas = _tempering_ladder(args.tempering)
     for flag, value, minimum in [("--runs", args.runs, 1), ("--swap-every", args.swap_every, 1)]:
         if value is not None and value < minimum:
             raise InputError(f"{flag} must be >= {minimum}, got {value}")
