@@ -398,25 +398,22 @@ def _log_denominator(f: np.ndarray, log_n: np.ndarray, b: np.ndarray, h: np.ndar
     return _weights(f, log_n, b, h)[0]
 
 
-def _solve(b: np.ndarray, h: np.ndarray, n_k: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def _solve(
+    b: np.ndarray, h: np.ndarray, c: np.ndarray, n_k: np.ndarray, f: np.ndarray
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """Dimensionless free energies f_k = -log Z_k + log Z_0 (f_0 = 0): damped Newton on the
-    convex objective sum_n log sum_k N_k exp(f_k - beta_k H_n) - sum_k N_k f_k."""
+    convex objective sum_n c_n log sum_k N_k exp(f_k - beta_k H_n) - sum_k N_k f_k, from the
+    start `f`, over distinct energies H_n seen c_n times. Also returns the iterations, and
+    log D_n and the weights at the solution (see :func:`_weights`)."""
     log_n = np.log(n_k)
 
-    def parts(f: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def parts(f: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         log_d, w = _weights(f, log_n, b, h)
-        return float(log_d.sum() - n_k @ f), w.sum(axis=0) - n_k, w
+        return float(c @ log_d - n_k @ f), c @ w - n_k, w, log_d
 
-    # start from the trapezoid rule on the sample means (close, and cheap)
-    if start is None:
-        ends = np.cumsum(n_k.astype(np.int64))
-        means = np.array([h[end - int(n) : end].mean() for end, n in zip(ends, n_k)])
-        f = np.concatenate([[0.0], np.cumsum(np.diff(b) * (means[:-1] + means[1:]) / 2)])
-    else:
-        f = start.copy()
-    value, grad, w = parts(f)
+    value, grad, w, log_d = parts(f)
     for it in range(1, 201):
-        hess = np.diag(w.sum(axis=0)) - w.T @ w  # N_k delta_kl - sum_n w_nk w_nl
+        hess = np.diag(c @ w) - w.T @ (c[:, None] * w)  # N_k delta_kl - sum_n c_n w_nk w_nl
         step = np.concatenate([[0.0], np.linalg.lstsq(hess[1:, 1:], grad[1:], rcond=None)[0]])
         t = 1.0
         while True:  # backtracking: the objective must go down
@@ -425,23 +422,31 @@ def _solve(b: np.ndarray, h: np.ndarray, n_k: np.ndarray, start: np.ndarray | No
                 break
             t /= 2
         f = f - t * step
-        value, grad, w = new
+        value, grad, w, log_d = new
         if np.max(np.abs(grad)) < 1e-9 * max(1.0, float(n_k.max())) or np.max(np.abs(t * step)) < 1e-13:
-            return f, it
-    return f, 200
+            return f, it, log_d, w
+    return f, 200, log_d, w
 
 
-def _covariance(w: np.ndarray, n_k: np.ndarray) -> np.ndarray:
-    """Asymptotic covariance Theta of the f_k (Shirts & Chodera 2008, eq. D4), by SVD of W."""
-    u, s, vt = np.linalg.svd(w, full_matrices=False)
-    v = vt.T
+def _covariance(w: np.ndarray, n_k: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Asymptotic covariance Theta of the f_k (Shirts & Chodera 2008, eq. D4) for independent
+    samples. W = U S V^T; S and V come from the small Gram matrix W^T W = V S^2 V^T (an SVD
+    of the tall W took seconds)."""
+    s2, v = np.linalg.eigh(w.T @ (c[:, None] * w))  # rows of W counted c_n times
+    s = np.sqrt(np.maximum(s2, 0.0))
     sigma = np.diag(s)
     inner = np.eye(s.size) - sigma @ v.T @ np.diag(n_k) @ v @ sigma
     return v @ sigma @ np.linalg.pinv(inner, rcond=1e-10, hermitian=True) @ sigma @ v.T
 
 
 def _linearised_error(
-    b: np.ndarray, e: np.ndarray, f: np.ndarray, target: float | None
+    e: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    inverse: np.ndarray,
+    log_d: np.ndarray,
+    w: np.ndarray,
+    target: float | None,
 ) -> tuple[np.ndarray, float | None]:
     """Autocorrelation-aware standard errors of log Z_k (and of the target) by linearisation.
 
@@ -453,13 +458,9 @@ def _linearised_error(
     correlations between rungs included (the sandwich estimator, for correlated series).
     """
     n_runs, K, T = e.shape
-    h = e.transpose(1, 0, 2).reshape(-1)  # rung-major
-    n_k = np.full(K, float(n_runs * T))
-    log_n = np.log(n_k)
-    log_d, w = _weights(f, log_n, b, h)  # (N,), (N, K)
-    jac = np.diag(w.sum(axis=0)) - w.T @ w
+    jac = np.diag(c @ w) - w.T @ (c[:, None] * w)
     inv = np.linalg.pinv(jac[1:, 1:], hermitian=True)  # f_0 fixed
-    z = w.reshape(K, n_runs, T, K).sum(axis=0)  # Z_t: (runs, T, K), summed over rungs
+    z = w[inverse].reshape(K, n_runs, T, K).sum(axis=0)  # Z_t: (runs, T, K), summed over rungs
     proj = -(z[:, :, 1:] @ inv.T)  # (runs, T, K - 1): each f_j's linear term per time
     total = n_runs * T
     err = np.zeros(K)
@@ -467,11 +468,12 @@ def _linearised_error(
         err[j] = mean_and_error(proj[:, :, j - 1]).stderr * total
     if target is None:
         return err, None
-    a = np.exp(-target * h - log_d)  # the target's reweighting factors
-    big_a = a.sum()
-    c = -(a @ w)[1:]  # dA/df (f_0 fixed)
-    a_t = a.reshape(K, n_runs, T).sum(axis=0)  # (runs, T)
-    y = -(a_t + proj @ c) / big_a
+    log_a = -target * h - log_d
+    a = np.exp(np.maximum(log_a - log_a.max(), -300.0))  # the target's reweighting factors (scaled)
+    big_a = c @ a
+    grad_a = -((c * a) @ w)[1:]  # dA/df (f_0 fixed)
+    a_t = a[inverse].reshape(K, n_runs, T).sum(axis=0)  # (runs, T)
+    y = -(a_t + proj @ grad_a) / big_a
     return err, float(mean_and_error(y).stderr * total)
 
 
@@ -522,28 +524,34 @@ def mbar(
             "thermodynamic integration"
         )
     n_runs, K, T = e.shape
-    h = e.transpose(1, 0, 2).reshape(-1)  # every record, rung-major
+    # every record, rung-major; the equations depend on the distinct energies and their
+    # counts only (a 16x16 Ising model has a few hundred energy levels for 10^5 records)
+    h, inverse, counts = np.unique(e.transpose(1, 0, 2).reshape(-1), return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    c = counts.astype(np.float64)
     n_k = np.full(K, n_runs * T, dtype=np.int64)
-    f, iters = _solve(b, h, n_k.astype(np.float64))
-    log_n = np.log(n_k.astype(np.float64))
-    states = b if target is None else np.append(b, target)
-    log_d, w_n = _weights(f, log_n, b, h)
-    f_all = f
+    start = _hermite_cumulative(b, e.mean(axis=(0, 2)), e.var(axis=(0, 2)))  # TI: a close start
+    f, iters, log_d, w_n = _solve(b, h, c, n_k.astype(np.float64), start)
+    w = w_n / n_k[None, :]  # W_nk = exp(f_k - beta_k H_n) / D_n
+    n_all = n_k.astype(np.float64)
     if target is not None:
-        f_all = np.append(f, -logsumexp(-target * h - log_d))
-    w = np.exp(np.maximum(f_all[None, :] - h[:, None] * states[None, :] - log_d[:, None], -300.0))
-    n_all = np.append(n_k, 0).astype(np.float64) if target is not None else n_k.astype(np.float64)
-    theta = _covariance(w, n_all)
+        f_t = -logsumexp(-target * h - log_d, b=c)
+        w = np.column_stack([w, np.exp(np.maximum(f_t - target * h - log_d, -300.0))])
+        n_all = np.append(n_all, 0.0)
+        f_all = np.append(f, f_t)
+    else:
+        f_all = f
+    theta = _covariance(w, n_all, c)
     d = np.diag(theta)
     err_independent = np.sqrt(np.maximum(d + d[0] - 2 * theta[:, 0], 0.0))
-    err, err_target = _linearised_error(b, e, f, target)
+    err, err_target = _linearised_error(e, h, c, inverse, log_d, w_n, target)
     res = MBARResult(
         betas=b,
         log_z=z0 - f,
         stderr=err,
         n_samples=n_k,
         overlap=overlap,
-        overlap_matrix=w_n.T @ w_n / n_k[:, None],
+        overlap_matrix=w_n.T @ (c[:, None] * w_n) / n_k[:, None],
         iterations=iters,
         stderr_independent=err_independent[:K],
     )
