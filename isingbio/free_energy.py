@@ -21,7 +21,7 @@ Thermodynamic integration (:func:`thermodynamic_integration`)
     replica swaps create (adding per-rung errors in quadrature underestimated the error by
     about 30% in tempering runs); with 4 or more independent runs, the spread of the per-run
     integrals when larger; and (2) a quadrature error, the Richardson estimate
-    |I(h) - I(2h)| / 15 from the same rule on every other rung (the rule is fourth order).
+    abs(I(h) - I(2h)) / 15 from the same rule on every other rung (the rule is fourth order).
 
 MBAR (:func:`mbar`)
     The multistate Bennett acceptance ratio (Shirts & Chodera 2008): with all samples pooled,
@@ -178,7 +178,7 @@ def _hermite_coefficients(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _richardson(b: np.ndarray, mean: np.ndarray, var: np.ndarray, fine: np.ndarray) -> np.ndarray:
-    """|I(h) - I(2h)| / 15 at every rung (the coarse rule uses every other rung)."""
+    """abs(I(h) - I(2h)) / 15 at every rung (the coarse rule uses every other rung)."""
     K = b.size
     if K < 3:
         return np.zeros(K)
