@@ -23,9 +23,10 @@ about 20% from 12 to 32 rungs there and on a 5x5 Gaussian glass at beta = 1.5 (8
 puts a 0 rung below a geometric ladder from beta / (2 (n - 1)) to beta; tempering's adaptive
 ladder (``adapt=True``, during burn-in) then moves the inner rungs towards equal swap
 acceptance, which puts them densest where the specific heat peaks. Measured with
-benchmarks/bench_logz.py (16x16 torus at T_c, 5x5 Gaussian glass), linear starts gave 15-20%
-smaller stderr^2 x seconds than geometric ones, and adaptation 10-20% smaller than a fixed
-linear ladder (within the noise of a shared machine).
+benchmarks/bench_logz.py (16x16 torus at T_c, 5x5 Gaussian glass; figures in
+benchmarks/README.md): linear and geometric starts were within 10% of each other in
+stderr^2 x seconds (linear ahead on the glass), and adaptation gave 35% less than a fixed
+linear ladder on the torus and the same on the glass.
 """
 
 from __future__ import annotations
