@@ -23,8 +23,8 @@ The instance's recipe and seed are kept in ``model.metadata`` (and so in saved m
 
 Form: the SK model is a complete graph. The dense kernels keep local fields cached, so the
 same model as a dense q = 2 Potts model samples faster: Metropolis, one thread, 16 chains,
-2.2-3.1x the graph form's site updates per second at N = 64 and 2-4.3x at N = 256 (over
-three runs of benchmarks/bench_logz.py on a shared machine). The default stays an
+2.4-3.1x the graph form's site updates per second at N = 64 and 2.0-4.3x at N = 256 (three
+runs of benchmarks/bench_logz.py on a shared machine). The default stays an
 :class:`~isingbio.IsingModel` in graph form (spins -1/+1, Ising magnetisation and overlap);
 ``form="dense"`` returns the dense :class:`~isingbio.PottsModel` (state 0 is s = -1, 1 is
 s = +1; the same energies and law) for long runs.
