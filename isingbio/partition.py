@@ -17,16 +17,17 @@ put side by side:
 The default ladder has n_rungs = clip(1.5 beta sigma_0 + 2, 8, 64) rungs, with sigma_0 the
 standard deviation of H under the uniform law (estimated from 256 random states): this keeps
 beta_{k+1} - beta_k below 1/sigma(H) at high temperature. On the 16x16 torus at T_c (17
-rungs) the least swap acceptance is then about 0.5; stderr^2 x seconds was flat within
-about 20% from 12 to 32 rungs there and on a 5x5 Gaussian glass at beta = 1.5 (8 rungs were
-30% worse on the torus, where the least acceptance fell to 0.16). ``ladder="linear"`` (default) spaces the rungs evenly in beta, ``"geometric"``
-puts a 0 rung below a geometric ladder from beta / (2 (n - 1)) to beta; tempering's adaptive
-ladder (``adapt=True``, during burn-in) then moves the inner rungs towards equal swap
-acceptance, which puts them densest where the specific heat peaks. Measured with
-benchmarks/bench_logz.py (16x16 torus at T_c, 5x5 Gaussian glass; figures in
-benchmarks/README.md): linear and geometric starts were within 10% of each other in
-stderr^2 x seconds (linear ahead on the glass), and adaptation gave 35% less than a fixed
-linear ladder on the torus and the same on the glass.
+rungs) the least swap acceptance is then about 0.5. stderr^2 x seconds was flat within about
+20% from 12 to 32 rungs on that torus (8 rungs: 30% worse, least acceptance 0.16) and from 8
+to 22 rungs on a 5x5 Gaussian glass at beta = 1.5 (19 by default).
+
+``ladder="linear"`` (default) spaces the rungs evenly in beta, ``"geometric"`` puts a 0 rung
+below a geometric ladder from beta / (2 (n - 1)) to beta; tempering's adaptive ladder
+(``adapt=True``, during burn-in) then moves the inner rungs towards equal swap acceptance,
+which puts them densest where the specific heat peaks. Measured with
+benchmarks/bench_logz.py (figures in benchmarks/README.md): linear and geometric starts were
+within 10% of each other in stderr^2 x seconds (linear ahead on the glass), and adaptation
+gave 35% less than a fixed linear ladder on the torus and the same on the glass.
 """
 
 from __future__ import annotations
@@ -398,7 +399,7 @@ def _by_tempering(model, beta, seq, n_threads, progress, start, options) -> LogZ
     betas = np.asarray(t.betas, dtype=np.float64)  # after adaptation (endpoints kept)
     energy = np.asarray(t.energy, dtype=np.float64)
     log_z0 = model.n_sites * math.log(model.q)
-    notes: list[str] = []
+    notes: list[str] = [f"tempering: {w}" for w in getattr(t, "warnings", None) or []]
     ti = thermodynamic_integration(betas, energy, log_z0=log_z0)
     mb = None
     if estimator in ("auto", "mbar"):
