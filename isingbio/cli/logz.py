@@ -30,6 +30,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..annealed_importance import AISResult
     from ..models import IsingModel, PottsModel
     from ..partition import LogZResult
 
@@ -330,32 +331,31 @@ def _wrote(args: argparse.Namespace) -> None:
 
 
 def _run_ais(args: argparse.Namespace, model: Any, beta: float, kernel: str) -> int:
-    from ..annealed_importance import ais
     from ..plot import plot_ais
 
-    distributed: dict[str, Any] = {}
-    if args.scheduler is not None or args.workers is not None:
-        from ..distributed import ais  # type: ignore[assignment]  # the same result, on Dask
-        from .batch import cluster_client
-
-        distributed = dict(client=cluster_client(args), n_workers=args.workers)
-    else:
-        distributed = dict(progress=show_progress(args))
-    res = ais(
-        model,
-        beta,
-        **distributed,
+    options: dict[str, Any] = dict(
         n_chains=256 if args.chains is None else args.chains,
         n_steps=2000 if args.steps is None else args.steps,
         schedule=args.schedule or "adaptive",
         sweeps_per_step=1 if args.sweeps_per_step is None else args.sweeps_per_step,
-        method=kernel,
         base=args.base or "fields",
         bidirectional=not args.forward_only,
         equilibration_sweeps=args.equilibration_sweeps,
         seed=args.seed,
         n_threads=args.threads,
     )
+    res: AISResult
+    if args.scheduler is not None or args.workers is not None:
+        from ..distributed import ais  # the same result, on Dask
+        from .batch import cluster_client
+
+        res = ais(model, beta, client=cluster_client(args), n_workers=args.workers, method=kernel, **options)
+    else:
+        from ..partition import logz
+
+        found = logz(model, beta, method="ais", sampling_method=kernel, progress=show_progress(args), **options)
+        assert found.ais is not None, "set by logz(method='ais')"
+        res = found.ais
     print(res.summary())
     value = _print_exact(args, model, beta, res.log_z, res.stderr)
     extra: dict[str, Any] = {}  # the reverse pass's fields, for np.savez_compressed
