@@ -69,6 +69,9 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .tempering_result import TemperingResult
     from .weights import sequence_weights
 
+# `isingbio.tempering` is the module isingbio/tempering.py, which is callable as the function
+# tempering() (it shares the function's name, so it is not in _HOMES: the same object whatever
+# was imported first).
 # `import isingbio` loads only the version and the errors; every other public name (and
 # scipy behind it) loads on first use, so `isingbio --version` and the CLI start fast
 _HOMES = {
@@ -124,7 +127,6 @@ _HOMES = {
     "contact_map_from_structure": "structure",
     "sequence_weights": "weights",
     "TemperingSampler": "tempering",
-    "tempering": "tempering",
     "TemperingResult": "tempering_result",
 }
 

@@ -16,7 +16,8 @@ Markov chain:
   sum_k sqrt(f(k) - f(k + 1)) / (beta_{k+1} - beta_k) dbeta into equal parts.
 
 Both keep the end points and move the inner rungs by a damped step, so a ladder stays
-increasing.
+increasing. The feedback ladder needs many round trips per step to estimate f: the burn-in
+runs it in stages that double in length (the acceptance ladder in equal stages).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
 
 ADAPT_MODES = ("acceptance", "feedback")
 _FLOOR = 1e-3  # smallest cost of one gap relative to the mean: a gap never collapses
+_FEEDBACK_FLOOR = 0.25
 
 
 def geometric_ladder(beta_min: float, beta_max: float, n: int) -> np.ndarray:
@@ -91,13 +93,14 @@ def check_ladder(betas: object) -> np.ndarray:
     return arr
 
 
-def _redistribute(betas: np.ndarray, rate: np.ndarray, damping: float) -> np.ndarray:
-    """New inner rungs splitting int rate dbeta (piecewise constant over the gaps) equally."""
+def _redistribute(betas: np.ndarray, rate: np.ndarray, damping: float, floor: float = _FLOOR) -> np.ndarray:
+    """New inner rungs splitting int rate dbeta (piecewise constant over the gaps) equally;
+    no gap's cost below `floor` times the mean."""
     gaps = np.diff(betas)
     cost = rate * gaps
     if not np.all(np.isfinite(cost)) or cost.sum() <= 0:
         return betas.copy()
-    cost = np.maximum(cost, _FLOOR * cost.mean())
+    cost = np.maximum(cost, floor * cost.mean())
     cum = np.concatenate([[0.0], np.cumsum(cost)])
     target = np.linspace(0.0, cum[-1], betas.size)
     proposed = np.interp(target, cum, betas)
@@ -153,4 +156,6 @@ def feedback_ladder(betas: np.ndarray, up: np.ndarray, down: np.ndarray, damping
         return betas.copy()
     f = up / tot
     df = np.maximum(f[:-1] - f[1:], 0.0)
-    return _redistribute(betas, np.sqrt(df) / np.diff(betas), damping)
+    # f is noisy until many round trips have been seen: a gap where it looks flat would
+    # swallow many rungs' worth of beta, so no gap costs less than a quarter of the mean
+    return _redistribute(betas, np.sqrt(df) / np.diff(betas), damping, floor=_FEEDBACK_FLOOR)

@@ -24,6 +24,7 @@ calls. Ladders: :mod:`isingbio.ladders`.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 import types
@@ -48,16 +49,19 @@ __all__ = ["TemperingSampler", "tempering", "TEMPERING_METHODS"]
 
 TEMPERING_METHODS = ("metropolis", "heatbath")
 _ALIASES = {"metropolis": "metropolis", "heatbath": "heatbath", "heat-bath": "heatbath", "gibbs": "heatbath"}
-# site updates per kernel call (graph models): about 0.1-0.2 s of work, so Ctrl-C is prompt
-_CHUNK_UPDATES = 2e7
+# work per kernel call, in site updates plus neighbours read (dense: plus L q / 8 per update
+# for the cache updates): about 0.1 s or less, so Ctrl-C is prompt (Python checks for it
+# between calls); the split never changes results
+_CHUNK_WORK = 5e7
 # adaptive burn-in: the first half of burn-in adapts the ladder in at most this many stages
 _MAX_STAGES = 10
+_FEEDBACK_STAGES = 4
 _MIN_STAGE = 20  # sweeps per stage at least
 _LOW_ACCEPTANCE = 0.05
 _KIND_GRAPH_ISING, _KIND_GRAPH_POTTS, _KIND_DENSE = 0, 1, 2  # tempering_impl.h: TP_*
-# threads join at a barrier every swap round: below this many site updates per round (per
-# thread) one thread is faster (results do not depend on the number of threads)
-_UPDATES_PER_THREAD = 1e5
+# threads join at a barrier every swap round: below this much work per round (per thread, in
+# the units of _CHUNK_WORK) one thread is faster (results do not depend on the number of threads)
+_WORK_PER_THREAD = 5e5
 
 
 def _method(method: str) -> str:
@@ -239,22 +243,24 @@ class TemperingSampler:
         self._need_init = True
 
     # -- running -------------------------------------------------------------------------
+    def _work_per_sweep(self) -> float:
+        """Work of one sweep of every chain (site updates plus neighbours read)."""
+        n = self.model.n_sites
+        if self._kind == _KIND_DENSE:
+            per_chain = n * (1.0 + n * self.model.q / 8)
+        else:
+            per_chain = n + float(self._graph[0][-1])  # sites + CSR entries
+        return self._states.shape[0] * per_chain
+
     def _chunk(self, thin: int = 1) -> int:
         """Sweeps per kernel call (a multiple of thin); depends only on the sizes."""
-        n = self.model.n_sites
-        per_sweep = (
-            self._states.shape[0]
-            * n
-            * (max(1.0, n * self.model.q / 64) if self._J_double is not None or self._J_float is not None else 1.0)
-        )
-        sweeps = max(1, int(_CHUNK_UPDATES / per_sweep))
+        sweeps = max(1, int(_CHUNK_WORK / self._work_per_sweep()))
         return max(thin, sweeps - sweeps % thin)
 
     def _threads(self) -> int:
         """Threads of a call: n_threads, fewer when a swap round is too short to share."""
-        dense = self._kind == _KIND_DENSE
-        per_round = self._states.shape[0] * self.model.n_sites * self.swap_every * (self.model.q if dense else 1)
-        return max(1, min(self.n_threads, int(per_round / _UPDATES_PER_THREAD)))
+        per_round = self._work_per_sweep() * self.swap_every
+        return max(1, min(self.n_threads, int(per_round / _WORK_PER_THREAD)))
 
     def _call(self, n_sweeps: int, thin: int, out: tuple | None, offset: int) -> None:
         energy, mag, overlap, states_out = out if out is not None else (None, None, None, None)
@@ -309,20 +315,23 @@ class TemperingSampler:
         """Advance the chains by `n_sweeps` without recording.
 
         With ``adapt`` (True or "acceptance": equal swap acceptance; "feedback": Katzgraber
-        et al. 2006) the first half of the sweeps moves the inner rungs in stages
-        (:mod:`isingbio.ladders`); the ladder is then frozen for the second half.
+        et al. 2006) the first half of the sweeps moves the inner rungs in stages (equal ones;
+        for "feedback" 4 stages doubling in length; :mod:`isingbio.ladders`); the ladder is then
+        frozen for the second half.
         """
         n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
         mode = _adapt_mode(adapt)
         bar = progress_bar(progress, n_sweeps, "burn-in")
         K = self._betas.size
         adapt_sweeps = n_sweeps // 2 if (mode is not None and K >= 3) else 0
-        n_stages = min(_MAX_STAGES, adapt_sweeps // _MIN_STAGE)
+        n_stages = min(_MAX_STAGES if mode == "acceptance" else _FEEDBACK_STAGES, adapt_sweeps // _MIN_STAGE)
         done = 0
         if n_stages >= 1:
-            stage = adapt_sweeps // n_stages
-            for s in range(n_stages):
-                length = stage if s < n_stages - 1 else adapt_sweeps - stage * (n_stages - 1)
+            # acceptance: equal stages; feedback: stages doubling in length (f needs round trips)
+            weights = np.ones(n_stages) if mode == "acceptance" else 2.0 ** np.arange(n_stages)
+            ends = np.rint(np.cumsum(weights) / weights.sum() * adapt_sweeps).astype(int)
+            for end in ends:
+                length = int(end) - done
                 self._reset_counters()
                 self._sweeps(length, bar)
                 done += length
@@ -528,13 +537,17 @@ def tempering(
 class _CallableModule(types.ModuleType):
     """This module, callable as :func:`tempering`.
 
-    ``isingbio.tempering`` is the function; but importing this module (``import
-    isingbio.tempering``, ``from isingbio.tempering import ...``) binds the package attribute
-    to the module, so the module itself forwards calls to the function.
+    ``isingbio.tempering`` is this module (the package's lazy attribute and ``import
+    isingbio.tempering`` give the same object), and calling it calls the function
+    :func:`tempering`, with its signature.
     """
 
     def __call__(self, *args: Any, **kwargs: Any) -> TemperingResult:
         return tempering(*args, **kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(tempering)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -3,16 +3,24 @@ a trap that plain Metropolis cannot leave, and bit-identical results for any thr
 any split of a run into calls. Thresholds are 5 autocorrelation-aware standard errors with
 fixed seeds, so a correct sampler passes and a wrong swap rule fails."""
 
+import importlib
+import inspect
+import os
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import isingbio
-import isingbio.tempering as tempering_module
 from isingbio import IsingModel, PottsModel, exact
 from isingbio.errors import InputError, UnsupportedMethodError
 from isingbio.ladders import geometric_ladder
 from isingbio.tempering import TemperingSampler, tempering
+
+tempering_module = importlib.import_module("isingbio.tempering")
 
 
 def ea_torus(L, seed):
@@ -156,15 +164,39 @@ def test_same_bits_for_any_thread_count_and_chunking(make, monkeypatch):
     kw = dict(n_runs=3, burn_in=60, seed=5, adapt=True, return_states=True, swap_every=2, thin=3)
     ref = tempering(model, [0.2, 0.5, 0.9, 1.4], 300, n_threads=1, **kw)
     # threads: also the threaded path (swap rounds long enough to share)
-    monkeypatch.setattr(tempering_module, "_UPDATES_PER_THREAD", 1.0)
+    monkeypatch.setattr(tempering_module, "_WORK_PER_THREAD", 1.0)
     assert _fingerprint(tempering(model, [0.2, 0.5, 0.9, 1.4], 300, n_threads=2, **kw)) == _fingerprint(ref)
     # chunking: a call every few sweeps
-    monkeypatch.setattr(tempering_module, "_CHUNK_UPDATES", 1.0)
+    monkeypatch.setattr(tempering_module, "_CHUNK_WORK", 1.0)
     again = tempering(model, [0.2, 0.5, 0.9, 1.4], 300, n_threads=2, **kw)
     assert _fingerprint(again) == _fingerprint(ref)
     np.testing.assert_array_equal(again.betas, ref.betas)
     assert again.round_trips == ref.round_trips
     np.testing.assert_array_equal(again.swap_acceptance, ref.swap_acceptance)
+
+
+def test_same_bits_with_many_lane_blocks(monkeypatch):
+    """The +-J path across chains with more chains than one block of SIMD lanes (10 x 4 = 40),
+    blocks split among 2 threads, against one thread and one call."""
+    model = ea_torus(4, seed=7)
+    kw = dict(n_runs=10, burn_in=20, seed=8, adapt=False, return_states=True)
+    ref = tempering(model, [0.2, 0.6, 1.0, 1.5], 200, n_threads=1, **kw)
+    monkeypatch.setattr(tempering_module, "_WORK_PER_THREAD", 1.0)
+    monkeypatch.setattr(tempering_module, "_CHUNK_WORK", 1.0)
+    assert _fingerprint(tempering(model, [0.2, 0.6, 1.0, 1.5], 200, n_threads=2, **kw)) == _fingerprint(ref)
+    assert np.all(ref.overlap_samples.shape == (45, 4, 200))
+
+
+def test_ctrl_c_stops_a_long_run_promptly():
+    """Python sees Ctrl-C between kernel calls, each a fraction of a second of work."""
+    model = sk_model(150, seed=1)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        tempering(model, geometric_ladder(0.2, 2.0, 16), 200_000, seed=1, n_threads=1)  # a minute of work
+    timer.cancel()
+    assert time.perf_counter() - start < 10
 
 
 def test_sampler_continues_between_runs():
@@ -249,9 +281,9 @@ def test_bad_inputs_are_one_line_errors(kwargs, exc, match):
 
 
 def test_exported_from_the_package():
-    # the package attribute may be the function or (after `import isingbio.tempering`) the
-    # module, which forwards calls to the function
-    assert callable(isingbio.tempering)
+    # `isingbio.tempering` is the module, callable as the function, whatever was imported first
+    assert isingbio.tempering is tempering_module
+    assert "betas" in inspect.signature(isingbio.tempering).parameters
     res = isingbio.tempering(IsingModel.lattice((3, 3)), [0.2, 0.5], 5, seed=1)
     assert isinstance(res, isingbio.TemperingResult)
     assert isingbio.TemperingSampler is TemperingSampler

@@ -17,6 +17,12 @@
  * threshold tables, the +-J spin glass path), dense Potts (cache of local fields F[k, a] kept
  * across calls, dense_impl.h's row updates). Lattices come as graphs. Energies are tracked
  * incrementally from one evaluation when the chains are (re)initialised (init = 1).
+ *
+ * Two ways to advance the chains between swap rounds (tp_run_all): one chain at a time
+ * (tp_advance, per form), or all chains at once in SIMD lanes (tp_vec_sweep: +-J Ising graphs
+ * without a field, states kept site-major for the call). A lattice kernel that runs many chains
+ * at their own betas (chain-major, branch `replicas`) plugs in as a third: a block of chains,
+ * `step` sweeps, betas[rung_of[c]] per chain, energies updated in e_j / e_h.
  */
 #ifndef ISINGBIO_TEMPERING_IMPL_H
 #define ISINGBIO_TEMPERING_IMPL_H
@@ -460,11 +466,11 @@ static void tp_swap_round(const tp_run *a, int64_t r, int parity, int64_t *rung_
 /* ---- the +-J path across chains ----------------------------------------------------------
  * Graph Ising with every |J_ij| = w0 and no field: the flip probability of site i depends only
  * on v = s_i sum_j sign_ij s_j, in [-d, d]. The chains of a call are stored site-major,
- * X[i * C + c], and a sweep updates site i of a block of chains (lanes) at once: every loop
- * below runs over the lanes, so the compiler makes it SIMD (AVX2 clone where available). Each
- * chain draws 32-bit words from its own stream (both halves of its 64-bit words, blocks of 8
- * lanes, the words left at the end of a sweep discarded) and compares them with the thresholds
- * of its rung's beta, TT[(v + d) * C + c] (isb_thr32_le: probability (t + 1) / 2^32). */
+ * X[i * Cp + c] (Cp: C padded to whole blocks), and a sweep updates site i of a block of
+ * TP_LANES chains at once, in GCC vector types (AVX2 clone where available). Each chain draws
+ * 32-bit words from its own stream (both halves of its 64-bit words, 8 generator lanes at a
+ * time, the words left at the end of a sweep discarded) and compares them with the thresholds
+ * of its rung's beta, TT[(v + d) * Cp + c] (isb_thr32_le: probability (t + 1) / 2^32). */
 #define TP_LANES 32   /* chains per block; C is padded to a multiple (idle lanes are ignored) */
 #define TP_SITES 64   /* sites per batch of random words (a sweep's last batch may be shorter) */
 
