@@ -55,6 +55,7 @@ from .stats import mean_and_error
 __all__ = ["thermodynamic_integration", "mbar", "TIResult", "MBARResult", "energy_overlap", "MIN_OVERLAP"]
 
 MIN_OVERLAP = 0.03  # least histogram overlap of neighbouring rungs that MBAR accepts
+_MAX_ELEMENTS = 2e7  # distinct energies x rungs in MBAR's weight matrix (160 MB); records thinned above
 
 
 # ----------------------------------------------------------------------------------------
@@ -180,8 +181,8 @@ def _hermite_coefficients(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _richardson(b: np.ndarray, mean: np.ndarray, var: np.ndarray, fine: np.ndarray) -> np.ndarray:
     """abs(I(h) - I(2h)) / 15 at every rung (the coarse rule uses every other rung)."""
     K = b.size
-    if K < 3:
-        return np.zeros(K)
+    if K < 3:  # no coarser ladder: the whole Hermite correction (the trapezoid's error) instead
+        return np.abs(fine - np.concatenate([[0.0], np.cumsum(np.diff(b) * (mean[:-1] + mean[1:]) / 2)]))
     idx = np.arange(0, K, 2)
     if idx[-1] != K - 1:
         idx = np.append(idx, K - 1)
@@ -460,7 +461,11 @@ def _linearised_error(
     n_runs, K, T = e.shape
     jac = np.diag(c @ w) - w.T @ (c[:, None] * w)
     inv = np.linalg.pinv(jac[1:, 1:], hermitian=True)  # f_0 fixed
-    z = w[inverse].reshape(K, n_runs, T, K).sum(axis=0)  # Z_t: (runs, T, K), summed over rungs
+    rungs = inverse.reshape(K, n_runs * T)
+    z = np.zeros((n_runs * T, K))
+    for k in range(K):  # Z_t summed over rungs, one rung at a time (memory: records x K)
+        z += w[rungs[k]]
+    z = z.reshape(n_runs, T, K)
     proj = -(z[:, :, 1:] @ inv.T)  # (runs, T, K - 1): each f_j's linear term per time
     total = n_runs * T
     err = np.zeros(K)
@@ -493,8 +498,10 @@ def mbar(
         Strictly increasing inverse temperatures, K >= 2.
     energies : array_like of float, shape (K, n) or (n_runs, K, n)
         Total energies H(x) recorded at each rung (time series; runs along the first axis),
-        all rungs recorded at the same times (as tempering records them); every record is
-        used.
+        all rungs recorded at the same times (as tempering records them). Every record is
+        used, unless distinct energies x rungs exceed 2 x 10^7 (continuous energies, long
+        runs): then every rung is thinned by one stride, which keeps the weight matrix
+        under 160 MB.
     log_z0 : float
         Exact log Z at betas[0].
     target_beta : float, optional
@@ -523,10 +530,14 @@ def mbar(
             f"{b[k + 1]:.6g}) overlap {overlap[k]:.3g} < {min_overlap}; add rungs between them or use "
             "thermodynamic integration"
         )
-    n_runs, K, T = e.shape
     # every record, rung-major; the equations depend on the distinct energies and their
     # counts only (a 16x16 Ising model has a few hundred energy levels for 10^5 records)
     h, inverse, counts = np.unique(e.transpose(1, 0, 2).reshape(-1), return_inverse=True, return_counts=True)
+    if h.size * e.shape[1] > _MAX_ELEMENTS:  # many distinct energies: one stride for all rungs
+        stride = int(math.ceil(h.size * e.shape[1] / _MAX_ELEMENTS))
+        e = e[:, :, ::stride]
+        h, inverse, counts = np.unique(e.transpose(1, 0, 2).reshape(-1), return_inverse=True, return_counts=True)
+    n_runs, K, T = e.shape
     inverse = inverse.reshape(-1)
     c = counts.astype(np.float64)
     n_k = np.full(K, n_runs * T, dtype=np.int64)

@@ -202,3 +202,27 @@ def test_bad_target_and_log_z0():
         thermodynamic_integration([0.0, 1.0], e, log_z0=0.0, target_beta=2.0)
     with pytest.raises(InputError, match="log_z0"):
         mbar([0.0, 1.0], e, log_z0=float("nan"))
+
+
+def test_mbar_thins_many_distinct_energies_by_one_stride(monkeypatch, rng):
+    import isingbio.free_energy as fe
+
+    model = edwards_anderson((3, 3), couplings="gaussian", seed=4)  # continuous energies
+    lad = ExactLadder(model)
+    betas = np.linspace(0.0, 1.5, 6)
+    e = lad.draw(betas, 2000, rng, n_runs=2)
+    full = mbar(betas, e, log_z0=lad.log_z0)
+    monkeypatch.setattr(fe, "_MAX_ELEMENTS", 400)  # 256 distinct energies x 6 rungs: a stride of 4
+    thin = mbar(betas, e, log_z0=lad.log_z0)
+    assert thin.n_samples[0] == 2 * 500 and full.n_samples[0] == 2 * 2000
+    assert thin.stderr[-1] > full.stderr[-1]
+    truth = lad.log_z(1.5)
+    for res in (full, thin):
+        assert abs(res.log_z[-1] - truth) < 4.5 * res.stderr[-1]
+
+
+def test_two_rungs_still_report_a_quadrature_error(ea, rng):
+    betas = np.array([0.0, 1.0])
+    ti = thermodynamic_integration(betas, ea.draw(betas, 4000, rng), log_z0=ea.log_z0)
+    assert ti.quadrature_error[-1] > 0.05  # one interval of width 1 with var(H) changing a lot
+    assert abs(ti.log_z[-1] - ea.log_z(1.0)) < 4.5 * ti.stderr[-1]
