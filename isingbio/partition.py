@@ -67,9 +67,9 @@ class LogZResult:
         The estimate and its standard error.
     beta : float
     method : {"ais", "tempering"}
-    estimator : {"ais", "mbar", "ti"}
+    estimator : {"ais", "mbar", "ti", "exact"}
         What gave ``log_z``: AIS (bidirectional midpoint or forward), MBAR or thermodynamic
-        integration on the tempering ladder.
+        integration on the tempering ladder; "exact" at beta = 0 (N log q).
     n_sites, q : int
     log_z_base : float
         Exact log Z of the starting point (AIS base, or N log q at beta = 0).
