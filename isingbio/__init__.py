@@ -10,7 +10,10 @@ Fitting to alignments
     :func:`read_alignment`, :func:`sequence_weights`, :func:`fit_plm`, :func:`contact_scores`,
     :func:`top_contacts`, :func:`contact_map_from_structure`, :func:`evaluate_contacts`
 Partition functions
+    :func:`logz` (one front door: :func:`ais` or tempering with :mod:`free_energy`),
     :func:`ais`, :func:`log_prob`, :mod:`exact`
+Spin glasses
+    :func:`edwards_anderson`, :func:`sherrington_kirkpatrick` (:mod:`spin_glass`)
 Generative use of fitted models
     :func:`sample_sequences`, :func:`score_sequences`, :func:`mutation_effects`,
     :func:`compare_statistics`
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .io import load_model, save_model
     from .likelihood import LogLikelihood, log_likelihood, log_prob
     from .models import IsingModel, PottsModel
+    from .partition import LogZResult, logz
     from .plm import PLMResult, fit_plm
     from .plot import plot_contacts
     from .sampling import METHODS, Sampler, SampleResult, sample
@@ -59,6 +63,7 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .sequence_sampling import GeneratedSamples, MixingDiagnostics, sample_sequences
     from .sequence_statistics import StatisticsComparison, compare_statistics
     from .sequences import decode_states, encode_sequences
+    from .spin_glass import edwards_anderson, sherrington_kirkpatrick
     from .structure import ContactMap, contact_map_from_structure
     from .tempering import TemperingSampler, tempering
     from .tempering_result import TemperingResult
@@ -98,6 +103,8 @@ _HOMES = {
     "log_prob": "likelihood",
     "IsingModel": "models",
     "PottsModel": "models",
+    "LogZResult": "partition",
+    "logz": "partition",
     "PLMResult": "plm",
     "fit_plm": "plm",
     "plot_contacts": "plot",
@@ -114,6 +121,8 @@ _HOMES = {
     "compare_statistics": "sequence_statistics",
     "decode_states": "sequences",
     "encode_sequences": "sequences",
+    "edwards_anderson": "spin_glass",
+    "sherrington_kirkpatrick": "spin_glass",
     "ContactMap": "structure",
     "contact_map_from_structure": "structure",
     "sequence_weights": "weights",
@@ -191,6 +200,10 @@ __all__ = [
     "ais",
     "AISResult",
     "log_prob",
+    "logz",
+    "LogZResult",
+    "edwards_anderson",
+    "sherrington_kirkpatrick",
     "generative",
     "annealing",
     "interop",

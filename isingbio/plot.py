@@ -8,7 +8,8 @@ function takes results and a path, draws one figure and returns the path.
 
 Simulation
     :func:`plot_traces` (energy and magnetisation of each chain), :func:`plot_scan`
-    (thermodynamics against temperature)
+    (thermodynamics against temperature), :func:`plot_tempering` (energy and specific heat
+    along a tempering ladder, with the swap acceptance of each neighbouring pair)
 Partition functions
     :func:`plot_ais` (log-weight traces, running estimate of log Z, effective sample size)
 Contacts
@@ -57,6 +58,7 @@ __all__ = [
     "plot_mutation_heatmap",
     "plot_energy_histogram",
     "plot_training",
+    "plot_tempering",
 ]
 
 
@@ -521,4 +523,56 @@ def plot_training(result: BMResult, path: PathLike) -> str:
         f"{result.n_steps} steps, {result.n_chains} chains, {result.time:.0f} s: {eq[result.equilibrated]}",
         fontsize=9,
     )
+    return save_figure(fig, path)
+
+
+def plot_tempering(
+    temperatures: ArrayLike,
+    table: dict[str, Any],
+    swap_acceptance: ArrayLike,
+    path: PathLike,
+    exact: dict[str, Any] | None = None,
+    title: str = "",
+) -> str:
+    """Energy and specific heat against temperature along a tempering ladder, and the swap
+    acceptance of each neighbouring pair.
+
+    Parameters
+    ----------
+    temperatures : array_like, shape (n,)
+        The ladder's temperatures (any order; drawn sorted).
+    table : dict
+        Keys "energy" and "specific_heat", each an (n, 2) array of (mean, standard error)
+        per site, in the order of `temperatures`.
+    swap_acceptance : array_like, shape (n - 1,)
+        Acceptance of swaps between neighbouring temperatures, in the order of `temperatures`.
+    path : str or os.PathLike
+    exact : dict, optional
+        Curves to overlay: key -> (T array, value array), keys as in `table`; "label".
+    title : str, optional
+    """
+    t = np.asarray(temperatures, dtype=float)
+    acc = np.asarray(swap_acceptance, dtype=float)
+    if acc.shape != (max(t.size - 1, 0),):
+        raise InputError(f"swap_acceptance must have {t.size - 1} values (one per neighbouring pair), got {acc.shape}")
+    fig = figure(figsize=(7, 8))
+    axes = fig.subplots(3, 1, sharex=True)
+    for ax, (key, label) in zip(axes[:2], [("energy", "energy per site"), ("specific_heat", "specific heat per site")]):
+        values = np.asarray(table[key])
+        ax.errorbar(t, values[:, 0], yerr=values[:, 1], fmt="o-", ms=4, lw=0.8, capsize=2, label="tempering")
+        if exact and key in exact:
+            et, ev = exact[key]
+            ax.plot(et, ev, "-", lw=1, color="k", alpha=0.7, label=exact.get("label", "exact"))
+        ax.legend(fontsize=8)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    mid = (t[:-1] + t[1:]) / 2
+    axes[2].bar(mid, acc, width=np.abs(np.diff(t)) * 0.8, color="C2", alpha=0.8)
+    axes[2].set_ylim(0, 1)
+    axes[2].set_ylabel("swap acceptance")
+    axes[2].set_xlabel("temperature T")
+    axes[2].grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
     return save_figure(fig, path)

@@ -67,3 +67,15 @@ def test_figure_format_checked_without_pyplot():
         "sys.exit('matplotlib.pyplot' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_plot_tempering(tmp_path):
+    from isingbio.plot import plot_tempering
+
+    t = np.array([1.5, 2.0, 2.5])
+    table = {"energy": np.array([[-1.9, 0.01], [-1.7, 0.02], [-1.2, 0.02]]), "specific_heat": np.ones((3, 2))}
+    out = plot_tempering(t, table, [0.5, 0.6], tmp_path / "pt.png", title="x")
+    assert (tmp_path / "pt.png").stat().st_size > 1000 and out.endswith("pt.png")
+    with pytest.raises(InputError, match="one per neighbouring pair"):
+        plot_tempering(t, table, [0.5], tmp_path / "bad.png")
+    assert not (tmp_path / "bad.png").exists()

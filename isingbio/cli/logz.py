@@ -1,8 +1,11 @@
-"""``isingbio logz``: log partition function by annealed importance sampling.
+"""``isingbio logz``: log partition function by annealed importance sampling or tempering.
 
 For a lattice model (``--shape 16x16 --q 2 --J 1 --h 0 --temperature 2.269``) or a saved
-model file (``isingbio logz model.npz --beta 1``). Prints log Z with its standard error and,
-by default, the forward (lower) and reverse (upper) stochastic bounds and their gap.
+model file (``isingbio logz model.npz --beta 1``). ``--method ais`` (default) prints log Z
+with its standard error and, by default, the forward (lower) and reverse (upper) stochastic
+bounds and their gap; ``--method tempering`` runs parallel tempering on a ladder from beta = 0
+and integrates (MBAR, thermodynamic integration). Both go through :func:`isingbio.logz`.
+For compatibility, ``--method heatbath`` (or another kernel) still means AIS with that kernel.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import InputError
 from .common import (
     BINARY,
     FIGURE,
@@ -26,17 +30,42 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..annealed_importance import AISResult
     from ..models import IsingModel, PottsModel
+    from ..partition import LogZResult
+
+_KERNELS = ["auto", "heatbath", "metropolis", "swendsen-wang", "wolff"]
+# options of one method only: (dest, flag); given with the other method they are refused
+_AIS_ONLY = [
+    ("chains", "--chains"),
+    ("steps", "--steps"),
+    ("schedule", "--schedule"),
+    ("sweeps_per_step", "--sweeps-per-step"),
+    ("base", "--base"),
+    ("equilibration_sweeps", "--equilibration-sweeps"),
+    ("scheduler", "--scheduler"),
+    ("workers", "--workers"),
+]
+_TEMPERING_ONLY = [
+    ("rungs", "--rungs"),
+    ("sweeps", "--sweeps"),
+    ("burn_in", "--burn-in"),
+    ("runs", "--runs"),
+    ("ladder", "--ladder"),
+    ("estimator", "--estimator"),
+]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "logz",
-        help="log partition function by annealed importance sampling (with bounds)",
+        help="log partition function by annealed importance sampling (with bounds) or tempering",
         description="Estimate log Z of an Ising or Potts model by annealed importance sampling (AIS) "
         "from the independent-site model, with a standard error; by default also run reverse "
         "AIS from equilibrium states, which gives a stochastic upper bound: the two sandwich "
-        "log Z. The model is a periodic lattice (--shape, --q, --J, --h) or a saved model file.",
+        "log Z. With --method tempering: parallel tempering from beta = 0 to beta, then MBAR "
+        "and thermodynamic integration of the mean energy (an independent second estimate). "
+        "The model is a periodic lattice (--shape, --q, --J, --h) or a saved model file.",
     )
     p.add_argument(
         "model",
@@ -48,34 +77,60 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_lattice_options(
         p, "16x16", "temperature (default for a 2D lattice: its critical point; for a model file: beta = 1)"
     )
-    p.add_argument("--chains", type=int, default=256, help="independent annealing runs (default 256)")
-    p.add_argument("--steps", type=int, default=2000, help="annealing steps (default 2000)")
+    p.add_argument(
+        "--method",
+        default="ais",
+        choices=["ais", "tempering", *_KERNELS],
+        help="ais (default) or tempering; a kernel name (as before) means AIS with that kernel",
+    )
+    p.add_argument(
+        "--sampler",
+        default=None,
+        choices=_KERNELS,
+        help="Markov kernel (default auto: AIS: metropolis for Ising, heatbath for Potts; tempering: metropolis)",
+    )
+    p.add_argument("--chains", type=int, default=None, help="AIS: independent annealing runs (default 256)")
+    p.add_argument("--steps", type=int, default=None, help="AIS: annealing steps (default 2000)")
+    p.add_argument(
+        "--rungs",
+        type=int,
+        default=None,
+        help="tempering: temperatures from beta = 0 to beta (default: from the energy spread, 8-64)",
+    )
+    p.add_argument("--sweeps", type=int, default=None, help="tempering: recorded sweeps (default 2000)")
+    p.add_argument("--burn-in", type=int, default=None, help="tempering: sweeps discarded first (default sweeps/4)")
+    p.add_argument("--runs", type=int, default=None, help="tempering: independent tempering runs (default 2)")
+    p.add_argument(
+        "--ladder", default=None, choices=["linear", "geometric"], help="tempering: initial ladder (default linear)"
+    )
+    p.add_argument(
+        "--estimator",
+        default=None,
+        choices=["auto", "mbar", "ti"],
+        help="tempering: MBAR, thermodynamic integration, or auto (MBAR where histograms overlap; default)",
+    )
     p.add_argument(
         "--schedule",
-        default="adaptive",
+        default=None,
         choices=["linear", "sigmoid", "adaptive"],
         help="placement of the steps (default adaptive: a pilot run puts them where the log-weights change most)",
     )
-    p.add_argument("--sweeps-per-step", type=int, default=1, help="sweeps at each step (default 1)")
-    p.add_argument(
-        "--method",
-        default="auto",
-        choices=["auto", "heatbath", "metropolis", "swendsen-wang", "wolff"],
-        help="transition kernel (default auto: metropolis for Ising, heatbath for Potts)",
-    )
+    p.add_argument("--sweeps-per-step", type=int, default=None, help="AIS: sweeps at each step (default 1)")
     p.add_argument(
         "--base",
-        default="fields",
+        default=None,
         choices=["fields", "uniform"],
         help="base distribution: independent sites with the model's fields (default) or uniform",
     )
-    p.add_argument("--forward-only", action="store_true", help="skip the reverse pass (no upper bound; half the time)")
+    p.add_argument(
+        "--forward-only", action="store_true", help="AIS: skip the reverse pass (no upper bound; half the time)"
+    )
     p.add_argument(
         "--equilibration-sweeps",
         type=int,
         default=None,
         metavar="N",
-        help="sweeps that make the reverse pass's equilibrium states from the forward pass's "
+        help="AIS: sweeps that make the reverse pass's equilibrium states from the forward pass's "
         "final ones (default: 200 of swendsen-wang where it applies, else max(500, "
         "steps x sweeps-per-step / 2) of the AIS method)",
     )
@@ -90,8 +145,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_cluster_options(p)  # chains split into groups over Dask workers; the same log Z
     add_common_options(
         p,
-        output="write an .npz with the log-weights, traces and schedule",
-        plot="write a PNG of the log-weight traces and the running estimate",
+        output="write an .npz: AIS log-weights, traces and schedule; tempering: log Z at every rung",
+        plot="write a PNG: AIS log-weight traces and running estimate; tempering: E, C and swap rates against T",
     )
     p.set_defaults(func=run)
     return p
@@ -157,48 +212,152 @@ def _exact(model: IsingModel | PottsModel, beta: float) -> float | None:
         return None
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..annealed_importance import ais
-    from ..plot import plot_ais
+def _route(args: argparse.Namespace) -> tuple[str, str]:
+    """(method, kernel) from --method and --sampler; refuse options of the other method."""
+    method, kernel = args.method, args.sampler
+    if method not in ("ais", "tempering"):  # a kernel name: AIS with it, as before
+        if kernel is not None and kernel != method:
+            raise InputError(f"--method {method} is a kernel (AIS with it) but --sampler says {kernel}")
+        method, kernel = "ais", method
+    others = _TEMPERING_ONLY if method == "ais" else _AIS_ONLY
+    given = [flag for dest, flag in others if getattr(args, dest, None) is not None]
+    if method == "tempering" and args.forward_only:
+        given.append("--forward-only")
+    if given:
+        raise InputError(f"{', '.join(given)} do(es) not apply to --method {method}")
+    if method == "tempering" and kernel == "auto":
+        kernel = None
+    return method, kernel or ("auto" if method == "ais" else "metropolis")
 
+
+def _positive(value: int | None, flag: str, minimum: int = 1) -> None:
+    if value is not None and value < minimum:
+        raise InputError(f"{flag} must be >= {minimum}, got {value}")
+
+
+def run(args: argparse.Namespace) -> int:
     check_outputs(args, [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE)], [(args.model, "MODEL")])
+    method, kernel = _route(args)
+    for dest, flag, minimum in [("rungs", "--rungs", 2), ("sweeps", "--sweeps", 2), ("runs", "--runs", 1)]:
+        _positive(getattr(args, dest), flag, minimum)
+    _positive(args.burn_in, "--burn-in", 0)
     model, description = _build_model(args)
     beta = _beta(args, model)
     print(description)
-    distributed: dict[str, Any] = {}
-    if args.scheduler is not None or args.workers is not None:
-        from ..distributed import ais  # type: ignore[assignment]  # the same result, on Dask
-        from .batch import cluster_client
+    if method == "ais":
+        return _run_ais(args, model, beta, kernel)
+    return _run_tempering(args, model, beta, kernel)
 
-        distributed = dict(client=cluster_client(args), n_workers=args.workers)
+
+def _print_exact(args: argparse.Namespace, model: Any, beta: float, log_z: float, stderr: float) -> float | None:
+    if not args.exact:
+        return None
+    value = _exact(model, beta)
+    if value is None:
+        print("  exact              not available for this model")
     else:
-        distributed = dict(progress=show_progress(args))
-    res = ais(
+        print(
+            f"  exact              {value:.6f}   (error {log_z - value:+.6f} = "
+            f"{(log_z - value) / stderr if stderr > 0 else float('nan'):+.2f} standard errors)"
+        )
+    return value
+
+
+def _run_tempering(args: argparse.Namespace, model: Any, beta: float, kernel: str) -> int:
+    from ..partition import logz
+
+    if beta <= 0:
+        raise InputError(f"--method tempering needs beta > 0, got {beta}")
+    options = dict(
+        n_rungs=args.rungs,
+        n_sweeps=args.sweeps,
+        burn_in=args.burn_in,
+        n_runs=args.runs,
+        ladder=args.ladder,
+        estimator=args.estimator,
+        sampling_method=kernel,
+    )
+    res = logz(
         model,
         beta,
-        **distributed,
-        n_chains=args.chains,
-        n_steps=args.steps,
-        schedule=args.schedule,
-        sweeps_per_step=args.sweeps_per_step,
-        method=args.method,
-        base=args.base,
+        method="tempering",
+        seed=args.seed,
+        n_threads=args.threads,
+        progress=show_progress(args),
+        **{k: v for k, v in options.items() if v is not None},
+    )
+    print(res.summary())
+    _print_exact(args, model, beta, res.log_z, res.stderr)
+    with atomic_paths() as stage:  # the .npz and the figure, or neither
+        if args.output:
+            _save_tempering(stage(args.output, ".npz"), res, beta)
+        if args.plot:
+            from .simulate import plot_ladder
+
+            plot_ladder(res.tempering, stage(args.plot, ".png"), title=f"log Z = {res.log_z:.4f} +/- {res.stderr:.2g}")
+    _wrote(args)
+    return 0
+
+
+def _save_tempering(path: str, res: LogZResult, beta: float) -> None:
+    assert res.ti is not None and res.tempering is not None, "set by logz(method='tempering')"
+    extra: dict[str, Any] = {}
+    if res.mbar is not None:
+        extra = dict(log_z_mbar=res.mbar.log_z, stderr_mbar=res.mbar.stderr, overlap=res.mbar.overlap)
+    with open(path, "wb") as fh:  # a file object: numpy adds no .npz
+        np.savez_compressed(
+            fh,
+            log_z=res.log_z,
+            stderr=res.stderr,
+            method=res.method,
+            estimator=res.estimator,
+            beta=beta,
+            betas=res.betas,
+            log_z_ti=res.ti.log_z,
+            stderr_ti=res.ti.stderr,
+            mean_energy=res.ti.mean_energy,
+            swap_acceptance=np.asarray(res.tempering.swap_acceptance),
+            log_z_base=res.log_z_base,
+            seed=res.seed,
+            **extra,
+        )
+
+
+def _wrote(args: argparse.Namespace) -> None:
+    if args.output:
+        print(f"wrote {args.output}")
+    if args.plot:
+        print(f"wrote {args.plot}")
+
+
+def _run_ais(args: argparse.Namespace, model: Any, beta: float, kernel: str) -> int:
+    from ..plot import plot_ais
+
+    options: dict[str, Any] = dict(
+        n_chains=256 if args.chains is None else args.chains,
+        n_steps=2000 if args.steps is None else args.steps,
+        schedule=args.schedule or "adaptive",
+        sweeps_per_step=1 if args.sweeps_per_step is None else args.sweeps_per_step,
+        base=args.base or "fields",
         bidirectional=not args.forward_only,
         equilibration_sweeps=args.equilibration_sweeps,
         seed=args.seed,
         n_threads=args.threads,
     )
+    res: AISResult
+    if args.scheduler is not None or args.workers is not None:
+        from ..distributed import ais  # the same result, on Dask
+        from .batch import cluster_client
+
+        res = ais(model, beta, client=cluster_client(args), n_workers=args.workers, method=kernel, **options)
+    else:
+        from ..partition import logz
+
+        found = logz(model, beta, method="ais", sampling_method=kernel, progress=show_progress(args), **options)
+        assert found.ais is not None, "set by logz(method='ais')"
+        res = found.ais
     print(res.summary())
-    value = None
-    if args.exact:
-        value = _exact(model, beta)
-        if value is None:
-            print("  exact              not available for this model")
-        else:
-            print(
-                f"  exact              {value:.6f}   (error {res.log_z - value:+.6f} = "
-                f"{(res.log_z - value) / res.stderr if res.stderr > 0 else float('nan'):+.2f} standard errors)"
-            )
+    value = _print_exact(args, model, beta, res.log_z, res.stderr)
     extra: dict[str, Any] = {}  # the reverse pass's fields, for np.savez_compressed
     if res.bidirectional:
         extra = dict(
@@ -235,8 +394,5 @@ def run(args: argparse.Namespace) -> int:
                 )
         if args.plot:
             plot_ais(res, stage(args.plot, ".png"), exact=value)
-    if args.output:
-        print(f"wrote {args.output}")
-    if args.plot:
-        print(f"wrote {args.plot}")
+    _wrote(args)
     return 0

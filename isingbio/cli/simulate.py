@@ -1,8 +1,15 @@
-"""``isingbio simulate``: Monte Carlo on a lattice, one temperature or a scan."""
+"""``isingbio simulate``: Monte Carlo on a lattice, one temperature, a scan or a tempering ladder.
+
+``--tempering T_min:T_max:n`` runs parallel tempering (:func:`isingbio.tempering`) on n
+temperatures spaced geometrically from T_min to T_max, on the lattice of the options or on a
+saved model file, and prints the per-temperature table (E/N, C/N, |m| with errors), the swap
+acceptance of each neighbouring pair and the round trips of the replicas.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import warnings
 from typing import Any
 
@@ -46,9 +53,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "energy, magnetisation and specific heat with error bars. With --temperatures, "
         "scan a range and show the phase transition.",
     )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        metavar="MODEL.npz",
+        help="saved model file (with --tempering); default: a lattice model from --shape etc.",
+    )
     temp = add_lattice_options(p, "32x32", "temperature (default: the 2D square-lattice critical point for this q)")
     temp.add_argument(
         "--temperatures", default=None, metavar="LO:HI:N", help="scan temperatures, e.g. 1.8:3.0:13 (or a comma list)"
+    )
+    temp.add_argument(
+        "--tempering",
+        default=None,
+        metavar="TMIN:TMAX:N",
+        help="parallel tempering on N temperatures spaced geometrically from TMIN to TMAX, e.g. 1.5:3.0:16",
     )
     p.add_argument(
         "--method",
@@ -59,8 +79,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--sweeps", type=int, default=2000, help="sweeps recorded per chain (default 2000)")
     p.add_argument("--burn-in", type=int, default=500, help="sweeps discarded first (default 500)")
     p.add_argument("--thin", type=int, default=1, help="sweeps between records (default 1)")
-    p.add_argument("--chains", type=int, default=2, help="independent chains (default 2)")
-    p.add_argument("--init", default="random", choices=["random", "ordered"], help="starting states")
+    p.add_argument("--chains", type=int, default=None, help="independent chains (default 2)")
+    p.add_argument("--init", default=None, choices=["random", "ordered"], help="starting states (default random)")
+    p.add_argument("--runs", type=int, default=None, help="--tempering: independent tempering runs (default 2)")
+    p.add_argument("--swap-every", type=int, default=None, help="--tempering: sweeps between swap attempts (default 1)")
+    p.add_argument(
+        "--adapt",
+        action="store_true",
+        help="--tempering: move the inner temperatures towards equal swap acceptance during burn-in",
+    )
     from .batch import add_cluster_options
 
     add_cluster_options(p)  # for --temperatures: one Dask task per temperature
@@ -83,11 +110,22 @@ def _save_npz(path: str, **arrays: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..sampling import sample
 
-    check_outputs(args, [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE)])
+    check_outputs(args, [(args.output, "-o", BINARY), (args.plot, "--plot", FIGURE)], [(args.model, "MODEL")])
     if args.sweeps < 1 or args.sweeps < args.thin:
         raise InputError(f"--sweeps must be >= 1 and >= --thin (nothing would be recorded), got {args.sweeps}")
     if not args.temperatures and (args.scheduler is not None or args.workers is not None):
         raise InputError("--scheduler and --workers apply to a scan (--temperatures)")
+    if args.tempering:
+        return _tempering(args)
+    misplaced = [
+        flag for flag, value in [("--runs", args.runs), ("--swap-every", args.swap_every)] if value is not None
+    ]
+    misplaced += ["--adapt"] if args.adapt else []
+    misplaced += ["MODEL"] if args.model is not None else []
+    if misplaced:
+        raise InputError(f"{', '.join(misplaced)} apply only with --tempering")
+    args.chains = 2 if args.chains is None else args.chains
+    args.init = args.init or "random"
     model, description = lattice_model(args)
     print(description)
     if args.temperatures:
@@ -246,3 +284,189 @@ def _onsager_curves(args: argparse.Namespace, model: Any, temperatures: np.ndarr
         "abs_magnetization": (t, np.array([onsager_magnetization(b, args.J) for b in betas])),
         "label": "Onsager (infinite lattice)",
     }
+
+
+# ----------------------------------------------------------------------------------------
+# --tempering
+# ----------------------------------------------------------------------------------------
+def _tempering_ladder(text: str) -> np.ndarray:
+    """'1.5:3.0:16' -> 16 temperatures from 1.5 to 3.0 spaced geometrically, as increasing betas.
+
+    Parameters
+    ----------
+    text : str
+        ``T_min:T_max:n`` with 0 < T_min < T_max and n >= 2.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Increasing inverse temperatures 1/T_max .. 1/T_min.
+    """
+    parts = text.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise InputError(f"a tempering ladder must look like T_min:T_max:n, e.g. 1.5:3.0:16, got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not 0 < lo < hi:
+        raise InputError(f"a tempering ladder needs 0 < T_min < T_max, got {text!r}")
+    if n < 2:
+        raise InputError(f"a tempering ladder needs n >= 2 temperatures, got {text!r}")
+    from ..ladders import temperature_ladder
+
+    return temperature_ladder(lo, hi, n)
+
+
+def ladder_table(result: Any) -> dict[str, np.ndarray]:
+    """Per-site energy, specific heat and |m| at each rung of a TemperingResult: (n_rungs, 2)
+    arrays of (mean, standard error), in the rung order (increasing beta)."""
+    from ..stats import mean_and_error
+
+    n = result.n_sites
+    betas = np.asarray(result.betas, dtype=np.float64)
+    energy = np.asarray(result.energy, dtype=np.float64)
+    mag = np.asarray(result.magnetization, dtype=np.float64)
+    table = {k: np.zeros((betas.size, 2)) for k in ("energy", "specific_heat", "abs_magnetization", "tau_int")}
+    for k, b in enumerate(betas):
+        e = mean_and_error(energy[:, k, :])
+        dev2 = (energy[:, k, :] - e.mean) ** 2
+        v = mean_and_error(dev2)
+        m = mean_and_error(np.abs(mag[:, k, :]))
+        table["energy"][k] = (e.mean / n, e.stderr / n)
+        table["specific_heat"][k] = (b * b * v.mean / n, b * b * v.stderr / n)
+        table["abs_magnetization"][k] = (m.mean, m.stderr)
+        table["tau_int"][k] = (e.tau_int, 0.0)
+    return table
+
+
+def _kaufman_curves(model: Any, temperatures: np.ndarray) -> dict[str, Any] | None:
+    """Exact E/N and C/N of the same finite torus (Kaufman), for a 2D Ising torus in zero field."""
+    from ..exact import ising_torus_thermodynamics
+    from ..models import IsingModel
+
+    J, periodic = model.lattice_J, model.periodic
+    if (
+        not isinstance(model, IsingModel)
+        or J is None
+        or periodic is None
+        or len(model.shape) != 2
+        or not all(periodic)
+        or J[0] != J[1]
+        or model.uniform_field != 0.0
+    ):
+        return None
+    t = np.linspace(temperatures.min(), temperatures.max(), 200)
+    rows = [ising_torus_thermodynamics(model.shape[0], model.shape[1], 1.0 / x, J=float(J[0])) for x in t]
+    return {
+        "energy": (t, np.array([r.energy_per_site for r in rows])),
+        "specific_heat": (t, np.array([r.specific_heat_per_site for r in rows])),
+        "label": "exact (Kaufman, same torus)",
+    }
+
+
+def plot_ladder(result: Any, path: str, title: str = "") -> str:
+    """plot_tempering of a TemperingResult (temperatures 1/beta; a beta = 0 rung is left out),
+    with the exact curves of a 2D Ising torus in zero field."""
+    from ..plot import plot_tempering
+
+    betas = np.asarray(result.betas, dtype=np.float64)
+    keep = betas > 0
+    table = ladder_table(result)
+    acc = np.asarray(result.swap_acceptance, dtype=np.float64)
+    pairs = keep[1:] & keep[:-1]
+    temperatures = 1.0 / betas[keep]
+    exact = _kaufman_curves(result.model, temperatures) if temperatures.size else None
+    return plot_tempering(
+        temperatures,
+        {k: v[keep] for k, v in table.items()},
+        acc[pairs],
+        path,
+        exact=exact,
+        title=title or f"parallel tempering, {result.method}",
+    )
+
+
+def _tempering(args: argparse.Namespace) -> int:
+    from ..tempering import tempering
+
+    misplaced = [flag for flag, value in [("--chains", args.chains), ("--init", args.init)] if value is not None]
+    if misplaced:
+        raise InputError(f"{', '.join(misplaced)} do(es) not apply to --tempering (use --runs for independent runs)")
+    betas = _tempering_ladder(args.tempering)
+    for flag, value, minimum in [("--runs", args.runs, 1), ("--swap-every", args.swap_every, 1)]:
+        if value is not None and value < minimum:
+            raise InputError(f"{flag} must be >= {minimum}, got {value}")
+    if args.model is not None:
+        from ..io import load_model
+
+        model, description = load_model(args.model), f"model from {args.model}"
+    else:
+        model, description = lattice_model(args)
+    print(description)
+    method = args.method or "metropolis"
+    n_runs = 2 if args.runs is None else args.runs
+    result = tempering(
+        model,
+        betas,
+        args.sweeps,
+        method=method,
+        swap_every=1 if args.swap_every is None else args.swap_every,
+        n_runs=n_runs,
+        burn_in=args.burn_in,
+        thin=args.thin,
+        adapt=args.adapt,
+        seed=args.seed,
+        n_threads=args.threads,
+        progress=show_progress(args),
+    )
+    betas = np.asarray(result.betas, dtype=np.float64)
+    table = ladder_table(result)
+    acc = np.asarray(result.swap_acceptance, dtype=np.float64)
+    print(
+        f"parallel tempering, {method}, {betas.size} temperatures, {n_runs} run(s) x {args.sweeps} sweeps after "
+        f"{args.burn_in} burn-in, swaps every {1 if args.swap_every is None else args.swap_every} sweep(s), "
+        f"seed {result.seed}"
+    )
+    print(f"{'T':>8} {'E/N':>10} {'+/-':>8} {'C/N':>9} {'+/-':>8} {'|m|':>8} {'+/-':>8} {'tau_E':>7} {'swap':>6}")
+    for k in range(betas.size - 1, -1, -1):  # increasing temperature
+        (e, se), (c, sc), (m, sm) = (table[key][k] for key in ("energy", "specific_heat", "abs_magnetization"))
+        swap = f"{acc[k - 1]:6.3f}" if k > 0 else f"{'':>6}"
+        t = 1.0 / betas[k] if betas[k] > 0 else float("inf")
+        print(
+            f"{t:8.4f} {e:10.5f} {se:8.5f} {c:9.4f} {sc:8.4f} {m:8.4f} {sm:8.4f} {table['tau_int'][k, 0]:7.2f} {swap}"
+        )
+    print("  swap: acceptance of swaps with the next higher temperature")
+    trips = np.asarray(result.round_trips)
+    print(f"round trips        {int(trips.sum())} ({_trip_time(result)})")
+    print(f"swap acceptance    min {acc.min():.3f}, mean {acc.mean():.3f}")
+    with atomic_paths() as stage:  # the .npz and the figure, or neither
+        if args.output:
+            _save_npz(
+                stage(args.output, ".npz"),
+                temperatures=np.where(betas > 0, 1.0 / np.where(betas > 0, betas, 1.0), np.inf),
+                betas=betas,
+                energy=np.asarray(result.energy),
+                magnetization=np.asarray(result.magnetization),
+                swap_acceptance=acc,
+                round_trips=trips,
+                seed=result.seed,
+                method=method,
+                **{f"{k}_per_site" if k != "tau_int" else k: v for k, v in table.items() if k != "abs_magnetization"},
+                abs_magnetization=table["abs_magnetization"],
+            )
+        if args.plot:
+            plot_ladder(result, stage(args.plot, ".png"), title=f"{description}; parallel tempering, {method}")
+    if args.output:
+        print(f"wrote {args.output}")
+    if args.plot:
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _trip_time(result: Any) -> str:
+    t = np.asarray(result.round_trip_time, dtype=np.float64)
+    t = t[np.isfinite(t)] if t.ndim else t
+    if t.size == 0 or not np.all(np.isfinite(t)):
+        return "no complete round trip"
+    return f"mean time {float(np.mean(t)):.1f} sweeps"
