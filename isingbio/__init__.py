@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .io import load_model, save_model
     from .likelihood import LogLikelihood, log_likelihood, log_prob
     from .models import IsingModel, PottsModel
+    from .parallel_tempering import TemperingSampler, tempering
     from .partition import LogZResult, logz
     from .plm import PLMResult, fit_plm
     from .plot import plot_contacts
@@ -65,13 +66,9 @@ if TYPE_CHECKING:  # what the lazy attributes below are, for type checkers and e
     from .sequences import decode_states, encode_sequences
     from .spin_glass import edwards_anderson, sherrington_kirkpatrick
     from .structure import ContactMap, contact_map_from_structure
-    from .tempering import TemperingSampler, tempering
     from .tempering_result import TemperingResult
     from .weights import sequence_weights
 
-# `isingbio.tempering` is the module isingbio/tempering.py, which is callable as the function
-# tempering() (it shares the function's name, so it is not in _HOMES: the same object whatever
-# was imported first).
 # `import isingbio` loads only the version and the errors; every other public name (and
 # scipy behind it) loads on first use, so `isingbio --version` and the CLI start fast
 _HOMES = {
@@ -126,7 +123,8 @@ _HOMES = {
     "ContactMap": "structure",
     "contact_map_from_structure": "structure",
     "sequence_weights": "weights",
-    "TemperingSampler": "tempering",
+    "TemperingSampler": "parallel_tempering",
+    "tempering": "parallel_tempering",
     "TemperingResult": "tempering_result",
 }
 

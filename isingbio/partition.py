@@ -48,7 +48,7 @@ from .models import IsingModel, PottsModel
 if TYPE_CHECKING:
     from .annealed_importance import AISResult
     from .free_energy import MBARResult, TIResult
-    from .tempering import TemperingResult
+    from .parallel_tempering import TemperingResult
 
 __all__ = ["logz", "LogZResult", "LOGZ_METHODS", "ESTIMATORS", "default_ladder"]
 
@@ -362,7 +362,7 @@ _TEMPERING_OPTIONS = {
 
 def _by_tempering(model, beta, seq, n_threads, progress, start, options) -> LogZResult:
     from .free_energy import mbar, thermodynamic_integration
-    from .tempering import tempering
+    from .parallel_tempering import tempering
 
     unknown = sorted(set(options) - _TEMPERING_OPTIONS)
     if unknown:

@@ -388,7 +388,7 @@ def plot_ladder(result: Any, path: str, title: str = "") -> str:
 
 
 def _tempering(args: argparse.Namespace) -> int:
-    from ..tempering import tempering
+    from ..parallel_tempering import tempering
 
     misplaced = [flag for flag, value in [("--chains", args.chains), ("--init", args.init)] if value is not None]
     if misplaced:

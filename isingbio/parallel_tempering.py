@@ -24,11 +24,7 @@ calls. Ladders: :mod:`isingbio.ladders`.
 
 from __future__ import annotations
 
-import inspect
-import sys
 import time
-import types
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -532,22 +528,3 @@ def tempering(
         model, betas, method=method, n_runs=n_runs, swap_every=swap_every, seed=seed, n_threads=n_threads
     )
     return sampler.run(n_sweeps, burn_in, thin, adapt=adapt, return_states=return_states, progress=progress)
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`tempering`.
-
-    ``isingbio.tempering`` is this module (the package's lazy attribute and ``import
-    isingbio.tempering`` give the same object), and calling it calls the function
-    :func:`tempering`, with its signature.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> TemperingResult:
-        return tempering(*args, **kwargs)
-
-    @property
-    def __signature__(self) -> inspect.Signature:
-        return inspect.signature(tempering)
-
-
-sys.modules[__name__].__class__ = _CallableModule
