@@ -53,7 +53,6 @@ from ._progress import progress_bar
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, PathLike, SeedLike
 from ._validation import check_memory, check_positive_int
-from .couplings import dense_updates_per_call
 from .errors import FormatError, InputError
 from .models import PottsModel
 
@@ -69,8 +68,8 @@ _CHECKPOINT_VERSION = 1
 # chains lag when their identity with their own past exceeds that between chains by more than
 # three standard errors plus this (differences of two percent of sites are of no consequence)
 _LAG_TOLERANCE = 0.02
-# site updates x L (coupling reads) per kernel call: a fraction of a second, so Ctrl-C acts
-_CALL_UPDATES = 2e7
+# chains x sweeps x L^2 per kernel call and thread: about a tenth of a second, so Ctrl-C acts
+_CALL_WORK = 2e8
 _TRACE_KEYS = ("step", "pearson", "slope", "pearson_one_site", "slope_one_site", "sweeps", "seconds")
 
 
@@ -417,7 +416,7 @@ def fit_bm(
     InputError
         Bad alignment (fewer than 2 sequences), parameters, init model or checkpoint.
     """
-    from ._kernels import _dense
+    from ._kernels import _bm, _dense
     from .plm import _as_codes, _weights_for
 
     t_start = time.perf_counter()
@@ -519,21 +518,31 @@ def fit_bm(
 
     if resumed is None:
         opt = {}
-    scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
-    kstats = np.zeros((n_chains, 4))
 
-    # Ctrl-C is seen between kernel calls: sweeps go in calls sized by their work (at least one
-    # sweep of every chain); chains and random streams carry over, so the result is one call's
-    per_call = dense_updates_per_call(L, q, _CALL_UPDATES) / (n_chains * L)
-    max_call = max(1, int(per_call))
+    # Ctrl-C is seen between kernel calls: a call runs a block of chains (or, for long runs,
+    # of sweeps) sized by its work; chains are independent and their local fields are a
+    # function of their state, so the result is that of one call, whatever the split
+    call_work = _CALL_WORK * n_threads
 
     def run_chains(h_: np.ndarray, Jv_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:
         hh = np.ascontiguousarray(h_, dtype=np.float32)
         JJ = lay.couplings(Jv_)
-        while n_sweeps > 0:
-            now = min(n_sweeps, max_call)
-            kernel(hh, JJ, x, r, 1.0, 1.0, 1, now, *scratch, kstats, n_threads)
-            n_sweeps -= now
+        Jq, qs = _bm.fixed_couplings(JJ, n_threads)
+        per_chain = float(n_sweeps) * L * L
+        block = int(min(n_chains, max(4 * n_threads, call_work // per_chain)))
+        sweeps_per_call = max(1, int(call_work // (block * L * L)))
+        for c0 in range(0, n_chains, block):
+            xs, rs = x[c0 : c0 + block], r[c0 : c0 + block]
+            left = n_sweeps
+            while left > 0:
+                now = min(left, sweeps_per_call)
+                if Jq is not None:
+                    _bm.bm_sweeps(hh, Jq, qs, xs, rs, now, method == "heatbath", n_threads)
+                else:  # couplings too large for fixed point: the dense kernels' double caches
+                    m = xs.shape[0]
+                    scratch = tuple(np.empty((m, 1)) for _ in range(3))
+                    kernel(hh, JJ, xs, rs, 1.0, 1.0, 1, now, *scratch, np.zeros((m, 4)), n_threads)
+                left -= now
 
     if resumed is None and burn_in:
         run_chains(h, Jv, states, rng, burn_in)

@@ -16,7 +16,7 @@ import pathlib
 import re
 import sys
 
-MODULES = ["_buildinfo", "_cluster", "_dense", "_enumerate", "_graph", "_lattice", "_plm", "_weights"]
+MODULES = ["_bm", "_buildinfo", "_cluster", "_dense", "_enumerate", "_graph", "_lattice", "_plm", "_weights"]
 C_SCALARS = {
     "double": "float",
     "float": "float",
