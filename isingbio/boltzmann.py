@@ -215,6 +215,12 @@ class _Layout:
         flat = f1.reshape(-1)
         return f2 - flat[self.rows] * flat[self.cols]
 
+    def connected_counts(self, counts: np.ndarray) -> np.ndarray:
+        """The i < j connected correlations of a count matrix of frequencies (no pseudocount)."""
+        f = np.diag(counts).copy()
+        c = np.subtract(counts, np.multiply.outer(f, f), out=np.empty_like(counts))
+        return self.pairs(c)
+
     def from_model(self, J: np.ndarray | None) -> np.ndarray:
         """The i < j entries of (L, L, q, q) couplings (which are assumed symmetric)."""
         assert J is not None, "a dense model has couplings"
@@ -241,8 +247,14 @@ def _data_statistics(matrix: np.ndarray, w: np.ndarray, lay: _Layout, pseudocoun
 
 
 def _r_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    dx, dy = x - x.mean(), y - y.mean()
-    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    dx = x - x.mean()
+    return _r_slope_centered(dx, float(dx @ dx), y)
+
+
+def _r_slope_centered(dx: np.ndarray, sxx: float, y: np.ndarray) -> tuple[float, float]:
+    """Pearson and slope of y against x, given dx = x - mean(x) and sxx = dx . dx."""
+    sy, syy, sxy = float(y.sum()), float(y @ y), float(dx @ y)
+    syy -= sy * sy / y.size
     r = sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else float("nan")
     return r, (sxy / sxx if sxx > 0 else float("nan"))
 
@@ -459,6 +471,8 @@ def fit_bm(
     lay = _Layout(L, q)
     f1d, f2d = _data_statistics(matrix, w, lay, pc, n_threads)
     c_data = lay.connected(f1d, f2d)
+    dc_data = c_data - c_data.mean()
+    sxx_data = float(dc_data @ dc_data)
     settings: dict[str, Any] = dict(
         n_chains=n_chains,
         sweeps_per_step=sweeps,
@@ -594,7 +608,7 @@ def fit_bm(
                 opt_new = _adaptive_steps(opt, g1, g2, learning_rate)
                 h_new = h + opt_new["lr_h"] * g1
                 J_new = Jv + opt_new["lr_J"] * g2
-            r2, s2 = _r_slope(c_data, lay.connected(f1m, f2m))
+            r2, s2 = _r_slope_centered(dc_data, sxx_data, lay.connected_counts(counts))
             r1, s1 = _r_slope(f1d.ravel(), f1m.ravel())
             new_sweeps, new_eq, new_check = sweeps, equilibrated, last_check
             if (step + 1) % check_every == 0:
