@@ -15,4 +15,35 @@ def bm_sweeps(
     n_threads: int,
     group: int = ...,
 ) -> Any: ...
+def connected_sums(
+    f1: NDArray[Any],
+    f2: NDArray[Any],
+    dx: NDArray[Any],
+    pi: NDArray[Any],
+    pj: NDArray[Any],
+    q: int,
+    out: NDArray[Any],
+    n_threads: int,
+) -> Any: ...
+def coupling_step(
+    f2d: NDArray[Any],
+    f2m: NDArray[Any],
+    Jv: NDArray[Any],
+    lam: float,
+    lr: float,
+    lr_old: NDArray[Any],
+    sign_old: NDArray[Any],
+    J_new: NDArray[Any],
+    lr_new: NDArray[Any],
+    sign_new: NDArray[Any],
+    mode: int,
+    n_threads: int,
+) -> Any: ...
+def couplings_from_pairs(
+    Jv: NDArray[Any], pi: NDArray[Any], pj: NDArray[Any], J: NDArray[Any], n_threads: int
+) -> Any: ...
 def fixed_couplings(J: NDArray[Any], n_threads: int) -> Any: ...
+def pair_frequencies(
+    x: NDArray[Any], w: NDArray[Any], pi: NDArray[Any], pj: NDArray[Any], q: int, f2: NDArray[Any], n_threads: int
+) -> Any: ...
+def site_frequencies(x: NDArray[Any], w: NDArray[Any], q: int, f1: NDArray[Any], n_threads: int) -> Any: ...

@@ -10,7 +10,7 @@ import numpy as np
 
 from cython.parallel cimport prange
 from libc.math cimport ldexp, log2, floor
-from libc.stdint cimport int8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, uint32_t, uint64_t
 
 
 cdef extern from "isb_core.h" nogil:
@@ -101,3 +101,131 @@ def bm_sweeps(const float[:, ::1] h, const uint32_t[:, :, :, ::1] Jq, float qs,
     if rc != 0:
         raise MemoryError(f"could not allocate the local fields ({n} x {q}) of the chains; "
                           "their states were not updated")
+
+
+# ---- per-step statistics and updates, in the compact layout of the fit's parameters --------
+# Pair p = (i, j), i < j, in the order of numpy.triu_indices(N, 1); entry k = (p q + a) q + b
+# is J[i, j, a, b] (and J[j, i, b, a]). Loops are shared out by pairs, each entry is computed
+# by one thread in a fixed order, so results never depend on n_threads.
+
+
+def site_frequencies(const int8_t[:, ::1] x, const double[::1] w, Py_ssize_t q, double[::1] f1,
+                     int n_threads):
+    """f1[i q + a] = sum_m w[m] [x[m, i] == a] (overwritten), summed in sequence order."""
+    cdef Py_ssize_t M = x.shape[0], n = x.shape[1], i, m, a
+    if f1.shape[0] != n * q or w.shape[0] != M:
+        raise ValueError("f1 must have N q entries and w len(x)")
+    with nogil:
+        for i in prange(n, num_threads=n_threads, schedule="static"):
+            for a in range(q):
+                f1[i * q + a] = 0.0
+            for m in range(M):
+                f1[i * q + x[m, i]] += w[m]
+
+
+def pair_frequencies(const int8_t[:, ::1] x, const double[::1] w, const int32_t[::1] pi,
+                     const int32_t[::1] pj, Py_ssize_t q, double[::1] f2, int n_threads):
+    """f2[k] = sum_m w[m] [x[m, i] == a][x[m, j] == b] (overwritten, summed in sequence
+    order) for every entry k = (p q + a) q + b of the pairs p = (pi[p], pj[p])."""
+    cdef Py_ssize_t M = x.shape[0], P = pi.shape[0], p, m, k0, t
+    if f2.shape[0] != P * q * q or w.shape[0] != M or pj.shape[0] != P:
+        raise ValueError("f2 must have len(pi) q^2 entries and w len(x)")
+    with nogil:
+        for p in prange(P, num_threads=n_threads, schedule="static"):
+            k0 = p * q * q
+            for t in range(q * q):
+                f2[k0 + t] = 0.0
+            for m in range(M):
+                f2[k0 + x[m, pi[p]] * q + x[m, pj[p]]] += w[m]
+
+
+def couplings_from_pairs(const double[::1] Jv, const int32_t[::1] pi, const int32_t[::1] pj,
+                         float[:, :, :, ::1] J, int n_threads):
+    """J[i, j, a, b] = J[j, i, b, a] = float32(Jv[(p q + a) q + b]) for every pair p = (i, j)."""
+    cdef Py_ssize_t P = pi.shape[0], q = J.shape[2], p, a, b, i, j, k
+    if Jv.shape[0] != P * q * q:
+        raise ValueError("Jv must have len(pi) q^2 entries")
+    with nogil:
+        for p in prange(P, num_threads=n_threads, schedule="static"):
+            i = pi[p]
+            j = pj[p]
+            k = p * q * q
+            for a in range(q):
+                for b in range(q):
+                    J[i, j, a, b] = <float>Jv[k + a * q + b]
+                    J[j, i, b, a] = <float>Jv[k + a * q + b]
+
+
+def coupling_step(const double[::1] f2d, const double[::1] f2m, const double[::1] Jv,
+                  double lam, double lr, const double[::1] lr_old, const int8_t[::1] sign_old,
+                  double[::1] J_new, double[::1] lr_new, int8_t[::1] sign_new, int mode,
+                  int n_threads):
+    """One gradient step of the couplings: g = (f2d - f2m) - lam Jv (lam > 0 only), then
+    mode 0 (sgd): J_new = Jv + lr g; mode 1 (first adaptive step): lr_new = lr; mode 2:
+    lr_new = clip(lr_old * (1.2 if the sign of g is that of sign_old, 0.5 if opposite, else 1),
+    lr / 100, 40 lr); modes 1, 2: sign_new = sign(g), J_new = Jv + lr_new g. The arithmetic
+    of boltzmann._adaptive_steps in numpy, entry by entry."""
+    cdef Py_ssize_t n = Jv.shape[0], k
+    cdef double g, r, lo = lr * 0.01, hi = lr * 40.0
+    cdef int s
+    if f2d.shape[0] != n or f2m.shape[0] != n or J_new.shape[0] != n:
+        raise ValueError("arrays must have the same length")
+    if mode > 0 and (lr_new.shape[0] != n or sign_new.shape[0] != n):
+        raise ValueError("lr_new and sign_new must have the length of Jv")
+    if mode == 2 and (lr_old.shape[0] != n or sign_old.shape[0] != n):
+        raise ValueError("lr_old and sign_old must have the length of Jv")
+    with nogil:
+        for k in prange(n, num_threads=n_threads, schedule="static"):
+            g = f2d[k] - f2m[k]
+            if lam != 0.0:
+                g = g - lam * Jv[k]
+            if mode == 0:
+                J_new[k] = Jv[k] + lr * g
+                continue
+            s = (g > 0) - (g < 0)
+            if mode == 1:
+                r = lr
+            else:
+                r = lr_old[k]
+                if s * sign_old[k] > 0:
+                    r = r * 1.2
+                elif s * sign_old[k] < 0:
+                    r = r * 0.5
+                else:
+                    r = r * 1.0
+                if r < lo:
+                    r = lo
+                if r > hi:
+                    r = hi
+            lr_new[k] = r
+            sign_new[k] = <int8_t>s
+            J_new[k] = Jv[k] + r * g
+
+
+def connected_sums(const double[::1] f1, const double[::1] f2, const double[::1] dx,
+                   const int32_t[::1] pi, const int32_t[::1] pj, Py_ssize_t q,
+                   double[:, ::1] out, int n_threads):
+    """For every pair p: out[p] = (sum y, sum y^2, sum dx y) over its q^2 entries, with
+    y = f2 - f1[i q + a] f1[j q + b] (connected correlations; f1 flat (N q,))."""
+    cdef Py_ssize_t P = pi.shape[0], p, a, b, k
+    cdef double y, s0, s1, s2
+    if P == 0:
+        return
+    if f2.shape[0] != P * q * q or dx.shape[0] != P * q * q or out.shape[0] != P or out.shape[1] < 3:
+        raise ValueError("f2 and dx must have len(pi) q^2 entries, out shape (len(pi), 3)")
+    with nogil:
+        for p in prange(P, num_threads=n_threads, schedule="static"):
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            k = p * q * q
+            for a in range(q):
+                for b in range(q):
+                    y = f2[k] - f1[pi[p] * q + a] * f1[pj[p] * q + b]
+                    s0 = s0 + y
+                    s1 = s1 + y * y
+                    s2 = s2 + dx[k] * y
+                    k = k + 1
+            out[p, 0] = s0
+            out[p, 1] = s1
+            out[p, 2] = s2

@@ -57,3 +57,48 @@ def test_fixed_couplings_refuses_imprecise_scale():
             False,
             1,
         )
+
+
+def test_step_statistics_and_update_equal_numpy():
+    from isingbio.boltzmann import _adaptive_steps, _Layout
+
+    L, q, M = 6, 4, 300
+    lay = _Layout(L, q)
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, q, (M, L), dtype=np.int8)
+    w = rng.random(M)
+    counts = np.zeros((L * q, L * q))
+    _dense.pair_counts(x, w, counts, 1)
+    f1, f2 = np.empty(L * q), np.empty(lay.size)
+    _bm.site_frequencies(x, w, q, f1, 2)
+    _bm.pair_frequencies(x, w, lay.pi, lay.pj, q, f2, 2)
+    assert np.array_equal(f1, lay.one_site(counts).ravel()) and np.array_equal(f2, lay.pairs(counts))
+    # connected-correlation sums per pair
+    dx = rng.normal(size=lay.size)
+    y = lay.connected(f1.reshape(L, q), f2)
+    out = np.empty((lay.pi.size, 3))
+    _bm.connected_sums(f1, f2, dx, lay.pi, lay.pj, q, out, 2)
+    np.testing.assert_allclose(out.sum(axis=0), [y.sum(), y @ y, dx @ y], rtol=1e-12, atol=1e-15)
+    # coupling steps: the numpy arithmetic, bit for bit
+    f2d, Jv = rng.random(lay.size), rng.normal(size=lay.size)
+    g = (f2d - f2) - 0.1 * Jv
+    opt = _adaptive_steps({}, np.zeros(1), g, 0.05)
+    J1, lr1, s1 = np.empty(lay.size), np.empty(lay.size), np.empty(lay.size, np.int8)
+    _bm.coupling_step(f2d, f2, Jv, 0.1, 0.05, None, None, J1, lr1, s1, 1, 2)
+    assert np.array_equal(lr1, opt["lr_J"]) and np.array_equal(s1, opt["sign_J"])
+    assert np.array_equal(J1, Jv + opt["lr_J"] * g)
+    f2b = rng.random(lay.size)
+    g2 = (f2d - f2b) - 0.1 * J1
+    opt2 = _adaptive_steps(opt, np.zeros(1), g2, 0.05)
+    J2, lr2, s2 = np.empty(lay.size), np.empty(lay.size), np.empty(lay.size, np.int8)
+    _bm.coupling_step(f2d, f2b, J1, 0.1, 0.05, lr1, s1, J2, lr2, s2, 2, 1)
+    assert np.array_equal(lr2, opt2["lr_J"]) and np.array_equal(s2, opt2["sign_J"])
+    assert np.array_equal(J2, J1 + opt2["lr_J"] * g2)
+    J0 = np.empty(lay.size)
+    _bm.coupling_step(f2d, f2b, J1, 0.0, 0.05, None, None, J0, None, None, 0, 1)
+    assert np.array_equal(J0, J1 + 0.05 * (f2d - f2b))
+    # symmetric float32 couplings
+    J32 = np.zeros((L, L, q, q), np.float32)
+    _bm.couplings_from_pairs(J2, lay.pi, lay.pj, J32, 2)
+    assert np.array_equal(J32, J32.transpose(1, 0, 3, 2))
+    assert np.array_equal(lay.from_model(J32), J2.astype(np.float32).astype(np.float64))
