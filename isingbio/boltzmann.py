@@ -589,7 +589,6 @@ def fit_bm(
     wm = np.full(n_chains, 1.0 / n_chains)
     f1m_buf, f2m = np.empty(L * q), np.empty(lay.size)
     csums = np.empty((lay.pi.size, 3))
-    none2, none3 = (None, None), (None, None, None)
     step = step0
     converged = bool(trace["pearson"] and trace["pearson"][-1] >= target_pearson and equilibrated is not False)
     last_save = time.perf_counter()
@@ -609,16 +608,26 @@ def fit_bm(
             J_new = np.empty_like(Jv)
             if optimizer == "sgd":
                 h_new = h + learning_rate * g1
-                _bm.coupling_step(f2d, f2m, Jv, lambda_J, learning_rate, *none3, J_new, *none2, 0, n_threads)
+                _bm.coupling_step(f2d, f2m, Jv, lambda_J, learning_rate, J_new, 0, n_threads)
                 opt_new = opt
             else:
                 opt_new = _adaptive_steps(opt, g1, None, learning_rate)
                 h_new = h + opt_new["lr_h"] * g1
                 first = "lr_J" not in opt
                 lr_J, sign_J = np.empty_like(Jv), np.empty(Jv.shape, np.int8)
-                old = (None, None) if first else (opt["lr_J"], opt["sign_J"])
                 _bm.coupling_step(
-                    f2d, f2m, Jv, lambda_J, learning_rate, *old, J_new, lr_J, sign_J, 1 if first else 2, n_threads
+                    f2d,
+                    f2m,
+                    Jv,
+                    lambda_J,
+                    learning_rate,
+                    J_new,
+                    1 if first else 2,
+                    n_threads,
+                    lr_old=opt.get("lr_J"),
+                    sign_old=opt.get("sign_J"),
+                    lr_new=lr_J,
+                    sign_new=sign_J,
                 )
                 opt_new.update(lr_J=lr_J, sign_J=sign_J)
             _bm.connected_sums(f1m_buf, f2m, dc_data, lay.pi, lay.pj, q, csums, n_threads)

@@ -31,13 +31,13 @@ def coupling_step(
     Jv: NDArray[Any],
     lam: float,
     lr: float,
-    lr_old: NDArray[Any],
-    sign_old: NDArray[Any],
     J_new: NDArray[Any],
-    lr_new: NDArray[Any],
-    sign_new: NDArray[Any],
     mode: int,
     n_threads: int,
+    lr_old: NDArray[Any] | None = ...,
+    sign_old: NDArray[Any] | None = ...,
+    lr_new: NDArray[Any] | None = ...,
+    sign_new: NDArray[Any] | None = ...,
 ) -> Any: ...
 def couplings_from_pairs(
     Jv: NDArray[Any], pi: NDArray[Any], pj: NDArray[Any], J: NDArray[Any], n_threads: int

@@ -157,9 +157,9 @@ def couplings_from_pairs(const double[::1] Jv, const int32_t[::1] pi, const int3
 
 
 def coupling_step(const double[::1] f2d, const double[::1] f2m, const double[::1] Jv,
-                  double lam, double lr, const double[::1] lr_old, const int8_t[::1] sign_old,
-                  double[::1] J_new, double[::1] lr_new, int8_t[::1] sign_new, int mode,
-                  int n_threads):
+                  double lam, double lr, double[::1] J_new, int mode, int n_threads,
+                  const double[::1] lr_old=None, const int8_t[::1] sign_old=None,
+                  double[::1] lr_new=None, int8_t[::1] sign_new=None):
     """One gradient step of the couplings: g = (f2d - f2m) - lam Jv (lam > 0 only), then
     mode 0 (sgd): J_new = Jv + lr g; mode 1 (first adaptive step): lr_new = lr; mode 2:
     lr_new = clip(lr_old * (1.2 if the sign of g is that of sign_old, 0.5 if opposite, else 1),
@@ -170,9 +170,9 @@ def coupling_step(const double[::1] f2d, const double[::1] f2m, const double[::1
     cdef int s
     if f2d.shape[0] != n or f2m.shape[0] != n or J_new.shape[0] != n:
         raise ValueError("arrays must have the same length")
-    if mode > 0 and (lr_new.shape[0] != n or sign_new.shape[0] != n):
+    if mode > 0 and (lr_new is None or sign_new is None or lr_new.shape[0] != n or sign_new.shape[0] != n):
         raise ValueError("lr_new and sign_new must have the length of Jv")
-    if mode == 2 and (lr_old.shape[0] != n or sign_old.shape[0] != n):
+    if mode == 2 and (lr_old is None or sign_old is None or lr_old.shape[0] != n or sign_old.shape[0] != n):
         raise ValueError("lr_old and sign_old must have the length of Jv")
     with nogil:
         for k in prange(n, num_threads=n_threads, schedule="static"):

@@ -84,18 +84,18 @@ def test_step_statistics_and_update_equal_numpy():
     g = (f2d - f2) - 0.1 * Jv
     opt = _adaptive_steps({}, np.zeros(1), g, 0.05)
     J1, lr1, s1 = np.empty(lay.size), np.empty(lay.size), np.empty(lay.size, np.int8)
-    _bm.coupling_step(f2d, f2, Jv, 0.1, 0.05, None, None, J1, lr1, s1, 1, 2)
+    _bm.coupling_step(f2d, f2, Jv, 0.1, 0.05, J1, 1, 2, lr_new=lr1, sign_new=s1)
     assert np.array_equal(lr1, opt["lr_J"]) and np.array_equal(s1, opt["sign_J"])
     assert np.array_equal(J1, Jv + opt["lr_J"] * g)
     f2b = rng.random(lay.size)
     g2 = (f2d - f2b) - 0.1 * J1
     opt2 = _adaptive_steps(opt, np.zeros(1), g2, 0.05)
     J2, lr2, s2 = np.empty(lay.size), np.empty(lay.size), np.empty(lay.size, np.int8)
-    _bm.coupling_step(f2d, f2b, J1, 0.1, 0.05, lr1, s1, J2, lr2, s2, 2, 1)
+    _bm.coupling_step(f2d, f2b, J1, 0.1, 0.05, J2, 2, 1, lr_old=lr1, sign_old=s1, lr_new=lr2, sign_new=s2)
     assert np.array_equal(lr2, opt2["lr_J"]) and np.array_equal(s2, opt2["sign_J"])
     assert np.array_equal(J2, J1 + opt2["lr_J"] * g2)
     J0 = np.empty(lay.size)
-    _bm.coupling_step(f2d, f2b, J1, 0.0, 0.05, None, None, J0, None, None, 0, 1)
+    _bm.coupling_step(f2d, f2b, J1, 0.0, 0.05, J0, 0, 1)
     assert np.array_equal(J0, J1 + 0.05 * (f2d - f2b))
     # symmetric float32 couplings
     J32 = np.zeros((L, L, q, q), np.float32)
