@@ -131,15 +131,17 @@ def speed(name, args):
         max_steps=args.steps,
         check_every=10**6,
         target_pearson=1.0,
+        burn_in=0,
         seed=1,
         n_threads=args.threads,
     )
     cpu = time.process_time() - c0
-    d = np.diff(res.trace["seconds"])  # the first step also carries the set-up and burn-in
-    ours = float(np.median(d))
+    d = np.diff(res.trace["seconds"])  # the first step also carries the set-up
+    ours, ours_cpu = float(np.median(d)), cpu / args.steps
     print(
         f"  isingbio fit_bm: {ours:.3f} s per step (median of {d.size}; {np.min(d):.3f}-{np.max(d):.3f}); "
-        f"whole call {res.time:.1f} s wall, {cpu:.1f} s CPU; load average {os.getloadavg()[0]:.1f}"
+        f"whole call {res.time:.1f} s wall, {cpu:.1f} s CPU = {ours_cpu:.2f} CPU s per step (set-up included); "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     if not args.adabmdca:
         print("  adabmDCA: not run (give --adabmdca EXECUTABLE)")
@@ -164,11 +166,16 @@ def speed(name, args):
     steps = np.diff(times)  # its first step carries its set-up
     theirs = float(np.median(steps)) if steps.size else float("nan")
     cpu_a = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    theirs_cpu = cpu_a / len(times)
     print(
         f"  adabmDCA: {theirs:.2f} s per step (median of {steps.size}; {np.min(steps):.2f}-{np.max(steps):.2f}); "
-        f"whole run {wall:.0f} s wall, {cpu_a:.0f} s CPU; load average {os.getloadavg()[0]:.1f}"
+        f"whole run {wall:.0f} s wall, {cpu_a:.0f} s CPU = {theirs_cpu:.1f} CPU s per step (set-up included); "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"  adabmDCA / isingbio time per step: {theirs / ours:.1f}x")
+    print(
+        f"  adabmDCA / isingbio time per step: {theirs / ours:.1f}x wall (loads may differ between the two runs), "
+        f"{theirs_cpu / ours_cpu:.1f}x CPU"
+    )
 
 
 def main(argv=None) -> int:
