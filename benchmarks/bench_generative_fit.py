@@ -11,18 +11,29 @@ PLM model, --chains chains, --sweeps sweeps per step, adaptive steps), then prin
 * the test log-likelihood per sequence (with error, AIS log Z) of the profile, PLM and BM
   models on the held-out 20%.
 
-adabmDCA is not run here (it needs torch and wandb; see benchmarks/README.md).
+With --speed FAMILY, it measures instead the time per gradient step at adabmDCA's defaults
+(10,000 chains, 10 Metropolis sweeps per step, fixed; from the profile model, as adabmDCA
+starts) for fit_bm and, side by side in the same run, for adabmDCA 2 (its CLI as a
+subprocess, `adabmDCA train` with its defaults and --max-gradient-steps; its seconds per step
+from its history.csv), when --adabmdca names its executable (install it in a separate
+virtual environment: python -m venv /tmp/adabm && /tmp/adabm/bin/pip install torch adabmDCA).
 
     python benchmarks/bench_generative_fit.py [--families PF00014 DHFR] [--chains 10000]
         [--sweeps 10] [--max-minutes 30] [--threads N] [--plot-dir DIR]
+    python benchmarks/bench_generative_fit.py --speed 1atzA [--steps 6]
+        [--adabmdca /tmp/adabm/bin/adabmDCA] [--adabm-steps 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import platform
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -106,6 +117,67 @@ def family(name, args):
     print("\n".join(rows))
 
 
+def speed(name, args):
+    """Seconds per step at adabmDCA's defaults: fit_bm, then adabmDCA in a subprocess."""
+    path = DATA / name / "prepared" / f"{name}.fasta"
+    aln = isingbio.read_alignment(path)
+    print(f"\n{name}: L = {aln.L}, N = {aln.N}; 10000 chains, 10 Metropolis sweeps per step, from the profile model")
+    c0 = time.process_time()
+    res = fit_bm(
+        aln,
+        init="profile",
+        n_chains=10000,
+        sweeps_per_step=10,
+        max_steps=args.steps,
+        check_every=10**6,
+        target_pearson=1.0,
+        burn_in=0,
+        seed=1,
+        n_threads=args.threads,
+    )
+    cpu = time.process_time() - c0
+    d = np.diff(res.trace["seconds"])  # the first step also carries the set-up
+    ours, ours_cpu = float(np.median(d)), cpu / args.steps
+    print(
+        f"  isingbio fit_bm: {ours:.3f} s per step (median of {d.size}; {np.min(d):.3f}-{np.max(d):.3f}); "
+        f"whole call {res.time:.1f} s wall, {cpu:.1f} s CPU = {ours_cpu:.2f} CPU s per step (set-up included); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    if not args.adabmdca:
+        print("  adabmDCA: not run (give --adabmdca EXECUTABLE)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [args.adabmdca, "train", "-d", str(path), "-o", tmp, "--max-gradient-steps", str(args.adabm_steps)]
+        cmd += ["--no-progress", "--device", "cpu", "--checkpoint-interval", "100000"]
+        env = dict(os.environ)
+        if args.threads:
+            env["OMP_NUM_THREADS"] = str(args.threads)
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            print(f"  adabmDCA failed (exit {proc.returncode}): {' | '.join(tail)}")
+            return
+        with open(os.path.join(tmp, "history.csv")) as fh:
+            times = [float(row["Time"]) for row in csv.DictReader(fh)]
+    steps = np.diff(times)  # its first step carries its set-up
+    theirs = float(np.median(steps)) if steps.size else float("nan")
+    cpu_a = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    theirs_cpu = cpu_a / len(times)
+    print(
+        f"  adabmDCA: {theirs:.2f} s per step (median of {steps.size}; {np.min(steps):.2f}-{np.max(steps):.2f}); "
+        f"whole run {wall:.0f} s wall, {cpu_a:.0f} s CPU = {theirs_cpu:.1f} CPU s per step (set-up included); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  adabmDCA / isingbio time per step: {theirs / ours:.1f}x wall (loads may differ between the two runs), "
+        f"{theirs_cpu / ours_cpu:.1f}x CPU"
+    )
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--families", nargs="+", default=["PF00014"])
@@ -114,6 +186,10 @@ def main(argv=None) -> int:
     p.add_argument("--max-minutes", type=float, default=30.0)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--plot-dir", default=None)
+    p.add_argument("--speed", metavar="FAMILY", default=None, help="time per step against adabmDCA only")
+    p.add_argument("--steps", type=int, default=6, help="--speed: fit_bm steps")
+    p.add_argument("--adabmdca", default=None, help="--speed: the adabmDCA executable")
+    p.add_argument("--adabm-steps", type=int, default=3, help="--speed: adabmDCA gradient steps")
     args = p.parse_args(argv)
     print(
         f"isingbio {isingbio.__version__}, {platform.processor() or platform.machine()}, "
@@ -121,6 +197,9 @@ def main(argv=None) -> int:
     )
     if not DATA.is_dir():
         print(f"{DATA} not found: nothing to do")
+        return 0
+    if args.speed:
+        speed(args.speed, args)
         return 0
     for name in args.families:
         family(name, args)

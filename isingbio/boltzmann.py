@@ -8,8 +8,12 @@ frequencies (with a pseudocount) and the model's:
     dL/dJ_ij(a, b) = f_ij(a, b) - p_ij(a, b) - lambda_J J_ij(a, b)
 
 The model's frequencies come from persistent chains (``n_chains`` sequences that are carried
-from step to step, ``sweeps_per_step`` Metropolis or heat-bath sweeps per step, on the dense
-kernels of :mod:`isingbio._kernels._dense`), counted by a compiled kernel. Gaps are a state
+from step to step, ``sweeps_per_step`` Metropolis or heat-bath sweeps per step), counted by a
+compiled kernel. The sweeps run on :mod:`isingbio._kernels._bm`: the dense kernels' fixed-point
+arithmetic and random numbers (the chains end bit for bit as with
+:func:`isingbio._kernels._dense.potts_metropolis`), with the couplings converted to integers
+once per step and no energies kept, in calls of a block of chains each (a fraction of a
+second, so Ctrl-C acts; each chain's local fields are built once per step). Gaps are a state
 like any other (a generative model must emit them). Parameters are kept in float64, the
 couplings as one vector of the entries ``J[i, j, a, b]`` with ``i < j``; the kernels get a
 float32 copy in which each entry is written to both ``J[i, j, a, b]`` and ``J[j, i, b, a]``,
@@ -53,7 +57,6 @@ from ._progress import progress_bar
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, PathLike, SeedLike
 from ._validation import check_memory, check_positive_int
-from .couplings import dense_updates_per_call
 from .errors import FormatError, InputError
 from .models import PottsModel
 
@@ -69,8 +72,8 @@ _CHECKPOINT_VERSION = 1
 # chains lag when their identity with their own past exceeds that between chains by more than
 # three standard errors plus this (differences of two percent of sites are of no consequence)
 _LAG_TOLERANCE = 0.02
-# site updates x L (coupling reads) per kernel call: a fraction of a second, so Ctrl-C acts
-_CALL_UPDATES = 2e7
+# chains x sweeps x L^2 per kernel call and thread: about a tenth of a second, so Ctrl-C acts
+_CALL_WORK = 2e8
 _TRACE_KEYS = ("step", "pearson", "slope", "pearson_one_site", "slope_one_site", "sweeps", "seconds")
 
 
@@ -192,13 +195,13 @@ class _Layout:
     def __init__(self, L: int, q: int) -> None:
         self.L, self.q = L, q
         i, j = np.triu_indices(L, 1)
+        self.pi, self.pj = i.astype(np.int32), j.astype(np.int32)
         a, b = np.meshgrid(np.arange(q), np.arange(q), indexing="ij")
         ii, jj = i[:, None, None], j[:, None, None]
         self.rows = (ii * q + a[None]).reshape(-1)
         self.cols = (jj * q + b[None]).reshape(-1)
         self.flat = self.rows * (L * q) + self.cols
         self.jflat = (((ii * L + jj) * q + a[None]) * q + b[None]).reshape(-1)
-        self.jflat_t = (((jj * L + ii) * q + b[None]) * q + a[None]).reshape(-1)
         self.J32 = np.zeros((L, L, q, q), dtype=np.float32)  # diagonal blocks stay zero
 
     @property
@@ -221,11 +224,11 @@ class _Layout:
         assert J is not None, "a dense model has couplings"
         return np.asarray(J, dtype=np.float64).reshape(-1)[self.jflat]
 
-    def couplings(self, Jv: np.ndarray) -> np.ndarray:
+    def couplings(self, Jv: np.ndarray, n_threads: int = 1) -> np.ndarray:
         """float32 (L, L, q, q) couplings of the vector (a buffer reused from call to call)."""
-        flat = self.J32.reshape(-1)
-        flat[self.jflat] = Jv
-        flat[self.jflat_t] = Jv
+        from ._kernels._bm import couplings_from_pairs
+
+        couplings_from_pairs(Jv, self.pi, self.pj, self.J32, n_threads)
         return self.J32
 
 
@@ -242,8 +245,19 @@ def _data_statistics(matrix: np.ndarray, w: np.ndarray, lay: _Layout, pseudocoun
 
 
 def _r_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    dx, dy = x - x.mean(), y - y.mean()
-    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    dx = x - x.mean()
+    return _r_slope_centered(dx, float(dx @ dx), y)
+
+
+def _r_slope_centered(dx: np.ndarray, sxx: float, y: np.ndarray) -> tuple[float, float]:
+    """Pearson and slope of y against x, given dx = x - mean(x) and sxx = dx . dx."""
+    return _r_slope_sums(sxx, np.array([y.sum(), y @ y, dx @ y]), y.size)
+
+
+def _r_slope_sums(sxx: float, sums: np.ndarray, n: int) -> tuple[float, float]:
+    """Pearson and slope from sxx = dx . dx and sums = (sum y, sum y^2, dx . y) over n entries."""
+    sy, syy, sxy = (float(v) for v in sums[:3])
+    syy -= sy * sy / n
     r = sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else float("nan")
     return r, (sxy / sxx if sxx > 0 else float("nan"))
 
@@ -257,13 +271,18 @@ def _identity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 _LR_UP, _LR_DOWN, _LR_MAX, _LR_MIN = 1.2, 0.5, 40.0, 0.01
 
 
-def _adaptive_steps(opt: dict[str, np.ndarray], g1: np.ndarray, g2: np.ndarray, lr: float) -> dict[str, np.ndarray]:
-    """Per-parameter step sizes after a step with gradients g1 (fields) and g2 (couplings).
+def _adaptive_steps(
+    opt: dict[str, np.ndarray], g1: np.ndarray, g2: np.ndarray | None, lr: float
+) -> dict[str, np.ndarray]:
+    """Per-parameter step sizes after a step with gradients g1 (fields) and g2 (couplings;
+    None: fields only, the couplings' are :func:`isingbio._kernels._bm.coupling_step`).
 
     New arrays (the old ones are left alone, so that an interrupted step changes nothing).
     """
     out = {}
     for key, g in (("h", g1), ("J", g2)):
+        if g is None:
+            continue
         sign = np.sign(g).astype(np.int8)
         if "lr_" + key not in opt:
             out["lr_" + key] = np.full(g.shape, lr)
@@ -417,7 +436,7 @@ def fit_bm(
     InputError
         Bad alignment (fewer than 2 sequences), parameters, init model or checkpoint.
     """
-    from ._kernels import _dense
+    from ._kernels import _bm, _dense
     from .plm import _as_codes, _weights_for
 
     t_start = time.perf_counter()
@@ -460,6 +479,8 @@ def fit_bm(
     lay = _Layout(L, q)
     f1d, f2d = _data_statistics(matrix, w, lay, pc, n_threads)
     c_data = lay.connected(f1d, f2d)
+    dc_data = c_data - c_data.mean()
+    sxx_data = float(dc_data @ dc_data)
     settings: dict[str, Any] = dict(
         n_chains=n_chains,
         sweeps_per_step=sweeps,
@@ -519,21 +540,31 @@ def fit_bm(
 
     if resumed is None:
         opt = {}
-    scratch = tuple(np.empty((n_chains, 1)) for _ in range(3))
-    kstats = np.zeros((n_chains, 4))
 
-    # Ctrl-C is seen between kernel calls: sweeps go in calls sized by their work (at least one
-    # sweep of every chain); chains and random streams carry over, so the result is one call's
-    per_call = dense_updates_per_call(L, q, _CALL_UPDATES) / (n_chains * L)
-    max_call = max(1, int(per_call))
+    # Ctrl-C is seen between kernel calls: a call runs a block of chains (or, for long runs,
+    # of sweeps) sized by its work; chains are independent and their local fields are a
+    # function of their state, so the result is that of one call, whatever the split
+    call_work = _CALL_WORK * n_threads
 
     def run_chains(h_: np.ndarray, Jv_: np.ndarray, x: np.ndarray, r: np.ndarray, n_sweeps: int) -> None:
         hh = np.ascontiguousarray(h_, dtype=np.float32)
-        JJ = lay.couplings(Jv_)
-        while n_sweeps > 0:
-            now = min(n_sweeps, max_call)
-            kernel(hh, JJ, x, r, 1.0, 1.0, 1, now, *scratch, kstats, n_threads)
-            n_sweeps -= now
+        JJ = lay.couplings(Jv_, n_threads)
+        Jq, qs = _bm.fixed_couplings(JJ, n_threads)
+        per_chain = float(n_sweeps) * L * L
+        block = int(min(n_chains, max(4 * n_threads, call_work // per_chain)))
+        sweeps_per_call = max(1, int(call_work // (block * L * L)))
+        for c0 in range(0, n_chains, block):
+            xs, rs = x[c0 : c0 + block], r[c0 : c0 + block]
+            left = n_sweeps
+            while left > 0:
+                now = min(left, sweeps_per_call)
+                if Jq is not None:
+                    _bm.bm_sweeps(hh, Jq, qs, xs, rs, now, method == "heatbath", n_threads)
+                else:  # couplings too large for fixed point: the dense kernels' double caches
+                    m = xs.shape[0]
+                    scratch = tuple(np.empty((m, 1)) for _ in range(3))
+                    kernel(hh, JJ, xs, rs, 1.0, 1.0, 1, now, *scratch, np.zeros((m, 4)), n_threads)
+                left -= now
 
     if resumed is None and burn_in:
         run_chains(h, Jv, states, rng, burn_in)
@@ -555,8 +586,9 @@ def fit_bm(
             out["trace_" + k] = np.asarray(trace[k], dtype=np.float64)
         return out
 
-    counts = np.zeros((L * q, L * q))
     wm = np.full(n_chains, 1.0 / n_chains)
+    f1m_buf, f2m = np.empty(L * q), np.empty(lay.size)
+    csums = np.empty((lay.pi.size, 3))
     step = step0
     converged = bool(trace["pearson"] and trace["pearson"][-1] >= target_pearson and equilibrated is not False)
     last_save = time.perf_counter()
@@ -569,23 +601,37 @@ def fit_bm(
             # one step on copies, committed at the end, so Ctrl-C leaves a consistent state
             x, r = states.copy(), rng.copy()
             run_chains(h, Jv, x, r, sweeps)
-            counts[:] = 0.0
-            _dense.pair_counts(x, wm, counts, n_threads)
-            f2m = lay.pairs(counts)
-            f1m = lay.one_site(counts)
+            _bm.site_frequencies(x, wm, q, f1m_buf, n_threads)
+            _bm.pair_frequencies(x, wm, lay.pi, lay.pj, q, f2m, n_threads)
+            f1m = f1m_buf.reshape(L, q)
             g1 = f1d - f1m - lambda_h * h
-            g2 = f2d - f2m
-            if lambda_J:
-                g2 -= lambda_J * Jv
+            J_new = np.empty_like(Jv)
             if optimizer == "sgd":
                 h_new = h + learning_rate * g1
-                J_new = Jv + learning_rate * g2
+                _bm.coupling_step(f2d, f2m, Jv, lambda_J, learning_rate, J_new, 0, n_threads)
                 opt_new = opt
             else:
-                opt_new = _adaptive_steps(opt, g1, g2, learning_rate)
+                opt_new = _adaptive_steps(opt, g1, None, learning_rate)
                 h_new = h + opt_new["lr_h"] * g1
-                J_new = Jv + opt_new["lr_J"] * g2
-            r2, s2 = _r_slope(c_data, lay.connected(f1m, f2m))
+                first = "lr_J" not in opt
+                lr_J, sign_J = np.empty_like(Jv), np.empty(Jv.shape, np.int8)
+                _bm.coupling_step(
+                    f2d,
+                    f2m,
+                    Jv,
+                    lambda_J,
+                    learning_rate,
+                    J_new,
+                    1 if first else 2,
+                    n_threads,
+                    lr_old=opt.get("lr_J"),
+                    sign_old=opt.get("sign_J"),
+                    lr_new=lr_J,
+                    sign_new=sign_J,
+                )
+                opt_new.update(lr_J=lr_J, sign_J=sign_J)
+            _bm.connected_sums(f1m_buf, f2m, dc_data, lay.pi, lay.pj, q, csums, n_threads)
+            r2, s2 = _r_slope_sums(sxx_data, csums.sum(axis=0), f2m.size)
             r1, s1 = _r_slope(f1d.ravel(), f1m.ravel())
             new_sweeps, new_eq, new_check = sweeps, equilibrated, last_check
             if (step + 1) % check_every == 0:

@@ -127,7 +127,7 @@ def test_resume_from_checkpoint_is_bit_identical(exact_case, tmp_path, monkeypat
 
     def interrupt(x, y):
         calls["n"] += 1
-        if calls["n"] == 9:  # second statistic of step 13
+        if calls["n"] == 5:  # the one-site statistic of step 13 (one call per step)
             raise KeyboardInterrupt
         return real(x, y)
 
@@ -187,33 +187,35 @@ def test_plm_init_and_plot(exact_case, tmp_path):
 
 def test_burn_in_runs_in_short_kernel_calls(exact_case, monkeypatch):
     """Ctrl-C is only seen between kernel calls: a long burn-in must not be one call, and
-    splitting it must not change the fit."""
-    from isingbio._kernels import _dense
+    splitting it (by chains and by sweeps) must not change the fit."""
+    from isingbio._kernels import _bm, _dense
 
     _, X, p = exact_case
     kw = dict(q=Q, weights=p, pseudocount=0.01, init="profile", n_chains=100, sweeps_per_step=3, max_steps=4)
     kw.update(burn_in=50, seed=5, n_threads=1, target_pearson=1.0)
-    real = _dense.potts_metropolis
+    real = _bm.bm_sweeps
     calls = []
 
-    def counting(*args, **kwargs):
-        calls.append(args[7])  # sweeps per record of this call
-        return real(*args, **kwargs)
+    def counting(h, Jq, qs, x, r, n_sweeps, *args, **kwargs):
+        calls.append((x.shape[0], n_sweeps))
+        return real(h, Jq, qs, x, r, n_sweeps, *args, **kwargs)
 
-    monkeypatch.setattr(_dense, "potts_metropolis", counting)
-    # calls of 4e4 / L updates at most (the real budget, 2e7, would take this tiny model's
-    # burn-in in one call), but at least 10 L q^2 and one sweep of every chain
-    monkeypatch.setattr(boltzmann, "_CALL_UPDATES", 4e4)
-    per_call = int(max(4e4 / L, 10 * L * Q * Q) / (100 * L))
+    monkeypatch.setattr(_bm, "bm_sweeps", counting)
+    # a budget of 24 chain-sweeps (x L^2) per call: the burn-in in blocks of 4 chains (the
+    # least per thread) and pieces of 6 sweeps; each step's 3 sweeps in blocks of 8 chains
+    monkeypatch.setattr(boltzmann, "_CALL_WORK", 24.0 * L * L)
     res = fit_bm(X, **kw)
-    assert sum(calls) == 50 + 4 * 3 and max(calls) <= per_call < 50
-    # the same chains as one uninterrupted run of 50 sweeps on the initial (profile) model
-    monkeypatch.setattr(_dense, "potts_metropolis", real)
+    assert sum(m * s for m, s in calls) == 100 * (50 + 4 * 3)
+    assert calls[0] == (4, 6) and calls[-1] == (4, 3) and (8, 3) in calls
+    assert all(m * s <= 24 for m, s in calls)
+    # the same chains as one uninterrupted run of 50 sweeps of the dense kernel on the
+    # initial (profile) model
+    monkeypatch.setattr(_bm, "bm_sweeps", real)
     one = fit_bm(X, **dict(kw, max_steps=0))
     model = PottsModel(one.model.h, one.model.J)
     seq = boltzmann.as_seed_sequence(5)  # as fit_bm draws its chains' streams and start
     rng_states = boltzmann.chain_rng_states(seq, 100)
     x = np.random.default_rng(seq.spawn(1)[0]).integers(0, Q, size=(100, L), dtype=np.int8)
     scratch = tuple(np.empty((100, 1)) for _ in range(3))
-    real(model.h, model.J, x, rng_states, 1.0, 1.0, 1, 50, *scratch, np.zeros((100, 4)), 1)
+    _dense.potts_metropolis(model.h, model.J, x, rng_states, 1.0, 1.0, 1, 50, *scratch, np.zeros((100, 4)), 1)
     assert np.array_equal(one.chains, x) and res.n_steps == 4

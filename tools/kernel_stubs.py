@@ -16,7 +16,18 @@ import pathlib
 import re
 import sys
 
-MODULES = ["_buildinfo", "_cluster", "_dense", "_enumerate", "_graph", "_lattice", "_plm", "_tempering", "_weights"]
+MODULES = [
+    "_bm",
+    "_buildinfo",
+    "_cluster",
+    "_dense",
+    "_enumerate",
+    "_graph",
+    "_lattice",
+    "_plm",
+    "_tempering",
+    "_weights",
+]
 C_SCALARS = {
     "double": "float",
     "float": "float",
