@@ -34,9 +34,12 @@ The standard error of ``log mean exp(w)`` comes from the delta method over indep
 se = sd(r) / (sqrt(n) mean(r)) with r = exp(w - max w); it is honest when the effective
 sample size ESS = (sum r)^2 / sum r^2 is a sizeable fraction of the chains, and too small
 when the weights have collapsed onto a few chains (a :class:`~isingbio.SamplingWarning` says
-so). With both directions, ``log_z`` is the midpoint of the two estimates. Their biases have
-opposite signs, so the midpoint's bias lies within +/- (b_r - b_f)/2; the part of the gap
-that noise does not explain estimates (b_r - b_f)^2, and it enters as a uniform spread:
+so). With both directions, ``log_z`` is Bennett's acceptance ratio (BAR) of the forward and
+reverse log-weights, the optimal combination of the two directions of one path (see
+:mod:`isingbio.ais_result`), with Bennett's asymptotic error. The midpoint of the two bounds
+(the estimate before 0.3) is kept in the result: its biases have opposite signs, so its
+bias lies within +/- (b_r - b_f)/2; the part of the gap that noise does not explain
+estimates (b_r - b_f)^2 and enters as a uniform spread:
 stderr^2 = (se_f^2 + se_r^2)/4 + max(0, gap^2 - se_f^2 - se_r^2)/12.
 
 Measured coverage (100 seeds each, 8x8 torus at T_c, 64 chains, Metropolis): forward with
@@ -60,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._progress import progress_bar
+from .ais_result import AISResult, _bar, _logmeanexp, _running, _weight_stats  # noqa: F401 (re-exported)
 from ._random import as_seed_sequence, chain_rng_states, chain_seed_sequences, seed_entropy
 from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int
@@ -75,29 +79,6 @@ _MAX_TRACE = 1000  # recorded points of the per-step log-weight trace
 _ESS_FRACTION = 0.2  # warn when ESS < 20% of the chains (or < min(5, n/2)): error bars too small below
 _SERIAL_UPDATES = 1 << 15  # site updates per step below which one thread is used by default
 _GAP_SIGMAS = 4.0  # warn when the bounds disagree by more than this many errors
-
-
-# ----------------------------------------------------------------------------------------
-# log-space helpers
-# ----------------------------------------------------------------------------------------
-def _logmeanexp(x, axis=-1):
-    x = np.asarray(x, dtype=np.float64)
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.mean(np.exp(x - m), axis=axis)) + np.squeeze(m, axis=axis)
-    return out
-
-
-def _weight_stats(lw: np.ndarray):
-    """(log mean exp(lw), delta-method standard error, Kish effective sample size)."""
-    n = lw.size
-    m = float(lw.max())
-    r = np.exp(lw - m)
-    mean = float(r.mean())
-    est = m + math.log(mean)
-    se = float(np.sqrt(r.var(ddof=1) / n) / mean) if n > 1 else float("nan")
-    ess = float(r.sum() ** 2 / (r**2).sum())
-    return est, se, ess
 
 
 # ----------------------------------------------------------------------------------------
@@ -171,143 +152,6 @@ def _sample_base(model, logits: np.ndarray, n_chains: int, seq: np.random.SeedSe
     if isinstance(model, IsingModel):
         out = (2 * out - 1).astype(np.int8)
     return out
-
-
-# ----------------------------------------------------------------------------------------
-# result
-# ----------------------------------------------------------------------------------------
-@dataclass
-class AISResult:
-    """Outcome of :func:`ais`.
-
-    Attributes
-    ----------
-    log_z : float
-        Estimate of log Z(beta): the forward estimate, or with ``bidirectional=True`` the
-        midpoint of the forward and reverse estimates.
-    stderr : float
-        Its standard error (see :mod:`isingbio.annealed_importance` for how it is computed).
-    log_z_forward, stderr_forward : float
-        Forward AIS: log Z_0 + log mean exp(w); a stochastic lower bound.
-    log_z_reverse, stderr_reverse : float or None
-        Reverse AIS: log Z_0 - log mean exp(w'); a stochastic upper bound (bidirectional).
-    gap : float or None
-        log_z_reverse - log_z_forward.
-    ess, ess_reverse : float
-        Kish effective sample size of the forward (reverse) weights, between 1 and n_chains.
-    log_weights : ndarray of float64, shape (n_chains,)
-        Final forward log-weights including log Z_0: mean exp(log_weights) estimates Z.
-    log_weights_reverse : ndarray of float64, shape (n_reverse,) or None
-        Final reverse log-weights including -log Z_0: mean exp(.) estimates 1/Z.
-    trace : ndarray of float64, shape (n_trace, n_chains)
-        Forward log-weights (including log Z_0) after step ``trace_steps[k]``; each row's log
-        mean exp estimates log Z at beta_coupling = schedule[trace_steps[k]] * beta.
-    trace_steps : ndarray of int64, shape (n_trace,)
-    trace_reverse : ndarray of float64, shape (n_trace_r, n_reverse) or None
-        Reverse log-weights (without log Z_0) after step ``trace_steps_reverse[k]`` of the
-        reverse pass, which runs from schedule[K] down to schedule[0].
-    trace_steps_reverse : ndarray of int64 or None
-    schedule : ndarray of float64, shape (n_steps + 1,)
-        Path positions s_t; beta_coupling = s_t beta (and beta_field = s_t beta for base "uniform").
-    log_z_base : float
-        Exact log Z of the base distribution.
-    base, method, beta, n_chains, n_steps, sweeps_per_step, seed, n_threads, elapsed
-        The run's settings; ``seed`` reproduces it.
-    reverse_init : str or None
-        How the reverse pass's equilibrium states were obtained.
-    """
-
-    log_z: float
-    stderr: float
-    log_z_forward: float
-    stderr_forward: float
-    ess: float
-    log_weights: np.ndarray
-    trace: np.ndarray
-    trace_steps: np.ndarray
-    schedule: np.ndarray
-    log_z_base: float
-    base: str
-    method: str
-    beta: float
-    n_chains: int
-    n_steps: int
-    sweeps_per_step: int
-    seed: int
-    n_threads: int
-    elapsed: float
-    n_sites: int = 0
-    log_z_reverse: float | None = None
-    stderr_reverse: float | None = None
-    ess_reverse: float | None = None
-    gap: float | None = None
-    log_weights_reverse: np.ndarray | None = None
-    trace_reverse: np.ndarray | None = None
-    trace_steps_reverse: np.ndarray | None = None
-    reverse_init: str | None = None
-    schedule_name: str = "linear"
-
-    @property
-    def bounds(self) -> tuple[float, float | None]:
-        """(stochastic lower bound, stochastic upper bound or None)."""
-        return self.log_z_forward, self.log_z_reverse
-
-    @property
-    def bidirectional(self) -> bool:
-        return self.log_z_reverse is not None
-
-    def running_estimate(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Forward estimates of log Z along the path.
-
-        Returns
-        -------
-        beta_coupling : ndarray, shape (n_trace,)
-        log_z : ndarray, shape (n_trace,)
-            log Z of the intermediate distribution exp(-beta_coupling H_J - beta_field H_h)
-            (beta_field = beta for base "fields", = beta_coupling for "uniform").
-        stderr : ndarray, shape (n_trace,)
-        """
-        stats = [_weight_stats(row) for row in self.trace]
-        b = self.schedule[self.trace_steps] * self.beta
-        return b, np.array([s[0] for s in stats]), np.array([s[1] for s in stats])
-
-    def bootstrap_stderr(self, n_boot: int = 1000, seed: SeedLike = None) -> float:
-        """Standard error of the forward estimate by bootstrap over chains (a check of the delta method)."""
-        n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-        rng = np.random.default_rng(seed)
-        lw = self.log_weights
-        idx = rng.integers(0, lw.size, size=(n_boot, lw.size))
-        return float(np.std(_logmeanexp(lw[idx], axis=1), ddof=1))
-
-    def summary(self) -> str:
-        lines = [
-            f"AIS: beta = {self.beta:.6g}, {self.n_chains} chains x {self.n_steps} steps "
-            f"({self.schedule_name} schedule, {self.sweeps_per_step} {self.method} sweep(s) per step), "
-            f"base '{self.base}' (log Z_0 = {self.log_z_base:.6f}), seed {self.seed}",
-            f"  log Z              {self.log_z:.6f} +/- {self.stderr:.6f}",
-        ]
-        if self.n_sites:
-            lines[-1] += f"   (per site {self.log_z / self.n_sites:.6f})"
-        lines.append(
-            f"  forward (lower)    {self.log_z_forward:.6f} +/- {self.stderr_forward:.6f}   "
-            f"ESS {self.ess:.1f} of {self.n_chains}"
-        )
-        if self.bidirectional:
-            assert self.log_weights_reverse is not None, "set with log_z_reverse by a bidirectional run"
-            lines.append(
-                f"  reverse (upper)    {self.log_z_reverse:.6f} +/- {self.stderr_reverse:.6f}   "
-                f"ESS {self.ess_reverse:.1f} of {self.log_weights_reverse.size}"
-            )
-            lines.append(f"  gap                {self.gap:.6f}")
-            if self.gap is not None and self.gap < 0:
-                lines[-1] += "   (negative: the stochastic bounds cross; use more chains or steps)"
-            lines.append(f"  reverse start      {self.reverse_init}")
-        lines.append(f"  time               {self.elapsed:.3f} s on {self.n_threads} thread(s)")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        extra = f", bounds=({self.log_z_forward:.6g}, {self.log_z_reverse:.6g})" if self.bidirectional else ""
-        return f"AISResult(log_z={self.log_z:.8g}, stderr={self.stderr:.2g}, ess={self.ess:.1f}{extra})"
 
 
 # ----------------------------------------------------------------------------------------
@@ -647,9 +491,11 @@ def _combine(plan: _ChainPlan, parts: list[dict], elapsed: float) -> AISResult:
         else:
             how = f"{m} given states"
         result.reverse_init = how
-        result.log_z = 0.5 * (est_f + upper)
         noise = se_f**2 + se_r**2
-        result.stderr = float(math.sqrt(0.25 * noise + max(0.0, gap**2 - noise) / 12.0))
+        result.log_z_midpoint = 0.5 * (est_f + upper)
+        result.stderr_midpoint = float(math.sqrt(0.25 * noise + max(0.0, gap**2 - noise) / 12.0))
+        delta, se_bar = _bar(lw - log_z0, lw_r + log_z0)
+        result.log_z, result.stderr, result.estimator = log_z0 + delta, se_bar, "bar"
     _warn(result)
     return result
 
@@ -703,7 +549,8 @@ def ais(
         Base distribution (default "fields": independent sites with the target's fields).
     bidirectional : bool, optional
         Also run reverse AIS from equilibrium states back to the base: a stochastic upper
-        bound; ``log_z`` is then the midpoint and the gap is reported.
+        bound; ``log_z`` is then Bennett's acceptance ratio of both directions' weights,
+        and the bounds, their midpoint and the gap are reported.
     reverse_states : array_like, shape (m, L) or ``(m, *model.shape)``, optional
         Equilibrium states of the target for the reverse pass (m reverse chains), e.g. from
         a long Swendsen-Wang run; implies ``bidirectional=True``. By default they are made
@@ -810,14 +657,3 @@ def _warn(res: AISResult) -> None:
                 SamplingWarning,
                 stacklevel=4,
             )
-
-
-def _running(lw: np.ndarray):
-    """log mean exp of the first n log-weights, n = 1..len(lw), and its delta-method error."""
-    m = float(lw.max())
-    r = np.exp(lw - m)
-    n = np.arange(1, lw.size + 1)
-    s1, s2 = np.cumsum(r), np.cumsum(r**2)
-    mean = s1 / n
-    var = np.maximum(s2 / n - mean**2, 0.0) * n / np.maximum(n - 1, 1)
-    return n, m + np.log(mean), np.sqrt(var / n) / mean
