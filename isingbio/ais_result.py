@@ -54,8 +54,6 @@ def _weight_stats(lw: np.ndarray):
     return est, se, ess
 
 
-
-
 def _running(lw: np.ndarray):
     """log mean exp of the first n log-weights, n = 1..len(lw), and its delta-method error."""
     m = float(lw.max())
@@ -257,5 +255,3 @@ class AISResult:
     def __repr__(self) -> str:
         extra = f", bounds=({self.log_z_forward:.6g}, {self.log_z_reverse:.6g})" if self.bidirectional else ""
         return f"AISResult(log_z={self.log_z:.8g}, stderr={self.stderr:.2g}, ess={self.ess:.1f}{extra})"
-
-

@@ -2,7 +2,8 @@
 
 For a lattice model (``--shape 16x16 --q 2 --J 1 --h 0 --temperature 2.269``) or a saved
 model file (``isingbio logz model.npz --beta 1``). Prints log Z with its standard error and,
-by default, the forward (lower) and reverse (upper) stochastic bounds and their gap.
+by default, the forward (lower) and reverse (upper) stochastic bounds and their gap (log Z is
+then Bennett's acceptance ratio of both directions).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="N",
         help="sweeps that make the reverse pass's equilibrium states from the forward pass's "
-        "final ones (default: 200 of swendsen-wang where it applies, else max(500, "
+        "final ones (default: 50 of swendsen-wang where it applies, else max(500, "
         "steps x sweeps-per-step / 2) of the AIS method)",
     )
     p.add_argument(
