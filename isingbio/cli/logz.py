@@ -2,8 +2,7 @@
 
 For a lattice model (``--shape 16x16 --q 2 --J 1 --h 0 --temperature 2.269``) or a saved
 model file (``isingbio logz model.npz --beta 1``). Prints log Z with its standard error and,
-by default, the forward (lower) and reverse (upper) stochastic bounds and their gap (log Z is
-then Bennett's acceptance ratio of both directions).
+by default, the forward (lower) and reverse (upper) stochastic bounds and their gap.
 """
 
 from __future__ import annotations
