@@ -107,6 +107,8 @@ def _bar(lw_f: np.ndarray, lw_r: np.ndarray) -> tuple[float, float]:
         # <f^2> / <f>^2 in log space
         ratio = math.exp(_logsumexp(2 * lf) - 2 * _logsumexp(lf) + math.log(n))
         var += (ratio - 1.0) / n
+    if min(n_f, n_r) < 2:  # one chain in a direction: no error bar (as the delta method gives)
+        return -float(df), float("nan")
     return -float(df), math.sqrt(max(var, 0.0))
 
 
