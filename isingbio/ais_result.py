@@ -232,7 +232,7 @@ class AISResult:
             f"AIS: beta = {self.beta:.6g}, {self.n_chains} chains x {self.n_steps} steps "
             f"({self.schedule_name} schedule, {self.sweeps_per_step} {self.method} sweep(s) per step), "
             f"base '{self.base}' (log Z_0 = {self.log_z_base:.6f}), seed {self.seed}",
-            f"  log Z ({self.estimator:<7})    {self.log_z:.6f} +/- {self.stderr:.6f}",
+            f"  {'log Z (BAR)' if self.estimator == 'bar' else 'log Z':<19}{self.log_z:.6f} +/- {self.stderr:.6f}",
         ]
         if self.n_sites:
             lines[-1] += f"   (per site {self.log_z / self.n_sites:.6f})"

@@ -68,7 +68,7 @@ def test_bidirectional_result_fields():
     assert res.estimator == "bar"
     assert res.log_z_midpoint == pytest.approx(0.5 * (res.log_z_forward + res.log_z_reverse))
     assert res.stderr_midpoint is not None and res.stderr_midpoint > 0
-    assert "midpoint" in res.summary() and "bar" in res.summary()
+    assert "midpoint" in res.summary() and "log Z (BAR)" in res.summary()
     fwd = isingbio.ais(model, BETA_C, n_chains=16, n_steps=50, method="metropolis", seed=3)
     assert fwd.estimator == "forward" and fwd.log_z_midpoint is None
 
