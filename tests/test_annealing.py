@@ -61,7 +61,11 @@ def test_ising_torus_at_tc_against_kaufman():
     assert res.log_z_forward <= exact + 4 * res.stderr_forward + 0.01
     assert res.log_z_reverse >= exact - 4 * res.stderr_reverse - 0.01
     assert res.gap == pytest.approx(res.log_z_reverse - res.log_z_forward)
-    assert res.log_z == pytest.approx(0.5 * (res.log_z_forward + res.log_z_reverse))
+    assert res.log_z_midpoint == pytest.approx(0.5 * (res.log_z_forward + res.log_z_reverse))
+    # BAR: between the bounds here (they do not cross), and with a smaller error than the midpoint
+    assert res.estimator == "bar"
+    assert res.log_z_forward - res.stderr < res.log_z < res.log_z_reverse + res.stderr
+    assert res.stderr < res.stderr_midpoint
 
 
 @pytest.mark.parametrize("method", ["swendsen-wang", "metropolis"])
