@@ -68,7 +68,7 @@ class LogZResult:
     beta : float
     method : {"ais", "tempering"}
     estimator : {"ais", "mbar", "ti", "exact"}
-        What gave ``log_z``: AIS (bidirectional midpoint or forward), MBAR or thermodynamic
+        What gave ``log_z``: AIS (forward and reverse combined by BAR, or forward only), MBAR or thermodynamic
         integration on the tempering ladder; "exact" at beta = 0 (N log q).
     n_sites, q : int
     log_z_base : float

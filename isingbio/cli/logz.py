@@ -131,7 +131,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="N",
         help="AIS: sweeps that make the reverse pass's equilibrium states from the forward pass's "
-        "final ones (default: 200 of swendsen-wang where it applies, else max(500, "
+        "final ones (default: 50 of swendsen-wang where it applies, else max(500, "
         "steps x sweeps-per-step / 2) of the AIS method)",
     )
     p.add_argument(
