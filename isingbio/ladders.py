@@ -80,10 +80,15 @@ def temperature_ladder(t_min: float, t_max: float, n: int) -> np.ndarray:
 
 def check_ladder(betas: object) -> np.ndarray:
     """The betas as a float64 array, checked: 1-D, finite, >= 0 and strictly increasing."""
+    if isinstance(betas, (bool, np.bool_)):
+        raise InputError("betas must be a sequence of numbers, got bool")
     try:
-        arr = np.array(betas, dtype=np.float64).reshape(-1)
+        arr = np.array(betas, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f"betas must be a sequence of numbers, got {type(betas).__name__}") from None
+    if arr.ndim > 1:
+        raise InputError(f"betas must be a 1-D array (one beta per rung), got shape {arr.shape}")
+    arr = arr.reshape(-1)
     if arr.size < 1:
         raise InputError("betas must have at least one rung")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):

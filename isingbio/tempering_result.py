@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,8 @@ class TemperingResult:
             return 1.0 / self.betas
 
     def _rung(self, rung: int) -> int:
+        if isinstance(rung, (bool, np.bool_)) or not isinstance(rung, (numbers.Integral, np.integer)):
+            raise InputError(f"rung must be an integer in 0..{self.n_rungs - 1}, got {rung!r}")
         k = int(rung)
         if not -self.n_rungs <= k < self.n_rungs:
             raise InputError(f"rung must be in 0..{self.n_rungs - 1}, got {rung}")

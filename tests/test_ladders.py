@@ -32,7 +32,9 @@ def test_geometric_ladder_errors(args, match):
         geometric_ladder(*args)
 
 
-@pytest.mark.parametrize("bad", [[1.0, 0.5], [0.2, 0.2], [-1.0, 1.0], [np.nan, 1.0], [], "abc"])
+@pytest.mark.parametrize(
+    "bad", [[1.0, 0.5], [0.2, 0.2], [-1.0, 1.0], [np.nan, 1.0], [], "abc", [[0.1, 0.2], [0.3, 0.4]], True]
+)
 def test_check_ladder_refuses(bad):
     with pytest.raises(InputError):
         check_ladder(bad)

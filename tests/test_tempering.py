@@ -259,6 +259,10 @@ def test_result_summary_and_estimates():
         res.estimate("nope", 0)
     with pytest.raises(InputError, match="rung"):
         res.estimate("energy", 5)
+    for bad in (1.7, "1", True):  # not silently truncated or converted
+        with pytest.raises(InputError, match="rung"):
+            res.estimate("energy", bad)
+    assert res.estimate("energy", np.int64(1)).mean == res.estimate("energy", 1).mean
 
 
 @pytest.mark.parametrize(

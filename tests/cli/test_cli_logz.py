@@ -159,3 +159,21 @@ def test_logz_bad_plot_path_leaves_no_output(tmp_path, capsys):
     assert code == 2
     assert "output directory does not exist" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("method", ["ais", "tempering"])
+def test_logz_at_beta_zero_is_exact_for_both_methods(method, tmp_path, capsys):
+    # beta = 0 is the uniform law: isingbio.logz returns N log q exactly; the CLI used to
+    # crash (AssertionError, exit 1) with AIS and refuse it with tempering
+    out = tmp_path / "z.npz"
+    argv = ["logz", "--shape", "3x3", "--q", "3", "--beta", "0", "--method", method, "--seed", "1", "-o", str(out)]
+    code = main(argv)
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "exact" in text and f"{9 * np.log(3):.6f}" in text
+    with np.load(out) as data:
+        assert float(data["log_z"]) == pytest.approx(9 * np.log(3), rel=1e-14)
+        assert float(data["stderr"]) == 0.0
+    code = main(["logz", "--shape", "3x3", "--beta", "0", "--method", method, "--plot", str(tmp_path / "z.png")])
+    assert code == 2 and "beta > 0" in capsys.readouterr().err
+    assert not (tmp_path / "z.png").exists()

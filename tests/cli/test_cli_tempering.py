@@ -109,7 +109,8 @@ def test_logz_kernel_name_still_means_ais(capsys):
         (["--rungs", "8", "--sweeps", "10"], "--rungs, --sweeps"),
         (["--method", "metropolis", "--sampler", "heatbath"], "--sampler says heatbath"),
         (["--method", "tempering", "--rungs", "1"], "--rungs must be >= 2"),
-        (["--method", "tempering", "--beta", "0"], "beta > 0"),
+        (["--method", "tempering", "--beta", "-1"], "beta must be >= 0"),
+        (["--method", "tempering", "--beta", "0", "--plot", "z.png"], "--plot needs beta > 0"),
     ],
 )
 def test_logz_bad_input(extra, message, capsys):
