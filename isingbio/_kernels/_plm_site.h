@@ -239,6 +239,9 @@ double ISB_FN(isb_plm_site_packed_)(int i, int L, int q, int qp, int N, const in
         ISB_T *gb = g + off;
         const ISB_T *xs = x + off, *ds = d + off;
         while (__atomic_test_and_set(&lock[p], __ATOMIC_ACQUIRE)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
         }
         const int first = cnt[p] == 0;
         if (j < i) {               /* gb[b][a] += Gj[b][a] */
