@@ -148,7 +148,8 @@ def site_terms(const floating[::1] x, const floating[::1] d, double step, const 
 
 # ---- vector helpers of the L-BFGS optimiser (isingbio.plm._lbfgs) ------------------------------
 # Sums are taken over a fixed number of blocks, each by one thread, then in block order: the
-# result does not depend on n_threads.
+# result does not depend on n_threads. The blocks are handed out dynamically, so that a thread
+# descheduled on a busy machine does not leave the others waiting at the end of the pass.
 
 cdef enum:
     _NBLOCKS = 64
@@ -177,7 +178,7 @@ def vfused(floating[::1] d, const floating[::1] init, double init_scale, double 
     cdef const floating *pt = &dotv[0] if has_dot else NULL
     size = (n + _NBLOCKS - 1) // _NBLOCKS
     with nogil:
-        for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
+        for k in prange(_NBLOCKS, schedule="dynamic", num_threads=n_threads):
             lo = k * size
             hi = lo + size
             if hi > n:
@@ -211,7 +212,7 @@ def vaccept(floating[::1] x, const floating[::1] d, double step, floating[::1] s
         return 0.0, 0.0, 0.0
     size = (n + _NBLOCKS - 1) // _NBLOCKS
     with nogil:
-        for k in prange(_NBLOCKS, schedule="static", num_threads=n_threads):
+        for k in prange(_NBLOCKS, schedule="dynamic", num_threads=n_threads):
             lo = k * size
             hi = lo + size
             if hi > n:

@@ -20,7 +20,9 @@
  * Sequences are taken in blocks of ISB_PLM_NB; per block:
  *   1. logits: buf(n, :) = h_i + sum_j J_i[j][x_j^n], four columns j per pass over the block
  *      (J_ii = 0, so j = i needs no branch);
- *   2. softmax (vectorised expf): buf(n, a) = w_n (p_i(a | n) - delta(a, x_i^n));
+ *   2. softmax (vectorised expf): buf(n, a) = w_n (p_i(a | n) - delta(a, x_i^n)); the logs of the
+ *      normalisers are taken after the loop (a libm call inside it spills the vector registers)
+ *      and the delta terms are subtracted after the row's vector stores (store forwarding);
  *   3. gradient: G_i[j][b] += sum of buf(n, :) over the block's sequences with x_j^n = b. perm
  *      lists them state by state, so each row of G is summed in registers and written once per
  *      block (a scatter-add per sequence would be bound by stores and, on conserved columns,
@@ -49,6 +51,21 @@
 #define ISB_PLM_HAVE_CLONES ISB_HAVE_CLONES
 #define ISB_PLM_INLINE ISB_INLINE
 
+/* Profiling aid (one thread only: the counters are shared): build with CFLAGS=-DISB_PLM_PROF
+ * (after removing the built _plm object) and the cycles spent in the three phases of the site
+ * body (rdtsc, so wall cycles) are printed to stderr at exit. */
+#ifdef ISB_PLM_PROF
+#include <x86intrin.h>
+#include <stdio.h>
+static unsigned long long isb_prof_acc[4], isb_prof_last;
+static int isb_prof_ph = -1;
+#define ISB_PROF_T(k) { unsigned long long _t = __rdtsc(); if (isb_prof_ph >= 0) isb_prof_acc[isb_prof_ph] += _t - isb_prof_last; isb_prof_last = _t; isb_prof_ph = k; }
+__attribute__((destructor)) static void isb_prof_dump(void) {
+    fprintf(stderr, "PROF logits %.3g softmax %.3g grad %.3g other %.3g\n", (double)isb_prof_acc[0], (double)isb_prof_acc[1], (double)isb_prof_acc[2], (double)isb_prof_acc[3]);
+}
+#else
+#define ISB_PROF_T(k)
+#endif
 #define ISB_PLM_NB 256     /* sequences per block (at most 256: perm is uint8) */
 #define ISB_PLM_MAXQP 128   /* q <= 127 */
 

@@ -18,6 +18,8 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
     const int8_t *xi = x_t + (size_t)i * (size_t)N;
     V valid[ISB_PLM_MAXQP / ISB_VL], hv[ISB_PLM_MAXQP / ISB_VL], gacc[ISB_PLM_MAXQP / ISB_VL];
     int idx[ISB_PLM_NB];
+    double lse_s[ISB_PLM_NB], lse_a[ISB_PLM_NB];
+    ISB_T wsum[ISB_PLM_MAXQP];
     double f = 0.0;
 
     memset(Gi, 0, (size_t)L * row * sizeof(ISB_T));
@@ -29,6 +31,7 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
         hv[t] = *(const V *)(hi + t * ISB_VL);
         gacc[t] = hv[t] * (ISB_T)0;
     }
+    for (int a = 0; a < QP; a++) wsum[a] = 0;
     for (int n0 = 0, blk = 0; n0 < N; n0 += ISB_PLM_NB, blk++) {
         const int nbmax = N - n0 < ISB_PLM_NB ? N - n0 : ISB_PLM_NB;
         /* the sequences of the block that contribute (gap at i or zero weight: skipped; their
@@ -43,6 +46,7 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
                 for (int t = 0; t < NV; t++) bn[t] = hv[t] * (ISB_T)0;
             }
         }
+        ISB_PROF_T(0)
         if (nb == 0) continue;
         /* logits l(n, a) = h_i(a) + sum_j J_ij(a, x_j^n), four columns j at a time
          * (the diagonal block J_ii is zero, so j = i needs no branch) */
@@ -73,6 +77,7 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
                 for (int t = 0; t < NV; t++) bn[t] += r0[t];
             }
         }
+        ISB_PROF_T(1)
         /* softmax over the valid states; buf becomes w_n (p(a) - delta(a, x_i^n)) */
         for (int n = 0; n < nb; n++) {
             V *bn = (V *)(buf + (size_t)(idx[n] - n0) * QP);
@@ -94,12 +99,22 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
             }
             ISB_T s = 0;
             for (int k = 0; k < ISB_VL; k++) s += sv[k];
-            f += (double)wn * ((double)m + log((double)s) - (double)lx);
+            lse_s[n] = (double)s;
+            lse_a[n] = (double)wn * ((double)m - (double)lx);
             const ISB_T c = wn / s;
-            for (int t = 0; t < NV; t++) bn[t] *= c;
+            for (int t = 0; t < NV; t++) {
+                const V r = bn[t] * c;
+                bn[t] = r;
+                gacc[t] += r;
+            }
+            /* the delta term after the vector stores, and into its own sums: a scalar store into a
+             * row that is read back as vectors right away would stall store-to-load forwarding */
             ((ISB_T *)bn)[xa] -= wn;
-            for (int t = 0; t < NV; t++) gacc[t] += bn[t];
+            wsum[xa] += wn;
         }
+        /* log outside the loop above (a libm call there would spill the vector registers) */
+        for (int n = 0; n < nb; n++) f += lse_a[n] + (double)w[idx[n]] * log(lse_s[n]);
+        ISB_PROF_T(2)
         /* gradient: G_i[j][b][a] += sum of buf(n, a) over the sequences n of the block with
          * x_j^n = b. perm lists the block's sequences grouped by their state at j (gstart: where
          * each state's group starts), so each row of G is summed in registers and written once
@@ -128,7 +143,9 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
             }
         }
     }
+    ISB_PROF_T(3)
     for (int t = 0; t < NV; t++) *(V *)(ghi + t * ISB_VL) = gacc[t];
+    for (int a = 0; a < QP; a++) ghi[a] -= wsum[a];
     return f;
 }
 
@@ -222,6 +239,9 @@ double ISB_FN(isb_plm_site_packed_)(int i, int L, int q, int qp, int N, const in
         ISB_T *gb = g + off;
         const ISB_T *xs = x + off, *ds = d + off;
         while (__atomic_test_and_set(&lock[p], __ATOMIC_ACQUIRE)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
         }
         const int first = cnt[p] == 0;
         if (j < i) {               /* gb[b][a] += Gj[b][a] */
