@@ -105,6 +105,19 @@ def _targets(target: float | None, b: np.ndarray) -> float | None:
 # ----------------------------------------------------------------------------------------
 # thermodynamic integration
 # ----------------------------------------------------------------------------------------
+
+
+def _log_z_at(res: TIResult | MBARResult, beta: float) -> tuple[float, float]:
+    """(log Z, stderr) of a ladder estimate at one of its rungs or at its target beta."""
+    hit = np.flatnonzero(np.isclose(res.betas, beta, rtol=1e-12, atol=0.0))
+    if hit.size:
+        return float(res.log_z[hit[0]]), float(res.stderr[hit[0]])
+    if res.target_beta is not None and math.isclose(beta, res.target_beta, rel_tol=1e-12):
+        assert res.target_log_z is not None and res.target_stderr is not None
+        return res.target_log_z, res.target_stderr
+    raise InputError(f"beta {beta} is neither a rung nor the target of this estimate")
+
+
 @dataclass
 class TIResult:
     """log Z along a ladder by thermodynamic integration (:func:`thermodynamic_integration`).
@@ -142,13 +155,7 @@ class TIResult:
 
     def at(self, beta: float) -> tuple[float, float]:
         """(log Z, stderr) at a rung or at the target beta."""
-        hit = np.flatnonzero(np.isclose(self.betas, beta, rtol=1e-12, atol=0.0))
-        if hit.size:
-            return float(self.log_z[hit[0]]), float(self.stderr[hit[0]])
-        if self.target_beta is not None and math.isclose(beta, self.target_beta, rel_tol=1e-12):
-            assert self.target_log_z is not None and self.target_stderr is not None
-            return self.target_log_z, self.target_stderr
-        raise InputError(f"beta {beta} is neither a rung nor the target of this integration")
+        return _log_z_at(self, beta)
 
 
 def _hermite_weights(u: float) -> tuple[float, float, float, float]:
@@ -372,13 +379,7 @@ class MBARResult:
 
     def at(self, beta: float) -> tuple[float, float]:
         """(log Z, stderr) at a rung or at the target beta."""
-        hit = np.flatnonzero(np.isclose(self.betas, beta, rtol=1e-12, atol=0.0))
-        if hit.size:
-            return float(self.log_z[hit[0]]), float(self.stderr[hit[0]])
-        if self.target_beta is not None and math.isclose(beta, self.target_beta, rel_tol=1e-12):
-            assert self.target_log_z is not None and self.target_stderr is not None
-            return self.target_log_z, self.target_stderr
-        raise InputError(f"beta {beta} is neither a rung nor the target of this estimate")
+        return _log_z_at(self, beta)
 
 
 def _weights(f: np.ndarray, log_n: np.ndarray, b: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
