@@ -9,7 +9,6 @@
 import numpy as np
 
 from cython.parallel cimport prange
-from libc.math cimport ldexp, log2, floor
 from libc.stdint cimport int8_t, int32_t, uint32_t, uint64_t
 
 
@@ -18,7 +17,7 @@ cdef extern from "isb_core.h" nogil:
 
 
 cdef extern from "dense_impl.h" nogil:
-    double isb_dense_row_bound_f(const float *Jk, Py_ssize_t n, Py_ssize_t qq) noexcept
+    float isb_dense_fixed_scale(const float *Jr, Py_ssize_t n, Py_ssize_t q, int nt) noexcept
 
 
 cdef extern from "bm_impl.h" nogil:
@@ -29,28 +28,15 @@ cdef extern from "bm_impl.h" nogil:
                    Py_ssize_t rng_stride, Py_ssize_t n_sweeps, Py_ssize_t G, int nt) noexcept
 
 
-# the same rule as _dense._fixed_scale (fixed point when every local field is within 2^-16)
-cdef double _FIXED_MAX_ERROR = 1.0 / 65536
-
-
 cdef float _fixed_scale(const float *Jr, Py_ssize_t n, Py_ssize_t q, int n_threads) except -1:
-    cdef Py_ssize_t k, nqq = n * q * q
-    cdef double B = 0.0, e
-    cdef double[::1] rows = np.empty(n)
+    """The fixed-point scale of a float32 J, or 0 when fixed point is not precise enough
+    (the rule of isb_dense_fixed_scale, dense_impl.h)."""
+    cdef float s
     with nogil:
-        for k in prange(n, num_threads=n_threads, schedule="static"):
-            rows[k] = isb_dense_row_bound_f(Jr + k * nqq, n, q * q)
-        for k in range(n):
-            if rows[k] > B:
-                B = rows[k]
-    if not B < 1e300:
-        return 0.0
-    e = floor(log2(2147483647.0 / (B * (1.0 + 1e-6)))) if B > 0 else 64.0
-    if e > 64:
-        e = 64
-    if n * ldexp(1.0, -<int>e) > _FIXED_MAX_ERROR:
-        return 0.0
-    return <float>ldexp(1.0, <int>e)
+        s = isb_dense_fixed_scale(Jr, n, q, n_threads)
+    if s < 0:
+        raise MemoryError(f"row bounds of {n} sites")
+    return s
 
 
 def fixed_couplings(const float[:, :, :, ::1] J, int n_threads):

@@ -22,11 +22,8 @@
 # only when N / S <= 2^-16 (about 1.5e-5, in the units of J); otherwise the double cache.
 # Recorded energies stay exact: H_J is evaluated in double at the start of each call and
 # updated at each move by the exact change sum_k J[i, k, new, x_k] - J[i, k, old, x_k].
-import numpy as np
-
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport ldexp, log2, floor
 from libc.stdint cimport int8_t, int64_t, uint64_t
 
 from ._core cimport fill_run, isb_run
@@ -37,7 +34,7 @@ cdef extern from "isb_core.h" nogil:
 
 
 cdef extern from "dense_impl.h" nogil:
-    double isb_dense_row_bound_f(const float *Jk, Py_ssize_t n, Py_ssize_t qq) noexcept
+    float isb_dense_fixed_scale(const float *Jr, Py_ssize_t n, Py_ssize_t q, int nt) noexcept
     ctypedef struct isb_dense_params:
         const void *h
         const void *J
@@ -61,30 +58,15 @@ cdef extern from "dense_impl.h" nogil:
 cdef Py_ssize_t _MAX_GROUP = 1
 
 
-# Fixed point is used when every local field is within 2^-16 of its exact value (N / S).
-cdef double _FIXED_MAX_ERROR = 1.0 / 65536
-
-
 cdef float _fixed_scale(const float *Jr, Py_ssize_t n, Py_ssize_t q, int n_threads) except -1:
-    """The fixed-point scale S of a float32 J, or 0 when fixed point is not precise enough."""
-    cdef Py_ssize_t k, nqq = n * q * q
-    cdef double B = 0.0, e
-    cdef double[::1] rows = np.empty(n)
+    """The fixed-point scale of a float32 J, or 0 when fixed point is not precise enough
+    (the rule of isb_dense_fixed_scale, dense_impl.h)."""
+    cdef float s
     with nogil:
-        for k in prange(n, num_threads=n_threads, schedule="static"):
-            rows[k] = isb_dense_row_bound_f(Jr + k * nqq, n, q * q)
-        for k in range(n):
-            if rows[k] > B:
-                B = rows[k]
-    if not B < 1e300:          # inf or nan: leave it to the double cache
-        return 0.0
-    # S * B < 2^31 (with a margin for the rounding of B): no sum of |trunc(S J)| leaves int32
-    e = floor(log2(2147483647.0 / (B * (1.0 + 1e-6)))) if B > 0 else 64.0
-    if e > 64:
-        e = 64
-    if n * ldexp(1.0, -<int>e) > _FIXED_MAX_ERROR:
-        return 0.0
-    return <float>ldexp(1.0, <int>e)
+        s = isb_dense_fixed_scale(Jr, n, q, n_threads)
+    if s < 0:
+        raise MemoryError(f"row bounds of {n} sites")
+    return s
 
 
 cdef object _dense_run(const floating[:, ::1] h, const floating[:, :, :, ::1] J,

@@ -280,4 +280,28 @@ static int isb_dense_run(const isb_dense_params *m, const isb_run *a, int64_t *f
     return nfail ? ISB_ENOMEM : ISB_OK;
 }
 
+/* The fixed-point scale S of float32 couplings J (n, n, q, q), or 0 when fixed point is not
+ * precise enough: S * B < 2^31 with B the largest row bound (with a margin for the rounding of
+ * B), so no sum of |trunc(S J)| leaves int32, and every local field within 2^-16 of its exact
+ * value (n / S). B infinite or NaN: 0 (the double cache is used). Rows that bound to NaN are
+ * skipped, as a comparison skips them. -1 when the row buffer cannot be allocated. */
+static float isb_dense_fixed_scale(const float *Jr, ptrdiff_t n, ptrdiff_t q, int nt) {
+    const ptrdiff_t nqq = n * q * q;
+    double *rows = (double *)malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (!rows) return -1.0f;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (ptrdiff_t k = 0; k < n; k++) rows[k] = isb_dense_row_bound_f(Jr + k * nqq, n, q * q);
+    double B = 0.0;
+    for (ptrdiff_t k = 0; k < n; k++)
+        if (rows[k] > B) B = rows[k];
+    free(rows);
+    if (!(B < 1e300)) return 0.0f;
+    double e = B > 0 ? floor(log2(2147483647.0 / (B * (1.0 + 1e-6)))) : 64.0;
+    if (e > 64) e = 64;
+    if ((double)n * ldexp(1.0, -(int)e) > 1.0 / 65536) return 0.0f;
+    return (float)ldexp(1.0, (int)e);
+}
+
 #endif
