@@ -364,7 +364,8 @@ class TemperingSampler:
         With ``adapt`` (True or "acceptance": equal swap acceptance; "feedback": Katzgraber
         et al. 2006) the first half of the sweeps moves the inner rungs in stages (equal ones;
         for "feedback" 4 stages doubling in length; :mod:`isingbio.ladders`); the ladder is then
-        frozen for the second half.
+        frozen for the second half. Wolff: sweeps of the first three quarters build clusters
+        until L sites; the updates per sweep of each rung are then fixed from a pilot.
         """
         n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
         mode = _adapt_mode(adapt)
@@ -372,6 +373,12 @@ class TemperingSampler:
         K = self._betas.size
         adapt_sweeps = n_sweeps // 2 if (mode is not None and K >= 3) else 0
         n_stages = min(_MAX_STAGES if mode == "acceptance" else _FEEDBACK_STAGES, adapt_sweeps // _MIN_STAGE)
+        # Wolff: the first three quarters build clusters until L sites in every sweep (-1: fast
+        # from a disordered start, it follows the cluster sizes as the chains relax); the count
+        # of each rung is then calibrated (0) on the relaxed states for the last quarter
+        loose = (3 * n_sweeps) // 4 if self.method == "wolff" else 0
+        if loose:
+            self._wolff_k[:] = -1
         done = 0
         if n_stages >= 1:
             # acceptance: equal stages; feedback: stages doubling in length (f needs round trips)
@@ -386,6 +393,13 @@ class TemperingSampler:
                     self._set_ladder(ladders.feedback_ladder(self._betas, self._flow[:, 0], self._flow[:, 1]))
                 else:
                     self._set_ladder(ladders.equal_acceptance_ladder(self._betas, self._acceptance()))
+                if done < loose:
+                    self._wolff_k[:] = -1
+        if loose > done:
+            self._sweeps(loose - done, bar)
+            done = loose
+        if loose:
+            self._wolff_k[:] = 0
         self._sweeps(n_sweeps - done, bar)
         bar.close()
         self._reset_counters()

@@ -17,10 +17,12 @@
  * Cluster moves (TP_MODE_CLUSTER: graph or lattice couplings, cluster_impl.h): each chain is
  * updated by Swendsen-Wang (one sweep: one update of all clusters) or Wolff (one sweep: wolff_k
  * [rung] single-cluster updates) at its rung's beta (bond thresholds per rung, built once per
- * call), with cluster_impl.h's per-chain functions. Wolff counts per rung are calibrated (a pilot
- * of updates building n sites on run 0's replica at that rung, kept as moves) in the first call
- * after the caller zeroes them (a new ladder), and then fixed, so a sweep is the same move in
- * every call. Energies are recomputed from the states after every swap round's sweeps.
+ * call), with cluster_impl.h's per-chain functions. A zero count is calibrated at the start of a
+ * call: n times the updates over the sites built by pilots (updates until n sites, on every run's
+ * replica at that rung, kept as moves), and then fixed, so a sweep is the same move in every call
+ * (the caller zeroes the counts when the ladder moves). A negative count (burn-in only) builds
+ * clusters until n sites in every sweep: a stopping rule that depends on the states, so biased,
+ * but it follows the cluster sizes as the chains relax from a disordered start. Energies are recomputed from the states after every swap round's sweeps.
  */
 #ifndef ISINGBIO_TEMPERING_EXT_H
 #define ISINGBIO_TEMPERING_EXT_H
@@ -290,11 +292,14 @@ static int32_t tp_wolff_one(const tp_model *g, const isb_graph *gr, const isb_la
     return isb_ising_wolff_update(gr, field, g->h, beta, x, rng, &s->ws, st);
 }
 
-/* One sweep of chain x at rung k: one Swendsen-Wang update, or kw Wolff updates. */
+/* One sweep of chain x at rung k: one Swendsen-Wang update, or kw Wolff updates (kw < 0:
+ * updates until their clusters hold n sites, for burn-in only: that stopping rule biases). */
 static void tp_cl_sweep(const tp_model *g, const tp_ext *e, const isb_graph *gr,
                         const isb_lattice *lat, int field, double beta, int64_t kw, int8_t *x,
                         uint64_t *rng, tp_cl_scratch *s) {
-    if (e->wolff) {
+    if (e->wolff && kw < 0) {
+        for (int64_t built = 0; built < g->n;) built += tp_wolff_one(g, gr, lat, field, beta, x, rng, s);
+    } else if (e->wolff) {
         for (int64_t u = 0; u < kw; u++) (void)tp_wolff_one(g, gr, lat, field, beta, x, rng, s);
     } else if (g->kind == TP_GRAPH_POTTS) {
         (void)isb_potts_sw_sweep(gr, (int)g->q, field, g->h, beta, x, rng, s->par, s->bits, s->off,
@@ -334,15 +339,18 @@ static int tp_cl_run(const tp_model *g, const tp_run *a, const tp_ext *e) {
     if (!fail) {
         for (int64_t r = 0; r < R; r++)
             for (int64_t k = 0; k < K; k++) rung_of[r * K + a->rep_at[r * K + k]] = k;
-        if (e->wolff)   /* calibrate the rungs without a count: a pilot building n sites */
+        if (e->wolff)   /* calibrate the rungs without a count: pilots building n sites */
             for (int64_t k = 0; k < K; k++) {
-                if (e->wolff_k[k] > 0) continue;
-                const int64_t c = a->rep_at[k];   /* run 0's replica at rung k */
+                if (e->wolff_k[k] != 0) continue;
                 int64_t built = 0, cnt = 0;
-                while (built < n) {
-                    built += tp_wolff_one(g, &gr[k], has_lat[k] ? &lt[k] : NULL, field, a->betas[k],
+                for (int64_t r = 0; r < R; r++) {   /* every run's replica at rung k */
+                    const int64_t c = r * K + a->rep_at[r * K + k];
+                    for (int64_t b = 0; b < n;) {
+                        b += tp_wolff_one(g, &gr[k], has_lat[k] ? &lt[k] : NULL, field, a->betas[k],
                                           a->states + c * n, a->rng + c * ISB_RNG_WORDS, &sc[0]);
-                    cnt++;
+                        cnt++;
+                        if (b >= n) built += b;
+                    }
                 }
                 const int64_t kw = (int64_t)llround((double)n * (double)cnt / (double)built);
                 e->wolff_k[k] = kw < 1 ? 1 : kw;
