@@ -129,7 +129,8 @@ def run_lattice(model, method: str, t_min: float, t_max: float, sweeps: int, gra
 def main_lattice(sweeps: int, repeat: int) -> None:
     print(
         f"lattice ferromagnets, {N_TEMPS} rungs geometric in T, 1 thread, swaps every sweep, {sweeps} sweeps "
-        f"(cluster methods: {sweeps // 5}); load average {os.getloadavg()[0]:.1f}; best of {repeat}, sweeps/s per replica"
+        f"(cluster methods: {sweeps // 5}); load average {os.getloadavg()[0]:.1f}; "
+        f"best of {repeat}, sweeps/s per replica"
     )
     for name, make, t_min, t_max in LATTICE_CASES:
         model = make()

@@ -4,6 +4,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+def replica_engine_applies(ising: Any, heatbath: Any, shape: NDArray[Any], periodic: NDArray[Any], q: int) -> Any: ...
 def tempering_run(
     kind: int,
     heatbath: Any,
@@ -41,4 +42,10 @@ def tempering_run(
     init: Any = ...,
     n_threads: int = ...,
     fast: int = ...,
+    mode: int = ...,
+    lat_shape: NDArray[Any] | None = ...,
+    lat_periodic: NDArray[Any] | None = ...,
+    lat_J: NDArray[Any] | None = ...,
+    wolff: Any = ...,
+    wolff_k: NDArray[Any] | None = ...,
 ) -> Any: ...

@@ -1,9 +1,10 @@
 # Parallel tempering (replica exchange) of graph, dense and lattice models: many sweeps of R
 # runs of K replicas with neighbour swaps in one call (one OpenMP region). The loops are in
 # tempering_impl.h (single-site sweeps of graph and dense forms; contract there) and
-# tempering_ext.h (lattices on the replica engine, cluster moves). Every array a call needs to continue lives with the caller
-# (isingbio/tempering.py), so results do not depend on how a run is split into calls, nor on
-# n_threads. The Python layer validates everything; this kernel checks shapes only.
+# tempering_ext.h (lattices on the replica engine, cluster moves). Every array a call needs to
+# continue lives with the caller (isingbio/parallel_tempering.py), so results do not depend on
+# how a run is split into calls, nor on n_threads. The Python layer validates everything; this
+# kernel checks shapes only.
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 
 from ._core cimport check_status
