@@ -186,6 +186,8 @@ class TemperingSampler:
         empty_d, empty_i32, empty_i64 = np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
         self._J_double: np.ndarray | None = None
         self._J_float: np.ndarray | None = None
+        self._tables: np.ndarray | None = None
+        self._table_betas: np.ndarray | None = None
         if isinstance(model.couplings, DenseCouplings):
             self._kind = _KIND_DENSE
             J = model.couplings.J
@@ -219,6 +221,13 @@ class TemperingSampler:
                 )
             ):
                 self._mode = _MODE_REPLICA
+                size = _tempering.replica_table_size(
+                    self._kind == _KIND_GRAPH_ISING, self.method == "heatbath", len(couplings.shape), model.q
+                )
+                K = self._betas.size
+                check_memory(K * size * 4, f"threshold tables of {K} rungs")
+                self._tables = np.zeros(K * size, dtype=np.uint32)  # kept between calls, per rung
+                self._table_betas = np.full(K, np.nan)
 
     def _initial_states(self, init: str | ArrayLike) -> np.ndarray:
         R, K, n, q = self.n_runs, self._betas.size, self.model.n_sites, self.model.q
@@ -347,6 +356,8 @@ class TemperingSampler:
             lat_J=lattice[2] if lattice else None,
             wolff=self.method == "wolff",
             wolff_k=self._wolff_k,
+            tables=self._tables,
+            table_betas=self._table_betas,
         )
         self._need_init = False
         self.n_sweeps_done += n_sweeps

@@ -167,3 +167,15 @@ def test_cluster_methods_refused_where_they_do_not_apply(make, method, match):
     with pytest.raises(UnsupportedMethodError, match=match) as exc:
         tempering(make(), [0.2, 0.5], 10, method=method)
     assert "\n" not in str(exc.value)
+
+
+def test_cached_tables_give_the_same_bits_as_tables_built_per_call():
+    model = PottsModel.lattice((4, 4), 3)
+    runs = []
+    for cache in (True, False):
+        sampler = TemperingSampler(model, [0.2, 0.5, 0.8, 1.1], n_runs=2, seed=4, n_threads=1)
+        if not cache:
+            sampler._tables = None
+        sampler.burn(200, adapt=True)  # moves the inner rungs: their cached tables are rebuilt
+        runs.append(sampler.run(300, return_states=True))
+    assert _fingerprint(runs[0]) == _fingerprint(runs[1])

@@ -5,6 +5,7 @@ from typing import Any
 from numpy.typing import NDArray
 
 def replica_engine_applies(ising: Any, heatbath: Any, shape: NDArray[Any], periodic: NDArray[Any], q: int) -> Any: ...
+def replica_table_size(ising: Any, heatbath: Any, d: int, q: int) -> Any: ...
 def tempering_run(
     kind: int,
     heatbath: Any,
@@ -48,4 +49,6 @@ def tempering_run(
     lat_J: NDArray[Any] | None = ...,
     wolff: Any = ...,
     wolff_k: NDArray[Any] | None = ...,
+    tables: NDArray[Any] | None = ...,
+    table_betas: NDArray[Any] | None = ...,
 ) -> Any: ...

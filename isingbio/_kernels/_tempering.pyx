@@ -5,7 +5,7 @@
 # continue lives with the caller (isingbio/parallel_tempering.py), so results do not depend on
 # how a run is split into calls, nor on n_threads. The Python layer validates everything; this
 # kernel checks shapes only.
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from ._core cimport check_status
 
@@ -81,6 +81,9 @@ cdef extern from "tempering_ext.h" nogil:
         const uint8_t *lat_periodic
         const double *lat_J
         int64_t *wolff_k
+        uint32_t *tab_cache
+        int64_t tab_cap
+        double *tab_betas
     int rep_applies(const lat_model *m)
     int tp_run_ext(tp_model *g, const tp_run *a, const tp_ext *e, int fast)
 
@@ -105,6 +108,14 @@ def replica_engine_applies(bint ising, bint heatbath, const int64_t[::1] shape,
     m.tables = 2
     m.engine = 1
     return bool(rep_applies(&m))
+
+
+def replica_table_size(bint ising, bint heatbath, Py_ssize_t d, Py_ssize_t q):
+    """Entries of one rung's table on the replica engine (replica_impl.h rep_table_size)."""
+    if ising:
+        return 256
+    cdef Py_ssize_t ntup = (q + 1) ** (2 * d)
+    return ntup * (q - 1) * (1 if heatbath else q)
 
 
 cdef int _graph_pm(tp_model *g, const double[::1] h) noexcept:
@@ -147,7 +158,8 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                   Py_ssize_t rec_offset=0, bint init=False,
                   int n_threads=1, int fast=2, int mode=0, const int64_t[::1] lat_shape=None,
                   const uint8_t[::1] lat_periodic=None, const double[::1] lat_J=None,
-                  bint wolff=False, int64_t[::1] wolff_k=None):
+                  bint wolff=False, int64_t[::1] wolff_k=None, uint32_t[::1] tables=None,
+                  double[::1] table_betas=None):
     """Run n_sweeps sweeps of R runs x K rungs with swaps every swap_every sweeps.
 
     kind: 0 graph Ising, 1 graph Potts (indptr, indices, weights: CSR), 2 dense Potts (J_double
@@ -165,6 +177,8 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     lat_periodic, lat_J: the lattice of the graph; uniform field h[0] or h[:q]), 2 cluster
     moves (Swendsen-Wang, or Wolff with wolff_k (K): updates per sweep per rung, 0 calibrated
     in this call and written back; lat_*: the lattice of the graph when there is one).
+    tables, table_betas (K, NaN at first): the replica engine's tables per rung, kept by the
+    caller between calls (rebuilt only for the rungs whose beta changed; ignored if too small).
     """
     cdef tp_model g
     cdef tp_run a
@@ -282,6 +296,13 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     e.lat_periodic = NULL
     e.lat_J = NULL
     e.wolff_k = NULL
+    e.tab_cache = NULL
+    e.tab_cap = 0
+    e.tab_betas = NULL
+    if tables is not None and table_betas is not None and table_betas.shape[0] == K and tables.shape[0] > 0:
+        e.tab_cache = &tables[0]
+        e.tab_cap = tables.shape[0]
+        e.tab_betas = &table_betas[0]
     if mode != TP_MODE_SITE:
         if kind == TP_DENSE or mode not in (TP_MODE_REPLICA, TP_MODE_CLUSTER):
             raise ValueError("tempering: mode needs a graph or lattice model")

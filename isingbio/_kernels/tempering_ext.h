@@ -44,6 +44,9 @@ typedef struct {
     const uint8_t *lat_periodic;
     const double *lat_J;
     int64_t *wolff_k;           /* K: Wolff updates per sweep per rung (<= 0: calibrate) */
+    uint32_t *tab_cache;        /* replica engine: the caller's tables (tab_cap entries) or NULL */
+    int64_t tab_cap;
+    double *tab_betas;          /* K: the beta each cached table was built for (NaN: none) */
 } tp_ext;
 
 /* ---- the replica engine ------------------------------------------------------------------- */
@@ -106,8 +109,11 @@ typedef void (*tp_rep_sweeps_fn)(int8_t *, uint64_t *, const int32_t *, const in
                                  int, int, int, int64_t, const uint32_t *, const int32_t *,
                                  int64_t *, uint32_t *, int64_t, const lat_plan *, int);
 
-/* One call on the replica engine. Returns ISB_OK or ISB_ENOMEM (nothing was run). */
-static int tp_rep_run(const tp_model *g, const tp_run *a, const lat_model *m) {
+/* One call on the replica engine. Returns ISB_OK or ISB_ENOMEM (nothing was run). Tables of
+ * the rungs come from the caller's cache (e->tab_cache, rebuilt only for rungs whose beta
+ * changed) when it is large enough, else they are built for this call. */
+static int tp_rep_run(const tp_model *g, const tp_run *a, const tp_ext *e) {
+    const lat_model *m = &e->lat;
     const int64_t R = a->R, K = a->K, C = R * K, N = g->n;
     const int64_t nblk = (C + REP_B - 1) / REP_B, bs = (N + 1) * REP_B;
     const int d = m->d;
@@ -126,8 +132,9 @@ static int tp_rep_run(const tp_model *g, const tp_run *a, const lat_model *m) {
     int64_t *acc = NULL, *rung_of = NULL;
     double *mg = NULL;
     const int64_t nr1 = 8 * ((N + 15) / 16);
+    const int cached = e->tab_cache && e->tab_betas && e->tab_cap >= K * tsize;
     if (!fail) {
-        tab = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(K * tsize));
+        tab = cached ? e->tab_cache : (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(K * tsize));
         x = (int8_t *)malloc((size_t)(nblk * bs));
         w = (uint64_t *)calloc((size_t)(nblk * 32 * REP_B), sizeof(uint64_t));
         off = (int32_t *)calloc((size_t)(nblk * REP_B), sizeof(int32_t));
@@ -144,9 +151,14 @@ static int tp_rep_run(const tp_model *g, const tp_run *a, const lat_model *m) {
         fail = !tab || !x || !w || !off || !acc || !nbo || !rbuf || !x1 || !rbuf1 || !bond
                || !count || !rung_of || !mg || !scratch;
     }
-    for (int64_t k = 0; k < K && !fail; k++) {   /* one table per rung, once per call */
-        if (lat_plan_tables(&plan, a->betas[k], a->betas[k]) != 0 || !plan.T32) fail = 1;
-        else memcpy(tab + k * tsize, plan.T32, sizeof(uint32_t) * (size_t)tsize);
+    for (int64_t k = 0; k < K && !fail; k++) {   /* one table per rung (cached across calls) */
+        if (cached && e->tab_betas[k] == a->betas[k]) continue;
+        if (lat_plan_tables(&plan, a->betas[k], a->betas[k]) != 0 || !plan.T32) {
+            fail = 1;
+        } else {
+            memcpy(tab + k * tsize, plan.T32, sizeof(uint32_t) * (size_t)tsize);
+            if (cached) e->tab_betas[k] = a->betas[k];
+        }
     }
     if (!fail) {
         for (int64_t j = 0; j < N; j++) {   /* neighbours as byte offsets, in sweep order */
@@ -241,7 +253,8 @@ static int tp_rep_run(const tp_model *g, const tp_run *a, const lat_model *m) {
             }
         }
     }
-    free(tab); free(x); free(w); free(off); free(acc); free(nbo); free(rbuf); free(x1);
+    if (!cached) free(tab);
+    free(x); free(w); free(off); free(acc); free(nbo); free(rbuf); free(x1);
     free(rbuf1); free(bond); free(count); free(rung_of); free(mg); free(scratch);
     rep_geo_free(&geo);
     if (have_plan) lat_plan_free(&plan);
@@ -410,7 +423,7 @@ static int tp_cl_run(const tp_model *g, const tp_run *a, const tp_ext *e) {
 
 /* One call in the mode e->mode. */
 static int tp_run_ext(tp_model *g, const tp_run *a, const tp_ext *e, int fast) {
-    if (e->mode == TP_MODE_REPLICA) return tp_rep_run(g, a, &e->lat);
+    if (e->mode == TP_MODE_REPLICA) return tp_rep_run(g, a, e);
     if (e->mode == TP_MODE_CLUSTER) return tp_cl_run(g, a, e);
     return tp_run_all(g, a, fast);
 }
