@@ -179,3 +179,28 @@ def test_cached_tables_give_the_same_bits_as_tables_built_per_call():
         sampler.burn(200, adapt=True)  # moves the inner rungs: their cached tables are rebuilt
         runs.append(sampler.run(300, return_states=True))
     assert _fingerprint(runs[0]) == _fingerprint(runs[1])
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath", "swendsen-wang", "wolff"])
+def test_ising_torus_rungs_match_kaufman(method):
+    """8x12 torus (96 sites, beyond enumeration) across T_c: Kaufman's exact energies."""
+    model = IsingModel.lattice((8, 12))
+    betas = np.linspace(0.3, 0.6, 6)
+    res = tempering(model, betas, 6000, method=method, n_runs=4, burn_in=1000, adapt=False, seed=31)
+    for k, beta in enumerate(res.betas):
+        exact_e = exact.ising_torus_thermodynamics(8, 12, beta).energy
+        est = res.estimate("energy", k)
+        assert abs(est.mean - exact_e) < 5 * est.stderr, f"{method} rung {k} beta={beta:.3f}: {est} vs {exact_e:.4f}"
+        assert est.stderr < 0.01 * abs(exact_e)
+
+
+@pytest.mark.parametrize("method", ["metropolis", "heatbath", "swendsen-wang", "wolff"])
+def test_potts_strip_rungs_match_the_transfer_matrix(method):
+    """q = 3 Potts on a 6 x 4 torus across its transition: transfer-matrix energies."""
+    model = PottsModel.lattice((6, 4), 3)
+    betas = np.linspace(0.6, 1.4, 5)
+    res = tempering(model, betas, 8000, method=method, n_runs=4, burn_in=1000, adapt=False, seed=32)
+    for k, beta in enumerate(res.betas):
+        exact_e = exact.potts_transfer_thermodynamics(3, 4, 6, beta).energy
+        est = res.estimate("energy", k)
+        assert abs(est.mean - exact_e) < 5 * est.stderr, f"{method} rung {k} beta={beta:.3f}: {est} vs {exact_e:.4f}"
