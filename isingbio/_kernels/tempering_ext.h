@@ -18,8 +18,9 @@
  * updated by Swendsen-Wang (one sweep: one update of all clusters) or Wolff (one sweep: wolff_k
  * [rung] single-cluster updates) at its rung's beta (bond thresholds per rung, built once per
  * call), with cluster_impl.h's per-chain functions. A zero count is calibrated at the start of a
- * call: n times the updates over the sites built by pilots (updates until n sites, on every run's
- * replica at that rung, kept as moves), and then fixed, so a sweep is the same move in every call
+ * call: n times the updates over the sites built by pilots (updates until n sites, on a copy of
+ * every run's replica at that rung: that stopping rule depends on the states, so the pilot's
+ * end states are not kept, as in Sampler.calibrate), and then fixed, so a sweep is the same move in every call
  * (the caller zeroes the counts when the ladder moves). A negative count (burn-in only) builds
  * clusters until n sites in every sweep: a stopping rule that depends on the states, so biased,
  * but it follows the cluster sizes as the chains relax from a disordered start. Energies are recomputed from the states after every swap round's sweeps.
@@ -356,11 +357,12 @@ static int tp_cl_run(const tp_model *g, const tp_run *a, const tp_ext *e) {
             for (int64_t k = 0; k < K; k++) {
                 if (e->wolff_k[k] != 0) continue;
                 int64_t built = 0, cnt = 0;
-                for (int64_t r = 0; r < R; r++) {   /* every run's replica at rung k */
+                for (int64_t r = 0; r < R; r++) {   /* every run's replica at rung k, a copy */
                     const int64_t c = r * K + a->rep_at[r * K + k];
+                    memcpy(scratch, a->states + c * n, (size_t)n);
                     for (int64_t b = 0; b < n;) {
                         b += tp_wolff_one(g, &gr[k], has_lat[k] ? &lt[k] : NULL, field, a->betas[k],
-                                          a->states + c * n, a->rng + c * ISB_RNG_WORDS, &sc[0]);
+                                          scratch, a->rng + c * ISB_RNG_WORDS, &sc[0]);
                         cnt++;
                         if (b >= n) built += b;
                     }
