@@ -10,6 +10,16 @@ printed: on a busy machine the CPU time is the better figure. Each side runs ``-
 times, alternating; the best of each is compared.
 
     python benchmarks/bench_tempering.py [--sweeps N] [--repeat R] [--peapods-python PATH]
+
+``--lattice``: lattice models instead, each through the replica engine (the default for
+lattices) and through its graph form (the path before the replica engine: the +-J path across
+chains for Ising ferromagnets, the per-chain graph path for Potts) in the same run, with the
+ratio: 2D Ising 32x32, 3D Ising 8^3 and q = 3 Potts 16x16 ferromagnets, 32 rungs geometric in T
+around the critical point, Metropolis, one thread, a swap round after every sweep; and the
+cluster methods (Swendsen-Wang, Wolff) on the same models for comparison (sweeps/s per replica:
+a Wolff sweep is L / mean cluster size single-cluster updates).
+
+    python benchmarks/bench_tempering.py --lattice [--sweeps N] [--repeat R]
 """
 
 from __future__ import annotations
@@ -96,12 +106,63 @@ def run_peapods(bonds: np.ndarray, sweeps: int, python: str | None) -> dict | No
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+LATTICE_CASES = [  # name, model maker, T_min, T_max
+    ("2D Ising 32x32", lambda: __import__("isingbio").IsingModel.lattice((32, 32)), 1.8, 3.0),
+    ("3D Ising 8^3", lambda: __import__("isingbio").IsingModel.lattice((8, 8, 8)), 3.8, 5.5),
+    ("Potts q=3 16x16", lambda: __import__("isingbio").PottsModel.lattice((16, 16), 3), 0.8, 1.3),
+]
+
+
+def run_lattice(model, method: str, t_min: float, t_max: float, sweeps: int, graph: bool) -> dict:
+    from isingbio import TemperingSampler
+    from isingbio.ladders import temperature_ladder
+
+    sampler = TemperingSampler(model, temperature_ladder(t_min, t_max, N_TEMPS), method=method, seed=1, n_threads=1)
+    if graph:
+        sampler._mode = 0  # the graph form, as before the replica engine
+    sampler.burn(max(40, sweeps // 10))
+    w0, c0 = time.perf_counter(), time.process_time()
+    sampler.run(sweeps)
+    return {"wall": time.perf_counter() - w0, "cpu": time.process_time() - c0}
+
+
+def main_lattice(sweeps: int, repeat: int) -> None:
+    print(
+        f"lattice ferromagnets, {N_TEMPS} rungs geometric in T, 1 thread, swaps every sweep, {sweeps} sweeps "
+        f"(cluster methods: {sweeps // 5}); load average {os.getloadavg()[0]:.1f}; "
+        f"best of {repeat}, sweeps/s per replica"
+    )
+    for name, make, t_min, t_max in LATTICE_CASES:
+        model = make()
+        rows = {}
+        for _ in range(repeat):  # alternate the paths
+            for key, method, graph, n in [
+                ("replica engine", "metropolis", False, sweeps),
+                ("graph form", "metropolis", True, sweeps),
+                ("swendsen-wang", "swendsen-wang", False, sweeps // 5),
+                ("wolff", "wolff", False, sweeps // 5),
+            ]:
+                r = run_lattice(model, method, t_min, t_max, n, graph)
+                rows.setdefault(key, []).append((n / r["wall"], n / r["cpu"]))
+        print(f"{name} (T {t_min}..{t_max}):")
+        for key, vals in rows.items():
+            wall, cpu = max(v[0] for v in vals), max(v[1] for v in vals)
+            runs = " / ".join(f"{v[1]:.0f}" for v in vals)
+            print(f"  {key:>15}: {wall:9.0f} wall, {cpu:9.0f} CPU (CPU runs {runs})")
+        ratio = max(v[1] for v in rows["replica engine"]) / max(v[1] for v in rows["graph form"])
+        print(f"  replica engine / graph form (CPU): {ratio:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sweeps", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--peapods-python", default=None, help="a Python with peapods installed")
+    parser.add_argument("--lattice", action="store_true", help="lattice ferromagnets: replica engine vs graph form")
     opts = parser.parse_args()
+    if opts.lattice:
+        main_lattice(opts.sweeps, opts.repeat)
+        return
     bonds, J = ea_instance()
     n, s = L**3, opts.sweeps
     print(f"3D +-J EA glass L = {L} ({n} spins), {N_TEMPS} temperatures geometric {T_MIN}..{T_MAX}, ", end="")

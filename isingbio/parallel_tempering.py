@@ -16,7 +16,15 @@ overlap of spin glasses.
 The whole replica-exchange loop runs in the compiled kernel (``isingbio._kernels._tempering``),
 one OpenMP region per call, parallel over the chains; the swap decisions come from a separate
 random stream per run, so results are identical for any thread count and any split of a run
-into calls. Lattice models run in their graph form (``model.csr``) for now.
+into calls. Lattice models with a uniform field run their single-site sweeps on the lattice
+kernels' replica engine (32 chains per SIMD block, each reading the threshold table of its
+rung); other lattices (per-site fields, Potts with large q) run in their graph form.
+
+Cluster methods ("swendsen-wang", "wolff") apply where :class:`~isingbio.Sampler` takes them
+(lattice and graph forms; Potts with couplings >= 0): each rung is updated by the cluster move
+at its beta between swap rounds. A Wolff sweep is a number of single-cluster updates fixed per
+rung: L / the mean cluster size of a pilot on that rung, calibrated when the ladder is set or
+moved (so it is the same move in every call and for any split of a run).
 
 :func:`tempering` is the one-call form; :class:`TemperingSampler` keeps its chains between
 calls. Ladders: :mod:`isingbio.ladders`.
@@ -36,15 +44,24 @@ from ._progress import progress_bar
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import SeedLike
 from ._validation import check_memory, check_positive_int
-from .couplings import CLUSTER_METHODS, DenseCouplings
+from .couplings import CLUSTER_METHODS, DenseCouplings, LatticeCouplings
 from .errors import InputError, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 from .tempering_result import TemperingResult
 
 __all__ = ["TemperingSampler", "tempering", "TEMPERING_METHODS"]
 
-TEMPERING_METHODS = ("metropolis", "heatbath")
-_ALIASES = {"metropolis": "metropolis", "heatbath": "heatbath", "heat-bath": "heatbath", "gibbs": "heatbath"}
+TEMPERING_METHODS = ("metropolis", "heatbath", "swendsen-wang", "wolff")
+_ALIASES = {
+    "metropolis": "metropolis",
+    "heatbath": "heatbath",
+    "heat-bath": "heatbath",
+    "gibbs": "heatbath",
+    "swendsen-wang": "swendsen-wang",
+    "swendsen_wang": "swendsen-wang",
+    "sw": "swendsen-wang",
+    "wolff": "wolff",
+}
 # work per kernel call, in site updates plus neighbours read (dense: plus L q / 8 per update
 # for the cache updates): about 0.1 s or less, so Ctrl-C is prompt (Python checks for it
 # between calls); the split never changes results
@@ -55,20 +72,25 @@ _FEEDBACK_STAGES = 4
 _MIN_STAGE = 20  # sweeps per stage at least
 _LOW_ACCEPTANCE = 0.05
 _KIND_GRAPH_ISING, _KIND_GRAPH_POTTS, _KIND_DENSE = 0, 1, 2  # tempering_impl.h: TP_*
+_MODE_SITE, _MODE_REPLICA, _MODE_CLUSTER = 0, 1, 2  # tempering_ext.h: TP_MODE_*
 # threads join at a barrier every swap round: below this much work per round (per thread, in
 # the units of _CHUNK_WORK) one thread is faster (results do not depend on the number of threads)
 _WORK_PER_THREAD = 5e5
 
 
-def _method(method: str) -> str:
+def _method(method: str, model: IsingModel | PottsModel) -> str:
     key = str(method).lower().strip()
-    if key in _ALIASES:
-        return _ALIASES[key]
-    if key.replace("_", "-") in CLUSTER_METHODS:
-        raise UnsupportedMethodError(
-            f"parallel tempering does not support cluster method {method!r} yet; choose metropolis or heatbath"
-        )
-    raise UnsupportedMethodError(f"unknown method {method!r}; choose one of {', '.join(TEMPERING_METHODS)}")
+    if key not in _ALIASES:
+        raise UnsupportedMethodError(f"unknown method {method!r}; choose one of {', '.join(TEMPERING_METHODS)}")
+    name = _ALIASES[key]
+    if name in CLUSTER_METHODS:
+        if isinstance(model.couplings, DenseCouplings):
+            raise UnsupportedMethodError(
+                f"method {name!r} does not apply to dense models (cluster moves need scalar couplings "
+                "on edges: lattice or graph form); use metropolis or heatbath"
+            )
+        model.couplings.check_method(name, ising=isinstance(model, IsingModel))
+    return name
 
 
 def _adapt_mode(adapt: bool | str) -> str | None:
@@ -91,8 +113,9 @@ class TemperingSampler:
         Lattice, graph or dense form.
     betas : array_like
         The ladder, strictly increasing, >= 0 (see :mod:`isingbio.ladders`).
-    method : {"metropolis", "heatbath"}, optional
-        Single-site update of every replica.
+    method : {"metropolis", "heatbath", "swendsen-wang", "wolff"}, optional
+        Update of every replica between swap rounds: single-site sweeps, or cluster moves
+        (lattice and graph forms; Potts only with couplings >= 0).
     n_runs : int, optional
         Independent tempering runs (each a full ladder), for error bars and overlaps.
     swap_every : int, optional
@@ -127,7 +150,7 @@ class TemperingSampler:
         if not isinstance(model, (IsingModel, PottsModel)):
             raise InputError(f"model must be an IsingModel or PottsModel, got {type(model).__name__}")
         self.model = model
-        self.method = _method(method)
+        self.method = _method(method, model)
         self._betas = ladders.check_ladder(betas)
         self.n_runs = check_positive_int(n_runs, "n_runs")
         self.swap_every = check_positive_int(swap_every, "swap_every")
@@ -149,6 +172,7 @@ class TemperingSampler:
             check_memory(C * n * model.q * 8, f"local-field caches of {C} chains")
         self._cache = np.zeros((C, n * model.q) if dense else (0, 0))
         self._rep_at = np.tile(np.arange(K, dtype=np.int64), (R, 1))
+        self._wolff_k = np.zeros(K, dtype=np.int64)  # Wolff updates per sweep per rung (0: calibrate)
         self._dir = np.zeros(C, dtype=np.int8)
         self._trip_start = np.zeros(C, dtype=np.int64)
         self._clock = np.zeros(2, dtype=np.int64)
@@ -162,6 +186,8 @@ class TemperingSampler:
         empty_d, empty_i32, empty_i64 = np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)
         self._J_double: np.ndarray | None = None
         self._J_float: np.ndarray | None = None
+        self._tables: np.ndarray | None = None
+        self._table_betas: np.ndarray | None = None
         if isinstance(model.couplings, DenseCouplings):
             self._kind = _KIND_DENSE
             J = model.couplings.J
@@ -179,6 +205,29 @@ class TemperingSampler:
             )
             self._kind = _KIND_GRAPH_ISING if isinstance(model, IsingModel) else _KIND_GRAPH_POTTS
         self._h = np.ascontiguousarray(model.h, dtype=np.float64).reshape(-1)
+        self._mode = _MODE_CLUSTER if self.method in CLUSTER_METHODS else _MODE_SITE
+        self._lattice: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        couplings = model.couplings
+        if isinstance(couplings, LatticeCouplings) and 1 <= len(couplings.shape) <= 3:
+            shape, periodic, J = couplings._kernel_geometry
+            self._lattice = (shape, periodic, J)
+            h = np.asarray(model.h, dtype=np.float64)
+            uniform = bool(np.all(h == h[0]))
+            if (
+                self._mode == _MODE_SITE
+                and uniform
+                and _tempering.replica_engine_applies(
+                    self._kind == _KIND_GRAPH_ISING, self.method == "heatbath", shape, periodic, model.q
+                )
+            ):
+                self._mode = _MODE_REPLICA
+                size = _tempering.replica_table_size(
+                    self._kind == _KIND_GRAPH_ISING, self.method == "heatbath", len(couplings.shape), model.q
+                )
+                K = self._betas.size
+                check_memory(K * size * 4, f"threshold tables of {K} rungs")
+                self._tables = np.zeros(K * size, dtype=np.uint32)  # kept between calls, per rung
+                self._table_betas = np.full(K, np.nan)
 
     def _initial_states(self, init: str | ArrayLike) -> np.ndarray:
         R, K, n, q = self.n_runs, self._betas.size, self.model.n_sites, self.model.q
@@ -222,7 +271,11 @@ class TemperingSampler:
         new = ladders.check_ladder(value)
         if new.size != self._betas.size:
             raise InputError(f"the ladder must keep its {self._betas.size} rungs, got {new.size}")
+        self._set_ladder(new)
+
+    def _set_ladder(self, new: np.ndarray) -> None:
         self._betas = new
+        self._wolff_k[:] = 0  # Wolff: recalibrated on the new rungs at the next call
 
     @property
     def states(self) -> np.ndarray:
@@ -261,6 +314,7 @@ class TemperingSampler:
     def _call(self, n_sweeps: int, thin: int, out: tuple | None, offset: int) -> None:
         energy, mag, overlap, states_out = out if out is not None else (None, None, None, None)
         indptr, indices, weights = self._graph
+        lattice = self._lattice if self._mode != _MODE_SITE else None
         _tempering.tempering_run(
             self._kind,
             self.method == "heatbath",
@@ -296,6 +350,14 @@ class TemperingSampler:
             rec_offset=offset,
             init=self._need_init,
             n_threads=self._threads(),
+            mode=self._mode,
+            lat_shape=lattice[0] if lattice else None,
+            lat_periodic=lattice[1] if lattice else None,
+            lat_J=lattice[2] if lattice else None,
+            wolff=self.method == "wolff",
+            wolff_k=self._wolff_k,
+            tables=self._tables,
+            table_betas=self._table_betas,
         )
         self._need_init = False
         self.n_sweeps_done += n_sweeps
@@ -313,7 +375,8 @@ class TemperingSampler:
         With ``adapt`` (True or "acceptance": equal swap acceptance; "feedback": Katzgraber
         et al. 2006) the first half of the sweeps moves the inner rungs in stages (equal ones;
         for "feedback" 4 stages doubling in length; :mod:`isingbio.ladders`); the ladder is then
-        frozen for the second half.
+        frozen for the second half. Wolff: sweeps of the first three quarters build clusters
+        until L sites; the updates per sweep of each rung are then fixed from a pilot.
         """
         n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
         mode = _adapt_mode(adapt)
@@ -321,6 +384,12 @@ class TemperingSampler:
         K = self._betas.size
         adapt_sweeps = n_sweeps // 2 if (mode is not None and K >= 3) else 0
         n_stages = min(_MAX_STAGES if mode == "acceptance" else _FEEDBACK_STAGES, adapt_sweeps // _MIN_STAGE)
+        # Wolff: the first three quarters build clusters until L sites in every sweep (-1: fast
+        # from a disordered start, it follows the cluster sizes as the chains relax); the count
+        # of each rung is then calibrated (0) on the relaxed states for the last quarter
+        loose = (3 * n_sweeps) // 4 if self.method == "wolff" else 0
+        if loose:
+            self._wolff_k[:] = -1
         done = 0
         if n_stages >= 1:
             # acceptance: equal stages; feedback: stages doubling in length (f needs round trips)
@@ -332,9 +401,16 @@ class TemperingSampler:
                 self._sweeps(length, bar)
                 done += length
                 if mode == "feedback":
-                    self._betas = ladders.feedback_ladder(self._betas, self._flow[:, 0], self._flow[:, 1])
+                    self._set_ladder(ladders.feedback_ladder(self._betas, self._flow[:, 0], self._flow[:, 1]))
                 else:
-                    self._betas = ladders.equal_acceptance_ladder(self._betas, self._acceptance())
+                    self._set_ladder(ladders.equal_acceptance_ladder(self._betas, self._acceptance()))
+                if done < loose:
+                    self._wolff_k[:] = -1
+        if loose > done:
+            self._sweeps(loose - done, bar)
+            done = loose
+        if loose:
+            self._wolff_k[:] = 0
         self._sweeps(n_sweeps - done, bar)
         bar.close()
         self._reset_counters()
@@ -488,7 +564,9 @@ def tempering(
         :func:`isingbio.ladders.geometric_ladder` makes the usual one.
     n_sweeps : int
         Recorded sweeps after burn-in.
-    method : {"metropolis", "heatbath"}, optional
+    method : {"metropolis", "heatbath", "swendsen-wang", "wolff"}, optional
+        Single-site sweeps, or cluster moves at each rung's beta (lattice and graph forms;
+        Potts only with couplings >= 0).
     swap_every : int, optional
         Sweeps between swap rounds (even and odd neighbour pairs in alternate rounds).
     n_runs : int, optional

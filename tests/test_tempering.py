@@ -271,7 +271,6 @@ def test_result_summary_and_estimates():
         (dict(betas=[0.5, 0.2]), InputError, "increasing"),
         (dict(betas=[-0.1, 0.2]), InputError, ">= 0"),
         (dict(betas=[]), InputError, "at least one"),
-        (dict(method="wolff"), UnsupportedMethodError, "cluster"),
         (dict(method="nope"), UnsupportedMethodError, "unknown method"),
         (dict(adapt="sometimes"), InputError, "adapt"),
         (dict(n_runs=0), InputError, "n_runs"),

@@ -4,6 +4,8 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+def replica_engine_applies(ising: Any, heatbath: Any, shape: NDArray[Any], periodic: NDArray[Any], q: int) -> Any: ...
+def replica_table_size(ising: Any, heatbath: Any, d: int, q: int) -> Any: ...
 def tempering_run(
     kind: int,
     heatbath: Any,
@@ -41,4 +43,12 @@ def tempering_run(
     init: Any = ...,
     n_threads: int = ...,
     fast: int = ...,
+    mode: int = ...,
+    lat_shape: NDArray[Any] | None = ...,
+    lat_periodic: NDArray[Any] | None = ...,
+    lat_J: NDArray[Any] | None = ...,
+    wolff: Any = ...,
+    wolff_k: NDArray[Any] | None = ...,
+    tables: NDArray[Any] | None = ...,
+    table_betas: NDArray[Any] | None = ...,
 ) -> Any: ...

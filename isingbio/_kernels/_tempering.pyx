@@ -1,9 +1,11 @@
-# Parallel tempering (replica exchange) of graph and dense models: many sweeps of R runs of K
-# replicas with neighbour swaps in one call (one OpenMP region). The loops are in
-# tempering_impl.h (contract there). Every array a call needs to continue lives with the caller
-# (isingbio/tempering.py), so results do not depend on how a run is split into calls, nor on
-# n_threads. The Python layer validates everything; this kernel checks shapes only.
-from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+# Parallel tempering (replica exchange) of graph, dense and lattice models: many sweeps of R
+# runs of K replicas with neighbour swaps in one call (one OpenMP region). The loops are in
+# tempering_impl.h (single-site sweeps of graph and dense forms; contract there) and
+# tempering_ext.h (lattices on the replica engine, cluster moves). Every array a call needs to
+# continue lives with the caller (isingbio/parallel_tempering.py), so results do not depend on
+# how a run is split into calls, nor on n_threads. The Python layer validates everything; this
+# kernel checks shapes only.
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from ._core cimport check_status
 
@@ -53,6 +55,69 @@ cdef extern from "tempering_impl.h" nogil:
     int tp_run_all(tp_model *g, const tp_run *a, int fast)
 
 
+cdef extern from "tempering_ext.h" nogil:
+    int TP_MODE_SITE
+    int TP_MODE_REPLICA
+    int TP_MODE_CLUSTER
+    int LAT_ISING_METRO
+    int LAT_ISING_HB
+    int LAT_POTTS_METRO
+    int LAT_POTTS_HB
+    ctypedef struct lat_model:
+        int kind, d, q
+        const int64_t *shape
+        const uint8_t *periodic
+        const double *J
+        double h_ising
+        const double *h_potts
+        int simd, tables
+        const double *chain_beta
+        int engine
+    ctypedef struct tp_ext:
+        int mode
+        lat_model lat
+        int wolff, lat_d
+        const int64_t *lat_shape
+        const uint8_t *lat_periodic
+        const double *lat_J
+        int64_t *wolff_k
+        uint32_t *tab_cache
+        int64_t tab_cap
+        double *tab_betas
+    int rep_applies(const lat_model *m)
+    int tp_run_ext(tp_model *g, const tp_run *a, const tp_ext *e, int fast)
+
+
+cdef int _lat_kind(bint ising, bint heatbath) noexcept:
+    if ising:
+        return LAT_ISING_HB if heatbath else LAT_ISING_METRO
+    return LAT_POTTS_HB if heatbath else LAT_POTTS_METRO
+
+
+def replica_engine_applies(bint ising, bint heatbath, const int64_t[::1] shape,
+                           const uint8_t[::1] periodic, Py_ssize_t q):
+    """True if tempering runs this lattice on the replica engine (a tuple table exists)."""
+    cdef lat_model m
+    if not 1 <= shape.shape[0] <= 3 or periodic.shape[0] != shape.shape[0]:
+        return False
+    m.kind = _lat_kind(ising, heatbath)
+    m.d = <int>shape.shape[0]
+    m.q = 2 if ising else <int>q
+    m.shape = &shape[0]
+    m.periodic = &periodic[0]
+    m.tables = 2
+    m.engine = 1
+    return bool(rep_applies(&m))
+
+
+def replica_table_size(bint ising, bint heatbath, Py_ssize_t d, Py_ssize_t q):
+    """Entries of one rung's table on the replica engine (replica_impl.h rep_table_size)."""
+    if ising:
+        return 256
+    cdef Py_ssize_t ntup = (q + 1) ** (2 * d)
+    return ntup * (q - 1) * (1 if heatbath else q)
+
+
 cdef int _graph_pm(tp_model *g, const double[::1] h) noexcept:
     """Whether the +-J path applies (every |w| equal and > 0, uniform field, degree <= 64)."""
     cdef Py_ssize_t i, p
@@ -91,7 +156,10 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
                   double[:, :, ::1] energy=None, double[:, :, ::1] magnetization=None,
                   double[:, :, ::1] overlap=None, int8_t[:, :, :, ::1] states_out=None,
                   Py_ssize_t rec_offset=0, bint init=False,
-                  int n_threads=1, int fast=2):
+                  int n_threads=1, int fast=2, int mode=0, const int64_t[::1] lat_shape=None,
+                  const uint8_t[::1] lat_periodic=None, const double[::1] lat_J=None,
+                  bint wolff=False, int64_t[::1] wolff_k=None, uint32_t[::1] tables=None,
+                  double[::1] table_betas=None):
     """Run n_sweeps sweeps of R runs x K rungs with swaps every swap_every sweeps.
 
     kind: 0 graph Ising, 1 graph Potts (indptr, indices, weights: CSR), 2 dense Potts (J_double
@@ -104,9 +172,17 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
     goes to column rec_offset + i, one record every thin sweeps (n_sweeps a multiple of
     thin). init: compute the energies (and dense caches) from the states first. fast: 0 general
     paths only, 1 also the +-J path, 2 also the +-J path across chains (default; testing).
+
+    mode: 0 single-site sweeps (tempering_impl.h), 1 the lattice replica engine (lat_shape,
+    lat_periodic, lat_J: the lattice of the graph; uniform field h[0] or h[:q]), 2 cluster
+    moves (Swendsen-Wang, or Wolff with wolff_k (K): updates per sweep per rung, 0 calibrated
+    in this call and written back; lat_*: the lattice of the graph when there is one).
+    tables, table_betas (K, NaN at first): the replica engine's tables per rung, kept by the
+    caller between calls (rebuilt only for the rungs whose beta changed; ignored if too small).
     """
     cdef tp_model g
     cdef tp_run a
+    cdef tp_ext e
     cdef int rc
     cdef Py_ssize_t R = rep_at.shape[0], K = rep_at.shape[1], C = R * K
     cdef Py_ssize_t n = states.shape[1], n_rec
@@ -213,6 +289,56 @@ def tempering_run(int kind, bint heatbath, Py_ssize_t q, const int64_t[::1] indp
             a.states_out = &states_out[0, 0, 0, 0]
     a.init = init
     a.n_threads = n_threads if n_threads > 0 else 1
+    e.mode = TP_MODE_SITE
+    e.wolff = 0
+    e.lat_d = 0
+    e.lat_shape = NULL
+    e.lat_periodic = NULL
+    e.lat_J = NULL
+    e.wolff_k = NULL
+    e.tab_cache = NULL
+    e.tab_cap = 0
+    e.tab_betas = NULL
+    if tables is not None and table_betas is not None and table_betas.shape[0] == K and tables.shape[0] > 0:
+        e.tab_cache = &tables[0]
+        e.tab_cap = tables.shape[0]
+        e.tab_betas = &table_betas[0]
+    if mode != TP_MODE_SITE:
+        if kind == TP_DENSE or mode not in (TP_MODE_REPLICA, TP_MODE_CLUSTER):
+            raise ValueError("tempering: mode needs a graph or lattice model")
+        if lat_shape is not None:
+            if (not 1 <= lat_shape.shape[0] <= 3 or lat_periodic is None or lat_J is None
+                    or lat_periodic.shape[0] != lat_shape.shape[0]
+                    or lat_J.shape[0] != lat_shape.shape[0]):
+                raise ValueError("tempering: lat_shape, lat_periodic, lat_J need one entry per axis")
+            e.lat_d = <int>lat_shape.shape[0]
+            e.lat_shape = &lat_shape[0]
+            e.lat_periodic = &lat_periodic[0]
+            e.lat_J = &lat_J[0]
+        e.mode = mode
+    if mode == TP_MODE_REPLICA:
+        if e.lat_d == 0:
+            raise ValueError("tempering: the replica engine needs the lattice")
+        e.lat.kind = _lat_kind(kind == TP_GRAPH_ISING, heatbath)
+        e.lat.d = e.lat_d
+        e.lat.q = 2 if kind == TP_GRAPH_ISING else <int>q
+        e.lat.shape = e.lat_shape
+        e.lat.periodic = e.lat_periodic
+        e.lat.J = e.lat_J
+        e.lat.h_ising = h[0]
+        e.lat.h_potts = &h[0]
+        e.lat.simd = 1
+        e.lat.tables = 2
+        e.lat.chain_beta = NULL
+        e.lat.engine = 1
+        if not rep_applies(&e.lat):
+            raise ValueError("tempering: the replica engine does not take this lattice")
+    elif mode == TP_MODE_CLUSTER:
+        e.wolff = wolff
+        if wolff:
+            if wolff_k is None or wolff_k.shape[0] != K:
+                raise ValueError("tempering: Wolff needs wolff_k with one entry per rung")
+            e.wolff_k = &wolff_k[0]
     with nogil:
-        rc = tp_run_all(&g, &a, fast)
+        rc = tp_run_ext(&g, &a, &e, fast)
     check_status(rc, "tempering")

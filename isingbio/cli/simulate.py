@@ -388,7 +388,8 @@ def plot_ladder(result: Any, path: str, title: str = "") -> str:
 
 
 def _tempering(args: argparse.Namespace) -> int:
-    from ..parallel_tempering import tempering
+    from .._validation import check_positive_int
+    from ..parallel_tempering import TemperingSampler
 
     misplaced = [flag for flag, value in [("--chains", args.chains), ("--init", args.init)] if value is not None]
     if misplaced:
@@ -403,23 +404,23 @@ def _tempering(args: argparse.Namespace) -> int:
         model, description = load_model(args.model), f"model from {args.model}"
     else:
         model, description = lattice_model(args)
-    print(description)
     method = args.method or "metropolis"
     n_runs = 2 if args.runs is None else args.runs
-    result = tempering(
+    # every input checked (the method against the model too) before the model line is printed
+    sampler = TemperingSampler(
         model,
         betas,
-        args.sweeps,
         method=method,
-        swap_every=1 if args.swap_every is None else args.swap_every,
         n_runs=n_runs,
-        burn_in=args.burn_in,
-        thin=args.thin,
-        adapt=args.adapt,
+        swap_every=1 if args.swap_every is None else args.swap_every,
         seed=args.seed,
         n_threads=args.threads,
-        progress=show_progress(args),
     )
+    check_positive_int(args.sweeps, "--sweeps", minimum=0)
+    check_positive_int(args.burn_in, "--burn-in", minimum=0)
+    check_positive_int(args.thin, "--thin")
+    print(description)
+    result = sampler.run(args.sweeps, args.burn_in, args.thin, adapt=args.adapt, progress=show_progress(args))
     betas = np.asarray(result.betas, dtype=np.float64)
     table = ladder_table(result)
     acc = np.asarray(result.swap_acceptance, dtype=np.float64)

@@ -117,3 +117,25 @@ def test_logz_bad_input(extra, message, capsys):
     assert main(["logz", "--shape", "4x4", *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_simulate_tempering_with_cluster_methods(capsys):
+    for method in ["wolff", "swendsen-wang"]:
+        code = main(
+            ["simulate", "--shape", "6x6", "--tempering", "1.8:3.0:4", "--method", method]
+            + ["--sweeps", "300", "--burn-in", "100", "--seed", "2", "--quiet"]
+        )
+        assert code == 0
+        text = capsys.readouterr().out
+        assert f"parallel tempering, {method}, 4 temperatures" in text and "round trips" in text
+
+
+def test_simulate_tempering_refuses_a_cluster_method_before_printing(capsys):
+    code = main(
+        ["simulate", "--shape", "4x4", "--q", "3", "--J=-1", "--tempering", "0.5:2:4", "--method", "wolff"]
+        + ["--sweeps", "10", "--quiet"]
+    )
+    assert code == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # not even the model line
+    assert "ferromagnetic" in err and len(err.strip().splitlines()) == 1
