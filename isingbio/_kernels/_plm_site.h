@@ -19,7 +19,8 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
     V valid[ISB_PLM_MAXQP / ISB_VL], hv[ISB_PLM_MAXQP / ISB_VL], gacc[ISB_PLM_MAXQP / ISB_VL];
     int idx[ISB_PLM_NB];
     double lse_s[ISB_PLM_NB], lse_a[ISB_PLM_NB];
-    ISB_T wsum[ISB_PLM_MAXQP];
+    ISB_T wsum[ISB_PLM_MAXQP], wblk[ISB_PLM_MAXQP];
+    V tacc[ISB_PLM_MAXQP / ISB_VL];
     double f = 0.0;
 
     memset(Gi, 0, (size_t)L * row * sizeof(ISB_T));
@@ -78,6 +79,8 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
             }
         }
         ISB_PROF_T(1)
+        for (int t = 0; t < NV; t++) tacc[t] = hv[t] * (ISB_T)0;
+        for (int a = 0; a < QP; a++) wblk[a] = 0;
         /* softmax over the valid states; buf becomes w_n (p(a) - delta(a, x_i^n)) */
         for (int n = 0; n < nb; n++) {
             V *bn = (V *)(buf + (size_t)(idx[n] - n0) * QP);
@@ -105,28 +108,45 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
             for (int t = 0; t < NV; t++) {
                 const V r = bn[t] * c;
                 bn[t] = r;
-                gacc[t] += r;
+                tacc[t] += r;
             }
             /* the delta term after the vector stores, and into its own sums: a scalar store into a
              * row that is read back as vectors right away would stall store-to-load forwarding */
             ((ISB_T *)bn)[xa] -= wn;
-            wsum[xa] += wn;
+            wblk[xa] += wn;
         }
         /* log outside the loop above (a libm call there would spill the vector registers) */
         for (int n = 0; n < nb; n++) f += lse_a[n] + (double)w[idx[n]] * log(lse_s[n]);
         ISB_PROF_T(2)
+        /* the block's sums: T = sum_n buf(n, :) (the row sum of every column's groups) */
+        for (int t = 0; t < NV; t++) gacc[t] += tacc[t];
+        for (int a = 0; a < QP; a++) {
+            wsum[a] += wblk[a];
+            ((ISB_T *)tacc)[a] -= wblk[a];
+        }
         /* gradient: G_i[j][b][a] += sum of buf(n, a) over the sequences n of the block with
          * x_j^n = b. perm lists the block's sequences grouped by their state at j (gstart: where
          * each state's group starts), so each row of G is summed in registers and written once
-         * per block. With ignore_gaps the gap rows (b = 0) are not needed. */
+         * per block. The largest group (about half the block on a conserved column) is not
+         * summed: its row gets T minus the other groups' sums. Rows of buf that do not
+         * contribute are zero, so every state is visited (with ignore_gaps the gap rows of G
+         * are computed but never used). */
         for (int j = 0; j < L; j++) {
             const uint8_t *pj = perm + ((size_t)blk * L + j) * ISB_PLM_NB;
             const int16_t *sj = gstart + ((size_t)blk * L + j) * (size_t)(q + 1);
             ISB_T *Gj = Gi + (size_t)j * row;
-            for (int b = a0; b < q; b++) {
+            int cb = 0, cs = sj[1] - sj[0];
+            for (int b = 1; b < q; b++) {
+                const int sz = sj[b + 1] - sj[b];
+                cb = sz > cs ? b : cb;
+                cs = sz > cs ? sz : cs;
+            }
+            V oth[ISB_PLM_MAXQP / ISB_VL];
+            for (int t = 0; t < NV; t++) oth[t] = tacc[t];
+            for (int b = 0; b < q; b++) {
                 int k = sj[b];
                 const int k1 = sj[b + 1];
-                if (k == k1) continue;
+                if (k == k1 || b == cb) continue;
                 V acc0[ISB_PLM_MAXQP / ISB_VL], acc1[ISB_PLM_MAXQP / ISB_VL];
                 for (int t = 0; t < NV; t++) { acc0[t] = hv[t] * (ISB_T)0; acc1[t] = acc0[t]; }
                 for (; k + 1 < k1; k += 2) {
@@ -139,8 +159,14 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
                     for (int t = 0; t < NV; t++) acc0[t] += b0[t];
                 }
                 V *gr = (V *)(Gj + (size_t)b * QP);
-                for (int t = 0; t < NV; t++) gr[t] += acc0[t] + acc1[t];
+                for (int t = 0; t < NV; t++) {
+                    const V sgrp = acc0[t] + acc1[t];
+                    gr[t] += sgrp;
+                    oth[t] -= sgrp;
+                }
             }
+            V *gr = (V *)(Gj + (size_t)cb * QP);
+            for (int t = 0; t < NV; t++) gr[t] += oth[t];
         }
     }
     ISB_PROF_T(3)
@@ -197,12 +223,19 @@ double ISB_FN(isb_plm_site_packed_)(int i, int L, int q, int qp, int N, const in
         } else {                   /* block (i, j)[a][b] = J_ij(a, b): transposed */
             const size_t off = Lq + ISB_FN(isb_plm_pair_)(i, j, L) * qq;
             const ISB_T *xs = x + off, *ds = d + off;
-            double r = 0.0;
-            for (size_t t = 0; t < qq; t++) {
+            /* |J_ij|^2 in ISB_LANES partial sums (one running sum is a chain of dependent adds) */
+            double racc[ISB_LANES] = {0, 0, 0, 0, 0, 0, 0, 0};
+            size_t t = 0;
+            for (; t + ISB_LANES <= qq; t += ISB_LANES)
+                for (int k = 0; k < ISB_LANES; k++) {
+                    const ISB_T v = xs[t + k] + step * ds[t + k];
+                    racc[k] += (double)v * (double)v;
+                }
+            for (; t < qq; t++) {
                 const ISB_T v = xs[t] + step * ds[t];
-                r += (double)v * (double)v;
+                racc[0] += (double)v * (double)v;
             }
-            rj += r;
+            rj += isb_lanes_sum(racc);
             for (int a = 0; a < q; a++)
                 for (int b = 0; b < q; b++) {
                     const size_t t = (size_t)a * q + b;
