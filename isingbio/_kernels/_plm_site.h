@@ -125,28 +125,22 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
             ((ISB_T *)tacc)[a] -= wblk[a];
         }
         /* gradient: G_i[j][b][a] += sum of buf(n, a) over the sequences n of the block with
-         * x_j^n = b. perm lists the block's sequences grouped by their state at j (gstart: where
-         * each state's group starts), so each row of G is summed in registers and written once
-         * per block. The largest group (about half the block on a conserved column) is not
-         * summed: its row gets T minus the other groups' sums. Rows of buf that do not
-         * contribute are zero, so every state is visited (with ignore_gaps the gap rows of G
-         * are computed but never used). */
+         * x_j^n = b. perm lists the block's sequences grouped by their state at j, and gstart the
+         * nonempty groups (state and end), so each row of G is summed in registers and written
+         * once per block. The largest group (about half the block on a conserved column) is
+         * not listed: its row gets the block total T minus the other groups' sums. Rows of buf
+         * that do not contribute are zero (with ignore_gaps the gap rows of G are computed but
+         * never used). */
         for (int j = 0; j < L; j++) {
             const uint8_t *pj = perm + ((size_t)blk * L + j) * ISB_PLM_NB;
-            const int16_t *sj = gstart + ((size_t)blk * L + j) * (size_t)(q + 1);
+            const uint16_t *ej = (const uint16_t *)(gstart + ((size_t)blk * L + j) * (size_t)(q + 1));
             ISB_T *Gj = Gi + (size_t)j * row;
-            int cb = 0, cs = sj[1] - sj[0];
-            for (int b = 1; b < q; b++) {
-                const int sz = sj[b + 1] - sj[b];
-                cb = sz > cs ? b : cb;
-                cs = sz > cs ? sz : cs;
-            }
+            const int ng = ej[0] & 511;
             V oth[ISB_PLM_MAXQP / ISB_VL];
             for (int t = 0; t < NV; t++) oth[t] = tacc[t];
-            for (int b = 0; b < q; b++) {
-                int k = sj[b];
-                const int k1 = sj[b + 1];
-                if (k == k1 || b == cb) continue;
+            int k = 0;
+            for (int gi = 1; gi <= ng; gi++) {
+                const int b = ej[gi] >> 9, k1 = ej[gi] & 511;
                 V acc0[ISB_PLM_MAXQP / ISB_VL], acc1[ISB_PLM_MAXQP / ISB_VL];
                 for (int t = 0; t < NV; t++) { acc0[t] = hv[t] * (ISB_T)0; acc1[t] = acc0[t]; }
                 for (; k + 1 < k1; k += 2) {
@@ -157,6 +151,7 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
                 if (k < k1) {
                     const V *b0 = (const V *)(buf + (size_t)pj[k] * QP);
                     for (int t = 0; t < NV; t++) acc0[t] += b0[t];
+                    k++;
                 }
                 V *gr = (V *)(Gj + (size_t)b * QP);
                 for (int t = 0; t < NV; t++) {
@@ -165,7 +160,7 @@ ISB_PLM_INLINE double ISB_FN(isb_plm_site_body_)(
                     oth[t] -= sgrp;
                 }
             }
-            V *gr = (V *)(Gj + (size_t)cb * QP);
+            V *gr = (V *)(Gj + (size_t)(ej[0] >> 9) * QP);
             for (int t = 0; t < NV; t++) gr[t] += oth[t];
         }
     }
