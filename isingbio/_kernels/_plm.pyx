@@ -98,9 +98,10 @@ def block_groups(const int8_t[:, ::1] x, int q):
 
 
 def scratch_size(Py_ssize_t L, Py_ssize_t q):
-    """Numbers of per-thread scratch the site kernel needs (Ji, Gi, hi, ghi, buf)."""
+    """Numbers of per-thread scratch the site kernel needs (Ji, Gi, hi, ghi, buf, and 16 more: the
+    kernel starts at the first 64-byte boundary of its row)."""
     cdef Py_ssize_t qp = ((q + 7) // 8) * 8
-    return 2 * L * q * qp + 2 * qp + ISB_PLM_NB * qp
+    return 2 * L * q * qp + 2 * qp + ISB_PLM_NB * qp + 16
 
 
 def site_terms(const floating[::1] x, const floating[::1] d, double step, const int8_t[:, ::1] x_t,
