@@ -175,6 +175,26 @@ ISB_PLM_INLINE size_t ISB_FN(isb_plm_pair_)(size_t i, size_t j, size_t L) {
     return i * (2 * L - i - 1) / 2 + (j - i - 1);
 }
 
+/* Offset of the q x q block of pair (i, j), i != j, in the packed vector. */
+ISB_PLM_INLINE size_t ISB_FN(isb_plm_block_)(int i, int j, int L, int q) {
+    const size_t lo = (size_t)(j < i ? j : i), hi = (size_t)(j < i ? i : j);
+    return (size_t)L * (size_t)q + ISB_FN(isb_plm_pair_)(lo, hi, (size_t)L) * (size_t)q * (size_t)q;
+}
+
+/* Prefetch the pair block of site i with column j (when j is a column other than i) of up to
+ * three packed vectors: the blocks lie L q^2 numbers apart in vectors of tens of megabytes, so
+ * each one would otherwise start with a wait on memory. */
+ISB_PLM_INLINE void ISB_FN(isb_plm_prefetch_)(int i, int j, int L, int q, const ISB_T *a, const ISB_T *b,
+                                              const ISB_T *c) {
+    if (j >= L || j == i) return;
+    const size_t off = ISB_FN(isb_plm_block_)(i, j, L, q), bytes = (size_t)q * (size_t)q * sizeof(ISB_T);
+    for (size_t o = 0; o < bytes; o += 64) {
+        __builtin_prefetch((const char *)(a + off) + o, 0, 3);
+        if (b != a) __builtin_prefetch((const char *)(b + off) + o, 0, 3);
+        if (c) __builtin_prefetch((const char *)(c + off) + o, 1, 3);
+    }
+}
+
 /* The site-i term of the negative pseudo-log-likelihood of the packed parameter vector at the
  * trial point x + step * d (d may be x with step 0), plus site i's share of the gradient and of
  * the L2 penalty:
@@ -210,8 +230,11 @@ double ISB_FN(isb_plm_site_packed_)(int i, int L, int q, int qp, int N, const in
         hi[a] = v;
         rh += (double)v * (double)v;
     }
+    ISB_FN(isb_plm_prefetch_)(i, 0, L, q, x, d, NULL);
+    ISB_FN(isb_plm_prefetch_)(i, 1, L, q, x, d, NULL);
     for (int j = 0; j < L; j++) {
         ISB_T *Jj = Ji + (size_t)j * row;
+        ISB_FN(isb_plm_prefetch_)(i, j + 2, L, q, x, d, NULL);
         if (j == i) {
             for (size_t t = 0; t < row; t++) Jj[t] = 0;
         } else if (j < i) {        /* block (j, i)[b][a] = J_ji(b, a) = J_ij(a, b): rows as they are */
@@ -265,7 +288,10 @@ double ISB_FN(isb_plm_site_packed_)(int i, int L, int q, int qp, int N, const in
     const ISB_T two_lh = (ISB_T)(2.0 * lambda_h), two_lj = (ISB_T)(2.0 * lambda_J);
     for (int a = 0; a < q; a++) g[(size_t)i * q + a] = ghi[a] + two_lh * hi[a];
     if (ignore_gaps) g[(size_t)i * q] = 0;
+    ISB_FN(isb_plm_prefetch_)(i, 0, L, q, x, d, g);
+    ISB_FN(isb_plm_prefetch_)(i, 1, L, q, x, d, g);
     for (int j = 0; j < L; j++) {
+        ISB_FN(isb_plm_prefetch_)(i, j + 2, L, q, x, d, g);
         if (j == i) continue;
         const int lo = j < i ? j : i, hi_ = j < i ? i : j;
         const size_t p = ISB_FN(isb_plm_pair_)(lo, hi_, L), off = Lq + p * qq;
