@@ -21,6 +21,16 @@ L = 1000 columns (random sequences, q = 21, --synthetic-iter iterations): second
     python benchmarks/bench_contacts.py 1atzA DHFR --repeat 3 --no-plmc
     python benchmarks/bench_contacts.py DHFR --threads 1 --threads 2 --no-peers   # OpenMP speed-up
     python benchmarks/bench_contacts.py none --synthetic-iter 3                   # only the L = 1000 row
+
+With --objective-vs OTHER.so (another build of isingbio/_kernels/_plm, e.g. main's, copied
+aside): the objective and gradient alone, this build's and the other one's loaded side by side
+in one process at the same point (fields of the independent-site fit, couplings N(0, 0.05),
+seed 1; the fit's weights, duplicates merged; float32), evaluated alternately --repeat times
+(at least 9): min milliseconds of each, the speed-up (min over min, and the median over the
+pairs of runs) and how far f and the gradient are apart. The other build's scratch is put at
+--scratch-offset bytes from a 64-byte boundary (numpy gives 0 or 16; this build aligns its own):
+
+    python benchmarks/bench_contacts.py 1atzA PF00014 --objective-vs /tmp/main_plm.so --repeat 9
 """
 
 from __future__ import annotations
@@ -90,6 +100,60 @@ def synthetic(L: int, n_iter: int, threads: int) -> dict:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     est = estimate_plm_memory(200, L, 21, n_threads=threads, history=res.hyperparameters["lbfgs_history"])
     return dict(wall=wall, cpu=cpu, mb=rss, est_mb=est / 2**20, n_iter=res.n_iter)
+
+
+def objective_vs(families: list[str], other_so: str, repeat: int, offset: int) -> None:
+    """The objective and gradient of this build and another one, side by side (see the top)."""
+    import importlib.util
+
+    import numpy as np
+
+    from isingbio import plm as P
+    from isingbio._kernels import _plm as this
+    from isingbio.alignment import read_alignment
+    from isingbio.weights import sequence_weights
+
+    spec = importlib.util.spec_from_file_location("other_build._plm", other_so)
+    other = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(other)
+
+    def objective(mod, m, w, q, lj, off):
+        o = P._Objective(m, w, q, np.float32, 0.01, lj, False, 1)
+        o._plm, o._chunk = mod, m.shape[1]
+        o.perm, o.gstart = mod.block_groups(np.ascontiguousarray(m, dtype=np.int8), q)
+        n = mod.scratch_size(m.shape[1], q)
+        raw = np.zeros(n + 64, dtype=np.float32)
+        k = ((offset if off else 0) - raw.ctypes.data) % 64 // 4
+        o.scratch = raw[k : k + n].reshape(1, n)
+        return o
+
+    print(f"objective + gradient, float32, 1 thread: this build against {other_so} (scratch at +{offset} B)")
+    for fam in families:
+        aln = read_alignment(DATA / fam / "prepared" / f"{fam}.aln")
+        w, _ = sequence_weights(aln.matrix, identity=0.8, n_threads=1)
+        m, wf = P._merge_duplicates(aln.matrix, w)
+        N, L = m.shape
+        q = aln.q
+        x = np.zeros(P.n_parameters(L, q), dtype=np.float32)
+        x[: L * q] = P._initial_fields(m, wf, q, False).ravel()
+        x[L * q :] = np.random.default_rng(1).normal(0, 0.05, x.size - L * q)
+        lj = P.default_lambda_J(L, q)
+        objs = [objective(this, m, wf, q, lj, False), objective(other, m, wf, q, lj, True)]
+        gs = [np.empty_like(x), np.empty_like(x)]
+        fs, ts = [0.0, 0.0], [[], []]
+        for _ in range(max(repeat, 9)):
+            for k in (1, 0):
+                c = time.process_time()
+                fs[k] = objs[k].evaluate(x, None, 0.0, gs[k])
+                ts[k].append(time.process_time() - c)
+        pairs = sorted(b / a for a, b in zip(ts[0], ts[1]))
+        print(
+            f"{fam:8s} N {N:6d} L {L:4d}: other {min(ts[1]) * 1e3:7.1f} ms, this {min(ts[0]) * 1e3:7.1f} ms, "
+            f"speed-up {min(ts[1]) / min(ts[0]):.3f}x (median of pairs {statistics.median(pairs):.3f}x); "
+            f"f apart {abs(fs[0] - fs[1]) / abs(fs[1]):.1e}, gradient apart "
+            f"{np.abs(gs[0] - gs[1]).max() / np.abs(gs[1]).max():.1e} (of its max)",
+            flush=True,
+        )
 
 
 def _find(name: str, env: str) -> str | None:
@@ -165,6 +229,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-plmc", action="store_true", help="leave out plmc (the slowest)")
     ap.add_argument("--synthetic-L", type=int, default=1000, help="columns of the synthetic row (0: none)")
     ap.add_argument("--synthetic-iter", type=int, default=10, help="iterations of the synthetic fit")
+    ap.add_argument("--objective-vs", metavar="SO", help="time the objective against another _plm build")
+    ap.add_argument("--scratch-offset", type=int, default=0, help="the other build's scratch alignment (bytes)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--synthetic", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -174,6 +240,14 @@ def main(argv=None) -> int:
         return 0
     if args.synthetic:
         print(json.dumps(synthetic(args.synthetic_L, args.synthetic_iter, threads[0])))
+        return 0
+    if args.objective_vs:
+        objective_vs(
+            [f for f in args.families if (DATA / f / "prepared").is_dir()],
+            args.objective_vs,
+            args.repeat,
+            args.scratch_offset,
+        )
         return 0
     from isingbio._config import available_cores
     from isingbio._kernels._plm import simd_level

@@ -173,7 +173,7 @@ def estimate_plm_memory(
     n_blocks = -(-N // nb)
     qp = _qp(q)
     vectors = (2 * history + 3) * n_par * itemsize
-    scratch = n_threads * (2 * L * q * qp + 2 * qp + nb * qp) * itemsize
+    scratch = n_threads * (2 * L * q * qp + 2 * qp + nb * qp + 16) * itemsize
     pairs = L * (L - 1)  # two bytes per pair
     data = 4 * N * L + n_blocks * L * (nb + 2 * (q + 1)) + N * (24 + itemsize)
     model = (L * L * q * q + n_par) * itemsize

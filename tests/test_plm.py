@@ -138,15 +138,28 @@ def test_block_groups(rng):
     from isingbio._kernels._plm import block_groups, block_size
 
     nb = block_size()
-    m = rng.integers(0, 5, size=(nb + 37, 6)).astype(np.int8)
-    perm, gstart = block_groups(m, 5)
-    assert perm.shape == (2, 6, nb) and gstart.shape == (2, 6, 6)
+    q = 5
+    m = rng.integers(0, q, size=(nb + 37, 6)).astype(np.int8)
+    m[:nb, 2] = rng.choice([1, 3], size=nb, p=[0.2, 0.8])  # a conserved column: state 3 the largest
+    m[:nb, 4] = 2  # one state only: nothing listed
+    perm, gstart = block_groups(m, q)
+    assert perm.shape == (2, 6, nb) and gstart.shape == (2, 6, q + 1)
+    e = gstart.view(np.uint16)
     for blk in range(2):
         xb = m[blk * nb : (blk + 1) * nb]
         for j in range(6):
-            order = np.argsort(xb[:, j], kind="stable")
+            counts = np.bincount(xb[:, j], minlength=q)
+            big = int(np.argmax(counts))  # the first state of largest count
+            listed = [b for b in range(q) if counts[b] and b != big]
+            assert e[blk, j, 0] == len(listed) | (big << 9)
+            ends = np.cumsum([counts[b] for b in listed])
+            np.testing.assert_array_equal(
+                e[blk, j, 1 : 1 + len(listed)], ends.astype(np.int64) | (np.array(listed, dtype=np.int64) << 9)
+            )
+            # the listed groups in state order, then the largest; stable within a group
+            order = np.concatenate([np.flatnonzero(xb[:, j] == b) for b in listed + [big]])
             np.testing.assert_array_equal(perm[blk, j, : len(xb)], order)
-            np.testing.assert_array_equal(np.diff(gstart[blk, j]), np.bincount(xb[:, j], minlength=5))
+    assert e[0, 2, 0] == 1 | (3 << 9) and e[0, 4, 0] == 2 << 9
 
 
 def test_float32_and_float64_gradients_agree(rng):

@@ -7,7 +7,7 @@
 # per-thread scratch and adds its share of the gradient into the packed gradient vector. The
 # site kernel itself is C (_plm_core.h, _plm_site.h).
 from cython.parallel cimport prange, parallel, threadid
-from libc.stdint cimport int8_t, int16_t, uint8_t
+from libc.stdint cimport int8_t, int16_t, uint8_t, uint16_t
 
 ctypedef fused floating:
     float
@@ -46,17 +46,25 @@ def block_size():
 
 def block_groups(const int8_t[:, ::1] x, int q):
     """Per block of ISB_PLM_NB sequences and per column j, the block's sequences grouped by their
-    state at j: perm (n_blocks, L, NB) uint8 (positions in the block, stable order) and gstart
-    (n_blocks, L, q + 1) int16 (group b is perm[blk, j, gstart[blk, j, b]:gstart[blk, j, b + 1]])."""
+    state at j, for the gradient step of the site kernel.
+
+    perm (n_blocks, L, NB) uint8: positions in the block, stable order within a group; the groups
+    in increasing state order, but for the largest group (the first state of largest count),
+    which comes last. gstart (n_blocks, L, q + 1) int16, read as uint16: entry 0 is
+    ``ng | (c << 9)`` (ng: the number of nonempty groups listed before the largest one, c: the
+    largest group's state), entry 1 + g (g < ng) is ``end | (b << 9)`` (b: the g-th listed group's
+    state, end: where it ends in perm; it starts where the previous one ends, the first at 0).
+    The largest group is not listed: the kernel gives its row of the gradient the block's total
+    minus the other groups' sums."""
     cdef Py_ssize_t N = x.shape[0], L = x.shape[1], nblk = (N + ISB_PLM_NB - 1) // ISB_PLM_NB
-    cdef Py_ssize_t blk, j, n, n0, nb, b
+    cdef Py_ssize_t blk, j, n, n0, nb, b, cb, ng, pos
     import numpy as np
     perm_arr = np.zeros((nblk, L, ISB_PLM_NB), dtype=np.uint8)
     gstart_arr = np.zeros((nblk, L, q + 1), dtype=np.int16)
     cdef uint8_t[:, :, ::1] perm = perm_arr
-    cdef int16_t[:, :, ::1] gstart = gstart_arr
-    cdef int16_t cnt[129]
-    cdef int16_t pos[129]
+    cdef uint16_t[:, :, ::1] gstart = gstart_arr.view(np.uint16)
+    cdef int16_t cnt[128]
+    cdef int16_t start[128]
     if q < 1 or q > 127:
         raise ValueError("block_groups: q must be in 1..127")
     with nogil:
@@ -64,26 +72,36 @@ def block_groups(const int8_t[:, ::1] x, int q):
             n0 = blk * ISB_PLM_NB
             nb = N - n0 if N - n0 < ISB_PLM_NB else ISB_PLM_NB
             for j in range(L):
-                for b in range(q + 1):
+                for b in range(q):
                     cnt[b] = 0
                 for n in range(nb):
-                    cnt[x[n0 + n, j] + 1] += 1
+                    cnt[x[n0 + n, j]] += 1
+                cb = 0
+                for b in range(1, q):
+                    if cnt[b] > cnt[cb]:
+                        cb = b
+                pos = 0
+                ng = 0
                 for b in range(q):
-                    cnt[b + 1] += cnt[b]
-                for b in range(q + 1):
-                    gstart[blk, j, b] = cnt[b]
-                    pos[b] = cnt[b]
+                    if b != cb and cnt[b] > 0:
+                        start[b] = pos
+                        pos += cnt[b]
+                        ng += 1
+                        gstart[blk, j, ng] = <uint16_t> (pos | (b << 9))
+                start[cb] = pos
+                gstart[blk, j, 0] = <uint16_t> (ng | (cb << 9))
                 for n in range(nb):
                     b = x[n0 + n, j]
-                    perm[blk, j, pos[b]] = <uint8_t> n
-                    pos[b] += 1
+                    perm[blk, j, start[b]] = <uint8_t> n
+                    start[b] += 1
     return perm_arr, gstart_arr
 
 
 def scratch_size(Py_ssize_t L, Py_ssize_t q):
-    """Numbers of per-thread scratch the site kernel needs (Ji, Gi, hi, ghi, buf)."""
+    """Numbers of per-thread scratch the site kernel needs (Ji, Gi, hi, ghi, buf, and 16 more: the
+    kernel starts at the first 64-byte boundary of its row)."""
     cdef Py_ssize_t qp = ((q + 7) // 8) * 8
-    return 2 * L * q * qp + 2 * qp + ISB_PLM_NB * qp
+    return 2 * L * q * qp + 2 * qp + ISB_PLM_NB * qp + 16
 
 
 def site_terms(const floating[::1] x, const floating[::1] d, double step, const int8_t[:, ::1] x_t,

@@ -5,8 +5,10 @@
  * Layout (qp = q rounded up to a multiple of 8, padding entries are zero):
  *   x_t    int8   (L, N)          column-major alignment: x_t[j*N + n] = state of site j in sequence n
  *   perm   uint8  (B, L, NB)      per block of NB = ISB_PLM_NB sequences and column j, the block's
- *                                 sequences (0..NB-1) grouped by their state at j (_plm.block_groups)
- *   gstart int16  (B, L, q + 1)   where the group of each state starts in perm
+ *                                 sequences (0..NB-1) grouped by their state at j, the largest group
+ *                                 last (_plm.block_groups)
+ *   gstart int16  (B, L, q + 1)   read as uint16: [0] = ng | (c << 9) (ng groups listed before the
+ *                                 largest one, c its state), [1 + g] = end | (b << 9) of listed group g
  *   w      T      (N,)            sequence weights
  *   x, g   T      packed          the optimiser's parameter vector and gradient: h[i*q + a], then one
  *                                 q x q block per pair i < j (row-major pair order), block[a][b] = J_ij(a, b)
@@ -26,7 +28,8 @@
  *   3. gradient: G_i[j][b] += sum of buf(n, :) over the block's sequences with x_j^n = b. perm
  *      lists them state by state, so each row of G is summed in registers and written once per
  *      block (a scatter-add per sequence would be bound by stores and, on conserved columns,
- *      by store-to-load forwarding).
+ *      by store-to-load forwarding). Only the nonempty groups are listed, and the largest one
+ *      is not summed: its row gets the block total (from step 2) minus the other groups.
  * Every site's outputs are computed by one call, in a fixed order, and each pair block of g
  * receives exactly two additions (site i's and site j's; a + b == b + a): the result does not
  * depend on how sites are shared between threads.
