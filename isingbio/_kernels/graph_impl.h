@@ -421,107 +421,198 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
         }                                                                                  \
     } while (0)
 
-/* Table path (uniform weights w0, uniform field row h0, table from isb_g_potts_table_build). */
-static int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0,
-                                 int8_t *restrict x, uint64_t *rng, int64_t n_records,
-                                 int64_t thin, const isb_g_out *o, int heatbath,
-                                 const void *table) {
+/* `sweeps` sweeps of the table path on one chain (uniform weights w0, uniform field row; table
+ * from isb_g_potts_table_build; w: the chain's private copy of its rng words). Returns the
+ * change of the number of satisfied bonds (i < j) and adds the accepted updates to
+ * *n_accepted. Shared by the graph sampler (isb_g_potts_table) and parallel tempering
+ * (tempering_impl.h, one table per rung). */
+static int64_t isb_g_potts_table_sweeps(const isb_g_model *g, int q, int8_t *restrict x,
+                                        uint64_t *restrict w, int64_t sweeps, int heatbath,
+                                        const void *table, int64_t *n_accepted) {
     const int64_t n = g->n;
     const int64_t *restrict indptr = g->indptr;
     const int32_t *restrict indices = g->indices;
     const int d = g->degmax, nd = 2 * d + 1;
-    uint64_t w[ISB_RNG_WORDS];
-    memcpy(w, rng, sizeof(w));
-    int64_t counts[ISB_MAX_Q];
-    int64_t bonds = 0, accepted = 0;     /* bonds: satisfied bonds (i < j) */
-    for (int a = 0; a < q; a++) counts[a] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) bonds += x[indices[p]] == x[i];
-        counts[x[i]]++;
-    }
-    bonds /= 2;
+    int64_t bonds = 0, accepted = 0;
     const int bits = heatbath ? isb_g_comp_bits(g, q) : 0;
     if (heatbath && bits) {
         const uint64_t *restrict cth = (const uint64_t *)table;
         const int64_t rows = (int64_t)1 << (bits * q);
         const uint32_t mask = (1u << bits) - 1;
         const int deg4 = g->regular == 4;
-        for (int64_t r = 0; r < n_records; r++) {
-            for (int64_t t = 0; t < thin; t++) {
-                if (deg4 && bits == 3 && q == 3) ISB_G_POTTS_HB_COMP(4, 3, 3);
-                else if (deg4 && bits == 3) ISB_G_POTTS_HB_COMP(4, 3, 0);
-                else if (deg4) ISB_G_POTTS_HB_COMP(4, 0, 0);
-                else ISB_G_POTTS_HB_COMP(0, 0, 0);
-            }
-            for (int a = 0; a < q; a++) counts[a] = 0;
-            for (int64_t i = 0; i < n; i++) counts[x[i]]++;
-            double e_h = 0.0;
-            for (int a = 0; a < q; a++) e_h -= (double)counts[a] * h0[a];
-            isb_g_potts_store(o, r, -g->w0 * (double)bonds, e_h, counts, q, n, x);
+        for (int64_t t = 0; t < sweeps; t++) {
+            if (deg4 && bits == 3 && q == 3) ISB_G_POTTS_HB_COMP(4, 3, 3);
+            else if (deg4 && bits == 3) ISB_G_POTTS_HB_COMP(4, 3, 0);
+            else if (deg4) ISB_G_POTTS_HB_COMP(4, 0, 0);
+            else ISB_G_POTTS_HB_COMP(0, 0, 0);
         }
     } else if (heatbath) {
         const double *restrict wt = (const double *)table;
         int32_t nb[ISB_MAX_Q];
         double cum[ISB_MAX_Q];
-        for (int64_t r = 0; r < n_records; r++) {
-            for (int64_t t = 0; t < thin; t++) {
-                for (int64_t i = 0; i < n; i++) {
-                    for (int a = 0; a < q; a++) nb[a] = 0;
-                    for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) nb[x[indices[p]]]++;
-                    double tot = 0.0;
-                    for (int a = 0; a < q; a++) {
-                        tot += wt[a * (d + 1) + nb[a]];
-                        cum[a] = tot;
-                    }
-                    const double u = isb_uniform(w) * tot;
-                    int b = 0;
-                    while (b < q - 1 && cum[b] <= u) b++;
-                    const int old = x[i];
-                    if (b != old) {
-                        x[i] = (int8_t)b;
-                        bonds += nb[b] - nb[old];
-                        counts[old]--;
-                        counts[b]++;
-                        accepted++;
-                    }
+        for (int64_t t = 0; t < sweeps; t++) {
+            for (int64_t i = 0; i < n; i++) {
+                for (int a = 0; a < q; a++) nb[a] = 0;
+                for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) nb[x[indices[p]]]++;
+                double tot = 0.0;
+                for (int a = 0; a < q; a++) {
+                    tot += wt[a * (d + 1) + nb[a]];
+                    cum[a] = tot;
                 }
+                const double u = isb_uniform(w) * tot;
+                int b = 0;
+                while (b < q - 1 && cum[b] <= u) b++;
+                const int old = x[i];
+                x[i] = (int8_t)b;
+                bonds += nb[b] - nb[old];
+                accepted += b != old;
             }
-            double e_h = 0.0;
-            for (int a = 0; a < q; a++) e_h -= (double)counts[a] * h0[a];
-            isb_g_potts_store(o, r, -g->w0 * (double)bonds, e_h, counts, q, n, x);
         }
     } else {
         const uint64_t *restrict thr = (const uint64_t *)table;
-        for (int64_t r = 0; r < n_records; r++) {
-            for (int64_t t = 0; t < thin; t++) {
-                for (int64_t i = 0; i < n; i++) {
-                    const int old = x[i];
-                    int b = (int)isb_bounded(w, (uint64_t)(q - 1));
-                    b += b >= old;
-                    int32_t k = 0;
-                    for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
-                        const int8_t xk = x[indices[p]];
-                        k += (xk == b) - (xk == old);
-                    }
-                    const uint64_t th = thr[(old * q + b) * nd + k + d];
-                    const uint64_t u = isb_next(w);
-                    /* th == UINT64_MAX encodes "always" (dE <= 0) */
-                    if (u < th || th == UINT64_MAX) {
-                        x[i] = (int8_t)b;
-                        bonds += k;
-                        counts[old]--;
-                        counts[b]++;
-                        accepted++;
-                    }
+        for (int64_t t = 0; t < sweeps; t++) {
+            for (int64_t i = 0; i < n; i++) {
+                const int old = x[i];
+                int b = (int)isb_bounded(w, (uint64_t)(q - 1));
+                b += b >= old;
+                int32_t k = 0;
+                for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
+                    const int8_t xk = x[indices[p]];
+                    k += (xk == b) - (xk == old);
+                }
+                const uint64_t th = thr[(old * q + b) * nd + k + d];
+                const uint64_t u = isb_next(w);
+                /* th == UINT64_MAX encodes "always" (dE <= 0) */
+                if (u < th || th == UINT64_MAX) {
+                    x[i] = (int8_t)b;
+                    bonds += k;
+                    accepted++;
                 }
             }
-            double e_h = 0.0;
-            for (int a = 0; a < q; a++) e_h -= (double)counts[a] * h0[a];
-            isb_g_potts_store(o, r, -g->w0 * (double)bonds, e_h, counts, q, n, x);
         }
+    }
+    *n_accepted += accepted;
+    return bonds;
+}
+
+/* Satisfied bonds (i < j) of x and the state counts (counts: q entries, may be NULL). */
+static int64_t isb_g_potts_bonds(const isb_g_model *g, int q, const int8_t *x, int64_t *counts) {
+    int64_t bonds = 0;
+    if (counts)
+        for (int a = 0; a < q; a++) counts[a] = 0;
+    for (int64_t i = 0; i < g->n; i++) {
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) bonds += x[g->indices[p]] == x[i];
+        if (counts) counts[x[i]]++;
+    }
+    return bonds / 2;
+}
+
+/* Table path (uniform weights w0, uniform field row h0, table from isb_g_potts_table_build). */
+static int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0,
+                                 int8_t *restrict x, uint64_t *rng, int64_t n_records,
+                                 int64_t thin, const isb_g_out *o, int heatbath,
+                                 const void *table) {
+    const int64_t n = g->n;
+    uint64_t w[ISB_RNG_WORDS];
+    memcpy(w, rng, sizeof(w));
+    int64_t counts[ISB_MAX_Q];
+    int64_t accepted = 0;
+    int64_t bonds = isb_g_potts_bonds(g, q, x, NULL);   /* satisfied bonds (i < j) */
+    for (int64_t r = 0; r < n_records; r++) {
+        bonds += isb_g_potts_table_sweeps(g, q, x, w, thin, heatbath, table, &accepted);
+        for (int a = 0; a < q; a++) counts[a] = 0;
+        for (int64_t i = 0; i < n; i++) counts[x[i]]++;
+        double e_h = 0.0;
+        for (int a = 0; a < q; a++) e_h -= (double)counts[a] * h0[a];
+        isb_g_potts_store(o, r, -g->w0 * (double)bonds, e_h, counts, q, n, x);
     }
     memcpy(rng, w, sizeof(w));
     return accepted;
+}
+
+/* `sweeps` sweeps of the general path on one chain (double local fields; w: the chain's
+ * private rng words); the energies *e_j, *e_h are updated incrementally. Returns the accepted
+ * updates. Shared by the graph sampler (isb_g_potts_general) and parallel tempering
+ * (beta_J = beta_h = the rung's beta). */
+static int64_t isb_g_potts_general_sweeps(const isb_g_model *g, int q, const double *restrict h,
+                                          int8_t *restrict x, uint64_t *restrict w,
+                                          double beta_J, double beta_h, int64_t sweeps,
+                                          int heatbath, double *e_jp, double *e_hp) {
+    const int64_t n = g->n;
+    const int64_t *restrict indptr = g->indptr;
+    const int32_t *restrict indices = g->indices;
+    const double *restrict wt = g->w;
+    double lf[ISB_MAX_Q], cum[ISB_MAX_Q];
+    double e_j = *e_jp, e_h = *e_hp;
+    int64_t accepted = 0;
+    for (int64_t t = 0; t < sweeps; t++) {
+        for (int64_t i = 0; i < n; i++) {
+            const int old = x[i];
+            const double *restrict hi = h + i * q;
+            int b;
+            double fa, fb;
+            if (heatbath) {
+                for (int a = 0; a < q; a++) lf[a] = 0.0;
+                for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) lf[x[indices[p]]] += wt[p];
+                double mx = -INFINITY;
+                for (int a = 0; a < q; a++) {
+                    cum[a] = beta_J * lf[a] + beta_h * hi[a];
+                    if (cum[a] > mx) mx = cum[a];
+                }
+                double tot = 0.0;
+                for (int a = 0; a < q; a++) {
+                    tot += exp(cum[a] - mx);
+                    cum[a] = tot;
+                }
+                const double u = isb_uniform(w) * tot;
+                b = 0;
+                while (b < q - 1 && cum[b] <= u) b++;
+                if (b == old) continue;
+                fa = lf[old];
+                fb = lf[b];
+            } else {
+                b = (int)isb_bounded(w, (uint64_t)(q - 1));
+                b += b >= old;
+                fa = 0.0;
+                fb = 0.0;
+                for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
+                    const int8_t xk = x[indices[p]];
+                    if (xk == old) fa += wt[p];
+                    else if (xk == b) fb += wt[p];
+                }
+                const double de = -(beta_J * (fb - fa) + beta_h * (hi[b] - hi[old]));
+                if (q == 2 && fabs(de) <= ISB_TIE) {   /* a tie: probability 1/2 */
+                    if (!(isb_next(w) >> 63)) continue;
+                } else if (de > 0.0) {
+                    const double u = isb_uniform(w);
+                    if (!(u < 1.0 - de || (u * (1.0 + de) < 1.0 && u < exp(-de)))) continue;
+                }
+            }
+            x[i] = (int8_t)b;
+            e_j -= fb - fa;
+            e_h -= hi[b] - hi[old];
+            accepted++;
+        }
+    }
+    *e_jp = e_j;
+    *e_hp = e_h;
+    return accepted;
+}
+
+/* Coupling and field energies of x (double, the general path's starting point). */
+static void isb_g_potts_energy(const isb_g_model *g, int q, const double *h, const int8_t *x,
+                               double *e_jp, double *e_hp) {
+    double e_j = 0.0, e_h = 0.0;
+    for (int64_t i = 0; i < g->n; i++) {
+        const int old = x[i];
+        double fa = 0.0;
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++)
+            if (x[g->indices[p]] == old) fa += g->w[p];
+        e_j -= 0.5 * fa;
+        e_h -= h[i * q + old];
+    }
+    *e_jp = e_j;
+    *e_hp = e_h;
 }
 
 static int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *restrict h,
@@ -529,77 +620,17 @@ static int64_t isb_g_potts_general(const isb_g_model *g, int q, const double *re
                                    double beta_h, int64_t n_records, int64_t thin,
                                    const isb_g_out *o, int heatbath) {
     const int64_t n = g->n;
-    const int64_t *restrict indptr = g->indptr;
-    const int32_t *restrict indices = g->indices;
-    const double *restrict wt = g->w;
     uint64_t w[ISB_RNG_WORDS];
     memcpy(w, rng, sizeof(w));
     int64_t counts[ISB_MAX_Q];
-    double lf[ISB_MAX_Q], cum[ISB_MAX_Q];
-    double e_j = 0.0, e_h = 0.0;
+    double e_j, e_h;
     int64_t accepted = 0;
-    for (int a = 0; a < q; a++) counts[a] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const int old = x[i];
-        double fa = 0.0;
-        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++)
-            if (x[indices[p]] == old) fa += wt[p];
-        e_j -= 0.5 * fa;
-        e_h -= h[i * q + old];
-        counts[old]++;
-    }
+    isb_g_potts_energy(g, q, h, x, &e_j, &e_h);
     for (int64_t r = 0; r < n_records; r++) {
-        for (int64_t t = 0; t < thin; t++) {
-            for (int64_t i = 0; i < n; i++) {
-                const int old = x[i];
-                const double *restrict hi = h + i * q;
-                int b;
-                double fa, fb;
-                if (heatbath) {
-                    for (int a = 0; a < q; a++) lf[a] = 0.0;
-                    for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) lf[x[indices[p]]] += wt[p];
-                    double mx = -INFINITY;
-                    for (int a = 0; a < q; a++) {
-                        cum[a] = beta_J * lf[a] + beta_h * hi[a];
-                        if (cum[a] > mx) mx = cum[a];
-                    }
-                    double tot = 0.0;
-                    for (int a = 0; a < q; a++) {
-                        tot += exp(cum[a] - mx);
-                        cum[a] = tot;
-                    }
-                    const double u = isb_uniform(w) * tot;
-                    b = 0;
-                    while (b < q - 1 && cum[b] <= u) b++;
-                    if (b == old) continue;
-                    fa = lf[old];
-                    fb = lf[b];
-                } else {
-                    b = (int)isb_bounded(w, (uint64_t)(q - 1));
-                    b += b >= old;
-                    fa = 0.0;
-                    fb = 0.0;
-                    for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
-                        const int8_t xk = x[indices[p]];
-                        if (xk == old) fa += wt[p];
-                        else if (xk == b) fb += wt[p];
-                    }
-                    const double de = -(beta_J * (fb - fa) + beta_h * (hi[b] - hi[old]));
-                    if (q == 2 && fabs(de) <= ISB_TIE) {   /* a tie: probability 1/2 */
-                        if (!(isb_next(w) >> 63)) continue;
-                    } else if (de > 0.0) {
-                        const double u = isb_uniform(w);
-                        if (!(u < 1.0 - de || (u * (1.0 + de) < 1.0 && u < exp(-de)))) continue;
-                    }
-                }
-                x[i] = (int8_t)b;
-                e_j -= fb - fa;
-                e_h -= hi[b] - hi[old];
-                counts[old]--;
-                counts[b]++;
-                accepted++;
-            }
-        }
+        accepted += isb_g_potts_general_sweeps(g, q, h, x, w, beta_J, beta_h, thin, heatbath,
+                                               &e_j, &e_h);
+        for (int a = 0; a < q; a++) counts[a] = 0;
+        for (int64_t i = 0; i < n; i++) counts[x[i]]++;
         isb_g_potts_store(o, r, e_j, e_h, counts, q, n, x);
     }
     memcpy(rng, w, sizeof(w));
@@ -621,15 +652,17 @@ typedef struct {
 
 /* One call (isb_run): the records in segments of equal (beta_J, beta_h) (one segment without
  * a path); each segment is exactly one call at its betas (path and Potts table chosen and
- * built for them), so a path gives what one call per record gives. Chains in an OpenMP loop
- * (dynamic schedule), each on its own rng row. Returns ISB_OK (an allocation failure falls
- * back to the general path, which needs no scratch). */
+ * built for them), so a path gives what one call per record gives. One OpenMP region for the
+ * whole call: each thread takes a fixed block of chains (static split) through every segment,
+ * building its own copy of the Potts table per segment, so an annealing path of many small
+ * steps opens one region, not one per step; each chain draws only from its own rng row, so
+ * the bits do not depend on the number of threads. Returns ISB_OK (an allocation failure
+ * falls back to the general path, which needs no scratch, for every chain alike). */
 static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
     const int64_t n = a->n_sites, nc = a->n_chains, rec = a->n_records, thin = a->thin;
     const int q = m->potts ? m->q : 1, heatbath = m->heatbath;
     const double *h = m->h;
     isb_g_model g;
-    void *tab = NULL;
     int uniform_table = 0;
     if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
     if (isb_check_states(a->states, nc * n, !m->potts, m->q) != ISB_OK
@@ -641,42 +674,47 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
         if (!m->potts && isb_g_model_build_lists(&g) != 0)
             uniform_table = 0;   /* out of memory: the general path needs no lists */
     }
-    for (int64_t i0 = 0, i1; i0 < rec; i0 = i1) {
-        double bj, bh;
-        i1 = isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
-        const int64_t seg = i1 - i0;
-        int table = uniform_table;
-        if (table && m->potts) {
-            table = isb_g_potts_table_ok(&g, q, h, bj, bh, heatbath);
-            if (table) {
-                if (!tab)   /* same size whatever the betas */
-                    tab = malloc(isb_g_potts_table_bytes(&g, q, heatbath));
-                if (!tab)
-                    table = 0;   /* the general path needs no table */
+    int nt = a->n_threads > 0 ? a->n_threads : 1;
+    if (nt > nc) nt = (int)nc;
+    /* Potts: one table per thread (same size whatever the betas), allocated up front so that
+     * a failure sends every chain to the general path, whatever the threads */
+    const size_t tb = uniform_table && m->potts ? isb_g_potts_table_bytes(&g, q, heatbath) : 0;
+    char *tabs = tb ? (char *)malloc(tb * (size_t)nt) : NULL;
+    if (tb && !tabs) uniform_table = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        const int rank = isb_team_rank(), size = isb_team_size();
+        const int64_t c0 = nc * rank / size, c1 = nc * (rank + 1) / size;
+        void *tab = tabs ? tabs + tb * (size_t)rank : NULL;
+        for (int64_t i0 = 0, i1; i0 < rec && c0 < c1; i0 = i1) {
+            double bj, bh;
+            i1 = isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
+            const int64_t seg = i1 - i0;
+            int table = uniform_table;
+            if (table && m->potts) {
+                table = isb_g_potts_table_ok(&g, q, h, bj, bh, heatbath);
+                if (table) isb_g_potts_table_build(&g, q, h, bj, bh, heatbath, tab);
+            }
+            for (int64_t c = c0; c < c1; c++) {
+                const isb_out o = isb_rec_chain(&a->rec, c, i0);
+                int8_t *x = a->states + c * n;
+                uint64_t *rng = a->rng + c * a->rng_stride;
+                int64_t acc;
+                if (m->potts)
+                    acc = table ? isb_g_potts_table(&g, q, h, x, rng, seg, thin, &o, heatbath, tab)
+                                : isb_g_potts_general(&g, q, h, x, rng, bj, bh, seg, thin, &o, heatbath);
                 else
-                    isb_g_potts_table_build(&g, q, h, bj, bh, heatbath, tab);
+                    acc = table ? isb_g_ising_table(&g, h[0], x, rng, bj, bh, seg, thin, &o, heatbath)
+                                : isb_g_ising_general(&g, h, x, rng, bj, bh, seg, thin, &o, heatbath);
+                double *st = a->stats + c * a->stats_stride;
+                st[0] += (double)n * thin * seg;
+                st[1] += acc;
             }
         }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(a->n_threads) schedule(dynamic)
-#endif
-        for (int64_t c = 0; c < nc; c++) {
-            const isb_out o = isb_rec_chain(&a->rec, c, i0);
-            int8_t *x = a->states + c * n;
-            uint64_t *rng = a->rng + c * a->rng_stride;
-            int64_t acc;
-            if (m->potts)
-                acc = table ? isb_g_potts_table(&g, q, h, x, rng, seg, thin, &o, heatbath, tab)
-                            : isb_g_potts_general(&g, q, h, x, rng, bj, bh, seg, thin, &o, heatbath);
-            else
-                acc = table ? isb_g_ising_table(&g, h[0], x, rng, bj, bh, seg, thin, &o, heatbath)
-                            : isb_g_ising_general(&g, h, x, rng, bj, bh, seg, thin, &o, heatbath);
-            double *st = a->stats + c * a->stats_stride;
-            st[0] += (double)n * thin * seg;
-            st[1] += acc;
-        }
     }
-    free(tab);
+    free(tabs);
     isb_g_model_free(&g);
     return ISB_OK;
 }
