@@ -1,0 +1,146 @@
+"""Graph kernels of issue 9: Potts parallel tempering on graphs, and AIS on graph models.
+
+    python benchmarks/bench_graph_kernels.py [--section tempering|ais|all] [--repeat R]
+                                             [--sweeps N] [--steps K]
+
+Section ``tempering``: q = 3 and q = 4 Potts, Metropolis and heat-bath, on a 32 x 32 torus
+given as a graph and on a random graph (1024 sites, mean degree 4, J = 1), 16 rungs geometric
+in beta from 0.5 to 1.5, one run, one thread, a swap round every sweep. Prints the CPU time per
+site update of ``isingbio.tempering`` and of the graph sampler kernel (``_graph``, 16 chains at
+beta = 1, the same model, one thread) and their ratio. Run it on two builds (``PYTHONPATH``)
+for before and after.
+
+Section ``ais``: ``isingbio.ais`` on graph models (3D +-J Edwards-Anderson L = 6 and the
+32 x 32 ferromagnetic Ising torus given as a graph, heat-bath, 256 chains x ``--steps`` steps,
+one sweep per step) with 1 and 2 threads: wall and CPU seconds and the 2-thread speed-up.
+
+CPU time (time.process_time) is the better figure on a shared machine; each case runs
+``--repeat`` times and the best is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+try:
+    import isingbio
+except ImportError:  # run from a source checkout without installing
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import isingbio
+from isingbio import IsingModel, PottsModel  # noqa: E402
+from isingbio._kernels import _graph  # noqa: E402
+
+N_RUNGS = 16
+BETAS = np.geomspace(0.5, 1.5, N_RUNGS)
+
+
+def random_graph(n: int = 1024, degree: float = 4.0, seed: int = 7) -> sp.csr_matrix:
+    """Erdos-Renyi graph with unit couplings (symmetric, no self-loops)."""
+    g = np.random.default_rng(seed)
+    m = int(round(degree * n / 2))
+    i, j = g.integers(0, n, m), g.integers(0, n, m)
+    keep = i != j
+    a = sp.coo_matrix((np.ones(keep.sum()), (i[keep], j[keep])), shape=(n, n)).tocsr()
+    a = ((a + a.T) > 0).astype(np.float64)
+    return sp.csr_matrix(a)
+
+
+def models(q: int):
+    lat = PottsModel.lattice((32, 32), q)
+    yield "32x32 torus (graph)", PottsModel.from_graph(lat.coupling_matrix, q)
+    yield "random graph n=1024", PottsModel.from_graph(random_graph(), q)
+
+
+def time_tempering(model, method: str, sweeps: int, repeat: int) -> float:
+    """Best CPU seconds per site update of isingbio.tempering."""
+    best = np.inf
+    for rep in range(repeat):
+        c0 = time.process_time()
+        isingbio.tempering(model, BETAS, sweeps, method=method, adapt=False, seed=rep, n_threads=1)
+        best = min(best, time.process_time() - c0)
+    return best / (sweeps * N_RUNGS * model.n_sites)
+
+
+def time_sampler(model, method: str, sweeps: int, repeat: int) -> float:
+    """Best CPU seconds per site update of the graph kernel, N_RUNGS chains at beta = 1."""
+    kern = _graph.potts_heatbath if method == "heatbath" else _graph.potts_metropolis
+    ip, ix, w = model.csr
+    h = np.ascontiguousarray(model.h, dtype=np.float64)
+    best = np.inf
+    for rep in range(repeat):
+        g = np.random.default_rng(rep)
+        x = g.integers(0, model.q, (N_RUNGS, model.n_sites)).astype(np.int8)
+        rng = g.integers(0, 2**64, size=(N_RUNGS, 32), dtype=np.uint64)
+        rec = [np.zeros((N_RUNGS, 1)) for _ in range(3)]
+        stats = np.zeros((N_RUNGS, 4))
+        c0 = time.process_time()
+        kern(ip, ix, w, model.q, h, x, rng, 1.0, 1.0, 1, sweeps, *rec, stats, 1)
+        best = min(best, time.process_time() - c0)
+    return best / (sweeps * N_RUNGS * model.n_sites)
+
+
+def section_tempering(args) -> None:
+    print(f"Potts tempering on graphs: {N_RUNGS} rungs, beta {BETAS[0]}..{BETAS[-1]}, "
+          f"{args.sweeps} sweeps, 1 thread, best of {args.repeat} (CPU ns per site update)")
+    print(f"{'model':22s} {'q':>2s} {'method':10s} {'tempering':>10s} {'sampler':>9s} {'ratio':>6s}")
+    for q in (3, 4):
+        for name, model in models(q):
+            for method in ("metropolis", "heatbath"):
+                t = time_tempering(model, method, args.sweeps, args.repeat) * 1e9
+                s = time_sampler(model, method, args.sweeps, args.repeat) * 1e9
+                print(f"{name:22s} {q:2d} {method:10s} {t:10.2f} {s:9.2f} {t / s:6.2f}", flush=True)
+
+
+def ais_models():
+    yield "3D EA +-J L=6 (graph)", isingbio.edwards_anderson((6, 6, 6), seed=1), 1.0
+    lat = IsingModel.lattice((32, 32))
+    yield "2D 32x32 Ising (graph)", IsingModel.from_graph(lat.coupling_matrix), 0.44
+
+
+def section_ais(args) -> None:
+    print(f"AIS on graph models: 256 chains x {args.steps} steps, heat-bath, 1 sweep per step, "
+          f"best of {args.repeat} (seconds)")
+    print(f"{'model':24s} {'threads':>7s} {'wall':>7s} {'cpu':>7s} {'log Z':>12s} {'speed-up':>8s}")
+    for name, model, beta in ais_models():
+        walls = {}
+        for nt in (1, 2):
+            best_w, best_c, logz = np.inf, np.inf, np.nan
+            for _ in range(args.repeat):
+                w0, c0 = time.perf_counter(), time.process_time()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = isingbio.ais(model, beta, n_chains=256, n_steps=args.steps, seed=3, n_threads=nt)
+                best_w = min(best_w, time.perf_counter() - w0)
+                best_c = min(best_c, time.process_time() - c0)
+                logz = res.log_z
+            walls[nt] = best_w
+            sp_up = f"{walls[1] / best_w:8.2f}" if nt == 2 else ""
+            print(f"{name:24s} {nt:7d} {best_w:7.3f} {best_c:7.3f} {logz:12.5f} {sp_up}", flush=True)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--section", choices=["tempering", "ais", "all"], default="all")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--sweeps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=2000)
+    args = p.parse_args(argv)
+    print(f"isingbio {isingbio.__file__}; {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs (shared machine: figures are noisy)")
+    if args.section in ("tempering", "all"):
+        section_tempering(args)
+    if args.section in ("ais", "all"):
+        section_ais(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
