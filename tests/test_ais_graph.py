@@ -140,3 +140,19 @@ def test_graph_kernels_open_one_region_per_call():
     model = IsingModel.from_graph(IsingModel.lattice((4, 4)).coupling_matrix)
     smp = isingbio.Sampler(model, 0.4, n_chains=4, seed=0)
     assert smp.kernel.region_per_call
+
+
+@pytest.mark.parametrize("method", ["swendsen-wang", "wolff"])
+def test_cluster_kernels_on_a_graph_against_kaufman_and_thread_count(method):
+    """Cluster kernels (one region per call, a graph copy per thread): log Z of the 4 x 4 torus
+    given as a graph, and the same log-weights for 1, 2 and 3 threads (16 chains: uneven
+    splits)."""
+    model = IsingModel.from_graph(IsingModel.lattice((4, 4)).coupling_matrix)
+    res = ais(model, BETA_C, n_chains=128, n_steps=200, method=method, seed=8, n_threads=2)
+    _check(res, float(ising_torus_log_partition(4, 4, BETA_C, 1.0)))
+    ref = ais(model, 0.6, n_chains=16, n_steps=40, method=method, seed=9, n_threads=1)
+    for n_threads in (2, 3):
+        got = ais(model, 0.6, n_chains=16, n_steps=40, method=method, seed=9, n_threads=n_threads)
+        assert np.array_equal(got.log_weights, ref.log_weights)
+    smp = isingbio.Sampler(model, 0.4, method=method, n_chains=4, seed=0)
+    assert smp.kernel.region_per_call
