@@ -6,13 +6,15 @@
 Section ``tempering``: q = 3 and q = 4 Potts, Metropolis and heat-bath, on a 32 x 32 torus
 given as a graph and on a random graph (1024 sites, mean degree 4, J = 1), 16 rungs geometric
 in beta from 0.5 to 1.5, one run, one thread, a swap round every sweep. Prints the CPU time per
-site update of ``isingbio.tempering`` and of the graph sampler kernel (``_graph``, 16 chains at
+site update of ``isingbio.tempering`` (a record every sweep, and every 10th) and of the graph
+sampler kernel (``_graph``, 16 chains at
 beta = 1, the same model, one thread) and their ratio. Run it on two builds (``PYTHONPATH``)
 for before and after.
 
 Section ``ais``: ``isingbio.ais`` on graph models (3D +-J Edwards-Anderson L = 6 and the
-32 x 32 ferromagnetic Ising torus given as a graph, heat-bath, 256 chains x ``--steps`` steps,
-one sweep per step) with 1 and 2 threads: wall and CPU seconds and the 2-thread speed-up.
+32 x 32 ferromagnetic Ising torus given as a graph; heat-bath, 256 chains x ``--steps`` steps,
+and Swendsen-Wang, 64 chains x ``--steps`` / 4 steps; one sweep per step) with 1 and 2
+threads: wall and CPU seconds and the 2-thread speed-up.
 
 CPU time (time.process_time) is the better figure on a shared machine; each case runs
 ``--repeat`` times and the best is shown.
@@ -35,8 +37,8 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     import isingbio
-from isingbio import IsingModel, PottsModel  # noqa: E402
-from isingbio._kernels import _graph  # noqa: E402
+from isingbio import IsingModel, PottsModel
+from isingbio._kernels import _graph
 
 N_RUNGS = 16
 BETAS = np.geomspace(0.5, 1.5, N_RUNGS)
@@ -59,12 +61,12 @@ def models(q: int):
     yield "random graph n=1024", PottsModel.from_graph(random_graph(), q)
 
 
-def time_tempering(model, method: str, sweeps: int, repeat: int) -> float:
-    """Best CPU seconds per site update of isingbio.tempering."""
+def time_tempering(model, method: str, sweeps: int, repeat: int, thin: int = 1) -> float:
+    """Best CPU seconds per site update of isingbio.tempering (a record every `thin` sweeps)."""
     best = np.inf
     for rep in range(repeat):
         c0 = time.process_time()
-        isingbio.tempering(model, BETAS, sweeps, method=method, adapt=False, seed=rep, n_threads=1)
+        isingbio.tempering(model, BETAS, sweeps, method=method, adapt=False, seed=rep, n_threads=1, thin=thin)
         best = min(best, time.process_time() - c0)
     return best / (sweeps * N_RUNGS * model.n_sites)
 
@@ -88,28 +90,43 @@ def time_sampler(model, method: str, sweeps: int, repeat: int) -> float:
 
 
 def section_tempering(args) -> None:
-    print(f"Potts tempering on graphs: {N_RUNGS} rungs, beta {BETAS[0]}..{BETAS[-1]}, "
-          f"{args.sweeps} sweeps, 1 thread, best of {args.repeat} (CPU ns per site update)")
-    print(f"{'model':22s} {'q':>2s} {'method':10s} {'tempering':>10s} {'sampler':>9s} {'ratio':>6s}")
+    print(
+        f"Potts tempering on graphs: {N_RUNGS} rungs, beta {BETAS[0]}..{BETAS[-1]}, "
+        f"{args.sweeps} sweeps, 1 thread, best of {args.repeat} (CPU ns per site update)"
+    )
+    print("tempering: records every sweep (thin 1) or every 10th; ratios: tempering / sampler")
+    print(
+        f"{'model':22s} {'q':>2s} {'method':10s} {'thin 1':>7s} {'thin 10':>7s} {'sampler':>7s} "
+        f"{'ratio':>6s} {'ratio':>6s}"
+    )
     for q in (3, 4):
         for name, model in models(q):
             for method in ("metropolis", "heatbath"):
-                t = time_tempering(model, method, args.sweeps, args.repeat) * 1e9
+                t1 = time_tempering(model, method, args.sweeps, args.repeat) * 1e9
+                t10 = time_tempering(model, method, args.sweeps, args.repeat, thin=10) * 1e9
                 s = time_sampler(model, method, args.sweeps, args.repeat) * 1e9
-                print(f"{name:22s} {q:2d} {method:10s} {t:10.2f} {s:9.2f} {t / s:6.2f}", flush=True)
+                print(
+                    f"{name:22s} {q:2d} {method:10s} {t1:7.2f} {t10:7.2f} {s:7.2f} {t1 / s:6.2f} {t10 / s:6.2f}",
+                    flush=True,
+                )
 
 
-def ais_models():
-    yield "3D EA +-J L=6 (graph)", isingbio.edwards_anderson((6, 6, 6), seed=1), 1.0
-    lat = IsingModel.lattice((32, 32))
-    yield "2D 32x32 Ising (graph)", IsingModel.from_graph(lat.coupling_matrix), 0.44
+def ais_cases(steps: int):
+    """(name, model, beta, method, chains, steps)"""
+    glass = isingbio.edwards_anderson((6, 6, 6), seed=1)
+    torus = IsingModel.from_graph(IsingModel.lattice((32, 32)).coupling_matrix)
+    yield "3D EA +-J L=6 (graph)", glass, 1.0, "heatbath", 256, steps
+    yield "2D 32x32 Ising (graph)", torus, 0.44, "heatbath", 256, steps
+    yield "2D 32x32 Ising (graph)", torus, 0.44, "swendsen-wang", 64, steps // 4
 
 
 def section_ais(args) -> None:
-    print(f"AIS on graph models: 256 chains x {args.steps} steps, heat-bath, 1 sweep per step, "
-          f"best of {args.repeat} (seconds)")
-    print(f"{'model':24s} {'threads':>7s} {'wall':>7s} {'cpu':>7s} {'log Z':>12s} {'speed-up':>8s}")
-    for name, model, beta in ais_models():
+    print(f"AIS on graph models, 1 sweep per step, best of {args.repeat} (seconds)")
+    print(
+        f"{'model':24s} {'method':14s} {'chains x steps':>14s} {'threads':>7s} {'wall':>7s} {'cpu':>7s} "
+        f"{'log Z':>12s} {'speed-up':>8s}"
+    )
+    for name, model, beta, method, chains, steps in ais_cases(args.steps):
         walls = {}
         for nt in (1, 2):
             best_w, best_c, logz = np.inf, np.inf, np.nan
@@ -117,13 +134,17 @@ def section_ais(args) -> None:
                 w0, c0 = time.perf_counter(), time.process_time()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = isingbio.ais(model, beta, n_chains=256, n_steps=args.steps, seed=3, n_threads=nt)
+                    res = isingbio.ais(model, beta, n_chains=chains, n_steps=steps, method=method, seed=3, n_threads=nt)
                 best_w = min(best_w, time.perf_counter() - w0)
                 best_c = min(best_c, time.process_time() - c0)
                 logz = res.log_z
             walls[nt] = best_w
             sp_up = f"{walls[1] / best_w:8.2f}" if nt == 2 else ""
-            print(f"{name:24s} {nt:7d} {best_w:7.3f} {best_c:7.3f} {logz:12.5f} {sp_up}", flush=True)
+            size = f"{chains} x {steps}"
+            print(
+                f"{name:24s} {method:14s} {size:>14s} {nt:7d} {best_w:7.3f} {best_c:7.3f} {logz:12.5f} {sp_up}",
+                flush=True,
+            )
 
 
 def main(argv=None) -> int:
@@ -133,8 +154,10 @@ def main(argv=None) -> int:
     p.add_argument("--sweeps", type=int, default=300)
     p.add_argument("--steps", type=int, default=2000)
     args = p.parse_args(argv)
-    print(f"isingbio {isingbio.__file__}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs (shared machine: figures are noisy)")
+    print(
+        f"isingbio {isingbio.__file__}; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs (shared machine: figures are noisy)"
+    )
     if args.section in ("tempering", "all"):
         section_tempering(args)
     if args.section in ("ais", "all"):

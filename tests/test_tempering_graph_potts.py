@@ -110,7 +110,9 @@ def _run(model, a, n_sweeps, heatbath, *, fast, init=True):
 
 
 @pytest.mark.parametrize("heatbath", [False, True])
-@pytest.mark.parametrize("make", [lambda: torus_graph(3), lambda: irregular_graph(4, h=np.tile([0.3, 0.0, -0.2, 0.1], (8, 1)))])
+@pytest.mark.parametrize(
+    "make", [lambda: torus_graph(3), lambda: irregular_graph(4, h=np.tile([0.3, 0.0, -0.2, 0.1], (8, 1)))]
+)
 def test_table_path_is_taken_and_tracks_energies(make, heatbath):
     """Both paths keep the incremental energies equal to a fresh evaluation. Metropolis:
     fast=1 runs the table path, which draws other random words than the general path (fast=0),
