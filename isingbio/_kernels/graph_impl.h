@@ -182,19 +182,14 @@ static inline int64_t isb_g_ising_table_sweep(int64_t n, const int64_t *restrict
     return 2 * bonds;
 }
 
-/* Table path (uniform weights w0, uniform field h0; g->lidx built). Returns accepted updates. */
-static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restrict s,
-                                 uint64_t *rng, double beta_J, double beta_h, int64_t n_records,
-                                 int64_t thin, const isb_g_out *o, int heatbath) {
-    const int64_t n = g->n;
-    const int64_t *restrict indptr = g->indptr;
-    const int32_t *restrict indices = g->indices;
-    const int d = g->degmax, nd = 2 * d + 1, deg4 = g->regular == 4;
-    /* m = sum of neighbour spins; events "u <= t" with t = floor(p 2^64) - 1 (p = 1:
-     * UINT64_MAX; p = 0: 0, i.e. 2^-64, within the exactness of every other threshold).
-     * Heat-bath: tab[m + d], p = P(s_i = +1). Metropolis: tab[(s_i > 0) nd + m + d],
-     * p = min(1, exp(-dE)), dE = 2 s_i (beta_J w0 m + beta_h h0). */
-    uint64_t tab[2 * (2 * ISB_G_MAX_DEG + 1)];
+/* The thresholds of the Ising table path at (beta_J, beta_h): tab has 2 (2 ISB_G_MAX_DEG + 1)
+ * entries. m = sum of neighbour spins; events "u <= t" with t = floor(p 2^64) - 1 (p = 1:
+ * UINT64_MAX; p = 0: 0, i.e. 2^-64, within the exactness of every other threshold).
+ * Heat-bath: tab[m + d], p = P(s_i = +1). Metropolis: tab[(s_i > 0) nd + m + d],
+ * p = min(1, exp(-dE)), dE = 2 s_i (beta_J w0 m + beta_h h0). */
+static void isb_g_ising_table_build(const isb_g_model *g, double h0, double beta_J, double beta_h,
+                                    int heatbath, uint64_t *tab) {
+    const int d = g->degmax, nd = 2 * d + 1;
     for (int k = -d; k <= d; k++) {
         const double x = beta_J * g->w0 * k + beta_h * h0;
         for (int sp = 0; sp < (heatbath ? 1 : 2); sp++) {
@@ -205,15 +200,35 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
             tab[sp * nd + k + d] = t == UINT64_MAX || t == 0 ? t : t - 1;
         }
     }
-    uint64_t w[ISB_RNG_WORDS];
-    memcpy(w, rng, sizeof(w));
-    int64_t bonds = 0, accepted = 0;   /* bonds = sum_{i<j} s_i s_j */
-    for (int64_t i = 0; i < n; i++) {
+}
+
+/* sum_{i<j} s_i s_j over the bonds (the table path's integer energy). */
+static int64_t isb_g_ising_bonds(const isb_g_model *g, const int8_t *s) {
+    int64_t bonds = 0;
+    for (int64_t i = 0; i < g->n; i++) {
         int32_t acc = 0;
-        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) acc += s[indices[p]];
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) acc += s[g->indices[p]];
         bonds += (int64_t)s[i] * acc;
     }
-    bonds /= 2;
+    return bonds / 2;
+}
+
+/* Table path (uniform weights w0, uniform field h0; g->lidx built; tab from
+ * isb_g_ising_table_build). *bonds: sum_{i<j} s_i s_j of the state on entry, or ISB_G_UNKNOWN
+ * (then counted here); on return, that of the final state (integers: carrying it from one
+ * segment of a path to the next gives the same records as counting it again). Returns
+ * accepted updates. */
+#define ISB_G_UNKNOWN INT64_MIN
+static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restrict s,
+                                 uint64_t *rng, const uint64_t *tab, int64_t n_records,
+                                 int64_t thin, const isb_g_out *o, int heatbath, int64_t *bonds_io) {
+    const int64_t n = g->n;
+    const int64_t *restrict indptr = g->indptr;
+    const int d = g->degmax, deg4 = g->regular == 4;
+    uint64_t w[ISB_RNG_WORDS];
+    memcpy(w, rng, sizeof(w));
+    int64_t accepted = 0;   /* bonds = sum_{i<j} s_i s_j */
+    int64_t bonds = *bonds_io == ISB_G_UNKNOWN ? isb_g_ising_bonds(g, s) : *bonds_io;
     for (int64_t r = 0; r < n_records; r++) {
         for (int64_t t = 0; t < thin; t++) {
             if (heatbath && deg4)
@@ -230,6 +245,7 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
         isb_g_ising_store(o, r, -g->w0 * (double)bonds, -h0 * (double)mag, mag, n, s);
     }
     memcpy(rng, w, sizeof(w));
+    *bonds_io = bonds;
     return accepted;
 }
 
@@ -511,13 +527,14 @@ static int64_t isb_g_potts_bonds(const isb_g_model *g, int q, const int8_t *x, i
 static int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0,
                                  int8_t *restrict x, uint64_t *rng, int64_t n_records,
                                  int64_t thin, const isb_g_out *o, int heatbath,
-                                 const void *table) {
+                                 const void *table, int64_t *bonds_io) {
     const int64_t n = g->n;
     uint64_t w[ISB_RNG_WORDS];
     memcpy(w, rng, sizeof(w));
     int64_t counts[ISB_MAX_Q];
     int64_t accepted = 0;
-    int64_t bonds = isb_g_potts_bonds(g, q, x, NULL);   /* satisfied bonds (i < j) */
+    /* satisfied bonds (i < j), carried like the Ising table path's (ISB_G_UNKNOWN: count) */
+    int64_t bonds = *bonds_io == ISB_G_UNKNOWN ? isb_g_potts_bonds(g, q, x, NULL) : *bonds_io;
     for (int64_t r = 0; r < n_records; r++) {
         bonds += isb_g_potts_table_sweeps(g, q, x, w, thin, heatbath, table, &accepted);
         for (int a = 0; a < q; a++) counts[a] = 0;
@@ -527,6 +544,7 @@ static int64_t isb_g_potts_table(const isb_g_model *g, int q, const double *h0,
         isb_g_potts_store(o, r, -g->w0 * (double)bonds, e_h, counts, q, n, x);
     }
     memcpy(rng, w, sizeof(w));
+    *bonds_io = bonds;
     return accepted;
 }
 
@@ -654,9 +672,10 @@ typedef struct {
  * a path); each segment is exactly one call at its betas (path and Potts table chosen and
  * built for them), so a path gives what one call per record gives. One OpenMP region for the
  * whole call: each thread takes a fixed block of chains (static split) through every segment,
- * building its own copy of the Potts table per segment, so an annealing path of many small
- * steps opens one region, not one per step; each chain draws only from its own rng row, so
- * the bits do not depend on the number of threads. Returns ISB_OK (an allocation failure
+ * building its own copy of the table per segment (not one per chain), so an annealing path of
+ * many small steps opens one region, not one per step; each chain draws only from its own rng
+ * row, so the bits do not depend on the number of threads. Table paths carry each chain's
+ * integer bond sum from segment to segment instead of counting it again. Returns ISB_OK (an allocation failure
  * falls back to the general path, which needs no scratch, for every chain alike). */
 static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
     const int64_t n = a->n_sites, nc = a->n_chains, rec = a->n_records, thin = a->thin;
@@ -680,7 +699,11 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
      * a failure sends every chain to the general path, whatever the threads */
     const size_t tb = uniform_table && m->potts ? isb_g_potts_table_bytes(&g, q, heatbath) : 0;
     char *tabs = tb ? (char *)malloc(tb * (size_t)nt) : NULL;
-    if (tb && !tabs) uniform_table = 0;
+    /* table paths: each chain's integer bond sum, carried from one segment to the next */
+    int64_t *bonds = uniform_table ? (int64_t *)malloc(sizeof(int64_t) * (size_t)nc) : NULL;
+    if ((tb && !tabs) || (uniform_table && !bonds)) uniform_table = 0;
+    if (bonds)
+        for (int64_t c = 0; c < nc; c++) bonds[c] = ISB_G_UNKNOWN;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -688,6 +711,7 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
         const int rank = isb_team_rank(), size = isb_team_size();
         const int64_t c0 = nc * rank / size, c1 = nc * (rank + 1) / size;
         void *tab = tabs ? tabs + tb * (size_t)rank : NULL;
+        uint64_t itab[2 * (2 * ISB_G_MAX_DEG + 1)];   /* Ising table path, this thread's */
         for (int64_t i0 = 0, i1; i0 < rec && c0 < c1; i0 = i1) {
             double bj, bh;
             i1 = isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
@@ -696,6 +720,8 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
             if (table && m->potts) {
                 table = isb_g_potts_table_ok(&g, q, h, bj, bh, heatbath);
                 if (table) isb_g_potts_table_build(&g, q, h, bj, bh, heatbath, tab);
+            } else if (table) {
+                isb_g_ising_table_build(&g, h[0], bj, bh, heatbath, itab);
             }
             for (int64_t c = c0; c < c1; c++) {
                 const isb_out o = isb_rec_chain(&a->rec, c, i0);
@@ -703,11 +729,12 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
                 uint64_t *rng = a->rng + c * a->rng_stride;
                 int64_t acc;
                 if (m->potts)
-                    acc = table ? isb_g_potts_table(&g, q, h, x, rng, seg, thin, &o, heatbath, tab)
+                    acc = table ? isb_g_potts_table(&g, q, h, x, rng, seg, thin, &o, heatbath, tab, bonds + c)
                                 : isb_g_potts_general(&g, q, h, x, rng, bj, bh, seg, thin, &o, heatbath);
                 else
-                    acc = table ? isb_g_ising_table(&g, h[0], x, rng, bj, bh, seg, thin, &o, heatbath)
+                    acc = table ? isb_g_ising_table(&g, h[0], x, rng, itab, seg, thin, &o, heatbath, bonds + c)
                                 : isb_g_ising_general(&g, h, x, rng, bj, bh, seg, thin, &o, heatbath);
+                if (!table && bonds) bonds[c] = ISB_G_UNKNOWN;   /* a segment off the table path */
                 double *st = a->stats + c * a->stats_stride;
                 st[0] += (double)n * thin * seg;
                 st[1] += acc;
@@ -715,6 +742,7 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
         }
     }
     free(tabs);
+    free(bonds);
     isb_g_model_free(&g);
     return ISB_OK;
 }
