@@ -9,7 +9,8 @@
  * Two paths, chosen once per call from the model alone (so the choice never depends on how
  * a run is split into calls):
  *
- *  - table path: every weight equal (w0), the same field at every site, degree <= 64.
+ *  - table path: every weight equal (w0), the same field at every site, degree <= 64
+ *    (Ising also with signs: every |weight| equal, the +-J glasses, signed neighbour sums).
  *    The local field is an integer (Ising: sum of neighbour spins; Potts: number of
  *    neighbours in a state), so every acceptance probability is one of a few numbers,
  *    precomputed per call as 64-bit integer thresholds compared with raw random words
@@ -42,12 +43,14 @@ typedef struct {
     const int64_t *indptr;
     const int32_t *indices;
     const double *w;
-    int uniform;        /* table path usable */
+    int uniform;        /* table path usable: every weight w0, degree <= ISB_G_MAX_DEG */
+    int pm;             /* Ising table path with signs: every |weight| w0 > 0, not all equal */
     int degmax;
     int regular;        /* every site has this degree and indptr[i] = regular * i (else 0) */
     double w0;
     int32_t *lidx;      /* Ising table path: indices with the entry i - 1 of row i set to i, */
-    int8_t *lc;         /* and lc[i] = 1 where row i had that entry (see ISB_G_NEIGHBOUR_SUMS) */
+    int8_t *lc;         /* and lc[i] = its sign (1 when uniform) where row i had that entry, */
+    int8_t *sgn;        /* else 0 (see ISB_G_NEIGHBOUR_SUMS); pm: the sign of every entry */
 } isb_g_model;
 
 /* Ties: ISB_TIE and the tie rule of isb_core.h; thresholds: isb_thr64. */
@@ -69,12 +72,17 @@ static void isb_g_model_init(isb_g_model *m, int64_t n, const int64_t *indptr,
     const int64_t nnz = indptr[n];
     m->w0 = nnz ? w[0] : 0.0;
     m->uniform = 1;
-    for (int64_t e = 1; e < nnz; e++)
-        if (w[e] != m->w0) { m->uniform = 0; break; }
+    m->pm = nnz > 0 && m->w0 != 0.0;
+    for (int64_t e = 1; e < nnz; e++) {
+        if (w[e] != m->w0) m->uniform = 0;
+        if (fabs(w[e]) != fabs(m->w0)) { m->pm = 0; break; }
+    }
+    if (m->uniform) m->pm = 0;
+    if (m->pm) m->w0 = fabs(m->w0);
     m->degmax = 0;
     for (int64_t i = 0; i < n; i++) {
         const int64_t d = indptr[i + 1] - indptr[i];
-        if (d > ISB_G_MAX_DEG) { m->uniform = 0; break; }
+        if (d > ISB_G_MAX_DEG) { m->uniform = 0; m->pm = 0; break; }
         if (d > m->degmax) m->degmax = (int)d;
     }
     m->regular = m->degmax;
@@ -82,6 +90,7 @@ static void isb_g_model_init(isb_g_model *m, int64_t n, const int64_t *indptr,
         if (indptr[i] != (int64_t)m->regular * i) m->regular = 0;
     m->lidx = NULL;
     m->lc = NULL;
+    m->sgn = NULL;
 }
 
 /* The neighbour lists of the Ising table path (lidx, lc): 0, or -1 when out of memory (the
@@ -90,25 +99,28 @@ static int isb_g_model_build_lists(isb_g_model *m) {
     const int64_t n = m->n, nnz = m->indptr[n];
     m->lidx = (int32_t *)malloc(sizeof(int32_t) * (size_t)(nnz ? nnz : 1));
     m->lc = (int8_t *)malloc((size_t)(n ? n : 1));
-    if (!m->lidx || !m->lc) {
-        free(m->lidx); free(m->lc);
-        m->lidx = NULL; m->lc = NULL;
+    m->sgn = m->pm ? (int8_t *)malloc((size_t)(nnz ? nnz : 1)) : NULL;
+    if (!m->lidx || !m->lc || (m->pm && !m->sgn)) {
+        free(m->lidx); free(m->lc); free(m->sgn);
+        m->lidx = NULL; m->lc = NULL; m->sgn = NULL;
         return -1;
     }
     for (int64_t i = 0; i < n; i++) {
         m->lc[i] = 0;
         for (int64_t p = m->indptr[i]; p < m->indptr[i + 1]; p++) {
+            const int8_t sg = m->pm ? (m->w[p] > 0 ? 1 : -1) : 1;
             const int hit = m->indices[p] == i - 1;   /* at most once: rows have no duplicates */
             m->lidx[p] = hit ? (int32_t)i : m->indices[p];
-            m->lc[i] |= (int8_t)hit;
+            if (m->sgn) m->sgn[p] = sg;
+            if (hit) m->lc[i] = sg;
         }
     }
     return 0;
 }
 
 static void isb_g_model_free(isb_g_model *m) {
-    free(m->lidx); free(m->lc);
-    m->lidx = NULL; m->lc = NULL;
+    free(m->lidx); free(m->lc); free(m->sgn);
+    m->lidx = NULL; m->lc = NULL; m->sgn = NULL;
 }
 
 
@@ -125,15 +137,26 @@ static inline void isb_g_ising_store(const isb_g_out *o, int64_t r, double e_j, 
  * store and chain every update to the previous one (sites i - 1 and i are neighbours in
  * lattices and chains); instead the lists lidx have s[i] stand in for it (an address that
  * does not depend on the store), both outcomes are decided in advance, and the spin, kept
- * in a register, picks one (a select, not a load). lc[i] = 1 if i - 1 is a neighbour. */
+ * in a register, picks one (a select, not a load). lc[i] = the sign of that bond (1 when
+ * uniform) if i - 1 is a neighbour, else 0. SG: signed sums sum_j sign_ij s_j (sg: the signs
+ * of the CSR entries; +-J glasses), a constant once inlined. */
 #define ISB_G_NEIGHBOUR_SUMS(mp, mm)                                                       \
     int32_t mp;                                                                            \
     if (DEG == 4) {   /* every row has 4 entries: indptr[i] = 4 i, loop unrolled */        \
         const int32_t *restrict nb_ = lidx + 4 * i;                                        \
-        mp = ((int32_t)s[nb_[0]] + s[nb_[1]]) + ((int32_t)s[nb_[2]] + s[nb_[3]]);          \
+        if (SG) {                                                                          \
+            const int8_t *restrict sg_ = sg + 4 * i;                                       \
+            mp = ((int32_t)sg_[0] * s[nb_[0]] + (int32_t)sg_[1] * s[nb_[1]])               \
+                 + ((int32_t)sg_[2] * s[nb_[2]] + (int32_t)sg_[3] * s[nb_[3]]);            \
+        } else {                                                                           \
+            mp = ((int32_t)s[nb_[0]] + s[nb_[1]]) + ((int32_t)s[nb_[2]] + s[nb_[3]]);      \
+        }                                                                                  \
     } else {                                                                               \
         mp = 0;                                                                            \
-        for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) mp += s[lidx[p]];             \
+        if (SG)                                                                            \
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) mp += sg[p] * s[lidx[p]];  \
+        else                                                                               \
+            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) mp += s[lidx[p]];         \
     }                                                                                      \
     const int32_t c_ = lc[i];                                                              \
     mp -= c_ * s[i];                                                                       \
@@ -146,14 +169,15 @@ static inline void isb_g_ising_store(const isb_g_out *o, int64_t r, double e_j, 
 #define ISB_G_BLK 256
 
 /* One table-path sweep. Heat-bath: s_i = +1 iff u <= tab[m + d]; Metropolis: flip iff
- * u <= tab[(s_i > 0) * (2d + 1) + m + d]. Returns the change of sum_{i<j} s_i s_j and adds
- * the accepted updates to *accepted. DEG = 4: every row has 4 entries (lattices), a constant
- * once inlined; 0: read indptr. */
+ * u <= tab[(s_i > 0) * (2d + 1) + m + d]. Returns the change of sum_{i<j} s_i s_j (SG: of
+ * sum_{i<j} sign_ij s_i s_j) and adds the accepted updates to *accepted. DEG = 4: every row
+ * has 4 entries (lattices), a constant once inlined; 0: read indptr. */
 static inline int64_t isb_g_ising_table_sweep(int64_t n, const int64_t *restrict indptr,
                                               const int32_t *restrict lidx,
-                                              const int8_t *restrict lc, int8_t *restrict s,
+                                              const int8_t *restrict lc,
+                                              const int8_t *restrict sg, int8_t *restrict s,
                                               uint64_t *restrict w, const uint64_t *restrict tab,
-                                              int d, int heatbath, const int DEG,
+                                              int d, int heatbath, const int DEG, const int SG,
                                               int64_t *accepted) {
     uint64_t ubuf[ISB_G_BLK];
     int64_t bonds = 0, acc = 0;
@@ -202,18 +226,20 @@ static void isb_g_ising_table_build(const isb_g_model *g, double h0, double beta
     }
 }
 
-/* sum_{i<j} s_i s_j over the bonds (the table path's integer energy). */
+/* sum_{i<j} s_i s_j over the bonds (pm: sum_{i<j} sign_ij s_i s_j), the table path's integer
+ * energy. */
 static int64_t isb_g_ising_bonds(const isb_g_model *g, const int8_t *s) {
     int64_t bonds = 0;
     for (int64_t i = 0; i < g->n; i++) {
         int32_t acc = 0;
-        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) acc += s[g->indices[p]];
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++)
+            acc += (g->pm && g->w[p] < 0 ? -1 : 1) * s[g->indices[p]];
         bonds += (int64_t)s[i] * acc;
     }
     return bonds / 2;
 }
 
-/* Table path (uniform weights w0, uniform field h0; g->lidx built; tab from
+/* Table path (uniform weights w0 or +-w0 (g->pm), uniform field h0; lists built; tab from
  * isb_g_ising_table_build). *bonds: sum_{i<j} s_i s_j of the state on entry, or ISB_G_UNKNOWN
  * (then counted here); on return, that of the final state (integers: carrying it from one
  * segment of a path to the next gives the same records as counting it again). Returns
@@ -230,16 +256,22 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
     int64_t accepted = 0;   /* bonds = sum_{i<j} s_i s_j */
     int64_t bonds = *bonds_io == ISB_G_UNKNOWN ? isb_g_ising_bonds(g, s) : *bonds_io;
     for (int64_t r = 0; r < n_records; r++) {
+#define ISB_G_SWEEP(HB, DEG, SG) \
+    isb_g_ising_table_sweep(n, indptr, g->lidx, g->lc, g->sgn, s, w, tab, d, HB, DEG, SG, &accepted)
         for (int64_t t = 0; t < thin; t++) {
-            if (heatbath && deg4)
-                bonds += isb_g_ising_table_sweep(n, indptr, g->lidx, g->lc, s, w, tab, d, 1, 4, &accepted);
-            else if (heatbath)
-                bonds += isb_g_ising_table_sweep(n, indptr, g->lidx, g->lc, s, w, tab, d, 1, 0, &accepted);
-            else if (deg4)
-                bonds += isb_g_ising_table_sweep(n, indptr, g->lidx, g->lc, s, w, tab, d, 0, 4, &accepted);
-            else
-                bonds += isb_g_ising_table_sweep(n, indptr, g->lidx, g->lc, s, w, tab, d, 0, 0, &accepted);
+            if (!g->pm) {
+                if (heatbath && deg4) bonds += ISB_G_SWEEP(1, 4, 0);
+                else if (heatbath) bonds += ISB_G_SWEEP(1, 0, 0);
+                else if (deg4) bonds += ISB_G_SWEEP(0, 4, 0);
+                else bonds += ISB_G_SWEEP(0, 0, 0);
+            } else {
+                if (heatbath && deg4) bonds += ISB_G_SWEEP(1, 4, 1);
+                else if (heatbath) bonds += ISB_G_SWEEP(1, 0, 1);
+                else if (deg4) bonds += ISB_G_SWEEP(0, 4, 1);
+                else bonds += ISB_G_SWEEP(0, 0, 1);
+            }
         }
+#undef ISB_G_SWEEP
         int64_t mag = 0;
         for (int64_t i = 0; i < n; i++) mag += s[i];
         isb_g_ising_store(o, r, -g->w0 * (double)bonds, -h0 * (double)mag, mag, n, s);
@@ -688,7 +720,7 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
         || isb_check_csr(m->indptr, m->indices, n) != ISB_OK)
         return ISB_EBOUNDS;
     isb_g_model_init(&g, n, m->indptr, m->indices, m->weights);
-    if (g.uniform && isb_g_uniform_field(h, n, q)) {
+    if ((g.uniform || (!m->potts && g.pm)) && isb_g_uniform_field(h, n, q)) {
         uniform_table = 1;
         if (!m->potts && isb_g_model_build_lists(&g) != 0)
             uniform_table = 0;   /* out of memory: the general path needs no lists */
