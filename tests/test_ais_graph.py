@@ -2,9 +2,10 @@
 
 The graph kernels (isingbio._kernels._graph) take a path of inverse temperatures per call and
 split the chains among the threads once for the whole path; these tests check log Z against
-exact values on graph models that take each kernel path (Ising integer tables, Ising double
-fields, Potts tables), the same bits for any number of threads (also with more threads than
-chains and uneven splits), and that the sampler treats the graph kernels as one region per call.
+exact values on graph models that take each kernel path (Ising integer tables, with signs for
++-J, Ising double fields, Potts tables), the same bits for any number of threads (also with
+more threads than chains and uneven splits), and that the sampler treats the graph kernels as
+one region per call.
 """
 
 import math
@@ -42,6 +43,16 @@ def _ea_graph(L, seed):
     return IsingModel.from_graph((J + J.T).tocsr())
 
 
+def _gauss_graph(L, seed):
+    """The same torus with Gaussian couplings."""
+    pm = _ea_graph(L, seed).coupling_matrix.tocoo()
+    g = np.random.default_rng(seed)
+    keep = pm.row < pm.col
+    i, j = pm.row[keep], pm.col[keep]
+    J = sp.coo_matrix((g.normal(size=i.size), (i, j)), shape=pm.shape)
+    return IsingModel.from_graph((J + J.T).tocsr())
+
+
 def _check(res, exact, sigmas=4.0, tol=0.01):
     assert abs(res.log_z - exact) <= sigmas * res.stderr + tol, (res.log_z, exact, res.stderr)
 
@@ -55,9 +66,10 @@ def test_ising_torus_graph_against_kaufman(method):
     _check(res, float(ising_torus_log_partition(4, 4, BETA_C, 1.0)))
 
 
-def test_pm_j_glass_graph_against_enumeration():
-    """+-J couplings: the double-field path."""
-    model = _ea_graph(4, seed=2)
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_glass_graph_against_enumeration(gaussian):
+    """+-J couplings: the signed integer-table path; Gaussian couplings: the double-field path."""
+    model = _gauss_graph(4, seed=2) if gaussian else _ea_graph(4, seed=2)
     res = ais(model, 1.2, n_chains=128, n_steps=400, method="metropolis", seed=4, n_threads=2)
     _check(res, _enumerate_log_z(model, 1.2))
 
@@ -76,9 +88,10 @@ def test_potts_graph_against_enumeration(method):
     [
         IsingModel.from_graph(IsingModel.lattice((4, 4)).coupling_matrix),
         _ea_graph(4, seed=1),
+        _gauss_graph(4, seed=1),
         PottsModel.from_graph(PottsModel.lattice((3, 3), 4).coupling_matrix, 4),
     ],
-    ids=["ising-table", "ising-general", "potts-table"],
+    ids=["ising-table", "ising-pm-table", "ising-general", "potts-table"],
 )
 def test_ais_same_bits_for_one_and_two_threads(model):
     a = ais(model, 0.9, n_chains=24, n_steps=60, seed=7, n_threads=1, bidirectional=True)
@@ -108,6 +121,7 @@ def _kernel_path_run(kernel, head, q, n_threads, n_chains=7, n_rec=25, seed=0):
 def _kernel_cases():
     torus = IsingModel.from_graph(IsingModel.lattice((4, 4)).coupling_matrix, h=np.full(16, 0.2))
     glass = _ea_graph(4, seed=3)
+    gauss = _gauss_graph(4, seed=3)
     potts = PottsModel.from_graph(PottsModel.lattice((4, 4), 3).coupling_matrix, 3)
     potts_h = PottsModel.from_graph(glass.coupling_matrix, 3, h=np.tile([0.1, -0.2, 0.0], (16, 1)))
 
@@ -117,7 +131,7 @@ def _kernel_cases():
     def potts_head(m):
         return tuple(np.ascontiguousarray(a) for a in m.csr) + (m.q, np.ascontiguousarray(m.h, dtype=np.float64))
 
-    for name, m in [("ising-table", torus), ("ising-general", glass)]:
+    for name, m in [("ising-table", torus), ("ising-pm-table", glass), ("ising-general", gauss)]:
         yield name + "-metropolis", _graph.ising_metropolis, ising(m), 1
         yield name + "-heatbath", _graph.ising_heatbath, ising(m), 1
     for name, m in [("potts-table", potts), ("potts-general", potts_h)]:
