@@ -400,18 +400,18 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
     if (heatbath && bits) {
         uint64_t *cth = (uint64_t *)tab;
         const int64_t rows = (int64_t)1 << (bits * q);
-        const int64_t mask = ((int64_t)1 << bits) - 1;
         double v[ISB_MAX_Q];
-        for (int64_t idx = 0; idx < rows; idx++) {
-            int64_t tot_n = 0;
-            for (int a = 0; a < q; a++) tot_n += (idx >> (bits * a)) & mask;
-            if (tot_n > d) {   /* no site has these counts */
-                for (int a = 0; a < q - 1; a++) cth[a * rows + idx] = 0;
-                continue;
-            }
+        int cnt[ISB_MAX_Q];
+        int sum = 0;
+        for (int a = 0; a < q; a++) cnt[a] = 0;
+        /* only the rows of counts that a site can have (sum <= d), in odometer order; the other
+         * rows are never read (the caller's zeroed allocation) */
+        for (;;) {
+            int64_t idx = 0;
             double M = -INFINITY, tot = 0.0;
             for (int a = 0; a < q; a++) {
-                v[a] = beta_J * g->w0 * (double)((idx >> (bits * a)) & mask) + beta_h * h0[a];
+                idx += (int64_t)cnt[a] << (bits * a);
+                v[a] = beta_J * g->w0 * (double)cnt[a] + beta_h * h0[a];
                 if (v[a] > M) M = v[a];
             }
             for (int a = 0; a < q; a++) { v[a] = exp(v[a] - M); tot += v[a]; }
@@ -420,6 +420,14 @@ static void isb_g_potts_table_build(const isb_g_model *g, int q, const double *h
                 cum += v[a];
                 cth[a * rows + idx] = isb_thr64(cum / tot);
             }
+            int a = 0;   /* next counts: add one at the lowest state that can take it */
+            while (a < q) {
+                if (sum < d) { cnt[a]++; sum++; break; }
+                sum -= cnt[a];
+                cnt[a] = 0;
+                a++;
+            }
+            if (a == q) break;
         }
     } else if (heatbath) {
         double *wt = (double *)tab, M = -INFINITY;
@@ -730,7 +738,7 @@ static int isb_graph_run(const isb_g_params *m, const isb_run *a) {
     /* Potts: one table per thread (same size whatever the betas), allocated up front so that
      * a failure sends every chain to the general path, whatever the threads */
     const size_t tb = uniform_table && m->potts ? isb_g_potts_table_bytes(&g, q, heatbath) : 0;
-    char *tabs = tb ? (char *)malloc(tb * (size_t)nt) : NULL;
+    char *tabs = tb ? (char *)calloc((size_t)nt, tb) : NULL;   /* zeroed: rows never built */
     /* table paths: each chain's integer bond sum, carried from one segment to the next */
     int64_t *bonds = uniform_table ? (int64_t *)malloc(sizeof(int64_t) * (size_t)nc) : NULL;
     if ((tb && !tabs) || (uniform_table && !bonds)) uniform_table = 0;

@@ -276,7 +276,7 @@ static int tp_potts_setup(tp_model *g, const tp_run *a, int fast, const void **p
     for (int a_ = 0; a_ < q; a_++) g->ph |= g->h[a_] != 0.0;
     if (!fast || !g->gm.uniform || !isb_g_uniform_field(g->h, g->n, q)) return ISB_OK;
     const size_t tb = isb_g_potts_table_bytes(&g->gm, q, g->heatbath);
-    *block = (char *)malloc(tb * (size_t)a->K);
+    *block = (char *)calloc((size_t)a->K, tb);   /* zeroed: rows never built */
     if (!*block) return ISB_ENOMEM;
     for (int64_t k = 0; k < a->K; k++) {
         const double b = a->betas[k];
