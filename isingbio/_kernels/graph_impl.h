@@ -151,6 +151,15 @@ static inline void isb_g_ising_store(const isb_g_out *o, int64_t r, double e_j, 
         } else {                                                                           \
             mp = ((int32_t)s[nb_[0]] + s[nb_[1]]) + ((int32_t)s[nb_[2]] + s[nb_[3]]);      \
         }                                                                                  \
+    } else if (DEG > 0) {   /* every row has DEG entries (3D lattices: 6), a fixed loop */ \
+        const int32_t *restrict nb_ = lidx + (int64_t)DEG * i;                             \
+        mp = 0;                                                                            \
+        if (SG) {                                                                          \
+            const int8_t *restrict sg_ = sg + (int64_t)DEG * i;                            \
+            for (int p_ = 0; p_ < DEG; p_++) mp += (int32_t)sg_[p_] * s[nb_[p_]];          \
+        } else {                                                                           \
+            for (int p_ = 0; p_ < DEG; p_++) mp += s[nb_[p_]];                             \
+        }                                                                                  \
     } else {                                                                               \
         mp = 0;                                                                            \
         if (SG)                                                                            \
@@ -170,8 +179,8 @@ static inline void isb_g_ising_store(const isb_g_out *o, int64_t r, double e_j, 
 
 /* One table-path sweep. Heat-bath: s_i = +1 iff u <= tab[m + d]; Metropolis: flip iff
  * u <= tab[(s_i > 0) * (2d + 1) + m + d]. Returns the change of sum_{i<j} s_i s_j (SG: of
- * sum_{i<j} sign_ij s_i s_j) and adds the accepted updates to *accepted. DEG = 4: every row
- * has 4 entries (lattices), a constant once inlined; 0: read indptr. */
+ * sum_{i<j} sign_ij s_i s_j) and adds the accepted updates to *accepted. DEG = 4 or 6: every
+ * row has DEG entries (2D and 3D lattices), a constant once inlined; 0: read indptr. */
 static inline int64_t isb_g_ising_table_sweep(int64_t n, const int64_t *restrict indptr,
                                               const int32_t *restrict lidx,
                                               const int8_t *restrict lc,
@@ -250,7 +259,7 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
                                  int64_t thin, const isb_g_out *o, int heatbath, int64_t *bonds_io) {
     const int64_t n = g->n;
     const int64_t *restrict indptr = g->indptr;
-    const int d = g->degmax, deg4 = g->regular == 4;
+    const int d = g->degmax, deg = g->regular == 4 || g->regular == 6 ? g->regular : 0;
     uint64_t w[ISB_RNG_WORDS];
     memcpy(w, rng, sizeof(w));
     int64_t accepted = 0;   /* bonds = sum_{i<j} s_i s_j */
@@ -260,14 +269,18 @@ static int64_t isb_g_ising_table(const isb_g_model *g, double h0, int8_t *restri
     isb_g_ising_table_sweep(n, indptr, g->lidx, g->lc, g->sgn, s, w, tab, d, HB, DEG, SG, &accepted)
         for (int64_t t = 0; t < thin; t++) {
             if (!g->pm) {
-                if (heatbath && deg4) bonds += ISB_G_SWEEP(1, 4, 0);
+                if (heatbath && deg == 4) bonds += ISB_G_SWEEP(1, 4, 0);
+                else if (heatbath && deg == 6) bonds += ISB_G_SWEEP(1, 6, 0);
                 else if (heatbath) bonds += ISB_G_SWEEP(1, 0, 0);
-                else if (deg4) bonds += ISB_G_SWEEP(0, 4, 0);
+                else if (deg == 4) bonds += ISB_G_SWEEP(0, 4, 0);
+                else if (deg == 6) bonds += ISB_G_SWEEP(0, 6, 0);
                 else bonds += ISB_G_SWEEP(0, 0, 0);
             } else {
-                if (heatbath && deg4) bonds += ISB_G_SWEEP(1, 4, 1);
+                if (heatbath && deg == 4) bonds += ISB_G_SWEEP(1, 4, 1);
+                else if (heatbath && deg == 6) bonds += ISB_G_SWEEP(1, 6, 1);
                 else if (heatbath) bonds += ISB_G_SWEEP(1, 0, 1);
-                else if (deg4) bonds += ISB_G_SWEEP(0, 4, 1);
+                else if (deg == 4) bonds += ISB_G_SWEEP(0, 4, 1);
+                else if (deg == 6) bonds += ISB_G_SWEEP(0, 6, 1);
                 else bonds += ISB_G_SWEEP(0, 0, 1);
             }
         }

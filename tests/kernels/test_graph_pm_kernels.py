@@ -3,7 +3,7 @@
 Such models run integer signed neighbour sums and threshold tables (graph_impl.h, ``pm``)
 instead of double local fields. Checked here: final states of many chains against the
 Boltzmann distribution (chi-square) and the mean energy (z-score), on mixed degrees and on the
-degree-4 loop, with and without a field; records equal to a fresh evaluation of the recorded
+degree-4 and degree-6 loops, with and without a field; records equal to a fresh evaluation of the recorded
 states; a beta path equal to one call per record, bit for bit, for any number of threads.
 """
 
@@ -48,6 +48,20 @@ def pm_torus(L=3, w=0.5, h=0.0, seed=3):
     return IsingModel.from_graph(J, np.full(L * L, h))
 
 
+def six_regular(w=0.4, h=0.1, signed=True, seed=4):
+    """The complete graph on 8 sites without a perfect matching: every row has 6 entries (the
+    kernels' degree-6 loop of 3D lattices), couplings +-w or w."""
+    g = np.random.default_rng(seed)
+    n = 8
+    J = np.triu(np.full((n, n), w), 1)
+    for i in range(0, n, 2):
+        J[i, i + 1] = 0.0
+    if signed:
+        J *= g.choice([-1.0, 1.0], size=(n, n))
+    J = J + J.T
+    return IsingModel.from_graph(J, np.full(n, h))
+
+
 @pytest.fixture
 def sample_pvalue(run, kernel_rng, state_index, boltzmann, chi2_pvalue):
     def sample_pvalue(model, kernel, beta_J, beta_h, n_chains=20000, sweeps=200, seed=1):
@@ -62,12 +76,22 @@ def sample_pvalue(run, kernel_rng, state_index, boltzmann, chi2_pvalue):
 
 @pytest.mark.parametrize("method", ["metropolis", "heatbath"])
 @pytest.mark.parametrize(
-    "make", [lambda: pm_ring(), lambda: pm_ring(w=1.1, h=-0.4, seed=5), lambda: pm_torus(), lambda: pm_torus(h=0.25)]
+    "make",
+    [
+        lambda: pm_ring(),
+        lambda: pm_ring(w=1.1, h=-0.4, seed=5),
+        lambda: pm_torus(),
+        lambda: pm_torus(h=0.25),
+        lambda: six_regular(),
+        lambda: six_regular(w=-0.3, h=0.2, signed=False),
+    ],
 )
 def test_pm_boltzmann(make, method, energy_z, sample_pvalue):
+    """+-J on mixed degrees and on the degree-4 and degree-6 loops; the last case has one
+    coupling (the unsigned table path) on the degree-6 loop."""
     model = make()
     w = np.abs(model.csr[2])
-    assert np.all(w == w[0]) and np.any(model.csr[2] < 0)  # the signed table path applies
+    assert np.all(w == w[0])  # a table path applies
     for betas in [(1.0, 1.0), (0.6, 1.5)]:
         p, out = sample_pvalue(model, ISING[method], *betas)
         assert p > P_MIN, f"{method} betas={betas}: p = {p:.3g}"
