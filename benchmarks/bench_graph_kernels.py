@@ -1,6 +1,6 @@
 """Graph kernels of issue 9: Potts parallel tempering on graphs, and AIS on graph models.
 
-    python benchmarks/bench_graph_kernels.py [--section tempering|ais|all] [--repeat R]
+    python benchmarks/bench_graph_kernels.py [--section tempering|ais|ising|all] [--repeat R]
                                              [--sweeps N] [--steps K]
 
 Section ``tempering``: q = 3 and q = 4 Potts, Metropolis and heat-bath, on a 32 x 32 torus
@@ -15,6 +15,10 @@ Section ``ais``: ``isingbio.ais`` on graph models (3D +-J Edwards-Anderson L = 6
 32 x 32 ferromagnetic Ising torus given as a graph; heat-bath, 256 chains x ``--steps`` steps,
 and Swendsen-Wang, 64 chains x ``--steps`` / 4 steps; one sweep per step) with 1 and 2
 threads: wall and CPU seconds and the 2-thread speed-up.
+
+Section ``ising``: the graph Ising sampler kernel (``_graph``) on a uniform 128 x 128 torus
+given as a graph and on +-J Edwards-Anderson glasses (2D 128 x 128, 3D 24^3), CPU ns per
+update, one thread.
 
 CPU time (time.process_time) is the better figure on a shared machine; each case runs
 ``--repeat`` times and the best is shown.
@@ -147,9 +151,36 @@ def section_ais(args) -> None:
             )
 
 
+def section_ising(args) -> None:
+    """The graph Ising sampler kernel: uniform couplings and +-J glasses (table paths)."""
+    cases = {
+        "uniform 2D 128x128": IsingModel.from_graph(IsingModel.lattice((128, 128)).coupling_matrix),
+        "+-J 2D 128x128": isingbio.edwards_anderson((128, 128), seed=1),
+        "+-J 3D 24^3": isingbio.edwards_anderson((24, 24, 24), seed=1),
+    }
+    sweeps, chains = 50, 4
+    print(f"graph Ising sampler kernel: {chains} chains, {sweeps} sweeps, beta 0.44, 1 thread, best of {args.repeat}")
+    print(f"{'model':20s} {'method':10s} {'CPU ns/update':>13s}")
+    for name, m in cases.items():
+        ip, ix, w = m.csr
+        h = np.ascontiguousarray(m.h, dtype=np.float64)
+        for method, kern in (("metropolis", _graph.ising_metropolis), ("heatbath", _graph.ising_heatbath)):
+            best = np.inf
+            for rep in range(args.repeat):
+                g = np.random.default_rng(rep)
+                x = (2 * g.integers(0, 2, (chains, m.n_sites)) - 1).astype(np.int8)
+                rng = g.integers(0, 2**64, size=(chains, 32), dtype=np.uint64)
+                rec = [np.zeros((chains, 1)) for _ in range(3)]
+                stats = np.zeros((chains, 4))
+                c0 = time.process_time()
+                kern(ip, ix, w, h, x, rng, 0.44, 0.44, 1, sweeps, *rec, stats, 1)
+                best = min(best, time.process_time() - c0)
+            print(f"{name:20s} {method:10s} {best / (sweeps * chains * m.n_sites) * 1e9:13.2f}", flush=True)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--section", choices=["tempering", "ais", "all"], default="all")
+    p.add_argument("--section", choices=["tempering", "ais", "ising", "all"], default="all")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--sweeps", type=int, default=300)
     p.add_argument("--steps", type=int, default=2000)
@@ -162,6 +193,8 @@ def main(argv=None) -> int:
         section_tempering(args)
     if args.section in ("ais", "all"):
         section_ais(args)
+    if args.section in ("ising", "all"):
+        section_ising(args)
     return 0
 
 
