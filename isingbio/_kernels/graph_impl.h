@@ -20,10 +20,13 @@
  *    tabulated. No exp in the sweeps; Ising and Potts heat-bath draw one random word per
  *    update (Ising: in blocks on all 8 lanes, ISB_G_BLK) and do not branch on acceptance; the spin of site i - 1, just written, is kept
  *    in a register instead of being reloaded (ISB_G_NEIGHBOUR_SUMS). Energies are integer
- *    bond sums (exact).
+ *    bond sums (exact), carried from one segment of a beta path to the next.
  *  - general path: double local fields. Metropolis draws a uniform only when dE > 0 and
  *    avoids exp() whenever the bounds 1 - d <= exp(-d) <= 1 / (1 + d) already decide.
  *    Energies are tracked incrementally in double from a full evaluation at call start.
+ *
+ * The Potts sweeps of both paths (isb_g_potts_table_sweeps, isb_g_potts_general_sweeps) are
+ * also parallel tempering's (tempering_impl.h, one table per rung).
  */
 #ifndef ISINGBIO_GRAPH_IMPL_H
 #define ISINGBIO_GRAPH_IMPL_H
