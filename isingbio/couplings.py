@@ -204,12 +204,12 @@ class _EdgeCouplings(Couplings):
     def _cluster_kernel(self, method: str, h: np.ndarray, *, ising: bool, q: int, **keywords: Any) -> KernelCall:
         indptr, indices, weights = self.csr
         args = (indptr, indices, weights, h) if ising else (indptr, indices, weights, q, h)
-        return KernelCall(_CLUSTER_KERNELS[ising, method], args, keywords, region_per_call=False)
+        return KernelCall(_CLUSTER_KERNELS[ising, method], args, keywords, region_per_call=True)
 
     def _graph_kernel(self, method: str, h: np.ndarray, *, ising: bool, q: int) -> KernelCall:
         indptr, indices, weights = self.csr
         args = (indptr, indices, weights, h) if ising else (indptr, indices, weights, q, h)
-        return KernelCall(_GRAPH_KERNELS[ising, method], args, region_per_call=False)
+        return KernelCall(_GRAPH_KERNELS[ising, method], args, region_per_call=True)
 
     def coupling_energy(self, x: np.ndarray, *, ising: bool) -> np.ndarray:
         i, j, w = self.edges

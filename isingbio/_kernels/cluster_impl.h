@@ -1046,62 +1046,73 @@ typedef struct {
 /* One call (isb_run): the records in segments of equal (beta_J, beta_h) (one segment without a
  * path); each segment is exactly one call at its betas (bond thresholds rebuilt when beta_J
  * changes), so a path gives what one call per record gives. Wolff with k_sweep = 0 and a path:
- * one record per segment, since every call calibrates its own count (pilot). Chains in an OpenMP
- * loop, each with its own scratch and rng row. Returns ISB_OK or ISB_ENOMEM. */
+ * one record per segment, since every call calibrates its own count (pilot). One OpenMP region
+ * for the whole call: each thread takes a fixed block of chains (static split) through every
+ * segment, with its own copy of the graph's thresholds (rebuilt when beta_J changes) and each
+ * chain with its own scratch and rng row, so an annealing path of many small steps opens one
+ * region, not one per step, and the bits do not depend on the number of threads. Returns
+ * ISB_OK or ISB_ENOMEM. */
 static int isb_cluster_run(const isb_cluster_params *m, const isb_run *a) {
     const int64_t n = a->n_sites, nc = a->n_chains, rec = a->n_records;
     const int one_each = m->wolff && m->k_sweep <= 0 && (a->bjp || a->bhp);
     const int field = isb_field_form(m->h, n, m->potts ? m->q : 1);
-    isb_graph g;
-    isb_lattice lat;
-    const isb_lattice *latp = NULL;
-    int have_g = 0, rc = ISB_OK;
-    double g_bj = 0.0;
+    int failed = 0;
     if (nc <= 0 || n <= 0 || rec <= 0) return ISB_OK;
     if (isb_check_states(a->states, nc * n, !m->potts, m->q) != ISB_OK
         || isb_check_csr(m->indptr, m->indices, n) != ISB_OK)
         return ISB_EBOUNDS;
-    for (int64_t i0 = 0, i1; i0 < rec && rc == ISB_OK; i0 = i1) {
-        double bj, bh;
-        i1 = one_each ? i0 + 1 : isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
-        if (one_each) {
-            bj = a->bjp ? a->bjp[i0] : a->beta_J;
-            bh = a->bhp ? a->bhp[i0] : a->beta_h;
-        }
-        const int64_t seg = i1 - i0;
-        if (!have_g || bj != g_bj) {   /* bond thresholds depend on beta_J only */
-            if (have_g) isb_graph_free(&g);
-            have_g = 0;
-            if (isb_graph_init(&g, (int32_t)n, m->indptr, m->indices, m->weights, bj, m->potts,
-                               m->wolff) != 0)
-                return ISB_ENOMEM;
-            have_g = 1;
-            g_bj = bj;
-            latp = NULL;
-            if (m->lat_d > 0 && isb_lattice_init(&lat, m->lat_d, m->lat_shape, m->lat_periodic,
-                                                 m->lat_J, bj, m->potts))
-                latp = &lat;
-        }
-        int failed = 0;
+    int nt = a->n_threads > 0 ? a->n_threads : 1;
+    if (nt > nc) nt = (int)nc;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(a->n_threads) schedule(dynamic) reduction(|:failed)
+#pragma omp parallel num_threads(nt) reduction(|:failed)
 #endif
-        for (int64_t c = 0; c < nc; c++) {
-            const isb_out o = isb_rec_chain(&a->rec, c, i0);
-            int8_t *x = a->states + c * n;
-            uint64_t *rng = a->rng + c * a->rng_stride;
-            double *st = a->stats + c * a->stats_stride;
-            const int r = m->potts
-                ? isb_potts_chain(&g, latp, m->q, m->wolff, m->k_sweep, field, m->h, x, rng, bh,
-                                  seg, a->thin, &o, st)
-                : isb_ising_chain(&g, latp, m->wolff, m->k_sweep, field, m->h, x, rng, bh, seg,
-                                  a->thin, &o, st);
-            failed |= r != 0;
+    {
+        const int rank = isb_team_rank(), size = isb_team_size();
+        const int64_t c0 = nc * rank / size, c1 = nc * (rank + 1) / size;
+        isb_graph g;
+        isb_lattice lat;
+        const isb_lattice *latp = NULL;
+        int have_g = 0;
+        double g_bj = 0.0;
+        for (int64_t i0 = 0, i1; i0 < rec && c0 < c1 && !failed; i0 = i1) {
+            double bj, bh;
+            i1 = one_each ? i0 + 1 : isb_segment(a->bjp, a->bhp, a->beta_J, a->beta_h, i0, rec, &bj, &bh);
+            if (one_each) {
+                bj = a->bjp ? a->bjp[i0] : a->beta_J;
+                bh = a->bhp ? a->bhp[i0] : a->beta_h;
+            }
+            const int64_t seg = i1 - i0;
+            if (!have_g || bj != g_bj) {   /* bond thresholds depend on beta_J only */
+                if (have_g) isb_graph_free(&g);
+                have_g = 0;
+                if (isb_graph_init(&g, (int32_t)n, m->indptr, m->indices, m->weights, bj, m->potts,
+                                   m->wolff) != 0) {
+                    failed = 1;
+                    break;
+                }
+                have_g = 1;
+                g_bj = bj;
+                latp = NULL;
+                if (m->lat_d > 0 && isb_lattice_init(&lat, m->lat_d, m->lat_shape, m->lat_periodic,
+                                                     m->lat_J, bj, m->potts))
+                    latp = &lat;
+            }
+            for (int64_t c = c0; c < c1; c++) {
+                const isb_out o = isb_rec_chain(&a->rec, c, i0);
+                int8_t *x = a->states + c * n;
+                uint64_t *rng = a->rng + c * a->rng_stride;
+                double *st = a->stats + c * a->stats_stride;
+                const int r = m->potts
+                    ? isb_potts_chain(&g, latp, m->q, m->wolff, m->k_sweep, field, m->h, x, rng, bh,
+                                      seg, a->thin, &o, st)
+                    : isb_ising_chain(&g, latp, m->wolff, m->k_sweep, field, m->h, x, rng, bh, seg,
+                                      a->thin, &o, st);
+                failed |= r != 0;
+            }
         }
-        if (failed) rc = ISB_ENOMEM;
+        if (have_g) isb_graph_free(&g);
     }
-    if (have_g) isb_graph_free(&g);
-    return rc;
+    return failed ? ISB_ENOMEM : ISB_OK;
 }
 
 #endif

@@ -12,9 +12,11 @@
  * does not change a bit, nor does the number of threads (each chain draws only from its own
  * rng row; swaps from their own stream).
  *
- * Forms (TP_*): graph Ising, graph Potts (CSR, double local fields as graph_impl.h's general
- * path; Ising with every |J_ij| equal and a uniform field: integer local fields and per-rung
- * threshold tables, the +-J spin glass path), dense Potts (cache of local fields F[k, a] kept
+ * Forms (TP_*): graph Ising (CSR, double local fields as graph_impl.h's general path; with
+ * every |J_ij| equal and a uniform field: integer local fields and per-rung threshold tables,
+ * the +-J spin glass path), graph Potts (graph_impl.h's own sweeps: its table path with one
+ * table per rung, built once per call, when the weights and the field are uniform, else its
+ * general path), dense Potts (cache of local fields F[k, a] kept
  * across calls, dense_impl.h's row updates). Lattices come as graphs. Energies are tracked
  * incrementally from one evaluation when the chains are (re)initialised (init = 1).
  *
@@ -30,6 +32,7 @@
 #include "isb_core.h"
 #include "rng.h"
 #include "dense_impl.h"
+#include "graph_impl.h"
 
 #define TP_GRAPH_ISING 0
 #define TP_GRAPH_POTTS 1
@@ -52,6 +55,9 @@ typedef struct {
     int8_t *sgn;                /* sign of each CSR entry */
     int32_t *lidx;              /* indices with the entries i - 1 of row i set to i */
     int8_t *lc;                 /* sum of the signs of those entries */
+    /* graph Potts (set by tp_run_all): the graph as graph_impl.h sees it; ph: a nonzero field */
+    isb_g_model gm;
+    int ph;
 } tp_model;
 
 typedef struct {
@@ -233,67 +239,52 @@ static void tp_pm_free(tp_model *g) {
     g->sgn = NULL; g->lidx = NULL; g->lc = NULL;
 }
 
-/* Graph Potts, double local fields (graph_impl.h's general path). */
-static void tp_potts_general(const tp_model *g, int8_t *restrict x, uint64_t *rng, double beta,
-                             double *ej, double *eh) {
-    const int64_t n = g->n;
+/* Graph Potts: graph_impl.h's paths, the rung's table (tab: isb_g_potts_table_build at
+ * beta_J = beta_h = beta) when the model has uniform weights and field and the rung takes one,
+ * else double local fields; g->gm is the graph as graph_impl.h sees it (tp_potts_setup). */
+static void tp_potts(const tp_model *g, int8_t *restrict x, uint64_t *rng, double beta,
+                     const void *tab, double *ej, double *eh) {
     const int q = (int)g->q;
-    const int64_t *restrict indptr = g->indptr;
-    const int32_t *restrict indices = g->indices;
-    const double *restrict wt = g->w;
     uint64_t w[ISB_RNG_WORDS];
+    int64_t acc = 0;
     memcpy(w, rng, sizeof(w));
-    double lf[ISB_MAX_Q], cum[ISB_MAX_Q];
-    double e_j = *ej, e_h = *eh;
-    for (int64_t i = 0; i < n; i++) {
-        const int old = x[i];
-        const double *restrict hi = g->h + i * q;
-        int b;
-        double fa, fb;
-        if (g->heatbath) {
-            for (int a = 0; a < q; a++) lf[a] = 0.0;
-            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) lf[x[indices[p]]] += wt[p];
-            double mx = -INFINITY;
-            for (int a = 0; a < q; a++) {
-                cum[a] = beta * (lf[a] + hi[a]);
-                if (cum[a] > mx) mx = cum[a];
-            }
-            double tot = 0.0;
-            for (int a = 0; a < q; a++) {
-                tot += exp(cum[a] - mx);
-                cum[a] = tot;
-            }
-            const double u = isb_uniform(w) * tot;
-            b = 0;
-            while (b < q - 1 && cum[b] <= u) b++;
-            if (b == old) continue;
-            fa = lf[old];
-            fb = lf[b];
-        } else {
-            b = (int)isb_bounded(w, (uint64_t)(q - 1));
-            b += b >= old;
-            fa = 0.0;
-            fb = 0.0;
-            for (int64_t p = indptr[i]; p < indptr[i + 1]; p++) {
-                const int8_t xk = x[indices[p]];
-                if (xk == old) fa += wt[p];
-                else if (xk == b) fb += wt[p];
-            }
-            const double de = -beta * ((fb - fa) + (hi[b] - hi[old]));
-            if (q == 2 && fabs(de) <= ISB_TIE) {
-                if (!(isb_next(w) >> 63)) continue;
-            } else if (de > 0.0) {
-                const double u = isb_uniform(w);
-                if (!(u < 1.0 - de || (u * (1.0 + de) < 1.0 && u < exp(-de)))) continue;
-            }
+    if (tab) {
+        *ej -= g->gm.w0 * (double)isb_g_potts_table_sweeps(&g->gm, q, x, w, 1, g->heatbath, tab, &acc);
+        if (g->ph) {   /* a nonzero field row: e_h from the state counts */
+            int64_t counts[ISB_MAX_Q];
+            double e_h = 0.0;
+            for (int a = 0; a < q; a++) counts[a] = 0;
+            for (int64_t i = 0; i < g->n; i++) counts[x[i]]++;
+            for (int a = 0; a < q; a++) e_h -= (double)counts[a] * g->h[a];
+            *eh = e_h;
         }
-        x[i] = (int8_t)b;
-        e_j -= fb - fa;
-        e_h -= hi[b] - hi[old];
+    } else {
+        (void)isb_g_potts_general_sweeps(&g->gm, q, g->h, x, w, beta, beta, 1, g->heatbath, ej, eh);
     }
-    *ej = e_j;
-    *eh = e_h;
     memcpy(rng, w, sizeof(w));
+}
+
+/* The Potts tables of a call, one per rung (NULL where a rung takes the general path), chosen
+ * from the model, the ladder and fast alone. *block: their storage (free it). Returns ISB_OK
+ * or ISB_ENOMEM. */
+static int tp_potts_setup(tp_model *g, const tp_run *a, int fast, const void **ptab, char **block) {
+    const int q = (int)g->q;
+    *block = NULL;
+    for (int64_t k = 0; k < a->K; k++) ptab[k] = NULL;
+    isb_g_model_init(&g->gm, g->n, g->indptr, g->indices, g->w);
+    g->ph = 0;
+    for (int a_ = 0; a_ < q; a_++) g->ph |= g->h[a_] != 0.0;
+    if (!fast || !g->gm.uniform || !isb_g_uniform_field(g->h, g->n, q)) return ISB_OK;
+    const size_t tb = isb_g_potts_table_bytes(&g->gm, q, g->heatbath);
+    *block = (char *)calloc((size_t)a->K, tb);   /* zeroed: rows never built */
+    if (!*block) return ISB_ENOMEM;
+    for (int64_t k = 0; k < a->K; k++) {
+        const double b = a->betas[k];
+        if (!isb_g_potts_table_ok(&g->gm, q, g->h, b, b, g->heatbath)) continue;
+        ptab[k] = *block + tb * (size_t)k;
+        isb_g_potts_table_build(&g->gm, q, g->h, b, b, g->heatbath, *block + tb * (size_t)k);
+    }
+    return ISB_OK;
 }
 
 /* Dense Potts: F[k, a] = sum_j J[j, k, x_j, a] kept across calls (double). */
@@ -407,7 +398,7 @@ static double tp_overlap(const tp_model *g, const int8_t *x, const int8_t *y) {
 
 /* The per-form step: one sweep of chain c at beta (tab: its rung's +-J table). */
 static inline void tp_advance(const tp_model *g, const tp_run *a, int64_t c, double beta,
-                              const uint64_t *tab) {
+                              const void *tab) {
     int8_t *x = a->states + c * g->n;
     uint64_t *rng = a->rng + c * ISB_RNG_WORDS;
     double *ej = a->e_j + c, *eh = a->e_h + c;
@@ -415,7 +406,7 @@ static inline void tp_advance(const tp_model *g, const tp_run *a, int64_t c, dou
         if (g->pm) tp_ising_pm(g, x, rng, tab, ej, eh);
         else tp_ising_general(g, x, rng, beta, ej, eh);
     } else if (g->kind == TP_GRAPH_POTTS) {
-        tp_potts_general(g, x, rng, beta, ej, eh);
+        tp_potts(g, x, rng, beta, tab, ej, eh);
     } else {
         double *F = a->cache + c * g->n * g->q;
         if (g->j_float) tp_dense_sweep_f(g, x, rng, beta, ej, eh, F);
@@ -616,7 +607,10 @@ static int tp_run_all(tp_model *g, const tp_run *a, int fast) {
     uint32_t *tabs32 = NULL, *TT = NULL, *U = NULL;
     int8_t *X = NULL;
     int64_t *dv = NULL;
-    int fail = !rung_of || !msum || !scratch;
+    const void **ptab = (const void **)malloc(sizeof(void *) * (size_t)K);   /* Potts, per rung */
+    char *pblock = NULL;
+    int fail = !rung_of || !msum || !scratch || !ptab;
+    if (!fail && g->kind == TP_GRAPH_POTTS) fail = tp_potts_setup(g, a, fast, ptab, &pblock) != ISB_OK;
     g->sgn = NULL;
     g->lidx = NULL;
     g->lc = NULL;
@@ -640,7 +634,7 @@ static int tp_run_all(tp_model *g, const tp_run *a, int fast) {
     if (fail) {
         tp_pm_free(g);
         free(tabs); free(tabs32); free(TT); free(U); free(X); free(dv);
-        free(rung_of); free(msum); free(scratch);
+        free(rung_of); free(msum); free(scratch); free(ptab); free(pblock);
         return ISB_ENOMEM;
     }
     int vstep = 1;
@@ -704,7 +698,8 @@ static int tp_run_all(tp_model *g, const tp_run *a, int fast) {
                 for (int64_t c = 0; c < C; c++) {
                     const int64_t k = rung_of[c];
                     for (int64_t s = 0; s < step; s++)
-                        tp_advance(g, a, c, a->betas[k], g->pm ? tabs + 2 * nd * k : NULL);
+                        tp_advance(g, a, c, a->betas[k], g->pm ? (const void *)(tabs + 2 * nd * k)
+                                                   : g->kind == TP_GRAPH_POTTS ? ptab[k] : NULL);
                 }
             }
             t += step;
@@ -735,7 +730,7 @@ static int tp_run_all(tp_model *g, const tp_run *a, int fast) {
     }
     tp_pm_free(g);
     free(tabs); free(tabs32); free(TT); free(U); free(X); free(dv);
-    free(rung_of); free(msum); free(scratch);
+    free(rung_of); free(msum); free(scratch); free(ptab); free(pblock);
     return ISB_OK;
 }
 
