@@ -83,7 +83,6 @@ __all__ = ["ais", "AISResult", "base_log_partition", "BASES"]
 BASES = ("fields", "uniform")
 _MAX_TRACE = 1000  # recorded points of the per-step log-weight trace
 _ESS_FRACTION = 0.2  # warn when ESS < 20% of the chains (or < min(5, n/2)): error bars too small below
-_SERIAL_UPDATES = 1 << 15  # site updates per step below which one thread is used by default
 _GAP_SIGMAS = 4.0  # warn when the bounds disagree by more than this many errors
 # cluster sweeps from the forward pass's final states to the reverse start: on the 16x16 torus
 # at T_c (256 chains x 5000 steps) 20 and 200 give the same errors; 200 took 22% of the run
@@ -384,14 +383,6 @@ def _new_sampler(plan: _ChainPlan, chains, init, seq, method=None, first=0, tota
     )
     smp._rng = chain_rng_states(seq, chains, first)
     smp._chunk_chains = chains if total is None else total
-    # a kernel that opens a parallel region per step of the path is faster on one
-    # thread when the steps are small
-    if (
-        plan.n_threads is None
-        and not smp.kernel.region_per_call
-        and chains * plan.model.n_sites * plan.sweeps_per_step < _SERIAL_UPDATES
-    ):
-        smp.n_threads = 1
     smp.calibrate()  # Wolff: clusters per sweep at the target beta, not the path's first point
     return smp
 

@@ -156,6 +156,24 @@ def test_graph_kernels_open_one_region_per_call():
     assert smp.kernel.region_per_call
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        IsingModel.lattice((4, 4)),
+        PottsModel.lattice((3, 3), 3, h=np.linspace(0, 1, 27).reshape(9, 3)),
+        IsingModel.from_graph(IsingModel.lattice((3, 3)).coupling_matrix),
+        PottsModel.lattice((3, 3), 3).to_dense(),
+    ],
+    ids=["ising lattice", "potts lattice per-site field", "ising graph", "potts dense"],
+)
+def test_every_kernel_opens_one_region_per_call(model):
+    """AIS runs every kernel with the plan's threads (its one-thread fallback for kernels that
+    open a region per step of a path is gone): no kernel may open one per step."""
+    methods = ["metropolis", "heatbath"] + (["swendsen-wang", "wolff"] if model.form != "dense" else [])
+    for method in methods:
+        assert model.kernel(method).region_per_call, (model.form, method)
+
+
 @pytest.mark.parametrize("method", ["swendsen-wang", "wolff"])
 def test_cluster_kernels_on_a_graph_against_kaufman_and_thread_count(method):
     """Cluster kernels (one region per call, a graph copy per thread): log Z of the 4 x 4 torus

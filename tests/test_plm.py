@@ -162,6 +162,17 @@ def test_block_groups(rng):
     assert e[0, 2, 0] == 1 | (3 << 9) and e[0, 4, 0] == 2 << 9
 
 
+def test_block_groups_refuses_codes_outside_the_alphabet():
+    """A code < 0 or >= q would index the kernel's per-state counters out of bounds."""
+    from isingbio._kernels._plm import block_groups
+
+    for bad in (3, -1, 127):
+        m = np.zeros((300, 4), dtype=np.int8)
+        m[290, 2] = bad
+        with pytest.raises(ValueError, match="codes must be in 0..2"):
+            block_groups(m, 3)
+
+
 def test_float32_and_float64_gradients_agree(rng):
     m, w, x = small_problem(rng, N=500, L=12, q=21, ignore_gaps=True, scale=0.1)
     f32, g32 = _Objective(m, w, 21, np.float32, 0.01, 1.0, True, 1)(x)

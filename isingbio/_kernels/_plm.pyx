@@ -65,8 +65,18 @@ def block_groups(const int8_t[:, ::1] x, int q):
     cdef uint16_t[:, :, ::1] gstart = gstart_arr.view(np.uint16)
     cdef int16_t cnt[128]
     cdef int16_t start[128]
+    cdef int8_t lo = 0, hi = 0
     if q < 1 or q > 127:
         raise ValueError("block_groups: q must be in 1..127")
+    with nogil:   # a code outside 0..q-1 would index cnt and start out of bounds
+        for n in range(N):
+            for j in range(L):
+                if x[n, j] < lo:
+                    lo = x[n, j]
+                if x[n, j] > hi:
+                    hi = x[n, j]
+    if lo < 0 or hi >= q:
+        raise ValueError(f"block_groups: codes must be in 0..{q - 1}, got {lo if lo < 0 else hi}")
     with nogil:
         for blk in range(nblk):
             n0 = blk * ISB_PLM_NB

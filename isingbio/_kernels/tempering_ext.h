@@ -1,12 +1,13 @@
 /* Parallel tempering with the lattice replica engine and with cluster moves: two more ways to
  * advance the chains of tempering_impl.h between swap rounds, with its swap rounds, round-trip
- * labels and records. Used by _tempering.pyx (tp_run_ext); tempering_impl.h itself is unchanged.
+ * labels and records. Used by _tempering.pyx (tp_run_ext); mode 0 is tempering_impl.h's tp_run_all.
  *
  * Replica engine (TP_MODE_REPLICA: Ising or Potts on a hypercubic lattice with a uniform field,
  * a kind with a tuple table, replica_impl.h): the chains of a call are kept for the whole call in
  * the engine's blocks of REP_B chains, site-major (block b holds chains b REP_B .. b REP_B + 31,
- * the last block padded with dummy chains), with one threshold table per rung built once per
- * call (lat_plan_tables at beta_J = beta_h = the rung's beta). Each chain reads the table of the
+ * the last block padded with dummy chains), with one threshold table per rung (lat_plan_tables
+ * at beta_J = beta_h = the rung's beta), kept by the caller between calls (tab_cache, tab_betas)
+ * and rebuilt only for a rung whose beta changed. Each chain reads the table of the
  * rung it occupies (off[c] = rung * table size), so a swap, which exchanges the rungs of two
  * replicas, only moves two offsets: no table is rebuilt and no state is copied. A chain draws
  * only from its own generator and consumes a fixed number of words per sweep (replica_impl.h),

@@ -17,14 +17,14 @@
  * the +-J spin glass path), graph Potts (graph_impl.h's own sweeps: its table path with one
  * table per rung, built once per call, when the weights and the field are uniform, else its
  * general path), dense Potts (cache of local fields F[k, a] kept
- * across calls, dense_impl.h's row updates). Lattices come as graphs. Energies are tracked
+ * across calls, dense_impl.h's row updates). Lattices come here as graphs (per-site fields,
+ * Potts q without a replica-engine table; the others: tempering_ext.h). Energies are tracked
  * incrementally from one evaluation when the chains are (re)initialised (init = 1).
  *
  * Two ways to advance the chains between swap rounds (tp_run_all): one chain at a time
  * (tp_advance, per form), or all chains at once in SIMD lanes (tp_vec_sweep: +-J Ising graphs
- * without a field, states kept site-major for the call). A lattice kernel that runs many chains
- * at their own betas (chain-major, branch `replicas`) plugs in as a third: a block of chains,
- * `step` sweeps, betas[rung_of[c]] per chain, energies updated in e_j / e_h.
+ * without a field, states kept site-major for the call). tempering_ext.h adds the lattice
+ * replica engine and cluster moves, with this file's swap rounds and records.
  */
 #ifndef ISINGBIO_TEMPERING_IMPL_H
 #define ISINGBIO_TEMPERING_IMPL_H

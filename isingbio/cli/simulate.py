@@ -74,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--method",
         default=None,
         choices=["metropolis", "heatbath", "swendsen-wang", "wolff"],
-        help="default: metropolis for one temperature, swendsen-wang for a scan",
+        help="default: metropolis for one temperature and with --tempering, swendsen-wang for a scan",
     )
     p.add_argument("--sweeps", type=int, default=2000, help="sweeps recorded per chain (default 2000)")
     p.add_argument("--burn-in", type=int, default=500, help="sweeps discarded first (default 500)")
