@@ -167,7 +167,8 @@ class BMResult:
         if val:
             lines.append(
                 f"  with the model fixed    Pearson {val['pearson']:.4f}, slope {val['slope']:.4f} "
-                f"after {val['sweeps']} more sweeps (step {val['step']})"
+                f"after {val['sweeps']} more sweeps (step {val['step']}: target "
+                f"{'held' if val.get('passed') else 'missed'})"
             )
         eq = {True: "yes", False: "NO (chains lag behind the model: raise sweeps_per_step)", None: "not checked"}
         lines.append(f"  chains at equilibrium   {eq[self.equilibrated]}")
@@ -623,7 +624,7 @@ def fit_bm(
     step = step0
     # a checkpoint written at the end of a converged fit resumes as converged
     converged = bool(resumed is not None and resumed["meta"].get("converged", False))
-    validation: dict[str, float] | None = None if resumed is None else resumed["meta"].get("validation")
+    validation: dict[str, Any] | None = None if resumed is None else resumed["meta"].get("validation")
     last_save = time.perf_counter()
     bar = progress_bar(progress, max(max_steps - step0, 0), "bm fit")
     try:
@@ -681,19 +682,20 @@ def fit_bm(
                         new_sweeps,
                     )
                 new_check = x.copy()
-            hit = False
+            hit, new_validation = False, validation
             if (step + 1) % check_every == 0 and new_eq is True and on_target(r2, s2):
                 # chains that kept up with a moving model can still sit off its equilibrium:
                 # the target counts only if it holds after a check period's sweeps with the
                 # model held fixed (and those chains carry on either way)
-                x, r = x.copy(), r.copy()
                 run_chains(h, Jv, x, r, check_every * sweeps)
                 _bm.site_frequencies(x, wm, q, f1m_buf, n_threads)
                 _bm.pair_frequencies(x, wm, lay.pi, lay.pj, q, f2m, n_threads)
                 _bm.connected_sums(f1m_buf, f2m, dc_data, lay.pi, lay.pj, q, csums, n_threads)
                 rv, sv = _r_slope_sums(sxx_data, csums.sum(axis=0), f2m.size)
                 hit = on_target(rv, sv)
-                validation = dict(pearson=float(rv), slope=float(sv), sweeps=check_every * sweeps, step=step + 1)
+                new_validation = dict(
+                    pearson=float(rv), slope=float(sv), sweeps=check_every * sweeps, step=step + 1, passed=hit
+                )
                 if not hit:
                     new_sweeps = min(max_sweeps, int(math.ceil(sweeps * 1.5)))
                     logger.info(
@@ -711,6 +713,7 @@ def fit_bm(
             if not hit:
                 h, Jv, opt = h_new, J_new, opt_new
             states, rng, last_check, sweeps, equilibrated = x, r, new_check, new_sweeps, new_eq
+            validation = new_validation
             for k, v in zip(_TRACE_KEYS, row):
                 trace[k].append(float(v))
             step += 1
