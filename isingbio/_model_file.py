@@ -75,7 +75,9 @@ def write_model(model: Any, path: Any, metadata: dict) -> None:
     if chains is not None:
         chains = np.asarray(chains)
         if chains.ndim != 2 or chains.shape[1] != L or chains.dtype.kind not in "iu":
-            raise InputError(f"model chains must be integer states of shape (n, {L}), got {chains.dtype} {chains.shape}")
+            raise InputError(
+                f"model chains must be integer states of shape (n, {L}), got {chains.dtype} {chains.shape}"
+            )
         arrays["chains"] = chains.astype(np.int8)
     with atomic_output(path, "wb", suffix=".npz") as fh:
         np.savez(

@@ -738,7 +738,13 @@ def fit_bm(
     model.alphabet = alphabet
     model.positions = None if positions is None else np.asarray(positions, dtype=np.int64)
     model.chains = states.copy()  # samples of the model: sampling it later starts from them
-    hyper = dict(settings, target_pearson=target_pearson, slope_tolerance=slope_tolerance, max_steps=max_steps, weights=weight_kind)
+    hyper = dict(
+        settings,
+        target_pearson=target_pearson,
+        slope_tolerance=slope_tolerance,
+        max_steps=max_steps,
+        weights=weight_kind,
+    )
     hyper["method"] = f"Boltzmann-machine learning, persistent {method} chains"
     total = elapsed_before + time.perf_counter() - t_start
     model.metadata = dict(

@@ -161,7 +161,9 @@ def load_model(path: str | os.PathLike, format: str | None = None) -> IsingModel
     if "chains" in arrays and isinstance(model, PottsModel):
         chains = arrays["chains"]
         if chains.ndim != 2 or chains.shape[1] != model.n_sites or chains.dtype != np.int8:
-            raise FormatError(f"chains has shape {chains.shape} ({chains.dtype}); expected int8 (n, {model.n_sites})", path=path)
+            raise FormatError(
+                f"chains has shape {chains.shape} ({chains.dtype}); expected int8 (n, {model.n_sites})", path=path
+            )
         if chains.size and (chains.min() < 0 or chains.max() >= model.q):
             raise FormatError(f"chains hold states outside 0..{model.q - 1}", path=path)
         model.chains = np.ascontiguousarray(chains)
