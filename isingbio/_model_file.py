@@ -71,6 +71,14 @@ def write_model(model: Any, path: Any, metadata: dict) -> None:
     if L > 1 and np.all(h == h[0]):  # a uniform field is stored once (large lattices)
         h = h[:1]
     arrays = {COUPLINGS_PREFIX + key: value for key, value in model.couplings.to_arrays().items()}
+    chains = getattr(model, "chains", None)
+    if chains is not None:
+        chains = np.asarray(chains)
+        if chains.ndim != 2 or chains.shape[1] != L or chains.dtype.kind not in "iu":
+            raise InputError(
+                f"model chains must be integer states of shape (n, {L}), got {chains.dtype} {chains.shape}"
+            )
+        arrays["chains"] = chains.astype(np.int8)
     with atomic_output(path, "wb", suffix=".npz") as fh:
         np.savez(
             fh,

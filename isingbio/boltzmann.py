@@ -8,7 +8,7 @@ frequencies (with a pseudocount) and the model's:
     dL/dJ_ij(a, b) = f_ij(a, b) - p_ij(a, b) - lambda_J J_ij(a, b)
 
 The model's frequencies come from persistent chains (``n_chains`` sequences that are carried
-from step to step, ``sweeps_per_step`` Metropolis or heat-bath sweeps per step), counted by a
+from step to step, ``sweeps_per_step`` heat-bath or Metropolis sweeps per step), counted by a
 compiled kernel. The sweeps run on :mod:`isingbio._kernels._bm`: the dense kernels' fixed-point
 arithmetic and random numbers (the chains end bit for bit as with
 :func:`isingbio._kernels._dense.potts_metropolis`), with the couplings converted to integers
@@ -21,14 +21,20 @@ so the symmetry holds exactly at every step.
 
 Each step records the Pearson correlation and slope (model against data) of the connected
 correlations ``C_ij(a, b) = f_ij(a, b) - f_i(a) f_j(b)`` over ``i < j`` and of the one-site
-frequencies; the fit stops when the connected Pearson reaches ``target_pearson``.
+frequencies; the fit stops when the connected Pearson reaches ``target_pearson`` with the slope
+within ``slope_tolerance`` of 1.
 
 Equilibration is checked as the fit runs, as adabmDCA does: every ``check_every`` steps the
 chains' current sequences are compared with their own sequences at the previous check
 (sequence identity) and with other chains' current sequences. When a chain is still
 significantly more similar to its own past than to an independent chain, the chains lag
 behind the model and ``sweeps_per_step`` is raised by half (up to ``max_sweeps``). The result
-says whether the last check found the chains decorrelated (``equilibrated``).
+says whether the last check found the chains decorrelated (``equilibrated``). Chains that keep
+up with a moving model can still sit off its equilibrium (they co-evolve with it), so the
+target is confirmed before the fit stops: the chains run a check period's sweeps more with
+the model held fixed and must still meet it; if they do not, the sweeps are raised and the fit
+goes on from those chains. The final chains are kept with the model (``model.chains``), so
+that :func:`isingbio.sample_sequences` starts from samples of it.
 
 Checkpoints: with ``checkpoint=PATH`` the whole state of the fit (parameters, chains, their
 random-number states, sweeps, trace) is written atomically to ``PATH`` every
@@ -156,6 +162,13 @@ class BMResult:
             lines.append(
                 f"  one-site frequencies    Pearson {float(t['pearson_one_site'][-1]):.4f}, "
                 f"slope {float(t['slope_one_site'][-1]):.4f}"
+            )
+        val = self.model.metadata.get("validation")
+        if val:
+            lines.append(
+                f"  with the model fixed    Pearson {val['pearson']:.4f}, slope {val['slope']:.4f} "
+                f"after {val['sweeps']} more sweeps (step {val['step']}: target "
+                f"{'held' if val.get('passed') else 'missed'})"
             )
         eq = {True: "yes", False: "NO (chains lag behind the model: raise sweeps_per_step)", None: "not checked"}
         lines.append(f"  chains at equilibrium   {eq[self.equilibrated]}")
@@ -348,12 +361,13 @@ def fit_bm(
     learning_rate: float = 0.05,
     optimizer: str = "adaptive",
     target_pearson: float = 0.95,
+    slope_tolerance: float | None = 0.1,
     max_steps: int = 2000,
     max_time: float | None = None,
     lambda_h: float = 0.0,
     lambda_J: float = 0.0,
     pseudocount: float | None = None,
-    method: str = "metropolis",
+    method: str = "heatbath",
     burn_in: int | None = None,
     check_every: int = 10,
     max_sweeps: int = 1000,
@@ -393,9 +407,16 @@ def fit_bm(
         parameters far from their value (rare pairs) speed up, those that only jitter in the
         chains' noise slow down, which also damps the noise.
     target_pearson : float, optional
-        Stop when the Pearson correlation of the connected correlations reaches it, in (0, 1],
-        unless the last equilibration check found the chains lagging (then the sweeps are
-        raised and the fit goes on: lagging chains flatter the model).
+        Stop when the Pearson correlation of the connected correlations reaches it, in (0, 1]
+        (and the slope is within `slope_tolerance` of 1), at an equilibration check that finds
+        the chains decorrelated, and still does after a check period's sweeps with the model
+        held fixed (``metadata["validation"]``). Otherwise the sweeps are raised and the fit
+        goes on: chains that lag behind the model, or co-evolved with it off its
+        equilibrium, flatter it.
+    slope_tolerance : float or None, optional
+        The target also needs the slope of the connected correlations (model against data)
+        within this distance of 1 (default 0.1: between 0.9 and 1.1); a Pearson of 0.95 with
+        the model's correlations too weak is not a converged fit. None: the Pearson alone.
     max_steps : int, optional
         Stop after this many gradient steps (counted over resumed runs).
     max_time : float, optional
@@ -406,8 +427,9 @@ def fit_bm(
     pseudocount : float, optional
         Weight of the uniform distribution mixed into the data frequencies, in [0, 1);
         default ``1 / N_eff``.
-    method : {"metropolis", "heatbath"}, optional
-        Update of the chains.
+    method : {"heatbath", "metropolis"}, optional
+        Update of the chains. Heat-bath (default) costs about three times as much per sweep
+        but keeps up with the model on every family measured, where Metropolis chains lag.
     burn_in : int, optional
         Sweeps of the chains on the initial model before the first step (default
         ``10 * sweeps_per_step``).
@@ -445,6 +467,14 @@ def fit_bm(
     target_pearson = float(target_pearson)
     if not (0 < target_pearson <= 1):
         raise InputError(f"target_pearson must be in (0, 1], got {target_pearson}")
+    if slope_tolerance is not None:
+        slope_tolerance = float(slope_tolerance)
+        if not (math.isfinite(slope_tolerance) and slope_tolerance > 0):
+            raise InputError(f"slope_tolerance must be > 0 or None, got {slope_tolerance}")
+
+    def on_target(r: float, s: float) -> bool:
+        return r >= target_pearson and (slope_tolerance is None or abs(s - 1.0) <= slope_tolerance)
+
     n_chains = check_positive_int(n_chains, "n_chains", minimum=2)
     sweeps = check_positive_int(sweeps_per_step, "sweeps_per_step")
     max_steps = check_positive_int(max_steps, "max_steps", minimum=0)
@@ -578,6 +608,8 @@ def fit_bm(
             step=step,
             sweeps=sweeps,
             equilibrated=equilibrated,
+            converged=converged,
+            validation=validation,
             elapsed=elapsed_before + time.perf_counter() - t_start,
         )
         out: dict[str, Any] = dict(meta=meta, h=h, Jv=Jv, states=states, rng=rng, last_check=last_check)
@@ -590,7 +622,9 @@ def fit_bm(
     f1m_buf, f2m = np.empty(L * q), np.empty(lay.size)
     csums = np.empty((lay.pi.size, 3))
     step = step0
-    converged = bool(trace["pearson"] and trace["pearson"][-1] >= target_pearson and equilibrated is not False)
+    # a checkpoint written at the end of a converged fit resumes as converged
+    converged = bool(resumed is not None and resumed["meta"].get("converged", False))
+    validation: dict[str, Any] | None = None if resumed is None else resumed["meta"].get("validation")
     last_save = time.perf_counter()
     bar = progress_bar(progress, max(max_steps - step0, 0), "bm fit")
     try:
@@ -648,17 +682,42 @@ def fit_bm(
                         new_sweeps,
                     )
                 new_check = x.copy()
+            hit, new_validation = False, validation
+            if (step + 1) % check_every == 0 and new_eq is True and on_target(r2, s2):
+                # chains that kept up with a moving model can still sit off its equilibrium:
+                # the target counts only if it holds after a check period's sweeps with the
+                # model held fixed (and those chains carry on either way)
+                run_chains(h, Jv, x, r, check_every * sweeps)
+                _bm.site_frequencies(x, wm, q, f1m_buf, n_threads)
+                _bm.pair_frequencies(x, wm, lay.pi, lay.pj, q, f2m, n_threads)
+                _bm.connected_sums(f1m_buf, f2m, dc_data, lay.pi, lay.pj, q, csums, n_threads)
+                rv, sv = _r_slope_sums(sxx_data, csums.sum(axis=0), f2m.size)
+                hit = on_target(rv, sv)
+                new_validation = dict(
+                    pearson=float(rv), slope=float(sv), sweeps=check_every * sweeps, step=step + 1, passed=hit
+                )
+                if not hit:
+                    new_sweeps = min(max_sweeps, int(math.ceil(sweeps * 1.5)))
+                    logger.info(
+                        "bm: on target at step %d but Pearson %.4f slope %.4f after %d more sweeps: %d sweeps per step",
+                        step + 1,
+                        rv,
+                        sv,
+                        check_every * sweeps,
+                        new_sweeps,
+                    )
+                    new_check = x.copy()
             elapsed = elapsed_before + time.perf_counter() - t_start
             row = (step + 1, r2, s2, r1, s1, sweeps, elapsed)
-            # commit
-            h, Jv, states, rng, last_check, sweeps, equilibrated = h_new, J_new, x, r, new_check, new_sweeps, new_eq
-            opt = opt_new
+            # commit (a validated model is kept as it was sampled, without this step's update)
+            if not hit:
+                h, Jv, opt = h_new, J_new, opt_new
+            states, rng, last_check, sweeps, equilibrated = x, r, new_check, new_sweeps, new_eq
+            validation = new_validation
             for k, v in zip(_TRACE_KEYS, row):
                 trace[k].append(float(v))
             step += 1
-            # the chains' statistics are those of the model only if the chains keep up with it:
-            # while the last check found them lagging, the target does not count
-            converged = r2 >= target_pearson and equilibrated is not False
+            converged = hit
             bar.update(1)
             if step % 10 == 0:
                 logger.info("bm step %d: Pearson %.4f slope %.4f (one-site %.4f)", step, r2, s2, r1)
@@ -678,7 +737,14 @@ def fit_bm(
     model = PottsModel(np.ascontiguousarray(h, dtype=np.float32), lay.couplings(Jv).copy())
     model.alphabet = alphabet
     model.positions = None if positions is None else np.asarray(positions, dtype=np.int64)
-    hyper = dict(settings, target_pearson=target_pearson, max_steps=max_steps, weights=weight_kind)
+    model.chains = states.copy()  # samples of the model: sampling it later starts from them
+    hyper = dict(
+        settings,
+        target_pearson=target_pearson,
+        slope_tolerance=slope_tolerance,
+        max_steps=max_steps,
+        weights=weight_kind,
+    )
     hyper["method"] = f"Boltzmann-machine learning, persistent {method} chains"
     total = elapsed_before + time.perf_counter() - t_start
     model.metadata = dict(
@@ -690,6 +756,7 @@ def fit_bm(
         n_steps=step,
         converged=converged,
         equilibrated=equilibrated,
+        validation=validation,
         pearson=trace["pearson"][-1] if trace["pearson"] else None,
         slope=trace["slope"][-1] if trace["slope"] else None,
         time=total,

@@ -18,6 +18,8 @@ File layout (``numpy.savez``, no pickled objects, read with ``allow_pickle=False
 ``positions``          (L,) int64 residue numbers of the sites (empty when unknown: 1..L)
 ``metadata``           JSON text: hyperparameters, weights summary, seed, fit convergence, ...
 ``isingbio_version``   the package version that wrote the file
+``chains``             optional (n, L) int8 states drawn from the model (the persistent
+                       chains of a Boltzmann-machine fit); sampling starts from them
 =====================  ==================================================================
 
 A lattice Ising model is stored in a few bytes plus its field, not as L^2 q^2 dense
@@ -156,6 +158,15 @@ def load_model(path: str | os.PathLike, format: str | None = None) -> IsingModel
         raise FormatError(f"positions has shape {positions.shape} but the model has {model.n_sites} sites", path=path)
     model.positions = positions if positions.size else np.arange(1, model.n_sites + 1, dtype=np.int64)
     model.metadata = metadata
+    if "chains" in arrays and isinstance(model, PottsModel):
+        chains = arrays["chains"]
+        if chains.ndim != 2 or chains.shape[1] != model.n_sites or chains.dtype != np.int8:
+            raise FormatError(
+                f"chains has shape {chains.shape} ({chains.dtype}); expected int8 (n, {model.n_sites})", path=path
+            )
+        if chains.size and (chains.min() < 0 or chains.max() >= model.q):
+            raise FormatError(f"chains hold states outside 0..{model.q - 1}", path=path)
+        model.chains = np.ascontiguousarray(chains)
     return model
 
 

@@ -383,6 +383,10 @@ class PottsModel(_Model):
         Residue numbers of the sites (fitted models), else None for 1..L.
     metadata : dict
         Provenance kept with the model (fit settings, weights summary, seed, version).
+    chains : ndarray of int8, shape (n, L), or None
+        States drawn from the model and kept with it: the persistent chains at the end of a
+        Boltzmann-machine fit (:func:`isingbio.fit_bm`). :func:`isingbio.sample_sequences`
+        starts from them when no start is given, so its burn-in starts at equilibrium.
     """
 
     kind: ClassVar[str] = "potts"
@@ -410,6 +414,7 @@ class PottsModel(_Model):
         self.couplings = couplings
         self.h = h
         self.metadata = {}
+        self.chains: np.ndarray | None = None
 
     @classmethod
     def lattice(cls, shape: Any, q: int, J: Any = 1.0, h: Any = None, periodic: Any = True) -> PottsModel:

@@ -345,7 +345,12 @@ class GeneratedSamples:
 def _start_states(start, model, alpha, n_chains: int) -> np.ndarray | None:
     """(n_chains, L) int8 start states, or None for random starts."""
     if start is None:
-        return None
+        kept = getattr(model, "chains", None)
+        if kept is None or len(kept) == 0:
+            return None
+        # spread over the kept states (cycling when there are more chains than states)
+        rows = np.arange(n_chains) * len(kept) // n_chains if n_chains <= len(kept) else np.arange(n_chains) % len(kept)
+        return np.ascontiguousarray(kept[rows], dtype=np.int8)
     L = model.n_sites
     if isinstance(start, str):
         codes = encode_sequences([start], alpha, L)
@@ -479,7 +484,9 @@ def sample_sequences(
         energies, below 1 flattens the distribution.
     start : str, list of str or array_like of int, optional
         Start sequence of every chain (or one per chain), aligned to the model's columns.
-        Default: uniformly random. Fixed positions override the start's letters there.
+        Default: states of the model's own ``chains`` when it has them (a Boltzmann-machine
+        fit keeps its persistent chains, which are samples of the model), else uniformly
+        random. Fixed positions override the start's letters there.
     fixed : str, dict or pairs, optional
         Positions held fixed, e.g. ``"12=K,40=A"`` or ``{12: "K"}`` (residue numbers and
         letters; see :func:`parse_fixed`). Sampled exactly by conditioning.

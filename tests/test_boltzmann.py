@@ -97,8 +97,57 @@ def test_stops_at_the_target(exact_case):
     res = fit_bm(
         X, q=Q, weights=p, pseudocount=0, init="profile", n_chains=2000, sweeps_per_step=5, learning_rate=1.0, seed=3
     )
-    assert res.converged and res.pearson >= 0.95 and res.trace["pearson"][:-1].max() < 0.95
-    assert res.n_steps < 2000
+    assert res.converged and res.pearson >= 0.95 and abs(res.slope - 1) <= 0.1 and res.equilibrated is True
+    # the target counts only at an equilibration check (every 10 steps) and after the check
+    # period's sweeps with the model fixed
+    assert res.n_steps % 10 == 0 and res.n_steps < 2000
+    val = res.model.metadata["validation"]
+    assert val["passed"] and val["step"] == res.n_steps and val["pearson"] >= 0.95 and abs(val["slope"] - 1) <= 0.1
+    assert "with the model fixed" in res.summary()
+    # the validated model is the one the chains sampled, and it reproduces the data exactly
+    # within the chains' noise
+    F, Ff = frequencies(X, p), frequencies(X, exact_p(res.model, X))
+    assert np.abs(F - Ff).max() < 5 * np.sqrt(0.25 / 2000)
+
+
+def test_target_needs_the_slope(exact_case):
+    _, X, p = exact_case
+    kw = dict(q=Q, weights=p, pseudocount=0, init="profile", n_chains=2000, sweeps_per_step=5, seed=3, max_steps=40)
+    # a slope tolerance nothing meets: the fit runs all its steps
+    res = fit_bm(X, learning_rate=1.0, slope_tolerance=1e-9, **kw)
+    assert not res.converged and res.n_steps == 40
+    with pytest.raises(InputError, match="slope_tolerance"):
+        fit_bm(X, slope_tolerance=0, **kw)
+
+
+def test_model_keeps_its_chains_and_sampling_starts_there(fitted, tmp_path):
+    from isingbio.io import load_model, save_model
+    from isingbio.sequence_sampling import sample_sequences
+
+    m = fitted.model
+    assert m.chains.shape == (N_CHAINS, L) and m.chains.dtype == np.int8
+    assert np.array_equal(m.chains, fitted.chains)
+    path = tmp_path / "bm.npz"
+    save_model(m, path)
+    back = load_model(path)
+    assert np.array_equal(back.chains, m.chains)
+    s = sample_sequences(back, 40, n_chains=8, burn_in=0, thin=1, seed=1, n_threads=1, warn=False)
+    assert np.array_equal(s.start, m.chains[np.arange(8) * N_CHAINS // 8])
+    s = sample_sequences(back, 40, n_chains=8, burn_in=0, thin=1, seed=1, n_threads=1, start=m.chains[:1], warn=False)
+    assert np.array_equal(s.start, np.repeat(m.chains[:1], 8, axis=0))
+
+
+def test_model_file_with_bad_chains_is_refused(fitted, tmp_path):
+    from isingbio.io import load_model, save_model
+
+    path = tmp_path / "bm.npz"
+    save_model(fitted.model, path)
+    arrays = dict(np.load(path))
+    arrays["chains"] = arrays["chains"].copy()
+    arrays["chains"][0, 0] = Q  # a state the model does not have
+    np.savez(path, **arrays)
+    with pytest.raises(FormatError, match="chains"):
+        load_model(path)
 
 
 def test_couplings_exactly_symmetric_and_metadata(fitted):
@@ -192,7 +241,7 @@ def test_burn_in_runs_in_short_kernel_calls(exact_case, monkeypatch):
 
     _, X, p = exact_case
     kw = dict(q=Q, weights=p, pseudocount=0.01, init="profile", n_chains=100, sweeps_per_step=3, max_steps=4)
-    kw.update(burn_in=50, seed=5, n_threads=1, target_pearson=1.0)
+    kw.update(burn_in=50, seed=5, n_threads=1, target_pearson=1.0, method="metropolis")
     real = _bm.bm_sweeps
     calls = []
 

@@ -75,13 +75,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_alignment_options(p)
     p.add_argument("--method", choices=["bm", "plm"], default="bm", help="bm (default) or plm")
     p.add_argument("--target-pearson", type=float, default=0.95, metavar="R", help="BM: stop at this Pearson (0.95)")
+    p.add_argument(
+        "--slope-tolerance",
+        type=float,
+        default=0.1,
+        metavar="X",
+        help="BM: the target also needs the slope within X of 1 (0.1); 0 turns the slope test off",
+    )
     p.add_argument("--max-steps", type=int, default=2000, metavar="N", help="BM: gradient steps at most (2000)")
     p.add_argument("--chains", type=int, default=10000, metavar="N", help="BM: persistent chains (10000)")
     p.add_argument("--sweeps", type=int, default=10, metavar="N", help="BM: sweeps per step at the start (10)")
     p.add_argument("--learning-rate", type=float, default=0.05, metavar="X", help="BM: gradient step size (0.05)")
     p.add_argument("--init", choices=["plm", "profile"], default="plm", help="BM: start model (plm)")
     p.add_argument(
-        "--sampler", choices=["metropolis", "heatbath"], default="metropolis", help="BM: chain update (metropolis)"
+        "--sampler", choices=["heatbath", "metropolis"], default="heatbath", help="BM: chain update (heatbath)"
     )
     p.add_argument("--checkpoint", default=None, metavar="FILE", help="BM: checkpoint file (resumed when it exists)")
     p.add_argument("--max-iter", type=int, default=100, metavar="N", help="PLM: L-BFGS iterations at most (100)")
@@ -140,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
             sweeps_per_step=args.sweeps,
             learning_rate=args.learning_rate,
             target_pearson=args.target_pearson,
+            slope_tolerance=args.slope_tolerance or None,
             max_steps=args.max_steps,
             method=args.sampler,
             seed=args.seed,

@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SEQ_OR_FASTA",
         help="start every chain from this aligned sequence (a literal sequence, or a FASTA "
         "file whose first sequence is used; write --start=SEQ when SEQ starts with a gap '-'); "
-        "default: random",
+        "default: the model's kept chains (a Boltzmann-machine fit keeps them), else random",
     )
     p.add_argument(
         "--fix",
@@ -188,6 +188,9 @@ def run(args: argparse.Namespace) -> int:
         file=report,
     )
     print(samples.summary(), file=report)
+    kept = getattr(model, "chains", None)
+    if args.start is None and kept is not None and len(kept):
+        print(f"  chains started from {len(kept)} states kept with the model (samples of it)", file=report)
     if args.start is not None:
         d0 = float((samples.states != samples.start[0]).mean())
         print(

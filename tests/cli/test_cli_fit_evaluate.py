@@ -33,6 +33,11 @@ def test_fit_bm_and_plm_then_evaluate(split_files, tmp_path, capsys):
     assert "Boltzmann-machine fit: 5 steps" in out and "gaps modelled as a state" in out
     model = load_model(bm)
     assert model.metadata["gaps_modelled"] is True and model.n_sites == 12
+    assert model.chains.shape == (300, 12)  # the persistent chains travel with the model
+    capsys.readouterr()
+    sample = ["sample", str(bm), "-n", "20", "--burn-in", "5", "--seed", "1", "-o", str(tmp_path / "s.fa")]
+    assert main(sample) == 0
+    assert "started from 300 states kept with the model" in capsys.readouterr().out
     # the same command again resumes from the finished checkpoint: the same model
     assert main([*args, "--checkpoint", str(ck), "-q"]) == 0
     assert np.array_equal(load_model(bm).J, model.J)
