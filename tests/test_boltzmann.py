@@ -268,3 +268,37 @@ def test_burn_in_runs_in_short_kernel_calls(exact_case, monkeypatch):
     scratch = tuple(np.empty((100, 1)) for _ in range(3))
     _dense.potts_metropolis(model.h, model.J, x, rng_states, 1.0, 1.0, 1, 50, *scratch, np.zeros((100, 4)), 1)
     assert np.array_equal(one.chains, x) and res.n_steps == 4
+
+
+def test_identity_that_more_sweeps_do_not_reduce_is_structure_not_lag():
+    """Two basins no chain leaves (all sites 0 or all 1): each chain stays far more similar to
+    its own past than to other chains whatever the sweeps. The first lagging check raises the
+    sweeps; when the excess does not shrink, the next keeps them and counts the chains as at
+    equilibrium (the structure is the model's), which the summary says."""
+    n, q = 6, 3
+    J = np.zeros((n, n, q, q))
+    for a in (0, 1):
+        J[:, :, a, a] = 3.0
+    J[np.arange(n), np.arange(n)] = 0
+    model = PottsModel(np.zeros((n, q)), J)
+    X = np.repeat(np.array([[0] * n, [1] * n], dtype=np.int8), 50, axis=0)
+    res = fit_bm(
+        X,
+        q=q,
+        weights="uniform",
+        init=model,
+        n_chains=200,
+        sweeps_per_step=4,
+        learning_rate=1e-6,
+        check_every=2,
+        max_steps=6,
+        target_pearson=1.0,
+        burn_in=20,
+        seed=2,
+        n_threads=1,
+    )
+    assert list(res.trace["sweeps"]) == [4, 4, 6, 6, 6, 6]
+    assert res.equilibrated is True and res.sweeps_per_step == 6
+    ident = res.model.metadata["chain_identity"]
+    assert ident["persistent"] and ident["own_past"] > ident["between"] + 0.3
+    assert "keep to their subfamilies" in res.summary()
