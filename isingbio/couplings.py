@@ -49,6 +49,17 @@ __all__ = [
 
 METHODS = ("metropolis", "heatbath", "swendsen-wang", "wolff")
 CLUSTER_METHODS = ("swendsen-wang", "wolff")
+# the spellings users give for each method
+METHOD_ALIASES = {
+    "metropolis": "metropolis",
+    "heatbath": "heatbath",
+    "heat-bath": "heatbath",
+    "gibbs": "heatbath",
+    "swendsen-wang": "swendsen-wang",
+    "swendsen_wang": "swendsen-wang",
+    "sw": "swendsen-wang",
+    "wolff": "wolff",
+}
 SINGLE_SITE_METHODS = ("metropolis", "heatbath")
 
 # (ising?, method) -> kernel, one table per kernel module

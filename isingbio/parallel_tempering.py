@@ -44,7 +44,7 @@ from ._progress import progress_bar
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import SeedLike
 from ._validation import check_memory, check_positive_int
-from .couplings import CLUSTER_METHODS, DenseCouplings, LatticeCouplings
+from .couplings import CLUSTER_METHODS, METHOD_ALIASES, DenseCouplings, LatticeCouplings
 from .errors import InputError, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 from .tempering_result import TemperingResult
@@ -52,16 +52,6 @@ from .tempering_result import TemperingResult
 __all__ = ["TemperingSampler", "tempering", "TEMPERING_METHODS"]
 
 TEMPERING_METHODS = ("metropolis", "heatbath", "swendsen-wang", "wolff")
-_ALIASES = {
-    "metropolis": "metropolis",
-    "heatbath": "heatbath",
-    "heat-bath": "heatbath",
-    "gibbs": "heatbath",
-    "swendsen-wang": "swendsen-wang",
-    "swendsen_wang": "swendsen-wang",
-    "sw": "swendsen-wang",
-    "wolff": "wolff",
-}
 # work per kernel call, in site updates plus neighbours read (dense: plus L q / 8 per update
 # for the cache updates): about 0.1 s or less, so Ctrl-C is prompt (Python checks for it
 # between calls); the split never changes results
@@ -80,9 +70,9 @@ _WORK_PER_THREAD = 5e5
 
 def _method(method: str, model: IsingModel | PottsModel) -> str:
     key = str(method).lower().strip()
-    if key not in _ALIASES:
+    if key not in METHOD_ALIASES:
         raise UnsupportedMethodError(f"unknown method {method!r}; choose one of {', '.join(TEMPERING_METHODS)}")
-    name = _ALIASES[key]
+    name = METHOD_ALIASES[key]
     if name in CLUSTER_METHODS:
         if isinstance(model.couplings, DenseCouplings):
             raise UnsupportedMethodError(

@@ -63,22 +63,12 @@ from ._progress import progress_bar as _progress
 from ._random import as_seed_sequence, chain_rng_states, seed_entropy
 from ._typing import ArrayLike, SeedLike
 from ._validation import check_beta, check_memory, check_positive_int, format_bytes
-from .couplings import CLUSTER_METHODS, METHODS, DenseCouplings, dense_updates_per_call
+from .couplings import CLUSTER_METHODS, METHOD_ALIASES, METHODS, DenseCouplings, dense_updates_per_call
 from .errors import InputError, SamplingWarning, UnsupportedMethodError
 from .models import IsingModel, PottsModel
 
 __all__ = ["sample", "Sampler", "SampleResult", "METHODS", "CLUSTER_METHODS", "applicable_methods", "normalise_method"]
 
-_ALIASES = {
-    "metropolis": "metropolis",
-    "heatbath": "heatbath",
-    "heat-bath": "heatbath",
-    "gibbs": "heatbath",
-    "swendsen-wang": "swendsen-wang",
-    "swendsen_wang": "swendsen-wang",
-    "sw": "swendsen-wang",
-    "wolff": "wolff",
-}
 # site updates per kernel call: big enough to amortise the call, small enough for progress
 _CHUNK_UPDATES = 2e7
 # thresholds of the short-run warnings, in integrated autocorrelation times
@@ -100,9 +90,9 @@ def normalise_method(method: str, model: IsingModel | PottsModel) -> str:
         The method is unknown or does not apply to `model` (the message says why).
     """
     key = str(method).lower().strip()
-    if key not in _ALIASES:
+    if key not in METHOD_ALIASES:
         raise UnsupportedMethodError(f"unknown method {method!r}; choose one of {', '.join(applicable_methods(model))}")
-    name = _ALIASES[key]
+    name = METHOD_ALIASES[key]
     model.couplings.check_method(name, ising=isinstance(model, IsingModel))
     return name
 
