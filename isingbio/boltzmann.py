@@ -692,8 +692,8 @@ def fit_bm(
                 # were raised is the model's structure (chains stay in their subfamily or gap
                 # pattern for far longer than a step), not a lag that more sweeps would cure;
                 # the validation below still tests the statistics with the model held fixed
-                persistent = lag and excess is not None and self_id - cross_id > excess[1] - 3 * se
-                persistent = persistent and excess is not None and excess[0] < sweeps
+                base_sweeps, base_excess = excess if excess is not None else (sweeps, math.inf)
+                persistent = lag and base_sweeps < sweeps and self_id - cross_id > base_excess - 3 * se
                 # the baseline stays that of the first lagging check at fewer sweeps
                 new_excess = excess if persistent else (sweeps, self_id - cross_id) if lag else None
                 new_eq = not lag or persistent
@@ -704,7 +704,7 @@ def fit_bm(
                         "persistent structure, sweeps kept at %d",
                         self_id,
                         cross_id,
-                        excess[0] if excess is not None else sweeps,
+                        base_sweeps,
                         sweeps,
                     )
                 elif lag and sweeps < max_sweeps:
