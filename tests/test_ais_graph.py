@@ -20,6 +20,8 @@ from isingbio._kernels import _graph
 from isingbio.annealed_importance import ais
 from isingbio.exact import ising_torus_log_partition
 
+from .test_tempering import ea_torus
+
 BETA_C = 0.5 * math.log(1 + math.sqrt(2))
 
 
@@ -33,19 +35,9 @@ def _enumerate_log_z(model, beta):
     return float(a.max() + np.log(np.exp(a - a.max()).sum()))
 
 
-def _ea_graph(L, seed):
-    rng = np.random.default_rng(seed)
-    idx = np.arange(L * L).reshape(L, L)
-    i = np.concatenate([idx.ravel(), idx.ravel()])
-    j = np.concatenate([np.roll(idx, -1, axis=0).ravel(), np.roll(idx, -1, axis=1).ravel()])
-    w = rng.choice([-1.0, 1.0], size=i.size)
-    J = sp.coo_matrix((w, (i, j)), shape=(L * L, L * L))
-    return IsingModel.from_graph((J + J.T).tocsr())
-
-
 def _gauss_graph(L, seed):
     """The same torus with Gaussian couplings."""
-    pm = _ea_graph(L, seed).coupling_matrix.tocoo()
+    pm = ea_torus(L, seed).coupling_matrix.tocoo()
     g = np.random.default_rng(seed)
     keep = pm.row < pm.col
     i, j = pm.row[keep], pm.col[keep]
@@ -69,7 +61,7 @@ def test_ising_torus_graph_against_kaufman(method):
 @pytest.mark.parametrize("gaussian", [False, True])
 def test_glass_graph_against_enumeration(gaussian):
     """+-J couplings: the signed integer-table path; Gaussian couplings: the double-field path."""
-    model = _gauss_graph(4, seed=2) if gaussian else _ea_graph(4, seed=2)
+    model = _gauss_graph(4, seed=2) if gaussian else ea_torus(4, seed=2)
     res = ais(model, 1.2, n_chains=128, n_steps=400, method="metropolis", seed=4, n_threads=2)
     _check(res, _enumerate_log_z(model, 1.2))
 
@@ -87,7 +79,7 @@ def test_potts_graph_against_enumeration(method):
     "model",
     [
         IsingModel.from_graph(IsingModel.lattice((4, 4)).coupling_matrix),
-        _ea_graph(4, seed=1),
+        ea_torus(4, seed=1),
         _gauss_graph(4, seed=1),
         PottsModel.from_graph(PottsModel.lattice((3, 3), 4).coupling_matrix, 4),
     ],
@@ -120,7 +112,7 @@ def _kernel_path_run(kernel, head, q, n_threads, n_chains=7, n_rec=25, seed=0):
 
 def _kernel_cases():
     torus = IsingModel.from_graph(IsingModel.lattice((4, 4)).coupling_matrix, h=np.full(16, 0.2))
-    glass = _ea_graph(4, seed=3)
+    glass = ea_torus(4, seed=3)
     gauss = _gauss_graph(4, seed=3)
     potts = PottsModel.from_graph(PottsModel.lattice((4, 4), 3).coupling_matrix, 3)
     potts_h = PottsModel.from_graph(glass.coupling_matrix, 3, h=np.tile([0.1, -0.2, 0.0], (16, 1)))

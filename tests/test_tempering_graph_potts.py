@@ -16,8 +16,9 @@ import scipy.sparse as sp
 
 from isingbio import PottsModel, exact
 from isingbio._kernels import _tempering
-from isingbio._random import chain_rng_states
 from isingbio.parallel_tempering import tempering
+
+from .kernels.test_tempering_kernel import _arrays
 
 tempering_module = importlib.import_module("isingbio.parallel_tempering")
 
@@ -65,34 +66,6 @@ def test_irregular_graph_with_field_rungs_match_enumeration(method, q):
     model = irregular_graph(q, h=h)
     res = tempering(model, [0.2, 0.6, 1.0, 1.5], 15000, method=method, n_runs=4, burn_in=500, seed=31 + q, adapt=False)
     assert_rungs_exact(res, model, f"q={q} irregular graph + field {method}")
-
-
-def _arrays(model, R, betas, seed=1):
-    K, n = len(betas), model.n_sites
-    C = R * K
-    rng = np.random.default_rng(seed)
-    indptr, indices, weights = model.csr
-    return dict(
-        indptr=np.ascontiguousarray(indptr, dtype=np.int64),
-        indices=np.ascontiguousarray(indices, dtype=np.int32),
-        weights=np.ascontiguousarray(weights, dtype=np.float64),
-        h=np.ascontiguousarray(model.h, dtype=np.float64).reshape(-1),
-        betas=np.asarray(betas, dtype=np.float64),
-        states=rng.integers(0, model.q, size=(C, n)).astype(np.int8),
-        rng=chain_rng_states(np.random.SeedSequence(seed), C),
-        swap_rng=chain_rng_states(np.random.SeedSequence(seed + 1), R),
-        e_j=np.zeros(C),
-        e_h=np.zeros(C),
-        cache=np.zeros((0, 0)),
-        rep_at=np.tile(np.arange(K, dtype=np.int64), (R, 1)),
-        direction=np.zeros(C, dtype=np.int8),
-        trip_start=np.zeros(C, dtype=np.int64),
-        clock=np.zeros(2, dtype=np.int64),
-        swaps=np.zeros((max(K - 1, 1), 2), dtype=np.int64),
-        trips=np.zeros(R, dtype=np.int64),
-        trip_time=np.zeros(R),
-        flow=np.zeros((K, 2), dtype=np.int64),
-    )
 
 
 KEYS = ("indptr", "indices", "weights", "h", "betas", "states", "rng", "swap_rng", "e_j", "e_h", "cache", "rep_at",

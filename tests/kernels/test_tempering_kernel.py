@@ -30,9 +30,11 @@ def _arrays(model, R, betas, seed=1):
         indptr=np.ascontiguousarray(indptr, dtype=np.int64),
         indices=np.ascontiguousarray(indices, dtype=np.int32),
         weights=np.ascontiguousarray(weights, dtype=np.float64),
-        h=np.ascontiguousarray(model.h, dtype=np.float64),
+        h=np.ascontiguousarray(model.h, dtype=np.float64).reshape(-1),
         betas=np.asarray(betas, dtype=np.float64),
-        states=(2 * rng.integers(0, 2, size=(C, n)) - 1).astype(np.int8),
+        states=(
+            rng.integers(0, model.q, size=(C, n)) if model.kind == "potts" else 2 * rng.integers(0, 2, size=(C, n)) - 1
+        ).astype(np.int8),
         rng=chain_rng_states(np.random.SeedSequence(seed), C),
         swap_rng=chain_rng_states(np.random.SeedSequence(seed + 1), R),
         e_j=np.zeros(C),
